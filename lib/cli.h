@@ -1,0 +1,67 @@
+/*
+ * cli: what every Coffer tool does the same way.
+ *
+ * Secret input: a prompt with echo off on a TTY, a --pin-file, or a
+ * --pin-env variable (removed from the environment once read); never argv.
+ * Errors: one line "tool: what failed: why[: detail]" and the exit status of
+ * DESIGN.md. Progress: a bar on stderr only when stderr is a terminal.
+ * JSON: a small streaming writer, enough for listings and status.
+ */
+#ifndef COFFER_CLI_H
+#define COFFER_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct secret;
+
+/* Exit statuses of DESIGN.md. */
+#define EXIT_DONE 0
+#define EXIT_FAILED 1
+#define EXIT_USAGE 2
+#define EXIT_REFUSED 3
+#define EXIT_INTEGRITY 4
+
+/* Where a secret comes from; all NULL means prompt on the TTY. */
+struct cli_secret_src {
+	const char *file; /* --pin-file PATH: first line */
+	const char *env;  /* --pin-env NAME */
+};
+
+/*
+ * Reads one secret (without its newline) into *sp. Refuses an empty secret.
+ * With confirm set and a TTY prompt, asks twice and compares.
+ */
+int cli_read_secret(const char *prompt, const struct cli_secret_src *src,
+    int confirm, struct secret **sp);
+
+/* Prints "prog: what: err_str(r)[: detail]" to stderr; returns the exit code. */
+int cli_fail(const char *prog, int r, const char *what);
+
+/* Prints a usage error to stderr; returns EXIT_USAGE. */
+int cli_usage_error(const char *prog, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Progress bar: draws on stderr only if it is a TTY. */
+struct progress;
+struct progress *progress_new(const char *what, uint64_t total);
+void progress_update(struct progress *p, uint64_t done);
+void progress_done(struct progress *p);
+
+/* Streaming JSON writer on a FILE. Keys are plain; values escaped. */
+struct json;
+struct json *json_new(FILE *f);
+void json_obj_begin(struct json *j, const char *key);
+void json_obj_end(struct json *j);
+void json_arr_begin(struct json *j, const char *key);
+void json_arr_end(struct json *j);
+void json_str(struct json *j, const char *key, const char *v);
+void json_int(struct json *j, const char *key, int64_t v);
+void json_bool(struct json *j, const char *key, int v);
+/* Ends the document with a newline and frees j. */
+void json_free(struct json *j);
+
+/* Formats a UTC time as "YYYY-MM-DDThh:mm:ssZ" into out[21]. */
+void cli_time_iso(int64_t t, char out[21]);
+
+#endif

@@ -1,0 +1,360 @@
+#include <string.h>
+
+#include <stdlib.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/obj_mac.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/param_build.h>
+#include <openssl/params.h>
+#include <sodium.h>
+
+#include "crypto.h"
+#include "err.h"
+
+struct cc_hash {
+	EVP_MD_CTX *ctx;
+};
+
+struct cc_ecdh {
+	EVP_PKEY *pkey;
+};
+
+void
+cc_random(void *p, size_t n)
+{
+	if (sodium_init() < 0)
+		abort();
+	randombytes_buf(p, n);
+}
+
+int
+cc_memeq(const void *a, const void *b, size_t n)
+{
+	return n == 0 || sodium_memcmp(a, b, n) == 0;
+}
+
+int
+cc_sha384(const void *p, size_t n, uint8_t out[CC_HASH_LEN])
+{
+	unsigned int len = 0;
+
+	if (EVP_Digest(p, n, out, &len, EVP_sha384(), NULL) != 1 ||
+	    len != CC_HASH_LEN)
+		return CE_CRYPTO;
+	return 0;
+}
+
+int
+cc_hash_new(struct cc_hash **hp)
+{
+	struct cc_hash *h;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return CE_NOMEM;
+	if ((h->ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(h->ctx, EVP_sha384(), NULL) != 1) {
+		cc_hash_free(h);
+		return CE_CRYPTO;
+	}
+	*hp = h;
+	return 0;
+}
+
+int
+cc_hash_update(struct cc_hash *h, const void *p, size_t n)
+{
+	return EVP_DigestUpdate(h->ctx, p, n) == 1 ? 0 : CE_CRYPTO;
+}
+
+int
+cc_hash_peek(const struct cc_hash *h, uint8_t out[CC_HASH_LEN])
+{
+	EVP_MD_CTX *c;
+	unsigned int len = 0;
+	int r = CE_CRYPTO;
+
+	if ((c = EVP_MD_CTX_new()) == NULL)
+		return CE_NOMEM;
+	if (EVP_MD_CTX_copy_ex(c, h->ctx) == 1 &&
+	    EVP_DigestFinal_ex(c, out, &len) == 1 && len == CC_HASH_LEN)
+		r = 0;
+	EVP_MD_CTX_free(c);
+	return r;
+}
+
+void
+cc_hash_free(struct cc_hash *h)
+{
+	if (h == NULL)
+		return;
+	EVP_MD_CTX_free(h->ctx);
+	free(h);
+}
+
+int
+cc_hmac_sha384(const void *key, size_t klen, const void *p, size_t n,
+    uint8_t out[CC_HASH_LEN])
+{
+	EVP_MAC *mac = NULL;
+	EVP_MAC_CTX *ctx = NULL;
+	OSSL_PARAM params[2];
+	size_t len = 0;
+	int r = CE_CRYPTO;
+
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)"SHA384", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
+	    (ctx = EVP_MAC_CTX_new(mac)) == NULL ||
+	    EVP_MAC_init(ctx, key, klen, params) != 1 ||
+	    EVP_MAC_update(ctx, p, n) != 1 ||
+	    EVP_MAC_final(ctx, out, &len, CC_HASH_LEN) != 1 ||
+	    len != CC_HASH_LEN)
+		goto out;
+	r = 0;
+ out:
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(mac);
+	return r;
+}
+
+/* Not in crypto.h: HKDF over a named digest, for the RFC 5869 vectors. */
+int cc_hkdf(const char *digest, const void *salt, size_t slen, const void *ikm,
+    size_t ilen, const void *info, size_t infolen, uint8_t *out, size_t outlen);
+
+int
+cc_hkdf_sha384(const void *salt, size_t slen, const void *ikm, size_t ilen,
+    const void *info, size_t infolen, uint8_t *out, size_t outlen)
+{
+	return cc_hkdf("SHA384", salt, slen, ikm, ilen, info, infolen, out,
+	    outlen);
+}
+
+int
+cc_hkdf(const char *digest, const void *salt, size_t slen, const void *ikm,
+    size_t ilen, const void *info, size_t infolen, uint8_t *out, size_t outlen)
+{
+	EVP_KDF *kdf = NULL;
+	EVP_KDF_CTX *ctx = NULL;
+	OSSL_PARAM params[5], *p = params;
+	static const uint8_t zero[1];
+	int r = CE_CRYPTO;
+
+	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+	    (char *)digest, 0);
+	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
+	    (void *)(ilen ? ikm : zero), ilen);
+	if (slen > 0)
+		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
+		    (void *)salt, slen);
+	if (infolen > 0)
+		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
+		    (void *)info, infolen);
+	*p = OSSL_PARAM_construct_end();
+	if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL ||
+	    (ctx = EVP_KDF_CTX_new(kdf)) == NULL ||
+	    EVP_KDF_derive(ctx, out, outlen, params) != 1)
+		goto out;
+	r = 0;
+ out:
+	EVP_KDF_CTX_free(ctx);
+	EVP_KDF_free(kdf);
+	return r;
+}
+
+static int
+aead(int enc, const uint8_t key[CC_KEY_LEN], const uint8_t nonce[CC_NONCE_LEN],
+    const void *aad, size_t aadlen, const void *in, size_t inlen, uint8_t *out,
+    uint8_t tag[CC_TAG_LEN])
+{
+	EVP_CIPHER_CTX *ctx;
+	int len, r = CE_CRYPTO;
+
+	if (inlen > INT32_MAX || aadlen > INT32_MAX)
+		return CE_TOO_LONG;
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return CE_NOMEM;
+	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce, enc) != 1)
+		goto out;
+	if (aadlen > 0 &&
+	    EVP_CipherUpdate(ctx, NULL, &len, aad, (int)aadlen) != 1)
+		goto out;
+	if (inlen > 0 &&
+	    EVP_CipherUpdate(ctx, out, &len, in, (int)inlen) != 1)
+		goto out;
+	if (enc) {
+		if (EVP_CipherFinal_ex(ctx, out + inlen, &len) != 1 ||
+		    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, CC_TAG_LEN,
+		    tag) != 1)
+			goto out;
+	} else {
+		if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, CC_TAG_LEN,
+		    tag) != 1)
+			goto out;
+		if (EVP_CipherFinal_ex(ctx, out + inlen, &len) != 1) {
+			if (inlen > 0)
+				sodium_memzero(out, inlen);
+			r = CE_AUTH_TAG;
+			goto out;
+		}
+	}
+	r = 0;
+ out:
+	EVP_CIPHER_CTX_free(ctx);
+	return r;
+}
+
+int
+cc_aead_seal(const uint8_t key[CC_KEY_LEN], const uint8_t nonce[CC_NONCE_LEN],
+    const void *aad, size_t aadlen, const void *pt, size_t ptlen,
+    uint8_t *ct, uint8_t tag[CC_TAG_LEN])
+{
+	return aead(1, key, nonce, aad, aadlen, pt, ptlen, ct, tag);
+}
+
+int
+cc_aead_open(const uint8_t key[CC_KEY_LEN], const uint8_t nonce[CC_NONCE_LEN],
+    const void *aad, size_t aadlen, const void *ct, size_t ctlen,
+    const uint8_t tag[CC_TAG_LEN], uint8_t *pt)
+{
+	return aead(0, key, nonce, aad, aadlen, ct, ctlen, pt, (uint8_t *)tag);
+}
+
+int
+cc_ecdh_new(struct cc_ecdh **kp)
+{
+	struct cc_ecdh *k;
+
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return CE_NOMEM;
+	if ((k->pkey = EVP_EC_gen("P-384")) == NULL) {
+		free(k);
+		return CE_CRYPTO;
+	}
+	*kp = k;
+	return 0;
+}
+
+/* Builds an EVP_PKEY for P-384 from a public point and optional scalar. */
+static EVP_PKEY *
+ec_pkey(const uint8_t pub[CC_EC_PUB_LEN], const uint8_t *priv)
+{
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pkey = NULL;
+	BIGNUM *bn = NULL;
+	int sel = EVP_PKEY_PUBLIC_KEY;
+
+	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
+	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+	    "P-384", 0) != 1)
+		goto out;
+	if (pub != NULL && OSSL_PARAM_BLD_push_octet_string(bld,
+	    OSSL_PKEY_PARAM_PUB_KEY, pub, CC_EC_PUB_LEN) != 1)
+		goto out;
+	if (priv != NULL) {
+		if ((bn = BN_bin2bn(priv, 48, NULL)) == NULL ||
+		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, bn) != 1)
+			goto out;
+		sel = EVP_PKEY_KEYPAIR;
+	}
+	if ((params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pkey, sel, params) != 1)
+		pkey = NULL;
+ out:
+	BN_clear_free(bn);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	EVP_PKEY_CTX_free(ctx);
+	return pkey;
+}
+
+int
+cc_ecdh_from_private(const uint8_t priv[48], struct cc_ecdh **kp)
+{
+	struct cc_ecdh *k;
+	EVP_PKEY *tmp;
+	EC_GROUP *g = NULL;
+	EC_POINT *pt = NULL;
+	BIGNUM *bn = NULL;
+	uint8_t pub[CC_EC_PUB_LEN];
+	int r = CE_CRYPTO;
+
+	/* Compute the public point so the key is a full pair. */
+	if ((g = EC_GROUP_new_by_curve_name(NID_secp384r1)) == NULL ||
+	    (pt = EC_POINT_new(g)) == NULL ||
+	    (bn = BN_bin2bn(priv, 48, NULL)) == NULL ||
+	    EC_POINT_mul(g, pt, bn, NULL, NULL, NULL) != 1 ||
+	    EC_POINT_point2oct(g, pt, POINT_CONVERSION_UNCOMPRESSED, pub,
+	    sizeof(pub), NULL) != sizeof(pub))
+		goto out;
+	if ((tmp = ec_pkey(pub, priv)) == NULL)
+		goto out;
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		EVP_PKEY_free(tmp);
+		r = CE_NOMEM;
+		goto out;
+	}
+	k->pkey = tmp;
+	*kp = k;
+	r = 0;
+ out:
+	BN_clear_free(bn);
+	EC_POINT_free(pt);
+	EC_GROUP_free(g);
+	return r;
+}
+
+int
+cc_ecdh_public(const struct cc_ecdh *k, uint8_t pub[CC_EC_PUB_LEN])
+{
+	size_t len = 0;
+
+	if (EVP_PKEY_get_octet_string_param(k->pkey, OSSL_PKEY_PARAM_PUB_KEY,
+	    pub, CC_EC_PUB_LEN, &len) != 1 || len != CC_EC_PUB_LEN)
+		return CE_CRYPTO;
+	return 0;
+}
+
+int
+cc_ecdh_derive(const struct cc_ecdh *k, const uint8_t peer[CC_EC_PUB_LEN],
+    uint8_t shared[CC_EC_SHARED_LEN])
+{
+	EVP_PKEY *peerkey = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	size_t len = CC_EC_SHARED_LEN;
+	int r = CE_CRYPTO;
+
+	/* fromdata checks the point is on the curve. */
+	if ((peerkey = ec_pkey(peer, NULL)) == NULL) {
+		r = CE_FORMAT;
+		goto out;
+	}
+	if ((ctx = EVP_PKEY_CTX_new(k->pkey, NULL)) == NULL ||
+	    EVP_PKEY_derive_init(ctx) != 1 ||
+	    EVP_PKEY_derive_set_peer_ex(ctx, peerkey, 1) != 1 ||
+	    EVP_PKEY_derive(ctx, shared, &len) != 1 ||
+	    len != CC_EC_SHARED_LEN)
+		goto out;
+	r = 0;
+ out:
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(peerkey);
+	return r;
+}
+
+void
+cc_ecdh_free(struct cc_ecdh *k)
+{
+	if (k == NULL)
+		return;
+	EVP_PKEY_free(k->pkey);
+	free(k);
+}

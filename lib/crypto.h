@@ -1,0 +1,71 @@
+/*
+ * crypto: thin wrappers over OpenSSL 3 EVP for the algorithms Coffer uses,
+ * all FIPS-approved: AES-256-GCM, SHA-384, HMAC-SHA-384, HKDF-SHA-384,
+ * ECDH on P-384. Randomness comes from libsodium.
+ *
+ * The prefix is cc_ ("coffer crypto") because libsodium owns crypto_*.
+ * Every function returns 0 or a CE_* code; a failed GCM tag is CE_AUTH_TAG.
+ */
+#ifndef COFFER_CRYPTO_H
+#define COFFER_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CC_KEY_LEN 32       /* AES-256 */
+#define CC_NONCE_LEN 12     /* GCM IV */
+#define CC_TAG_LEN 16       /* GCM tag */
+#define CC_HASH_LEN 48      /* SHA-384 */
+#define CC_EC_PUB_LEN 97    /* P-384 uncompressed point */
+#define CC_EC_SHARED_LEN 48 /* P-384 x-coordinate */
+
+/* Fills p with n bytes from the CSPRNG. */
+void cc_random(void *p, size_t n);
+
+/* Returns 1 when a and b hold equal n bytes; constant time. */
+int cc_memeq(const void *a, const void *b, size_t n);
+
+/* SHA-384 of one buffer. */
+int cc_sha384(const void *p, size_t n, uint8_t out[CC_HASH_LEN]);
+
+/* Incremental SHA-384 (transcripts). */
+struct cc_hash;
+int cc_hash_new(struct cc_hash **hp);
+int cc_hash_update(struct cc_hash *h, const void *p, size_t n);
+/* Writes the digest of everything so far; h stays usable. */
+int cc_hash_peek(const struct cc_hash *h, uint8_t out[CC_HASH_LEN]);
+void cc_hash_free(struct cc_hash *h);
+
+/* HMAC-SHA-384. */
+int cc_hmac_sha384(const void *key, size_t klen, const void *p, size_t n,
+    uint8_t out[CC_HASH_LEN]);
+
+/* HKDF-SHA-384 (RFC 5869) extract and expand into out[0..outlen). */
+int cc_hkdf_sha384(const void *salt, size_t slen, const void *ikm, size_t ilen,
+    const void *info, size_t infolen, uint8_t *out, size_t outlen);
+
+/*
+ * AES-256-GCM. seal writes ptlen bytes of ciphertext to ct and the tag to
+ * tag; open checks the tag before it reports success (CE_AUTH_TAG if not)
+ * and wipes pt on failure. ct and pt may be the same buffer.
+ */
+int cc_aead_seal(const uint8_t key[CC_KEY_LEN], const uint8_t nonce[CC_NONCE_LEN],
+    const void *aad, size_t aadlen, const void *pt, size_t ptlen,
+    uint8_t *ct, uint8_t tag[CC_TAG_LEN]);
+int cc_aead_open(const uint8_t key[CC_KEY_LEN], const uint8_t nonce[CC_NONCE_LEN],
+    const void *aad, size_t aadlen, const void *ct, size_t ctlen,
+    const uint8_t tag[CC_TAG_LEN], uint8_t *pt);
+
+/* Ephemeral ECDH P-384 key pair. */
+struct cc_ecdh;
+int cc_ecdh_new(struct cc_ecdh **kp);
+/* Writes the uncompressed public point. */
+int cc_ecdh_public(const struct cc_ecdh *k, uint8_t pub[CC_EC_PUB_LEN]);
+/* Derives the shared secret with a peer point; refuses invalid points. */
+int cc_ecdh_derive(const struct cc_ecdh *k, const uint8_t peer[CC_EC_PUB_LEN],
+    uint8_t shared[CC_EC_SHARED_LEN]);
+void cc_ecdh_free(struct cc_ecdh *k);
+/* Builds a key pair from a known private scalar (for known-answer tests). */
+int cc_ecdh_from_private(const uint8_t priv[48], struct cc_ecdh **kp);
+
+#endif

@@ -1,0 +1,96 @@
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "err.h"
+
+static _Thread_local char detail[256];
+
+const char *
+err_str(int r)
+{
+	switch (r) {
+	case CE_OK: return "success";
+	case CE_NOMEM: return "out of memory";
+	case CE_INVALID: return "invalid argument";
+	case CE_USAGE: return "bad usage";
+	case CE_TRUNCATED: return "input is truncated";
+	case CE_TOO_LONG: return "length exceeds the allowed maximum";
+	case CE_TRAILING: return "unexpected trailing data";
+	case CE_FORMAT: return "malformed data";
+	case CE_VERSION: return "unsupported format version";
+	case CE_CRYPTO: return "cryptographic library failure";
+	case CE_AUTH_TAG: return "authentication failed: data was altered or the key is wrong";
+	case CE_BAD_CREDENTIAL: return "wrong credential";
+	case CE_LOCKED: return "role is locked out";
+	case CE_ZEROIZED: return "zeroized";
+	case CE_DOMAIN_MISMATCH: return "no cloning domain in common";
+	case CE_POLICY: return "refused by policy";
+	case CE_NOT_FOUND: return "not found";
+	case CE_EXISTS: return "already exists";
+	case CE_IO: return "input/output error";
+	case CE_DB: return "HSM store error";
+	case CE_FULL: return "capacity reached";
+	case CE_INTEGRITY: return "integrity check failed: data is tampered or truncated";
+	case CE_NOT_LOGGED_IN: return "not logged in";
+	case CE_PERMISSION: return "role is not permitted to do this";
+	case CE_SHARE_TOO_FEW: return "too few shares to reach the threshold";
+	case CE_SHARE_MIXED: return "shares belong to different share sets";
+	case CE_SHARE_DUP: return "the same share was given twice";
+	case CE_SHARE_CORRUPT: return "a share is corrupted";
+	case CE_PROTOCOL: return "transfer protocol violation";
+	case CE_PEER_CLOSED: return "peer closed the connection";
+	case CE_CONFLICT: return "label already exists on the target";
+	case CE_BUSY: return "store is busy";
+	case CE_UNSUPPORTED: return "not supported";
+	}
+	return "unknown error";
+}
+
+int
+err_exit_code(int r)
+{
+	switch (r) {
+	case CE_OK:
+		return 0;
+	case CE_USAGE:
+		return 2;
+	case CE_BAD_CREDENTIAL:
+	case CE_LOCKED:
+	case CE_ZEROIZED:
+	case CE_DOMAIN_MISMATCH:
+	case CE_POLICY:
+	case CE_NOT_LOGGED_IN:
+	case CE_PERMISSION:
+	case CE_SHARE_TOO_FEW:
+	case CE_SHARE_MIXED:
+	case CE_SHARE_DUP:
+	case CE_SHARE_CORRUPT:
+		return 3;
+	case CE_INTEGRITY:
+	case CE_AUTH_TAG:
+	case CE_TRUNCATED:
+	case CE_TRAILING:
+		return 4;
+	}
+	return 1;
+}
+
+void
+err_set_detail(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fmt == NULL) {
+		detail[0] = '\0';
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+}
+
+const char *
+err_detail(void)
+{
+	return detail;
+}

@@ -1,0 +1,36 @@
+# Sourced by every end-to-end scenario. Gives:
+#   $BIN        the built tools (COFFER_BIN, default ../../bin)
+#   $T          a fresh scratch directory, removed on exit
+#   fail MSG    print and exit 1
+#   expect_exit CODE CMD...   run CMD, fail unless it exits CODE
+#   pinfile NAME VALUE        write a 0600 secret file, print its path
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+BIN=${COFFER_BIN:-$here/../../bin}
+T=$(mktemp -d "${TMPDIR:-/tmp}/coffer-e2e.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+export PATH="$BIN:$PATH"
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+expect_exit() {
+	want=$1
+	shift
+	set +e
+	"$@" >"$T/.out" 2>"$T/.err"
+	got=$?
+	set -e
+	if [ "$got" -ne "$want" ]; then
+		echo "command: $*" >&2
+		cat "$T/.out" "$T/.err" >&2
+		fail "expected exit $want, got $got"
+	fi
+}
+
+pinfile() {
+	(umask 077 && printf '%s\n' "$2" >"$T/$1")
+	echo "$T/$1"
+}
