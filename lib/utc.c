@@ -77,9 +77,9 @@ from_fields(int y, int mo, int d, int h, int mi, int s, int64_t *tp)
 	tm.tm_hour = h;
 	tm.tm_min = mi;
 	tm.tm_sec = s;
-	t = timegm(&tm);
-	if (to_tm((int64_t)t, &back) != 0 || back.tm_year != tm.tm_year ||
-	    back.tm_mon != tm.tm_mon || back.tm_mday != tm.tm_mday)
+	t = timegm(&tm); /* normalises tm in place: compare with the fields */
+	if (to_tm((int64_t)t, &back) != 0 || back.tm_year != y - 1900 ||
+	    back.tm_mon != mo - 1 || back.tm_mday != d)
 		return CE_FORMAT;
 	*tp = (int64_t)t;
 	return 0;
