@@ -26,7 +26,7 @@
 /* A parsed file: the header in sh (no y), pointers into the input. */
 struct parsed {
 	struct share hdr;
-	const uint8_t *salt, *nonce, *payload, *tag;
+	size_t salt, nonce, payload, tag; /* offsets into the file */
 	size_t aad_len;
 };
 
@@ -34,6 +34,13 @@ int
 share_file_is(const uint8_t *p, size_t len)
 {
 	return len >= FILE_MAGIC_LEN && memcmp(p, FILE_MAGIC, FILE_MAGIC_LEN) == 0;
+}
+
+/* The offset in the file of b's read cursor (b holds all but the sum). */
+static size_t
+at(const struct buf *b, size_t len)
+{
+	return len - SUM_LEN - buf_len(b);
 }
 
 static int
@@ -86,7 +93,7 @@ parse(const uint8_t *p, size_t len, struct parsed *pf)
 		goto out;
 	}
 	if (flags & FLAG_PIN) {
-		pf->salt = buf_ptr(b) + 1;
+		pf->salt = at(b, len) + 1;
 		pf->nonce = pf->salt + KDF_SALT_LEN;
 		if ((r = buf_get_u8(b, &prof)) != 0 ||
 		    (r = buf_skip(b, KDF_SALT_LEN + CC_NONCE_LEN)) != 0)
@@ -100,12 +107,12 @@ parse(const uint8_t *p, size_t len, struct parsed *pf)
 		pf->hdr.pin_protected = 1;
 		pf->hdr.kdf_profile = prof;
 	}
-	pf->aad_len = (size_t)(buf_ptr(b) - p);
-	pf->payload = buf_ptr(b);
+	pf->aad_len = at(b, len);
+	pf->payload = pf->aad_len;
 	if ((r = buf_skip(b, (size_t)slen + SHARE_BLIND_LEN)) != 0)
 		goto bad;
 	if (flags & FLAG_PIN) {
-		pf->tag = buf_ptr(b);
+		pf->tag = at(b, len);
 		if ((r = buf_skip(b, CC_TAG_LEN)) != 0)
 			goto bad;
 	}
@@ -174,7 +181,7 @@ share_file_decode(const uint8_t *p, size_t len, const struct secret *pin,
 		goto out;
 	}
 	if (!pf.hdr.pin_protected) {
-		memcpy(secret_ptr(sh->y), pf.payload, ylen);
+		memcpy(secret_ptr(sh->y), p + pf.payload, ylen);
 	} else {
 		if (pin == NULL) {
 			err_set_detail("the share file is PIN-protected; give "
@@ -182,10 +189,11 @@ share_file_decode(const uint8_t *p, size_t len, const struct secret *pin,
 			r = CE_BAD_CREDENTIAL;
 			goto out;
 		}
-		if ((r = pin_key(pin, pf.hdr.kdf_profile, pf.salt, &key)) != 0)
+		if ((r = pin_key(pin, pf.hdr.kdf_profile, p + pf.salt,
+		    &key)) != 0)
 			goto out;
-		r = cc_aead_open(secret_ptr(key), pf.nonce, p, pf.aad_len,
-		    pf.payload, ylen, pf.tag, secret_ptr(sh->y));
+		r = cc_aead_open(secret_ptr(key), p + pf.nonce, p, pf.aad_len,
+		    p + pf.payload, ylen, p + pf.tag, secret_ptr(sh->y));
 		if (r == CE_AUTH_TAG) {
 			/* the checksum held, so the file is whole: the PIN */
 			err_set_detail("wrong PIN for this share file");
