@@ -103,6 +103,13 @@ int share_combine(struct share *const shs[], size_t k, struct secret **sp,
 int share_file_is(const uint8_t *p, size_t len);
 
 /*
+ * Returns 1 when the header of a share file says it is under a PIN, even
+ * if the file fails its checksum: a tool pairing PINs with files in order
+ * must skip that file's PIN when it leaves a damaged file out.
+ */
+int share_file_claims_pin(const uint8_t *p, size_t len);
+
+/*
  * Reads a share file's metadata without a PIN. Checks the magic, version
  * and checksum: CE_FORMAT (not a share file), CE_VERSION, CE_SHARE_CORRUPT.
  */

@@ -43,6 +43,13 @@ at(const struct buf *b, size_t len)
 	return len - SUM_LEN - buf_len(b);
 }
 
+int
+share_file_claims_pin(const uint8_t *p, size_t len)
+{
+	return share_file_is(p, len) && len > FILE_MAGIC_LEN + 1 &&
+	    (p[FILE_MAGIC_LEN + 1] & FLAG_PIN) != 0;
+}
+
 static int
 parse(const uint8_t *p, size_t len, struct parsed *pf)
 {

@@ -173,6 +173,23 @@ struct load_ctx {
 	struct pin_list *pins;
 };
 
+/*
+ * A share that fails its own checksum is named and left out, so that with
+ * more than M shares at hand the others can still recombine; any other
+ * failure (a wrong PIN, an unreadable file) stops.
+ */
+static int
+load_failed(struct load_ctx *ctx, int r, const char *name)
+{
+	if (r != CE_SHARE_CORRUPT)
+		return cli_fail(PROG, r, name);
+	fprintf(stderr, "%s: %s: %s: %s; leaving it out\n", PROG, name,
+	    err_str(r), err_detail());
+	err_set_detail(NULL);
+	ctx->in->rejected++;
+	return 0;
+}
+
 /* Decodes one share file or line into the inputs, asking its PIN. */
 static int
 load_one(void *vctx, const char *name, const uint8_t *p, size_t len,
@@ -187,12 +204,18 @@ load_one(void *vctx, const char *name, const uint8_t *p, size_t len,
 	int r;
 
 	if (!is_file) {
-		if ((r = share_text_decode((const char *)p, len, &sh)) != 0)
-			return cli_fail(PROG, r, name);
+		r = share_text_decode((const char *)p, len, &sh);
+		if (r != 0)
+			return load_failed(ctx, r, name);
 		goto add;
 	}
-	if ((r = share_file_peek(p, len, &info)) != 0)
-		return cli_fail(PROG, r, name);
+	if ((r = share_file_peek(p, len, &info)) != 0) {
+		/* its PIN file, if any, is not for the next share */
+		if (share_file_claims_pin(p, len) &&
+		    ctx->pins->next < ctx->pins->n)
+			ctx->pins->next++;
+		return load_failed(ctx, r, name);
+	}
 	if (info.pin_protected) {
 		share_set_id_str(info.set_id, id);
 		snprintf(prompt, sizeof(prompt), "PIN for share #%u of set %s "
@@ -205,7 +228,7 @@ load_one(void *vctx, const char *name, const uint8_t *p, size_t len,
 	r = share_file_decode(p, len, pin, &sh);
 	secret_free(pin);
 	if (r != 0)
-		return cli_fail(PROG, r, name);
+		return load_failed(ctx, r, name);
  add:
 	if ((r = add_input(ctx->in, sh, name)) != 0)
 		return cli_fail(PROG, r, name);
@@ -376,6 +399,16 @@ inputs_combine(const struct inputs *in, struct secret **sp,
 	int r;
 
 	r = share_combine(in->sh, in->n, sp, rep);
+	/* too few only because some were left out as corrupt */
+	if (r == CE_SHARE_TOO_FEW && in->rejected > 0) {
+		if (rep->m == 0)
+			err_set_detail("every share given is corrupt");
+		else
+			err_set_detail("%zu share%s left out as corrupt; %zu "
+			    "good, the set needs %u", in->rejected,
+			    in->rejected == 1 ? "" : "s", in->n, rep->m);
+		r = CE_SHARE_CORRUPT;
+	}
 	if (r != 0) {
 		if (quiet)
 			return r;

@@ -37,6 +37,7 @@ struct inputs {
 	struct share *sh[SHARE_MAX_INPUTS];
 	char name[SHARE_MAX_INPUTS][PATH_MAX + 24];
 	size_t n;
+	size_t rejected;  /* left out: they failed their own checksum */
 };
 
 /*
@@ -53,8 +54,9 @@ int inputs_walk(char **paths, int npaths, item_fn fn, void *ctx);
  * Reads every share in paths[0..npaths): a share file, a text file of
  * share lines (one per line; blank lines and lines starting with '#'
  * skipped), or "-" for lines on standard input. PIN-protected files take
- * the next file of pins, else prompt. On failure prints the error and
- * returns the exit status; 0 on success.
+ * the next file of pins, else prompt. A share that fails its checksum is
+ * reported, counted in rejected and left out. On failure prints the error
+ * and returns the exit status; 0 on success.
  */
 int inputs_load(struct inputs *in, char **paths, int npaths,
     struct pin_list *pins);

@@ -33,7 +33,7 @@ print_json(const struct inputs *in, const struct share_report *rep, int r)
 	if ((j = json_new(stdout)) == NULL)
 		return;
 	json_obj_begin(j, NULL);
-	json_bool(j, "ok", r == 0 && rep->bad == 0);
+	json_bool(j, "ok", r == 0 && rep->bad == 0 && in->rejected == 0);
 	json_bool(j, "recovered", r == 0);
 	json_str(j, "error", r != 0 ? err_str(r) : NULL);
 	json_str(j, "detail", r != 0 || rep->bad ? err_detail() : NULL);
@@ -42,6 +42,7 @@ print_json(const struct inputs *in, const struct share_report *rep, int r)
 		share_set_id_str(info.set_id, id);
 		json_str(j, "set_id", id);
 	}
+	json_int(j, "left_out_corrupt", (int64_t)in->rejected);
 	json_int(j, "m", rep->m);
 	json_int(j, "n", rep->n);
 	json_arr_begin(j, "shares");
@@ -101,7 +102,7 @@ verify_main(int argc, char **argv)
 	secret_free(s);
 	if (json) {
 		print_json(&in, &rep, r);
-		r = r != 0 ? err_exit_code(r) : rep.bad ?
+		r = r != 0 ? err_exit_code(r) : rep.bad || in.rejected ?
 		    err_exit_code(CE_SHARE_CORRUPT) : EXIT_DONE;
 		err_set_detail(NULL);
 		goto out;
@@ -110,10 +111,12 @@ verify_main(int argc, char **argv)
 		goto out;
 	share_get_info(in.sh[0], &info);
 	share_set_id_str(info.set_id, id);
-	if (rep.bad != 0) {
-		printf("set %s: the secret recombines (%u of %u), but %d of "
-		    "the shares given are corrupt\n", id, rep.m, rep.n,
-		    __builtin_popcount(rep.bad));
+	if (rep.bad != 0 || in.rejected > 0) {
+		printf("set %s: the secret recombines (%u of %u), but %zu of "
+		    "the shares given %s corrupt\n", id, rep.m, rep.n,
+		    (size_t)__builtin_popcount(rep.bad) + in.rejected,
+		    __builtin_popcount(rep.bad) + in.rejected == 1 ? "is" :
+		    "are");
 		r = err_exit_code(CE_SHARE_CORRUPT);
 		goto out;
 	}
