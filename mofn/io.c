@@ -287,8 +287,45 @@ inputs_list(const struct inputs *in)
 }
 
 int
-out_opts_check(const struct out_opts *o, unsigned n)
+out_opts_parse(int c, const char *arg, struct out_opts *o, unsigned *mp,
+    unsigned *np)
 {
+	switch (c) {
+	case 'm':
+		return parse_count("--m", arg, mp);
+	case 'n':
+		return parse_count("--n", arg, np);
+	case 'o':
+		o->dir = arg;
+		return 0;
+	case 't':
+		o->text = 1;
+		return 0;
+	case 'p':
+		o->pin_prompt = 1;
+		return 0;
+	case 'N':
+		if (pin_list_add(&o->pins, arg) != 0)
+			return cli_usage_error(PROG, "more PIN files than "
+			    "shares");
+		return 0;
+	case 'k':
+		return parse_kdf(arg, &o->kdf);
+	case 'f':
+		o->force = 1;
+		return 0;
+	}
+	return -1;
+}
+
+int
+out_opts_check(const struct out_opts *o, unsigned m, unsigned n)
+{
+	if (m == 0 || n == 0)
+		return cli_usage_error(PROG, "give --m and --n for the set");
+	if (m > n)
+		return cli_usage_error(PROG, "--m %u is more than --n %u: the "
+		    "threshold cannot exceed the number of shares", m, n);
 	if ((o->dir == NULL) == (o->text == 0))
 		return cli_usage_error(PROG, "give either --out-dir DIR (share "
 		    "files) or --text (share lines)");

@@ -88,8 +88,17 @@ struct out_opts {
 	int kdf;               /* Argon2id profile for PINs */
 };
 
-/* Checks the options against n shares; prints and returns exit status. */
-int out_opts_check(const struct out_opts *o, unsigned n);
+/*
+ * Handles the options every set writer shares, by getopt value: 'm' --m,
+ * 'n' --n, 'o' --out-dir, 't' --text, 'p' ask PINs, 'N' a PIN file, 'k'
+ * --kdf, 'f' --force. Returns -1 for another option, else 0 or the exit
+ * status of a usage error (printed).
+ */
+int out_opts_parse(int c, const char *arg, struct out_opts *o, unsigned *mp,
+    unsigned *np);
+
+/* Checks M, N and the options; prints and returns the usage status. */
+int out_opts_check(const struct out_opts *o, unsigned m, unsigned n);
 
 /* Writes the set; on failure removes the files it wrote. */
 int outputs_write(struct share *set[], unsigned n, const struct out_opts *o);

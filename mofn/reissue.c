@@ -60,39 +60,15 @@ reissue_main(int argc, char **argv)
 	memset(&in, 0, sizeof(in));
 	o.kdf = KDF_INTERACTIVE;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if ((r = out_opts_parse(c, optarg, &o, &m, &n)) >= 0) {
+			if (r != 0)
+				return r;
+			continue;
+		}
 		switch (c) {
-		case 'm':
-			if ((r = parse_count("--m", optarg, &m)) != 0)
-				return r;
-			break;
-		case 'n':
-			if ((r = parse_count("--n", optarg, &n)) != 0)
-				return r;
-			break;
-		case 'o':
-			o.dir = optarg;
-			break;
-		case 't':
-			o.text = 1;
-			break;
 		case 'P':
 			if (pin_list_add(&pins, optarg) != 0)
 				return cli_usage_error(PROG, "too many --pin-file");
-			break;
-		case 'p':
-			o.pin_prompt = 1;
-			break;
-		case 'N':
-			if (pin_list_add(&o.pins, optarg) != 0)
-				return cli_usage_error(PROG, "too many "
-				    "--new-pin-file");
-			break;
-		case 'k':
-			if ((r = parse_kdf(optarg, &o.kdf)) != 0)
-				return r;
-			break;
-		case 'f':
-			o.force = 1;
 			break;
 		case 'h':
 			fputs(reissue_usage, stdout);
@@ -101,15 +77,10 @@ reissue_main(int argc, char **argv)
 			return usage_hint("reissue");
 		}
 	}
-	if (m == 0 || n == 0)
-		return cli_usage_error(PROG, "reissue needs --m and --n for the "
-		    "new set");
-	if (m > n)
-		return cli_usage_error(PROG, "--m %u is more than --n %u", m, n);
 	if (optind == argc)
 		return cli_usage_error(PROG, "give at least M shares of the old "
 		    "set");
-	if ((r = out_opts_check(&o, n)) != 0)
+	if ((r = out_opts_check(&o, m, n)) != 0)
 		return r;
 	if ((r = inputs_load(&in, argv + optind, argc - optind, &pins)) != 0)
 		return r;

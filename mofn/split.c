@@ -71,7 +71,7 @@ split_main(int argc, char **argv)
 		{ "out-dir", required_argument, NULL, 'o' },
 		{ "text", no_argument, NULL, 't' },
 		{ "pin", no_argument, NULL, 'p' },
-		{ "pin-file", required_argument, NULL, 'P' },
+		{ "pin-file", required_argument, NULL, 'N' },
 		{ "kdf", required_argument, NULL, 'k' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
@@ -90,15 +90,12 @@ split_main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.kdf = KDF_INTERACTIVE;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if ((r = out_opts_parse(c, optarg, &o, &m, &n)) >= 0) {
+			if (r != 0)
+				return r;
+			continue;
+		}
 		switch (c) {
-		case 'm':
-			if ((r = parse_count("--m", optarg, &m)) != 0)
-				return r;
-			break;
-		case 'n':
-			if ((r = parse_count("--n", optarg, &n)) != 0)
-				return r;
-			break;
 		case 's':
 			secret_file = optarg;
 			break;
@@ -107,26 +104,6 @@ split_main(int argc, char **argv)
 			if (*end != '\0' || rl < 1 || rl > SHARE_SECRET_MAX)
 				return cli_usage_error(PROG, "--random wants a "
 				    "length from 1 to %d bytes", SHARE_SECRET_MAX);
-			break;
-		case 'o':
-			o.dir = optarg;
-			break;
-		case 't':
-			o.text = 1;
-			break;
-		case 'p':
-			o.pin_prompt = 1;
-			break;
-		case 'P':
-			if (pin_list_add(&o.pins, optarg) != 0)
-				return cli_usage_error(PROG, "too many --pin-file");
-			break;
-		case 'k':
-			if ((r = parse_kdf(optarg, &o.kdf)) != 0)
-				return r;
-			break;
-		case 'f':
-			o.force = 1;
 			break;
 		case 'h':
 			fputs(split_usage, stdout);
@@ -139,15 +116,10 @@ split_main(int argc, char **argv)
 		return cli_usage_error(PROG, "split takes no file arguments "
 		    "(the secret comes from --secret-file, --random or a "
 		    "prompt)");
-	if (m == 0 || n == 0)
-		return cli_usage_error(PROG, "split needs --m and --n");
-	if (m > n)
-		return cli_usage_error(PROG, "--m %u is more than --n %u: the "
-		    "threshold cannot exceed the number of shares", m, n);
 	if (secret_file != NULL && rl > 0)
 		return cli_usage_error(PROG, "give --secret-file or --random, "
 		    "not both");
-	if ((r = out_opts_check(&o, n)) != 0)
+	if ((r = out_opts_check(&o, m, n)) != 0)
 		return r;
 	if ((r = read_secret(secret_file, (unsigned)rl, &s)) != 0)
 		return cli_fail(PROG, r, "reading the secret");
