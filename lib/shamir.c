@@ -127,20 +127,20 @@ shamir_split(const struct secret *s, unsigned m, unsigned n,
 }
 
 int
-shamir_interpolate(const struct shamir_point *pts, unsigned k, uint8_t at,
-    struct secret **outp)
+shamir_interpolate_into(const struct shamir_point *pts, unsigned k,
+    uint8_t at, struct secret *out)
 {
-	struct secret *out = NULL;
 	uint8_t lag[SHAMIR_MAX_N], num, den, l;
 	uint8_t *o;
 	const uint8_t *y;
 	size_t len, b;
 	unsigned i, j;
-	int r;
 
 	if (k == 0 || k > SHAMIR_MAX_N || pts[0].y == NULL)
 		return CE_INVALID;
 	len = secret_len(pts[0].y);
+	if (secret_len(out) != len)
+		return CE_INVALID;
 	for (i = 0; i < k; i++) {
 		if (pts[i].x == 0 || pts[i].y == NULL ||
 		    secret_len(pts[i].y) != len)
@@ -166,23 +166,34 @@ shamir_interpolate(const struct shamir_point *pts, unsigned k, uint8_t at,
 		}
 		lag[i] = gf256_mul(num, gf256_inv(den));
 	}
-	if ((out = secret_new(len)) == NULL) {
-		r = CE_NOMEM;
-		goto out;
-	}
 	o = secret_ptr(out);
+	memset(o, 0, len);
 	for (i = 0; i < k; i++) {
 		y = secret_ptr(pts[i].y);
 		l = lag[i];
 		for (b = 0; b < len; b++)
 			o[b] ^= gf256_mul(l, y[b]);
 	}
+	return 0;
+}
+
+int
+shamir_interpolate(const struct shamir_point *pts, unsigned k, uint8_t at,
+    struct secret **outp)
+{
+	struct secret *out;
+	int r;
+
+	if (k == 0 || pts[0].y == NULL)
+		return CE_INVALID;
+	if ((out = secret_new(secret_len(pts[0].y))) == NULL)
+		return CE_NOMEM;
+	if ((r = shamir_interpolate_into(pts, k, at, out)) != 0) {
+		secret_free(out);
+		return r;
+	}
 	*outp = out;
-	out = NULL;
-	r = 0;
- out:
-	secret_free(out);
-	return r;
+	return 0;
 }
 
 int

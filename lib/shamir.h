@@ -54,6 +54,13 @@ int shamir_split(const struct secret *s, unsigned m, unsigned n,
 int shamir_interpolate(const struct shamir_point *pts, unsigned k, uint8_t at,
     struct secret **outp);
 
+/*
+ * shamir_interpolate into an existing secret of the points' y length, so a
+ * search over many subsets allocates (and locks) memory once.
+ */
+int shamir_interpolate_into(const struct shamir_point *pts, unsigned k,
+    uint8_t at, struct secret *out);
+
 /* shamir_interpolate at 0. */
 int shamir_combine(const struct shamir_point *pts, unsigned k,
     struct secret **sp);

@@ -249,13 +249,12 @@ vote_meta(struct share *const shs[], size_t k, uint32_t *badp)
 	return (int)best;
 }
 
-/* Combines the shares at good[sel[0..m)] and tests the check value. */
+/* Combines the shares at good[sel[0..m)] into p; tests the check value. */
 static int
 try_subset(struct share *const shs[], const size_t *good, const size_t *sel,
-    unsigned m, const struct share *meta, struct secret **pp)
+    unsigned m, const struct share *meta, struct secret *p)
 {
 	struct shamir_point pts[SHARE_MAX_N];
-	struct secret *p = NULL;
 	uint8_t check[SHARE_CHECK_LEN];
 	unsigned i;
 	int r;
@@ -264,18 +263,11 @@ try_subset(struct share *const shs[], const size_t *good, const size_t *sel,
 		pts[i].x = shs[good[sel[i]]]->x;
 		pts[i].y = shs[good[sel[i]]]->y;
 	}
-	if ((r = shamir_combine(pts, m, &p)) != 0 ||
+	if ((r = shamir_interpolate_into(pts, m, 0, p)) != 0 ||
 	    (r = compute_check(p, meta, check)) != 0)
-		goto out;
-	if (!cc_memeq(check, meta->check, SHARE_CHECK_LEN)) {
-		r = CE_SHARE_CORRUPT;
-		goto out;
-	}
-	*pp = p;
-	p = NULL;
- out:
-	secret_free(p);
-	return r;
+		return r;
+	return cc_memeq(check, meta->check, SHARE_CHECK_LEN) ? 0 :
+	    CE_SHARE_CORRUPT;
 }
 
 /* Steps sel[0..m) to the next m-subset of 0..n-1; returns 0 after the last. */
@@ -304,12 +296,14 @@ find_bad_extras(struct share *const shs[], const size_t *good, size_t ngood,
     const size_t *sel, unsigned m, uint32_t *badp, uint32_t *usedp)
 {
 	struct shamir_point pts[SHARE_MAX_N];
-	struct secret *want = NULL;
+	struct secret *want;
 	const struct share *sh;
 	size_t g;
 	unsigned i;
 	int r = 0, in_sel;
 
+	if ((want = secret_new(secret_len(shs[good[0]]->y))) == NULL)
+		return CE_NOMEM;
 	for (i = 0; i < m; i++) {
 		pts[i].x = shs[good[sel[i]]]->x;
 		pts[i].y = shs[good[sel[i]]]->y;
@@ -321,12 +315,10 @@ find_bad_extras(struct share *const shs[], const size_t *good, size_t ngood,
 		if (in_sel)
 			continue;
 		sh = shs[good[g]];
-		if ((r = shamir_interpolate(pts, m, sh->x, &want)) != 0)
+		if ((r = shamir_interpolate_into(pts, m, sh->x, want)) != 0)
 			break;
 		if (!secret_equal(want, sh->y))
 			*badp |= 1u << good[g];
-		secret_free(want);
-		want = NULL;
 	}
 	secret_free(want);
 	return r;
@@ -394,10 +386,12 @@ share_combine(struct share *const shs[], size_t k, struct secret **sp,
 		return CE_SHARE_TOO_FEW;
 	}
 	/* First the first M; only if they fail, every other M-subset. */
+	if ((p = secret_new(meta->secret_len + SHARE_BLIND_LEN)) == NULL)
+		return CE_NOMEM;
 	for (i = 0; i < m; i++)
 		sel[i] = i;
 	do {
-		r = try_subset(shs, good, sel, m, meta, &p);
+		r = try_subset(shs, good, sel, m, meta, p);
 		if (r != CE_SHARE_CORRUPT)
 			break;
 	} while (next_subset(sel, m, ngood));

@@ -263,6 +263,27 @@ test_two_corrupt_of_many(void **state)
 }
 
 static void
+test_search_worst_case(void **state)
+{
+	struct share *set[SHARE_MAX_N];
+	struct share_report rep;
+	struct secret *s = random_secret(32), *got = NULL;
+
+	(void)state;
+	/* the first two of 16 corrupt in an 8-of-16 set: thousands of 8-subsets
+	 * fail before one without them passes; all 14 others are checked */
+	assert_int_equal(share_set_new(s, 8, 16, set), 0);
+	secret_ptr(set[0]->y)[1] ^= 0x11;
+	secret_ptr(set[1]->y)[2] ^= 0x22;
+	assert_int_equal(share_combine(set, 16, &got, &rep), 0);
+	assert_true(secret_equal(got, s));
+	assert_int_equal(rep.bad, 3);
+	secret_free(got);
+	share_set_free(set, 16);
+	secret_free(s);
+}
+
+static void
 test_file_roundtrip(void **state)
 {
 	struct share *set[SHARE_MAX_N], *back[2];
@@ -450,6 +471,7 @@ main(void)
 		cmocka_unit_test(test_corrupt_exactly_m),
 		cmocka_unit_test(test_corrupt_extra_named),
 		cmocka_unit_test(test_two_corrupt_of_many),
+		cmocka_unit_test(test_search_worst_case),
 		cmocka_unit_test(test_file_roundtrip),
 		cmocka_unit_test(test_file_wrong_pin_vs_corrupt),
 		cmocka_unit_test(test_text_roundtrip),
