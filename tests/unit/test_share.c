@@ -458,6 +458,77 @@ test_text_typos(void **state)
 	secret_free(s);
 }
 
+/* docs/formats.md section 8.4: a 2-of-3 set of the bytes 00..1f */
+static const char vec_file1[] =
+    "434f4653484152450100c0deaaf667ef073cb1890203013300201e754a98"
+    "8363197794d0b6d17c1e5e394d314512a52038d0cd7b50beb9528a980d20"
+    "11be1e4a028395141f2ef2ebbe6bea1975564143a37e710689fe05a0fa66"
+    "800f01f9a85545b1ebb96aaaca7628151d6a074a5e0f80adc75082a1b52f"
+    "734b";
+static const char vec_line2[] =
+    "CS1 R3FA-NXK7-XW3K-SCC9 2/3 #2 54F7-AJMR-GDHH-JXWM-T2VD-2Z0Y-BRWY-"
+    "PEM5-XP8E-GT91-TA1J-PHT0-39VR-9DH4-037Q-G0PE-HRFN-YB0P-FZQ8-9CD3-"
+    "KSV3-53TJ-PMSF-WB67-BBJV-ES7G NA7P-MVCA";
+static const char vec_file3_pin[] =
+    "434f4653484152450101c0deaaf667ef073cb1890203034800201e754a98"
+    "8363197794d0b6d17c1e5e3901aa78f9a0047754193176836a935a46db51"
+    "df144a0039e7012ac287266c5c9a02a17e1e96bc748de3e435089a367d35"
+    "c03c747ef7c51f6fc70adbd0eb87c362452abcfeef48f84a0adec85c7ab2"
+    "2fd7ad0c6f0135037dd386324bc8706393e81a78332b5cb194265a65870a"
+    "14b6447b5c5f00ce82ae903ca5e9753534";
+
+static void
+test_vectors(void **state)
+{
+	uint8_t f1[256], f3[256], want[32], id[SHARE_SET_ID_LEN];
+	struct share *sh[3], *pair[2];
+	struct share_info info;
+	struct secret *pin, *line, *s;
+	struct buf *b;
+	size_t n1, n3, i, j;
+
+	(void)state;
+	for (i = 0; i < 32; i++)
+		want[i] = (uint8_t)i;
+	assert_non_null(s = secret_from(want, 32));
+	assert_non_null(pin = secret_from("1234", 4));
+	n1 = unhex(vec_file1, f1, sizeof(f1));
+	n3 = unhex(vec_file3_pin, f3, sizeof(f3));
+	assert_int_equal(n1, 122);
+	assert_int_equal(n3, 167);
+	assert_int_equal(share_file_decode(f1, n1, NULL, &sh[0]), 0);
+	assert_int_equal(share_text_decode(vec_line2, strlen(vec_line2),
+	    &sh[1]), 0);
+	assert_int_equal(share_file_decode(f3, n3, NULL, &sh[2]),
+	    CE_BAD_CREDENTIAL);
+	assert_int_equal(share_file_decode(f3, n3, pin, &sh[2]), 0);
+	unhex("c0deaaf667ef073cb189", id, sizeof(id));
+	for (i = 0; i < 3; i++) {
+		share_get_info(sh[i], &info);
+		assert_memory_equal(info.set_id, id, SHARE_SET_ID_LEN);
+		assert_int_equal(info.index, i + 1);
+		assert_int_equal(info.x, i == 0 ? 0x33 : i == 1 ? 0x29 : 0x48);
+	}
+	for (i = 0; i < 3; i++) {
+		for (j = i + 1; j < 3; j++) {
+			pair[0] = sh[i];
+			pair[1] = sh[j];
+			expect_combine(pair, 2, s);
+		}
+	}
+	/* the deterministic encodings reproduce the vectors byte for byte */
+	assert_int_equal(share_file_encode(sh[0], NULL, 0, &b), 0);
+	assert_int_equal(buf_len(b), n1);
+	assert_memory_equal(buf_ptr(b), f1, n1);
+	buf_free(b);
+	assert_int_equal(share_text_encode(sh[1], &line), 0);
+	assert_string_equal((char *)secret_ptr(line), vec_line2);
+	secret_free(line);
+	share_set_free(sh, 3);
+	secret_free(pin);
+	secret_free(s);
+}
+
 int
 main(void)
 {
@@ -476,6 +547,7 @@ main(void)
 		cmocka_unit_test(test_file_wrong_pin_vs_corrupt),
 		cmocka_unit_test(test_text_roundtrip),
 		cmocka_unit_test(test_text_typos),
+		cmocka_unit_test(test_vectors),
 	};
 
 	secret_init();
