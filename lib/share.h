@@ -135,6 +135,13 @@ int share_file_encode(const struct share *sh, const struct secret *pin,
 int share_file_write(const char *path, const struct share *sh,
     const struct secret *pin, int kdf_profile, int force);
 
+/*
+ * Reads and decodes the share file at path (pin as for share_file_decode).
+ * For callers such as an HSM login that take share files by name.
+ */
+int share_file_read(const char *path, const struct secret *pin,
+    struct share **shp);
+
 /* --- text encoding (share_text.c) --- */
 
 /* Longest line share_text_encode writes (without the NUL). */

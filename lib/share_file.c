@@ -296,3 +296,16 @@ share_file_write(const char *path, const struct share *sh,
 	buf_free(b);
 	return r;
 }
+
+int
+share_file_read(const char *path, const struct secret *pin, struct share **shp)
+{
+	struct buf *b = NULL;
+	int r;
+
+	if ((r = file_read(path, FILE_MAX, &b)) != 0)
+		return r == CE_TOO_LONG ? CE_FORMAT : r;
+	r = share_file_decode(buf_ptr(b), buf_len(b), pin, shp);
+	buf_free(b);
+	return r;
+}

@@ -46,8 +46,13 @@ read_secret(const char *file, unsigned random_len, struct secret **sp)
 		cc_random(secret_ptr(*sp), random_len);
 		return 0;
 	}
-	if (file == NULL)
-		return cli_read_secret("Secret to split: ", NULL, 1, sp);
+	if (file == NULL) {
+		r = cli_read_secret("Secret to split: ", NULL, 1, sp);
+		if (r == CE_USAGE)
+			err_set_detail("no terminal to type the secret on; use "
+			    "--secret-file PATH or --random LEN");
+		return r;
+	}
 	if ((r = file_read(file, SHARE_SECRET_MAX, &b)) != 0)
 		return r;
 	if (buf_len(b) == 0) {

@@ -28,8 +28,9 @@ grep -q "wrong PIN" "$T/.err" || fail "wrong PIN not reported as such"
 grep -q "share-2-of-3" "$T/.err" || fail "file with the wrong PIN not named"
 [ ! -e "$T/out2" ] || fail "secret written with a wrong PIN"
 
-# no PIN and no terminal: a usage error that says how to give one
-expect_exit 2 mofn verify "$T/s/share-1-of-3.cshare" "$T/s/share-2-of-3.cshare"
+# no PIN and no terminal (setsid: none even when run from one): a usage
+# error that says how to give one
+expect_exit 2 setsid -w mofn verify "$T/s/share-1-of-3.cshare" "$T/s/share-2-of-3.cshare"
 grep -q -- "--pin-file" "$T/.err" || fail "no hint about --pin-file"
 
 # one flipped byte in the ciphertext: corrupt, not a wrong PIN

@@ -60,7 +60,12 @@ rm -f "$T/out"
 mofn combine --out "$T/out" "$T/one/share-1-of-1.cshare" 2>/dev/null
 cmp -s "$T/secret" "$T/out" || fail "1 of 1 gave other bytes"
 
-# bad usage
+# bad usage, and help for every command
+for c in split combine verify inspect duplicate reissue; do
+	mofn "$c" --help | grep -q "^usage: mofn $c" || fail "$c --help"
+done
+expect_exit 2 setsid -w mofn split --m 2 --n 3 --out-dir "$T/x"
+grep -q -- "--secret-file" "$T/.err" || fail "no hint without a terminal"
 expect_exit 2 mofn split --m 4 --n 3 --random 16 --out-dir "$T/x"
 expect_exit 2 mofn split --m 2 --n 17 --random 16 --out-dir "$T/x"
 expect_exit 2 mofn split --m 2 --n 3 --random 16

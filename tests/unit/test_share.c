@@ -3,6 +3,7 @@
  * refuse damage. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include "testutil.h"
 #include "buf.h"
 #include "crypto.h"
@@ -314,6 +315,27 @@ test_file_roundtrip(void **state)
 	buf_free(b);
 	expect_combine(back, 2, s);
 	share_set_free(back, 2);
+	/* by path, as an HSM login would read them */
+	{
+		char dir[] = "/tmp/test_share.XXXXXX", p0[64], p1[64];
+
+		assert_non_null(mkdtemp(dir));
+		snprintf(p0, sizeof(p0), "%s/a", dir);
+		snprintf(p1, sizeof(p1), "%s/b", dir);
+		assert_int_equal(share_file_write(p0, set[0], NULL, 0, 0), 0);
+		assert_int_equal(share_file_write(p1, set[1], pin, KDF_TEST, 0), 0);
+		assert_int_equal(share_file_write(p1, set[1], pin, KDF_TEST, 0),
+		    CE_EXISTS);
+		assert_int_equal(share_file_read(p0, NULL, &back[0]), 0);
+		assert_int_equal(share_file_read(p1, NULL, &back[1]),
+		    CE_BAD_CREDENTIAL);
+		assert_int_equal(share_file_read(p1, pin, &back[1]), 0);
+		expect_combine(back, 2, s);
+		share_set_free(back, 2);
+		unlink(p0);
+		unlink(p1);
+		rmdir(dir);
+	}
 	share_set_free(set, 2);
 	secret_free(pin);
 	secret_free(s);
