@@ -305,13 +305,14 @@ struct mem_reader {
 	struct buf *b;
 };
 
+/* Sends vanish: a party fed from memory (fuzzing, replay) may still talk. */
 static int
 mem_reader_send(void *ctx, const void *p, size_t n)
 {
 	(void)ctx;
 	(void)p;
 	(void)n;
-	return CE_INVALID;
+	return 0;
 }
 
 static int

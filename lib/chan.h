@@ -94,7 +94,7 @@ int fd_read_exact(int fd, void *p, size_t n);
 /* Writes all n bytes to fd, retrying short writes and EINTR. */
 int fd_write_all(int fd, const void *p, size_t n);
 
-/* Memory: a channel that receives p[0..n) (copied) and refuses sends. */
+/* Memory: a channel that receives p[0..n) (copied); sends are discarded. */
 int chan_mem_reader(const void *p, size_t n, struct chan **cp);
 /* Memory: a channel whose sends append to out (not owned); no receive. */
 int chan_mem_writer(struct buf *out, struct chan **cp);

@@ -376,17 +376,21 @@ confirm_mac(struct xfer *x, int of_initiator, uint8_t out[CC_HASH_LEN])
 	    (of_initiator ? KS_FIN_I : KS_FIN_R), CC_HASH_LEN, h, sizeof(h), out);
 }
 
-static int
-check_domains(const struct xfer_domain *doms, size_t ndoms)
+int
+xfer_domains_check(const struct xfer_domain *doms, size_t ndoms)
 {
-	size_t i;
+	size_t i, j;
 
-	if (ndoms == 0 || ndoms > XFER_MAX_DOMAINS)
+	if (doms == NULL || ndoms == 0 || ndoms > XFER_MAX_DOMAINS)
 		return CE_INVALID;
-	for (i = 0; i < ndoms; i++)
+	for (i = 0; i < ndoms; i++) {
 		if (doms[i].key == NULL ||
 		    secret_len(doms[i].key) != XFER_DOMAIN_KEY_LEN)
 			return CE_INVALID;
+		for (j = 0; j < i; j++)
+			if (secret_equal(doms[i].key, doms[j].key))
+				return CE_INVALID;
+	}
 	return 0;
 }
 
@@ -428,7 +432,7 @@ xfer_initiate_kat(struct chan *c, const struct xfer_domain *doms, size_t ndoms,
 	size_t i;
 	int r;
 
-	if ((r = check_domains(doms, ndoms)) != 0 ||
+	if ((r = xfer_domains_check(doms, ndoms)) != 0 ||
 	    (mode != XFER_PUSH && mode != XFER_PULL))
 		return CE_INVALID;
 	if ((r = xfer_new(c, 1, &x)) != 0)
@@ -558,7 +562,7 @@ xfer_accept_kat(struct chan *c, const struct xfer_domain *doms, size_t ndoms,
 	size_t nproofs, d = 0, j = 0;
 	int r;
 
-	if ((r = check_domains(doms, ndoms)) != 0)
+	if ((r = xfer_domains_check(doms, ndoms)) != 0)
 		return r;
 	if ((r = xfer_new(c, 0, &x)) != 0)
 		return r;

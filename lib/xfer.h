@@ -65,6 +65,9 @@ struct xfer_domain {
 	const struct secret *key; /* XFER_DOMAIN_KEY_LEN bytes */
 };
 
+/* Returns 0 when doms holds 1..3 domains of 32-byte keys, none twice. */
+int xfer_domains_check(const struct xfer_domain *doms, size_t ndoms);
+
 /*
  * Initiator: runs the handshake as the side that connects, offering doms
  * in order. Returns 0 with *xp ready for the records (PUSH) or the request
@@ -124,6 +127,10 @@ int xfer_abort(struct xfer *x, int code);
 /* Returns 1 when the last failure is the peer's stated code. */
 int xfer_peer_refused(const struct xfer *x);
 
+/* A record handed to a consumer: kind, bytes (valid during the call). */
+typedef int xfer_record_fn(void *arg, uint8_t kind, const uint8_t *p,
+    size_t n);
+
 /* What the receiver does with the records. */
 struct xfer_sink {
 	/*
@@ -131,7 +138,7 @@ struct xfer_sink {
 	 * do not apply: a later frame may still fail. Nonzero refuses the
 	 * transfer with that code (sent to the sender).
 	 */
-	int (*record)(void *arg, uint8_t kind, const uint8_t *p, size_t n);
+	xfer_record_fn *record;
 	/*
 	 * Called once, after the sender's COMMIT is verified (count and
 	 * transcript), never after a failure: apply everything in one
