@@ -1,0 +1,628 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bstore_int.h"
+#include "buf.h"
+#include "err.h"
+#include "file.h"
+
+#define CONF_MAX 4096
+#define CONF_LINE_MAX 128
+
+int
+bstore_parse_uri(const char *uri, char *path, size_t size)
+{
+	if (strncmp(uri, "rbs://", 6) == 0) {
+		err_set_detail("'%s' is a remote store; this needs a dir:PATH "
+		    "store", uri);
+		return CE_UNSUPPORTED;
+	}
+	if (strncmp(uri, "dir:", 4) != 0 || uri[4] == '\0') {
+		err_set_detail("'%s' is not a backup store; write dir:PATH", uri);
+		return CE_USAGE;
+	}
+	if (strlen(uri + 4) >= size) {
+		err_set_detail("store path too long");
+		return CE_TOO_LONG;
+	}
+	strcpy(path, uri + 4);
+	return 0;
+}
+
+static int
+config_check(const struct bstore_config *c)
+{
+	if (c->capacity < 1 || c->capacity > BSTORE_CAPACITY_MAX) {
+		err_set_detail("capacity must be 1 to %u backups",
+		    BSTORE_CAPACITY_MAX);
+		return CE_INVALID;
+	}
+	if (c->grace_days > BSTORE_GRACE_DAYS_MAX) {
+		err_set_detail("grace period must be 0 to %u days",
+		    BSTORE_GRACE_DAYS_MAX);
+		return CE_INVALID;
+	}
+	return 0;
+}
+
+/* Reads one line (without its newline) from b; CE_TRUNCATED at the end. */
+static int
+get_line(struct buf *b, char line[CONF_LINE_MAX])
+{
+	size_t n = 0;
+	uint8_t c;
+	int r;
+
+	if (buf_len(b) == 0)
+		return CE_TRUNCATED;
+	while ((r = buf_get_u8(b, &c)) == 0 && c != '\n') {
+		if (n + 1 >= CONF_LINE_MAX || c == '\0')
+			return CE_FORMAT;
+		line[n++] = (char)c;
+	}
+	line[n] = '\0';
+	return 0;
+}
+
+/* A decimal in [0, max] with nothing after it. */
+static int
+get_num(const char *s, unsigned max, unsigned *vp)
+{
+	unsigned long v = 0;
+
+	if (*s == '\0')
+		return CE_FORMAT;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || (v = v * 10 + (unsigned)(*s - '0')) > max)
+			return CE_FORMAT;
+	}
+	*vp = (unsigned)v;
+	return 0;
+}
+
+/*
+ * store.conf: "coffer-store 1", then "capacity N" and "grace-days N", each
+ * at most once; '#' comments and blank lines. Anything else is refused.
+ */
+static int
+config_parse(struct buf *b, struct bstore_config *cp)
+{
+	struct bstore_config c = { BSTORE_CAPACITY_DEFAULT,
+	    BSTORE_GRACE_DAYS_DEFAULT };
+	char line[CONF_LINE_MAX];
+	int seen_cap = 0, seen_grace = 0, first = 1, lineno = 0, r;
+
+	while ((r = get_line(b, line)) == 0) {
+		lineno++;
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		if (first) {
+			if (strncmp(line, "coffer-store ", 13) != 0)
+				goto bad;
+			if (strcmp(line + 13, "1") != 0) {
+				err_set_detail("store.conf: format '%s' is newer "
+				    "than this Coffer reads; upgrade Coffer",
+				    line + 13);
+				return CE_VERSION;
+			}
+			first = 0;
+		} else if (strncmp(line, "capacity ", 9) == 0 && !seen_cap) {
+			if (get_num(line + 9, BSTORE_CAPACITY_MAX, &c.capacity))
+				goto bad;
+			seen_cap = 1;
+		} else if (strncmp(line, "grace-days ", 11) == 0 && !seen_grace) {
+			if (get_num(line + 11, BSTORE_GRACE_DAYS_MAX,
+			    &c.grace_days))
+				goto bad;
+			seen_grace = 1;
+		} else
+			goto bad;
+	}
+	if (r != CE_TRUNCATED)
+		goto bad;
+	if (first) {
+		err_set_detail("store.conf: no 'coffer-store 1' line");
+		return CE_FORMAT;
+	}
+	if ((r = config_check(&c)) != 0)
+		goto bad;
+	*cp = c;
+	return 0;
+ bad:
+	err_set_detail("store.conf: line %d is not valid (expected "
+	    "'capacity 1..%u' or 'grace-days 0..%u', each once)", lineno + 1,
+	    BSTORE_CAPACITY_MAX, BSTORE_GRACE_DAYS_MAX);
+	return CE_FORMAT;
+}
+
+int
+bstore_init(const char *uri, const struct bstore_config *cfg)
+{
+	struct bstore_config def = { BSTORE_CAPACITY_DEFAULT,
+	    BSTORE_GRACE_DAYS_DEFAULT };
+	struct bstore *s = NULL;
+	char path[PATH_MAX], conf[PATH_MAX + 16], text[256];
+	const char *subs[] = { BSTORE_TMP, BSTORE_TRASH, BSTORE_VERIFIED };
+	struct stat st;
+	int r, fd;
+	size_t i;
+
+	if (cfg == NULL)
+		cfg = &def;
+	if ((r = bstore_parse_uri(uri, path, sizeof(path))) != 0 ||
+	    (r = config_check(cfg)) != 0)
+		return r;
+	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+		err_set_detail("cannot create '%s': %s", path, strerror(errno));
+		return CE_IO;
+	}
+	snprintf(conf, sizeof(conf), "%s/" BSTORE_CONF, path);
+	if (stat(conf, &st) == 0) {
+		err_set_detail("'%s' is already a backup store", path);
+		return CE_EXISTS;
+	}
+	snprintf(text, sizeof(text), "# Coffer backup store "
+	    "(docs/backup-store.md)\ncoffer-store 1\ncapacity %u\n"
+	    "grace-days %u\n", cfg->capacity, cfg->grace_days);
+	if ((r = file_write_atomic(conf, text, strlen(text), 0600)) != 0 ||
+	    (r = bstore_open(uri, &s)) != 0)
+		return r;
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		if ((r = bstore_subdir(s, subs[i], &fd)) != 0)
+			break;
+		close(fd);
+	}
+	/* The lock file exists from the start: the directory only changes
+	 * when a backup is added or removed. */
+	if (r == 0 && (r = bstore_lock(s, LOCK_SH, &fd)) == 0)
+		bstore_unlock(fd);
+	if (r == 0)
+		r = bstore_fsync_fd(s->dirfd, path);
+	bstore_close(s);
+	return r;
+}
+
+int
+bstore_open(const char *uri, struct bstore **sp)
+{
+	struct bstore *s;
+	struct buf *b = NULL;
+	char conf[PATH_MAX + 16];
+	int r;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return CE_NOMEM;
+	s->dirfd = -1;
+	if ((r = bstore_parse_uri(uri, s->path, sizeof(s->path))) != 0)
+		goto out;
+	if ((s->dirfd = open(s->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		r = errno == ENOENT ? CE_NOT_FOUND : CE_IO;
+		err_set_detail("cannot open the backup store '%s': %s", s->path,
+		    strerror(errno));
+		goto out;
+	}
+	snprintf(conf, sizeof(conf), "%s/" BSTORE_CONF, s->path);
+	if ((r = file_read(conf, CONF_MAX, &b)) != 0) {
+		if (r == CE_NOT_FOUND)
+			err_set_detail("'%s' is not a backup store (no %s); "
+			    "initialise it first", s->path, BSTORE_CONF);
+		goto out;
+	}
+	if ((r = config_parse(b, &s->cfg)) != 0)
+		goto out;
+	*sp = s;
+	s = NULL;
+	r = 0;
+ out:
+	buf_free(b);
+	bstore_close(s);
+	return r;
+}
+
+void
+bstore_close(struct bstore *s)
+{
+	if (s == NULL)
+		return;
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	free(s);
+}
+
+const struct bstore_config *
+bstore_config(const struct bstore *s)
+{
+	return &s->cfg;
+}
+
+const char *
+bstore_path(const struct bstore *s)
+{
+	return s->path;
+}
+
+int
+bstore_lock(struct bstore *s, int op, int *fdp)
+{
+	int fd;
+
+	fd = openat(s->dirfd, BSTORE_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cbk_io_error(errno, "cannot open the store lock");
+	while (flock(fd, op) != 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return cbk_io_error(errno, "cannot lock the store");
+		}
+	}
+	*fdp = fd;
+	return 0;
+}
+
+void
+bstore_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* releases the flock */
+}
+
+int
+bstore_subdir(struct bstore *s, const char *sub, int *fdp)
+{
+	int fd;
+
+	if (mkdirat(s->dirfd, sub, 0700) != 0 && errno != EEXIST)
+		return cbk_io_error(errno, "cannot create a store directory");
+	fd = openat(s->dirfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0)
+		return cbk_io_error(errno, "cannot open a store directory");
+	*fdp = fd;
+	return 0;
+}
+
+int
+bstore_fsync_fd(int dfd, const char *what)
+{
+	if (fsync(dfd) != 0)
+		return cbk_io_error(errno, what);
+	return 0;
+}
+
+/* --- names --- */
+
+static int
+name_char(int c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+void
+bstore_name_label(const char *label, char out[CBK_LABEL_MAX + 1])
+{
+	size_t i;
+
+	for (i = 0; i < CBK_LABEL_MAX && label[i] != '\0'; i++)
+		out[i] = name_char((unsigned char)label[i]) &&
+		    !(i == 0 && label[i] == '.') ? label[i] : '-';
+	out[i] = '\0';
+}
+
+int
+bstore_backup_name(const char *label, int64_t created,
+    char name[BSTORE_NAME_MAX])
+{
+	char nl[CBK_LABEL_MAX + 1], stamp[UTC_STAMP_LEN + 1];
+	int r;
+
+	if (label[0] == '\0' || strnlen(label, CBK_LABEL_MAX + 1) >
+	    CBK_LABEL_MAX) {
+		err_set_detail("a label is 1 to %d bytes", CBK_LABEL_MAX);
+		return CE_INVALID;
+	}
+	if ((r = utc_stamp(created, stamp)) != 0) {
+		err_set_detail("backup time out of range");
+		return r;
+	}
+	bstore_name_label(label, nl);
+	snprintf(name, BSTORE_NAME_MAX, "%s_%s.cbk", nl, stamp);
+	return 0;
+}
+
+int
+bstore_name_parse(const char *name, char labelp[CBK_LABEL_MAX + 1],
+    int64_t *createdp)
+{
+	size_t len = strnlen(name, BSTORE_NAME_MAX), ll, i;
+	int64_t t;
+
+	/* label (>= 1) '_' stamp ".cbk" */
+	if (len >= BSTORE_NAME_MAX || len < 1 + 1 + UTC_STAMP_LEN + 4 ||
+	    strcmp(name + len - 4, ".cbk") != 0)
+		return CE_INVALID;
+	ll = len - 4 - UTC_STAMP_LEN - 1;
+	if (name[ll] != '_' || name[0] == '.' ||
+	    utc_parse_stamp(name + ll + 1, &t) != 0)
+		return CE_INVALID;
+	for (i = 0; i < ll; i++)
+		if (!name_char((unsigned char)name[i]))
+			return CE_INVALID;
+	if (labelp != NULL) {
+		memcpy(labelp, name, ll);
+		labelp[ll] = '\0';
+	}
+	if (createdp != NULL)
+		*createdp = t;
+	return 0;
+}
+
+static int
+check_name(const char *name)
+{
+	if (bstore_name_parse(name, NULL, NULL) != 0) {
+		err_set_detail("'%.100s' is not a backup name "
+		    "(LABEL_yyyymmddThhmmssZ.cbk)", name);
+		return CE_INVALID;
+	}
+	return 0;
+}
+
+/* --- listing --- */
+
+static int
+is_verified(struct bstore *s, const char *name)
+{
+	char p[sizeof(BSTORE_VERIFIED) + BSTORE_NAME_MAX + 1];
+	struct stat st;
+
+	snprintf(p, sizeof(p), BSTORE_VERIFIED "/%s", name);
+	return fstatat(s->dirfd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode);
+}
+
+static int
+newest_first(const void *a, const void *b)
+{
+	const struct bstore_name *x = a, *y = b;
+
+	if (x->created != y->created)
+		return x->created > y->created ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+int
+bstore_scan(struct bstore *s, struct bstore_name **np, size_t *countp)
+{
+	struct bstore_name *v = NULL, *nv;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	struct stat st;
+	DIR *d = NULL;
+	int fd, r = 0;
+
+	if ((fd = dup(s->dirfd)) < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return cbk_io_error(errno, "cannot read the store directory");
+	}
+	rewinddir(d);
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		struct bstore_name nm;
+
+		if (bstore_name_parse(de->d_name, nm.label, &nm.created) != 0)
+			continue;
+		/* Only regular files: a directory or link never counts. */
+		if (fstatat(s->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		/* name_parse bounded its length below BSTORE_NAME_MAX. */
+		memcpy(nm.name, de->d_name, strlen(de->d_name) + 1);
+		nm.verified = is_verified(s, nm.name);
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
+				r = CE_NOMEM;
+				goto out;
+			}
+			v = nv;
+		}
+		v[n++] = nm;
+	}
+	if (errno != 0) {
+		r = cbk_io_error(errno, "cannot read the store directory");
+		goto out;
+	}
+	if (n > 0)
+		qsort(v, n, sizeof(*v), newest_first);
+	*np = v;
+	*countp = n;
+	v = NULL;
+ out:
+	free(v);
+	closedir(d);
+	return r;
+}
+
+int
+bstore_count(struct bstore *s, size_t *np)
+{
+	struct bstore_name *v = NULL;
+	int r;
+
+	if ((r = bstore_scan(s, &v, np)) == 0)
+		free(v);
+	return r;
+}
+
+int
+bstore_open_backup(struct bstore *s, const char *name, int *fdp)
+{
+	struct stat st;
+	int r, fd;
+
+	if ((r = check_name(name)) != 0)
+		return r;
+	fd = openat(s->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		err_set_detail("no backup '%s' in %s", name, s->path);
+		return errno == ENOENT ? CE_NOT_FOUND : CE_IO;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		err_set_detail("'%s' is not a backup file", name);
+		return CE_NOT_FOUND;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+/* Fills e for name: size, verified flag, and its manifest (or e->r). */
+static int
+fill_entry(struct bstore *s, const char *name, struct bstore_entry *e)
+{
+	struct stat st;
+	int r, fd;
+
+	memset(e, 0, sizeof(*e));
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	if ((r = bstore_name_parse(name, NULL, &e->created)) != 0 ||
+	    (r = bstore_open_backup(s, name, &fd)) != 0)
+		return r;
+	if (fstat(fd, &st) == 0)
+		e->file_size = (uint64_t)st.st_size;
+	e->verified = is_verified(s, name);
+	e->r = cbk_read_manifest(fd, &e->m);
+	close(fd);
+	return 0;
+}
+
+int
+bstore_list(struct bstore *s, const char *label, struct bstore_entry **ep,
+    size_t *np)
+{
+	struct bstore_name *names = NULL;
+	struct bstore_entry *v = NULL;
+	char want[CBK_LABEL_MAX + 1];
+	size_t n = 0, i, k = 0;
+	int r;
+
+	if (label != NULL)
+		bstore_name_label(label, want);
+	if ((r = bstore_scan(s, &names, &n)) != 0)
+		return r;
+	if ((v = calloc(n ? n : 1, sizeof(*v))) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (label != NULL && strcmp(names[i].label, want) != 0)
+			continue;
+		/* Vanished since the scan (pruned meanwhile): not listed. */
+		if ((r = fill_entry(s, names[i].name, &v[k])) == CE_NOT_FOUND)
+			continue;
+		if (r != 0)
+			goto out;
+		k++;
+	}
+	*ep = v;
+	*np = k;
+	v = NULL;
+	r = 0;
+ out:
+	free(v);
+	free(names);
+	return r;
+}
+
+int
+bstore_show(struct bstore *s, const char *name, struct bstore_entry *ep)
+{
+	return fill_entry(s, name, ep);
+}
+
+int
+bstore_mark_verified(struct bstore *s, const char *name, int ok)
+{
+	char p[sizeof(BSTORE_VERIFIED) + BSTORE_NAME_MAX + 1];
+	char when[UTC_ISO_LEN + 1], text[64];
+	int r, dfd, fd;
+
+	if ((r = check_name(name)) != 0 ||
+	    (r = bstore_subdir(s, BSTORE_VERIFIED, &dfd)) != 0)
+		return r;
+	snprintf(p, sizeof(p), "%s", name);
+	if (!ok) {
+		if (unlinkat(dfd, p, 0) != 0 && errno != ENOENT)
+			r = cbk_io_error(errno, "cannot clear a verified mark");
+		goto out;
+	}
+	if ((r = utc_iso((int64_t)time(NULL), when)) != 0)
+		goto out;
+	snprintf(text, sizeof(text), "verified %s\n", when);
+	fd = openat(dfd, p, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = cbk_io_error(errno, "cannot mark a backup verified");
+		goto out;
+	}
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text) ||
+	    fsync(fd) != 0)
+		r = cbk_io_error(errno, "cannot mark a backup verified");
+	close(fd);
+	if (r == 0)
+		r = bstore_fsync_fd(dfd, "cannot sync the verified marks");
+ out:
+	close(dfd);
+	return r;
+}
+
+int
+bstore_verify(struct bstore *s, const char *name, struct bstore_entry *ep)
+{
+	struct bstore_entry e;
+	char nm[BSTORE_NAME_MAX] = "";
+	int r, fd = -1;
+
+	if ((r = fill_entry(s, name, &e)) != 0 ||
+	    (r = bstore_open_backup(s, name, &fd)) != 0)
+		goto out;
+	if ((r = cbk_verify(fd, &e.m)) != 0)
+		goto done;
+	e.r = 0;
+	/* A renamed file would pass for another partition or date. */
+	if ((r = bstore_backup_name(e.m.label, e.m.created, nm)) != 0 ||
+	    strcmp(nm, name) != 0) {
+		err_set_detail("the file name '%s' does not match its manifest "
+		    "(it says '%s'): renamed or mixed up", name, nm);
+		r = CE_INTEGRITY;
+	}
+ done:
+	e.r = r;
+	if (r == 0 || r == CE_INTEGRITY) {
+		char keep[256];
+		int mr;
+
+		snprintf(keep, sizeof(keep), "%s", err_detail());
+		mr = bstore_mark_verified(s, name, r == 0);
+		if (r == 0)
+			r = mr;
+		else
+			err_set_detail("%s", keep);
+		e.verified = r == 0;
+	}
+	if (ep != NULL)
+		*ep = e;
+ out:
+	if (fd >= 0)
+		close(fd);
+	return r;
+}

@@ -1,0 +1,211 @@
+/*
+ * bstore: a local backup store, the directory that keeps dated backup
+ * partitions (DESIGN.md "Backups"; docs/backup-store.md). It names, lists,
+ * shows and verifies backups, enforces the store's capacity, writes new ones
+ * so that a crash never leaves anything that lists as a backup, and prunes
+ * by soft delete with a grace period.
+ *
+ *   PATH/store.conf                      format line, capacity, grace days
+ *   PATH/<label>_<yyyymmddThhmmssZ>.cbk  one backup partition (lib/cbk.h)
+ *   PATH/.tmp/                           spools and archives being written
+ *   PATH/.trash/<name>.deleted-<stamp>   soft-deleted backups
+ *   PATH/.verified/<name>                "passed verify at <time>" markers
+ *   PATH/.lock                           flock: commits, deletes, gc
+ *
+ * A store holds ciphertext only and never needs a secret. Only names of the
+ * exact backup form count as backups: temporaries live in .tmp/, so a killed
+ * writer's leftovers are never listed nor counted toward the capacity, and
+ * bstore_gc() removes them (a live writer holds a lock on its files).
+ */
+#ifndef COFFER_BSTORE_H
+#define COFFER_BSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cbk.h"
+#include "utc.h"
+
+#define BSTORE_CAPACITY_DEFAULT 100 /* Luna Backup HSM 7 */
+#define BSTORE_CAPACITY_MAX 100000
+#define BSTORE_GRACE_DAYS_DEFAULT 7
+#define BSTORE_GRACE_DAYS_MAX 3650
+/* "<label>_<stamp>.cbk" and its NUL */
+#define BSTORE_NAME_MAX (CBK_LABEL_MAX + 1 + UTC_STAMP_LEN + 4 + 1)
+
+struct bstore;
+
+struct bstore_config {
+	unsigned capacity;   /* backups the store may hold, 1..CAPACITY_MAX */
+	unsigned grace_days; /* days a soft-deleted backup can be undeleted */
+};
+
+/*
+ * Copies the PATH of a "dir:PATH" URI into path[0..size). Returns 0,
+ * CE_USAGE (not a store URI, empty path), CE_UNSUPPORTED (rbs://: a remote
+ * store is not a directory) or CE_TOO_LONG.
+ */
+int bstore_parse_uri(const char *uri, char *path, size_t size);
+
+/*
+ * Creates a store at uri (the directory may exist; its parent must):
+ * store.conf from cfg (NULL: the defaults) and the hidden directories.
+ * Returns 0, CE_EXISTS (already a store), CE_INVALID (cfg out of range),
+ * CE_IO.
+ */
+int bstore_init(const char *uri, const struct bstore_config *cfg);
+
+/*
+ * Opens the store at uri. Returns 0, CE_NOT_FOUND (no directory, or no
+ * store.conf in it: not a store), CE_FORMAT/CE_VERSION (bad store.conf),
+ * CE_IO.
+ */
+int bstore_open(const char *uri, struct bstore **sp);
+void bstore_close(struct bstore *s);
+const struct bstore_config *bstore_config(const struct bstore *s);
+const char *bstore_path(const struct bstore *s);
+
+/*
+ * The file-name form of a label: bytes other than A-Z a-z 0-9 . _ - become
+ * '-', and so does a leading '.'; the manifest keeps the real label.
+ */
+void bstore_name_label(const char *label, char out[CBK_LABEL_MAX + 1]);
+
+/* Writes "<name label>_<stamp>.cbk" for a backup of label made at created. */
+int bstore_backup_name(const char *label, int64_t created,
+    char name[BSTORE_NAME_MAX]);
+
+/*
+ * Returns 0 when name has the exact backup form, with its name label and
+ * time in labelp/createdp (each may be NULL); CE_INVALID otherwise. Any name
+ * handed to the functions below must pass this (no paths, no temporaries).
+ */
+int bstore_name_parse(const char *name, char labelp[CBK_LABEL_MAX + 1],
+    int64_t *createdp);
+
+struct bstore_entry {
+	char name[BSTORE_NAME_MAX];
+	int64_t created;        /* from the name */
+	uint64_t file_size;
+	int verified;           /* passed bstore_verify, not failed since */
+	int r;                  /* 0, or why its manifest could not be read */
+	struct cbk_manifest m;  /* valid when r == 0 */
+};
+
+/*
+ * Lists the store's backups, newest first (by time, then name), those of
+ * label only when label is not NULL (its name-label form is compared). Reads
+ * each manifest; a damaged one is listed with r set. *ep is one malloc'd
+ * array (free()); *np may be 0.
+ */
+int bstore_list(struct bstore *s, const char *label, struct bstore_entry **ep,
+    size_t *np);
+
+/* Counts the store's backups (what the capacity limits). */
+int bstore_count(struct bstore *s, size_t *np);
+
+/* One backup's entry (manifest read, not verified). CE_NOT_FOUND if none. */
+int bstore_show(struct bstore *s, const char *name, struct bstore_entry *ep);
+
+/*
+ * Verifies one backup without a secret (cbk_verify, and the file name must
+ * match its manifest's label and time) and records the result: a pass marks
+ * it verified, CE_INTEGRITY unmarks it. ep may be NULL. Returns 0,
+ * CE_NOT_FOUND, CE_INTEGRITY, CE_VERSION or CE_IO.
+ */
+int bstore_verify(struct bstore *s, const char *name, struct bstore_entry *ep);
+
+/* Records that name passed (ok) or failed a deeper check made elsewhere. */
+int bstore_mark_verified(struct bstore *s, const char *name, int ok);
+
+/* Opens a backup for reading (then cbk_reader_open); *fdp is O_RDONLY. */
+int bstore_open_backup(struct bstore *s, const char *name, int *fdp);
+
+/* --- writing a new backup --- */
+
+struct bstore_txn;
+
+/*
+ * Starts a backup of m->label (m also gives serial, version, tool version,
+ * and created: 0 means now) and checks, before anything is created: the
+ * manifest fields (CE_INVALID), the capacity (CE_FULL, "prune or raise the
+ * capacity"), that the name is free (CE_EXISTS) and that the file system has
+ * room for about twice estimate bytes of record stream, spool plus archive
+ * (CE_FULL; estimate 0: unknown). Then opens a locked spool in .tmp/.
+ */
+int bstore_begin(struct bstore *s, const struct cbk_manifest *m,
+    uint64_t estimate, struct bstore_txn **tp);
+
+/* Appends record-stream bytes: 0, CE_FULL (disk full) or CE_IO. */
+int bstore_txn_write(struct bstore_txn *t, const void *p, size_t n);
+
+/* bstore_txn_write() as a cbk_sink_fn (arg is the txn). */
+int bstore_txn_sink(void *arg, const void *p, size_t n);
+
+/* Appends everything readable from fd until end of file. */
+int bstore_txn_write_fd(struct bstore_txn *t, int fd);
+
+/* The backup's name, fixed by bstore_begin. */
+const char *bstore_txn_name(const struct bstore_txn *t);
+
+/*
+ * Writes the archive (m: the final manifest fields; label and created must
+ * be begin's; hdr: the sealed header), fsyncs it and renames it into the
+ * store, then fsyncs the directory. The capacity and the name are checked
+ * again under the store lock. On any failure nothing is left behind and the
+ * store is as it was. On success name (may be NULL) receives the name.
+ */
+int bstore_commit(struct bstore_txn *t, const struct cbk_manifest *m,
+    const void *hdr, size_t hlen, char name[BSTORE_NAME_MAX]);
+
+/* Frees t; a backup not committed is abandoned and its files removed. */
+void bstore_txn_free(struct bstore_txn *t);
+
+/* --- retention --- */
+
+/*
+ * Soft-deletes a backup: moves it to .trash/ with the time of deletion.
+ * Refused (CE_POLICY) for the newest verified backup of its label, or the
+ * newest backup of a label none of whose backups is verified: Coffer never
+ * removes the last good backup.
+ */
+int bstore_trash(struct bstore *s, const char *name);
+
+/* Moves a soft-deleted backup back (CE_FULL when the store is full). */
+int bstore_untrash(struct bstore *s, const char *name);
+
+struct bstore_trashed {
+	char name[BSTORE_NAME_MAX];
+	int64_t deleted;        /* when it was soft-deleted */
+	int64_t purge_after;    /* deleted + the grace period */
+	uint64_t file_size;
+};
+
+/* Lists .trash/, oldest deletion first; *tp is malloc'd (free()). */
+int bstore_trash_list(struct bstore *s, struct bstore_trashed **tp,
+    size_t *np);
+
+/* Deletes for good what has been in the trash past the grace period. */
+int bstore_purge(struct bstore *s, int64_t now, size_t *purgedp);
+
+/*
+ * restic-style retention per label: keep the newest `last` backups, the
+ * newest of each of the last `daily` days, `weekly` ISO weeks and `monthly`
+ * months that have a backup (UTC), plus the protected ones of bstore_trash;
+ * soft-delete the rest (not with dry_run). All zero is refused (CE_INVALID).
+ * The names (to be) removed are returned in *namesp (malloc'd; free()).
+ */
+struct bstore_keep {
+	unsigned last, daily, weekly, monthly;
+};
+int bstore_prune(struct bstore *s, const struct bstore_keep *keep,
+    int dry_run, char (**namesp)[BSTORE_NAME_MAX], size_t *np);
+
+/*
+ * Removes what killed writers left in .tmp/ (files no live writer holds
+ * locked) and stale verified markers. removedp (may be NULL) gets the count
+ * of temporaries removed.
+ */
+int bstore_gc(struct bstore *s, size_t *removedp);
+
+#endif

@@ -1,0 +1,370 @@
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cbk.h"
+#include "crypto.h"
+#include "err.h"
+
+#define COPY_CHUNK (64u * 1024)
+#define ENTRY_MODE 0400
+
+struct cbk_spool {
+	int fd;
+	struct cc_hash *h;
+	uint64_t size;
+	int r; /* sticky: the first failure */
+};
+
+int
+cbk_io_error(int errnum, const char *what)
+{
+	err_set_detail("%s: %s", what, strerror(errnum));
+	if (errnum == ENOSPC || errnum == EDQUOT || errnum == EFBIG)
+		return CE_FULL;
+	return CE_IO;
+}
+
+/* write(2) until done; returns 0 or the errno of the failure. */
+static int
+write_full(int fd, const void *p, size_t n)
+{
+	const uint8_t *s = p;
+	ssize_t k;
+
+	while (n > 0) {
+		k = write(fd, s, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return errno;
+		if (k == 0)
+			return EIO;
+		s += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+int
+cbk_sink_fd(void *arg, const void *p, size_t n)
+{
+	int e = write_full(*(int *)arg, p, n);
+
+	return e == 0 ? 0 : cbk_io_error(e, "cannot write the record stream");
+}
+
+int
+cbk_spool_new(int fd, struct cbk_spool **sp)
+{
+	struct cbk_spool *s;
+	int r;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return CE_NOMEM;
+	s->fd = fd;
+	if ((r = cc_hash_new(&s->h)) != 0) {
+		free(s);
+		return r;
+	}
+	*sp = s;
+	return 0;
+}
+
+int
+cbk_spool_write(struct cbk_spool *s, const void *p, size_t n)
+{
+	int e;
+
+	if (s->r != 0)
+		return s->r;
+	if ((e = write_full(s->fd, p, n)) != 0)
+		return s->r = cbk_io_error(e, "cannot spool the record stream");
+	if ((s->r = cc_hash_update(s->h, p, n)) != 0)
+		return s->r;
+	s->size += n;
+	return 0;
+}
+
+int
+cbk_spool_sink(void *arg, const void *p, size_t n)
+{
+	return cbk_spool_write(arg, p, n);
+}
+
+int
+cbk_spool_copy_fd(struct cbk_spool *s, int fd)
+{
+	uint8_t *chunk;
+	ssize_t k;
+	int r = 0;
+
+	if ((chunk = malloc(COPY_CHUNK)) == NULL)
+		return CE_NOMEM;
+	for (;;) {
+		k = read(fd, chunk, COPY_CHUNK);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = cbk_io_error(errno, "cannot read the record stream");
+			break;
+		}
+		if (k == 0 || (r = cbk_spool_write(s, chunk, (size_t)k)) != 0)
+			break;
+	}
+	free(chunk);
+	return r;
+}
+
+uint64_t
+cbk_spool_size(const struct cbk_spool *s)
+{
+	return s->size;
+}
+
+void
+cbk_spool_free(struct cbk_spool *s)
+{
+	if (s == NULL)
+		return;
+	cc_hash_free(s->h);
+	free(s);
+}
+
+void
+cbk_integrity_text(uint64_t covered, const uint8_t sha[CC_HASH_LEN],
+    char out[CBK_INTEGRITY_LEN + 1])
+{
+	int n, i;
+
+	n = snprintf(out, CBK_INTEGRITY_LEN + 1,
+	    "coffer-cbk-integrity 1\nbytes %020llu\nsha384 ",
+	    (unsigned long long)covered);
+	for (i = 0; i < CC_HASH_LEN; i++)
+		n += snprintf(out + n, (size_t)(CBK_INTEGRITY_LEN + 1 - n),
+		    "%02x", sha[i]);
+	snprintf(out + n, (size_t)(CBK_INTEGRITY_LEN + 1 - n), "\n");
+}
+
+/*
+ * The archive's only way out: every byte libarchive emits passes here, is
+ * written to the file and hashed, so the integrity entry can state the hash
+ * of exactly the bytes before it.
+ */
+struct out {
+	int fd;
+	struct cc_hash *h;
+	uint64_t n;
+	int r;
+};
+
+static la_ssize_t
+out_write(struct archive *a, void *arg, const void *p, size_t n)
+{
+	struct out *o = arg;
+	int e;
+
+	if ((e = write_full(o->fd, p, n)) != 0) {
+		o->r = cbk_io_error(e, "cannot write the backup archive");
+		archive_set_error(a, e, "write failed");
+		return -1;
+	}
+	if ((o->r = cc_hash_update(o->h, p, n)) != 0) {
+		archive_set_error(a, EIO, "hash failed");
+		return -1;
+	}
+	o->n += n;
+	return (la_ssize_t)n;
+}
+
+/* The failure of a libarchive call: ours if the callback set one. */
+static int
+ar_fail(struct archive *a, const struct out *o, const char *what)
+{
+	if (o->r != 0)
+		return o->r;
+	err_set_detail("%s: %s", what, archive_error_string(a) ?
+	    archive_error_string(a) : "libarchive error");
+	return CE_IO;
+}
+
+/* Every entry: a read-only regular file owned by 0:0, dated `created`. */
+static int
+put_header(struct archive *a, const struct out *o, const char *name,
+    uint64_t size, int64_t created)
+{
+	struct archive_entry *e;
+	int r = 0;
+
+	if ((e = archive_entry_new()) == NULL)
+		return CE_NOMEM;
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, ENTRY_MODE);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	archive_entry_set_size(e, (la_int64_t)size);
+	archive_entry_set_mtime(e, (time_t)created, 0);
+	if (archive_write_header(a, e) != ARCHIVE_OK)
+		r = ar_fail(a, o, name);
+	archive_entry_free(e);
+	return r;
+}
+
+static int
+put_data(struct archive *a, const struct out *o, const char *name,
+    const void *p, size_t n)
+{
+	if (n > 0 && archive_write_data(a, p, n) != (la_ssize_t)n)
+		return ar_fail(a, o, name);
+	return 0;
+}
+
+/* Copies the spool into the records entry and checks it hashes the same. */
+static int
+put_records(struct archive *a, const struct out *o, struct cbk_spool *s,
+    const uint8_t want[CC_HASH_LEN])
+{
+	struct cc_hash *h = NULL;
+	uint8_t *chunk = NULL, got[CC_HASH_LEN];
+	uint64_t left = s->size;
+	ssize_t k;
+	size_t n;
+	int r;
+
+	if ((r = cc_hash_new(&h)) != 0)
+		goto out;
+	if ((chunk = malloc(COPY_CHUNK)) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	if (lseek(s->fd, 0, SEEK_SET) != 0) {
+		r = cbk_io_error(errno, "cannot rewind the spool");
+		goto out;
+	}
+	while (left > 0) {
+		n = left < COPY_CHUNK ? (size_t)left : COPY_CHUNK;
+		k = read(s->fd, chunk, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			r = cbk_io_error(k < 0 ? errno : EIO,
+			    "cannot read the spool back");
+			goto out;
+		}
+		if ((r = cc_hash_update(h, chunk, (size_t)k)) != 0 ||
+		    (r = put_data(a, o, CBK_RECORDS_ENTRY, chunk, (size_t)k)) != 0)
+			goto out;
+		left -= (uint64_t)k;
+	}
+	if ((r = cc_hash_peek(h, got)) != 0)
+		goto out;
+	if (!cc_memeq(got, want, CC_HASH_LEN)) {
+		err_set_detail("the spooled record stream changed on disk");
+		r = CE_IO;
+	}
+ out:
+	free(chunk);
+	cc_hash_free(h);
+	return r;
+}
+
+/*
+ * The integrity entry's header goes out first; with 512-byte blocks and
+ * every entry padded to a block, libarchive holds nothing back at that
+ * point, so o->n is exactly the offset of the integrity data.
+ */
+static int
+put_integrity(struct archive *a, struct out *o, int64_t created,
+    uint64_t *coveredp)
+{
+	char text[CBK_INTEGRITY_LEN + 1];
+	uint8_t sha[CC_HASH_LEN];
+	int r;
+
+	if ((r = put_header(a, o, CBK_INTEGRITY_ENTRY, CBK_INTEGRITY_LEN,
+	    created)) != 0)
+		return r;
+	if (o->n % CBK_BLOCK != 0) {
+		err_set_detail("libarchive held back part of a block");
+		return CE_IO;
+	}
+	if ((r = cc_hash_peek(o->h, sha)) != 0)
+		return r;
+	cbk_integrity_text(o->n, sha, text);
+	*coveredp = o->n;
+	return put_data(a, o, CBK_INTEGRITY_ENTRY, text, CBK_INTEGRITY_LEN);
+}
+
+int
+cbk_write(int fd, struct cbk_manifest *m, const void *hdr, size_t hlen,
+    struct cbk_spool *records)
+{
+	struct archive *a = NULL;
+	struct buf *man = NULL;
+	struct out o = { .fd = fd };
+	uint64_t covered = 0;
+	int r;
+
+	if (hlen > CBK_HEADER_MAX) {
+		err_set_detail("the sealed header is %zu bytes; at most %u",
+		    hlen, CBK_HEADER_MAX);
+		return CE_TOO_LONG;
+	}
+	if (records->r != 0) {
+		err_set_detail("the record stream was not spooled completely");
+		return records->r;
+	}
+	m->format_version = CBK_FORMAT_VERSION;
+	m->header_size = hlen;
+	m->records_size = records->size;
+	if ((r = cc_sha384(hdr, hlen, m->header_sha384)) != 0 ||
+	    (r = cc_hash_peek(records->h, m->records_sha384)) != 0 ||
+	    (r = cbk_manifest_encode(m, &man)) != 0 ||
+	    (r = cc_hash_new(&o.h)) != 0)
+		goto out;
+	if ((a = archive_write_new()) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	/* 512-byte blocks and no padding of the last one: see put_integrity. */
+	if (archive_write_set_format_pax(a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(a, CBK_BLOCK) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
+	    archive_write_open2(a, &o, NULL, out_write, NULL, NULL) != ARCHIVE_OK) {
+		r = ar_fail(a, &o, "cannot start the archive");
+		goto out;
+	}
+	if ((r = put_header(a, &o, CBK_MANIFEST_ENTRY, buf_len(man),
+	    m->created)) != 0 ||
+	    (r = put_data(a, &o, CBK_MANIFEST_ENTRY, buf_ptr(man),
+	    buf_len(man))) != 0 ||
+	    (r = put_header(a, &o, CBK_HEADER_ENTRY, hlen, m->created)) != 0 ||
+	    (r = put_data(a, &o, CBK_HEADER_ENTRY, hdr, hlen)) != 0 ||
+	    (r = put_header(a, &o, CBK_RECORDS_ENTRY, records->size,
+	    m->created)) != 0 ||
+	    (r = put_records(a, &o, records, m->records_sha384)) != 0 ||
+	    (r = put_integrity(a, &o, m->created, &covered)) != 0)
+		goto out;
+	if (archive_write_close(a) != ARCHIVE_OK) {
+		r = ar_fail(a, &o, "cannot finish the archive");
+		goto out;
+	}
+	/* The tail is fixed: a reader finds the integrity data by it. */
+	if (o.n != covered + CBK_TAIL_LEN) {
+		err_set_detail("libarchive ended the archive unexpectedly");
+		r = CE_IO;
+		goto out;
+	}
+	r = 0;
+ out:
+	archive_write_free(a);
+	cc_hash_free(o.h);
+	buf_free(man);
+	return r;
+}

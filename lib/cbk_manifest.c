@@ -1,0 +1,350 @@
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cbk_manifest.h"
+#include "err.h"
+#include "utc.h"
+
+#define HEADER_ENTRY "header.bin"
+#define RECORDS_ENTRY "records.bin"
+
+const char *
+cbk_partition_version_str(int v)
+{
+	return v == 1 ? "V1" : "V0";
+}
+
+/* A field is 1..max bytes with no control characters (UTF-8 is fine). */
+static int
+text_ok(const char *s, size_t len, size_t max)
+{
+	size_t i;
+
+	if (len == 0 || len > max || strlen(s) != len)
+		return 0;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+int
+cbk_manifest_check(const struct cbk_manifest *m)
+{
+	const struct {
+		const char *name, *v;
+		size_t max;
+	} f[] = {
+		{ "source label", m->label, CBK_LABEL_MAX },
+		{ "source serial", m->serial, CBK_SERIAL_MAX },
+		{ "tool version", m->tool_version, CBK_TOOL_MAX },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (!text_ok(f[i].v, strnlen(f[i].v, f[i].max + 1), f[i].max)) {
+			err_set_detail("%s must be 1 to %zu bytes without control "
+			    "characters", f[i].name, f[i].max);
+			return CE_INVALID;
+		}
+	if (m->partition_version != 0 && m->partition_version != 1) {
+		err_set_detail("partition version must be V0 or V1");
+		return CE_INVALID;
+	}
+	if (m->created < 0 || m->created > UTC_MAX) {
+		err_set_detail("creation time is out of range");
+		return CE_INVALID;
+	}
+	if (m->object_count > INT64_MAX || m->plain_bytes > INT64_MAX ||
+	    m->header_size > INT64_MAX || m->records_size > INT64_MAX) {
+		err_set_detail("a count or size is out of range");
+		return CE_INVALID;
+	}
+	return 0;
+}
+
+static void
+hex(const uint8_t *p, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = d[p[i] >> 4];
+		out[2 * i + 1] = d[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static json_t *
+entry_new(const char *name, uint64_t size, const uint8_t sha[CC_HASH_LEN])
+{
+	char h[2 * CC_HASH_LEN + 1];
+
+	hex(sha, CC_HASH_LEN, h);
+	return json_pack("{s:s, s:I, s:s}", "name", name, "size",
+	    (json_int_t)size, "sha384", h);
+}
+
+int
+cbk_manifest_encode(const struct cbk_manifest *m, struct buf **bp)
+{
+	json_t *root = NULL;
+	char created[UTC_ISO_LEN + 1];
+	char *text = NULL;
+	struct buf *b = NULL;
+	int r;
+
+	if ((r = cbk_manifest_check(m)) != 0 ||
+	    (r = utc_iso(m->created, created)) != 0)
+		goto out;
+	root = json_pack("{s:s, s:i, s:s, s:s, s:{s:s, s:s, s:s}, s:I, s:I, "
+	    "s:[o, o]}",
+	    "format", CBK_FORMAT_NAME,
+	    "format_version", CBK_FORMAT_VERSION,
+	    "created", created,
+	    "tool_version", m->tool_version,
+	    "source",
+	        "label", m->label,
+	        "serial", m->serial,
+	        "partition_version", cbk_partition_version_str(m->partition_version),
+	    "object_count", (json_int_t)m->object_count,
+	    "plain_bytes", (json_int_t)m->plain_bytes,
+	    "entries",
+	        entry_new(HEADER_ENTRY, m->header_size, m->header_sha384),
+	        entry_new(RECORDS_ENTRY, m->records_size, m->records_sha384));
+	if (root == NULL ||
+	    (text = json_dumps(root, JSON_INDENT(2) | JSON_ENSURE_ASCII |
+	    JSON_PRESERVE_ORDER)) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	if ((b = buf_new(CBK_MANIFEST_MAX)) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	if ((r = buf_put(b, text, strlen(text))) != 0 ||
+	    (r = buf_put_u8(b, '\n')) != 0)
+		goto out;
+	*bp = b;
+	b = NULL;
+	r = 0;
+ out:
+	free(text);
+	json_decref(root);
+	buf_free(b);
+	return r;
+}
+
+/* --- parsing --- */
+
+static int
+bad(const char *field, const char *why)
+{
+	err_set_detail("manifest.json: '%s' %s", field, why);
+	return CE_FORMAT;
+}
+
+/* Requires obj to hold exactly the n keys in keys[] (no more, no fewer). */
+static int
+exact_keys(const json_t *obj, const char *where, const char *const *keys,
+    size_t n)
+{
+	size_t i;
+
+	if (!json_is_object(obj))
+		return bad(where, "is not an object");
+	for (i = 0; i < n; i++)
+		if (json_object_get(obj, keys[i]) == NULL) {
+			err_set_detail("manifest.json: '%s' lacks '%s'", where,
+			    keys[i]);
+			return CE_FORMAT;
+		}
+	if (json_object_size(obj) != n)
+		return bad(where, "has unknown fields");
+	return 0;
+}
+
+static int
+get_text(const json_t *obj, const char *key, const char *field, size_t max,
+    char *out)
+{
+	const json_t *v = json_object_get(obj, key);
+	const char *s;
+	size_t len;
+
+	if (!json_is_string(v))
+		return bad(field, "is not a string");
+	s = json_string_value(v);
+	len = json_string_length(v);
+	if (!text_ok(s, len, max))
+		return bad(field, "is empty, too long or holds control characters");
+	memcpy(out, s, len + 1);
+	return 0;
+}
+
+static int
+get_u64(const json_t *obj, const char *key, const char *field, uint64_t *vp)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return bad(field, "is not a non-negative integer");
+	*vp = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+static int
+unhex_sha(const char *s, size_t len, uint8_t out[CC_HASH_LEN])
+{
+	size_t i;
+	int hi, lo;
+
+	if (len != 2 * CC_HASH_LEN)
+		return -1;
+	for (i = 0; i < CC_HASH_LEN; i++) {
+		hi = s[2 * i];
+		lo = s[2 * i + 1];
+		hi = hi >= '0' && hi <= '9' ? hi - '0' :
+		    hi >= 'a' && hi <= 'f' ? hi - 'a' + 10 : -1;
+		lo = lo >= '0' && lo <= '9' ? lo - '0' :
+		    lo >= 'a' && lo <= 'f' ? lo - 'a' + 10 : -1;
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+static int
+get_entry(const json_t *arr, size_t i, const char *name, uint64_t *sizep,
+    uint8_t sha[CC_HASH_LEN])
+{
+	static const char *const keys[] = { "name", "size", "sha384" };
+	const json_t *e = json_array_get(arr, i), *v;
+	char field[32];
+	int r;
+
+	snprintf(field, sizeof(field), "entries[%zu]", i);
+	if ((r = exact_keys(e, field, keys, 3)) != 0)
+		return r;
+	v = json_object_get(e, "name");
+	if (!json_is_string(v) || strcmp(json_string_value(v), name) != 0) {
+		err_set_detail("manifest.json: entries[%zu] must be '%s'", i, name);
+		return CE_FORMAT;
+	}
+	if ((r = get_u64(e, "size", field, sizep)) != 0)
+		return r;
+	v = json_object_get(e, "sha384");
+	if (!json_is_string(v) ||
+	    unhex_sha(json_string_value(v), json_string_length(v), sha) != 0)
+		return bad(field, "has no SHA-384 as 96 lowercase hex digits");
+	return 0;
+}
+
+/* format and format_version first: a newer version may differ in shape. */
+static int
+check_version(const json_t *root, struct cbk_manifest *m)
+{
+	const json_t *f = json_object_get(root, "format");
+	const json_t *v = json_object_get(root, "format_version");
+
+	if (!json_is_string(f) || strcmp(json_string_value(f), CBK_FORMAT_NAME))
+		return bad("format", "is not \"" CBK_FORMAT_NAME "\"");
+	if (!json_is_integer(v) || json_integer_value(v) < 1)
+		return bad("format_version", "is not a positive integer");
+	if (json_integer_value(v) > CBK_FORMAT_VERSION) {
+		err_set_detail("manifest.json: format_version %lld is newer than "
+		    "this Coffer reads (%d); upgrade Coffer",
+		    (long long)json_integer_value(v), CBK_FORMAT_VERSION);
+		return CE_VERSION;
+	}
+	m->format_version = (int)json_integer_value(v);
+	return 0;
+}
+
+static int
+parse_root(const json_t *root, struct cbk_manifest *m)
+{
+	static const char *const keys[] = { "format", "format_version",
+	    "created", "tool_version", "source", "object_count", "plain_bytes",
+	    "entries" };
+	static const char *const skeys[] = { "label", "serial",
+	    "partition_version" };
+	const json_t *src, *v, *entries;
+	int r;
+
+	if (!json_is_object(root))
+		return bad("(top)", "is not an object");
+	if ((r = check_version(root, m)) != 0 ||
+	    (r = exact_keys(root, "(top)", keys, 8)) != 0)
+		return r;
+	v = json_object_get(root, "created");
+	if (!json_is_string(v) || json_string_length(v) != UTC_ISO_LEN ||
+	    utc_parse_iso(json_string_value(v), &m->created) != 0)
+		return bad("created", "is not a UTC time YYYY-MM-DDThh:mm:ssZ");
+	if ((r = get_text(root, "tool_version", "tool_version", CBK_TOOL_MAX,
+	    m->tool_version)) != 0)
+		return r;
+	src = json_object_get(root, "source");
+	if ((r = exact_keys(src, "source", skeys, 3)) != 0 ||
+	    (r = get_text(src, "label", "source.label", CBK_LABEL_MAX,
+	    m->label)) != 0 ||
+	    (r = get_text(src, "serial", "source.serial", CBK_SERIAL_MAX,
+	    m->serial)) != 0)
+		return r;
+	v = json_object_get(src, "partition_version");
+	if (json_is_string(v) && strcmp(json_string_value(v), "V0") == 0)
+		m->partition_version = 0;
+	else if (json_is_string(v) && strcmp(json_string_value(v), "V1") == 0)
+		m->partition_version = 1;
+	else
+		return bad("source.partition_version", "is not \"V0\" or \"V1\"");
+	if ((r = get_u64(root, "object_count", "object_count",
+	    &m->object_count)) != 0 ||
+	    (r = get_u64(root, "plain_bytes", "plain_bytes",
+	    &m->plain_bytes)) != 0)
+		return r;
+	entries = json_object_get(root, "entries");
+	if (!json_is_array(entries) || json_array_size(entries) != 2)
+		return bad("entries", "is not an array of two entries");
+	if ((r = get_entry(entries, 0, HEADER_ENTRY, &m->header_size,
+	    m->header_sha384)) != 0 ||
+	    (r = get_entry(entries, 1, RECORDS_ENTRY, &m->records_size,
+	    m->records_sha384)) != 0)
+		return r;
+	return 0;
+}
+
+int
+cbk_manifest_parse(const struct buf *b, struct cbk_manifest *mp)
+{
+	struct cbk_manifest m;
+	json_error_t jerr;
+	json_t *root = NULL;
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	if (buf_len(b) > CBK_MANIFEST_MAX) {
+		err_set_detail("manifest.json is larger than %u bytes",
+		    CBK_MANIFEST_MAX);
+		return CE_TOO_LONG;
+	}
+	/* Duplicate keys refused: two "size" fields would mean two readings. */
+	root = json_loadb((const char *)buf_ptr(b), buf_len(b),
+	    JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL) {
+		err_set_detail("manifest.json: line %d column %d: %.120s",
+		    jerr.line, jerr.column, jerr.text);
+		return CE_FORMAT;
+	}
+	if ((r = parse_root(root, &m)) != 0)
+		goto out;
+	*mp = m;
+	r = 0;
+ out:
+	json_decref(root);
+	return r;
+}

@@ -1,0 +1,62 @@
+/*
+ * cbk_manifest: the manifest.json of a backup partition archive (.cbk), the
+ * one part of a backup anyone may read: where it came from, when, what it
+ * holds, and the size and SHA-384 of the entries that follow it.
+ *
+ * Encoding and parsing go through jansson; the parser is strict (every field
+ * required and typed, no unknown or duplicate keys, hard length limits) so a
+ * manifest is either exactly what a writer produced or refused. A malformed
+ * manifest is CE_FORMAT and a newer format_version CE_VERSION, each with a
+ * detail line naming the field. docs/formats.md section 7 specifies it.
+ */
+#ifndef COFFER_CBK_MANIFEST_H
+#define COFFER_CBK_MANIFEST_H
+
+#include <stdint.h>
+
+#include "crypto.h"
+
+struct buf;
+
+#define CBK_FORMAT_NAME "coffer-backup-partition"
+#define CBK_FORMAT_VERSION 1
+#define CBK_MANIFEST_MAX (64u * 1024)   /* bytes of manifest.json */
+#define CBK_LABEL_MAX 64                /* bytes of a source label */
+#define CBK_SERIAL_MAX 64               /* bytes of a source serial */
+#define CBK_TOOL_MAX 64                 /* bytes of the tool version */
+
+struct cbk_manifest {
+	int format_version;            /* CBK_FORMAT_VERSION */
+	int64_t created;               /* UTC seconds; names the backup */
+	char tool_version[CBK_TOOL_MAX + 1];
+	char label[CBK_LABEL_MAX + 1];   /* source partition label */
+	char serial[CBK_SERIAL_MAX + 1]; /* source partition serial */
+	int partition_version;         /* 0 (V0) or 1 (V1) */
+	uint64_t object_count;
+	uint64_t plain_bytes;          /* record bytes before compression; 0 = not given */
+	uint64_t header_size;          /* header.bin */
+	uint8_t header_sha384[CC_HASH_LEN];
+	uint64_t records_size;         /* records.bin */
+	uint8_t records_sha384[CC_HASH_LEN];
+};
+
+/*
+ * Checks the fields a writer supplies (label, serial, tool version: 1..max
+ * printable bytes, no control characters; version 0 or 1; created in range).
+ * Returns 0 or CE_INVALID with a detail line.
+ */
+int cbk_manifest_check(const struct cbk_manifest *m);
+
+/* Encodes m as JSON (ASCII, indented, newline-terminated) into a new *bp. */
+int cbk_manifest_encode(const struct cbk_manifest *m, struct buf **bp);
+
+/*
+ * Parses all unread bytes of b into *mp. Returns 0, CE_TOO_LONG (over
+ * CBK_MANIFEST_MAX), CE_VERSION (a newer format_version) or CE_FORMAT.
+ */
+int cbk_manifest_parse(const struct buf *b, struct cbk_manifest *mp);
+
+/* Returns "V0" or "V1". */
+const char *cbk_partition_version_str(int v);
+
+#endif

@@ -1,0 +1,673 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "buf.h"
+#include "crypto.h"
+#include "err.h"
+#include "hsm_int.h"
+#include "kdf.h"
+#include "secret.h"
+#include "store.h"
+#include "wrap.h"
+
+static const char so_check_ctx[] = "coffer-so-check-v1";
+
+void
+hsm_init_params_default(struct hsm_init_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->kdf = KDF_INTERACTIVE;
+	p->allow_cloning = 1;
+	p->so_reset_pin = 0;
+}
+
+int
+hsm_label_check(const char *what, const char *label, size_t max)
+{
+	size_t n, i;
+
+	if (label == NULL || (n = strlen(label)) == 0 || n > max) {
+		err_set_detail("%s must be 1 to %zu characters", what, max);
+		return CE_INVALID;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)label[i];
+
+		if (c < 0x20 || c > 0x7e || c == '#') {
+			err_set_detail("%s '%s': use printable ASCII without "
+			    "'#'", what, label);
+			return CE_INVALID;
+		}
+	}
+	if (label[0] == ' ' || label[n - 1] == ' ') {
+		err_set_detail("%s must not start or end with a space", what);
+		return CE_INVALID;
+	}
+	return 0;
+}
+
+static char *
+path_join(const char *dir, const char *name)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s", dir, name) < 0)
+		return NULL;
+	return p;
+}
+
+static int
+hsm_new(const char *dir, int create, struct hsm **hp)
+{
+	struct hsm *h;
+	int r;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return CE_NOMEM;
+	if ((h->dir = strdup(dir)) == NULL ||
+	    (h->dbpath = path_join(dir, HSM_DB_NAME)) == NULL ||
+	    (h->logpath = path_join(dir, HSM_AUDIT_NAME)) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	if ((r = store_open(h->dbpath, create, &h->st)) != 0)
+		goto out;
+	/* Deleted rows are overwritten, so zeroized keys do not linger. */
+	if ((r = store_exec(h->st, "PRAGMA secure_delete = ON")) != 0)
+		goto out;
+	*hp = h;
+	h = NULL;
+ out:
+	hsm_close(h);
+	return r;
+}
+
+void
+hsm_close(struct hsm *h)
+{
+	if (h == NULL)
+		return;
+	if (h->st != NULL && store_in_tx(h->st))
+		hsm_tx_rollback(h);
+	store_close(h->st);
+	free(h->dir);
+	free(h->dbpath);
+	free(h->logpath);
+	free(h);
+}
+
+int
+hsm_open(const char *dir, struct hsm **hp)
+{
+	struct stat sb;
+
+	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		err_set_detail("no HSM directory at %s; run 'hsm init' first",
+		    dir);
+		return CE_NOT_FOUND;
+	}
+	return hsm_new(dir, 0, hp);
+}
+
+const char *
+hsm_dir(const struct hsm *h)
+{
+	return h->dir;
+}
+
+struct store *
+hsm_store(struct hsm *h)
+{
+	return h->st;
+}
+
+const char *
+hsm_audit_path(const struct hsm *h)
+{
+	return h->logpath;
+}
+
+int
+hsm_step_done(struct hsm *h, sqlite3_stmt *q)
+{
+	int rc = sqlite3_step(q);
+
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : store_err(h->st, rc);
+}
+
+/* --- transactions ------------------------------------------------------- */
+
+static int
+tx_begin(struct hsm *h)
+{
+	int r;
+
+	if ((r = store_begin(h->st)) != 0)
+		return r;
+	if ((r = audit_committed_size(h->st, &h->audit_size)) == CE_NOT_FOUND) {
+		h->audit_size = 0; /* no hsm row yet (hsm_init) */
+		r = 0;
+	}
+	if (r != 0) {
+		store_rollback(h->st);
+		return r;
+	}
+	/* A tail past the committed length is from a transaction that never
+	 * committed (a crash): drop it before anything is appended. */
+	return audit_truncate(h->logpath, h->audit_size);
+}
+
+static void
+tx_rollback(struct hsm *h)
+{
+	store_rollback(h->st);
+	(void)audit_truncate(h->logpath, h->audit_size);
+}
+
+static int
+tx_commit(struct hsm *h)
+{
+	int r;
+
+	if ((r = store_commit(h->st)) != 0)
+		(void)audit_truncate(h->logpath, h->audit_size);
+	return r;
+}
+
+int
+hsm_tx_begin(struct hsm *h)
+{
+	int r;
+
+	if (h->user_tx) {
+		err_set_detail("transaction already open");
+		return CE_INVALID;
+	}
+	if ((r = tx_begin(h)) != 0)
+		return r;
+	h->user_tx = 1;
+	return 0;
+}
+
+int
+hsm_tx_commit(struct hsm *h)
+{
+	h->user_tx = 0;
+	return tx_commit(h);
+}
+
+void
+hsm_tx_rollback(struct hsm *h)
+{
+	h->user_tx = 0;
+	tx_rollback(h);
+}
+
+int
+hsm_tx_enter(struct hsm *h, int *ownp)
+{
+	int r;
+
+	*ownp = 0;
+	if (store_in_tx(h->st))
+		return 0;
+	if ((r = tx_begin(h)) != 0)
+		return r;
+	*ownp = 1;
+	return 0;
+}
+
+int
+hsm_tx_leave(struct hsm *h, int own, int r, int keep)
+{
+	char save[256];
+	int c;
+
+	if (!own)
+		return r;
+	if (r == 0 || keep) {
+		snprintf(save, sizeof(save), "%s", err_detail());
+		if ((c = tx_commit(h)) != 0)
+			return c;
+		if (r != 0)
+			err_set_detail("%s", save);
+		return r;
+	}
+	tx_rollback(h);
+	return r;
+}
+
+void
+hsm_event(struct audit_event *ev, const char *event, int ok)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->event = event;
+	ev->ok = ok;
+	ev->count = -1;
+}
+
+int
+hsm_audit_tx(struct hsm *h, const struct audit_event *ev)
+{
+	return audit_append(h->st, h->logpath, ev);
+}
+
+int
+hsm_audit(struct hsm *h, const struct audit_event *ev)
+{
+	int own, r;
+
+	if ((r = hsm_tx_enter(h, &own)) != 0)
+		return r;
+	r = hsm_audit_tx(h, ev);
+	return hsm_tx_leave(h, own, r, 0);
+}
+
+int
+hsm_audit_verify(struct hsm *h, struct audit_report *repp)
+{
+	return audit_verify(h->st, h->logpath, repp);
+}
+
+/* --- init and info ------------------------------------------------------ */
+
+static int
+so_check(const struct secret *so, int kdf, const uint8_t salt[KDF_SALT_LEN],
+    uint64_t serial, uint8_t out[CC_HASH_LEN])
+{
+	struct secret *kek = NULL;
+	uint8_t msg[sizeof(so_check_ctx) + 8];
+	int r, i;
+
+	if ((r = wrap_kek(so, kdf, salt, &kek)) != 0)
+		return r;
+	memcpy(msg, so_check_ctx, sizeof(so_check_ctx));
+	for (i = 0; i < 8; i++)
+		msg[sizeof(so_check_ctx) + (size_t)i] =
+		    (uint8_t)(serial >> (56 - 8 * i));
+	r = cc_hmac_sha384(secret_ptr(kek), secret_len(kek), msg, sizeof(msg),
+	    out);
+	secret_free(kek);
+	return r;
+}
+
+static uint64_t
+random_serial(uint64_t lo, uint64_t span)
+{
+	uint64_t v;
+
+	cc_random(&v, sizeof(v));
+	return lo + v % span;
+}
+
+int
+hsm_init(const char *dir, const struct hsm_init_params *p,
+    const struct secret *so)
+{
+	struct hsm *h = NULL;
+	sqlite3_stmt *q;
+	uint8_t salt[KDF_SALT_LEN], check[CC_HASH_LEN], akey[AUDIT_KEY_LEN];
+	uint8_t zero[CC_HASH_LEN];
+	uint64_t serial;
+	int r, rc, own = 0, exists = 0, state = 0;
+	struct audit_event ev;
+
+	if ((r = hsm_label_check("HSM label", p->label, HSM_LABEL_MAX)) != 0)
+		return r;
+	if (kdf_profile_name(p->kdf) == NULL)
+		return CE_INVALID;
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		err_set_detail("cannot create %s: %s", dir, strerror(errno));
+		return CE_IO;
+	}
+	if ((r = hsm_new(dir, 1, &h)) != 0)
+		return r;
+	serial = p->serial ? p->serial : random_serial(1000000000ULL,
+	    9000000000ULL);
+	cc_random(salt, sizeof(salt));
+	if ((r = so_check(so, p->kdf, salt, serial, check)) != 0)
+		goto out;
+	if ((r = hsm_tx_enter(h, &own)) != 0)
+		goto out;
+	if ((r = store_prepare(h->st, "SELECT state FROM hsm WHERE id = 1",
+	    &q)) != 0)
+		goto out;
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		exists = 1;
+		state = sqlite3_column_int(q, 0);
+	}
+	sqlite3_reset(q);
+	if (exists && state == HSM_STATE_INITIALIZED) {
+		err_set_detail("%s already holds an initialized HSM; zeroize it "
+		    "first ('hsm zeroize')", dir);
+		r = CE_EXISTS;
+		goto out;
+	}
+	if (!exists) {
+		cc_random(akey, sizeof(akey));
+		memset(zero, 0, sizeof(zero));
+		if ((r = store_prepare(h->st, "INSERT INTO hsm (id, state, label,"
+		    " serial, kdf, created, audit_key, audit_head) VALUES "
+		    "(1, 2, '', 0, 0, 0, ?, ?)", &q)) != 0)
+			goto out;
+		sqlite3_bind_blob(q, 1, akey, sizeof(akey), SQLITE_TRANSIENT);
+		sqlite3_bind_blob(q, 2, zero, sizeof(zero), SQLITE_TRANSIENT);
+		memset(akey, 0, sizeof(akey));
+		if ((r = hsm_step_done(h, q)) != 0)
+			goto out;
+	}
+	if ((r = store_prepare(h->st, "UPDATE hsm SET state = 1, label = ?, "
+	    "serial = ?, auth = 'password', kdf = ?, so_salt = ?, so_check = ?,"
+	    " so_fail = 0, allow_cloning = ?, so_reset_pin = ?, created = ? "
+	    "WHERE id = 1", &q)) != 0)
+		goto out;
+	sqlite3_bind_text(q, 1, p->label, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 2, (int64_t)serial);
+	sqlite3_bind_int(q, 3, p->kdf);
+	sqlite3_bind_blob(q, 4, salt, sizeof(salt), SQLITE_TRANSIENT);
+	sqlite3_bind_blob(q, 5, check, sizeof(check), SQLITE_TRANSIENT);
+	sqlite3_bind_int(q, 6, p->allow_cloning ? 1 : 0);
+	sqlite3_bind_int(q, 7, p->so_reset_pin ? 1 : 0);
+	sqlite3_bind_int64(q, 8, (int64_t)time(NULL));
+	if ((r = hsm_step_done(h, q)) != 0)
+		goto out;
+	hsm_event(&ev, "init", 1);
+	ev.role = "so";
+	ev.detail = exists ? "re-initialized after zeroization" : "initialized";
+	r = hsm_audit_tx(h, &ev);
+ out:
+	r = hsm_tx_leave(h, own, r, 0);
+	hsm_close(h);
+	return r;
+}
+
+int
+hsm_require_initialized(struct hsm *h)
+{
+	sqlite3_stmt *q;
+	int r, rc;
+
+	if ((r = store_prepare(h->st, "SELECT state FROM hsm WHERE id = 1",
+	    &q)) != 0)
+		return r;
+	rc = sqlite3_step(q);
+	r = rc == SQLITE_ROW && sqlite3_column_int(q, 0) ==
+	    HSM_STATE_INITIALIZED ? 0 : CE_ZEROIZED;
+	sqlite3_reset(q);
+	if (r != 0)
+		err_set_detail("the HSM in %s is zeroized; re-initialize it "
+		    "with 'hsm init'", h->dir);
+	return r;
+}
+
+int
+hsm_get_info(struct hsm *h, struct hsm_info *ip)
+{
+	sqlite3_stmt *q;
+	struct hsm_info in;
+	int r, rc;
+
+	memset(&in, 0, sizeof(in));
+	if ((r = store_prepare(h->st, "SELECT state, label, serial, auth, kdf,"
+	    " allow_cloning, so_reset_pin, so_fail, created, audit_seq, "
+	    "(SELECT count(*) FROM partition) FROM hsm WHERE id = 1", &q)) != 0)
+		return r;
+	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
+		r = rc == SQLITE_DONE ? CE_NOT_FOUND : store_err(h->st, rc);
+		goto out;
+	}
+	in.state = sqlite3_column_int(q, 0);
+	snprintf(in.label, sizeof(in.label), "%s",
+	    (const char *)sqlite3_column_text(q, 1));
+	in.serial = (uint64_t)sqlite3_column_int64(q, 2);
+	snprintf(in.auth, sizeof(in.auth), "%s",
+	    (const char *)sqlite3_column_text(q, 3));
+	in.kdf = sqlite3_column_int(q, 4);
+	in.allow_cloning = sqlite3_column_int(q, 5);
+	in.so_reset_pin = sqlite3_column_int(q, 6);
+	in.so_failures = sqlite3_column_int(q, 7);
+	in.created = sqlite3_column_int64(q, 8);
+	in.audit_records = (uint64_t)sqlite3_column_int64(q, 9);
+	in.partitions = (uint64_t)sqlite3_column_int64(q, 10);
+	*ip = in;
+	r = 0;
+ out:
+	sqlite3_reset(q);
+	return r;
+}
+
+/* --- SO ----------------------------------------------------------------- */
+
+int
+hsm_so_ok(const struct hsm *h)
+{
+	return h->so_ok;
+}
+
+int
+hsm_so_login(struct hsm *h, const struct secret *so)
+{
+	sqlite3_stmt *q;
+	uint8_t salt[KDF_SALT_LEN], want[CC_HASH_LEN], got[CC_HASH_LEN];
+	uint64_t serial;
+	int r, rc, kdf, fails, own = 0, good, keep = 0;
+	struct audit_event ev;
+	char detail[64];
+
+	h->so_ok = 0;
+	if ((r = hsm_require_initialized(h)) != 0)
+		return r;
+	if ((r = store_prepare(h->st, "SELECT so_salt, so_check, kdf, serial "
+	    "FROM hsm WHERE id = 1", &q)) != 0)
+		return r;
+	if ((rc = sqlite3_step(q)) != SQLITE_ROW ||
+	    sqlite3_column_bytes(q, 0) != KDF_SALT_LEN ||
+	    sqlite3_column_bytes(q, 1) != CC_HASH_LEN) {
+		sqlite3_reset(q);
+		err_set_detail("SO credential record is malformed");
+		return CE_INTEGRITY;
+	}
+	memcpy(salt, sqlite3_column_blob(q, 0), KDF_SALT_LEN);
+	memcpy(want, sqlite3_column_blob(q, 1), CC_HASH_LEN);
+	kdf = sqlite3_column_int(q, 2);
+	serial = (uint64_t)sqlite3_column_int64(q, 3);
+	sqlite3_reset(q);
+	if ((r = so_check(so, kdf, salt, serial, got)) != 0)
+		return r;
+	good = cc_memeq(got, want, CC_HASH_LEN);
+	if ((r = hsm_tx_enter(h, &own)) != 0)
+		return r;
+	/* Re-check the state under the write lock: another process may have
+	 * zeroized meanwhile. */
+	if ((r = hsm_require_initialized(h)) != 0)
+		goto out;
+	hsm_event(&ev, "login", good);
+	ev.role = "so";
+	if (good) {
+		if ((r = store_prepare(h->st, "UPDATE hsm SET so_fail = 0 "
+		    "WHERE id = 1", &q)) != 0 || (r = hsm_step_done(h, q)) != 0 ||
+		    (r = hsm_audit_tx(h, &ev)) != 0)
+			goto out;
+		h->so_ok = 1;
+		goto out;
+	}
+	keep = 1;
+	if ((r = store_prepare(h->st, "UPDATE hsm SET so_fail = so_fail + 1 "
+	    "WHERE id = 1 RETURNING so_fail", &q)) != 0)
+		goto out;
+	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
+		sqlite3_reset(q);
+		r = store_err(h->st, rc);
+		goto out;
+	}
+	fails = sqlite3_column_int(q, 0);
+	sqlite3_reset(q);
+	snprintf(detail, sizeof(detail), "failure %d of %d", fails,
+	    HSM_SO_LOCKOUT);
+	ev.detail = detail;
+	if ((r = hsm_audit_tx(h, &ev)) != 0)
+		goto out;
+	if (fails >= HSM_SO_LOCKOUT) {
+		if ((r = hsm_zeroize_tx(h, "SO login failure limit reached")) != 0)
+			goto out;
+		err_set_detail("%d failed SO logins: the HSM was zeroized",
+		    fails);
+		r = CE_ZEROIZED;
+		goto out;
+	}
+	err_set_detail("SO login failed (%d of %d before the HSM zeroizes)",
+	    fails, HSM_SO_LOCKOUT);
+	r = CE_BAD_CREDENTIAL;
+ out:
+	return hsm_tx_leave(h, own, r, keep);
+}
+
+int
+hsm_so_change(struct hsm *h, const struct secret *newso)
+{
+	sqlite3_stmt *q;
+	uint8_t salt[KDF_SALT_LEN], check[CC_HASH_LEN];
+	struct hsm_info in;
+	struct audit_event ev;
+	int r, own = 0;
+
+	if (!h->so_ok)
+		return CE_NOT_LOGGED_IN;
+	if ((r = hsm_get_info(h, &in)) != 0)
+		return r;
+	cc_random(salt, sizeof(salt));
+	if ((r = so_check(newso, in.kdf, salt, in.serial, check)) != 0)
+		return r;
+	if ((r = hsm_tx_enter(h, &own)) != 0)
+		return r;
+	if ((r = store_prepare(h->st, "UPDATE hsm SET so_salt = ?, "
+	    "so_check = ? WHERE id = 1", &q)) != 0)
+		goto out;
+	sqlite3_bind_blob(q, 1, salt, sizeof(salt), SQLITE_TRANSIENT);
+	sqlite3_bind_blob(q, 2, check, sizeof(check), SQLITE_TRANSIENT);
+	if ((r = hsm_step_done(h, q)) != 0)
+		goto out;
+	hsm_event(&ev, "credential-change", 1);
+	ev.role = "so";
+	r = hsm_audit_tx(h, &ev);
+ out:
+	return hsm_tx_leave(h, own, r, 0);
+}
+
+int
+hsm_erase_objects_tx(struct hsm *h, int64_t pid)
+{
+	sqlite3_stmt *q;
+	int r;
+
+	if (pid == 0) {
+		if ((r = store_exec(h->st, "DELETE FROM object;"
+		    "UPDATE partition SET used = 0, count = 0")) != 0)
+			return r;
+		return 0;
+	}
+	if ((r = store_prepare(h->st, "DELETE FROM object WHERE "
+	    "partition_id = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, pid);
+	if ((r = hsm_step_done(h, q)) != 0)
+		return r;
+	if ((r = store_prepare(h->st, "UPDATE partition SET used = 0, "
+	    "count = 0 WHERE id = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, pid);
+	return hsm_step_done(h, q);
+}
+
+int
+hsm_policy_set(struct hsm *h, int policy, int value)
+{
+	sqlite3_stmt *q;
+	struct audit_event ev;
+	struct hsm_info in;
+	const char *sql;
+	char detail[96];
+	int r, own = 0, old;
+
+	if (!h->so_ok)
+		return CE_NOT_LOGGED_IN;
+	if (value != 0 && value != 1) {
+		err_set_detail("HSM policy %d takes 0 or 1", policy);
+		return CE_INVALID;
+	}
+	if (policy == HSM_POLICY_ALLOW_CLONING)
+		sql = "UPDATE hsm SET allow_cloning = ? WHERE id = 1";
+	else if (policy == HSM_POLICY_SO_RESET_PIN)
+		sql = "UPDATE hsm SET so_reset_pin = ? WHERE id = 1";
+	else {
+		err_set_detail("unknown HSM policy %d (7 allow cloning, 15 SO "
+		    "can reset partition PIN)", policy);
+		return CE_INVALID;
+	}
+	if ((r = hsm_tx_enter(h, &own)) != 0)
+		return r;
+	if ((r = hsm_get_info(h, &in)) != 0)
+		goto out;
+	old = policy == HSM_POLICY_ALLOW_CLONING ? in.allow_cloning :
+	    in.so_reset_pin;
+	if (old == value)
+		goto out;
+	if ((r = store_prepare(h->st, sql, &q)) != 0)
+		goto out;
+	sqlite3_bind_int(q, 1, value);
+	if ((r = hsm_step_done(h, q)) != 0)
+		goto out;
+	/* Policy 7 is destructive, as on Luna. */
+	if (policy == HSM_POLICY_ALLOW_CLONING &&
+	    (r = hsm_erase_objects_tx(h, 0)) != 0)
+		goto out;
+	hsm_event(&ev, "policy", 1);
+	ev.role = "so";
+	snprintf(detail, sizeof(detail), "HSM policy %d set to %d%s", policy,
+	    value, policy == HSM_POLICY_ALLOW_CLONING ?
+	    " (destructive: all objects erased)" : "");
+	ev.detail = detail;
+	r = hsm_audit_tx(h, &ev);
+ out:
+	return hsm_tx_leave(h, own, r, 0);
+}
+
+int
+hsm_zeroize_tx(struct hsm *h, const char *why)
+{
+	struct audit_event ev;
+	int r;
+
+	if ((r = store_exec(h->st, "DELETE FROM object; DELETE FROM domain; "
+	    "DELETE FROM role; DELETE FROM partition; "
+	    "UPDATE hsm SET state = 2, so_salt = NULL, so_check = NULL, "
+	    "so_fail = 0 WHERE id = 1")) != 0)
+		return r;
+	h->so_ok = 0;
+	hsm_event(&ev, "zeroize", 1);
+	ev.detail = why;
+	return hsm_audit_tx(h, &ev);
+}
+
+int
+hsm_zeroize(struct hsm *h, int tamper, const char *why)
+{
+	int r, own = 0;
+
+	if (!tamper && !h->so_ok)
+		return CE_NOT_LOGGED_IN;
+	if ((r = hsm_tx_enter(h, &own)) != 0)
+		return r;
+	r = hsm_zeroize_tx(h, why != NULL ? why : tamper ?
+	    "tamper event" : "zeroized by the SO");
+	r = hsm_tx_leave(h, own, r, 0);
+	/* Old pages must not survive in the write-ahead log either. */
+	if (r == 0 && own)
+		(void)store_exec(h->st, "PRAGMA wal_checkpoint(TRUNCATE)");
+	return r;
+}

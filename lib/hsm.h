@@ -1,0 +1,140 @@
+/*
+ * hsm: an emulated HSM is a directory holding hsm.db (lib/store) and
+ * audit.log (lib/audit). This module opens and initializes it, keeps the
+ * HSM-wide state (label, serial, KDF profile, HSM policies), authenticates
+ * the HSM Security Officer with Luna's lockout (3 failed SO logins zeroize
+ * the HSM) and zeroizes.
+ *
+ * Typical use by another tool:
+ *
+ *   struct hsm *h; struct session *s;
+ *   hsm_open(dir, &h);                                   // lib/hsm.h
+ *   session_login(h, "label", ROLE_CO, cred, &s);        // lib/role.h
+ *   partition_get_info(s->..) / object_foreach(s, ...)   // lib/partition.h, lib/object.h
+ *   session_close(s); hsm_close(h);
+ *
+ * Transactions: every mutating function here and in partition, role,
+ * object and domain runs in one store transaction of its own (BEGIN
+ * IMMEDIATE), together with its audit record. Callers that need several
+ * steps atomic use hsm_tx_begin()/hsm_tx_commit() around them; the
+ * library functions then join that transaction instead of opening one.
+ */
+#ifndef COFFER_HSM_H
+#define COFFER_HSM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audit.h"
+
+struct hsm;
+struct secret;
+struct store;
+
+#define HSM_LABEL_MAX 32
+#define HSM_DB_NAME "hsm.db"
+#define HSM_AUDIT_NAME "audit.log"
+#define HSM_SO_LOCKOUT 3
+
+/* HSM policies, numbered as on a Luna HSM. */
+#define HSM_POLICY_ALLOW_CLONING 7 /* destructive: erases every object */
+#define HSM_POLICY_SO_RESET_PIN 15 /* lets the PO unlock a locked CO/CU */
+
+enum hsm_state {
+	HSM_STATE_INITIALIZED = 1,
+	HSM_STATE_ZEROIZED = 2,
+};
+
+struct hsm_init_params {
+	const char *label;   /* 1..32 printable characters */
+	uint64_t serial;     /* 0: random 10-digit serial */
+	int kdf;             /* KDF_* profile for the SO credential */
+	int allow_cloning;   /* HSM policy 7 (default 1) */
+	int so_reset_pin;    /* HSM policy 15 (default 0) */
+};
+
+struct hsm_info {
+	int state;                     /* enum hsm_state */
+	char label[HSM_LABEL_MAX + 1];
+	uint64_t serial;
+	char auth[16];                 /* "password" (PED: the M-of-N issue) */
+	int kdf;
+	int allow_cloning;             /* policy 7 */
+	int so_reset_pin;              /* policy 15 */
+	int so_failures;               /* failed SO logins since the last good one */
+	int64_t created;
+	uint64_t partitions;
+	uint64_t audit_records;
+};
+
+/* Fills p with the defaults (label NULL, interactive KDF, cloning on). */
+void hsm_init_params_default(struct hsm_init_params *p);
+
+/*
+ * Initializes the HSM in dir (created 0700 if missing) with the SO
+ * credential so. A directory that already holds an initialized HSM is
+ * CE_EXISTS; a zeroized one is re-initialized in place (its audit log
+ * and chain continue).
+ */
+int hsm_init(const char *dir, const struct hsm_init_params *p,
+    const struct secret *so);
+
+/* Opens an existing HSM directory. */
+int hsm_open(const char *dir, struct hsm **hp);
+
+/* Closes h (rolls back an open transaction); NULL is fine. */
+void hsm_close(struct hsm *h);
+
+/* HSM-wide facts; works on a zeroized HSM too (state says so). */
+int hsm_get_info(struct hsm *h, struct hsm_info *ip);
+
+/* Returns the directory, the store and the audit log path. */
+const char *hsm_dir(const struct hsm *h);
+struct store *hsm_store(struct hsm *h);
+const char *hsm_audit_path(const struct hsm *h);
+
+/*
+ * Authenticates the HSM SO. A wrong credential counts a failure
+ * (CE_BAD_CREDENTIAL); the third in a row zeroizes the HSM
+ * (CE_ZEROIZED). Success resets the counter and marks h as SO-authorized
+ * for the SO functions below.
+ */
+int hsm_so_login(struct hsm *h, const struct secret *so);
+
+/* Returns 1 after a successful hsm_so_login() on h. */
+int hsm_so_ok(const struct hsm *h);
+
+/*
+ * Sets HSM policy 7 or 15 to 0/1 (SO). Changing policy 7 is destructive,
+ * as on Luna: every object of every partition is erased.
+ */
+int hsm_policy_set(struct hsm *h, int policy, int value);
+
+/* Changes the SO credential (SO). */
+int hsm_so_change(struct hsm *h, const struct secret *newso);
+
+/*
+ * Zeroizes the whole HSM: partitions, objects, credentials are destroyed;
+ * the audit log and its key are kept (evidence). With tamper set it needs no
+ * SO login (a simulated physical tamper event), otherwise SO.
+ */
+int hsm_zeroize(struct hsm *h, int tamper, const char *why);
+
+/* Transactions spanning several library calls (see above). */
+int hsm_tx_begin(struct hsm *h);
+int hsm_tx_commit(struct hsm *h);
+void hsm_tx_rollback(struct hsm *h);
+
+/*
+ * Appends an audit event (clone, backup, restore, ...). Inside a
+ * transaction it joins it; otherwise it runs in one of its own.
+ */
+int hsm_audit(struct hsm *h, const struct audit_event *ev);
+
+/* Checks the audit chain (lib/audit.h audit_verify). */
+int hsm_audit_verify(struct hsm *h, struct audit_report *repp);
+
+/* Checks label syntax: 1..max bytes, printable ASCII, no leading space. */
+int hsm_label_check(const char *what, const char *label, size_t max);
+
+#endif

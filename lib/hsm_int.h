@@ -1,0 +1,85 @@
+/*
+ * hsm_int: what the emulated HSM's own modules (hsm, partition, role,
+ * object, domain, and later sks) share and nothing else should touch: the
+ * layout of struct hsm and struct session, and the transaction helpers.
+ */
+#ifndef COFFER_HSM_INT_H
+#define COFFER_HSM_INT_H
+
+#include <stdint.h>
+
+#include "hsm.h"
+#include "role.h"
+#include "store.h"
+
+struct hsm {
+	char *dir;
+	char *dbpath;
+	char *logpath;
+	struct store *st;
+	int so_ok;
+	int user_tx;              /* hsm_tx_begin() is open */
+	uint64_t audit_size;      /* committed audit.log length at begin */
+};
+
+struct session {
+	struct hsm *h;
+	int64_t pid;              /* partition row id */
+	uint64_t serial;
+	char label[HSM_LABEL_MAX + 1];
+	int role;                 /* ROLE_* */
+	int version;              /* 0 or 1 */
+	struct secret *psk;       /* partition storage key, NULL if the role has none */
+	struct secret *dsk;       /* domain storage key */
+};
+
+/*
+ * Opens a transaction unless the caller's is open; *ownp says whether this
+ * call owns it. hsm_tx_leave() commits an owned transaction when r is 0
+ * (or always with keep set: failure counters must stick even though the
+ * call fails) and rolls it back otherwise; it returns r, or the commit's
+ * error.
+ */
+int hsm_tx_enter(struct hsm *h, int *ownp);
+int hsm_tx_leave(struct hsm *h, int own, int r, int keep);
+
+/* audit_append() on h's log; only inside a transaction. */
+int hsm_audit_tx(struct hsm *h, const struct audit_event *ev);
+
+/* Fills an event with no optional fields. */
+void hsm_event(struct audit_event *ev, const char *event, int ok);
+
+/* Zeroizes inside the current transaction (SO lockout, hsm_zeroize). */
+int hsm_zeroize_tx(struct hsm *h, const char *why);
+
+/* Erases every object of partition pid (all when pid is 0) in the transaction. */
+int hsm_erase_objects_tx(struct hsm *h, int64_t pid);
+
+/* Reads the HSM state (CE_ZEROIZED unless initialized). */
+int hsm_require_initialized(struct hsm *h);
+
+/* One-row helpers: steps a cached statement expecting SQLITE_DONE. */
+int hsm_step_done(struct hsm *h, sqlite3_stmt *q);
+
+
+struct buf;
+struct secret;
+
+/* Inserts a domain wrapped under dsk (inside a transaction). */
+int domain_insert_tx(struct hsm *h, int64_t pid, uint64_t serial,
+    const struct secret *dsk, const char *label, int type, int kdf,
+    const struct secret *key, int primary);
+
+/* Zeroizes partition pid inside a transaction (PO lockout, zeroize). */
+int partition_zeroize_tx(struct hsm *h, int64_t pid, const char *label,
+    uint64_t serial, const char *why);
+
+/* Looks up a partition's id, serial, state and version by label. */
+int partition_lookup(struct hsm *h, const char *label, int64_t *pidp,
+    uint64_t *serialp, int *statep, int *versionp);
+
+/* Wraps key (PSK or DSK) for a role credential's KEK. */
+int role_wrap_key(const struct secret *kek, const char *purpose,
+    uint64_t serial, int role, const struct secret *key, struct buf **outp);
+
+#endif

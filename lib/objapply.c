@@ -1,0 +1,252 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "err.h"
+#include "hsm_int.h"
+#include "object_int.h"
+#include "p11.h"
+#include "secret.h"
+#include "store.h"
+
+struct object_apply {
+	struct session *s;
+	struct object_apply_opts o;
+	struct object_apply_stats st;
+	uint64_t next_id;
+	int64_t dbytes;
+	int64_t dcount;
+	struct buf *scratch;
+	int own;
+};
+
+int
+object_conflict_parse(const char *name, int *modep)
+{
+	if (strcmp(name, "fail") == 0)
+		*modep = OBJ_CONFLICT_FAIL;
+	else if (strcmp(name, "skip") == 0)
+		*modep = OBJ_CONFLICT_SKIP;
+	else if (strcmp(name, "replace") == 0)
+		*modep = OBJ_CONFLICT_REPLACE;
+	else {
+		err_set_detail("conflict mode '%s': use fail, skip or replace",
+		    name);
+		return CE_INVALID;
+	}
+	return 0;
+}
+
+static void
+apply_free(struct object_apply *a)
+{
+	buf_free(a->scratch);
+	free(a);
+}
+
+int
+object_apply_begin(struct session *s, const struct object_apply_opts *o,
+    struct object_apply **ap)
+{
+	struct object_apply *a;
+	int r;
+
+	if ((r = object_require_user(s)) != 0)
+		return r;
+	if (s->role != ROLE_CO) {
+		err_set_detail("objects are written by the Crypto Officer");
+		return CE_PERMISSION;
+	}
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return CE_NOMEM;
+	a->s = s;
+	a->o = *o;
+	if ((a->scratch = buf_new(OBJECT_RECORD_MAX)) == NULL) {
+		apply_free(a);
+		return CE_NOMEM;
+	}
+	if ((r = hsm_tx_enter(s->h, &a->own)) != 0) {
+		apply_free(a);
+		return r;
+	}
+	if (o->empty_first && (r = hsm_erase_objects_tx(s->h, s->pid)) != 0)
+		goto fail;
+	if ((r = object_next_id(s->h, &a->next_id)) != 0)
+		goto fail;
+	*ap = a;
+	return 0;
+ fail:
+	r = hsm_tx_leave(s->h, a->own, r, 0);
+	apply_free(a);
+	return r;
+}
+
+/* Looks up a label in the target (id and size), or CE_NOT_FOUND. */
+static int
+label_lookup(struct session *s, const char *label, uint64_t *idp,
+    uint64_t *sizep)
+{
+	sqlite3_stmt *q;
+	int r, rc;
+
+	if ((r = store_prepare(s->h->st, "SELECT id, size FROM object WHERE "
+	    "partition_id = ? AND label = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, s->pid);
+	sqlite3_bind_text(q, 2, label, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*idp = (uint64_t)sqlite3_column_int64(q, 0);
+		*sizep = (uint64_t)sqlite3_column_int64(q, 1);
+	}
+	sqlite3_reset(q);
+	if (rc == SQLITE_DONE)
+		return CE_NOT_FOUND;
+	return rc == SQLITE_ROW ? 0 : store_err(s->h->st, rc);
+}
+
+int
+object_apply_add(struct object_apply *a, const uint8_t *rec, size_t len)
+{
+	struct session *s = a->s;
+	struct object *o = NULL;
+	sqlite3_stmt *q;
+	uint64_t id, size, add;
+	uint64_t cap, used;
+	int r;
+
+	if ((r = object_decode(rec, len, &o)) != 0)
+		return r;
+	r = label_lookup(s, o->label, &id, &size);
+	if (r == 0) {
+		if (a->o.conflict == OBJ_CONFLICT_FAIL) {
+			err_set_detail("label '%s' already exists in partition "
+			    "'%s'; nothing was written (use skip or replace)",
+			    o->label, s->label);
+			r = CE_CONFLICT;
+			goto out;
+		}
+		if (a->o.conflict == OBJ_CONFLICT_SKIP) {
+			a->st.skipped++;
+			if (a->o.on_skip != NULL)
+				a->o.on_skip(a->o.ctx, o->label,
+				    "label exists on the target");
+			r = 0;
+			goto out;
+		}
+		if ((r = store_prepare(s->h->st, "DELETE FROM object WHERE "
+		    "id = ?", &q)) != 0)
+			goto out;
+		sqlite3_bind_int64(q, 1, (int64_t)id);
+		if ((r = hsm_step_done(s->h, q)) != 0)
+			goto out;
+		a->dbytes -= (int64_t)size;
+		a->dcount--;
+		a->st.replaced++;
+	} else if (r != CE_NOT_FOUND)
+		goto out;
+	else
+		a->st.written++;
+	if ((r = object_insert_tx(s, o, &a->next_id, &add, a->scratch)) != 0)
+		goto out;
+	a->dbytes += (int64_t)add;
+	a->dcount++;
+	/* Capacity as we go, so a too-large transfer stops early. */
+	if ((r = object_capacity(s, &cap, &used)) != 0)
+		goto out;
+	if (a->dbytes > 0 && used + (uint64_t)a->dbytes > cap) {
+		err_set_detail("partition '%s' is full: %llu of %llu bytes used "
+		    "and this transfer needs %lld more; nothing was written",
+		    s->label, (unsigned long long)used, (unsigned long long)cap,
+		    (long long)a->dbytes);
+		r = CE_FULL;
+		goto out;
+	}
+	r = 0;
+ out:
+	object_free(o);
+	return r;
+}
+
+void
+object_apply_abort(struct object_apply *a)
+{
+	if (a == NULL)
+		return;
+	(void)hsm_tx_leave(a->s->h, a->own, CE_INVALID, 0);
+	apply_free(a);
+}
+
+int
+object_apply_commit(struct object_apply *a, struct object_apply_stats *stp)
+{
+	struct session *s = a->s;
+	struct audit_event ev;
+	char detail[256];
+	int r;
+
+	if ((r = object_account_tx(s, a->dbytes, a->dcount)) != 0)
+		goto out;
+	hsm_event(&ev, a->o.audit_event ? a->o.audit_event : "import", 1);
+	ev.role = role_name(s->role);
+	ev.partition = s->label;
+	ev.serial = s->serial;
+	snprintf(detail, sizeof(detail), "%s%swritten %llu, replaced %llu, "
+	    "skipped %llu%s", a->o.audit_detail ? a->o.audit_detail : "",
+	    a->o.audit_detail ? "; " : "", (unsigned long long)a->st.written,
+	    (unsigned long long)a->st.replaced,
+	    (unsigned long long)a->st.skipped,
+	    a->o.empty_first ? "; target emptied first" : "");
+	ev.detail = detail;
+	ev.count = (int64_t)(a->st.written + a->st.replaced);
+	r = hsm_audit_tx(s->h, &ev);
+ out:
+	r = hsm_tx_leave(s->h, a->own, r, 0);
+	if (r == 0 && stp != NULL)
+		*stp = a->st;
+	apply_free(a);
+	return r;
+}
+
+int
+object_apply_records(struct session *s, const struct object_apply_opts *o,
+    const struct buf *const *recs, size_t n, struct object_apply_stats *stp)
+{
+	struct object_apply *a = NULL;
+	struct object *ob = NULL;
+	uint64_t id, size;
+	size_t i;
+	int r;
+
+	if ((r = object_apply_begin(s, o, &a)) != 0)
+		return r;
+	/* Fail mode: every label is checked before the first write. */
+	if (o->conflict == OBJ_CONFLICT_FAIL) {
+		for (i = 0; i < n; i++) {
+			if ((r = object_decode(buf_ptr(recs[i]),
+			    buf_len(recs[i]), &ob)) != 0)
+				goto fail;
+			r = label_lookup(s, ob->label, &id, &size);
+			if (r == 0) {
+				err_set_detail("label '%s' already exists in "
+				    "partition '%s'; nothing was written (use "
+				    "skip or replace)", ob->label, s->label);
+				r = CE_CONFLICT;
+			} else if (r == CE_NOT_FOUND)
+				r = 0;
+			object_free(ob);
+			ob = NULL;
+			if (r != 0)
+				goto fail;
+		}
+	}
+	for (i = 0; i < n; i++)
+		if ((r = object_apply_add(a, buf_ptr(recs[i]),
+		    buf_len(recs[i]))) != 0)
+			goto fail;
+	return object_apply_commit(a, stp);
+ fail:
+	object_apply_abort(a);
+	return r;
+}

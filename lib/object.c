@@ -1,0 +1,568 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "buf.h"
+#include "err.h"
+#include "hsm_int.h"
+#include "object_int.h"
+#include "p11.h"
+#include "secret.h"
+#include "store.h"
+#include "wrap.h"
+
+int
+object_kind_parse(const char *name, int *kindp)
+{
+	static const struct {
+		const char *name;
+		int kind;
+	} k[] = {
+		{ "aes", OBJ_AES }, { "generic", OBJ_GENERIC },
+		{ "generic-secret", OBJ_GENERIC }, { "rsa", OBJ_RSA },
+		{ "ec", OBJ_EC }, { "data", OBJ_DATA }, { "cert", OBJ_CERT },
+		{ "certificate", OBJ_CERT },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		if (strcmp(name, k[i].name) == 0) {
+			*kindp = k[i].kind;
+			return 0;
+		}
+	}
+	err_set_detail("unknown key type '%s' (aes, generic, rsa, ec)", name);
+	return CE_INVALID;
+}
+
+int
+object_bits_check(int kind, unsigned *bitsp)
+{
+	unsigned b = *bitsp;
+
+	switch (kind) {
+	case OBJ_AES:
+		if (b == 0)
+			b = 256;
+		if (b == 128 || b == 192 || b == 256)
+			break;
+		err_set_detail("AES keys are 128, 192 or 256 bits");
+		return CE_INVALID;
+	case OBJ_GENERIC:
+		if (b == 0)
+			b = 256;
+		if (b >= 8 && b <= 4096 && b % 8 == 0)
+			break;
+		err_set_detail("generic secrets are 8 to 4096 bits, in bytes");
+		return CE_INVALID;
+	case OBJ_RSA:
+		if (b == 0)
+			b = 2048;
+		if (b == 2048 || b == 3072 || b == 4096)
+			break;
+		err_set_detail("RSA keys are 2048, 3072 or 4096 bits");
+		return CE_INVALID;
+	case OBJ_EC:
+		if (b == 0)
+			b = 256;
+		if (b == 256 || b == 384)
+			break;
+		err_set_detail("EC keys are 256 (P-256) or 384 (P-384) bits");
+		return CE_INVALID;
+	default:
+		return CE_INVALID;
+	}
+	*bitsp = b;
+	return 0;
+}
+
+int
+object_require_user(struct session *s)
+{
+	if (s->role != ROLE_CO && s->role != ROLE_CU) {
+		err_set_detail("objects are used by the Crypto Officer or Crypto "
+		    "User; log in as co or cu");
+		return CE_PERMISSION;
+	}
+	if (s->psk == NULL)
+		return CE_NOT_LOGGED_IN;
+	return 0;
+}
+
+int
+object_may_create(struct session *s, const struct object *o)
+{
+	int priv = 1, r;
+
+	if ((r = object_require_user(s)) != 0)
+		return r;
+	if (s->role == ROLE_CO)
+		return 0;
+	(void)object_get_bool(o, CKA_PRIVATE, &priv);
+	if ((o->cls == CKO_DATA || o->cls == CKO_CERTIFICATE ||
+	    o->cls == CKO_PUBLIC_KEY) && !priv)
+		return 0;
+	err_set_detail("the Crypto User creates public objects only (data "
+	    "objects or certificates with CKA_PRIVATE false)");
+	return CE_PERMISSION;
+}
+
+int
+object_next_id(struct hsm *h, uint64_t *idp)
+{
+	sqlite3_stmt *q;
+	int r, rc;
+
+	if ((r = store_prepare(h->st, "SELECT coalesce(max(id), 0) + 1 FROM "
+	    "object", &q)) != 0)
+		return r;
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*idp = (uint64_t)sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : store_err(h->st, rc);
+}
+
+int
+object_capacity(struct session *s, uint64_t *capp, uint64_t *usedp)
+{
+	sqlite3_stmt *q;
+	int r, rc;
+
+	if ((r = store_prepare(s->h->st, "SELECT capacity, used FROM partition"
+	    " WHERE id = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, s->pid);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*capp = (uint64_t)sqlite3_column_int64(q, 0);
+		*usedp = (uint64_t)sqlite3_column_int64(q, 1);
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : store_err(s->h->st, rc);
+}
+
+int
+object_account_tx(struct session *s, int64_t dbytes, int64_t dcount)
+{
+	sqlite3_stmt *q;
+	uint64_t cap, used;
+	int r;
+
+	if (dbytes > 0) {
+		if ((r = object_capacity(s, &cap, &used)) != 0)
+			return r;
+		if (used + (uint64_t)dbytes > cap) {
+			err_set_detail("partition '%s' is full: %llu of %llu bytes "
+			    "used, %lld more needed; delete objects or raise the "
+			    "storage-size policy", s->label,
+			    (unsigned long long)used, (unsigned long long)cap,
+			    (long long)dbytes);
+			return CE_FULL;
+		}
+	}
+	if ((r = store_prepare(s->h->st, "UPDATE partition SET used = used + ?,"
+	    " count = count + ? WHERE id = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, dbytes);
+	sqlite3_bind_int64(q, 2, dcount);
+	sqlite3_bind_int64(q, 3, s->pid);
+	return hsm_step_done(s->h, q);
+}
+
+int
+object_insert_tx(struct session *s, const struct object *o,
+    uint64_t *nextidp, uint64_t *addp, struct buf *scratch)
+{
+	struct buf *attrs = scratch;
+	sqlite3_stmt *q;
+	size_t alen, vlen = o->value ? secret_len(o->value) : 0;
+	uint64_t id = *nextidp;
+	int r;
+
+	buf_reset(attrs);
+	if ((r = object_attrs_encode(o, attrs)) != 0)
+		return r;
+	alen = buf_len(attrs);
+	/* The sealed value follows the attributes in the same buffer. */
+	if ((r = wrap_seal_to(attrs, secret_ptr(s->psk), WRAP_OBJECT, s->serial,
+	    id, buf_ptr(attrs), alen, vlen ? secret_ptr(o->value) : NULL,
+	    vlen)) != 0)
+		return r;
+	if ((r = store_prepare(s->h->st, "INSERT INTO object (id, partition_id,"
+	    " label, class, key_type, bits, size, attrs, value, created) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, (int64_t)id);
+	sqlite3_bind_int64(q, 2, s->pid);
+	sqlite3_bind_text(q, 3, o->label, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, o->cls);
+	sqlite3_bind_int64(q, 5, o->key_type);
+	sqlite3_bind_int64(q, 6, o->bits);
+	sqlite3_bind_int64(q, 7, (int64_t)(alen + vlen));
+	sqlite3_bind_blob(q, 8, buf_ptr(attrs), (int)alen, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 9, buf_ptr(attrs) + alen,
+	    (int)(buf_len(attrs) - alen), SQLITE_STATIC);
+	sqlite3_bind_int64(q, 10, (int64_t)time(NULL));
+	if ((r = hsm_step_done(s->h, q)) != 0) {
+		if (r == CE_EXISTS)
+			err_set_detail("label '%s' is already in use in partition "
+			    "'%s'", o->label, s->label);
+		return r;
+	}
+	*nextidp = id + 1;
+	*addp = alen + vlen;
+	return 0;
+}
+
+static int
+audit_object(struct session *s, const char *event, const char *label,
+    const char *detail, int64_t count)
+{
+	struct audit_event ev;
+
+	hsm_event(&ev, event, 1);
+	ev.role = role_name(s->role);
+	ev.partition = s->label;
+	ev.serial = s->serial;
+	ev.object = label;
+	ev.detail = detail;
+	ev.count = count;
+	return hsm_audit_tx(s->h, &ev);
+}
+
+int
+object_store(struct session *s, const struct object *o, uint64_t *idp)
+{
+	struct buf *scratch = NULL;
+	uint64_t id, add = 0, first;
+	char detail[64];
+	int r, own = 0;
+
+	if ((r = object_may_create(s, o)) != 0)
+		return r;
+	if ((scratch = buf_new(OBJECT_RECORD_MAX)) == NULL)
+		return CE_NOMEM;
+	if ((r = hsm_tx_enter(s->h, &own)) != 0)
+		goto out;
+	if ((r = object_next_id(s->h, &id)) != 0)
+		goto out;
+	first = id;
+	if ((r = object_insert_tx(s, o, &id, &add, scratch)) != 0 ||
+	    (r = object_account_tx(s, (int64_t)add, 1)) != 0)
+		goto out;
+	snprintf(detail, sizeof(detail), "%s %s %u", p11_class_name(o->cls),
+	    p11_key_type_name(o->key_type), o->bits);
+	if ((r = audit_object(s, "key-create", o->label, detail, -1)) != 0)
+		goto out;
+	if (idp != NULL)
+		*idp = first;
+ out:
+	buf_free(scratch);
+	return hsm_tx_leave(s->h, own, r, 0);
+}
+
+static void
+info_row(sqlite3_stmt *q, struct object_info *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->id = (uint64_t)sqlite3_column_int64(q, 0);
+	snprintf(in->label, sizeof(in->label), "%s",
+	    (const char *)sqlite3_column_text(q, 1));
+	in->cls = (uint32_t)sqlite3_column_int64(q, 2);
+	in->key_type = (uint32_t)sqlite3_column_int64(q, 3);
+	in->bits = (uint32_t)sqlite3_column_int64(q, 4);
+	in->size = (uint64_t)sqlite3_column_int64(q, 5);
+	in->created = sqlite3_column_int64(q, 6);
+}
+
+#define OBJ_COLS "id, label, class, key_type, bits, size, created"
+
+int
+object_find(struct session *s, const char *label, struct object_info *ip)
+{
+	sqlite3_stmt *q;
+	int r, rc;
+
+	if ((r = object_require_user(s)) != 0)
+		return r;
+	if ((r = store_prepare(s->h->st, "SELECT " OBJ_COLS " FROM object "
+	    "WHERE partition_id = ? AND label = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, s->pid);
+	sqlite3_bind_text(q, 2, label, -1, SQLITE_TRANSIENT);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		info_row(q, ip);
+	sqlite3_reset(q);
+	if (rc == SQLITE_DONE) {
+		err_set_detail("no object '%s' in partition '%s'", label,
+		    s->label);
+		return CE_NOT_FOUND;
+	}
+	return rc == SQLITE_ROW ? 0 : store_err(s->h->st, rc);
+}
+
+int
+object_list(struct session *s,
+    int (*cb)(void *ctx, const struct object_info *oi), void *ctx)
+{
+	struct object_info in;
+	sqlite3_stmt *q = NULL;
+	int r, rc;
+
+	if ((r = object_require_user(s)) != 0)
+		return r;
+	/* Own statement: the callback may use the store. */
+	if ((rc = sqlite3_prepare_v2(store_db(s->h->st), "SELECT " OBJ_COLS
+	    " FROM object WHERE partition_id = ? ORDER BY id", -1, &q,
+	    NULL)) != SQLITE_OK)
+		return store_err(s->h->st, rc);
+	sqlite3_bind_int64(q, 1, s->pid);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		info_row(q, &in);
+		if ((r = cb(ctx, &in)) != 0)
+			goto out;
+	}
+	r = rc == SQLITE_DONE ? 0 : store_err(s->h->st, rc);
+ out:
+	sqlite3_finalize(q);
+	return r;
+}
+
+/* Builds the object of the current row (columns 7 attrs, 8 value). */
+static int
+row_object(struct session *s, sqlite3_stmt *q, struct object **op)
+{
+	struct object *o;
+	const uint8_t *attrs;
+	size_t alen;
+	uint64_t id = (uint64_t)sqlite3_column_int64(q, 0);
+	int r;
+
+	if ((o = object_new()) == NULL)
+		return CE_NOMEM;
+	attrs = sqlite3_column_blob(q, 7);
+	alen = (size_t)sqlite3_column_bytes(q, 7);
+	if ((r = object_attrs_decode(o, attrs, alen)) != 0 ||
+	    (r = object_meta(o)) != 0)
+		goto out;
+	r = wrap_open(secret_ptr(s->psk), WRAP_OBJECT, s->serial, id, attrs,
+	    alen, sqlite3_column_blob(q, 8), (size_t)sqlite3_column_bytes(q, 8),
+	    &o->value);
+	if (r == CE_AUTH_TAG || r == CE_FORMAT || r == CE_VERSION) {
+		err_set_detail("object '%s' (id %llu) fails its integrity check: "
+		    "hsm.db was altered", o->label, (unsigned long long)id);
+		r = CE_INTEGRITY;
+		goto out;
+	}
+	if (r != 0)
+		goto out;
+	if (secret_len(o->value) == 0) {
+		secret_free(o->value);
+		o->value = NULL;
+	}
+	o->id = id;
+	*op = o;
+	o = NULL;
+ out:
+	object_free(o);
+	return r;
+}
+
+int
+object_get(struct session *s, const char *label, struct object **op)
+{
+	sqlite3_stmt *q;
+	int r, rc;
+
+	if ((r = object_require_user(s)) != 0)
+		return r;
+	if ((r = store_prepare(s->h->st, "SELECT " OBJ_COLS ", attrs, value "
+	    "FROM object WHERE partition_id = ? AND label = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, s->pid);
+	sqlite3_bind_text(q, 2, label, -1, SQLITE_TRANSIENT);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		r = row_object(s, q, op);
+	else if (rc == SQLITE_DONE) {
+		err_set_detail("no object '%s' in partition '%s'", label,
+		    s->label);
+		r = CE_NOT_FOUND;
+	} else
+		r = store_err(s->h->st, rc);
+	sqlite3_reset(q);
+	return r;
+}
+
+int
+object_delete(struct session *s, const char *label)
+{
+	struct object_info in;
+	sqlite3_stmt *q;
+	int r, own = 0;
+
+	if ((r = object_require_user(s)) != 0)
+		return r;
+	if (s->role != ROLE_CO) {
+		err_set_detail("only the Crypto Officer deletes objects");
+		return CE_PERMISSION;
+	}
+	if ((r = hsm_tx_enter(s->h, &own)) != 0)
+		return r;
+	if ((r = object_find(s, label, &in)) != 0)
+		goto out;
+	if ((r = store_prepare(s->h->st, "DELETE FROM object WHERE id = ?",
+	    &q)) != 0)
+		goto out;
+	sqlite3_bind_int64(q, 1, (int64_t)in.id);
+	if ((r = hsm_step_done(s->h, q)) != 0 ||
+	    (r = object_account_tx(s, -(int64_t)in.size, -1)) != 0)
+		goto out;
+	r = audit_object(s, "key-delete", label, NULL, -1);
+ out:
+	return hsm_tx_leave(s->h, own, r, 0);
+}
+
+int
+object_foreach(struct session *s,
+    int (*cb)(void *ctx, const struct object_info *oi, const uint8_t *rec,
+    size_t len), void *ctx)
+{
+	struct object_info in;
+	struct object *o = NULL;
+	struct buf *rec = NULL;
+	sqlite3_stmt *q = NULL;
+	int r, rc;
+
+	if ((r = object_require_user(s)) != 0)
+		return r;
+	if ((rec = buf_new(OBJECT_RECORD_MAX)) == NULL)
+		return CE_NOMEM;
+	if ((rc = sqlite3_prepare_v2(store_db(s->h->st), "SELECT " OBJ_COLS
+	    ", attrs, value FROM object WHERE partition_id = ? ORDER BY id", -1,
+	    &q, NULL)) != SQLITE_OK) {
+		r = store_err(s->h->st, rc);
+		goto out;
+	}
+	sqlite3_bind_int64(q, 1, s->pid);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		info_row(q, &in);
+		if ((r = row_object(s, q, &o)) != 0)
+			goto out;
+		buf_reset(rec);
+		if ((r = object_encode(o, rec)) != 0)
+			goto out;
+		object_free(o);
+		o = NULL;
+		if ((r = cb(ctx, &in, buf_ptr(rec), buf_len(rec))) != 0)
+			goto out;
+	}
+	r = rc == SQLITE_DONE ? 0 : store_err(s->h->st, rc);
+ out:
+	sqlite3_finalize(q);
+	object_free(o);
+	buf_free(rec);
+	return r;
+}
+
+/* --- importers ----------------------------------------------------------- */
+
+static int
+common_attrs(struct object *o, uint32_t cls, const char *label, int priv)
+{
+	int r;
+
+	if (strlen(label) == 0 || strlen(label) > OBJECT_LABEL_MAX) {
+		err_set_detail("object label must be 1 to %d bytes",
+		    OBJECT_LABEL_MAX);
+		return CE_INVALID;
+	}
+	if ((r = object_set_ulong(o, CKA_CLASS, cls)) != 0 ||
+	    (r = object_set_bool(o, CKA_TOKEN, 1)) != 0 ||
+	    (r = object_set_bool(o, CKA_PRIVATE, priv)) != 0 ||
+	    (r = object_set_attr(o, CKA_LABEL, label, strlen(label))) != 0 ||
+	    (r = object_set_bool(o, CKA_MODIFIABLE, 1)) != 0)
+		return r;
+	return 0;
+}
+
+int
+object_import_data(struct session *s, const char *label,
+    const char *application, const void *p, size_t len, int is_private)
+{
+	struct object *o;
+	int r;
+
+	if (len > OBJECT_VALUE_MAX)
+		return CE_TOO_LONG;
+	if ((o = object_new()) == NULL)
+		return CE_NOMEM;
+	if ((r = common_attrs(o, CKO_DATA, label, is_private)) != 0 ||
+	    (application != NULL && (r = object_set_attr(o, CKA_APPLICATION,
+	    application, strlen(application))) != 0))
+		goto out;
+	if (len > 0 && (o->value = secret_from(p, len)) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	if ((r = object_meta(o)) != 0)
+		goto out;
+	r = object_store(s, o, NULL);
+ out:
+	object_free(o);
+	return r;
+}
+
+int
+object_import_cert(struct session *s, const char *label, const void *p,
+    size_t len)
+{
+	struct object *o = NULL;
+	X509 *x = NULL;
+	BIO *bio = NULL;
+	const unsigned char *dp = p;
+	unsigned char *der = NULL, *subj = NULL;
+	int r, dlen, slen;
+
+	if (len > OBJECT_VALUE_MAX || len > INT32_MAX)
+		return CE_TOO_LONG;
+	if ((x = d2i_X509(NULL, &dp, (long)len)) == NULL) {
+		if ((bio = BIO_new_mem_buf(p, (int)len)) == NULL ||
+		    (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
+			err_set_detail("not an X.509 certificate (DER or PEM)");
+			r = CE_FORMAT;
+			goto out;
+		}
+	}
+	if ((dlen = i2d_X509(x, &der)) <= 0 ||
+	    (slen = i2d_X509_NAME(X509_get_subject_name(x), &subj)) <= 0) {
+		r = CE_CRYPTO;
+		goto out;
+	}
+	if ((o = object_new()) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	if ((r = common_attrs(o, CKO_CERTIFICATE, label, 0)) != 0 ||
+	    (r = object_set_ulong(o, CKA_CERTIFICATE_TYPE, CKC_X_509)) != 0 ||
+	    (r = object_set_attr(o, CKA_SUBJECT, subj, (size_t)slen)) != 0)
+		goto out;
+	if ((o->value = secret_from(der, (size_t)dlen)) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	if ((r = object_meta(o)) != 0)
+		goto out;
+	r = object_store(s, o, NULL);
+ out:
+	OPENSSL_free(der);
+	OPENSSL_free(subj);
+	X509_free(x);
+	BIO_free(bio);
+	object_free(o);
+	return r;
+}

@@ -1,0 +1,236 @@
+/*
+ * object: PKCS#11-model objects in a V0 partition of the emulated HSM.
+ *
+ * An object is a set of attributes (CKA_* numbers, lib/p11.h) and, for
+ * keys, data objects and certificates, a value (CKA_VALUE; PKCS#8
+ * PrivateKeyInfo DER for RSA and EC private keys). A key pair is one
+ * CKO_PRIVATE_KEY object that also carries CKA_PUBLIC_KEY_INFO, so labels
+ * stay unique per partition. Attributes are stored in clear (labels, types
+ * and sizes are not secret, and listing needs no decryption); every value
+ * is sealed under the partition storage key with AES-256-GCM, the
+ * associated data binding the partition serial, the object id and the
+ * encoded attributes, so a value moved to another row or partition, or an
+ * edited attribute, fails to open.
+ *
+ * Who may do what: the CO creates, deletes and uses objects; the CU uses
+ * them and creates public objects only (data objects and certificates with
+ * CKA_PRIVATE false); the PO touches no object.
+ *
+ * Object records (docs/formats.md section 4) are how objects leave and
+ * enter a partition: object_foreach() streams every object as a record
+ * with bounded memory; object_apply_*() writes many records in one
+ * transaction. The transfer protocol carries records; it never looks in them.
+ */
+#ifndef COFFER_OBJECT_H
+#define COFFER_OBJECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+struct secret;
+struct session;
+
+#define OBJECT_LABEL_MAX 128
+#define OBJECT_VALUE_MAX (1024 * 1024)     /* largest value (certificates, data) */
+#define OBJECT_ATTRS_MAX (64 * 1024)       /* largest encoded attribute list */
+#define OBJECT_RECORD_MAX (OBJECT_VALUE_MAX + OBJECT_ATTRS_MAX + 64)
+
+/* What `hsm key generate/import` makes. */
+enum object_kind {
+	OBJ_AES = 1,      /* CKO_SECRET_KEY/CKK_AES, 128/192/256 bits */
+	OBJ_GENERIC = 2,  /* CKO_SECRET_KEY/CKK_GENERIC_SECRET, 8..4096 bits */
+	OBJ_RSA = 3,      /* CKO_PRIVATE_KEY/CKK_RSA, 2048/3072/4096 */
+	OBJ_EC = 4,       /* CKO_PRIVATE_KEY/CKK_EC, 256 (P-256) or 384 (P-384) */
+	OBJ_DATA = 5,     /* CKO_DATA */
+	OBJ_CERT = 6,     /* CKO_CERTIFICATE, X.509 */
+};
+
+/* "aes", "generic", "rsa", "ec", "data", "cert" to OBJ_*. */
+int object_kind_parse(const char *name, int *kindp);
+
+/* Checks that bits suit kind (0 picks the default: 256, 256, 2048, 256). */
+int object_bits_check(int kind, unsigned *bitsp);
+
+/* One attribute; val points into the object. */
+struct object_attr {
+	uint32_t type;
+	size_t len;
+	uint8_t *val;
+};
+
+/* A decoded object (a record, or an object read from the store). */
+struct object {
+	uint64_t id;                 /* store id; 0 for a decoded record */
+	char label[OBJECT_LABEL_MAX + 1];
+	uint32_t cls;                /* CKO_* */
+	uint32_t key_type;           /* CKK_* or CKK_NONE */
+	uint32_t bits;               /* key size in bits; 0 for data/certificates */
+	size_t nattrs;
+	struct object_attr *attrs;   /* every attribute but CKA_VALUE */
+	struct secret *value;        /* CKA_VALUE; may be NULL */
+};
+
+/* What listings show, without decrypting anything. */
+struct object_info {
+	uint64_t id;
+	char label[OBJECT_LABEL_MAX + 1];
+	uint32_t cls;
+	uint32_t key_type;
+	uint32_t bits;
+	uint64_t size;               /* bytes counted against the storage size */
+	int64_t created;
+};
+
+/* --- building and reading objects (no store) ---------------------------- */
+
+struct object *object_new(void);
+void object_free(struct object *o);
+/* Sets (replaces) an attribute. CKA_LABEL, CKA_CLASS, CKA_KEY_TYPE also set
+ * the fields above. */
+int object_set_attr(struct object *o, uint32_t type, const void *p, size_t len);
+int object_set_ulong(struct object *o, uint32_t type, uint64_t v);
+int object_set_bool(struct object *o, uint32_t type, int v);
+/* Returns the attribute or NULL. */
+const struct object_attr *object_attr(const struct object *o, uint32_t type);
+/* Reads a CK_ULONG / CK_BBOOL attribute; CE_NOT_FOUND when absent. */
+int object_get_ulong(const struct object *o, uint32_t type, uint64_t *vp);
+int object_get_bool(const struct object *o, uint32_t type, int *vp);
+/* Short type name for listings: "AES", "RSA", "EC P-256", "Data", ... */
+const char *object_type_name(uint32_t cls, uint32_t key_type, uint32_t bits);
+
+/* --- records (docs/formats.md section 4) -------------------------------- */
+
+/* Appends the record of o to out. */
+int object_encode(const struct object *o, struct buf *out);
+/* Decodes one record; CE_FORMAT/CE_VERSION/CE_TRAILING on bad input. */
+int object_decode(const uint8_t *p, size_t len, struct object **op);
+
+/* --- the store ---------------------------------------------------------- */
+
+/*
+ * Generates a key of kind/bits labelled label (CO). *idp gets its id
+ * (NULL is fine). CE_EXISTS for a label in use, CE_FULL past the storage size.
+ */
+int object_generate(struct session *s, int kind, unsigned bits,
+    const char *label, uint64_t *idp);
+
+/*
+ * Generates count keys (AES or generic) labelled "<prefix>-<n>" from
+ * first_n on, in one transaction, with one prepared statement and the one
+ * PSK the session holds. progress (may be NULL) is called now and then.
+ */
+int object_generate_bulk(struct session *s, int kind, unsigned bits,
+    const char *prefix, uint64_t first_n, uint64_t count,
+    void (*progress)(void *ctx, uint64_t done), void *ctx);
+
+/*
+ * Imports a key: raw bytes for OBJ_AES/OBJ_GENERIC, a PKCS#8 DER or PEM
+ * private key for OBJ_RSA/OBJ_EC (CO).
+ */
+int object_import_key(struct session *s, int kind, const char *label,
+    const struct secret *value);
+
+/* Imports a data object (CO; the CU only with is_private 0). */
+int object_import_data(struct session *s, const char *label,
+    const char *application, const void *p, size_t len, int is_private);
+
+/* Imports an X.509 certificate, DER or PEM (CO or CU; always public). */
+int object_import_cert(struct session *s, const char *label, const void *p,
+    size_t len);
+
+/* Stores a fully built object (what the importers and apply use). */
+int object_store(struct session *s, const struct object *o, uint64_t *idp);
+
+/* Looks an object up by label (any CO/CU session). */
+int object_find(struct session *s, const char *label, struct object_info *ip);
+
+/* Calls cb for every object in id order (no decryption). */
+int object_list(struct session *s,
+    int (*cb)(void *ctx, const struct object_info *oi), void *ctx);
+
+/* Reads and decrypts one object (CO/CU). */
+int object_get(struct session *s, const char *label, struct object **op);
+
+/* Deletes an object (CO). */
+int object_delete(struct session *s, const char *label);
+
+/*
+ * Streams every object as a record: cb gets the listing facts and the
+ * encoded record (valid only during the call); a non-zero return stops
+ * the walk and is returned. One object in memory at a time (CO/CU).
+ */
+int object_foreach(struct session *s,
+    int (*cb)(void *ctx, const struct object_info *oi, const uint8_t *rec,
+    size_t len), void *ctx);
+
+/* --- applying records (clone, restore) ---------------------------------- */
+
+enum object_conflict {
+	OBJ_CONFLICT_FAIL = 0,    /* a label in use fails the whole apply */
+	OBJ_CONFLICT_SKIP = 1,    /* keep the target's object */
+	OBJ_CONFLICT_REPLACE = 2, /* replace the target's object */
+};
+
+struct object_apply_opts {
+	int conflict;             /* enum object_conflict */
+	int empty_first;          /* erase every object of the target first */
+	const char *audit_event;  /* "clone", "restore", ... (NULL: "import") */
+	const char *audit_detail; /* e.g. the source partition; never a secret */
+	/* Called for each record not written (skip mode): the reason says why. */
+	void (*on_skip)(void *ctx, const char *label, const char *reason);
+	void *ctx;
+};
+
+struct object_apply_stats {
+	uint64_t written;         /* new objects */
+	uint64_t replaced;        /* objects overwritten (replace mode) */
+	uint64_t skipped;         /* records not written (skip mode) */
+};
+
+/* Parses "fail", "skip", "replace". */
+int object_conflict_parse(const char *name, int *modep);
+
+struct object_apply;
+
+/* Opens the one transaction (CO session). */
+int object_apply_begin(struct session *s, const struct object_apply_opts *o,
+    struct object_apply **ap);
+/* Writes one record (CE_CONFLICT in fail mode: abort afterwards). */
+int object_apply_add(struct object_apply *a, const uint8_t *rec, size_t len);
+/* Commits (with one audit event) and frees a. */
+int object_apply_commit(struct object_apply *a, struct object_apply_stats *stp);
+/* Rolls back and frees a; NULL is fine. */
+void object_apply_abort(struct object_apply *a);
+
+/*
+ * All-in-one: applies n records in one transaction; in fail mode every
+ * label is checked before anything is written.
+ */
+int object_apply_records(struct session *s, const struct object_apply_opts *o,
+    const struct buf *const *recs, size_t n, struct object_apply_stats *stp);
+
+/* --- using keys ---------------------------------------------------------- */
+
+enum object_hash { OBJ_SHA256 = 256, OBJ_SHA384 = 384 };
+
+/*
+ * Signs msg: RSA PKCS#1 v1.5, ECDSA (DER signature, as `openssl dgst`
+ * writes) or HMAC for generic secrets, over SHA-256 or SHA-384.
+ */
+int object_sign(struct session *s, const char *label, int hash,
+    const void *msg, size_t len, struct buf **sigp);
+/* 0 when sig verifies; CE_INTEGRITY when it does not. */
+int object_verify(struct session *s, const char *label, int hash,
+    const void *msg, size_t len, const void *sig, size_t siglen);
+/* AES-GCM with a random 96-bit nonce: out = nonce | ciphertext | tag(16). */
+int object_encrypt(struct session *s, const char *label, const void *aad,
+    size_t aadlen, const void *pt, size_t len, struct buf **outp);
+/* Reverses object_encrypt; CE_AUTH_TAG for a wrong key, AAD or altered data. */
+int object_decrypt(struct session *s, const char *label, const void *aad,
+    size_t aadlen, const void *in, size_t len, struct secret **ptp);
+/* The public key of an RSA/EC key pair as PEM (SubjectPublicKeyInfo). */
+int object_export_public(struct session *s, const char *label,
+    struct buf **pemp);
+
+#endif

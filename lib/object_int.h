@@ -1,0 +1,54 @@
+/*
+ * object_int: what the object files (object, objrec, objgen, objapply,
+ * objuse) share.
+ */
+#ifndef COFFER_OBJECT_INT_H
+#define COFFER_OBJECT_INT_H
+
+#include <stdint.h>
+
+#include "object.h"
+
+struct buf;
+struct hsm;
+
+#define OBJ_REC_MAGIC "COBJ"
+#define OBJ_REC_VERSION 1
+#define OBJ_REC_ATTRS 1
+#define OBJ_REC_VALUE 2
+
+/* Encodes the attribute list (u32 type, u32 len, value)*. */
+int object_attrs_encode(const struct object *o, struct buf *out);
+/* Decodes an attribute list into o (replacing its attributes). */
+int object_attrs_decode(struct object *o, const uint8_t *p, size_t len);
+/* Sets label, class, key type and bits from the attributes; validates. */
+int object_meta(struct object *o);
+
+/* Permission to create an object of this kind (role checks). */
+int object_may_create(struct session *s, const struct object *o);
+
+/*
+ * Inserts o in the current transaction: id from *nextidp (advanced),
+ * value sealed under the session's PSK; *addp gets the bytes it counts.
+ * Capacity and label uniqueness are the caller's business (the UNIQUE
+ * constraint still refuses a duplicate with CE_EXISTS).
+ */
+int object_insert_tx(struct session *s, const struct object *o,
+    uint64_t *nextidp, uint64_t *addp, struct buf *scratch);
+
+/* Next free object id in the current transaction. */
+int object_next_id(struct hsm *h, uint64_t *idp);
+
+/* Adds to the partition's used bytes and count, checking the capacity. */
+int object_account_tx(struct session *s, int64_t dbytes, int64_t dcount);
+
+/* Reads capacity and used bytes. */
+int object_capacity(struct session *s, uint64_t *capp, uint64_t *usedp);
+
+/* Requires a CO or CU session holding the PSK. */
+int object_require_user(struct session *s);
+
+/* Builds the PKCS#8 private key / SPKI for kind from a PEM or DER blob. */
+int objgen_fill_private(struct object *o, const void *p, size_t len);
+
+#endif

@@ -1,0 +1,329 @@
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "buf.h"
+#include "crypto.h"
+#include "err.h"
+#include "object_int.h"
+#include "p11.h"
+#include "secret.h"
+
+static const EVP_MD *
+md_of(int hash)
+{
+	return hash == OBJ_SHA384 ? EVP_sha384() : EVP_sha256();
+}
+
+/* Loads a key object and checks it may be used for attribute `use`. */
+static int
+load_key(struct session *s, const char *label, uint32_t use,
+    struct object **op)
+{
+	struct object *o = NULL;
+	int r, ok = 0;
+
+	if ((r = object_get(s, label, &o)) != 0)
+		return r;
+	if (use != 0 && (object_get_bool(o, use, &ok) != 0 || !ok)) {
+		err_set_detail("object '%s' does not allow %s", label,
+		    p11_attr_name(use));
+		object_free(o);
+		return CE_POLICY;
+	}
+	if (o->value == NULL) {
+		object_free(o);
+		return CE_INVALID;
+	}
+	*op = o;
+	return 0;
+}
+
+static int
+private_pkey(const struct object *o, EVP_PKEY **pkp)
+{
+	const unsigned char *p = secret_ptr(o->value);
+
+	if ((*pkp = d2i_AutoPrivateKey(NULL, &p,
+	    (long)secret_len(o->value))) == NULL)
+		return CE_CRYPTO;
+	return 0;
+}
+
+static int
+public_pkey(const struct object *o, EVP_PKEY **pkp)
+{
+	const struct object_attr *a = object_attr(o, CKA_PUBLIC_KEY_INFO);
+	const unsigned char *p;
+
+	if (a == NULL) {
+		err_set_detail("object '%s' has no public key", o->label);
+		return CE_INVALID;
+	}
+	p = a->val;
+	if ((*pkp = d2i_PUBKEY(NULL, &p, (long)a->len)) == NULL)
+		return CE_CRYPTO;
+	return 0;
+}
+
+int
+object_sign(struct session *s, const char *label, int hash, const void *msg,
+    size_t len, struct buf **sigp)
+{
+	struct object *o = NULL;
+	EVP_PKEY *pk = NULL;
+	EVP_MD_CTX *ctx = NULL;
+	struct buf *sig = NULL;
+	uint8_t *p;
+	size_t slen = 0;
+	unsigned int mlen = 0;
+	int r;
+
+	if ((r = load_key(s, label, CKA_SIGN, &o)) != 0)
+		return r;
+	if (o->cls == CKO_SECRET_KEY) {
+		/* HMAC with a generic secret. */
+		if ((sig = buf_new(EVP_MAX_MD_SIZE)) == NULL ||
+		    buf_reserve(sig, (size_t)EVP_MD_get_size(md_of(hash)),
+		    &p) != 0) {
+			r = CE_NOMEM;
+			goto out;
+		}
+		if (HMAC(md_of(hash), secret_ptr(o->value),
+		    (int)secret_len(o->value), msg, len, p, &mlen) == NULL) {
+			r = CE_CRYPTO;
+			goto out;
+		}
+	} else {
+		if ((r = private_pkey(o, &pk)) != 0)
+			goto out;
+		r = CE_CRYPTO;
+		if ((ctx = EVP_MD_CTX_new()) == NULL ||
+		    EVP_DigestSignInit(ctx, NULL, md_of(hash), NULL, pk) != 1 ||
+		    EVP_DigestSign(ctx, NULL, &slen, msg, len) != 1)
+			goto out;
+		if ((sig = buf_new(slen)) == NULL ||
+		    buf_reserve(sig, slen, &p) != 0) {
+			r = CE_NOMEM;
+			goto out;
+		}
+		if (EVP_DigestSign(ctx, p, &slen, msg, len) != 1)
+			goto out;
+		/* ECDSA signatures may come out shorter than the maximum. */
+		if (slen < buf_len(sig)) {
+			struct buf *t = buf_from(p, slen);
+
+			buf_free(sig);
+			if ((sig = t) == NULL) {
+				r = CE_NOMEM;
+				goto out;
+			}
+		}
+	}
+	*sigp = sig;
+	sig = NULL;
+	r = 0;
+ out:
+	buf_free(sig);
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(pk);
+	object_free(o);
+	return r;
+}
+
+int
+object_verify(struct session *s, const char *label, int hash,
+    const void *msg, size_t len, const void *sig, size_t siglen)
+{
+	struct object *o = NULL;
+	EVP_PKEY *pk = NULL;
+	EVP_MD_CTX *ctx = NULL;
+	uint8_t mac[EVP_MAX_MD_SIZE];
+	unsigned int mlen = 0;
+	int r;
+
+	if ((r = load_key(s, label, 0, &o)) != 0)
+		return r;
+	if (o->cls == CKO_SECRET_KEY) {
+		if (o->key_type != CKK_GENERIC_SECRET) {
+			r = CE_INVALID;
+			goto out;
+		}
+		if (HMAC(md_of(hash), secret_ptr(o->value),
+		    (int)secret_len(o->value), msg, len, mac, &mlen) == NULL) {
+			r = CE_CRYPTO;
+			goto out;
+		}
+		r = mlen == siglen && cc_memeq(mac, sig, mlen) ? 0 : 1;
+	} else {
+		if ((r = public_pkey(o, &pk)) != 0)
+			goto out;
+		if ((ctx = EVP_MD_CTX_new()) == NULL ||
+		    EVP_DigestVerifyInit(ctx, NULL, md_of(hash), NULL, pk) != 1) {
+			r = CE_CRYPTO;
+			goto out;
+		}
+		r = EVP_DigestVerify(ctx, sig, siglen, msg, len) == 1 ? 0 : 1;
+	}
+	if (r == 1) {
+		err_set_detail("the signature does not verify with '%s'", label);
+		r = CE_INTEGRITY;
+	}
+ out:
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(pk);
+	object_free(o);
+	return r;
+}
+
+static const EVP_CIPHER *
+gcm_of(size_t keylen)
+{
+	return keylen == 16 ? EVP_aes_128_gcm() : keylen == 24 ?
+	    EVP_aes_192_gcm() : keylen == 32 ? EVP_aes_256_gcm() : NULL;
+}
+
+/* AES-GCM with any AES key size; enc 1 seals, 0 opens. */
+static int
+gcm(int enc, const struct secret *key, const uint8_t nonce[CC_NONCE_LEN],
+    const void *aad, size_t aadlen, const uint8_t *in, size_t len,
+    uint8_t *out, uint8_t tag[CC_TAG_LEN])
+{
+	EVP_CIPHER_CTX *ctx;
+	const EVP_CIPHER *c = gcm_of(secret_len(key));
+	int n, r = CE_CRYPTO;
+
+	if (c == NULL || len > INT32_MAX || aadlen > INT32_MAX)
+		return CE_INVALID;
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return CE_NOMEM;
+	if (EVP_CipherInit_ex(ctx, c, NULL, secret_ptr(key), nonce, enc) != 1 ||
+	    (aadlen > 0 && EVP_CipherUpdate(ctx, NULL, &n, aad,
+	    (int)aadlen) != 1) ||
+	    (len > 0 && EVP_CipherUpdate(ctx, out, &n, in, (int)len) != 1))
+		goto out;
+	if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, CC_TAG_LEN,
+	    tag) != 1)
+		goto out;
+	if (EVP_CipherFinal_ex(ctx, out + len, &n) != 1) {
+		r = enc ? CE_CRYPTO : CE_AUTH_TAG;
+		goto out;
+	}
+	if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, CC_TAG_LEN,
+	    tag) != 1)
+		goto out;
+	r = 0;
+ out:
+	EVP_CIPHER_CTX_free(ctx);
+	return r;
+}
+
+int
+object_encrypt(struct session *s, const char *label, const void *aad,
+    size_t aadlen, const void *pt, size_t len, struct buf **outp)
+{
+	struct object *o = NULL;
+	struct buf *out = NULL;
+	uint8_t *p;
+	int r;
+
+	if ((r = load_key(s, label, CKA_ENCRYPT, &o)) != 0)
+		return r;
+	if (o->key_type != CKK_AES) {
+		err_set_detail("'%s' is not an AES key", label);
+		r = CE_INVALID;
+		goto out;
+	}
+	if ((out = buf_new(CC_NONCE_LEN + len + CC_TAG_LEN)) == NULL ||
+	    buf_reserve(out, CC_NONCE_LEN + len + CC_TAG_LEN, &p) != 0) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	cc_random(p, CC_NONCE_LEN);
+	if ((r = gcm(1, o->value, p, aad, aadlen, pt, len, p + CC_NONCE_LEN,
+	    p + CC_NONCE_LEN + len)) != 0)
+		goto out;
+	*outp = out;
+	out = NULL;
+ out:
+	buf_free(out);
+	object_free(o);
+	return r;
+}
+
+int
+object_decrypt(struct session *s, const char *label, const void *aad,
+    size_t aadlen, const void *in, size_t len, struct secret **ptp)
+{
+	struct object *o = NULL;
+	struct secret *pt = NULL;
+	const uint8_t *p = in;
+	uint8_t tag[CC_TAG_LEN];
+	size_t ctlen;
+	int r;
+
+	if ((r = load_key(s, label, CKA_DECRYPT, &o)) != 0)
+		return r;
+	if (o->key_type != CKK_AES) {
+		err_set_detail("'%s' is not an AES key", label);
+		r = CE_INVALID;
+		goto out;
+	}
+	if (len < CC_NONCE_LEN + CC_TAG_LEN) {
+		err_set_detail("ciphertext shorter than nonce and tag");
+		r = CE_TRUNCATED;
+		goto out;
+	}
+	ctlen = len - CC_NONCE_LEN - CC_TAG_LEN;
+	memcpy(tag, p + CC_NONCE_LEN + ctlen, CC_TAG_LEN);
+	if ((pt = secret_new(ctlen + 16)) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	if ((r = gcm(0, o->value, p, aad, aadlen, p + CC_NONCE_LEN, ctlen,
+	    secret_ptr(pt), tag)) != 0) {
+		if (r == CE_AUTH_TAG)
+			err_set_detail("wrong key, wrong AAD or altered "
+			    "ciphertext");
+		goto out;
+	}
+	secret_truncate(pt, ctlen);
+	*ptp = pt;
+	pt = NULL;
+ out:
+	secret_free(pt);
+	object_free(o);
+	return r;
+}
+
+int
+object_export_public(struct session *s, const char *label, struct buf **pemp)
+{
+	struct object *o = NULL;
+	EVP_PKEY *pk = NULL;
+	BIO *bio = NULL;
+	char *data;
+	long n;
+	int r;
+
+	if ((r = object_get(s, label, &o)) != 0)
+		return r;
+	if ((r = public_pkey(o, &pk)) != 0)
+		goto out;
+	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio_PUBKEY(bio, pk) != 1 ||
+	    (n = BIO_get_mem_data(bio, &data)) <= 0) {
+		r = CE_CRYPTO;
+		goto out;
+	}
+	if ((*pemp = buf_from(data, (size_t)n)) == NULL)
+		r = CE_NOMEM;
+ out:
+	BIO_free(bio);
+	EVP_PKEY_free(pk);
+	object_free(o);
+	return r;
+}

@@ -1,0 +1,84 @@
+#include <stddef.h>
+
+#include "p11.h"
+
+const char *
+p11_class_name(uint32_t cls)
+{
+	switch (cls) {
+	case CKO_DATA: return "data";
+	case CKO_CERTIFICATE: return "certificate";
+	case CKO_PUBLIC_KEY: return "public-key";
+	case CKO_PRIVATE_KEY: return "private-key";
+	case CKO_SECRET_KEY: return "secret-key";
+	}
+	return "unknown";
+}
+
+const char *
+p11_key_type_name(uint32_t kt)
+{
+	switch (kt) {
+	case CKK_RSA: return "RSA";
+	case CKK_EC: return "EC";
+	case CKK_GENERIC_SECRET: return "GENERIC_SECRET";
+	case CKK_AES: return "AES";
+	}
+	return "-";
+}
+
+static const struct {
+	uint32_t type;
+	const char *name;
+	int kind;
+} attrs[] = {
+	{ CKA_CLASS, "CKA_CLASS", 2 },
+	{ CKA_TOKEN, "CKA_TOKEN", 1 },
+	{ CKA_PRIVATE, "CKA_PRIVATE", 1 },
+	{ CKA_LABEL, "CKA_LABEL", 0 },
+	{ CKA_APPLICATION, "CKA_APPLICATION", 0 },
+	{ CKA_VALUE, "CKA_VALUE", 0 },
+	{ CKA_CERTIFICATE_TYPE, "CKA_CERTIFICATE_TYPE", 2 },
+	{ CKA_KEY_TYPE, "CKA_KEY_TYPE", 2 },
+	{ CKA_SUBJECT, "CKA_SUBJECT", 0 },
+	{ CKA_ID, "CKA_ID", 0 },
+	{ CKA_SENSITIVE, "CKA_SENSITIVE", 1 },
+	{ CKA_ENCRYPT, "CKA_ENCRYPT", 1 },
+	{ CKA_DECRYPT, "CKA_DECRYPT", 1 },
+	{ CKA_WRAP, "CKA_WRAP", 1 },
+	{ CKA_UNWRAP, "CKA_UNWRAP", 1 },
+	{ CKA_SIGN, "CKA_SIGN", 1 },
+	{ CKA_VERIFY, "CKA_VERIFY", 1 },
+	{ CKA_DERIVE, "CKA_DERIVE", 1 },
+	{ CKA_MODULUS_BITS, "CKA_MODULUS_BITS", 2 },
+	{ CKA_PUBLIC_KEY_INFO, "CKA_PUBLIC_KEY_INFO", 0 },
+	{ CKA_VALUE_LEN, "CKA_VALUE_LEN", 2 },
+	{ CKA_EXTRACTABLE, "CKA_EXTRACTABLE", 1 },
+	{ CKA_LOCAL, "CKA_LOCAL", 1 },
+	{ CKA_NEVER_EXTRACTABLE, "CKA_NEVER_EXTRACTABLE", 1 },
+	{ CKA_ALWAYS_SENSITIVE, "CKA_ALWAYS_SENSITIVE", 1 },
+	{ CKA_MODIFIABLE, "CKA_MODIFIABLE", 1 },
+	{ CKA_EC_PARAMS, "CKA_EC_PARAMS", 0 },
+};
+
+const char *
+p11_attr_name(uint32_t type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+		if (attrs[i].type == type)
+			return attrs[i].name;
+	return NULL;
+}
+
+int
+p11_attr_kind(uint32_t type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+		if (attrs[i].type == type)
+			return attrs[i].kind;
+	return 0;
+}

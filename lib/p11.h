@@ -1,0 +1,67 @@
+/*
+ * p11: the PKCS#11 numbers Coffer's object model uses (PKCS#11 v2.40
+ * values), and their display names. Attribute values in Coffer's encodings:
+ * CK_ULONG as 8 bytes big-endian, CK_BBOOL as one byte 0/1, everything
+ * else as raw bytes.
+ */
+#ifndef COFFER_P11_H
+#define COFFER_P11_H
+
+#include <stdint.h>
+
+/* Object classes. */
+#define CKO_DATA 0x0u
+#define CKO_CERTIFICATE 0x1u
+#define CKO_PUBLIC_KEY 0x2u
+#define CKO_PRIVATE_KEY 0x3u
+#define CKO_SECRET_KEY 0x4u
+
+/* Key types. */
+#define CKK_RSA 0x0u
+#define CKK_EC 0x3u
+#define CKK_GENERIC_SECRET 0x10u
+#define CKK_AES 0x1fu
+#define CKK_NONE 0xffffffffu /* Coffer: not a key */
+
+/* Certificate types. */
+#define CKC_X_509 0x0u
+
+/* Attributes. */
+#define CKA_CLASS 0x0u
+#define CKA_TOKEN 0x1u
+#define CKA_PRIVATE 0x2u
+#define CKA_LABEL 0x3u
+#define CKA_APPLICATION 0x10u
+#define CKA_VALUE 0x11u
+#define CKA_CERTIFICATE_TYPE 0x80u
+#define CKA_KEY_TYPE 0x100u
+#define CKA_SUBJECT 0x101u
+#define CKA_ID 0x102u
+#define CKA_SENSITIVE 0x103u
+#define CKA_ENCRYPT 0x104u
+#define CKA_DECRYPT 0x105u
+#define CKA_WRAP 0x106u
+#define CKA_UNWRAP 0x107u
+#define CKA_SIGN 0x108u
+#define CKA_VERIFY 0x10au
+#define CKA_DERIVE 0x10cu
+#define CKA_MODULUS_BITS 0x121u
+#define CKA_PUBLIC_KEY_INFO 0x129u
+#define CKA_VALUE_LEN 0x161u
+#define CKA_EXTRACTABLE 0x162u
+#define CKA_LOCAL 0x163u
+#define CKA_NEVER_EXTRACTABLE 0x164u
+#define CKA_ALWAYS_SENSITIVE 0x165u
+#define CKA_MODIFIABLE 0x170u
+#define CKA_EC_PARAMS 0x180u
+
+/* Returns "data", "certificate", "public-key", "private-key", "secret-key". */
+const char *p11_class_name(uint32_t cls);
+/* Returns "RSA", "EC", "GENERIC_SECRET", "AES" or "-". */
+const char *p11_key_type_name(uint32_t kt);
+/* Returns "CKA_LABEL" etc., or NULL when unknown. */
+const char *p11_attr_name(uint32_t type);
+/* 1 for CK_BBOOL attributes, 2 for CK_ULONG ones, 0 for byte strings. */
+int p11_attr_kind(uint32_t type);
+
+#endif

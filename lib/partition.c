@@ -1,0 +1,550 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "crypto.h"
+#include "domain.h"
+#include "err.h"
+#include "hsm_int.h"
+#include "kdf.h"
+#include "partition.h"
+#include "secret.h"
+#include "store.h"
+#include "wrap.h"
+
+static const struct {
+	int code;
+	const char *name;
+} policies[] = {
+	{ PPOL_ALLOW_CLONING, "allow-cloning" },
+	{ PPOL_STORAGE_SIZE, "storage-size" },
+	{ PPOL_LOCKOUT, "lockout" },
+};
+
+int
+partition_policy_parse(const char *name, int *policyp)
+{
+	size_t i;
+	char num[8];
+
+	for (i = 0; i < sizeof(policies) / sizeof(policies[0]); i++) {
+		snprintf(num, sizeof(num), "%d", policies[i].code);
+		if (strcmp(name, policies[i].name) == 0 ||
+		    strcmp(name, num) == 0) {
+			*policyp = policies[i].code;
+			return 0;
+		}
+	}
+	err_set_detail("unknown partition policy '%s' (allow-cloning, "
+	    "storage-size, lockout)", name);
+	return CE_INVALID;
+}
+
+const char *
+partition_policy_name(int policy)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(policies) / sizeof(policies[0]); i++)
+		if (policies[i].code == policy)
+			return policies[i].name;
+	return NULL;
+}
+
+int
+partition_lookup(struct hsm *h, const char *label, int64_t *pidp,
+    uint64_t *serialp, int *statep, int *versionp)
+{
+	sqlite3_stmt *q;
+	int r, rc;
+
+	if ((r = hsm_require_initialized(h)) != 0)
+		return r;
+	if ((r = store_prepare(h->st, "SELECT id, serial, state, version "
+	    "FROM partition WHERE label = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_text(q, 1, label, -1, SQLITE_TRANSIENT);
+	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
+		r = rc == SQLITE_DONE ? CE_NOT_FOUND : store_err(h->st, rc);
+		if (r == CE_NOT_FOUND)
+			err_set_detail("no partition '%s' in %s ('hsm partition "
+			    "list' shows them)", label, h->dir);
+		goto out;
+	}
+	if (pidp)
+		*pidp = sqlite3_column_int64(q, 0);
+	if (serialp)
+		*serialp = (uint64_t)sqlite3_column_int64(q, 1);
+	if (statep)
+		*statep = sqlite3_column_int(q, 2);
+	if (versionp)
+		*versionp = sqlite3_column_int(q, 3);
+	r = 0;
+ out:
+	sqlite3_reset(q);
+	return r;
+}
+
+int
+partition_create(struct hsm *h, const char *label, int version)
+{
+	sqlite3_stmt *q;
+	struct audit_event ev;
+	uint64_t serial = 0, v;
+	int r, own = 0, tries, rc;
+
+	if (!hsm_so_ok(h))
+		return CE_NOT_LOGGED_IN;
+	if ((r = hsm_label_check("partition label", label,
+	    PARTITION_LABEL_MAX)) != 0)
+		return r;
+	if (version != 0) {
+		err_set_detail("V1 (SKS) partitions are not available in this "
+		    "build; create a V0 partition");
+		return CE_UNSUPPORTED;
+	}
+	if ((r = hsm_tx_enter(h, &own)) != 0)
+		return r;
+	if ((r = hsm_require_initialized(h)) != 0)
+		goto out;
+	if ((r = partition_lookup(h, label, NULL, NULL, NULL, NULL)) == 0) {
+		err_set_detail("partition '%s' already exists", label);
+		r = CE_EXISTS;
+		goto out;
+	}
+	err_set_detail(NULL);
+	if ((r = store_prepare(h->st, "INSERT INTO partition (label, serial, "
+	    "version, state, created, allow_cloning) VALUES (?, ?, ?, 0, ?, 1)",
+	    &q)) != 0)
+		goto out;
+	for (tries = 0; tries < 8; tries++) {
+		/* 12-digit serials, random so that two HSMs do not collide. */
+		cc_random(&v, sizeof(v));
+		serial = 100000000000ULL + v % 900000000000ULL;
+		sqlite3_reset(q);
+		sqlite3_bind_text(q, 1, label, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(q, 2, (int64_t)serial);
+		sqlite3_bind_int(q, 3, version);
+		sqlite3_bind_int64(q, 4, (int64_t)time(NULL));
+		rc = sqlite3_step(q);
+		sqlite3_reset(q);
+		if (rc == SQLITE_DONE)
+			break;
+		if (rc != SQLITE_CONSTRAINT) {
+			r = store_err(h->st, rc);
+			goto out;
+		}
+	}
+	if (tries == 8) {
+		r = CE_DB;
+		goto out;
+	}
+	hsm_event(&ev, "partition-create", 1);
+	ev.role = "so";
+	ev.partition = label;
+	ev.serial = serial;
+	r = hsm_audit_tx(h, &ev);
+ out:
+	return hsm_tx_leave(h, own, r, 0);
+}
+
+int
+partition_delete(struct hsm *h, const char *label)
+{
+	sqlite3_stmt *q;
+	struct audit_event ev;
+	int64_t pid;
+	uint64_t serial;
+	int r, own = 0;
+
+	if (!hsm_so_ok(h))
+		return CE_NOT_LOGGED_IN;
+	if ((r = hsm_tx_enter(h, &own)) != 0)
+		return r;
+	if ((r = partition_lookup(h, label, &pid, &serial, NULL, NULL)) != 0)
+		goto out;
+	if ((r = store_prepare(h->st, "DELETE FROM partition WHERE id = ?",
+	    &q)) != 0)
+		goto out;
+	sqlite3_bind_int64(q, 1, pid);
+	if ((r = hsm_step_done(h, q)) != 0)
+		goto out;
+	hsm_event(&ev, "partition-delete", 1);
+	ev.role = "so";
+	ev.partition = label;
+	ev.serial = serial;
+	r = hsm_audit_tx(h, &ev);
+ out:
+	return hsm_tx_leave(h, own, r, 0);
+}
+
+int
+role_wrap_key(const struct secret *kek, const char *purpose, uint64_t serial,
+    int role, const struct secret *key, struct buf **outp)
+{
+	return wrap_seal(secret_ptr(kek), purpose, serial, (uint64_t)role,
+	    NULL, 0, secret_ptr(key), secret_len(key), outp);
+}
+
+static int
+bind_buf(sqlite3_stmt *q, int i, const struct buf *b)
+{
+	return sqlite3_bind_blob(q, i, buf_ptr(b), (int)buf_len(b),
+	    SQLITE_TRANSIENT) == SQLITE_OK ? 0 : CE_DB;
+}
+
+int
+partition_init(struct hsm *h, const char *label,
+    const struct partition_init_params *p, const struct secret *po,
+    const struct secret *domain)
+{
+	struct secret *psk = NULL, *dsk = NULL, *kek = NULL, *dkey = NULL;
+	struct buf *psk_po = NULL, *dsk_po = NULL, *dsk_psk = NULL;
+	uint8_t salt[KDF_SALT_LEN];
+	const char *newlabel = p->new_label ? p->new_label : label;
+	const char *dlabel = p->domain_label ? p->domain_label : "default";
+	sqlite3_stmt *q;
+	struct audit_event ev;
+	int64_t pid;
+	uint64_t serial;
+	int r, own = 0, state;
+
+	if ((r = hsm_label_check("partition label", newlabel,
+	    PARTITION_LABEL_MAX)) != 0 || (r = domain_label_check(dlabel)) != 0)
+		return r;
+	if (kdf_profile_name(p->kdf) == NULL)
+		return CE_INVALID;
+	if ((r = partition_lookup(h, label, &pid, &serial, &state, NULL)) != 0)
+		return r;
+	if (state != PARTITION_CREATED) {
+		err_set_detail("partition '%s' is already initialized; zeroize "
+		    "it first to start over", label);
+		return CE_EXISTS;
+	}
+	/* The slow Argon2id work happens before the write lock is taken. */
+	if ((psk = secret_new(CC_KEY_LEN)) == NULL ||
+	    (dsk = secret_new(CC_KEY_LEN)) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	cc_random(secret_ptr(psk), CC_KEY_LEN);
+	cc_random(secret_ptr(dsk), CC_KEY_LEN);
+	cc_random(salt, sizeof(salt));
+	if ((r = wrap_kek(po, p->kdf, salt, &kek)) != 0 ||
+	    (r = domain_key_derive(p->domain_type, p->kdf, domain, &dkey)) != 0 ||
+	    (r = role_wrap_key(kek, WRAP_PSK, serial, ROLE_PO, psk, &psk_po)) != 0 ||
+	    (r = role_wrap_key(kek, WRAP_DSK_ROLE, serial, ROLE_PO, dsk,
+	    &dsk_po)) != 0 ||
+	    (r = wrap_seal(secret_ptr(psk), WRAP_DSK_PSK, serial, 0, NULL, 0,
+	    secret_ptr(dsk), CC_KEY_LEN, &dsk_psk)) != 0)
+		goto out;
+	if ((r = hsm_tx_enter(h, &own)) != 0)
+		goto out;
+	if ((r = partition_lookup(h, label, &pid, &serial, &state, NULL)) != 0)
+		goto out;
+	if (state != PARTITION_CREATED) {
+		err_set_detail("partition '%s' was initialized meanwhile", label);
+		r = CE_EXISTS;
+		goto out;
+	}
+	if (strcmp(newlabel, label) != 0 &&
+	    partition_lookup(h, newlabel, NULL, NULL, NULL, NULL) == 0) {
+		err_set_detail("partition label '%s' is in use", newlabel);
+		r = CE_EXISTS;
+		goto out;
+	}
+	err_set_detail(NULL);
+	if ((r = store_prepare(h->st, "UPDATE partition SET label = ?, "
+	    "state = 1, kdf = ?, dsk_wrap = ?, initialized = ?, used = 0, "
+	    "count = 0 WHERE id = ?", &q)) != 0)
+		goto out;
+	sqlite3_bind_text(q, 1, newlabel, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(q, 2, p->kdf);
+	if ((r = bind_buf(q, 3, dsk_psk)) != 0)
+		goto out;
+	sqlite3_bind_int64(q, 4, (int64_t)time(NULL));
+	sqlite3_bind_int64(q, 5, pid);
+	if ((r = hsm_step_done(h, q)) != 0)
+		goto out;
+	if ((r = store_prepare(h->st, "INSERT INTO role (partition_id, role, "
+	    "kdf, salt, psk_wrap, dsk_wrap) VALUES (?, ?, ?, ?, ?, ?)", &q)) != 0)
+		goto out;
+	sqlite3_bind_int64(q, 1, pid);
+	sqlite3_bind_int(q, 2, ROLE_PO);
+	sqlite3_bind_int(q, 3, p->kdf);
+	sqlite3_bind_blob(q, 4, salt, sizeof(salt), SQLITE_TRANSIENT);
+	if ((r = bind_buf(q, 5, psk_po)) != 0 || (r = bind_buf(q, 6, dsk_po)) != 0)
+		goto out;
+	if ((r = hsm_step_done(h, q)) != 0)
+		goto out;
+	if ((r = domain_insert_tx(h, pid, serial, dsk, dlabel, p->domain_type,
+	    p->kdf, dkey, 1)) != 0)
+		goto out;
+	hsm_event(&ev, "partition-init", 1);
+	ev.role = "po";
+	ev.partition = newlabel;
+	ev.serial = serial;
+	ev.detail = "PO initialized with its first cloning domain";
+	r = hsm_audit_tx(h, &ev);
+ out:
+	r = hsm_tx_leave(h, own, r, 0);
+	secret_free(psk);
+	secret_free(dsk);
+	secret_free(kek);
+	secret_free(dkey);
+	buf_free(psk_po);
+	buf_free(dsk_po);
+	buf_free(dsk_psk);
+	return r;
+}
+
+#define INFO_SQL \
+    "SELECT p.id, p.label, p.serial, p.version, p.state, p.kdf, " \
+    "p.allow_cloning, h.allow_cloning, p.capacity, p.used, p.count, " \
+    "p.lockout, (SELECT count(*) FROM domain d WHERE d.partition_id = p.id)," \
+    " p.created, p.initialized FROM partition p, hsm h WHERE h.id = 1"
+
+static void
+info_row(sqlite3_stmt *q, struct partition_info *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->id = sqlite3_column_int64(q, 0);
+	snprintf(in->label, sizeof(in->label), "%s",
+	    (const char *)sqlite3_column_text(q, 1));
+	in->serial = (uint64_t)sqlite3_column_int64(q, 2);
+	in->version = sqlite3_column_int(q, 3);
+	in->state = sqlite3_column_int(q, 4);
+	in->kdf = sqlite3_column_int(q, 5);
+	in->allow_cloning = sqlite3_column_int(q, 6);
+	in->hsm_allow_cloning = sqlite3_column_int(q, 7);
+	in->cloning = in->allow_cloning && in->hsm_allow_cloning;
+	in->capacity = (uint64_t)sqlite3_column_int64(q, 8);
+	in->used = (uint64_t)sqlite3_column_int64(q, 9);
+	in->objects = (uint64_t)sqlite3_column_int64(q, 10);
+	in->lockout = sqlite3_column_int(q, 11);
+	in->domains = sqlite3_column_int(q, 12);
+	in->created = sqlite3_column_int64(q, 13);
+	in->initialized = sqlite3_column_int64(q, 14);
+}
+
+int
+partition_get_info(struct hsm *h, const char *label, struct partition_info *ip)
+{
+	sqlite3_stmt *q;
+	int r, rc;
+
+	if ((r = hsm_require_initialized(h)) != 0)
+		return r;
+	if ((r = store_prepare(h->st, INFO_SQL " AND p.label = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_text(q, 1, label, -1, SQLITE_TRANSIENT);
+	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
+		r = rc == SQLITE_DONE ? CE_NOT_FOUND : store_err(h->st, rc);
+		if (r == CE_NOT_FOUND)
+			err_set_detail("no partition '%s' in %s", label, h->dir);
+		sqlite3_reset(q);
+		return r;
+	}
+	info_row(q, ip);
+	sqlite3_reset(q);
+	return role_status_get(h, ip->id, ip->roles);
+}
+
+int
+partition_session_info(struct session *s, struct partition_info *ip)
+{
+	return partition_get_info(s->h, s->label, ip);
+}
+
+int
+partition_list(struct hsm *h,
+    int (*cb)(void *ctx, const struct partition_info *pi), void *ctx)
+{
+	static const char sql[] = INFO_SQL " ORDER BY p.label";
+	sqlite3_stmt *q = NULL;
+	struct partition_info in;
+	int r, rc;
+
+	if ((r = hsm_require_initialized(h)) != 0)
+		return r;
+	/* Not cached: role_status_get() uses the cache while this steps. */
+	if ((rc = sqlite3_prepare_v2(store_db(h->st), sql, -1, &q, NULL)) !=
+	    SQLITE_OK)
+		return store_err(h->st, rc);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		info_row(q, &in);
+		if ((r = role_status_get(h, in.id, in.roles)) != 0 ||
+		    (r = cb(ctx, &in)) != 0)
+			goto out;
+	}
+	r = rc == SQLITE_DONE ? 0 : store_err(h->st, rc);
+ out:
+	sqlite3_finalize(q);
+	return r;
+}
+
+int
+partition_zeroize_tx(struct hsm *h, int64_t pid, const char *label,
+    uint64_t serial, const char *why)
+{
+	sqlite3_stmt *q;
+	struct audit_event ev;
+	int r;
+
+	if ((r = hsm_erase_objects_tx(h, pid)) != 0)
+		return r;
+	if ((r = store_prepare(h->st, "DELETE FROM domain WHERE "
+	    "partition_id = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, pid);
+	if ((r = hsm_step_done(h, q)) != 0)
+		return r;
+	if ((r = store_prepare(h->st, "DELETE FROM role WHERE "
+	    "partition_id = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, pid);
+	if ((r = hsm_step_done(h, q)) != 0)
+		return r;
+	if ((r = store_prepare(h->st, "UPDATE partition SET state = 0, "
+	    "kdf = NULL, dsk_wrap = NULL, initialized = NULL WHERE id = ?",
+	    &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, pid);
+	if ((r = hsm_step_done(h, q)) != 0)
+		return r;
+	hsm_event(&ev, "partition-zeroize", 1);
+	ev.partition = label;
+	ev.serial = serial;
+	ev.detail = why;
+	return hsm_audit_tx(h, &ev);
+}
+
+int
+partition_zeroize(struct hsm *h, struct session *s, const char *label,
+    const char *why)
+{
+	int64_t pid;
+	uint64_t serial;
+	int r, own = 0;
+
+	if (s != NULL) {
+		if (s->role != ROLE_PO || strcmp(s->label, label) != 0)
+			return CE_PERMISSION;
+	} else if (!hsm_so_ok(h))
+		return CE_NOT_LOGGED_IN;
+	if ((r = hsm_tx_enter(h, &own)) != 0)
+		return r;
+	if ((r = partition_lookup(h, label, &pid, &serial, NULL, NULL)) != 0)
+		goto out;
+	r = partition_zeroize_tx(h, pid, label, serial, why != NULL ? why :
+	    s != NULL ? "zeroized by the PO" : "zeroized by the SO");
+ out:
+	r = hsm_tx_leave(h, own, r, 0);
+	if (r == 0 && own)
+		(void)store_exec(h->st, "PRAGMA wal_checkpoint(TRUNCATE)");
+	return r;
+}
+
+int
+partition_policy_set(struct session *s, int policy, uint64_t value)
+{
+	struct hsm *h = s->h;
+	struct partition_info in;
+	struct audit_event ev;
+	sqlite3_stmt *q;
+	const char *sql;
+	char detail[128];
+	uint64_t old;
+	int r, own = 0, destructive = 0;
+
+	if (s->role != ROLE_PO) {
+		err_set_detail("partition policies are set by the partition SO");
+		return CE_PERMISSION;
+	}
+	switch (policy) {
+	case PPOL_ALLOW_CLONING:
+		if (value > 1)
+			goto bad;
+		sql = "UPDATE partition SET allow_cloning = ? WHERE id = ?";
+		break;
+	case PPOL_STORAGE_SIZE:
+		if (value < 65536 || value > PARTITION_CAPACITY_MAX)
+			goto bad;
+		sql = "UPDATE partition SET capacity = ? WHERE id = ?";
+		break;
+	case PPOL_LOCKOUT:
+		if (value < 3 || value > 10)
+			goto bad;
+		sql = "UPDATE partition SET lockout = ? WHERE id = ?";
+		break;
+	default:
+		goto bad;
+	}
+	if ((r = hsm_tx_enter(h, &own)) != 0)
+		return r;
+	if ((r = partition_get_info(h, s->label, &in)) != 0)
+		goto out;
+	old = policy == PPOL_ALLOW_CLONING ? (uint64_t)in.allow_cloning :
+	    policy == PPOL_STORAGE_SIZE ? in.capacity : (uint64_t)in.lockout;
+	if (old == value)
+		goto out;
+	if (policy == PPOL_STORAGE_SIZE && value < in.used) {
+		err_set_detail("partition '%s' already uses %llu bytes; delete "
+		    "objects before shrinking it", s->label,
+		    (unsigned long long)in.used);
+		r = CE_FULL;
+		goto out;
+	}
+	if ((r = store_prepare(h->st, sql, &q)) != 0)
+		goto out;
+	sqlite3_bind_int64(q, 1, (int64_t)value);
+	sqlite3_bind_int64(q, 2, s->pid);
+	if ((r = hsm_step_done(h, q)) != 0)
+		goto out;
+	if (policy == PPOL_ALLOW_CLONING) {
+		destructive = 1;
+		if ((r = hsm_erase_objects_tx(h, s->pid)) != 0)
+			goto out;
+	}
+	hsm_event(&ev, "policy", 1);
+	ev.role = "po";
+	ev.partition = s->label;
+	ev.serial = s->serial;
+	snprintf(detail, sizeof(detail), "partition policy %s set to %llu%s",
+	    partition_policy_name(policy), (unsigned long long)value,
+	    destructive ? " (destructive: all objects erased)" : "");
+	ev.detail = detail;
+	r = hsm_audit_tx(h, &ev);
+ out:
+	return hsm_tx_leave(h, own, r, 0);
+ bad:
+	err_set_detail("bad value %llu for partition policy %s (allow-cloning "
+	    "0|1, storage-size 65536..2^40 bytes, lockout 3..10)",
+	    (unsigned long long)value, partition_policy_name(policy) ?
+	    partition_policy_name(policy) : "?");
+	return CE_INVALID;
+}
+
+int
+partition_usage(struct session *s, uint64_t *objectsp, uint64_t *usedp)
+{
+	sqlite3_stmt *q;
+	int r, rc;
+
+	if ((r = store_prepare(s->h->st, "SELECT count, used FROM partition "
+	    "WHERE id = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, s->pid);
+	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
+		r = rc == SQLITE_DONE ? CE_NOT_FOUND : store_err(s->h->st, rc);
+		goto out;
+	}
+	*objectsp = (uint64_t)sqlite3_column_int64(q, 0);
+	*usedp = (uint64_t)sqlite3_column_int64(q, 1);
+	r = 0;
+ out:
+	sqlite3_reset(q);
+	return r;
+}

@@ -1,0 +1,589 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "crypto.h"
+#include "err.h"
+#include "hsm_int.h"
+#include "kdf.h"
+#include "partition.h"
+#include "role.h"
+#include "secret.h"
+#include "store.h"
+#include "wrap.h"
+
+static const char *const names[] = { "so", "po", "co", "cu" };
+
+int
+role_parse(const char *name, int *rolep)
+{
+	static const struct {
+		const char *name;
+		int role;
+	} alias[] = {
+		{ "so", ROLE_SO }, { "hsm-so", ROLE_SO },
+		{ "po", ROLE_PO }, { "partition-so", ROLE_PO },
+		{ "co", ROLE_CO }, { "crypto-officer", ROLE_CO },
+		{ "cu", ROLE_CU }, { "crypto-user", ROLE_CU },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(alias) / sizeof(alias[0]); i++) {
+		if (strcmp(name, alias[i].name) == 0) {
+			*rolep = alias[i].role;
+			return 0;
+		}
+	}
+	err_set_detail("unknown role '%s' (so, po, co, cu)", name);
+	return CE_INVALID;
+}
+
+const char *
+role_name(int role)
+{
+	return role >= 0 && role <= ROLE_CU ? names[role] : "?";
+}
+
+struct hsm *session_hsm(const struct session *s) { return s->h; }
+int session_role(const struct session *s) { return s->role; }
+int64_t session_partition_id(const struct session *s) { return s->pid; }
+uint64_t session_serial(const struct session *s) { return s->serial; }
+const char *session_label(const struct session *s) { return s->label; }
+int session_version(const struct session *s) { return s->version; }
+const struct secret *session_psk(const struct session *s) { return s->psk; }
+
+void
+session_close(struct session *s)
+{
+	if (s == NULL)
+		return;
+	secret_free(s->psk);
+	secret_free(s->dsk);
+	free(s);
+}
+
+int
+role_status_get(struct hsm *h, int64_t pid, struct role_status st[3])
+{
+	sqlite3_stmt *q;
+	int r, rc, i;
+
+	for (i = 0; i < 3; i++) {
+		memset(&st[i], 0, sizeof(st[i]));
+		st[i].role = ROLE_PO + i;
+	}
+	if ((r = store_prepare(h->st, "SELECT role, fail, locked, "
+	    "psk_wrap IS NOT NULL FROM role WHERE partition_id = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, pid);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		i = sqlite3_column_int(q, 0) - ROLE_PO;
+		if (i < 0 || i > 2)
+			continue;
+		st[i].initialized = 1;
+		st[i].failures = sqlite3_column_int(q, 1);
+		st[i].locked = sqlite3_column_int(q, 2);
+		st[i].holds_psk = sqlite3_column_int(q, 3);
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : store_err(h->st, rc);
+}
+
+/* The role row: KDF, salt and wraps. */
+struct role_row {
+	int kdf;
+	uint8_t salt[KDF_SALT_LEN];
+	struct buf *psk_wrap;
+	struct buf *dsk_wrap;
+	int fail;
+	int locked;
+};
+
+static void
+role_row_clear(struct role_row *rr)
+{
+	buf_free(rr->psk_wrap);
+	buf_free(rr->dsk_wrap);
+	memset(rr, 0, sizeof(*rr));
+}
+
+static int
+role_row_get(struct hsm *h, int64_t pid, int role, struct role_row *rr)
+{
+	sqlite3_stmt *q;
+	int r, rc;
+
+	memset(rr, 0, sizeof(*rr));
+	if ((r = store_prepare(h->st, "SELECT kdf, salt, psk_wrap, dsk_wrap, "
+	    "fail, locked FROM role WHERE partition_id = ? AND role = ?",
+	    &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, pid);
+	sqlite3_bind_int(q, 2, role);
+	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
+		r = rc == SQLITE_DONE ? CE_NOT_FOUND : store_err(h->st, rc);
+		goto out;
+	}
+	rr->kdf = sqlite3_column_int(q, 0);
+	if (sqlite3_column_bytes(q, 1) != KDF_SALT_LEN) {
+		r = CE_INTEGRITY;
+		goto out;
+	}
+	memcpy(rr->salt, sqlite3_column_blob(q, 1), KDF_SALT_LEN);
+	if (sqlite3_column_type(q, 2) == SQLITE_BLOB &&
+	    (rr->psk_wrap = buf_from(sqlite3_column_blob(q, 2),
+	    (size_t)sqlite3_column_bytes(q, 2))) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	if (sqlite3_column_type(q, 3) == SQLITE_BLOB &&
+	    (rr->dsk_wrap = buf_from(sqlite3_column_blob(q, 3),
+	    (size_t)sqlite3_column_bytes(q, 3))) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	rr->fail = sqlite3_column_int(q, 4);
+	rr->locked = sqlite3_column_int(q, 5);
+	r = 0;
+ out:
+	sqlite3_reset(q);
+	if (r != 0)
+		role_row_clear(rr);
+	return r;
+}
+
+static int
+open_wrap(const struct secret *kek, const char *purpose, uint64_t serial,
+    int role, const struct buf *w, struct secret **kp)
+{
+	if (w == NULL)
+		return CE_NOT_FOUND;
+	return wrap_open(secret_ptr(kek), purpose, serial, (uint64_t)role,
+	    NULL, 0, buf_ptr(w), buf_len(w), kp);
+}
+
+/* Opens the DSK wrapped under the PSK in the partition row. */
+static int
+dsk_from_psk(struct hsm *h, int64_t pid, uint64_t serial,
+    const struct secret *psk, struct secret **dskp)
+{
+	sqlite3_stmt *q;
+	int r, rc;
+
+	if ((r = store_prepare(h->st, "SELECT dsk_wrap FROM partition WHERE "
+	    "id = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, pid);
+	if ((rc = sqlite3_step(q)) != SQLITE_ROW ||
+	    sqlite3_column_type(q, 0) != SQLITE_BLOB) {
+		r = rc == SQLITE_ROW ? CE_INTEGRITY : store_err(h->st, rc);
+		goto out;
+	}
+	r = wrap_open(secret_ptr(psk), WRAP_DSK_PSK, serial, 0, NULL, 0,
+	    sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0), dskp);
+	if (r == CE_AUTH_TAG) {
+		err_set_detail("the partition's domain key wrap does not open: "
+		    "hsm.db was altered");
+		r = CE_INTEGRITY;
+	}
+ out:
+	sqlite3_reset(q);
+	return r;
+}
+
+static int
+hsm_policy15(struct hsm *h, int *onp)
+{
+	struct hsm_info in;
+	int r;
+
+	if ((r = hsm_get_info(h, &in)) != 0)
+		return r;
+	*onp = in.so_reset_pin;
+	return 0;
+}
+
+/* Counts a failed login inside a transaction and applies the lockout. */
+static int
+login_failed(struct hsm *h, int64_t pid, uint64_t serial, const char *label,
+    int role)
+{
+	sqlite3_stmt *q;
+	struct audit_event ev;
+	char detail[128];
+	int r, rc, fails, lockout;
+
+	if ((r = store_prepare(h->st, "UPDATE role SET fail = fail + 1 WHERE "
+	    "partition_id = ? AND role = ? RETURNING fail, (SELECT lockout "
+	    "FROM partition WHERE id = ?)", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, pid);
+	sqlite3_bind_int(q, 2, role);
+	sqlite3_bind_int64(q, 3, pid);
+	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
+		sqlite3_reset(q);
+		return store_err(h->st, rc);
+	}
+	fails = sqlite3_column_int(q, 0);
+	lockout = sqlite3_column_int(q, 1);
+	sqlite3_reset(q);
+	hsm_event(&ev, "login", 0);
+	ev.role = role_name(role);
+	ev.partition = label;
+	ev.serial = serial;
+	snprintf(detail, sizeof(detail), "failure %d of %d", fails, lockout);
+	ev.detail = detail;
+	if ((r = hsm_audit_tx(h, &ev)) != 0)
+		return r;
+	if (fails < lockout) {
+		err_set_detail("%s login to '%s' failed (%d of %d before %s)",
+		    role_name(role), label, fails, lockout,
+		    role == ROLE_PO ? "the partition zeroizes" :
+		    "the role locks");
+		return CE_BAD_CREDENTIAL;
+	}
+	if (role == ROLE_PO) {
+		if ((r = partition_zeroize_tx(h, pid, label, serial,
+		    "PO login failure limit reached")) != 0)
+			return r;
+		err_set_detail("%d failed PO logins: partition '%s' was "
+		    "zeroized", fails, label);
+		return CE_ZEROIZED;
+	}
+	/* CO failures lock the CO and the CU; CU failures the CU. */
+	if ((r = store_prepare(h->st, "UPDATE role SET locked = 1 WHERE "
+	    "partition_id = ? AND (role = ? OR role = ?)", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, pid);
+	sqlite3_bind_int(q, 2, role);
+	sqlite3_bind_int(q, 3, ROLE_CU);
+	if ((r = hsm_step_done(h, q)) != 0)
+		return r;
+	hsm_event(&ev, "lockout", 1);
+	ev.role = role_name(role);
+	ev.partition = label;
+	ev.serial = serial;
+	ev.detail = role == ROLE_CO ? "CO and CU locked" : "CU locked";
+	if ((r = hsm_audit_tx(h, &ev)) != 0)
+		return r;
+	err_set_detail("%d failed %s logins: %s locked; the PO can unlock it "
+	    "when HSM policy 15 is on", fails, role_name(role),
+	    role == ROLE_CO ? "CO and CU are" : "the CU is");
+	return CE_LOCKED;
+}
+
+int
+session_login(struct hsm *h, const char *label, int role,
+    const struct secret *cred, struct session **sp)
+{
+	struct session *s = NULL;
+	struct role_row rr;
+	struct secret *kek = NULL, *k = NULL;
+	struct audit_event ev;
+	sqlite3_stmt *q;
+	int64_t pid;
+	uint64_t serial;
+	int r, ur, state, version, own = 0, keep = 0, p15 = 0;
+
+	memset(&rr, 0, sizeof(rr));
+	if (role < ROLE_PO || role > ROLE_CU) {
+		err_set_detail("partition roles are po, co and cu");
+		return CE_INVALID;
+	}
+	if ((r = partition_lookup(h, label, &pid, &serial, &state,
+	    &version)) != 0)
+		return r;
+	if (state != PARTITION_INITIALIZED) {
+		err_set_detail("partition '%s' is not initialized; its PO runs "
+		    "'hsm partition init'", label);
+		return CE_ZEROIZED;
+	}
+	if ((r = role_row_get(h, pid, role, &rr)) != 0) {
+		if (r == CE_NOT_FOUND)
+			err_set_detail("the %s of partition '%s' is not "
+			    "initialized ('hsm role init')", role_name(role),
+			    label);
+		return r;
+	}
+	if (rr.locked) {
+		err_set_detail("the %s of partition '%s' is locked out; the PO "
+		    "can unlock it when HSM policy 15 is on", role_name(role),
+		    label);
+		r = CE_LOCKED;
+		goto out;
+	}
+	if ((r = wrap_kek(cred, rr.kdf, rr.salt, &kek)) != 0)
+		goto out;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	s->h = h;
+	s->pid = pid;
+	s->serial = serial;
+	s->role = role;
+	s->version = version;
+	snprintf(s->label, sizeof(s->label), "%s", label);
+	if (role == ROLE_PO)
+		ur = open_wrap(kek, WRAP_DSK_ROLE, serial, role, rr.dsk_wrap,
+		    &s->dsk);
+	else
+		ur = open_wrap(kek, WRAP_PSK, serial, role, rr.psk_wrap,
+		    &s->psk);
+	if (ur != 0 && ur != CE_AUTH_TAG) {
+		r = ur == CE_NOT_FOUND ? CE_INTEGRITY : ur;
+		goto out;
+	}
+	if ((r = hsm_tx_enter(h, &own)) != 0)
+		goto out;
+	if (ur == CE_AUTH_TAG) {
+		keep = 1;
+		r = login_failed(h, pid, serial, label, role);
+		goto out;
+	}
+	/* Good credential. */
+	if (role == ROLE_PO) {
+		if ((r = hsm_policy15(h, &p15)) != 0)
+			goto out;
+		if (rr.psk_wrap != NULL &&
+		    (r = open_wrap(kek, WRAP_PSK, serial, role, rr.psk_wrap,
+		    &s->psk)) != 0)
+			goto out;
+		if (s->psk != NULL && !p15) {
+			struct role_status st[3];
+
+			/* Policy 15 is off: once a CO exists the PO keeps no
+			 * way to the objects. */
+			if ((r = role_status_get(h, pid, st)) != 0)
+				goto out;
+			if (st[1].initialized) {
+				if ((r = store_prepare(h->st, "UPDATE role SET "
+				    "psk_wrap = NULL WHERE partition_id = ? AND "
+				    "role = ?", &q)) != 0)
+					goto out;
+				sqlite3_bind_int64(q, 1, pid);
+				sqlite3_bind_int(q, 2, ROLE_PO);
+				if ((r = hsm_step_done(h, q)) != 0)
+					goto out;
+				secret_free(s->psk);
+				s->psk = NULL;
+			}
+		}
+	} else if ((r = dsk_from_psk(h, pid, serial, s->psk, &s->dsk)) != 0)
+		goto out;
+	if ((r = store_prepare(h->st, "UPDATE role SET fail = 0 WHERE "
+	    "partition_id = ? AND role = ?", &q)) != 0)
+		goto out;
+	sqlite3_bind_int64(q, 1, pid);
+	sqlite3_bind_int(q, 2, role);
+	if ((r = hsm_step_done(h, q)) != 0)
+		goto out;
+	hsm_event(&ev, "login", 1);
+	ev.role = role_name(role);
+	ev.partition = label;
+	ev.serial = serial;
+	if ((r = hsm_audit_tx(h, &ev)) != 0)
+		goto out;
+	*sp = s;
+	s = NULL;
+	r = 0;
+ out:
+	r = hsm_tx_leave(h, own, r, keep);
+	session_close(s);
+	secret_free(kek);
+	secret_free(k);
+	role_row_clear(&rr);
+	return r;
+}
+
+/* Writes (insert or replace) a role row holding the given wraps. */
+static int
+role_row_put(struct hsm *h, int64_t pid, int role, int kdf,
+    const uint8_t salt[KDF_SALT_LEN], const struct buf *psk_wrap,
+    const struct buf *dsk_wrap)
+{
+	sqlite3_stmt *q;
+	int r;
+
+	if ((r = store_prepare(h->st, "INSERT OR REPLACE INTO role "
+	    "(partition_id, role, kdf, salt, psk_wrap, dsk_wrap, fail, locked) "
+	    "VALUES (?, ?, ?, ?, ?, ?, 0, 0)", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, pid);
+	sqlite3_bind_int(q, 2, role);
+	sqlite3_bind_int(q, 3, kdf);
+	sqlite3_bind_blob(q, 4, salt, KDF_SALT_LEN, SQLITE_TRANSIENT);
+	if (psk_wrap != NULL)
+		sqlite3_bind_blob(q, 5, buf_ptr(psk_wrap), (int)buf_len(psk_wrap),
+		    SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(q, 5);
+	if (dsk_wrap != NULL)
+		sqlite3_bind_blob(q, 6, buf_ptr(dsk_wrap), (int)buf_len(dsk_wrap),
+		    SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(q, 6);
+	return hsm_step_done(h, q);
+}
+
+static int
+partition_kdf(struct hsm *h, int64_t pid, int *kdfp)
+{
+	sqlite3_stmt *q;
+	int r, rc;
+
+	if ((r = store_prepare(h->st, "SELECT kdf FROM partition WHERE id = ?",
+	    &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, pid);
+	rc = sqlite3_step(q);
+	*kdfp = rc == SQLITE_ROW ? sqlite3_column_int(q, 0) : 0;
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : store_err(h->st, rc);
+}
+
+int
+role_init(struct session *s, int role, const struct secret *cred)
+{
+	struct hsm *h = s->h;
+	struct secret *kek = NULL;
+	struct buf *w = NULL;
+	struct role_status st[3];
+	struct audit_event ev;
+	sqlite3_stmt *q;
+	uint8_t salt[KDF_SALT_LEN];
+	int r, own = 0, kdf, p15, reset;
+
+	if (!((s->role == ROLE_PO && role == ROLE_CO) ||
+	    (s->role == ROLE_CO && role == ROLE_CU))) {
+		err_set_detail("the PO initializes the CO and the CO the CU");
+		return CE_PERMISSION;
+	}
+	if ((r = role_status_get(h, s->pid, st)) != 0 ||
+	    (r = hsm_policy15(h, &p15)) != 0 ||
+	    (r = partition_kdf(h, s->pid, &kdf)) != 0)
+		return r;
+	reset = st[role - ROLE_PO].initialized;
+	if (reset && role == ROLE_CO && !p15) {
+		err_set_detail("the CO is already initialized; the PO may reset "
+		    "it only when HSM policy 15 is on");
+		return CE_POLICY;
+	}
+	if (s->psk == NULL) {
+		err_set_detail("the PO no longer holds the partition key (HSM "
+		    "policy 15 was off when the CO was initialized)");
+		return CE_POLICY;
+	}
+	cc_random(salt, sizeof(salt));
+	if ((r = wrap_kek(cred, kdf, salt, &kek)) != 0 ||
+	    (r = role_wrap_key(kek, WRAP_PSK, s->serial, role, s->psk,
+	    &w)) != 0)
+		goto out;
+	if ((r = hsm_tx_enter(h, &own)) != 0)
+		goto out;
+	if ((r = role_row_put(h, s->pid, role, kdf, salt, w, NULL)) != 0)
+		goto out;
+	if (role == ROLE_CO && !p15) {
+		/* From now on only the CO and CU reach the objects. */
+		if ((r = store_prepare(h->st, "UPDATE role SET psk_wrap = NULL "
+		    "WHERE partition_id = ? AND role = ?", &q)) != 0)
+			goto out;
+		sqlite3_bind_int64(q, 1, s->pid);
+		sqlite3_bind_int(q, 2, ROLE_PO);
+		if ((r = hsm_step_done(h, q)) != 0)
+			goto out;
+	}
+	hsm_event(&ev, reset ? "role-reset" : "role-init", 1);
+	ev.role = role_name(s->role);
+	ev.partition = s->label;
+	ev.serial = s->serial;
+	ev.detail = role == ROLE_CO ? "CO credential set" : "CU credential set";
+	r = hsm_audit_tx(h, &ev);
+ out:
+	r = hsm_tx_leave(h, own, r, 0);
+	if (r == 0 && role == ROLE_CO && !p15) {
+		secret_free(s->psk);
+		s->psk = NULL;
+	}
+	secret_free(kek);
+	buf_free(w);
+	return r;
+}
+
+int
+role_change(struct session *s, const struct secret *newcred)
+{
+	struct hsm *h = s->h;
+	struct secret *kek = NULL;
+	struct buf *pw = NULL, *dw = NULL;
+	struct audit_event ev;
+	uint8_t salt[KDF_SALT_LEN];
+	int r, own = 0, kdf;
+
+	if ((r = partition_kdf(h, s->pid, &kdf)) != 0)
+		return r;
+	cc_random(salt, sizeof(salt));
+	if ((r = wrap_kek(newcred, kdf, salt, &kek)) != 0)
+		goto out;
+	if (s->psk != NULL && (r = role_wrap_key(kek, WRAP_PSK, s->serial,
+	    s->role, s->psk, &pw)) != 0)
+		goto out;
+	if (s->role == ROLE_PO && (r = role_wrap_key(kek, WRAP_DSK_ROLE,
+	    s->serial, s->role, s->dsk, &dw)) != 0)
+		goto out;
+	if ((r = hsm_tx_enter(h, &own)) != 0)
+		goto out;
+	if ((r = role_row_put(h, s->pid, s->role, kdf, salt, pw, dw)) != 0)
+		goto out;
+	hsm_event(&ev, "credential-change", 1);
+	ev.role = role_name(s->role);
+	ev.partition = s->label;
+	ev.serial = s->serial;
+	r = hsm_audit_tx(h, &ev);
+ out:
+	r = hsm_tx_leave(h, own, r, 0);
+	secret_free(kek);
+	buf_free(pw);
+	buf_free(dw);
+	return r;
+}
+
+int
+role_unlock(struct session *s, int role)
+{
+	struct hsm *h = s->h;
+	struct audit_event ev;
+	sqlite3_stmt *q;
+	int r, own = 0, p15;
+
+	if (s->role != ROLE_PO || (role != ROLE_CO && role != ROLE_CU)) {
+		err_set_detail("the PO unlocks the CO or the CU");
+		return CE_PERMISSION;
+	}
+	if ((r = hsm_policy15(h, &p15)) != 0)
+		return r;
+	if (!p15) {
+		err_set_detail("HSM policy 15 (SO can reset partition PIN) is "
+		    "off; the HSM SO must turn it on first");
+		return CE_POLICY;
+	}
+	if ((r = hsm_tx_enter(h, &own)) != 0)
+		return r;
+	if ((r = store_prepare(h->st, "UPDATE role SET locked = 0, fail = 0 "
+	    "WHERE partition_id = ? AND (role = ? OR role = ?)", &q)) != 0)
+		goto out;
+	sqlite3_bind_int64(q, 1, s->pid);
+	sqlite3_bind_int(q, 2, role);
+	sqlite3_bind_int(q, 3, ROLE_CU);
+	if ((r = hsm_step_done(h, q)) != 0)
+		goto out;
+	hsm_event(&ev, "unlock", 1);
+	ev.role = "po";
+	ev.partition = s->label;
+	ev.serial = s->serial;
+	ev.detail = role == ROLE_CO ? "CO and CU unlocked" : "CU unlocked";
+	r = hsm_audit_tx(h, &ev);
+ out:
+	return hsm_tx_leave(h, own, r, 0);
+}

@@ -1,0 +1,272 @@
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "store.h"
+#include "store_schema.h"
+
+#define STMT_CACHE 96
+
+struct store {
+	sqlite3 *db;
+	int in_tx;
+	size_t nstmt;
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} cache[STMT_CACHE];
+};
+
+int
+store_err(struct store *s, int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		err_set_detail("another process holds the HSM store; try again");
+		return CE_BUSY;
+	case SQLITE_FULL:
+		err_set_detail("disk full");
+		return CE_IO;
+	case SQLITE_NOMEM:
+		return CE_NOMEM;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		err_set_detail("hsm.db is corrupt: %s",
+		    s && s->db ? sqlite3_errmsg(s->db) : "");
+		return CE_INTEGRITY;
+	case SQLITE_CONSTRAINT:
+		err_set_detail("%s", s && s->db ? sqlite3_errmsg(s->db) : "");
+		return CE_EXISTS;
+	case SQLITE_CANTOPEN:
+	case SQLITE_IOERR:
+	case SQLITE_READONLY:
+		err_set_detail("%s", s && s->db ? sqlite3_errmsg(s->db) : "");
+		return CE_IO;
+	}
+	err_set_detail("%s", s && s->db ? sqlite3_errmsg(s->db) : "sqlite");
+	return CE_DB;
+}
+
+int
+store_exec(struct store *s, const char *sql)
+{
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+
+	return store_err(s, rc);
+}
+
+static int
+schema_version(struct store *s, int *vp)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r;
+
+	rc = sqlite3_prepare_v2(s->db,
+	    "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st,
+	    NULL);
+	if (rc != SQLITE_OK) {
+		/* No meta table: not a Coffer store. */
+		err_set_detail("not a Coffer HSM store (no meta table)");
+		return CE_FORMAT;
+	}
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		r = rc == SQLITE_DONE ? CE_FORMAT : store_err(s, rc);
+		goto out;
+	}
+	*vp = sqlite3_column_int(st, 0);
+	r = 0;
+ out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+store_open(const char *path, int create, struct store **sp)
+{
+	struct store *s;
+	int r, rc, v = 0, fd, flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	struct stat sb;
+	int fresh = 0;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return CE_NOMEM;
+	if (stat(path, &sb) != 0) {
+		if (!create) {
+			err_set_detail("no HSM store at %s; run 'hsm init' first",
+			    path);
+			r = CE_NOT_FOUND;
+			goto out;
+		}
+		/* Create it 0600 ourselves: SQLite would honour the umask. */
+		if ((fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
+		    0600)) < 0) {
+			err_set_detail("cannot create %s", path);
+			r = CE_IO;
+			goto out;
+		}
+		close(fd);
+		fresh = 1;
+	}
+	if ((rc = sqlite3_open_v2(path, &s->db, flags, NULL)) != SQLITE_OK) {
+		r = store_err(s, rc);
+		goto out;
+	}
+	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+	sqlite3_extended_result_codes(s->db, 0);
+	if ((r = store_exec(s, "PRAGMA foreign_keys = ON;"
+	    "PRAGMA synchronous = FULL;")) != 0)
+		goto out;
+	if (fresh) {
+		if ((r = store_exec(s, "PRAGMA journal_mode = WAL;")) != 0 ||
+		    (r = store_begin(s)) != 0)
+			goto out;
+		if ((r = store_exec(s, store_schema_v1)) != 0) {
+			store_rollback(s);
+			goto out;
+		}
+		if ((r = store_commit(s)) != 0)
+			goto out;
+	}
+	if ((r = schema_version(s, &v)) != 0)
+		goto out;
+	if (v > STORE_SCHEMA_VERSION || v < 1) {
+		err_set_detail("hsm.db schema version %d; this build knows %d",
+		    v, STORE_SCHEMA_VERSION);
+		r = CE_VERSION;
+		goto out;
+	}
+	*sp = s;
+	s = NULL;
+	r = 0;
+ out:
+	store_close(s);
+	return r;
+}
+
+void
+store_close(struct store *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	if (s->in_tx)
+		store_rollback(s);
+	for (i = 0; i < s->nstmt; i++)
+		sqlite3_finalize(s->cache[i].st);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+sqlite3 *
+store_db(struct store *s)
+{
+	return s->db;
+}
+
+int
+store_begin(struct store *s)
+{
+	int r;
+
+	if (s->in_tx) {
+		err_set_detail("nested transaction");
+		return CE_INVALID;
+	}
+	if ((r = store_exec(s, "BEGIN IMMEDIATE")) != 0)
+		return r;
+	s->in_tx = 1;
+	return 0;
+}
+
+int
+store_commit(struct store *s)
+{
+	int r;
+
+	if ((r = store_exec(s, "COMMIT")) != 0) {
+		store_rollback(s);
+		return r;
+	}
+	s->in_tx = 0;
+	return 0;
+}
+
+void
+store_rollback(struct store *s)
+{
+	size_t i;
+
+	/* Reset cached statements so none holds the transaction open. */
+	for (i = 0; i < s->nstmt; i++)
+		sqlite3_reset(s->cache[i].st);
+	if (sqlite3_get_autocommit(s->db) == 0)
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_tx = 0;
+}
+
+int
+store_in_tx(const struct store *s)
+{
+	return s->in_tx;
+}
+
+int
+store_prepare(struct store *s, const char *sql, sqlite3_stmt **stp)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < s->nstmt; i++) {
+		if (s->cache[i].sql == sql ||
+		    strcmp(s->cache[i].sql, sql) == 0) {
+			sqlite3_reset(s->cache[i].st);
+			sqlite3_clear_bindings(s->cache[i].st);
+			*stp = s->cache[i].st;
+			return 0;
+		}
+	}
+	if ((rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL)) != SQLITE_OK)
+		return store_err(s, rc);
+	if (s->nstmt == STMT_CACHE) {
+		/* Full: evict the oldest. */
+		sqlite3_finalize(s->cache[0].st);
+		memmove(&s->cache[0], &s->cache[1],
+		    sizeof(s->cache[0]) * (STMT_CACHE - 1));
+		s->nstmt--;
+	}
+	s->cache[s->nstmt].sql = sql;
+	s->cache[s->nstmt].st = st;
+	s->nstmt++;
+	*stp = st;
+	return 0;
+}
+
+int
+store_check(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *t;
+	int rc, r = CE_INTEGRITY;
+
+	if ((rc = sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st,
+	    NULL)) != SQLITE_OK)
+		return store_err(s, rc);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    (t = sqlite3_column_text(st, 0)) != NULL &&
+	    strcmp((const char *)t, "ok") == 0)
+		r = 0;
+	else
+		err_set_detail("PRAGMA integrity_check failed");
+	sqlite3_finalize(st);
+	return r;
+}

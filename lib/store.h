@@ -1,0 +1,62 @@
+/*
+ * store: the emulated HSM's persistent store, one SQLite database per HSM.
+ *
+ * WAL mode, so readers never block the writer; a busy timeout, so a second
+ * process waits for the first instead of failing; every mutation inside
+ * store_begin()/store_commit(), which takes the write lock up front
+ * (BEGIN IMMEDIATE) so two writers serialize instead of deadlocking on an
+ * upgrade. The schema is versioned in the `meta` table (key
+ * "schema_version"); a newer version than this code knows is refused.
+ * docs/formats.md section 2 lists every table.
+ */
+#ifndef COFFER_STORE_H
+#define COFFER_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#define STORE_SCHEMA_VERSION 1
+/* How long a writer waits for another process's transaction. */
+#define STORE_BUSY_MS 120000
+
+struct store;
+
+/*
+ * Opens the database at path. With create set, a missing database is
+ * created (mode 0600) with the current schema; otherwise a missing one is
+ * CE_NOT_FOUND. Returns CE_VERSION for a schema newer than this code.
+ */
+int store_open(const char *path, int create, struct store **sp);
+
+/* Closes s; NULL is fine. Rolls back an open transaction. */
+void store_close(struct store *s);
+
+/* Returns the SQLite handle (for modules that prepare their own SQL). */
+sqlite3 *store_db(struct store *s);
+
+/* BEGIN IMMEDIATE: waits up to STORE_BUSY_MS for the write lock. */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+/* Rolls back when a transaction is open; harmless otherwise. */
+void store_rollback(struct store *s);
+/* Returns 1 inside a transaction. */
+int store_in_tx(const struct store *s);
+
+/* Runs SQL without results. */
+int store_exec(struct store *s, const char *sql);
+
+/*
+ * Prepares sql (cached: the same text returns the same statement, reset
+ * and with bindings cleared). The statement belongs to s; do not finalize.
+ */
+int store_prepare(struct store *s, const char *sql, sqlite3_stmt **stp);
+
+/* Maps a SQLite result code to CE_* (CE_BUSY, CE_FULL, CE_DB...). */
+int store_err(struct store *s, int rc);
+
+/* Runs "PRAGMA integrity_check"; CE_INTEGRITY unless it says "ok". */
+int store_check(struct store *s);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * wrap: sealing keys and values at rest in the emulated HSM.
+ *
+ * A wrap is version(1) | nonce(12) | AES-256-GCM ciphertext | tag(16). The
+ * associated data names what the wrap is for and whose it is (a purpose
+ * string, the partition serial and a number such as the role or object id),
+ * so a wrap copied to another row, role or partition fails to open.
+ * A credential becomes a key-encryption key with Argon2id under the profile
+ * and salt stored beside the wrap.
+ */
+#ifndef COFFER_WRAP_H
+#define COFFER_WRAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+#include "kdf.h"
+
+struct buf;
+struct secret;
+
+#define WRAP_VERSION 1
+#define WRAP_OVERHEAD (1 + CC_NONCE_LEN + CC_TAG_LEN)
+
+/* Purposes bound into the associated data. */
+#define WRAP_PSK "psk"          /* PSK under a role credential */
+#define WRAP_DSK_ROLE "dsk"     /* DSK under a role credential (the PO) */
+#define WRAP_DSK_PSK "dsk-psk"  /* DSK under the PSK */
+#define WRAP_DOMAIN "domain"    /* a domain key under the DSK */
+#define WRAP_OBJECT "object"    /* an object value under the PSK */
+
+/*
+ * Seals pt under key into *outp (a new buffer). The AAD is
+ * "coffer-wrap-v1" 0x00 purpose 0x00 u64(serial) u64(sub) extra.
+ */
+int wrap_seal(const uint8_t key[CC_KEY_LEN], const char *purpose,
+    uint64_t serial, uint64_t sub, const void *extra, size_t extralen,
+    const void *pt, size_t ptlen, struct buf **outp);
+
+/* Same, but appends to an existing buffer (bulk paths reuse one buffer). */
+int wrap_seal_to(struct buf *out, const uint8_t key[CC_KEY_LEN],
+    const char *purpose, uint64_t serial, uint64_t sub, const void *extra,
+    size_t extralen, const void *pt, size_t ptlen);
+
+/*
+ * Opens a wrap into a new secret *ptp. CE_AUTH_TAG when the key is wrong or
+ * anything (blob, purpose, serial, sub, extra) differs; CE_VERSION/CE_FORMAT
+ * for a malformed blob.
+ */
+int wrap_open(const uint8_t key[CC_KEY_LEN], const char *purpose,
+    uint64_t serial, uint64_t sub, const void *extra, size_t extralen,
+    const void *blob, size_t bloblen, struct secret **ptp);
+
+/* Derives a 32-byte key-encryption key from a credential (Argon2id). */
+int wrap_kek(const struct secret *cred, int kdf, const uint8_t salt[KDF_SALT_LEN],
+    struct secret **kekp);
+
+#endif

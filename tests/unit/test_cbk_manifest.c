@@ -1,0 +1,289 @@
+/*
+ * cbk_manifest and utc: the manifest round-trips, and every way a manifest
+ * can be wrong is refused with the right code.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "testutil.h"
+#include "buf.h"
+#include "cbk_manifest.h"
+#include "err.h"
+#include "utc.h"
+
+static void
+sample(struct cbk_manifest *m)
+{
+	size_t i;
+
+	memset(m, 0, sizeof(*m));
+	strcpy(m->label, "payments");
+	strcpy(m->serial, "7001234");
+	strcpy(m->tool_version, "coffer 0.1.0");
+	m->partition_version = 1;
+	m->object_count = 2;
+	m->plain_bytes = 64;
+	m->created = 1735787045;
+	m->header_size = 13;
+	m->records_size = 14;
+	for (i = 0; i < CC_HASH_LEN; i++) {
+		m->header_sha384[i] = (uint8_t)i;
+		m->records_sha384[i] = (uint8_t)(0xff - i);
+	}
+}
+
+/* The sample manifest as text (caller frees). */
+static char *
+sample_text(void)
+{
+	struct cbk_manifest m;
+	struct buf *b;
+	char *s;
+
+	sample(&m);
+	assert_int_equal(cbk_manifest_encode(&m, &b), 0);
+	s = strndup((const char *)buf_ptr(b), buf_len(b));
+	buf_free(b);
+	return s;
+}
+
+static int
+parse_text(const char *s, struct cbk_manifest *m)
+{
+	struct buf *b = buf_from(s, strlen(s));
+	int r = cbk_manifest_parse(b, m);
+
+	buf_free(b);
+	return r;
+}
+
+static void
+test_roundtrip(void **state)
+{
+	struct cbk_manifest a, b;
+	char *s = sample_text();
+
+	(void)state;
+	sample(&a);
+	assert_int_equal(parse_text(s, &b), 0);
+	assert_int_equal(b.format_version, CBK_FORMAT_VERSION);
+	assert_string_equal(b.label, a.label);
+	assert_string_equal(b.serial, a.serial);
+	assert_string_equal(b.tool_version, a.tool_version);
+	assert_int_equal(b.partition_version, 1);
+	assert_true(b.object_count == 2 && b.plain_bytes == 64);
+	assert_true(b.created == a.created);
+	assert_true(b.header_size == 13 && b.records_size == 14);
+	assert_memory_equal(b.header_sha384, a.header_sha384, CC_HASH_LEN);
+	assert_memory_equal(b.records_sha384, a.records_sha384, CC_HASH_LEN);
+	assert_non_null(strstr(s, "\"created\": \"2025-01-02T03:04:05Z\""));
+	assert_non_null(strstr(s, "\"partition_version\": \"V1\""));
+	assert_int_equal(s[strlen(s) - 1], '\n');
+	free(s);
+}
+
+/* A label in UTF-8 is kept; the text is ASCII (\u escapes). */
+static void
+test_utf8_label(void **state)
+{
+	struct cbk_manifest a, b;
+	struct buf *enc;
+	size_t i;
+
+	(void)state;
+	sample(&a);
+	strcpy(a.label, "caf\xc3\xa9 \xe2\x82\xac");
+	assert_int_equal(cbk_manifest_encode(&a, &enc), 0);
+	for (i = 0; i < buf_len(enc); i++)
+		assert_true(buf_ptr(enc)[i] < 0x80);
+	assert_int_equal(cbk_manifest_parse(enc, &b), 0);
+	assert_string_equal(b.label, a.label);
+	buf_free(enc);
+}
+
+/* Replaces the first `from` in the sample text by `to`, then parses. */
+static int
+mutated(const char *from, const char *to)
+{
+	struct cbk_manifest m;
+	char *s = sample_text(), *at, *t;
+	int r;
+
+	at = strstr(s, from);
+	if (at == NULL)
+		fail_msg("'%s' not in the sample", from);
+	t = malloc(strlen(s) + strlen(to) + 1);
+	memcpy(t, s, (size_t)(at - s));
+	strcpy(t + (at - s), to);
+	strcat(t, at + strlen(from));
+	r = parse_text(t, &m);
+	free(t);
+	free(s);
+	return r;
+}
+
+static void
+test_rejects(void **state)
+{
+	static const struct {
+		const char *from, *to;
+		int want;
+	} cases[] = {
+		{ "\"format_version\": 1", "\"format_version\": 2", CE_VERSION },
+		{ "\"format_version\": 1", "\"format_version\": 0", CE_FORMAT },
+		{ "\"format_version\": 1", "\"format_version\": \"1\"", CE_FORMAT },
+		{ "\"format_version\": 1", "\"format_version\": 1.0", CE_FORMAT },
+		{ "coffer-backup-partition", "coffer-backup-partitiox", CE_FORMAT },
+		{ "2025-01-02T03:04:05Z", "2025-02-30T03:04:05Z", CE_FORMAT },
+		{ "2025-01-02T03:04:05Z", "2025-01-02 03:04:05Z", CE_FORMAT },
+		{ "2025-01-02T03:04:05Z", "2025-01-02T03:04:05", CE_FORMAT },
+		{ "2025-01-02T03:04:05Z", "2025-01-02T03:04:05Z ", CE_FORMAT },
+		{ "2025-01-02T03:04:05Z", "1969-12-31T23:59:59Z", CE_FORMAT },
+		{ "\"V1\"", "\"V2\"", CE_FORMAT },
+		{ "\"V1\"", "1", CE_FORMAT },
+		{ "\"object_count\": 2", "\"object_count\": -2", CE_FORMAT },
+		{ "\"object_count\": 2", "\"object_count\": 2.0", CE_FORMAT },
+		{ "\"object_count\": 2", "\"object_count\": 2e0", CE_FORMAT },
+		{ "\"object_count\": 2", "\"object_count\": 99999999999999999999",
+		    CE_FORMAT },
+		{ "\"object_count\": 2", "\"object_count\": null", CE_FORMAT },
+		{ "\"payments\"", "\"\"", CE_FORMAT },
+		{ "\"payments\"", "\"pay\\nments\"", CE_FORMAT },
+		{ "\"payments\"", "\"pay\\u0000ments\"", CE_FORMAT },
+		{ "\"payments\"", "\"pay\\u007fments\"", CE_FORMAT },
+		{ "\"payments\"", "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		    "xxxxxxxxxxxxxxxxxxxxxxx\"", CE_FORMAT },       /* 65 bytes */
+		{ "\"payments\"", "\"\\ud800\"", CE_FORMAT },      /* lone surrogate */
+		{ "\"7001234\"", "7001234", CE_FORMAT },
+		{ "\"coffer 0.1.0\"", "\"\"", CE_FORMAT },
+		{ "\"sha384\": \"00", "\"sha384\": \"0", CE_FORMAT },
+		{ "\"sha384\": \"000102", "\"sha384\": \"000A02", CE_FORMAT },
+		{ "\"sha384\": \"000102", "\"sha384\": \"00g102", CE_FORMAT },
+		{ "\"sha384\": \"000102", "\"sha384\": \"00010203", CE_FORMAT },
+		{ "\"name\": \"header.bin\"", "\"name\": \"records.bin\"", CE_FORMAT },
+		{ "\"name\": \"records.bin\"", "\"name\": \"records.bim\"", CE_FORMAT },
+		{ "\"size\": 13", "\"size\": -13", CE_FORMAT },
+		{ "\"plain_bytes\": 64,", "\"plain_bytes\": 64, \"extra\": 1,",
+		    CE_FORMAT },
+		{ "\"plain_bytes\": 64,", "\"plain_bytes\": 64, \"plain_bytes\": 64,",
+		    CE_FORMAT },
+		{ "\"plain_bytes\": 64,", "", CE_FORMAT },
+		{ "\"serial\": \"7001234\",", "\"serial\": \"7001234\", \"x\": 1,",
+		    CE_FORMAT },
+		{ "\"size\": 13,", "\"size\": 13, \"mode\": 0,", CE_FORMAT },
+		{ "{", "[", CE_FORMAT },
+		{ "{", "{{", CE_FORMAT },
+		{ "\n}\n", "\n}\nx", CE_FORMAT },
+		{ "\n}\n", "\n}{}", CE_FORMAT },
+		{ "\"entries\": [", "\"entries\": [{}, ", CE_FORMAT },
+	};
+	size_t i;
+	int r;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err_set_detail(NULL);
+		r = mutated(cases[i].from, cases[i].to);
+		if (r != cases[i].want)
+			fail_msg("case %zu ('%s' -> '%s'): got %d, want %d", i,
+			    cases[i].from, cases[i].to, r, cases[i].want);
+		/* Every refusal says what was wrong. */
+		assert_true(strlen(err_detail()) > 10);
+	}
+}
+
+static void
+test_limits(void **state)
+{
+	struct cbk_manifest m;
+	char *s = sample_text(), *big, *deep;
+	size_t n = CBK_MANIFEST_MAX + 1, i;
+
+	(void)state;
+	/* Whitespace is free, but not past the maximum. */
+	big = malloc(n + strlen(s) + 1);
+	memset(big, ' ', n);
+	strcpy(big + n, s);
+	assert_int_equal(parse_text(big + n - 100, &m), 0);
+	assert_int_equal(parse_text(big, &m), CE_TOO_LONG);
+	free(big);
+	/* Deep nesting is refused, not recursed into without end. */
+	deep = malloc(2 * 5000 + 1);
+	for (i = 0; i < 5000; i++) {
+		deep[i] = '[';
+		deep[5000 + i] = ']';
+	}
+	deep[10000] = '\0';
+	assert_int_equal(parse_text(deep, &m), CE_FORMAT);
+	free(deep);
+	assert_int_equal(parse_text("", &m), CE_FORMAT);
+	assert_int_equal(parse_text("null", &m), CE_FORMAT);
+	free(s);
+}
+
+static void
+test_check(void **state)
+{
+	struct cbk_manifest m;
+	struct buf *b = NULL;
+
+	(void)state;
+	sample(&m);
+	assert_int_equal(cbk_manifest_check(&m), 0);
+	m.partition_version = 2;
+	assert_int_equal(cbk_manifest_encode(&m, &b), CE_INVALID);
+	sample(&m);
+	m.serial[0] = '\0';
+	assert_int_equal(cbk_manifest_check(&m), CE_INVALID);
+	sample(&m);
+	m.created = -1;
+	assert_int_equal(cbk_manifest_check(&m), CE_INVALID);
+	sample(&m);
+	m.object_count = UINT64_MAX;
+	assert_int_equal(cbk_manifest_check(&m), CE_INVALID);
+	assert_null(b);
+}
+
+static void
+test_utc(void **state)
+{
+	char iso[UTC_ISO_LEN + 1], st[UTC_STAMP_LEN + 1];
+	int64_t t;
+
+	(void)state;
+	assert_int_equal(utc_iso(0, iso), 0);
+	assert_string_equal(iso, "1970-01-01T00:00:00Z");
+	assert_int_equal(utc_stamp(UTC_MAX, st), 0);
+	assert_string_equal(st, "99991231T235959Z");
+	assert_int_equal(utc_iso(-1, iso), CE_INVALID);
+	assert_int_equal(utc_stamp(UTC_MAX + 1, st), CE_INVALID);
+	assert_int_equal(utc_parse_iso("2024-02-29T12:00:00Z", &t), 0);
+	assert_true(t == 1709208000);
+	assert_int_equal(utc_parse_stamp("20240229T120000Z", &t), 0);
+	assert_true(t == 1709208000);
+	assert_int_equal(utc_parse_iso("2023-02-29T12:00:00Z", &t), CE_FORMAT);
+	assert_int_equal(utc_parse_iso("2023-04-31T12:00:00Z", &t), CE_FORMAT);
+	assert_int_equal(utc_parse_iso("2023-13-01T12:00:00Z", &t), CE_FORMAT);
+	assert_int_equal(utc_parse_iso("2023-01-01T24:00:00Z", &t), CE_FORMAT);
+	assert_int_equal(utc_parse_iso("2023-01-01T23:60:00Z", &t), CE_FORMAT);
+	assert_int_equal(utc_parse_iso("2023-01-01T23:59:60Z", &t), CE_FORMAT);
+	assert_int_equal(utc_parse_iso("2023-01-01T23:59:5Z", &t), CE_FORMAT);
+	assert_int_equal(utc_parse_iso("+023-01-01T23:59:59Z", &t), CE_FORMAT);
+	assert_int_equal(utc_parse_stamp("20230101T2359599", &t), CE_FORMAT);
+	assert_int_equal(utc_parse_stamp("2023010", &t), CE_FORMAT);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_utf8_label),
+		cmocka_unit_test(test_rejects),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_utc),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,231 @@
+/* object: generation, listing, records, apply modes, capacity, roles. */
+#include <stdio.h>
+#include "testutil.h"
+#include "hsmfix.h"
+
+#include "buf.h"
+#include "object.h"
+#include "p11.h"
+
+static int
+count_cb(void *ctx, const struct object_info *oi)
+{
+	(void)oi;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static void
+test_generate_every_kind(void **state)
+{
+	struct hsmfix f;
+	struct session *s = NULL;
+	struct object_info oi;
+	struct object *o = NULL;
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(fx_setup(&f), 0);
+	assert_int_equal(fx_login(f.h, "p1", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_generate(s, OBJ_AES, 128, "a128", NULL), 0);
+	assert_int_equal(object_generate(s, OBJ_AES, 192, "a192", NULL), 0);
+	assert_int_equal(object_generate(s, OBJ_AES, 256, "a256", NULL), 0);
+	assert_int_equal(object_generate(s, OBJ_GENERIC, 512, "g", NULL), 0);
+	assert_int_equal(object_generate(s, OBJ_RSA, 2048, "rsa", NULL), 0);
+	assert_int_equal(object_generate(s, OBJ_EC, 256, "ec256", NULL), 0);
+	assert_int_equal(object_generate(s, OBJ_EC, 384, "ec384", NULL), 0);
+	assert_int_equal(object_generate(s, OBJ_AES, 100, "bad", NULL),
+	    CE_INVALID);
+	assert_int_equal(object_generate(s, OBJ_AES, 256, "a256", NULL),
+	    CE_EXISTS);
+	assert_int_equal(object_list(s, count_cb, &n), 0);
+	assert_int_equal(n, 7);
+	assert_int_equal(object_find(s, "ec384", &oi), 0);
+	assert_int_equal(oi.cls, CKO_PRIVATE_KEY);
+	assert_int_equal(oi.key_type, CKK_EC);
+	assert_int_equal(oi.bits, 384);
+	assert_int_equal(object_get(s, "a192", &o), 0);
+	assert_int_equal(secret_len(o->value), 24);
+	object_free(o);
+	assert_int_equal(object_delete(s, "a128"), 0);
+	assert_int_equal(object_find(s, "a128", &oi), CE_NOT_FOUND);
+	session_close(s);
+	fx_teardown(&f);
+}
+
+static int
+collect_cb(void *ctx, const struct object_info *oi, const uint8_t *rec,
+    size_t len)
+{
+	struct buf **v = ctx;
+	size_t i;
+
+	(void)oi;
+	for (i = 0; v[i] != NULL; i++)
+		;
+	v[i] = buf_from(rec, len);
+	return v[i] == NULL ? CE_NOMEM : 0;
+}
+
+static void
+test_records_roundtrip_and_apply(void **state)
+{
+	struct hsmfix f;
+	struct session *s = NULL, *t = NULL;
+	struct buf *recs[8] = { 0 };
+	struct object_apply_opts ao;
+	struct object_apply_stats st;
+	struct object *a = NULL, *b = NULL;
+	struct partition_info pi;
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_setup(&f), 0);
+	assert_int_equal(fx_partition(f.h, "p2", "dom-pw"), 0);
+	assert_int_equal(fx_login(f.h, "p1", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(fx_login(f.h, "p2", ROLE_CO, "co-pin", &t), 0);
+	assert_int_equal(object_generate(s, OBJ_AES, 256, "k1", NULL), 0);
+	assert_int_equal(object_generate(s, OBJ_EC, 256, "k2", NULL), 0);
+	assert_int_equal(object_import_data(s, "d1", "app", "hello", 5, 1), 0);
+	assert_int_equal(object_foreach(s, collect_cb, recs), 0);
+	assert_non_null(recs[2]);
+	assert_null(recs[3]);
+	/* decode gives back the same object */
+	assert_int_equal(object_decode(buf_ptr(recs[0]), buf_len(recs[0]), &a),
+	    0);
+	assert_string_equal(a->label, "k1");
+	assert_int_equal(a->bits, 256);
+	object_free(a);
+	a = NULL;
+	/* trailing byte and wrong magic refused */
+	{
+		struct buf *x = buf_new(buf_len(recs[0]) + 1);
+		struct object *o = NULL;
+
+		assert_int_equal(buf_put(x, buf_ptr(recs[0]), buf_len(recs[0])),
+		    0);
+		assert_int_equal(buf_put_u8(x, 0), 0);
+		assert_int_equal(object_decode(buf_ptr(x), buf_len(x), &o),
+		    CE_TRAILING);
+		buf_free(x);
+		assert_int_equal(object_decode((const uint8_t *)"XOBJ\1", 5, &o),
+		    CE_FORMAT);
+	}
+	memset(&ao, 0, sizeof(ao));
+	ao.conflict = OBJ_CONFLICT_FAIL;
+	assert_int_equal(object_apply_records(t, &ao,
+	    (const struct buf *const *)recs, 3, &st), 0);
+	assert_int_equal(st.written, 3);
+	assert_int_equal(object_get(s, "k2", &a), 0);
+	assert_int_equal(object_get(t, "k2", &b), 0);
+	assert_int_equal(secret_equal(a->value, b->value), 1);
+	object_free(a);
+	object_free(b);
+	/* fail: nothing written at all */
+	assert_int_equal(object_generate(s, OBJ_AES, 128, "k3", NULL), 0);
+	for (i = 0; i < 8; i++) {
+		buf_free(recs[i]);
+		recs[i] = NULL;
+	}
+	assert_int_equal(object_foreach(s, collect_cb, recs), 0);
+	assert_int_equal(object_apply_records(t, &ao,
+	    (const struct buf *const *)recs, 4, &st), CE_CONFLICT);
+	assert_int_equal(partition_session_info(t, &pi), 0);
+	assert_int_equal(pi.objects, 3);
+	/* skip writes only the new one */
+	ao.conflict = OBJ_CONFLICT_SKIP;
+	assert_int_equal(object_apply_records(t, &ao,
+	    (const struct buf *const *)recs, 4, &st), 0);
+	assert_int_equal(st.written, 1);
+	assert_int_equal(st.skipped, 3);
+	/* replace with empty_first */
+	ao.conflict = OBJ_CONFLICT_REPLACE;
+	ao.empty_first = 1;
+	assert_int_equal(object_apply_records(t, &ao,
+	    (const struct buf *const *)recs, 2, &st), 0);
+	assert_int_equal(partition_session_info(t, &pi), 0);
+	assert_int_equal(pi.objects, 2);
+	for (i = 0; i < 8; i++)
+		buf_free(recs[i]);
+	session_close(s);
+	session_close(t);
+	fx_teardown(&f);
+}
+
+static void
+test_bulk_and_capacity(void **state)
+{
+	struct hsmfix f;
+	struct session *s = NULL, *po = NULL;
+	struct partition_info pi;
+
+	(void)state;
+	assert_int_equal(fx_setup(&f), 0);
+	assert_int_equal(fx_login(f.h, "p1", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_generate_bulk(s, OBJ_AES, 256, "bulk", 1, 500,
+	    NULL, NULL), 0);
+	assert_int_equal(partition_session_info(s, &pi), 0);
+	assert_int_equal(pi.objects, 500);
+	assert_true(pi.used > 500 * 32);
+	/* shrink the storage size: the next bulk is refused as a whole */
+	assert_int_equal(fx_login(f.h, "p1", ROLE_PO, "po-pin", &po), 0);
+	assert_int_equal(partition_policy_set(po, PPOL_STORAGE_SIZE,
+	    pi.used + 1000), 0);
+	assert_int_equal(object_generate_bulk(s, OBJ_AES, 256, "more", 1, 100,
+	    NULL, NULL), CE_FULL);
+	assert_int_equal(partition_session_info(s, &pi), 0);
+	assert_int_equal(pi.objects, 500);
+	/* below used is refused */
+	assert_int_equal(partition_policy_set(po, PPOL_STORAGE_SIZE, 65536),
+	    CE_FULL);
+	session_close(po);
+	session_close(s);
+	fx_teardown(&f);
+}
+
+static void
+test_cu_permissions(void **state)
+{
+	struct hsmfix f;
+	struct session *s = NULL;
+	struct buf *sig = NULL;
+
+	(void)state;
+	assert_int_equal(fx_setup(&f), 0);
+	assert_int_equal(fx_login(f.h, "p1", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_generate(s, OBJ_EC, 256, "ec", NULL), 0);
+	session_close(s);
+	assert_int_equal(fx_login(f.h, "p1", ROLE_CU, "cu-pin", &s), 0);
+	assert_int_equal(object_generate(s, OBJ_AES, 256, "x", NULL),
+	    CE_PERMISSION);
+	assert_int_equal(object_import_data(s, "priv", NULL, "x", 1, 1),
+	    CE_PERMISSION);
+	assert_int_equal(object_import_data(s, "pub", NULL, "x", 1, 0), 0);
+	assert_int_equal(object_delete(s, "pub"), CE_PERMISSION);
+	assert_int_equal(object_sign(s, "ec", OBJ_SHA256, "m", 1, &sig), 0);
+	assert_int_equal(object_verify(s, "ec", OBJ_SHA256, "m", 1,
+	    buf_ptr(sig), buf_len(sig)), 0);
+	assert_int_equal(object_verify(s, "ec", OBJ_SHA256, "n", 1,
+	    buf_ptr(sig), buf_len(sig)), CE_INTEGRITY);
+	buf_free(sig);
+	session_close(s);
+	/* the PO touches no object */
+	assert_int_equal(fx_login(f.h, "p1", ROLE_PO, "po-pin", &s), 0);
+	assert_int_equal(object_generate(s, OBJ_AES, 256, "y", NULL),
+	    CE_PERMISSION);
+	session_close(s);
+	fx_teardown(&f);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_generate_every_kind),
+		cmocka_unit_test(test_records_roundtrip_and_apply),
+		cmocka_unit_test(test_bulk_and_capacity),
+		cmocka_unit_test(test_cu_permissions),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
