@@ -1,0 +1,25 @@
+# Sourced by hsm-*.sh scenarios after lib.sh: builds a test HSM.
+#   hsm_setup DIR       HSM "e2e" in $T/DIR (test KDF), partition p1 with
+#                       PO/CO/CU; pin files $SO $PO $CO $CU $DOM
+#   json_has TEXT FILE  fail unless FILE contains TEXT
+SO=$(pinfile so "so-secret-1")
+PO=$(pinfile po "po-secret-1")
+CO=$(pinfile co "co-secret-1")
+CU=$(pinfile cu "cu-secret-1")
+DOM=$(pinfile dom "domain-secret-1")
+BAD=$(pinfile bad "not-the-secret")
+
+hsm_setup() {
+	hsm init "$T/$1" --label e2e --kdf test ${2:-} --pin-file "$SO" >/dev/null
+	hsm partition create "hsm:$T/$1#p1" --pin-file "$SO" >/dev/null
+	hsm partition init "hsm:$T/$1#p1" --new-pin-file "$PO" \
+		--domain-pin-file "$DOM" >/dev/null
+	hsm role init "hsm:$T/$1#p1" --role co --pin-file "$PO" \
+		--new-pin-file "$CO" >/dev/null
+	hsm role init "hsm:$T/$1#p1" --role cu --pin-file "$CO" \
+		--new-pin-file "$CU" >/dev/null
+}
+
+json_has() {
+	grep -q -F -- "$1" "$2" || { cat "$2" >&2; fail "expected '$1' in $2"; }
+}
