@@ -1,0 +1,126 @@
+/* store: creation mode, schema version, transactions, a second connection
+ * waiting for the first, integrity check. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include "testutil.h"
+#include "err.h"
+#include "store.h"
+
+static char dir[] = "/tmp/coffer-store-XXXXXX";
+static char path[128];
+
+static void
+test_create_and_reopen(void **state)
+{
+	struct store *s = NULL;
+	struct stat sb;
+
+	(void)state;
+	assert_int_equal(store_open(path, 0, &s), CE_NOT_FOUND);
+	assert_int_equal(store_open(path, 1, &s), 0);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(store_check(s), 0);
+	store_close(s);
+	assert_int_equal(store_open(path, 0, &s), 0);
+	store_close(s);
+}
+
+static void
+test_newer_schema_refused(void **state)
+{
+	struct store *s = NULL;
+
+	(void)state;
+	assert_int_equal(store_open(path, 1, &s), 0);
+	assert_int_equal(store_exec(s, "UPDATE meta SET value = '99' WHERE "
+	    "key = 'schema_version'"), 0);
+	store_close(s);
+	assert_int_equal(store_open(path, 0, &s), CE_VERSION);
+	/* put it back for the next tests */
+	{
+		sqlite3 *db;
+
+		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value = '1'",
+		    NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+	}
+}
+
+static void
+test_transactions(void **state)
+{
+	struct store *a = NULL, *b = NULL;
+	sqlite3_stmt *q;
+	int n = -1;
+
+	(void)state;
+	assert_int_equal(store_open(path, 1, &a), 0);
+	assert_int_equal(store_open(path, 0, &b), 0);
+	assert_int_equal(store_begin(a), 0);
+	assert_int_equal(store_in_tx(a), 1);
+	assert_int_equal(store_begin(a), CE_INVALID);
+	assert_int_equal(store_exec(a, "INSERT INTO meta VALUES ('t', 'x')"), 0);
+	store_rollback(a);
+	assert_int_equal(store_prepare(b, "SELECT count(*) FROM meta WHERE "
+	    "key = 't'", &q), 0);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	n = sqlite3_column_int(q, 0);
+	sqlite3_reset(q);
+	assert_int_equal(n, 0);
+	/* a committed write is seen by the other connection */
+	assert_int_equal(store_begin(a), 0);
+	assert_int_equal(store_exec(a, "INSERT INTO meta VALUES ('t', 'y')"), 0);
+	assert_int_equal(store_commit(a), 0);
+	assert_int_equal(store_prepare(b, "SELECT count(*) FROM meta WHERE "
+	    "key = 't'", &q), 0);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	n = sqlite3_column_int(q, 0);
+	sqlite3_reset(q);
+	assert_int_equal(n, 1);
+	/* a constraint violation maps to CE_EXISTS */
+	assert_int_equal(store_exec(a, "INSERT INTO meta VALUES ('t', 'z')"),
+	    CE_EXISTS);
+	store_close(a);
+	store_close(b);
+}
+
+static void
+test_not_a_store(void **state)
+{
+	struct store *s = NULL;
+	char p2[160];
+	FILE *f;
+
+	(void)state;
+	snprintf(p2, sizeof(p2), "%s/junk.db", dir);
+	f = fopen(p2, "w");
+	fputs("this is not sqlite at all, just text padding padding padding "
+	    "padding padding padding padding padding padding padding", f);
+	fclose(f);
+	assert_int_not_equal(store_open(p2, 0, &s), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_and_reopen),
+		cmocka_unit_test(test_newer_schema_refused),
+		cmocka_unit_test(test_transactions),
+		cmocka_unit_test(test_not_a_store),
+	};
+	char cmd[128];
+	int r;
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(path, sizeof(path), "%s/hsm.db", dir);
+	r = cmocka_run_group_tests(tests, NULL, NULL);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		return 1;
+	return r;
+}
