@@ -112,11 +112,14 @@ object_apply_add(struct object_apply *a, const uint8_t *rec, size_t len)
 	struct session *s = a->s;
 	struct object *o = NULL;
 	sqlite3_stmt *q;
+	const uint8_t *val;
+	size_t vlen;
 	uint64_t id, size, add;
 	uint64_t cap, used;
 	int r;
 
-	if ((r = object_decode(rec, len, &o)) != 0)
+	/* No guarded copy of the value: it is sealed straight from rec. */
+	if ((r = object_decode_view(rec, len, &o, &val, &vlen)) != 0)
 		return r;
 	r = label_lookup(s, o->label, &id, &size);
 	if (r == 0) {
@@ -148,7 +151,8 @@ object_apply_add(struct object_apply *a, const uint8_t *rec, size_t len)
 		goto out;
 	else
 		a->st.written++;
-	if ((r = object_insert_tx(s, o, &a->next_id, &add, a->scratch)) != 0)
+	if ((r = object_insert_tx(s, o, val, vlen, &a->next_id, &add,
+	    a->scratch)) != 0)
 		goto out;
 	a->dbytes += (int64_t)add;
 	a->dcount++;
@@ -224,8 +228,11 @@ object_apply_records(struct session *s, const struct object_apply_opts *o,
 	/* Fail mode: every label is checked before the first write. */
 	if (o->conflict == OBJ_CONFLICT_FAIL) {
 		for (i = 0; i < n; i++) {
-			if ((r = object_decode(buf_ptr(recs[i]),
-			    buf_len(recs[i]), &ob)) != 0)
+			const uint8_t *v;
+			size_t vl;
+
+			if ((r = object_decode_view(buf_ptr(recs[i]),
+			    buf_len(recs[i]), &ob, &v, &vl)) != 0)
 				goto fail;
 			r = label_lookup(s, ob->label, &id, &size);
 			if (r == 0) {

@@ -176,11 +176,12 @@ object_account_tx(struct session *s, int64_t dbytes, int64_t dcount)
 
 int
 object_insert_tx(struct session *s, const struct object *o,
-    uint64_t *nextidp, uint64_t *addp, struct buf *scratch)
+    const uint8_t *val, size_t vlen, uint64_t *nextidp, uint64_t *addp,
+    struct buf *scratch)
 {
 	struct buf *attrs = scratch;
 	sqlite3_stmt *q;
-	size_t alen, vlen = o->value ? secret_len(o->value) : 0;
+	size_t alen;
 	uint64_t id = *nextidp;
 	int r;
 
@@ -190,8 +191,7 @@ object_insert_tx(struct session *s, const struct object *o,
 	alen = buf_len(attrs);
 	/* The sealed value follows the attributes in the same buffer. */
 	if ((r = wrap_seal_to(attrs, secret_ptr(s->psk), WRAP_OBJECT, s->serial,
-	    id, buf_ptr(attrs), alen, vlen ? secret_ptr(o->value) : NULL,
-	    vlen)) != 0)
+	    id, buf_ptr(attrs), alen, vlen ? val : NULL, vlen)) != 0)
 		return r;
 	if ((r = store_prepare(s->h->st, "INSERT INTO object (id, partition_id,"
 	    " label, class, key_type, bits, size, attrs, value, created) VALUES "
@@ -252,7 +252,8 @@ object_store(struct session *s, const struct object *o, uint64_t *idp)
 	if ((r = object_next_id(s->h, &id)) != 0)
 		goto out;
 	first = id;
-	if ((r = object_insert_tx(s, o, &id, &add, scratch)) != 0 ||
+	if ((r = object_insert_tx(s, o, o->value ? secret_ptr(o->value) : NULL,
+	    o->value ? secret_len(o->value) : 0, &id, &add, scratch)) != 0 ||
 	    (r = object_account_tx(s, (int64_t)add, 1)) != 0)
 		goto out;
 	snprintf(detail, sizeof(detail), "%s %s %u", p11_class_name(o->cls),
@@ -427,13 +428,44 @@ object_delete(struct session *s, const char *label)
 	return hsm_tx_leave(s->h, own, r, 0);
 }
 
+/* Builds the record of the current row straight from the stored
+ * attributes, decrypting the value into the record buffer. */
+static int
+row_record(struct session *s, sqlite3_stmt *q, struct buf *rec)
+{
+	const uint8_t *attrs = sqlite3_column_blob(q, 7);
+	const uint8_t *blob = sqlite3_column_blob(q, 8);
+	size_t alen = (size_t)sqlite3_column_bytes(q, 7);
+	size_t blen = (size_t)sqlite3_column_bytes(q, 8);
+	uint64_t id = (uint64_t)sqlite3_column_int64(q, 0);
+	uint8_t *v;
+	int r;
+
+	buf_reset(rec);
+	if (blen < WRAP_OVERHEAD) {
+		r = CE_AUTH_TAG;
+		goto out;
+	}
+	if ((r = object_record_put(rec, attrs, alen, blen - WRAP_OVERHEAD,
+	    &v)) != 0)
+		return r;
+	r = wrap_open_to(secret_ptr(s->psk), WRAP_OBJECT, s->serial, id, attrs,
+	    alen, blob, blen, v);
+ out:
+	if (r == CE_AUTH_TAG || r == CE_FORMAT || r == CE_VERSION) {
+		err_set_detail("object id %llu fails its integrity check: hsm.db "
+		    "was altered", (unsigned long long)id);
+		r = CE_INTEGRITY;
+	}
+	return r;
+}
+
 int
 object_foreach(struct session *s,
     int (*cb)(void *ctx, const struct object_info *oi, const uint8_t *rec,
     size_t len), void *ctx)
 {
 	struct object_info in;
-	struct object *o = NULL;
 	struct buf *rec = NULL;
 	sqlite3_stmt *q = NULL;
 	int r, rc;
@@ -451,20 +483,13 @@ object_foreach(struct session *s,
 	sqlite3_bind_int64(q, 1, s->pid);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		info_row(q, &in);
-		if ((r = row_object(s, q, &o)) != 0)
-			goto out;
-		buf_reset(rec);
-		if ((r = object_encode(o, rec)) != 0)
-			goto out;
-		object_free(o);
-		o = NULL;
-		if ((r = cb(ctx, &in, buf_ptr(rec), buf_len(rec))) != 0)
+		if ((r = row_record(s, q, rec)) != 0 ||
+		    (r = cb(ctx, &in, buf_ptr(rec), buf_len(rec))) != 0)
 			goto out;
 	}
 	r = rc == SQLITE_DONE ? 0 : store_err(s->h->st, rc);
  out:
 	sqlite3_finalize(q);
-	object_free(o);
 	buf_free(rec);
 	return r;
 }

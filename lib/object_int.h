@@ -28,13 +28,25 @@ int object_meta(struct object *o);
 int object_may_create(struct session *s, const struct object *o);
 
 /*
- * Inserts o in the current transaction: id from *nextidp (advanced),
- * value sealed under the session's PSK; *addp gets the bytes it counts.
+ * Inserts o with value val in the current transaction: id from *nextidp
+ * (advanced), value sealed under the session's PSK; *addp gets the bytes it counts.
  * Capacity and label uniqueness are the caller's business (the UNIQUE
  * constraint still refuses a duplicate with CE_EXISTS).
  */
 int object_insert_tx(struct session *s, const struct object *o,
-    uint64_t *nextidp, uint64_t *addp, struct buf *scratch);
+    const uint8_t *val, size_t vlen, uint64_t *nextidp, uint64_t *addp,
+    struct buf *scratch);
+
+/*
+ * Appends a record header, the attribute list and the value's TLV header
+ * to out, and reserves vlen bytes for the value at *valp.
+ */
+int object_record_put(struct buf *out, const uint8_t *attrs, size_t alen,
+    size_t vlen, uint8_t **valp);
+
+/* Decodes a record without copying the value: *valp points into p. */
+int object_decode_view(const uint8_t *p, size_t len, struct object **op,
+    const uint8_t **valp, size_t *vlenp);
 
 /* Next free object id in the current transaction. */
 int object_next_id(struct hsm *h, uint64_t *idp);

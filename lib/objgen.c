@@ -130,7 +130,13 @@ generate_value(struct object *o, int kind, unsigned bits)
 	int r;
 
 	if (kind == OBJ_AES || kind == OBJ_GENERIC) {
-		if ((o->value = secret_new(bits / 8)) == NULL)
+		/* Bulk generation refills one guarded buffer: a fresh
+		 * sodium_malloc per key costs an mmap and two mprotects. */
+		if (o->value != NULL && secret_len(o->value) != bits / 8) {
+			secret_free(o->value);
+			o->value = NULL;
+		}
+		if (o->value == NULL && (o->value = secret_new(bits / 8)) == NULL)
 			return CE_NOMEM;
 		cc_random(secret_ptr(o->value), bits / 8);
 		return 0;
@@ -209,11 +215,14 @@ object_generate_bulk(struct session *s, int kind, unsigned bits,
 		if ((r = object_set_attr(o, CKA_LABEL, label,
 		    strlen(label))) != 0)
 			goto out;
-		secret_free(o->value);
-		o->value = NULL;
+		if (kind == OBJ_RSA || kind == OBJ_EC) {
+			secret_free(o->value);
+			o->value = NULL;
+		}
 		if ((r = generate_value(o, kind, bits)) != 0 ||
 		    (r = object_meta(o)) != 0 ||
-		    (r = object_insert_tx(s, o, &id, &add, scratch)) != 0)
+		    (r = object_insert_tx(s, o, secret_ptr(o->value),
+		    secret_len(o->value), &id, &add, scratch)) != 0)
 			goto out;
 		total += add;
 		if (progress != NULL && (i + 1) % 1024 == 0)

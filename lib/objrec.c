@@ -195,7 +195,7 @@ object_meta(struct object *o)
 			return CE_FORMAT;
 		if (object_get_ulong(o, CKA_VALUE_LEN, &v) == 0 && v <= 4096)
 			o->bits = (uint32_t)v * 8;
-		else if (o->value != NULL)
+		else if (o->value != NULL && secret_len(o->value) <= 4096)
 			o->bits = (uint32_t)secret_len(o->value) * 8;
 		break;
 	case CKK_RSA:
@@ -297,34 +297,51 @@ object_attrs_decode(struct object *o, const uint8_t *p, size_t len)
 }
 
 int
+object_record_put(struct buf *out, const uint8_t *attrs, size_t alen,
+    size_t vlen, uint8_t **valp)
+{
+	int r;
+
+	if (alen > UINT32_MAX || vlen > UINT32_MAX)
+		return CE_TOO_LONG;
+	if ((r = buf_put(out, OBJ_REC_MAGIC, 4)) != 0 ||
+	    (r = buf_put_u8(out, OBJ_REC_VERSION)) != 0 ||
+	    (r = buf_put_tlv(out, OBJ_REC_ATTRS, attrs, alen)) != 0 ||
+	    (r = buf_put_u16(out, OBJ_REC_VALUE)) != 0 ||
+	    (r = buf_put_u32(out, (uint32_t)vlen)) != 0)
+		return r;
+	return buf_reserve(out, vlen, valp);
+}
+
+int
 object_encode(const struct object *o, struct buf *out)
 {
 	struct buf *a;
 	size_t vl = o->value ? secret_len(o->value) : 0;
+	uint8_t *v;
 	int r;
 
 	if ((a = buf_new(OBJECT_ATTRS_MAX)) == NULL)
 		return CE_NOMEM;
 	if ((r = object_attrs_encode(o, a)) != 0 ||
-	    (r = buf_put(out, OBJ_REC_MAGIC, 4)) != 0 ||
-	    (r = buf_put_u8(out, OBJ_REC_VERSION)) != 0 ||
-	    (r = buf_put_tlv(out, OBJ_REC_ATTRS, buf_ptr(a), buf_len(a))) != 0 ||
-	    (r = buf_put_tlv(out, OBJ_REC_VALUE,
-	    vl ? secret_ptr(o->value) : NULL, vl)) != 0)
+	    (r = object_record_put(out, buf_ptr(a), buf_len(a), vl, &v)) != 0)
 		goto out;
+	if (vl > 0)
+		memcpy(v, secret_ptr(o->value), vl);
  out:
 	buf_free(a);
 	return r;
 }
 
 int
-object_decode(const uint8_t *p, size_t len, struct object **op)
+object_decode_view(const uint8_t *p, size_t len, struct object **op,
+    const uint8_t **valp, size_t *vlenp)
 {
 	struct object *o = NULL;
 	struct buf *b = NULL;
 	const uint8_t *v;
 	uint8_t magic[4], ver;
-	size_t vl;
+	size_t vl, off;
 	int r;
 
 	if (len > OBJECT_RECORD_MAX)
@@ -353,16 +370,37 @@ object_decode(const uint8_t *p, size_t len, struct object **op)
 		r = CE_TOO_LONG;
 		goto out;
 	}
-	if (vl > 0 && (o->value = secret_from(v, vl)) == NULL) {
-		r = CE_NOMEM;
-		goto out;
-	}
+	/* The value is the last thing read: its offset in p. */
+	off = len - buf_len(b) - vl;
 	if ((r = buf_end(b)) != 0 || (r = object_meta(o)) != 0)
 		goto out;
+	if (o->bits == 0 && o->cls == CKO_SECRET_KEY && vl <= 512)
+		o->bits = (uint32_t)vl * 8;
+	/* Point into the caller's bytes, not into b. */
+	*valp = p + off;
+	*vlenp = vl;
 	*op = o;
 	o = NULL;
  out:
 	object_free(o);
 	buf_free(b);
 	return r;
+}
+
+int
+object_decode(const uint8_t *p, size_t len, struct object **op)
+{
+	struct object *o = NULL;
+	const uint8_t *v;
+	size_t vl;
+	int r;
+
+	if ((r = object_decode_view(p, len, &o, &v, &vl)) != 0)
+		return r;
+	if (vl > 0 && (o->value = secret_from(v, vl)) == NULL) {
+		object_free(o);
+		return CE_NOMEM;
+	}
+	*op = o;
+	return 0;
 }

@@ -5,8 +5,6 @@
 #include "secret.h"
 #include "wrap.h"
 
-#define AAD_MAX 4096
-
 static const char aad_magic[] = "coffer-wrap-v1";
 
 /* Builds the associated data into a (small) stack buffer when it fits. */
@@ -96,12 +94,11 @@ wrap_seal(const uint8_t key[CC_KEY_LEN], const char *purpose,
 }
 
 int
-wrap_open(const uint8_t key[CC_KEY_LEN], const char *purpose,
+wrap_open_to(const uint8_t key[CC_KEY_LEN], const char *purpose,
     uint64_t serial, uint64_t sub, const void *extra, size_t extralen,
-    const void *blob, size_t bloblen, struct secret **ptp)
+    const void *blob, size_t bloblen, uint8_t *out)
 {
 	struct buf *a = NULL, *b = NULL;
-	struct secret *pt = NULL;
 	const uint8_t *nonce, *ct, *tag;
 	uint8_t ver;
 	size_t ctlen;
@@ -123,20 +120,33 @@ wrap_open(const uint8_t key[CC_KEY_LEN], const char *purpose,
 	tag = ct + ctlen;
 	if ((r = aad_full(purpose, serial, sub, extra, extralen, &a)) != 0)
 		goto out;
-	if ((pt = secret_new(ctlen)) == NULL) {
-		r = CE_NOMEM;
-		goto out;
-	}
-	if ((r = cc_aead_open(key, nonce, buf_ptr(a), buf_len(a), ct, ctlen,
-	    tag, secret_ptr(pt))) != 0)
-		goto out;
-	*ptp = pt;
-	pt = NULL;
+	r = cc_aead_open(key, nonce, buf_ptr(a), buf_len(a), ct, ctlen, tag,
+	    out);
  out:
-	secret_free(pt);
 	buf_free(a);
 	buf_free(b);
 	return r;
+}
+
+int
+wrap_open(const uint8_t key[CC_KEY_LEN], const char *purpose,
+    uint64_t serial, uint64_t sub, const void *extra, size_t extralen,
+    const void *blob, size_t bloblen, struct secret **ptp)
+{
+	struct secret *pt;
+	int r;
+
+	if (blob == NULL || bloblen < WRAP_OVERHEAD)
+		return CE_FORMAT;
+	if ((pt = secret_new(bloblen - WRAP_OVERHEAD)) == NULL)
+		return CE_NOMEM;
+	if ((r = wrap_open_to(key, purpose, serial, sub, extra, extralen, blob,
+	    bloblen, secret_ptr(pt))) != 0) {
+		secret_free(pt);
+		return r;
+	}
+	*ptp = pt;
+	return 0;
 }
 
 int

@@ -52,6 +52,15 @@ int wrap_open(const uint8_t key[CC_KEY_LEN], const char *purpose,
     uint64_t serial, uint64_t sub, const void *extra, size_t extralen,
     const void *blob, size_t bloblen, struct secret **ptp);
 
+/*
+ * Same, into out (bloblen - WRAP_OVERHEAD bytes, caller-owned and wiped by
+ * the caller): the bulk read paths use it to avoid a guarded allocation per
+ * object. out is wiped on failure.
+ */
+int wrap_open_to(const uint8_t key[CC_KEY_LEN], const char *purpose,
+    uint64_t serial, uint64_t sub, const void *extra, size_t extralen,
+    const void *blob, size_t bloblen, uint8_t *out);
+
 /* Derives a 32-byte key-encryption key from a credential (Argon2id). */
 int wrap_kek(const struct secret *cred, int kdf, const uint8_t salt[KDF_SALT_LEN],
     struct secret **kekp);
