@@ -1,0 +1,271 @@
+/* hsm init, show, zeroize, so-change; hsm policy show|set. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "err.h"
+#include "hsm.h"
+#include "kdf.h"
+#include "secret.h"
+#include "tool.h"
+#include "uri.h"
+
+static int
+cmd_init(struct opts *o)
+{
+	struct hsm_init_params p;
+	struct secret *so = NULL;
+	struct hsm_uri u;
+	int r;
+
+	hsm_init_params_default(&p);
+	if (o->label == NULL)
+		return cli_usage_error(PROG, "init: --label is required");
+	p.label = o->label;
+	p.serial = o->serial;
+	p.allow_cloning = !o->no_cloning;
+	p.so_reset_pin = o->so_reset_pin;
+	if (o->kdf != NULL && (r = kdf_profile_parse(o->kdf, &p.kdf)) != 0)
+		return cli_fail(PROG, r, "init");
+	if ((r = uri_parse_hsm(o->args[0], 0, &u)) != 0)
+		return cli_fail(PROG, r, "init");
+	/* The SO credential is being set: --new-pin-* (or --pin-*). */
+	if (o->new_pin_file == NULL && o->new_pin_env == NULL) {
+		o->new_pin_file = o->pin_file;
+		o->new_pin_env = o->pin_env;
+	}
+	if ((r = read_cred(o, CRED_NEW, "New HSM SO credential: ", &so)) == 0)
+		r = hsm_init(u.dir, &p, so);
+	secret_free(so);
+	if (r != 0) {
+		uri_clear(&u);
+		return cli_fail(PROG, r, "cannot initialize the HSM");
+	}
+	printf("HSM '%s' initialized in %s (KDF profile %s)\n", p.label, u.dir,
+	    kdf_profile_name(p.kdf));
+	uri_clear(&u);
+	return EXIT_DONE;
+}
+
+static const char *
+state_name(int state)
+{
+	return state == HSM_STATE_INITIALIZED ? "initialized" : "zeroized";
+}
+
+static int
+cmd_show(struct opts *o)
+{
+	struct hsm *h = NULL;
+	struct hsm_info in;
+	struct json *j;
+	char t[21];
+	int r;
+
+	if ((r = open_hsm(o->args[0], 0, &h, NULL)) != 0 ||
+	    (r = hsm_get_info(h, &in)) != 0) {
+		hsm_close(h);
+		return cli_fail(PROG, r, "show");
+	}
+	cli_time_iso(in.created, t);
+	if (o->json) {
+		j = json_new(stdout);
+		json_obj_begin(j, NULL);
+		json_str(j, "dir", hsm_dir(h));
+		json_str(j, "state", state_name(in.state));
+		json_str(j, "label", in.label);
+		json_int(j, "serial", (int64_t)in.serial);
+		json_str(j, "auth", in.auth);
+		json_str(j, "kdf", kdf_profile_name(in.kdf));
+		json_bool(j, "allow_cloning", in.allow_cloning);
+		json_bool(j, "so_can_reset_partition_pin", in.so_reset_pin);
+		json_int(j, "so_failed_logins", in.so_failures);
+		json_int(j, "partitions", (int64_t)in.partitions);
+		json_int(j, "audit_records", (int64_t)in.audit_records);
+		json_str(j, "created", t);
+		json_obj_end(j);
+		json_free(j);
+	} else {
+		printf("HSM directory:     %s\n", hsm_dir(h));
+		printf("State:             %s\n", state_name(in.state));
+		if (in.state == HSM_STATE_INITIALIZED) {
+			printf("Label:             %s\n", in.label);
+			printf("Serial:            %llu\n",
+			    (unsigned long long)in.serial);
+			printf("Authentication:    %s\n", in.auth);
+			printf("KDF profile:       %s\n", kdf_profile_name(in.kdf));
+			printf("Policy 7  Allow cloning:                %s\n",
+			    in.allow_cloning ? "on" : "off");
+			printf("Policy 15 SO can reset partition PIN:   %s\n",
+			    in.so_reset_pin ? "on" : "off");
+			printf("SO failed logins:  %d of %d\n", in.so_failures,
+			    HSM_SO_LOCKOUT);
+			printf("Partitions:        %llu\n",
+			    (unsigned long long)in.partitions);
+			printf("Created:           %s\n", t);
+		}
+		printf("Audit records:     %llu\n",
+		    (unsigned long long)in.audit_records);
+	}
+	hsm_close(h);
+	return EXIT_DONE;
+}
+
+static int
+cmd_zeroize(struct opts *o)
+{
+	struct hsm *h = NULL;
+	int r;
+
+	if (o->tamper)
+		r = open_hsm(o->args[0], 0, &h, NULL);
+	else
+		r = open_so(o, o->args[0], 0, &h, NULL);
+	if (r == 0)
+		r = hsm_zeroize(h, o->tamper, NULL);
+	hsm_close(h);
+	if (r != 0)
+		return cli_fail(PROG, r, "cannot zeroize the HSM");
+	printf("HSM in %s zeroized: every partition, key and credential is "
+	    "gone; 'hsm init' starts over\n", o->args[0]);
+	return EXIT_DONE;
+}
+
+static int
+cmd_so_change(struct opts *o)
+{
+	struct hsm *h = NULL;
+	struct secret *nso = NULL;
+	int r;
+
+	if ((r = open_so(o, o->args[0], 0, &h, NULL)) == 0 &&
+	    (r = read_cred(o, CRED_NEW, "New HSM SO credential: ", &nso)) == 0)
+		r = hsm_so_change(h, nso);
+	secret_free(nso);
+	hsm_close(h);
+	if (r != 0)
+		return cli_fail(PROG, r, "cannot change the SO credential");
+	printf("HSM SO credential changed\n");
+	return EXIT_DONE;
+}
+
+const struct cmd cmds_hsm[] = {
+	{ "init", cmd_init, O_PIN | O_NEWPIN | O_LABEL | O_KDF | O_INIT, 1,
+	    "DIR --label LABEL [--kdf test|interactive|moderate|sensitive] "
+	    "[--serial N] [--no-cloning] [--so-reset-pin] [--new-pin-file F | "
+	    "--new-pin-env V]" },
+	{ "show", cmd_show, O_JSON, 1, "DIR [--json]" },
+	{ "zeroize", cmd_zeroize, O_PIN | O_TAMPER, 1,
+	    "DIR [--pin-file F | --pin-env V | --tamper]" },
+	{ "so-change", cmd_so_change, O_PIN | O_NEWPIN, 1,
+	    "DIR [--pin-file F] [--new-pin-file F]" },
+};
+const size_t ncmds_hsm = sizeof(cmds_hsm) / sizeof(cmds_hsm[0]);
+
+/* --- hsm policy ---------------------------------------------------------- */
+
+static int
+hsm_policy_parse(const char *s, int *pp)
+{
+	if (strcmp(s, "7") == 0 || strcmp(s, "allow-cloning") == 0)
+		*pp = HSM_POLICY_ALLOW_CLONING;
+	else if (strcmp(s, "15") == 0 || strcmp(s, "so-reset-pin") == 0)
+		*pp = HSM_POLICY_SO_RESET_PIN;
+	else {
+		err_set_detail("unknown HSM policy '%s' (7 allow-cloning, 15 "
+		    "so-reset-pin)", s);
+		return CE_USAGE;
+	}
+	return 0;
+}
+
+static int
+parse_onoff(const char *s, int *vp)
+{
+	if (strcmp(s, "1") == 0 || strcmp(s, "on") == 0)
+		*vp = 1;
+	else if (strcmp(s, "0") == 0 || strcmp(s, "off") == 0)
+		*vp = 0;
+	else {
+		err_set_detail("'%s': use 1/on or 0/off", s);
+		return CE_USAGE;
+	}
+	return 0;
+}
+
+static int
+cmd_policy_show(struct opts *o)
+{
+	struct hsm *h = NULL;
+	struct hsm_info in;
+	struct json *j;
+	int r;
+
+	if ((r = open_hsm(o->args[0], 0, &h, NULL)) != 0 ||
+	    (r = hsm_get_info(h, &in)) != 0) {
+		hsm_close(h);
+		return cli_fail(PROG, r, "policy show");
+	}
+	hsm_close(h);
+	if (o->json) {
+		j = json_new(stdout);
+		json_arr_begin(j, NULL);
+		json_obj_begin(j, NULL);
+		json_int(j, "code", HSM_POLICY_ALLOW_CLONING);
+		json_str(j, "name", "allow-cloning");
+		json_int(j, "value", in.allow_cloning);
+		json_bool(j, "destructive", 1);
+		json_obj_end(j);
+		json_obj_begin(j, NULL);
+		json_int(j, "code", HSM_POLICY_SO_RESET_PIN);
+		json_str(j, "name", "so-reset-pin");
+		json_int(j, "value", in.so_reset_pin);
+		json_bool(j, "destructive", 0);
+		json_obj_end(j);
+		json_arr_end(j);
+		json_free(j);
+		return EXIT_DONE;
+	}
+	printf("Code  Name            Value  Description\n");
+	printf("%4d  %-14s  %5d  Allow cloning (destructive)\n",
+	    HSM_POLICY_ALLOW_CLONING, "allow-cloning", in.allow_cloning);
+	printf("%4d  %-14s  %5d  SO can reset partition PIN (PO may unlock "
+	    "CO/CU)\n", HSM_POLICY_SO_RESET_PIN, "so-reset-pin",
+	    in.so_reset_pin);
+	return EXIT_DONE;
+}
+
+static int
+cmd_policy_set(struct opts *o)
+{
+	struct hsm *h = NULL;
+	struct hsm_info in;
+	int r, policy, value;
+
+	if ((r = hsm_policy_parse(o->args[1], &policy)) != 0 ||
+	    (r = parse_onoff(o->args[2], &value)) != 0)
+		return cli_fail(PROG, r, "policy set");
+	if ((r = open_so(o, o->args[0], 0, &h, NULL)) != 0)
+		return cli_fail(PROG, r, "policy set");
+	if (policy == HSM_POLICY_ALLOW_CLONING && !o->force &&
+	    hsm_get_info(h, &in) == 0 && in.allow_cloning != value) {
+		hsm_close(h);
+		err_set_detail("changing HSM policy 7 erases every object in "
+		    "every partition; add --force to go ahead");
+		return cli_fail(PROG, CE_POLICY, "policy set");
+	}
+	r = hsm_policy_set(h, policy, value);
+	hsm_close(h);
+	if (r != 0)
+		return cli_fail(PROG, r, "policy set");
+	printf("HSM policy %d set to %d\n", policy, value);
+	return EXIT_DONE;
+}
+
+const struct cmd cmds_policy[] = {
+	{ "show", cmd_policy_show, O_JSON, 1, "DIR [--json]" },
+	{ "set", cmd_policy_set, O_PIN | O_FORCE, 3,
+	    "DIR 7|allow-cloning|15|so-reset-pin 0|1 [--force] [--pin-file F]" },
+};
+const size_t ncmds_policy = sizeof(cmds_policy) / sizeof(cmds_policy[0]);

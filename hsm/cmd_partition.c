@@ -1,0 +1,367 @@
+/* hsm partition create|init|show|list|zeroize|delete, partition policy. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "domain.h"
+#include "err.h"
+#include "hsm.h"
+#include "kdf.h"
+#include "partition.h"
+#include "role.h"
+#include "secret.h"
+#include "tool.h"
+
+static int
+cmd_create(struct opts *o)
+{
+	struct hsm *h = NULL;
+	char *label = NULL;
+	int r;
+
+	if ((r = open_so(o, o->args[0], 1, &h, &label)) == 0)
+		r = partition_create(h, label, 0);
+	hsm_close(h);
+	if (r != 0) {
+		free(label);
+		return cli_fail(PROG, r, "cannot create the partition");
+	}
+	printf("partition '%s' created; its PO initializes it with 'hsm "
+	    "partition init'\n", label);
+	free(label);
+	return EXIT_DONE;
+}
+
+static int
+cmd_init(struct opts *o)
+{
+	struct partition_init_params p;
+	struct secret *po = NULL, *dom = NULL;
+	struct hsm *h = NULL;
+	struct hsm_info hi;
+	char *label = NULL;
+	int r;
+
+	memset(&p, 0, sizeof(p));
+	p.new_label = o->label;
+	p.domain_label = o->domain_label;
+	p.domain_type = DOMAIN_PASSWORD;
+	if ((r = open_hsm(o->args[0], 1, &h, &label)) != 0)
+		goto out;
+	if ((r = hsm_get_info(h, &hi)) != 0)
+		goto out;
+	p.kdf = hi.kdf;
+	if (o->kdf != NULL && (r = kdf_profile_parse(o->kdf, &p.kdf)) != 0)
+		goto out;
+	if (o->new_pin_file == NULL && o->new_pin_env == NULL) {
+		o->new_pin_file = o->pin_file;
+		o->new_pin_env = o->pin_env;
+	}
+	if ((r = read_cred(o, CRED_NEW, "New partition SO (PO) credential: ",
+	    &po)) != 0 ||
+	    (r = read_cred(o, CRED_DOMAIN, "Cloning domain password: ",
+	    &dom)) != 0)
+		goto out;
+	r = partition_init(h, label, &p, po, dom);
+ out:
+	secret_free(po);
+	secret_free(dom);
+	hsm_close(h);
+	if (r == 0)
+		printf("partition '%s' initialized (KDF profile %s, domain '%s')\n",
+		    p.new_label ? p.new_label : label, kdf_profile_name(p.kdf),
+		    p.domain_label ? p.domain_label : "default");
+	free(label);
+	return r ? cli_fail(PROG, r, "cannot initialize the partition") :
+	    EXIT_DONE;
+}
+
+static const char *
+pstate(int s)
+{
+	return s == PARTITION_INITIALIZED ? "initialized" : "created";
+}
+
+static void
+json_partition(struct json *j, const struct partition_info *pi)
+{
+	int i;
+
+	json_obj_begin(j, NULL);
+	json_str(j, "label", pi->label);
+	json_int(j, "serial", (int64_t)pi->serial);
+	json_int(j, "version", pi->version);
+	json_str(j, "state", pstate(pi->state));
+	json_str(j, "kdf", pi->state == PARTITION_INITIALIZED ?
+	    kdf_profile_name(pi->kdf) : NULL);
+	json_bool(j, "allow_cloning", pi->allow_cloning);
+	json_bool(j, "cloning", pi->cloning);
+	json_int(j, "storage_size", (int64_t)pi->capacity);
+	json_int(j, "used_bytes", (int64_t)pi->used);
+	json_int(j, "objects", (int64_t)pi->objects);
+	json_int(j, "lockout", pi->lockout);
+	json_int(j, "domains", pi->domains);
+	json_arr_begin(j, "roles");
+	for (i = 0; i < 3; i++) {
+		json_obj_begin(j, NULL);
+		json_str(j, "role", role_name(pi->roles[i].role));
+		json_bool(j, "initialized", pi->roles[i].initialized);
+		json_int(j, "failed_logins", pi->roles[i].failures);
+		json_bool(j, "locked", pi->roles[i].locked);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+static int
+cmd_show(struct opts *o)
+{
+	struct partition_info pi;
+	struct hsm *h = NULL;
+	struct json *j;
+	char *label = NULL, cap[32];
+	int r, i;
+
+	if ((r = open_hsm(o->args[0], 1, &h, &label)) == 0)
+		r = partition_get_info(h, label, &pi);
+	hsm_close(h);
+	free(label);
+	if (r != 0)
+		return cli_fail(PROG, r, "partition show");
+	if (o->json) {
+		j = json_new(stdout);
+		json_partition(j, &pi);
+		json_free(j);
+		return EXIT_DONE;
+	}
+	print_bytes(pi.capacity, cap, sizeof(cap));
+	printf("Partition:      %s\n", pi.label);
+	printf("Serial:         %llu\n", (unsigned long long)pi.serial);
+	printf("Version:        V%d\n", pi.version);
+	printf("State:          %s\n", pstate(pi.state));
+	if (pi.state == PARTITION_INITIALIZED)
+		printf("KDF profile:    %s\n", kdf_profile_name(pi.kdf));
+	printf("Cloning:        %s (partition policy %s, HSM policy 7 %s)\n",
+	    pi.cloning ? "allowed" : "not allowed",
+	    pi.allow_cloning ? "on" : "off", pi.hsm_allow_cloning ? "on" : "off");
+	printf("Storage:        %llu of %s used, %llu objects\n",
+	    (unsigned long long)pi.used, cap, (unsigned long long)pi.objects);
+	printf("Lockout:        %d failed logins\n", pi.lockout);
+	printf("Domains:        %d\n", pi.domains);
+	for (i = 0; i < 3; i++)
+		printf("Role %s:        %s%s, %d failed logins\n",
+		    role_name(pi.roles[i].role),
+		    pi.roles[i].initialized ? "initialized" : "not initialized",
+		    pi.roles[i].locked ? ", LOCKED" : "", pi.roles[i].failures);
+	return EXIT_DONE;
+}
+
+struct list_ctx {
+	struct json *j;
+	int n;
+};
+
+static int
+list_cb(void *ctx, const struct partition_info *pi)
+{
+	struct list_ctx *c = ctx;
+
+	if (c->j != NULL) {
+		json_partition(c->j, pi);
+		return 0;
+	}
+	if (c->n++ == 0)
+		printf("%-32s  %-12s  %-2s  %-11s  %8s  %s\n", "Label", "Serial",
+		    "V", "State", "Objects", "Cloning");
+	printf("%-32s  %-12llu  V%d  %-11s  %8llu  %s\n", pi->label,
+	    (unsigned long long)pi->serial, pi->version, pstate(pi->state),
+	    (unsigned long long)pi->objects, pi->cloning ? "yes" : "no");
+	return 0;
+}
+
+static int
+cmd_list(struct opts *o)
+{
+	struct list_ctx c = { NULL, 0 };
+	struct hsm *h = NULL;
+	int r;
+
+	if ((r = open_hsm(o->args[0], 0, &h, NULL)) != 0)
+		return cli_fail(PROG, r, "partition list");
+	if (o->json) {
+		c.j = json_new(stdout);
+		json_arr_begin(c.j, NULL);
+	}
+	r = partition_list(h, list_cb, &c);
+	if (c.j != NULL) {
+		json_arr_end(c.j);
+		json_free(c.j);
+	} else if (r == 0 && c.n == 0)
+		printf("no partitions\n");
+	hsm_close(h);
+	return r ? cli_fail(PROG, r, "partition list") : EXIT_DONE;
+}
+
+static int
+cmd_zeroize(struct opts *o)
+{
+	struct hsm *h = NULL;
+	struct session *s = NULL;
+	char *label = NULL;
+	int r, role = ROLE_SO;
+
+	if (o->role != NULL && (r = role_parse(o->role, &role)) != 0)
+		return cli_fail(PROG, r, "partition zeroize");
+	if (role == ROLE_SO) {
+		if ((r = open_so(o, o->args[0], 1, &h, &label)) == 0)
+			r = partition_zeroize(h, NULL, label, NULL);
+	} else if (role == ROLE_PO) {
+		if ((r = open_session(o, o->args[0], ROLE_PO, &h, &s)) == 0 &&
+		    (label = strdup(session_label(s))) != NULL)
+			r = partition_zeroize(h, s, label, NULL);
+	} else
+		r = CE_PERMISSION;
+	session_close(s);
+	hsm_close(h);
+	free(label);
+	if (r != 0)
+		return cli_fail(PROG, r, "cannot zeroize the partition");
+	printf("partition zeroized: objects, domains and credentials are "
+	    "gone; its PO may initialize it again\n");
+	return EXIT_DONE;
+}
+
+static int
+cmd_delete(struct opts *o)
+{
+	struct hsm *h = NULL;
+	char *label = NULL;
+	int r;
+
+	if ((r = open_so(o, o->args[0], 1, &h, &label)) == 0)
+		r = partition_delete(h, label);
+	hsm_close(h);
+	free(label);
+	if (r != 0)
+		return cli_fail(PROG, r, "cannot delete the partition");
+	printf("partition deleted\n");
+	return EXIT_DONE;
+}
+
+const struct cmd cmds_partition[] = {
+	{ "create", cmd_create, O_PIN, 1, "hsm:DIR#LABEL [--pin-file F]  (SO)" },
+	{ "init", cmd_init, O_PIN | O_NEWPIN | O_DOMPIN | O_LABEL | O_KDF |
+	    O_DOMLABEL, 1, "hsm:DIR#LABEL [--label NEW] [--kdf PROFILE] "
+	    "[--domain-label L] [--new-pin-file F] [--domain-pin-file F]  (PO)" },
+	{ "show", cmd_show, O_JSON, 1, "hsm:DIR#LABEL [--json]" },
+	{ "list", cmd_list, O_JSON, 1, "DIR [--json]" },
+	{ "zeroize", cmd_zeroize, O_PIN | O_ROLE, 1,
+	    "hsm:DIR#LABEL [--role so|po] [--pin-file F]" },
+	{ "delete", cmd_delete, O_PIN, 1, "hsm:DIR#LABEL [--pin-file F]  (SO)" },
+};
+const size_t ncmds_partition = sizeof(cmds_partition) /
+    sizeof(cmds_partition[0]);
+
+/* --- partition policy ----------------------------------------------------- */
+
+static int
+cmd_ppolicy_show(struct opts *o)
+{
+	struct partition_info pi;
+	struct hsm *h = NULL;
+	struct json *j;
+	char *label = NULL;
+	int r;
+
+	if ((r = open_hsm(o->args[0], 1, &h, &label)) == 0)
+		r = partition_get_info(h, label, &pi);
+	hsm_close(h);
+	free(label);
+	if (r != 0)
+		return cli_fail(PROG, r, "partition policy show");
+	if (o->json) {
+		j = json_new(stdout);
+		json_arr_begin(j, NULL);
+		json_obj_begin(j, NULL);
+		json_int(j, "code", PPOL_ALLOW_CLONING);
+		json_str(j, "name", "allow-cloning");
+		json_int(j, "value", pi.allow_cloning);
+		json_int(j, "effective", pi.cloning);
+		json_bool(j, "destructive", 1);
+		json_obj_end(j);
+		json_obj_begin(j, NULL);
+		json_int(j, "code", PPOL_STORAGE_SIZE);
+		json_str(j, "name", "storage-size");
+		json_int(j, "value", (int64_t)pi.capacity);
+		json_bool(j, "destructive", 0);
+		json_obj_end(j);
+		json_obj_begin(j, NULL);
+		json_int(j, "code", PPOL_LOCKOUT);
+		json_str(j, "name", "lockout");
+		json_int(j, "value", pi.lockout);
+		json_bool(j, "destructive", 0);
+		json_obj_end(j);
+		json_arr_end(j);
+		json_free(j);
+		return EXIT_DONE;
+	}
+	printf("Code  Name           Value\n");
+	printf("%4d  %-13s  %llu (effective %s: HSM policy 7 is %s)\n",
+	    PPOL_ALLOW_CLONING, "allow-cloning",
+	    (unsigned long long)pi.allow_cloning, pi.cloning ? "on" : "off",
+	    pi.hsm_allow_cloning ? "on" : "off");
+	printf("%4d  %-13s  %llu bytes\n", PPOL_STORAGE_SIZE, "storage-size",
+	    (unsigned long long)pi.capacity);
+	printf("%4d  %-13s  %d failed logins\n", PPOL_LOCKOUT, "lockout",
+	    pi.lockout);
+	return EXIT_DONE;
+}
+
+static int
+cmd_ppolicy_set(struct opts *o)
+{
+	struct hsm *h = NULL;
+	struct session *s = NULL;
+	struct partition_info pi;
+	uint64_t v;
+	int r, policy;
+
+	if ((r = partition_policy_parse(o->args[1], &policy)) != 0)
+		return cli_fail(PROG, r, "partition policy set");
+	if (strcmp(o->args[2], "on") == 0)
+		v = 1;
+	else if (strcmp(o->args[2], "off") == 0)
+		v = 0;
+	else if (parse_u64(o->args[2], &v) != 0)
+		return cli_usage_error(PROG, "partition policy set: bad value "
+		    "'%s'", o->args[2]);
+	if ((r = open_session(o, o->args[0], ROLE_PO, &h, &s)) != 0)
+		goto out;
+	if (policy == PPOL_ALLOW_CLONING && !o->force &&
+	    partition_session_info(s, &pi) == 0 &&
+	    (uint64_t)pi.allow_cloning != v) {
+		err_set_detail("changing allow-cloning erases every object of "
+		    "the partition; add --force to go ahead");
+		r = CE_POLICY;
+		goto out;
+	}
+	r = partition_policy_set(s, policy, v);
+ out:
+	session_close(s);
+	hsm_close(h);
+	if (r != 0)
+		return cli_fail(PROG, r, "partition policy set");
+	printf("partition policy %s set to %llu\n", partition_policy_name(policy),
+	    (unsigned long long)v);
+	return EXIT_DONE;
+}
+
+const struct cmd cmds_ppolicy[] = {
+	{ "show", cmd_ppolicy_show, O_JSON, 1, "hsm:DIR#LABEL [--json]" },
+	{ "set", cmd_ppolicy_set, O_PIN | O_FORCE | O_ROLE, 3,
+	    "hsm:DIR#LABEL allow-cloning|storage-size|lockout VALUE [--force] "
+	    "[--pin-file F]  (PO)" },
+};
+const size_t ncmds_ppolicy = sizeof(cmds_ppolicy) / sizeof(cmds_ppolicy[0]);

@@ -1,0 +1,302 @@
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "err.h"
+#include "hsm.h"
+#include "tool.h"
+#include "role.h"
+#include "secret.h"
+#include "uri.h"
+
+enum {
+	L_PIN_FILE = 256, L_PIN_ENV, L_NEW_PIN_FILE, L_NEW_PIN_ENV,
+	L_DOM_PIN_FILE, L_DOM_PIN_ENV, L_LABEL, L_KDF, L_JSON, L_ROLE, L_TYPE,
+	L_SIZE, L_COUNT, L_FIRST, L_IN, L_OUT, L_SIG, L_AAD, L_HASH, L_FORCE,
+	L_TAMPER, L_PUBLIC, L_APP, L_SERIAL, L_NO_CLONING, L_SO_RESET,
+	L_DOMLABEL, L_TAIL, L_HELP,
+};
+
+static const struct {
+	struct option opt;
+	unsigned bit;
+} table[] = {
+	{ { "pin-file", required_argument, NULL, L_PIN_FILE }, O_PIN },
+	{ { "pin-env", required_argument, NULL, L_PIN_ENV }, O_PIN },
+	{ { "new-pin-file", required_argument, NULL, L_NEW_PIN_FILE }, O_NEWPIN },
+	{ { "new-pin-env", required_argument, NULL, L_NEW_PIN_ENV }, O_NEWPIN },
+	{ { "domain-pin-file", required_argument, NULL, L_DOM_PIN_FILE }, O_DOMPIN },
+	{ { "domain-pin-env", required_argument, NULL, L_DOM_PIN_ENV }, O_DOMPIN },
+	{ { "label", required_argument, NULL, L_LABEL }, O_LABEL },
+	{ { "kdf", required_argument, NULL, L_KDF }, O_KDF },
+	{ { "json", no_argument, NULL, L_JSON }, O_JSON },
+	{ { "role", required_argument, NULL, L_ROLE }, O_ROLE },
+	{ { "type", required_argument, NULL, L_TYPE }, O_TYPE },
+	{ { "size", required_argument, NULL, L_SIZE }, O_SIZE },
+	{ { "count", required_argument, NULL, L_COUNT }, O_COUNT },
+	{ { "first", required_argument, NULL, L_FIRST }, O_COUNT },
+	{ { "in", required_argument, NULL, L_IN }, O_IN },
+	{ { "out", required_argument, NULL, L_OUT }, O_OUT },
+	{ { "signature", required_argument, NULL, L_SIG }, O_SIG },
+	{ { "aad", required_argument, NULL, L_AAD }, O_AAD },
+	{ { "hash", required_argument, NULL, L_HASH }, O_HASH },
+	{ { "force", no_argument, NULL, L_FORCE }, O_FORCE },
+	{ { "tamper", no_argument, NULL, L_TAMPER }, O_TAMPER },
+	{ { "public", no_argument, NULL, L_PUBLIC }, O_PUBLIC },
+	{ { "application", required_argument, NULL, L_APP }, O_PUBLIC },
+	{ { "serial", required_argument, NULL, L_SERIAL }, O_INIT },
+	{ { "no-cloning", no_argument, NULL, L_NO_CLONING }, O_INIT },
+	{ { "so-reset-pin", no_argument, NULL, L_SO_RESET }, O_INIT },
+	{ { "domain-label", required_argument, NULL, L_DOMLABEL }, O_DOMLABEL },
+	{ { "tail", required_argument, NULL, L_TAIL }, O_TAIL },
+	{ { "help", no_argument, NULL, L_HELP }, 0 },
+};
+#define NOPTS (sizeof(table) / sizeof(table[0]))
+
+int
+parse_u64(const char *s, uint64_t *vp)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mul = 1;
+
+	errno = 0;
+	if (*s == '-' || *s == '\0')
+		return CE_USAGE;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s)
+		return CE_USAGE;
+	if (strcmp(end, "K") == 0 || strcmp(end, "KiB") == 0)
+		mul = 1024;
+	else if (strcmp(end, "M") == 0 || strcmp(end, "MiB") == 0)
+		mul = 1024 * 1024;
+	else if (strcmp(end, "G") == 0 || strcmp(end, "GiB") == 0)
+		mul = 1024ULL * 1024 * 1024;
+	else if (*end != '\0')
+		return CE_USAGE;
+	if (v > UINT64_MAX / mul)
+		return CE_USAGE;
+	*vp = v * mul;
+	return 0;
+}
+
+static void
+usage(const char *words, const struct cmd *c, FILE *f)
+{
+	fprintf(f, "usage: %s %s %s\n", PROG, words, c->synopsis);
+	fprintf(f, "See docs/hsm.md for every option.\n");
+}
+
+int
+opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
+    struct opts *o)
+{
+	struct option longopts[NOPTS + 1];
+	size_t i;
+	int ch, idx;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 0; i < NOPTS; i++)
+		longopts[i] = table[i].opt;
+	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
+		const char *name = NULL;
+		unsigned bit = 0;
+
+		if (ch == 'h' || ch == L_HELP) {
+			usage(words, c, stdout);
+			return -1;
+		}
+		if (ch == '?' || ch == ':') {
+			fprintf(stderr, "%s %s: unknown option or missing value: "
+			    "%s\n", PROG, words, argv[optind - 1]);
+			usage(words, c, stderr);
+			return EXIT_USAGE;
+		}
+		for (i = 0; i < NOPTS; i++) {
+			if (table[i].opt.val == ch) {
+				name = table[i].opt.name;
+				bit = table[i].bit;
+			}
+		}
+		if ((c->allowed & bit) == 0) {
+			fprintf(stderr, "%s %s: --%s does not apply here\n", PROG,
+			    words, name);
+			usage(words, c, stderr);
+			return EXIT_USAGE;
+		}
+		switch (ch) {
+		case L_PIN_FILE: o->pin_file = optarg; break;
+		case L_PIN_ENV: o->pin_env = optarg; break;
+		case L_NEW_PIN_FILE: o->new_pin_file = optarg; break;
+		case L_NEW_PIN_ENV: o->new_pin_env = optarg; break;
+		case L_DOM_PIN_FILE: o->dom_pin_file = optarg; break;
+		case L_DOM_PIN_ENV: o->dom_pin_env = optarg; break;
+		case L_LABEL: o->label = optarg; break;
+		case L_KDF: o->kdf = optarg; break;
+		case L_JSON: o->json = 1; break;
+		case L_ROLE: o->role = optarg; break;
+		case L_TYPE: o->type = optarg; break;
+		case L_IN: o->in = optarg; break;
+		case L_OUT: o->out = optarg; break;
+		case L_SIG: o->sig = optarg; break;
+		case L_AAD: o->aad = optarg; break;
+		case L_HASH: o->hash = optarg; break;
+		case L_FORCE: o->force = 1; break;
+		case L_TAMPER: o->tamper = 1; break;
+		case L_PUBLIC: o->is_public = 1; break;
+		case L_APP: o->application = optarg; break;
+		case L_NO_CLONING: o->no_cloning = 1; break;
+		case L_SO_RESET: o->so_reset_pin = 1; break;
+		case L_DOMLABEL: o->domain_label = optarg; break;
+		case L_SIZE:
+		case L_COUNT:
+		case L_FIRST:
+		case L_SERIAL:
+		case L_TAIL: {
+			uint64_t v;
+
+			if (parse_u64(optarg, &v) != 0) {
+				fprintf(stderr, "%s %s: --%s: not a number: '%s'\n",
+				    PROG, words, name, optarg);
+				return EXIT_USAGE;
+			}
+			if (ch == L_SIZE)
+				o->size = v;
+			else if (ch == L_COUNT) {
+				o->count = v;
+				o->have_count = 1;
+			} else if (ch == L_FIRST)
+				o->first = v;
+			else if (ch == L_SERIAL)
+				o->serial = v;
+			else
+				o->tail = v;
+			break;
+		}
+		}
+	}
+	o->args = argv + optind;
+	o->nargs = argc - optind;
+	if (o->nargs != c->nargs) {
+		fprintf(stderr, "%s %s: expected %d argument%s, got %d\n", PROG,
+		    words, c->nargs, c->nargs == 1 ? "" : "s", o->nargs);
+		usage(words, c, stderr);
+		return EXIT_USAGE;
+	}
+	if ((o->pin_file && o->pin_env) || (o->new_pin_file && o->new_pin_env) ||
+	    (o->dom_pin_file && o->dom_pin_env)) {
+		fprintf(stderr, "%s %s: give a secret as a file or a variable, "
+		    "not both\n", PROG, words);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int
+read_cred(const struct opts *o, int which, const char *prompt,
+    struct secret **sp)
+{
+	struct cli_secret_src src = { NULL, NULL };
+	int confirm = 0;
+
+	if (which == CRED_LOGIN) {
+		src.file = o->pin_file;
+		src.env = o->pin_env;
+	} else if (which == CRED_NEW) {
+		src.file = o->new_pin_file;
+		src.env = o->new_pin_env;
+		confirm = 1;
+	} else {
+		src.file = o->dom_pin_file;
+		src.env = o->dom_pin_env;
+		confirm = 1;
+	}
+	return cli_read_secret(prompt, &src, confirm, sp);
+}
+
+int
+open_hsm(const char *arg, int need_label, struct hsm **hp, char **labelp)
+{
+	struct hsm_uri u;
+	int r;
+
+	if ((r = uri_parse_hsm(arg, need_label, &u)) != 0)
+		return r;
+	if ((r = hsm_open(u.dir, hp)) == 0 && labelp != NULL) {
+		*labelp = u.label;
+		u.label = NULL;
+	}
+	uri_clear(&u);
+	return r;
+}
+
+int
+open_so(const struct opts *o, const char *arg, int need_label,
+    struct hsm **hp, char **labelp)
+{
+	struct secret *so = NULL;
+	struct hsm *h = NULL;
+	char *label = NULL;
+	int r;
+
+	if ((r = open_hsm(arg, need_label, &h, &label)) != 0)
+		return r;
+	if ((r = read_cred(o, CRED_LOGIN, "HSM SO credential: ", &so)) != 0 ||
+	    (r = hsm_so_login(h, so)) != 0)
+		goto out;
+	*hp = h;
+	h = NULL;
+	if (labelp != NULL) {
+		*labelp = label;
+		label = NULL;
+	}
+ out:
+	secret_free(so);
+	hsm_close(h);
+	free(label);
+	return r;
+}
+
+int
+open_session(const struct opts *o, const char *uri, int def_role,
+    struct hsm **hp, struct session **sp)
+{
+	struct secret *c = NULL;
+	struct hsm *h = NULL;
+	char *label = NULL, prompt[64];
+	int r, role = def_role;
+
+	if (o->role != NULL && (r = role_parse(o->role, &role)) != 0)
+		return r;
+	if ((r = open_hsm(uri, 1, &h, &label)) != 0)
+		return r;
+	snprintf(prompt, sizeof(prompt), "%s credential for '%s': ",
+	    role_name(role), label);
+	if ((r = read_cred(o, CRED_LOGIN, prompt, &c)) != 0 ||
+	    (r = session_login(h, label, role, c, sp)) != 0)
+		goto out;
+	*hp = h;
+	h = NULL;
+ out:
+	secret_free(c);
+	hsm_close(h);
+	free(label);
+	return r;
+}
+
+void
+print_bytes(uint64_t n, char *out, size_t max)
+{
+	if (n >= 1024ULL * 1024 * 1024 && n % (1024ULL * 1024 * 1024) == 0)
+		snprintf(out, max, "%llu GiB", (unsigned long long)(n >> 30));
+	else if (n >= 1024 * 1024 && n % (1024 * 1024) == 0)
+		snprintf(out, max, "%llu MiB", (unsigned long long)(n >> 20));
+	else
+		snprintf(out, max, "%llu bytes", (unsigned long long)n);
+}
