@@ -233,14 +233,9 @@ require_po(struct session *s)
 static int
 domain_audit(struct session *s, const char *event, const char *detail)
 {
-	struct audit_event ev;
 
-	hsm_event(&ev, event, 1);
-	ev.role = "po";
-	ev.partition = s->label;
-	ev.serial = s->serial;
-	ev.detail = detail;
-	return hsm_audit_tx(s->h, &ev);
+	return hsm_audit_part(s->h, event, 1, "po", s->label,
+	    s->serial, detail);
 }
 
 int

@@ -258,6 +258,20 @@ hsm_audit_tx(struct hsm *h, const struct audit_event *ev)
 }
 
 int
+hsm_audit_part(struct hsm *h, const char *event, int ok, const char *role,
+    const char *label, uint64_t serial, const char *detail)
+{
+	struct audit_event ev;
+
+	hsm_event(&ev, event, ok);
+	ev.role = role;
+	ev.partition = label;
+	ev.serial = serial;
+	ev.detail = detail;
+	return hsm_audit_tx(h, &ev);
+}
+
+int
 hsm_audit(struct hsm *h, const struct audit_event *ev)
 {
 	int own, r;

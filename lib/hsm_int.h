@@ -49,6 +49,11 @@ int hsm_audit_tx(struct hsm *h, const struct audit_event *ev);
 /* Fills an event with no optional fields. */
 void hsm_event(struct audit_event *ev, const char *event, int ok);
 
+/* Appends a partition event (role, label, serial, detail) in the
+ * current transaction. */
+int hsm_audit_part(struct hsm *h, const char *event, int ok, const char *role,
+    const char *label, uint64_t serial, const char *detail);
+
 /* Zeroizes inside the current transaction (SO lockout, hsm_zeroize). */
 int hsm_zeroize_tx(struct hsm *h, const char *why);
 

@@ -14,9 +14,17 @@
 #include "secret.h"
 #include "store.h"
 
-static const uint8_t oid_p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d,
-	0x03, 0x01, 0x07 };
-static const uint8_t oid_p384[] = { 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22 };
+/* Sets CKA_EC_PARAMS for a 256- or 384-bit curve. */
+static int
+set_curve(struct object *o, unsigned bits)
+{
+	const uint8_t *oid;
+	size_t len;
+
+	if (p11_ec_params(bits, &oid, &len) != 0)
+		return CE_INVALID;
+	return object_set_attr(o, CKA_EC_PARAMS, oid, len);
+}
 
 /* The attributes of a key of kind/bits, value not set. */
 static int
@@ -73,9 +81,7 @@ key_template(int kind, unsigned bits, const char *label, int local,
 			goto out;
 		break;
 	case OBJ_EC:
-		if ((r = object_set_attr(o, CKA_EC_PARAMS, bits == 384 ?
-		    oid_p384 : oid_p256, bits == 384 ? sizeof(oid_p384) :
-		    sizeof(oid_p256))) != 0 ||
+		if ((r = set_curve(o, bits)) != 0 ||
 		    (r = object_set_bool(o, CKA_SIGN, 1)) != 0)
 			goto out;
 		break;
@@ -296,13 +302,8 @@ objgen_fill_private(struct object *o, const void *p, size_t len)
 			r = CE_INVALID;
 			goto out;
 		}
-		if (strcmp(group, "secp384r1") == 0)
-			r = object_set_attr(o, CKA_EC_PARAMS, oid_p384,
-			    sizeof(oid_p384));
-		else
-			r = object_set_attr(o, CKA_EC_PARAMS, oid_p256,
-			    sizeof(oid_p256));
-		if (r != 0)
+		if ((r = set_curve(o, strcmp(group, "secp384r1") == 0 ?
+		    384 : 256)) != 0)
 			goto out;
 	}
 	r = fill_from_pkey(o, pk);

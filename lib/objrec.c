@@ -148,11 +148,6 @@ object_set_bool(struct object *o, uint32_t type, int v)
 	return object_set_attr(o, type, &x, 1);
 }
 
-/* DER OIDs of the curves Coffer knows. */
-static const uint8_t oid_p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d,
-	0x03, 0x01, 0x07 };
-static const uint8_t oid_p384[] = { 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22 };
-
 int
 object_meta(struct object *o)
 {
@@ -203,13 +198,8 @@ object_meta(struct object *o)
 			o->bits = (uint32_t)v;
 		break;
 	case CKK_EC:
-		a = object_attr(o, CKA_EC_PARAMS);
-		if (a != NULL && a->len == sizeof(oid_p256) &&
-		    memcmp(a->val, oid_p256, a->len) == 0)
-			o->bits = 256;
-		else if (a != NULL && a->len == sizeof(oid_p384) &&
-		    memcmp(a->val, oid_p384, a->len) == 0)
-			o->bits = 384;
+		if ((a = object_attr(o, CKA_EC_PARAMS)) != NULL)
+			o->bits = p11_ec_bits(a->val, a->len);
 		break;
 	default:
 		err_set_detail("key '%s' has an unknown key type 0x%x", o->label,

@@ -1,6 +1,35 @@
 #include <stddef.h>
+#include <string.h>
 
 #include "p11.h"
+
+const uint8_t p11_oid_p256[10] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+	0x03, 0x01, 0x07 };
+const uint8_t p11_oid_p384[7] = { 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22 };
+
+int
+p11_ec_params(unsigned bits, const uint8_t **pp, size_t *lenp)
+{
+	if (bits == 256) {
+		*pp = p11_oid_p256;
+		*lenp = sizeof(p11_oid_p256);
+	} else if (bits == 384) {
+		*pp = p11_oid_p384;
+		*lenp = sizeof(p11_oid_p384);
+	} else
+		return -1;
+	return 0;
+}
+
+unsigned
+p11_ec_bits(const uint8_t *p, size_t len)
+{
+	if (len == sizeof(p11_oid_p256) && memcmp(p, p11_oid_p256, len) == 0)
+		return 256;
+	if (len == sizeof(p11_oid_p384) && memcmp(p, p11_oid_p384, len) == 0)
+		return 384;
+	return 0;
+}
 
 const char *
 p11_class_name(uint32_t cls)

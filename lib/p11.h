@@ -7,6 +7,7 @@
 #ifndef COFFER_P11_H
 #define COFFER_P11_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Object classes. */
@@ -54,6 +55,14 @@
 #define CKA_ALWAYS_SENSITIVE 0x165u
 #define CKA_MODIFIABLE 0x170u
 #define CKA_EC_PARAMS 0x180u
+
+/* CKA_EC_PARAMS of the curves Coffer knows: the DER curve OIDs. */
+extern const uint8_t p11_oid_p256[10];
+extern const uint8_t p11_oid_p384[7];
+/* Points at the OID for 256 or 384 bits (and its length); 0 or -1. */
+int p11_ec_params(unsigned bits, const uint8_t **pp, size_t *lenp);
+/* Returns 256 or 384 for a known CKA_EC_PARAMS value, 0 otherwise. */
+unsigned p11_ec_bits(const uint8_t *p, size_t len);
 
 /* Returns "data", "certificate", "public-key", "private-key", "secret-key". */
 const char *p11_class_name(uint32_t cls);

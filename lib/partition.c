@@ -91,7 +91,6 @@ int
 partition_create(struct hsm *h, const char *label, int version)
 {
 	sqlite3_stmt *q;
-	struct audit_event ev;
 	uint64_t serial = 0, v;
 	int r, own = 0, tries, rc;
 
@@ -141,11 +140,8 @@ partition_create(struct hsm *h, const char *label, int version)
 		r = CE_DB;
 		goto out;
 	}
-	hsm_event(&ev, "partition-create", 1);
-	ev.role = "so";
-	ev.partition = label;
-	ev.serial = serial;
-	r = hsm_audit_tx(h, &ev);
+	r = hsm_audit_part(h, "partition-create", 1, "so", label,
+	    serial, NULL);
  out:
 	return hsm_tx_leave(h, own, r, 0);
 }
@@ -154,7 +150,6 @@ int
 partition_delete(struct hsm *h, const char *label)
 {
 	sqlite3_stmt *q;
-	struct audit_event ev;
 	int64_t pid;
 	uint64_t serial;
 	int r, own = 0;
@@ -171,11 +166,8 @@ partition_delete(struct hsm *h, const char *label)
 	sqlite3_bind_int64(q, 1, pid);
 	if ((r = hsm_step_done(h, q)) != 0)
 		goto out;
-	hsm_event(&ev, "partition-delete", 1);
-	ev.role = "so";
-	ev.partition = label;
-	ev.serial = serial;
-	r = hsm_audit_tx(h, &ev);
+	r = hsm_audit_part(h, "partition-delete", 1, "so", label,
+	    serial, NULL);
  out:
 	return hsm_tx_leave(h, own, r, 0);
 }
@@ -206,7 +198,6 @@ partition_init(struct hsm *h, const char *label,
 	const char *newlabel = p->new_label ? p->new_label : label;
 	const char *dlabel = p->domain_label ? p->domain_label : "default";
 	sqlite3_stmt *q;
-	struct audit_event ev;
 	int64_t pid;
 	uint64_t serial;
 	int r, own = 0, state;
@@ -282,12 +273,8 @@ partition_init(struct hsm *h, const char *label,
 	if ((r = domain_insert_tx(h, pid, serial, dsk, dlabel, p->domain_type,
 	    p->kdf, dkey, 1)) != 0)
 		goto out;
-	hsm_event(&ev, "partition-init", 1);
-	ev.role = "po";
-	ev.partition = newlabel;
-	ev.serial = serial;
-	ev.detail = "PO initialized with its first cloning domain";
-	r = hsm_audit_tx(h, &ev);
+	r = hsm_audit_part(h, "partition-init", 1, "po", newlabel,
+	    serial, "PO initialized with its first cloning domain");
  out:
 	r = hsm_tx_leave(h, own, r, 0);
 	secret_free(psk);
@@ -390,7 +377,6 @@ partition_zeroize_tx(struct hsm *h, int64_t pid, const char *label,
     uint64_t serial, const char *why)
 {
 	sqlite3_stmt *q;
-	struct audit_event ev;
 	int r;
 
 	if ((r = hsm_erase_objects_tx(h, pid)) != 0)
@@ -414,11 +400,8 @@ partition_zeroize_tx(struct hsm *h, int64_t pid, const char *label,
 	sqlite3_bind_int64(q, 1, pid);
 	if ((r = hsm_step_done(h, q)) != 0)
 		return r;
-	hsm_event(&ev, "partition-zeroize", 1);
-	ev.partition = label;
-	ev.serial = serial;
-	ev.detail = why;
-	return hsm_audit_tx(h, &ev);
+	return hsm_audit_part(h, "partition-zeroize", 1, NULL, label, serial,
+	    why);
 }
 
 int
@@ -452,7 +435,6 @@ partition_policy_set(struct session *s, int policy, uint64_t value)
 {
 	struct hsm *h = s->h;
 	struct partition_info in;
-	struct audit_event ev;
 	sqlite3_stmt *q;
 	const char *sql;
 	char detail[128];
@@ -508,15 +490,10 @@ partition_policy_set(struct session *s, int policy, uint64_t value)
 		if ((r = hsm_erase_objects_tx(h, s->pid)) != 0)
 			goto out;
 	}
-	hsm_event(&ev, "policy", 1);
-	ev.role = "po";
-	ev.partition = s->label;
-	ev.serial = s->serial;
 	snprintf(detail, sizeof(detail), "partition policy %s set to %llu%s",
 	    partition_policy_name(policy), (unsigned long long)value,
 	    destructive ? " (destructive: all objects erased)" : "");
-	ev.detail = detail;
-	r = hsm_audit_tx(h, &ev);
+	r = hsm_audit_part(h, "policy", 1, "po", s->label, s->serial, detail);
  out:
 	return hsm_tx_leave(h, own, r, 0);
  bad:

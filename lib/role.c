@@ -260,12 +260,8 @@ login_failed(struct hsm *h, int64_t pid, uint64_t serial, const char *label,
 	sqlite3_bind_int(q, 3, ROLE_CU);
 	if ((r = hsm_step_done(h, q)) != 0)
 		return r;
-	hsm_event(&ev, "lockout", 1);
-	ev.role = role_name(role);
-	ev.partition = label;
-	ev.serial = serial;
-	ev.detail = role == ROLE_CO ? "CO and CU locked" : "CU locked";
-	if ((r = hsm_audit_tx(h, &ev)) != 0)
+	if ((r = hsm_audit_part(h, "lockout", 1, role_name(role), label,
+	    serial, role == ROLE_CO ? "CO and CU locked" : "CU locked")) != 0)
 		return r;
 	err_set_detail("%d failed %s logins: %s locked; the PO can unlock it "
 	    "when HSM policy 15 is on", fails, role_name(role),
@@ -280,7 +276,6 @@ session_login(struct hsm *h, const char *label, int role,
 	struct session *s = NULL;
 	struct role_row rr;
 	struct secret *kek = NULL, *k = NULL;
-	struct audit_event ev;
 	sqlite3_stmt *q;
 	int64_t pid;
 	uint64_t serial;
@@ -379,11 +374,8 @@ session_login(struct hsm *h, const char *label, int role,
 	sqlite3_bind_int(q, 2, role);
 	if ((r = hsm_step_done(h, q)) != 0)
 		goto out;
-	hsm_event(&ev, "login", 1);
-	ev.role = role_name(role);
-	ev.partition = label;
-	ev.serial = serial;
-	if ((r = hsm_audit_tx(h, &ev)) != 0)
+	if ((r = hsm_audit_part(h, "login", 1, role_name(role), label,
+	    serial, NULL)) != 0)
 		goto out;
 	*sp = s;
 	s = NULL;
@@ -450,7 +442,6 @@ role_init(struct session *s, int role, const struct secret *cred)
 	struct secret *kek = NULL;
 	struct buf *w = NULL;
 	struct role_status st[3];
-	struct audit_event ev;
 	sqlite3_stmt *q;
 	uint8_t salt[KDF_SALT_LEN];
 	int r, own = 0, kdf, p15, reset;
@@ -494,12 +485,9 @@ role_init(struct session *s, int role, const struct secret *cred)
 		if ((r = hsm_step_done(h, q)) != 0)
 			goto out;
 	}
-	hsm_event(&ev, reset ? "role-reset" : "role-init", 1);
-	ev.role = role_name(s->role);
-	ev.partition = s->label;
-	ev.serial = s->serial;
-	ev.detail = role == ROLE_CO ? "CO credential set" : "CU credential set";
-	r = hsm_audit_tx(h, &ev);
+	r = hsm_audit_part(h, reset ? "role-reset" : "role-init", 1,
+	    role_name(s->role), s->label, s->serial,
+	    role == ROLE_CO ? "CO credential set" : "CU credential set");
  out:
 	r = hsm_tx_leave(h, own, r, 0);
 	if (r == 0 && role == ROLE_CO && !p15) {
@@ -517,7 +505,6 @@ role_change(struct session *s, const struct secret *newcred)
 	struct hsm *h = s->h;
 	struct secret *kek = NULL;
 	struct buf *pw = NULL, *dw = NULL;
-	struct audit_event ev;
 	uint8_t salt[KDF_SALT_LEN];
 	int r, own = 0, kdf;
 
@@ -536,11 +523,8 @@ role_change(struct session *s, const struct secret *newcred)
 		goto out;
 	if ((r = role_row_put(h, s->pid, s->role, kdf, salt, pw, dw)) != 0)
 		goto out;
-	hsm_event(&ev, "credential-change", 1);
-	ev.role = role_name(s->role);
-	ev.partition = s->label;
-	ev.serial = s->serial;
-	r = hsm_audit_tx(h, &ev);
+	r = hsm_audit_part(h, "credential-change", 1, role_name(s->role),
+	    s->label, s->serial, NULL);
  out:
 	r = hsm_tx_leave(h, own, r, 0);
 	secret_free(kek);
@@ -553,7 +537,6 @@ int
 role_unlock(struct session *s, int role)
 {
 	struct hsm *h = s->h;
-	struct audit_event ev;
 	sqlite3_stmt *q;
 	int r, own = 0, p15;
 
@@ -578,12 +561,8 @@ role_unlock(struct session *s, int role)
 	sqlite3_bind_int(q, 3, ROLE_CU);
 	if ((r = hsm_step_done(h, q)) != 0)
 		goto out;
-	hsm_event(&ev, "unlock", 1);
-	ev.role = "po";
-	ev.partition = s->label;
-	ev.serial = s->serial;
-	ev.detail = role == ROLE_CO ? "CO and CU unlocked" : "CU unlocked";
-	r = hsm_audit_tx(h, &ev);
+	r = hsm_audit_part(h, "unlock", 1, "po", s->label, s->serial,
+	    role == ROLE_CO ? "CO and CU unlocked" : "CU unlocked");
  out:
 	return hsm_tx_leave(h, own, r, 0);
 }

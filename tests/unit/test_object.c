@@ -217,6 +217,51 @@ test_cu_permissions(void **state)
 	fx_teardown(&f);
 }
 
+/* The test vector of docs/formats.md section 4.5. */
+static void
+test_record_vector(void **state)
+{
+	static const char want_hex[] =
+	    "434f424a01" "0001" "0000001c"
+	    "00000000" "00000008" "0000000000000000"
+	    "00000003" "00000004" "6e6f7465"
+	    "0002" "00000002" "6869";
+	uint8_t want[64];
+	size_t n = unhex(want_hex, want, sizeof(want));
+	struct object *o = object_new(), *d = NULL;
+	struct buf *b = buf_new(256);
+
+	(void)state;
+	assert_int_equal(object_set_ulong(o, CKA_CLASS, CKO_DATA), 0);
+	assert_int_equal(object_set_attr(o, CKA_LABEL, "note", 4), 0);
+	o->value = secret_from("hi", 2);
+	assert_int_equal(object_encode(o, b), 0);
+	assert_int_equal(buf_len(b), n);
+	assert_memory_equal(buf_ptr(b), want, n);
+	assert_int_equal(object_decode(want, n, &d), 0);
+	assert_string_equal(d->label, "note");
+	assert_int_equal(d->cls, CKO_DATA);
+	assert_int_equal(secret_len(d->value), 2);
+	/* every truncation is refused */
+	for (size_t i = 0; i < n; i++) {
+		struct object *x = NULL;
+
+		assert_int_not_equal(object_decode(want, i, &x), 0);
+		assert_null(x);
+	}
+	/* an unknown version is CE_VERSION */
+	want[4] = 2;
+	{
+		struct object *x = NULL;
+
+		assert_int_equal(object_decode(want, n, &x), CE_VERSION);
+		assert_null(x);
+	}
+	object_free(d);
+	object_free(o);
+	buf_free(b);
+}
+
 int
 main(void)
 {
@@ -225,6 +270,7 @@ main(void)
 		cmocka_unit_test(test_records_roundtrip_and_apply),
 		cmocka_unit_test(test_bulk_and_capacity),
 		cmocka_unit_test(test_cu_permissions),
+		cmocka_unit_test(test_record_vector),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
