@@ -379,6 +379,12 @@ mem_writer_recv(void *ctx, void *p, size_t n)
 }
 
 static void
+free_ctx(void *ctx)
+{
+	free(ctx);
+}
+
+static void
 mem_writer_free(void *ctx)
 {
 	(void)ctx;
@@ -392,4 +398,61 @@ int
 chan_mem_writer(struct buf *out, struct chan **cp)
 {
 	return chan_new(&mem_writer_ops, out, cp);
+}
+
+/* A caller's functions; the only state is what they were given. */
+struct func_chan {
+	chan_write_fn *write;
+	chan_read_fn *read;
+	void *arg;
+};
+
+static int
+func_send(void *ctx, const void *p, size_t n)
+{
+	struct func_chan *f = ctx;
+
+	return f->write == NULL ? CE_INVALID : f->write(f->arg, p, n);
+}
+
+static int
+func_recv(void *ctx, void *p, size_t n)
+{
+	struct func_chan *f = ctx;
+	uint8_t *d = p;
+	size_t got = 0;
+	long k;
+
+	if (f->read == NULL)
+		return CE_INVALID;
+	while (got < n) {
+		if ((k = f->read(f->arg, d + got, n - got)) < 0)
+			return k < CE_LAST ? CE_IO : (int)k;
+		if (k == 0)
+			return got == 0 ? CE_PEER_CLOSED : CE_TRUNCATED;
+		if ((size_t)k > n - got)
+			return CE_IO;
+		got += (size_t)k;
+	}
+	return 0;
+}
+
+static const struct chan_ops func_ops = {
+	func_send, func_recv, mem_nop_close, free_ctx, NULL
+};
+
+int
+chan_func_new(chan_write_fn *write, chan_read_fn *read, void *arg,
+    struct chan **cp)
+{
+	struct func_chan *f;
+
+	if (write == NULL && read == NULL)
+		return CE_INVALID;
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return CE_NOMEM;
+	f->write = write;
+	f->read = read;
+	f->arg = arg;
+	return chan_new(&func_ops, f, cp);
 }

@@ -94,6 +94,18 @@ int fd_read_exact(int fd, void *p, size_t n);
 /* Writes all n bytes to fd, retrying short writes and EINTR. */
 int fd_write_all(int fd, const void *p, size_t n);
 
+/*
+ * Functions: a channel over a caller's write and read functions, e.g.
+ * archive_write_data / archive_read_data. write sends all n bytes and
+ * returns 0 or a CE_* code; read returns how many bytes it read (1..n),
+ * 0 at the end, or a negative CE_* code. Either may be NULL (one-way).
+ * The channel loops read until n bytes came.
+ */
+typedef int chan_write_fn(void *arg, const void *p, size_t n);
+typedef long chan_read_fn(void *arg, void *p, size_t n);
+int chan_func_new(chan_write_fn *write, chan_read_fn *read, void *arg,
+    struct chan **cp);
+
 /* Memory: a channel that receives p[0..n) (copied); sends are discarded. */
 int chan_mem_reader(const void *p, size_t n, struct chan **cp);
 /* Memory: a channel whose sends append to out (not owned); no receive. */

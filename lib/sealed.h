@@ -22,6 +22,10 @@
  * the bytes were altered; CE_FORMAT / CE_VERSION when it is not a sealed
  * stream this build reads. Memory is bounded by one chunk, whatever the
  * stream's size.
+ *
+ * Input and output are struct chan: chan_fd_new() for a file or pipe,
+ * chan_func_new() over libarchive's archive_write_data/archive_read_data,
+ * chan_mem_reader()/chan_mem_writer() for memory.
  */
 #ifndef COFFER_SEALED_H
 #define COFFER_SEALED_H

@@ -312,19 +312,30 @@ fail(struct xfer *x, int code)
 	return code;
 }
 
-/* Before keys: an ERROR frame tells the peer why (unauthenticated). */
-static int
-fail_plain(struct xfer *x, int code)
+/*
+ * Before keys: a peer that speaks another version is told so with ERROR
+ * (unauthenticated; the one reason worth sending in the clear).
+ */
+static void
+send_error(struct xfer *x, int code)
 {
 	struct buf *b;
 
-	if (code == CE_VERSION && (b = buf_new(64)) != NULL) {
-		if (xf_code_put(b, code) == 0)
-			(void)send_plain(x, XF_ERROR, b);
-		buf_free(b);
-	}
+	if ((b = buf_new(64)) == NULL)
+		return;
+	if (xf_code_put(b, code) == 0)
+		(void)send_plain(x, XF_ERROR, b);
+	buf_free(b);
+}
+
+/* Ends a failed handshake: nothing more is sent either way. */
+static void
+handshake_failed(struct xfer *x, int code)
+{
+	if (code == CE_DOMAIN_MISMATCH)
+		err_set_detail("the peer holds none of this partition's "
+		    "cloning domains");
 	chan_shutdown(x->c);
-	return code;
 }
 
 /* Receives a plaintext handshake frame of type want; ERROR is the peer's. */
@@ -468,71 +479,67 @@ xfer_initiate_kat(struct chan *c, const struct xfer_domain *doms, size_t ndoms,
 		goto out;
 	/* 1. the responder's HELLO */
 	if ((r = recv_plain(x, XF_HELLO)) != 0)
-		goto fail;
-	if ((r = xf_hello_get(x->rx, &peer, 0)) != 0)
-		goto fail_plain;
+		goto out;
+	if ((r = xf_hello_get(x->rx, &peer, 0)) != 0) {
+		if (r == CE_VERSION)
+			send_error(x, r);
+		goto out;
+	}
 	/* 2. our HELLO, then PROOF over the transcript so far */
 	if ((r = send_hello(x, nonce, eph)) != 0)
-		goto fail;
+		goto out;
 	if ((z = secret_new(CC_EC_SHARED_LEN)) == NULL) {
 		r = CE_NOMEM;
-		goto fail;
+		goto out;
 	}
 	if ((r = cc_ecdh_derive(eph, peer.epub, secret_ptr(z))) != 0 ||
 	    (r = cc_hash_peek(x->th, h1)) != 0)
-		goto fail;
+		goto out;
 	for (i = 0; i < ndoms; i++)
 		if ((r = domain_proof(doms[i].key, secret_ptr(z), h1,
 		    proofs[i])) != 0)
-			goto fail;
+			goto out;
 	if ((b = buf_new(512)) == NULL) {
 		r = CE_NOMEM;
-		goto fail;
+		goto out;
 	}
 	if ((r = xf_proof_put(b, (const uint8_t (*)[CC_HASH_LEN])proofs,
 	    ndoms)) != 0 || (r = send_plain(x, XF_PROOF, b)) != 0)
-		goto fail;
+		goto out;
 	/* 3. SELECT or DOMAIN_MISMATCH */
 	if ((r = recv_plain(x, XF_SELECT)) != 0)
-		goto fail;
+		goto out;
 	if ((r = xf_select_get(x->rx, &index)) != 0)
-		goto fail;
+		goto out;
 	if (index >= ndoms) {
 		r = CE_PROTOCOL;
-		goto fail;
+		goto out;
 	}
 	/* 4. keys; the responder confirms first, then we do */
 	if ((r = derive_keys(x, doms[index].key, secret_ptr(z))) != 0 ||
 	    (r = confirm_mac(x, 0, want)) != 0 ||
 	    (r = recv_plain(x, XF_CONFIRM)) != 0 ||
 	    (r = xf_confirm_get(x->rx, mac)) != 0)
-		goto fail;
+		goto out;
 	if (!cc_memeq(mac, want, CC_HASH_LEN)) {
 		err_set_detail("the responder failed key confirmation: it "
 		    "does not hold the domain, or the handshake was altered");
 		r = CE_AUTH_TAG;
-		goto fail;
+		goto out;
 	}
 	buf_reset(b);
 	if ((r = confirm_mac(x, 1, mac)) != 0 ||
 	    (r = xf_confirm_put(b, mac)) != 0 ||
 	    (r = send_plain(x, XF_CONFIRM, b)) != 0)
-		goto fail;
+		goto out;
 	x->label = doms[index].label;
 	x->state = mode == XFER_PULL ? XS_REQUEST : XS_RECORDS;
 	*xp = x;
 	x = NULL;
 	r = 0;
-	goto out;
- fail_plain:
-	r = fail_plain(x, r);
-	goto out;
- fail:
-	if (r == CE_DOMAIN_MISMATCH)
-		err_set_detail("the peer holds none of this partition's "
-		    "cloning domains");
-	chan_shutdown(c);
  out:
+	if (r != 0 && x != NULL)
+		handshake_failed(x, r);
 	sodium_memzero(proofs, sizeof(proofs));
 	buf_free(b);
 	secret_free(z);
@@ -597,36 +604,37 @@ xfer_accept_kat(struct chan *c, const struct xfer_domain *doms, size_t ndoms,
 	/* 1. our HELLO; 2. theirs and their PROOF */
 	if ((r = send_hello(x, nonce, eph)) != 0 ||
 	    (r = recv_plain(x, XF_HELLO)) != 0)
-		goto fail;
-	if ((r = xf_hello_get(x->rx, &peer, 1)) != 0)
-		goto fail_plain;
+		goto out;
+	if ((r = xf_hello_get(x->rx, &peer, 1)) != 0) {
+		if (r == CE_VERSION)
+			send_error(x, r);
+		goto out;
+	}
 	x->mode = peer.mode;
 	if ((r = cc_hash_peek(x->th, h1)) != 0 ||
 	    (r = recv_plain(x, XF_PROOF)) != 0 ||
 	    (r = xf_proof_get(x->rx, proofs, &nproofs)) != 0)
-		goto fail;
+		goto out;
 	if ((z = secret_new(CC_EC_SHARED_LEN)) == NULL) {
 		r = CE_NOMEM;
-		goto fail;
+		goto out;
 	}
 	if ((r = cc_ecdh_derive(eph, peer.epub, secret_ptr(z))) != 0)
-		goto fail;
+		goto out;
 	/* 3. pick, or end with DOMAIN_MISMATCH and nothing else */
 	r = pick_domain(doms, ndoms, secret_ptr(z), h1,
 	    (const uint8_t (*)[CC_HASH_LEN])proofs, nproofs, &d, &j);
 	if (r == CE_DOMAIN_MISMATCH) {
 		(void)send_plain(x, XF_DOMAIN_MISMATCH, NULL);
-		err_set_detail("the peer holds none of this partition's "
-		    "cloning domains");
-		goto fail;
+		goto out;
 	}
 	if (r != 0 || (b = buf_new(512)) == NULL) {
 		r = r != 0 ? r : CE_NOMEM;
-		goto fail;
+		goto out;
 	}
 	if ((r = xf_select_put(b, (uint8_t)j)) != 0 ||
 	    (r = send_plain(x, XF_SELECT, b)) != 0)
-		goto fail;
+		goto out;
 	/* 4. keys; we confirm first, then check the initiator's */
 	buf_reset(b);
 	if ((r = derive_keys(x, doms[d].key, secret_ptr(z))) != 0 ||
@@ -636,25 +644,21 @@ xfer_accept_kat(struct chan *c, const struct xfer_domain *doms, size_t ndoms,
 	    (r = confirm_mac(x, 1, want)) != 0 ||
 	    (r = recv_plain(x, XF_CONFIRM)) != 0 ||
 	    (r = xf_confirm_get(x->rx, mac)) != 0)
-		goto fail;
+		goto out;
 	if (!cc_memeq(mac, want, CC_HASH_LEN)) {
 		err_set_detail("the initiator failed key confirmation: it "
 		    "does not hold the domain, or the handshake was altered");
 		r = CE_AUTH_TAG;
-		goto fail;
+		goto out;
 	}
 	x->label = doms[d].label;
 	x->state = x->mode == XFER_PULL ? XS_REQUEST : XS_RECORDS;
 	*xp = x;
 	x = NULL;
 	r = 0;
-	goto out;
- fail_plain:
-	r = fail_plain(x, r);
-	goto out;
- fail:
-	chan_shutdown(c);
  out:
+	if (r != 0 && x != NULL)
+		handshake_failed(x, r);
 	sodium_memzero(proofs, sizeof(proofs));
 	buf_free(b);
 	secret_free(z);

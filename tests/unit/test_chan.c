@@ -226,6 +226,72 @@ test_mem(void **state)
 	buf_free(out);
 }
 
+/* A read function that hands out at most 3 bytes at a time. */
+struct dribble {
+	const char *s;
+	size_t off, len;
+};
+
+static long
+dribble_read(void *arg, void *p, size_t n)
+{
+	struct dribble *d = arg;
+	size_t k = d->len - d->off;
+
+	if (k > 3)
+		k = 3;
+	if (k > n)
+		k = n;
+	memcpy(p, d->s + d->off, k);
+	d->off += k;
+	return (long)k;
+}
+
+static long
+failing_read(void *arg, void *p, size_t n)
+{
+	(void)arg;
+	(void)p;
+	(void)n;
+	return CE_IO;
+}
+
+static int
+buf_write(void *arg, const void *p, size_t n)
+{
+	return buf_put(arg, p, n);
+}
+
+static void
+test_func(void **state)
+{
+	struct dribble d = { "0123456789", 0, 10 };
+	struct buf *out = buf_new(64);
+	struct chan *c;
+	char p[16];
+
+	(void)state;
+	/* reads loop over short reads up to the exact count */
+	assert_int_equal(chan_func_new(NULL, dribble_read, &d, &c), 0);
+	assert_int_equal(chan_recv(c, p, 8), 0);
+	assert_memory_equal(p, "01234567", 8);
+	assert_int_equal(chan_recv(c, p, 4), CE_TRUNCATED);
+	assert_int_equal(chan_recv(c, p, 1), CE_PEER_CLOSED);
+	assert_int_equal(chan_send(c, "abc", 3), CE_INVALID);
+	chan_free(c);
+	assert_int_equal(chan_func_new(buf_write, NULL, out, &c), 0);
+	assert_int_equal(chan_send(c, "abc", 3), 0);
+	assert_int_equal(buf_len(out), 3);
+	assert_int_equal(chan_recv(c, p, 1), CE_INVALID);
+	chan_free(c);
+	assert_int_equal(chan_func_new(NULL, failing_read, NULL, &c), 0);
+	assert_int_equal(chan_recv(c, p, 1), CE_IO);
+	assert_int_equal(chan_send(c, "x", 1), CE_INVALID);
+	chan_free(c);
+	assert_int_equal(chan_func_new(NULL, NULL, NULL, &c), CE_INVALID);
+	buf_free(out);
+}
+
 /* Sends frames "F0".."F4" through a tamper channel; returns what arrived. */
 static void
 through(enum chan_tamper_op op, unsigned int frame, size_t arg, char *got,
@@ -306,6 +372,7 @@ main(void)
 		cmocka_unit_test(test_fd_pipe),
 		cmocka_unit_test(test_fd_socket),
 		cmocka_unit_test(test_mem),
+		cmocka_unit_test(test_func),
 		cmocka_unit_test(test_tamper_ops),
 	};
 
