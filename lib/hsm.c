@@ -538,7 +538,10 @@ hsm_so_login(struct hsm *h, const struct secret *so)
 	    fails, HSM_SO_LOCKOUT);
 	r = CE_BAD_CREDENTIAL;
  out:
-	return hsm_tx_leave(h, own, r, keep);
+	r = hsm_tx_leave(h, own, r, keep);
+	if (r == CE_ZEROIZED)
+		hsm_checkpoint(h);
+	return r;
 }
 
 int
@@ -651,6 +654,14 @@ hsm_policy_set(struct hsm *h, int policy, int value)
 	return hsm_tx_leave(h, own, r, 0);
 }
 
+void
+hsm_checkpoint(struct hsm *h)
+{
+	if (!store_in_tx(h->st))
+		(void)sqlite3_exec(store_db(h->st),
+		    "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+}
+
 int
 hsm_zeroize_tx(struct hsm *h, const char *why)
 {
@@ -680,8 +691,7 @@ hsm_zeroize(struct hsm *h, int tamper, const char *why)
 	r = hsm_zeroize_tx(h, why != NULL ? why : tamper ?
 	    "tamper event" : "zeroized by the SO");
 	r = hsm_tx_leave(h, own, r, 0);
-	/* Old pages must not survive in the write-ahead log either. */
 	if (r == 0 && own)
-		(void)store_exec(h->st, "PRAGMA wal_checkpoint(TRUNCATE)");
+		hsm_checkpoint(h);
 	return r;
 }

@@ -57,6 +57,13 @@ int hsm_audit_part(struct hsm *h, const char *event, int ok, const char *role,
 /* Zeroizes inside the current transaction (SO lockout, hsm_zeroize). */
 int hsm_zeroize_tx(struct hsm *h, const char *why);
 
+/*
+ * After a committed zeroization: folds the write-ahead log into hsm.db and
+ * truncates it, so destroyed wraps do not survive in the WAL (secure_delete
+ * already zeroes the freed pages). Best effort: a reader may hold the WAL.
+ */
+void hsm_checkpoint(struct hsm *h);
+
 /* Erases every object of partition pid (all when pid is 0) in the transaction. */
 int hsm_erase_objects_tx(struct hsm *h, int64_t pid);
 

@@ -426,7 +426,7 @@ partition_zeroize(struct hsm *h, struct session *s, const char *label,
  out:
 	r = hsm_tx_leave(h, own, r, 0);
 	if (r == 0 && own)
-		(void)store_exec(h->st, "PRAGMA wal_checkpoint(TRUNCATE)");
+		hsm_checkpoint(h);
 	return r;
 }
 

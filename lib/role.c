@@ -382,6 +382,8 @@ session_login(struct hsm *h, const char *label, int role,
 	r = 0;
  out:
 	r = hsm_tx_leave(h, own, r, keep);
+	if (r == CE_ZEROIZED && own)
+		hsm_checkpoint(h);
 	session_close(s);
 	secret_free(kek);
 	secret_free(k);

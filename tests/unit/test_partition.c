@@ -1,5 +1,7 @@
 /* partition: create/init rules, zeroize by SO or PO, delete, policies. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <sqlite3.h>
 #include "testutil.h"
 #include "hsmfix.h"
 #include "object.h"
@@ -121,6 +123,64 @@ test_policies(void **state)
 	fx_teardown(&f);
 }
 
+/* Returns 1 when needle occurs in the file at path. */
+static int
+file_has(const char *path, const void *needle, size_t n)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *p;
+	long len;
+	int found = 0;
+
+	if (f == NULL)
+		return 0;
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	p = malloc((size_t)len + 1);
+	if (fread(p, 1, (size_t)len, f) == (size_t)len)
+		found = memmem(p, (size_t)len, needle, n) != NULL;
+	free(p);
+	fclose(f);
+	return found;
+}
+
+static void
+test_zeroize_leaves_no_wraps(void **state)
+{
+	struct hsmfix f;
+	struct session *co = NULL;
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	unsigned char wrap[64], val[64];
+	char db_path[128], wal_path[128];
+
+	(void)state;
+	assert_int_equal(fx_setup(&f), 0);
+	assert_int_equal(fx_login(f.h, "p1", ROLE_CO, "co-pin", &co), 0);
+	assert_int_equal(object_generate(co, OBJ_AES, 256, "k", NULL), 0);
+	session_close(co);
+	snprintf(db_path, sizeof(db_path), "%s/hsm.db", f.dir);
+	snprintf(wal_path, sizeof(wal_path), "%s/hsm.db-wal", f.dir);
+	/* the CO's PSK wrap and the object's sealed value, as stored */
+	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT psk_wrap FROM "
+	    "role WHERE role = 2), (SELECT value FROM object)", -1, &q, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	memcpy(wrap, sqlite3_column_blob(q, 0), 40);
+	memcpy(val, sqlite3_column_blob(q, 1), 40);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	assert_true(file_has(db_path, wrap, 40) || file_has(wal_path, wrap, 40));
+	assert_int_equal(partition_zeroize(f.h, NULL, "p1", NULL), 0);
+	assert_false(file_has(db_path, wrap, 40));
+	assert_false(file_has(wal_path, wrap, 40));
+	assert_false(file_has(db_path, val, 40));
+	assert_false(file_has(wal_path, val, 40));
+	fx_teardown(&f);
+}
+
 int
 main(void)
 {
@@ -128,6 +188,7 @@ main(void)
 		cmocka_unit_test(test_create_init_rules),
 		cmocka_unit_test(test_zeroize_by_po_and_so),
 		cmocka_unit_test(test_policies),
+		cmocka_unit_test(test_zeroize_leaves_no_wraps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
