@@ -11,6 +11,7 @@
 #include "partition.h"
 #include "role.h"
 #include "secret.h"
+#include "sks.h"
 #include "tool.h"
 
 static int
@@ -21,14 +22,15 @@ cmd_create(struct opts *o)
 	int r;
 
 	if ((r = open_so(o, o->args[0], 1, &h, &label)) == 0)
-		r = partition_create(h, label, 0);
+		r = partition_create(h, label, o->version);
 	hsm_close(h);
 	if (r != 0) {
 		free(label);
 		return cli_fail(PROG, r, "cannot create the partition");
 	}
-	printf("partition '%s' created; its PO initializes it with 'hsm "
-	    "partition init'\n", label);
+	printf("partition '%s' created (V%d%s); its PO initializes it with "
+	    "'hsm partition init'\n", label, o->version, o->version == 1 ?
+	    ", Scalable Key Storage" : "");
 	free(label);
 	return EXIT_DONE;
 }
@@ -84,8 +86,12 @@ pstate(int s)
 }
 
 static void
-json_partition(struct json *j, const struct partition_info *pi)
+json_partition(struct json *j, const struct partition_info *pi,
+    struct hsm *h)
 {
+	char hex[2 * SKS_ID_LEN + 1];
+	uint8_t id[SKS_ID_LEN];
+	uint64_t gen;
 	int i;
 
 	json_obj_begin(j, NULL);
@@ -102,6 +108,12 @@ json_partition(struct json *j, const struct partition_info *pi)
 	json_int(j, "objects", (int64_t)pi->objects);
 	json_int(j, "lockout", pi->lockout);
 	json_int(j, "domains", pi->domains);
+	if (pi->version == 1 && pi->state == PARTITION_INITIALIZED &&
+	    sks_smk_public(h, pi->serial, id, &gen) == 0) {
+		sks_id_hex(id, hex);
+		json_str(j, "smk_id", hex);
+		json_int(j, "smk_generation", (int64_t)gen);
+	}
 	json_arr_begin(j, "roles");
 	for (i = 0; i < 3; i++) {
 		json_obj_begin(j, NULL);
@@ -121,26 +133,38 @@ cmd_show(struct opts *o)
 	struct partition_info pi;
 	struct hsm *h = NULL;
 	struct json *j;
-	char *label = NULL, cap[32];
+	char *label = NULL, cap[32], hex[2 * SKS_ID_LEN + 1];
+	uint8_t smk_id[SKS_ID_LEN];
+	uint64_t gen = 0;
 	int r, i;
 
 	if ((r = open_hsm(o->args[0], 1, &h, &label)) == 0)
 		r = partition_get_info(h, label, &pi);
-	hsm_close(h);
 	free(label);
-	if (r != 0)
+	if (r != 0) {
+		hsm_close(h);
 		return cli_fail(PROG, r, "partition show");
+	}
 	if (o->json) {
 		j = json_new(stdout);
-		json_partition(j, &pi);
+		json_partition(j, &pi, h);
 		json_free(j);
+		hsm_close(h);
 		return EXIT_DONE;
 	}
 	print_bytes(pi.capacity, cap, sizeof(cap));
 	printf("Partition:      %s\n", pi.label);
 	printf("Serial:         %llu\n", (unsigned long long)pi.serial);
-	printf("Version:        V%d\n", pi.version);
+	printf("Version:        V%d%s\n", pi.version, pi.version == 1 ?
+	    " (Scalable Key Storage: objects are SKS blobs in sks.db, policy "
+	    "41)" : "");
 	printf("State:          %s\n", pstate(pi.state));
+	if (pi.version == 1 && pi.state == PARTITION_INITIALIZED &&
+	    sks_smk_public(h, pi.serial, smk_id, &gen) == 0) {
+		sks_id_hex(smk_id, hex);
+		printf("SMK:            %s (generation %llu)\n", hex,
+		    (unsigned long long)gen);
+	}
 	if (pi.state == PARTITION_INITIALIZED)
 		printf("KDF profile:    %s\n", kdf_profile_name(pi.kdf));
 	printf("Cloning:        %s (partition policy %s, HSM policy 7 %s)\n",
@@ -155,11 +179,13 @@ cmd_show(struct opts *o)
 		    role_name(pi.roles[i].role),
 		    pi.roles[i].initialized ? "initialized" : "not initialized",
 		    pi.roles[i].locked ? ", LOCKED" : "", pi.roles[i].failures);
+	hsm_close(h);
 	return EXIT_DONE;
 }
 
 struct list_ctx {
 	struct json *j;
+	struct hsm *h;
 	int n;
 };
 
@@ -169,7 +195,7 @@ list_cb(void *ctx, const struct partition_info *pi)
 	struct list_ctx *c = ctx;
 
 	if (c->j != NULL) {
-		json_partition(c->j, pi);
+		json_partition(c->j, pi, c->h);
 		return 0;
 	}
 	if (c->n++ == 0)
@@ -184,12 +210,13 @@ list_cb(void *ctx, const struct partition_info *pi)
 static int
 cmd_list(struct opts *o)
 {
-	struct list_ctx c = { NULL, 0 };
+	struct list_ctx c = { NULL, NULL, 0 };
 	struct hsm *h = NULL;
 	int r;
 
 	if ((r = open_hsm(o->args[0], 0, &h, NULL)) != 0)
 		return cli_fail(PROG, r, "partition list");
+	c.h = h;
 	if (o->json) {
 		c.j = json_new(stdout);
 		json_arr_begin(c.j, NULL);
@@ -251,7 +278,8 @@ cmd_delete(struct opts *o)
 }
 
 const struct cmd cmds_partition[] = {
-	{ "create", cmd_create, O_PIN, 1, "hsm:DIR#LABEL [--pin-file F]  (SO)" },
+	{ "create", cmd_create, O_PIN | O_VERSION, 1,
+	    "hsm:DIR#LABEL [--version 0|1] [--pin-file F]  (SO)" },
 	{ "init", cmd_init, O_PIN | O_NEWPIN | O_DOMPIN | O_LABEL | O_KDF |
 	    O_DOMLABEL, 1, "hsm:DIR#LABEL [--label NEW] [--kdf PROFILE] "
 	    "[--domain-label L] [--new-pin-file F] [--domain-pin-file F]  (PO)" },

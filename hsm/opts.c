@@ -17,7 +17,8 @@ enum {
 	L_DOM_PIN_FILE, L_DOM_PIN_ENV, L_LABEL, L_KDF, L_JSON, L_ROLE, L_TYPE,
 	L_SIZE, L_COUNT, L_FIRST, L_IN, L_OUT, L_SIG, L_AAD, L_HASH, L_FORCE,
 	L_TAMPER, L_PUBLIC, L_APP, L_SERIAL, L_NO_CLONING, L_SO_RESET,
-	L_DOMLABEL, L_TAIL, L_HELP,
+	L_DOMLABEL, L_TAIL, L_VERSION, L_AUTH_PIN_FILE, L_AUTH_PIN_ENV,
+	L_OBJECT, L_CONFLICT, L_HELP,
 };
 
 static const struct {
@@ -52,6 +53,11 @@ static const struct {
 	{ { "so-reset-pin", no_argument, NULL, L_SO_RESET }, O_INIT },
 	{ { "domain-label", required_argument, NULL, L_DOMLABEL }, O_DOMLABEL },
 	{ { "tail", required_argument, NULL, L_TAIL }, O_TAIL },
+	{ { "version", required_argument, NULL, L_VERSION }, O_VERSION },
+	{ { "auth-pin-file", required_argument, NULL, L_AUTH_PIN_FILE }, O_AUTHPIN },
+	{ { "auth-pin-env", required_argument, NULL, L_AUTH_PIN_ENV }, O_AUTHPIN },
+	{ { "object", required_argument, NULL, L_OBJECT }, O_OBJECT },
+	{ { "conflict", required_argument, NULL, L_CONFLICT }, O_CONFLICT },
 	{ { "help", no_argument, NULL, L_HELP }, 0 },
 };
 #define NOPTS (sizeof(table) / sizeof(table[0]))
@@ -154,6 +160,26 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 		case L_NO_CLONING: o->no_cloning = 1; break;
 		case L_SO_RESET: o->so_reset_pin = 1; break;
 		case L_DOMLABEL: o->domain_label = optarg; break;
+		case L_AUTH_PIN_FILE: o->auth_pin_file = optarg; break;
+		case L_AUTH_PIN_ENV: o->auth_pin_env = optarg; break;
+		case L_CONFLICT: o->conflict = optarg; break;
+		case L_OBJECT:
+			if (o->nobjects == OPTS_OBJECTS_MAX) {
+				fprintf(stderr, "%s %s: at most %d --object "
+				    "options\n", PROG, words, OPTS_OBJECTS_MAX);
+				return EXIT_USAGE;
+			}
+			o->objects[o->nobjects++] = optarg;
+			break;
+		case L_VERSION:
+			if (strcmp(optarg, "0") != 0 && strcmp(optarg, "1") != 0) {
+				fprintf(stderr, "%s %s: --version: 0 (V0) or 1 "
+				    "(V1, Scalable Key Storage), not '%s'\n", PROG,
+				    words, optarg);
+				return EXIT_USAGE;
+			}
+			o->version = optarg[0] - '0';
+			break;
 		case L_SIZE:
 		case L_COUNT:
 		case L_FIRST:
@@ -190,7 +216,8 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 		return EXIT_USAGE;
 	}
 	if ((o->pin_file && o->pin_env) || (o->new_pin_file && o->new_pin_env) ||
-	    (o->dom_pin_file && o->dom_pin_env)) {
+	    (o->dom_pin_file && o->dom_pin_env) ||
+	    (o->auth_pin_file && o->auth_pin_env)) {
 		fprintf(stderr, "%s %s: give a secret as a file or a variable, "
 		    "not both\n", PROG, words);
 		return EXIT_USAGE;
@@ -212,6 +239,10 @@ read_cred(const struct opts *o, int which, const char *prompt,
 		src.file = o->new_pin_file;
 		src.env = o->new_pin_env;
 		confirm = 1;
+	} else if (which == CRED_AUTH || which == CRED_AUTH_NEW) {
+		src.file = o->auth_pin_file;
+		src.env = o->auth_pin_env;
+		confirm = which == CRED_AUTH_NEW;
 	} else {
 		src.file = o->dom_pin_file;
 		src.env = o->dom_pin_env;

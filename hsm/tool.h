@@ -38,7 +38,13 @@ enum {
 	O_INIT = 1u << 18,     /* --serial, --no-cloning, --so-reset-pin */
 	O_DOMLABEL = 1u << 19, /* --domain-label */
 	O_TAIL = 1u << 20,     /* --tail */
+	O_VERSION = 1u << 21,  /* --version (partition create) */
+	O_AUTHPIN = 1u << 22,  /* --auth-pin-file, --auth-pin-env */
+	O_OBJECT = 1u << 23,   /* --object (repeatable) */
+	O_CONFLICT = 1u << 24, /* --conflict */
 };
+
+#define OPTS_OBJECTS_MAX 256
 
 struct opts {
 	const char *pin_file, *pin_env;
@@ -46,6 +52,10 @@ struct opts {
 	const char *dom_pin_file, *dom_pin_env;
 	const char *label, *kdf, *role, *type, *in, *out, *sig, *aad, *hash;
 	const char *application, *domain_label;
+	const char *auth_pin_file, *auth_pin_env, *conflict;
+	const char *objects[OPTS_OBJECTS_MAX];
+	int nobjects;
+	int version;
 	uint64_t size, count, first, serial, tail;
 	int json, force, tamper, is_public, no_cloning, so_reset_pin;
 	int have_count;
@@ -70,7 +80,7 @@ int opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
     struct opts *o);
 
 /* Which credential to read. */
-enum { CRED_LOGIN, CRED_NEW, CRED_DOMAIN };
+enum { CRED_LOGIN, CRED_NEW, CRED_DOMAIN, CRED_AUTH, CRED_AUTH_NEW };
 int read_cred(const struct opts *o, int which, const char *prompt,
     struct secret **sp);
 
@@ -106,8 +116,8 @@ int write_output(const char *path, const void *p, size_t len);
 int hsm_cmd_group(const char *group, const struct cmd *table, size_t n,
     int argc, char **argv);
 extern const struct cmd cmds_hsm[], cmds_partition[], cmds_role[],
-    cmds_key[], cmds_audit[], cmds_policy[], cmds_ppolicy[];
+    cmds_key[], cmds_audit[], cmds_policy[], cmds_ppolicy[], cmds_sks[];
 extern const size_t ncmds_hsm, ncmds_partition, ncmds_role, ncmds_key,
-    ncmds_audit, ncmds_policy, ncmds_ppolicy;
+    ncmds_audit, ncmds_policy, ncmds_ppolicy, ncmds_sks;
 
 #endif

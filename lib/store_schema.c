@@ -3,9 +3,10 @@
 /*
  * Secrets never appear here in clear: credential-derived keys are never
  * stored, the partition storage key (PSK) and domain storage key (DSK) are
- * stored only as AES-256-GCM wraps, object values only sealed under the PSK.
+ * stored only as AES-256-GCM wraps, object values only sealed under the PSK,
+ * SKS master keys only wrapped under the PSK.
  */
-const char store_schema_v1[] =
+const char store_schema_v2[] =
     "CREATE TABLE meta ("
     " key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE hsm ("
@@ -74,4 +75,5 @@ const char store_schema_v1[] =
     " value BLOB NOT NULL,"
     " created INTEGER NOT NULL,"
     " UNIQUE (partition_id, label));"
-    "INSERT INTO meta VALUES ('schema_version', '1');";
+    STORE_SCHEMA_SMK_TABLE
+    "INSERT INTO meta VALUES ('schema_version', '2');";
