@@ -17,6 +17,8 @@
 
 static const char so_check_ctx[] = "coffer-so-check-v1";
 
+void (*hsm_test_hook)(const char *point);
+
 void
 hsm_init_params_default(struct hsm_init_params *p)
 {
@@ -190,8 +192,11 @@ tx_commit(struct hsm *h)
 	}
 	/* hsm.db first: its audit line and any new SMK wrap are durable
 	 * before sks.db refers to them. */
-	if (h->sks != NULL && store_in_tx(h->sks))
+	if (h->sks != NULL && store_in_tx(h->sks)) {
+		if (hsm_test_hook != NULL)
+			hsm_test_hook("between-commits");
 		r = store_commit(h->sks);
+	}
 	return r;
 }
 

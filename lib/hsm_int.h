@@ -65,6 +65,13 @@ void hsm_event(struct audit_event *ev, const char *event, int ok);
 int hsm_audit_part(struct hsm *h, const char *event, int ok, const char *role,
     const char *label, uint64_t serial, const char *detail);
 
+/*
+ * Tests only: when set, called at named points of multi-step commits
+ * ("between-commits": hsm.db committed, sks.db not yet; "rollover-pending",
+ * "rollover-switched"), where a test child may _exit() to act out a crash.
+ */
+extern void (*hsm_test_hook)(const char *point);
+
 /* Zeroizes inside the current transaction (SO lockout, hsm_zeroize). */
 int hsm_zeroize_tx(struct hsm *h, const char *why);
 

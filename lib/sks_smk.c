@@ -571,6 +571,8 @@ sks_rollover(struct session *s, void (*progress)(void *ctx, uint64_t done),
  leave1:
 	if ((r = hsm_tx_leave(h, own, r, 0)) != 0)
 		goto out;
+	if (hsm_test_hook != NULL)
+		hsm_test_hook("rollover-pending");
 	/* 2: every blob re-sealed and the switch, one sks.db transaction. */
 	if ((r = hsm_tx_enter(h, &own)) != 0)
 		goto out;
@@ -608,6 +610,8 @@ sks_rollover(struct session *s, void (*progress)(void *ctx, uint64_t done),
  leave2:
 	if ((r = hsm_tx_leave(h, own, r, 0)) != 0)
 		goto out;
+	if (hsm_test_hook != NULL)
+		hsm_test_hook("rollover-switched");
 	/* 3: the old SMK's wrap is destroyed (also done by any later session
 	 * should this process die here). */
 	sks_session_forget(s);
