@@ -212,6 +212,66 @@ cmd_rollover(struct opts *o)
 	return EXIT_DONE;
 }
 
+static int
+count_rec(void *ctx, const struct object_info *oi, const uint8_t *rec,
+    size_t len)
+{
+	(void)oi;
+	(void)rec;
+	(void)len;
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+/* Opens every blob: proof that each object is whole under the current SMK. */
+static int
+cmd_verify(struct opts *o)
+{
+	struct hsm *h = NULL;
+	struct session *s = NULL;
+	struct sks_status st;
+	char hex[2 * SKS_ID_LEN + 1];
+	uint64_t n = 0;
+	int r;
+
+	if ((r = open_session(o, o->args[0], ROLE_CO, &h, &s)) != 0)
+		goto out;
+	if (session_version(s) != 1) {
+		err_set_detail("partition '%s' is V0: it has no SKS blobs",
+		    session_label(s));
+		r = CE_INVALID;
+		goto out;
+	}
+	if ((r = object_foreach(s, count_rec, &n)) != 0 ||
+	    (r = sks_status_get(s, &st)) != 0)
+		goto out;
+	if (n != st.objects) {
+		err_set_detail("%llu blobs opened but %s counts %llu",
+		    (unsigned long long)n, SKS_DB_NAME,
+		    (unsigned long long)st.objects);
+		r = CE_INTEGRITY;
+	}
+ out:
+	session_close(s);
+	hsm_close(h);
+	if (r != 0)
+		return cli_fail(PROG, r, "sks verify");
+	sks_id_hex(st.smk_id, hex);
+	if (o->json) {
+		struct json *j = json_new(stdout);
+
+		json_obj_begin(j, NULL);
+		json_int(j, "blobs", (int64_t)n);
+		json_str(j, "smk_id", hex);
+		json_int(j, "smk_generation", (int64_t)st.gen);
+		json_obj_end(j);
+		json_free(j);
+	} else
+		printf("%llu blob(s) open under SMK %s (generation %llu)\n",
+		    (unsigned long long)n, hex, (unsigned long long)st.gen);
+	return EXIT_DONE;
+}
+
 #define LOGIN (O_PIN | O_ROLE)
 
 const struct cmd cmds_sks[] = {
@@ -223,6 +283,8 @@ const struct cmd cmds_sks[] = {
 	{ "insert", cmd_insert, LOGIN | O_IN | O_AUTHPIN | O_CONFLICT, 1,
 	    "hsm:DIR#LABEL --in FILE [--auth-pin-file F] "
 	    "[--conflict fail|skip|replace] [--pin-file F]  (CO)" },
+	{ "verify", cmd_verify, LOGIN | O_JSON, 1,
+	    "hsm:DIR#LABEL [--role co|cu] [--json] [--pin-file F]" },
 	{ "rollover", cmd_rollover, LOGIN, 1,
 	    "hsm:DIR#LABEL [--pin-file F]  (CO)" },
 };

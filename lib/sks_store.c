@@ -35,6 +35,8 @@ static const char sks_schema_v1[] =
     " created INTEGER NOT NULL,"
     " blob BLOB NOT NULL,"
     " UNIQUE (serial, label));"
+    /* Walks go by partition in id order without a sort. */
+    "CREATE INDEX blob_serial_id ON blob (serial, id);"
     "INSERT INTO meta VALUES ('schema_version', '1');"
     "INSERT INTO meta VALUES ('store', 'sks');";
 
