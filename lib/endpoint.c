@@ -175,13 +175,21 @@ endpoint_commit(struct endpoint *e)
 }
 
 void
+endpoint_rollback(struct endpoint *e)
+{
+	if (!e->tx)
+		return;
+	e->tx = 0;
+	hsm_tx_rollback(e->h);
+}
+
+void
 endpoint_close(struct endpoint *e)
 {
 	if (e == NULL)
 		return;
 	/* Before the session and handle go: nothing uncommitted survives. */
-	if (e->tx)
-		hsm_tx_rollback(e->h);
+	endpoint_rollback(e);
 	domain_list_clear(&e->dl);
 	memset(e->doms, 0, sizeof(e->doms));
 	session_close(e->s);
