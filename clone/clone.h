@@ -40,7 +40,7 @@ int clone_read_creds(const struct clone_opts *o, const struct endpoint *src,
 struct clone_result {
 	int r;                  /* 0 or the CE_* code that stopped it */
 	const char *what;       /* the step that failed */
-	char detail[512];
+	char detail[1024];
 	char domain[40];        /* the domain the session ran under */
 	uint64_t sent;
 	const struct endpoint_stats *st;  /* NULL before the sink existed */

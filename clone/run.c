@@ -112,7 +112,7 @@ precheck(struct endpoint *src, struct endpoint *dst, struct clone_result *res)
 	}
 	if ((r = endpoint_cloning_check(src)) != 0 ||
 	    (r = endpoint_cloning_check(dst)) != 0) {
-		char d[512];
+		char d[1024];
 
 		snprintf(d, sizeof(d), "%s; nothing was written", err_detail());
 		err_set_detail("%s", d);

@@ -8,9 +8,8 @@
 
 #include "share.h"
 
-struct hsm;
+struct endpoint;
 struct secret;
-struct session;
 
 #define PROG "domains"
 
@@ -66,9 +65,17 @@ int read_cred(const struct opts *o, int which, const char *prompt,
 /* Combines the --share files into a PED domain's 32-byte secret. */
 int read_ped_secret(const struct opts *o, struct secret **sp);
 
-/* Opens the partition of uri and logs in as --role (default def_role). */
+/*
+ * Logs in to e as --role (default def_role) under ENDPOINT_TX: the login
+ * and what the command changes are one transaction, kept by
+ * endpoint_commit(), so a refused change leaves the HSM byte for byte as
+ * it was (a failed login is still counted).
+ */
+int login(const struct opts *o, struct endpoint *e, int def_role);
+
+/* Both: endpoint_open(uri) and login(). */
 int open_session(const struct opts *o, const char *uri, int def_role,
-    struct hsm **hp, struct session **sp);
+    struct endpoint **ep);
 
 int cmd_create(struct opts *o);
 int cmd_list(struct opts *o);

@@ -5,7 +5,7 @@
 #include "domain.h"
 #include "domains.h"
 #include "err.h"
-#include "hsm.h"
+#include "endpoint.h"
 #include "kdf.h"
 #include "role.h"
 
@@ -67,18 +67,17 @@ print_json(const char *label, const struct domain_list *l,
 int
 cmd_list(struct opts *o)
 {
+	struct endpoint *e = NULL;
 	struct domain_list l = { 0 };
 	char fps[DOMAIN_MAX][DOMAIN_FP_LEN];
-	struct session *s = NULL;
-	struct hsm *h = NULL;
 	size_t i;
 	int r;
 
-	if ((r = open_session(o, o->args[0], ROLE_PO, &h, &s)) != 0) {
+	if ((r = open_session(o, o->args[0], ROLE_PO, &e)) != 0) {
 		r = cli_fail(PROG, r, "login");
 		goto out;
 	}
-	if ((r = domain_list_get(s, &l)) != 0) {
+	if ((r = domain_list_get(endpoint_session(e), &l)) != 0) {
 		r = cli_fail(PROG, r, "reading the domains");
 		goto out;
 	}
@@ -88,14 +87,17 @@ cmd_list(struct opts *o)
 			goto out;
 		}
 	}
+	if ((r = endpoint_commit(e)) != 0) {
+		r = cli_fail(PROG, r, "list");
+		goto out;
+	}
 	if (o->json)
-		print_json(session_label(s), &l, fps);
+		print_json(endpoint_label(e), &l, fps);
 	else
-		print_human(session_label(s), &l, fps);
+		print_human(endpoint_label(e), &l, fps);
 	r = EXIT_DONE;
  out:
 	domain_list_clear(&l);
-	session_close(s);
-	hsm_close(h);
+	endpoint_close(e);
 	return r;
 }

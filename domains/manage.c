@@ -8,7 +8,7 @@
 #include "domain.h"
 #include "domains.h"
 #include "err.h"
-#include "hsm.h"
+#include "endpoint.h"
 #include "kdf.h"
 #include "partition.h"
 #include "role.h"
@@ -35,10 +35,8 @@ new_domain_key(const struct opts *o, int type, int kdf, struct secret **keyp)
 int
 cmd_add(struct opts *o)
 {
-	struct partition_info pi;
+	struct endpoint *e = NULL;
 	struct secret *key = NULL;
-	struct session *s = NULL;
-	struct hsm *h = NULL;
 	char fp[DOMAIN_FP_LEN];
 	int r, type, kdf = 0;
 
@@ -64,36 +62,37 @@ cmd_add(struct opts *o)
 	if (o->kdf != NULL && kdf_profile_parse(o->kdf, &kdf) != 0)
 		return cli_usage_error(PROG, "--kdf wants interactive, "
 		    "moderate, sensitive or test, not '%s'", o->kdf);
-	if ((r = open_session(o, o->args[0], ROLE_PO, &h, &s)) != 0) {
-		r = cli_fail(PROG, r, "login");
+	/* The new domain is read before the PO logs in, so a bad share set
+	 * or password leaves the store untouched. A password domain defaults
+	 * to the partition's own profile, the one `hsm partition init` used
+	 * for its first domain (facts readable without a login). */
+	if ((r = endpoint_open(o->args[0], &e)) != 0) {
+		r = cli_fail(PROG, r, "opening the partition");
 		goto out;
 	}
-	/* A password domain defaults to the partition's own profile, the one
-	 * `hsm partition init` used for its first domain. */
-	if (type == DOMAIN_PASSWORD && o->kdf == NULL) {
-		if ((r = partition_session_info(s, &pi)) != 0) {
-			r = cli_fail(PROG, r, "reading the partition");
-			goto out;
-		}
-		kdf = pi.kdf;
-	}
+	if (type == DOMAIN_PASSWORD && o->kdf == NULL)
+		kdf = endpoint_info(e)->kdf;
 	if ((r = new_domain_key(o, type, kdf, &key)) != 0) {
 		r = cli_fail(PROG, r, "reading the new domain");
 		goto out;
 	}
+	if ((r = login(o, e, ROLE_PO)) != 0) {
+		r = cli_fail(PROG, r, "login");
+		goto out;
+	}
 	if ((r = domain_fingerprint(key, fp)) != 0 ||
-	    (r = domain_add(s, o->label, type, kdf, key, o->primary)) != 0) {
+	    (r = domain_add(endpoint_session(e), o->label, type, kdf, key,
+	    o->primary)) != 0 || (r = endpoint_commit(e)) != 0) {
 		r = cli_fail(PROG, r, "adding the domain");
 		goto out;
 	}
 	printf("domain '%s' (%s, fingerprint %s) added to '%s'%s\n", o->label,
-	    domain_type_name(type), fp, session_label(s), o->primary ?
+	    domain_type_name(type), fp, endpoint_label(e), o->primary ?
 	    " as primary" : "");
 	r = EXIT_DONE;
  out:
 	secret_free(key);
-	session_close(s);
-	hsm_close(h);
+	endpoint_close(e);
 	return r;
 }
 
@@ -101,37 +100,37 @@ cmd_add(struct opts *o)
 static int
 po_change(struct opts *o, const char *what)
 {
-	struct session *s = NULL;
-	struct hsm *h = NULL;
+	struct endpoint *e = NULL;
+	struct session *s;
 	int r;
 
-	if ((r = open_session(o, o->args[0], ROLE_PO, &h, &s)) != 0) {
+	if ((r = open_session(o, o->args[0], ROLE_PO, &e)) != 0) {
 		r = cli_fail(PROG, r, "login");
 		goto out;
 	}
+	s = endpoint_session(e);
 	if (strcmp(what, "remove") == 0)
 		r = domain_remove(s, o->args[1]);
 	else if (strcmp(what, "relabel") == 0)
 		r = domain_relabel(s, o->args[1], o->args[2]);
 	else
 		r = domain_set_primary(s, o->args[1]);
-	if (r != 0) {
+	if (r != 0 || (r = endpoint_commit(e)) != 0) {
 		r = cli_fail(PROG, r, what);
 		goto out;
 	}
 	if (strcmp(what, "remove") == 0)
 		printf("domain '%s' removed from '%s'\n", o->args[1],
-		    session_label(s));
+		    endpoint_label(e));
 	else if (strcmp(what, "relabel") == 0)
 		printf("domain '%s' is now '%s' on '%s'\n", o->args[1],
-		    o->args[2], session_label(s));
+		    o->args[2], endpoint_label(e));
 	else
 		printf("domain '%s' is the primary of '%s'\n", o->args[1],
-		    session_label(s));
+		    endpoint_label(e));
 	r = EXIT_DONE;
  out:
-	session_close(s);
-	hsm_close(h);
+	endpoint_close(e);
 	return r;
 }
 

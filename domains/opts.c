@@ -7,12 +7,11 @@
 #include "cli.h"
 #include "domain.h"
 #include "domains.h"
+#include "endpoint.h"
 #include "err.h"
-#include "hsm.h"
 #include "role.h"
 #include "secret.h"
 #include "share.h"
-#include "uri.h"
 
 enum {
 	L_PIN_FILE = 256, L_PIN_ENV, L_DOM_PIN_FILE, L_DOM_PIN_ENV, L_SHARE,
@@ -223,31 +222,35 @@ read_ped_secret(const struct opts *o, struct secret **sp)
 }
 
 int
-open_session(const struct opts *o, const char *uri, int def_role,
-    struct hsm **hp, struct session **sp)
+login(const struct opts *o, struct endpoint *e, int def_role)
 {
 	struct secret *c = NULL;
-	struct hsm *h = NULL;
-	struct hsm_uri u;
 	char prompt[96];
 	int r, role = def_role;
 
 	if (o->role != NULL && (r = role_parse(o->role, &role)) != 0)
 		return r;
-	if ((r = uri_parse_hsm(uri, 1, &u)) != 0)
-		return r;
-	if ((r = hsm_open(u.dir, &h)) != 0)
-		goto out;
 	snprintf(prompt, sizeof(prompt), "%s credential for '%s': ",
-	    role_name(role), u.label);
-	if ((r = read_cred(o, CRED_LOGIN, prompt, &c)) != 0 ||
-	    (r = session_login(h, u.label, role, c, sp)) != 0)
-		goto out;
-	*hp = h;
-	h = NULL;
- out:
+	    role_name(role), endpoint_label(e));
+	if ((r = read_cred(o, CRED_LOGIN, prompt, &c)) == 0)
+		r = endpoint_login(e, role, c, ENDPOINT_TX);
 	secret_free(c);
-	hsm_close(h);
-	uri_clear(&u);
 	return r;
+}
+
+int
+open_session(const struct opts *o, const char *uri, int def_role,
+    struct endpoint **ep)
+{
+	struct endpoint *e = NULL;
+	int r;
+
+	if ((r = endpoint_open(uri, &e)) != 0)
+		return r;
+	if ((r = login(o, e, def_role)) != 0) {
+		endpoint_close(e);
+		return r;
+	}
+	*ep = e;
+	return 0;
 }
