@@ -138,8 +138,9 @@ pstate(int s)
 	return s == PARTITION_INITIALIZED ? "initialized" : "created";
 }
 
+/* "activated" is shown on PED HSMs only: password roles have none. */
 static void
-json_partition(struct json *j, const struct partition_info *pi)
+json_partition(struct json *j, const struct partition_info *pi, int ped)
 {
 	int i;
 
@@ -164,7 +165,8 @@ json_partition(struct json *j, const struct partition_info *pi)
 		json_bool(j, "initialized", pi->roles[i].initialized);
 		json_int(j, "failed_logins", pi->roles[i].failures);
 		json_bool(j, "locked", pi->roles[i].locked);
-		json_bool(j, "activated", pi->roles[i].activated);
+		if (ped)
+			json_bool(j, "activated", pi->roles[i].activated);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
@@ -178,17 +180,19 @@ cmd_show(struct opts *o)
 	struct hsm *h = NULL;
 	struct json *j;
 	char *label = NULL, cap[32];
-	int r, i;
+	int r, i, ped = 0;
 
-	if ((r = open_hsm(o->args[0], 1, &h, &label)) == 0)
-		r = partition_get_info(h, label, &pi);
+	if ((r = open_hsm(o->args[0], 1, &h, &label)) == 0 &&
+	    (r = partition_get_info(h, label, &pi)) == 0 &&
+	    (ped = hsm_is_ped(h)) < 0)
+		r = ped;
 	hsm_close(h);
 	free(label);
 	if (r != 0)
 		return cli_fail(PROG, r, "partition show");
 	if (o->json) {
 		j = json_new(stdout);
-		json_partition(j, &pi);
+		json_partition(j, &pi, ped);
 		json_free(j);
 		return EXIT_DONE;
 	}
@@ -219,6 +223,7 @@ cmd_show(struct opts *o)
 struct list_ctx {
 	struct json *j;
 	int n;
+	int ped;
 };
 
 static int
@@ -227,7 +232,7 @@ list_cb(void *ctx, const struct partition_info *pi)
 	struct list_ctx *c = ctx;
 
 	if (c->j != NULL) {
-		json_partition(c->j, pi);
+		json_partition(c->j, pi, c->ped);
 		return 0;
 	}
 	if (c->n++ == 0)
@@ -242,12 +247,17 @@ list_cb(void *ctx, const struct partition_info *pi)
 static int
 cmd_list(struct opts *o)
 {
-	struct list_ctx c = { NULL, 0 };
+	struct list_ctx c = { NULL, 0, 0 };
 	struct hsm *h = NULL;
 	int r;
 
 	if ((r = open_hsm(o->args[0], 0, &h, NULL)) != 0)
 		return cli_fail(PROG, r, "partition list");
+	if ((c.ped = hsm_is_ped(h)) < 0) {
+		r = c.ped;
+		hsm_close(h);
+		return cli_fail(PROG, r, "partition list");
+	}
 	if (o->json) {
 		c.j = json_new(stdout);
 		json_arr_begin(c.j, NULL);

@@ -14,6 +14,16 @@
 #include "store.h"
 #include "wrap.h"
 
+int
+activation_need_shares(const struct session *s, const char *what)
+{
+	if (!s->by_challenge)
+		return 0;
+	err_set_detail("%s needs the %s's shares, not the activation "
+	    "challenge", what, role_name(s->role));
+	return CE_POLICY;
+}
+
 /* Refuses roles that can never be activated, with the reason. */
 static int
 activatable(int role)
@@ -274,8 +284,9 @@ session_login_challenge(struct hsm *h, const char *label, int role,
 	}
 	if (r != 0)
 		goto out;
-	r = session_login_how(h, label, role, cred, "by activation challenge",
-	    sp);
+	if ((r = session_login_how(h, label, role, cred,
+	    "by activation challenge", sp)) == 0)
+		(*sp)->by_challenge = 1;
  out:
 	secret_free(kek);
 	secret_free(cred);

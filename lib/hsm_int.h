@@ -31,6 +31,7 @@ struct session {
 	int version;              /* 0 or 1 */
 	struct secret *psk;       /* partition storage key, NULL if the role has none */
 	struct secret *dsk;       /* domain storage key */
+	int by_challenge;         /* PED: logged in with an activation challenge */
 };
 
 /*
@@ -104,6 +105,13 @@ int session_login_how(struct hsm *h, const char *label, int role,
  */
 int role_login_failed_tx(struct hsm *h, int64_t pid, uint64_t serial,
     const char *label, int role, const char *how);
+
+/*
+ * Credential administration (role init, role change) is for holders of the
+ * shares: a session opened with an activation challenge gets CE_POLICY, so
+ * whoever holds the challenge cannot lock the share holders out.
+ */
+int activation_need_shares(const struct session *s, const char *what);
 
 /* Drops the activation of role (if any) with an audit record saying why. */
 int activation_drop_tx(struct hsm *h, int64_t pid, uint64_t serial,

@@ -471,6 +471,8 @@ role_init(struct session *s, int role, const struct secret *cred)
 		err_set_detail("the PO initializes the CO and the CO the CU");
 		return CE_PERMISSION;
 	}
+	if ((r = activation_need_shares(s, "setting a credential")) != 0)
+		return r;
 	if ((r = role_status_get(h, s->pid, st)) != 0 ||
 	    (r = hsm_policy15(h, &p15)) != 0 ||
 	    (r = partition_kdf(h, s->pid, &kdf)) != 0)
@@ -532,7 +534,8 @@ role_change(struct session *s, const struct secret *newcred)
 	uint8_t salt[KDF_SALT_LEN];
 	int r, own = 0, kdf;
 
-	if ((r = partition_kdf(h, s->pid, &kdf)) != 0)
+	if ((r = activation_need_shares(s, "changing a credential")) != 0 ||
+	    (r = partition_kdf(h, s->pid, &kdf)) != 0)
 		return r;
 	cc_random(salt, sizeof(salt));
 	if ((r = wrap_kek(newcred, kdf, salt, &kek)) != 0)
