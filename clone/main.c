@@ -16,7 +16,7 @@ static const char usage_text[] =
 "usage: clone --from hsm:DIR#LABEL --to hsm:DIR#LABEL [--object LABEL ...]\n"
 "             [--on-conflict fail|skip|replace | --sync]\n"
 "             [--from-pin-file F | --from-pin-env V]\n"
-"             [--to-pin-file F | --to-pin-env V] [--json]\n"
+"             [--to-pin-file F | --to-pin-env V] [--force] [--json]\n"
 "\n"
 "Copies every object of the source partition (or those named by --object)\n"
 "into the target over the transfer protocol. Both partitions must share a\n"
@@ -26,6 +26,11 @@ static const char usage_text[] =
 "replace (overwrite it); --sync copies only what the target lacks and\n"
 "never overwrites or deletes (HA members).\n"
 "\n"
+"V1 (SKS) partitions: the SKS master key goes first, then the blobs as\n"
+"they are. A V1 target holding objects under another SMK is refused: with\n"
+"--force it takes the source's SMK and those objects are erased. V0 and V1\n"
+"clone into each other (the target re-encrypts).\n"
+"\n"
 "Credentials are the Crypto Officers' of both partitions, from files,\n"
 "environment variables or a prompt; never the command line.\n"
 "Exit status: 0 done; 1 failed, or committed with objects left out\n"
@@ -34,7 +39,7 @@ static const char usage_text[] =
 
 enum {
 	L_FROM = 256, L_TO, L_OBJECT, L_CONFLICT, L_SYNC, L_FROM_FILE,
-	L_FROM_ENV, L_TO_FILE, L_TO_ENV, L_JSON, L_HELP,
+	L_FROM_ENV, L_TO_FILE, L_TO_ENV, L_JSON, L_FORCE, L_HELP,
 };
 
 static int
@@ -51,6 +56,7 @@ parse(int argc, char **argv, struct clone_opts *o)
 		{ "to-pin-file", required_argument, NULL, L_TO_FILE },
 		{ "to-pin-env", required_argument, NULL, L_TO_ENV },
 		{ "json", no_argument, NULL, L_JSON },
+		{ "force", no_argument, NULL, L_FORCE },
 		{ "help", no_argument, NULL, L_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -70,6 +76,7 @@ parse(int argc, char **argv, struct clone_opts *o)
 		case L_TO_FILE: o->to_cred.file = optarg; break;
 		case L_TO_ENV: o->to_cred.env = optarg; break;
 		case L_JSON: o->json = 1; break;
+		case L_FORCE: o->force = 1; break;
 		case L_OBJECT:
 			if (o->nobjects == CLONE_SELECT_MAX)
 				return cli_usage_error(PROG, "more than %d "

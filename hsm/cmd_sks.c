@@ -88,6 +88,7 @@ cmd_extract(struct opts *o)
 	struct hsm *h = NULL;
 	struct session *s = NULL;
 	struct secret *auth = NULL;
+	struct cli_secret_src asrc = { o->auth_pin_file, o->auth_pin_env };
 	char *tmp = NULL;
 	uint64_t count = 0;
 	int r, fd = -1, kdf = KDF_INTERACTIVE;
@@ -100,7 +101,7 @@ cmd_extract(struct opts *o)
 	if ((r = open_session(o, o->args[0], ROLE_CO, &h, &s)) != 0)
 		goto out;
 	if ((o->auth_pin_file != NULL || o->auth_pin_env != NULL) &&
-	    (r = read_cred(o, CRED_AUTH_NEW, "Extract authorization password: ",
+	    (r = cli_read_secret("Extract authorization password: ", &asrc, 1,
 	    &auth)) != 0)
 		goto out;
 	if ((r = out_open(o->out, o->force, &tmp, &fd)) != 0)
@@ -143,6 +144,7 @@ cmd_insert(struct opts *o)
 	struct session *s = NULL;
 	struct secret *auth = NULL;
 	struct object_apply_stats st;
+	struct cli_secret_src asrc = { o->auth_pin_file, o->auth_pin_env };
 	int r, fd = -1, conflict = OBJ_CONFLICT_FAIL;
 
 	if (o->in == NULL)
@@ -157,7 +159,7 @@ cmd_insert(struct opts *o)
 	if ((r = open_session(o, o->args[0], ROLE_CO, &h, &s)) != 0)
 		goto out;
 	if ((o->auth_pin_file != NULL || o->auth_pin_env != NULL) &&
-	    (r = read_cred(o, CRED_AUTH, "Extract authorization password: ",
+	    (r = cli_read_secret("Extract authorization password: ", &asrc, 0,
 	    &auth)) != 0)
 		goto out;
 	r = sks_insert(s, fd, auth, conflict, &st);

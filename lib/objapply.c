@@ -264,6 +264,26 @@ object_apply_smk(struct object_apply *a, const uint8_t *rec, size_t len,
 }
 
 int
+object_apply_blob_open(struct object_apply *a, const uint8_t *blob,
+    size_t len, uint8_t *rec, size_t *reclenp)
+{
+	struct sks_blob_info bi;
+	int r;
+
+	if (a->src_smk == NULL) {
+		err_set_detail("an SKS blob came before the SMK record");
+		return CE_FORMAT;
+	}
+	if ((r = sks_blob_open(secret_ptr(a->src_smk), blob, len, &bi, rec,
+	    reclenp)) == CE_AUTH_TAG) {
+		err_set_detail("SKS blob '%s' fails its integrity check under "
+		    "the SMK the transfer carried", bi.label);
+		r = CE_INTEGRITY;
+	}
+	return r;
+}
+
+int
 object_apply_blob(struct object_apply *a, const uint8_t *blob, size_t len)
 {
 	struct session *s = a->s;
@@ -287,15 +307,8 @@ object_apply_blob(struct object_apply *a, const uint8_t *blob, size_t len)
 		 * sealed again under the target's PSK. */
 		if (a->rec == NULL && (a->rec = malloc(SKS_BLOB_MAX)) == NULL)
 			return CE_NOMEM;
-		if ((r = sks_blob_open(secret_ptr(a->src_smk), blob, len, &bi,
-		    a->rec, &rl)) != 0) {
-			if (r == CE_AUTH_TAG) {
-				err_set_detail("SKS blob '%s' fails its integrity "
-				    "check", bi.label);
-				r = CE_INTEGRITY;
-			}
+		if ((r = object_apply_blob_open(a, blob, len, a->rec, &rl)) != 0)
 			return r;
-		}
 		r = object_apply_add(a, a->rec, rl);
 		sodium_memzero(a->rec, rl);
 		return r;

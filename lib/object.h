@@ -213,6 +213,13 @@ int object_apply_smk(struct object_apply *a, const uint8_t *rec, size_t len,
  */
 int object_apply_blob(struct object_apply *a, const uint8_t *blob,
     size_t len);
+/*
+ * Opens a blob with the SMK the transfer carried into rec (SKS_BLOB_MAX
+ * bytes; the caller wipes it): the object record, for a caller that must
+ * look inside before applying (sync to a V0 target).
+ */
+int object_apply_blob_open(struct object_apply *a, const uint8_t *blob,
+    size_t len, uint8_t *rec, size_t *reclenp);
 /* Commits (with one audit event) and frees a. */
 int object_apply_commit(struct object_apply *a, struct object_apply_stats *stp);
 /* Rolls back and frees a; NULL is fine. */

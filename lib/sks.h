@@ -103,6 +103,13 @@ struct sks_status {
 int sks_smk_public(struct hsm *h, uint64_t serial, uint8_t id[SKS_ID_LEN],
     uint64_t *genp);
 
+/*
+ * Opens the SMK of a V1 session now (it is otherwise opened on first use),
+ * first settling hsm.db with sks.db after a crash (a write). Tools that
+ * will hold another write lock on the same HSM call it beforehand.
+ */
+int sks_load(struct session *s);
+
 /* Reads the SMK status of a V1 partition (a CO or CU session). */
 int sks_status_get(struct session *s, struct sks_status *st);
 

@@ -380,6 +380,12 @@ sks_session_smk(struct session *s)
 }
 
 int
+sks_load(struct session *s)
+{
+	return sks_session_smk(s);
+}
+
+int
 sks_status_get(struct session *s, struct sks_status *st)
 {
 	sqlite3_stmt *q;
