@@ -63,12 +63,13 @@ help(FILE *f)
 	    "               [--pin-file F | --pin-env V] "
 	    "[--backup-pin-file F | --backup-pin-env V]\n"
 	    "               [--kdf PROFILE] [--role co|cu]\n"
-	    "       %s init dir:PATH [--capacity N] [--grace-days N]\n\n"
+	    "       %s init dir:PATH [--capacity N] [--grace-days N]\n"
+	    "       %s gc dir:PATH\n\n"
 	    "--pin-*: the source partition's Crypto Officer (or --role cu); "
 	    "--backup-pin-*: the\nbackup partition password; without them, "
 	    "a prompt. Never argv.\n"
 	    "Exit status: 0 done, 1 failed, 2 usage, 3 refused (credential, "
-	    "policy), 4 integrity.\nSee docs/backupd.md.\n", PROG, PROG);
+	    "policy), 4 integrity.\nSee docs/backupd.md.\n", PROG, PROG, PROG);
 }
 
 static int
@@ -271,6 +272,27 @@ cmd_backup(struct opts *o)
 	return r;
 }
 
+/* Removes what killed writers left in the store's .tmp/. */
+static int
+cmd_gc(struct opts *o)
+{
+	struct bstore *s = NULL;
+	size_t n = 0;
+	int r;
+
+	if (o->nargs != 1)
+		return cli_usage_error(PROG, "gc: name the store: dir:PATH");
+	if ((r = bstore_open(o->args[0], &s)) != 0)
+		return cli_fail(PROG, r, "cannot open the backup store");
+	r = bstore_gc(s, &n);
+	bstore_close(s);
+	if (r != 0)
+		return cli_fail(PROG, r, "gc failed");
+	printf("removed %zu temporar%s of interrupted backups\n", n,
+	    n == 1 ? "y" : "ies");
+	return EXIT_DONE;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -301,5 +323,7 @@ main(int argc, char **argv)
 		return cmd_backup(&o);
 	if (strcmp(argv[1], "init") == 0)
 		return cmd_init(&o);
+	if (strcmp(argv[1], "gc") == 0)
+		return cmd_gc(&o);
 	return cli_usage_error(PROG, "unknown command '%s'", argv[1]);
 }

@@ -101,6 +101,14 @@ int backup_restore(struct session *s, struct bstore *st, const char *name,
     const struct restore_params *p, struct restore_result *res);
 
 /*
+ * restore verify: with no secret, the archive's structure and hashes, its
+ * name (bstore_verify), then the sealed stream's header and every chunk's
+ * order and checksum (sealed_walk). Marks the backup verified in the store,
+ * or unmarks it on CE_INTEGRITY. ep (may be NULL) gets the entry.
+ */
+int backup_verify(struct bstore *st, const char *name, struct bstore_entry *ep);
+
+/*
  * restore verify --deep: opens backup name with the password and one of
  * doms (a target partition's domains, or one derived from a domain
  * password), authenticates every chunk and decodes every record, then checks

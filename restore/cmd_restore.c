@@ -18,12 +18,13 @@ struct cb_ctx {
 	struct progress *pg;
 };
 
-/* Add mode: every object not written is named, with the reason. */
+/* Add mode: every object not written is named, with the reason (stderr,
+ * so --json output stays one document). */
 static void
 skip_cb(void *ctx, const char *label, const char *reason)
 {
-	if (!((struct cb_ctx *)ctx)->o->json)
-		fprintf(stderr, "%s: kept '%s': %s\n", PROG, label, reason);
+	(void)ctx;
+	fprintf(stderr, "%s: kept '%s': %s\n", PROG, label, reason);
 }
 
 static void

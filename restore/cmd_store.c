@@ -261,7 +261,7 @@ cmd_verify(struct opts *o)
 		r = verify_deep(o, s, name);
 		goto out;
 	}
-	if ((r = bstore_verify(s, name, &e)) != 0) {
+	if ((r = backup_verify(s, name, &e)) != 0) {
 		r = cli_fail(PROG, r, name);
 		goto out;
 	}
