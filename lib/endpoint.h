@@ -1,0 +1,212 @@
+/*
+ * endpoint: one partition at either end of a move of key material (clone,
+ * HA sync, backup, restore). Every tool that moves objects opens its
+ * partitions here, so they all check the same things in the same order and
+ * feed the same producer and sink into whatever carries the records (the
+ * transfer protocol, lib/xfer.h, or a sealed stream, lib/sealed.h).
+ *
+ *   struct endpoint *src, *dst;
+ *   endpoint_open("hsm:/a#p1", &src);          no login, nothing written
+ *   endpoint_cloning_check(src);               refuse early (CE_POLICY)
+ *   endpoint_login(src, ROLE_CO, cred, 0);     session + domains
+ *   endpoint_login(dst, ROLE_CO, cred, ENDPOINT_TX);
+ *   producer: endpoint_produce(src, &po, &sent) with po.emit =
+ *             endpoint_emit_xfer (clone) or endpoint_emit_sealed (backup)
+ *   consumer: endpoint_sink_new(dst, &so, &k); endpoint_sink_xfer(k, &sink)
+ *             for xfer_receive/xfer_run_pair, or endpoint_sink_record as
+ *             sealed_read's record callback, then endpoint_sink_commit;
+ *   endpoint_commit(dst);                      only with ENDPOINT_TX
+ *   endpoint_close(dst); endpoint_close(src);
+ *
+ * Order of checks, so a refusal writes nothing: endpoint_open reads the
+ * partition's facts without a login (it exists, it is initialized, its and
+ * the HSM's cloning policy); the tool refuses there if it must. Logging in
+ * writes (the failure counter, a "login" audit line); with ENDPOINT_TX the
+ * login and everything after it (the apply, its audit event) run in one
+ * store transaction that only endpoint_commit() keeps, so a transfer
+ * refused later (no common domain, a label clash, a broken stream) leaves
+ * the target's hsm.db and audit.log byte for byte as they were. A failed
+ * login is the exception: its failure count and lockout are always kept.
+ *
+ * Two endpoints on one HSM directory (clone between partitions of the same
+ * HSM) are two separate endpoint_open() handles. While a target holds
+ * ENDPOINT_TX it holds the HSM's write lock, so a source on the same HSM
+ * must log in first and may only read until the target commits or closes.
+ * xfer_run_pair() runs the producer in a thread of its own and the sink in
+ * the calling thread: each endpoint is used by one thread at a time.
+ *
+ * V1 (SKS) partitions: the producer and the sink switch on the partition
+ * version; V1 emits one XFER_REC_SMK record and then XFER_REC_SKS_BLOB
+ * records once lib/sks exists. Until then a V1 endpoint is CE_UNSUPPORTED.
+ */
+#ifndef COFFER_ENDPOINT_H
+#define COFFER_ENDPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xfer.h"
+
+struct endpoint;
+struct endpoint_sink;
+struct hsm;
+struct partition_info;
+struct secret;
+struct session;
+
+/* endpoint_login flags. */
+#define ENDPOINT_TX 0x1 /* hold one transaction until endpoint_commit() */
+
+/*
+ * Parses uri ("hsm:DIR#LABEL"), opens the HSM and reads the partition's
+ * facts. No login and no write. CE_USAGE (bad URI), CE_NOT_FOUND (no HSM
+ * or partition), CE_INVALID (partition not initialized), CE_ZEROIZED; each
+ * with a detail line saying what to do.
+ */
+int endpoint_open(const char *uri, struct endpoint **ep);
+
+/* The URI as given, the partition label, and its facts at open time. */
+const char *endpoint_uri(const struct endpoint *e);
+const char *endpoint_label(const struct endpoint *e);
+const struct partition_info *endpoint_info(const struct endpoint *e);
+
+/*
+ * 0 when cloning is allowed on this partition: the partition's own
+ * allow-cloning policy AND the HSM's policy 7. Otherwise CE_POLICY with a
+ * detail naming the partition, which policy is off and how it is turned on.
+ */
+int endpoint_cloning_check(const struct endpoint *e);
+
+/*
+ * Logs in as role (ROLE_CO for transfers) with cred and reads the
+ * partition's domains. flags: ENDPOINT_TX (see above). Errors as
+ * session_login() (lib/role.h).
+ */
+int endpoint_login(struct endpoint *e, int role, const struct secret *cred,
+    int flags);
+
+/* After endpoint_login(): the handle, the session, the domains (primary
+ * first) as the transfer protocol and sealed streams take them. */
+struct hsm *endpoint_hsm(struct endpoint *e);
+struct session *endpoint_session(struct endpoint *e);
+const struct xfer_domain *endpoint_domains(const struct endpoint *e,
+    size_t *np);
+
+/* Commits the ENDPOINT_TX transaction (0 when none is open). */
+int endpoint_commit(struct endpoint *e);
+
+/*
+ * Rolls back an open ENDPOINT_TX transaction, wipes the domain keys,
+ * closes the session and the HSM; NULL is fine.
+ */
+void endpoint_close(struct endpoint *e);
+
+/* --- producer ------------------------------------------------------------ */
+
+/* Where records go: xfer_send_record, sealed_writer_record, a test buffer. */
+typedef int endpoint_emit_fn(void *arg, uint8_t kind, const void *p, size_t n);
+
+/* Adapters: arg is a struct xfer *, a struct sealed_writer *, or a
+ * struct endpoint_sink * (a local copy with no protocol in between). */
+int endpoint_emit_xfer(void *x, uint8_t kind, const void *p, size_t n);
+int endpoint_emit_sealed(void *w, uint8_t kind, const void *p, size_t n);
+int endpoint_emit_sink(void *k, uint8_t kind, const void *p, size_t n);
+
+struct endpoint_produce_opts {
+	const char *const *labels; /* NULL: every object */
+	size_t nlabels;
+	endpoint_emit_fn *emit;
+	void *arg;
+	/* Called after each record (may be NULL), e.g. a progress bar. */
+	void (*progress)(void *ctx, uint64_t done);
+	void *ctx;
+};
+
+/*
+ * Reports every label of labels[0..n) the partition does not hold to
+ * missing (may be NULL) and returns how many there were (0: all present),
+ * or a negative CE_* code.
+ */
+int endpoint_missing(struct endpoint *e, const char *const *labels, size_t n,
+    void (*missing)(void *ctx, const char *label), void *ctx);
+
+/*
+ * Emits every object (or the selection) as records, one object in memory
+ * at a time; *countp (may be NULL) gets the records emitted. A selection
+ * naming an object the partition lacks is CE_NOT_FOUND before anything is
+ * emitted (the detail names the first; endpoint_missing lists them all);
+ * a label given twice is emitted once. The first non-zero emit return
+ * stops the walk and is returned.
+ */
+int endpoint_produce(struct endpoint *e, const struct endpoint_produce_opts *o,
+    uint64_t *countp);
+
+/* --- consumer (sink) ----------------------------------------------------- */
+
+enum endpoint_conflict {
+	ENDPOINT_FAIL = 0,    /* a label the target holds refuses the transfer */
+	ENDPOINT_SKIP = 1,    /* keep the target's object, report it */
+	ENDPOINT_REPLACE = 2, /* overwrite the target's object */
+	ENDPOINT_SYNC = 3,    /* copy only what the target lacks; never delete
+	                         or overwrite; say whether a kept copy differs */
+};
+
+/* Parses "fail", "skip", "replace", "sync". */
+int endpoint_conflict_parse(const char *name, int *modep);
+const char *endpoint_conflict_name(int mode);
+
+struct endpoint_sink_opts {
+	int conflict;             /* enum endpoint_conflict */
+	int empty_first;          /* erase the target's objects first (restore) */
+	const char *audit_event;  /* "clone", "restore", ... */
+	const char *audit_detail; /* e.g. "from hsm:/a#p1"; never a secret */
+};
+
+/* One object the sink did not write, and why (a static string). */
+struct endpoint_skip {
+	char *label;
+	const char *reason;
+};
+
+struct endpoint_stats {
+	uint64_t received;        /* records taken */
+	uint64_t written;         /* new objects */
+	uint64_t replaced;        /* objects overwritten (replace mode) */
+	uint64_t skipped;         /* records not written */
+	size_t nskips;            /* == skipped */
+	struct endpoint_skip *skips;
+};
+
+/*
+ * Starts applying to e's partition (a CO session): one transaction, joined
+ * to the ENDPOINT_TX one when e holds it. Nothing is kept unless
+ * endpoint_sink_commit() succeeds (and, under ENDPOINT_TX, endpoint_commit).
+ */
+int endpoint_sink_new(struct endpoint *e, const struct endpoint_sink_opts *o,
+    struct endpoint_sink **kp);
+
+/*
+ * Stages one record (an xfer_record_fn: arg is the sink). CE_CONFLICT in
+ * fail mode, CE_FULL past the storage size, CE_FORMAT for a bad record,
+ * CE_UNSUPPORTED for a record kind this partition cannot take. After a
+ * failure the sink takes nothing more.
+ */
+int endpoint_sink_record(void *k, uint8_t kind, const uint8_t *p, size_t n);
+
+/*
+ * Applies what was staged, all or nothing (arg is the sink). count is the
+ * number of records the sender says it sent; a different number of
+ * records received is CE_INTEGRITY.
+ */
+int endpoint_sink_commit(void *k, uint64_t count);
+
+/* Fills an xfer_sink that feeds k. */
+void endpoint_sink_xfer(struct endpoint_sink *k, struct xfer_sink *sinkp);
+
+/* What happened so far (final after endpoint_sink_commit). */
+const struct endpoint_stats *endpoint_sink_stats(const struct endpoint_sink *k);
+
+/* Aborts an uncommitted apply and frees k; NULL is fine. */
+void endpoint_sink_free(struct endpoint_sink *k);
+
+#endif
