@@ -13,11 +13,10 @@
 #include "bstore.h"
 #include "cli.h"
 #include "err.h"
-#include "hsm.h"
+#include "endpoint.h"
 #include "kdf.h"
 #include "role.h"
 #include "secret.h"
-#include "uri.h"
 
 #define PROG "backupd"
 #define MAX_OBJECTS 1024
@@ -156,34 +155,34 @@ cmd_init(struct opts *o)
 	return EXIT_DONE;
 }
 
-/* Opens the source partition and logs in (--role, default co). */
+/*
+ * Opens the source partition, refuses there what needs no login (cloning
+ * off), then logs in (--role, default co): a refusal costs no login.
+ */
 static int
-open_source(const struct opts *o, struct hsm **hp, struct session **sp)
+open_source(const struct opts *o, struct endpoint **ep)
 {
 	struct cli_secret_src src = { o->pin_file, o->pin_env };
 	struct secret *c = NULL;
-	struct hsm_uri u;
-	struct hsm *h = NULL;
+	struct endpoint *e = NULL;
 	char prompt[96];
 	int r, role = ROLE_CO;
 
 	if (o->role != NULL && (r = role_parse(o->role, &role)) != 0)
 		return r;
-	if ((r = uri_parse_hsm(o->from, 1, &u)) != 0)
-		return r;
-	if ((r = hsm_open(u.dir, &h)) != 0)
+	if ((r = endpoint_open(o->from, &e)) != 0 ||
+	    (r = endpoint_cloning_check(e)) != 0)
 		goto out;
 	snprintf(prompt, sizeof(prompt), "%s credential for '%s': ",
-	    role_name(role), u.label);
+	    role_name(role), endpoint_label(e));
 	if ((r = cli_read_secret(prompt, &src, 0, &c)) != 0 ||
-	    (r = session_login(h, u.label, role, c, sp)) != 0)
+	    (r = endpoint_login(e, role, c, 0)) != 0)
 		goto out;
-	*hp = h;
-	h = NULL;
+	*ep = e;
+	e = NULL;
  out:
 	secret_free(c);
-	hsm_close(h);
-	uri_clear(&u);
+	endpoint_close(e);
 	return r;
 }
 
@@ -201,8 +200,7 @@ cmd_backup(struct opts *o)
 	struct backup_params p;
 	struct backup_result res;
 	struct bstore *s = NULL;
-	struct session *sess = NULL;
-	struct hsm *h = NULL;
+	struct endpoint *e = NULL;
 	struct secret *pw = NULL;
 	struct progress *pg = NULL;
 	struct json *j;
@@ -220,8 +218,8 @@ cmd_backup(struct opts *o)
 		r = cli_fail(PROG, r, "cannot open the backup store");
 		goto out;
 	}
-	if ((r = open_source(o, &h, &sess)) != 0) {
-		r = cli_fail(PROG, r, "cannot log in to the source partition");
+	if ((r = open_source(o, &e)) != 0) {
+		r = cli_fail(PROG, r, "backup refused; nothing was created");
 		goto out;
 	}
 	if ((r = cli_read_secret("backup partition password: ", &bsrc, 1,
@@ -238,7 +236,7 @@ cmd_backup(struct opts *o)
 	p.progress = prog_cb;
 	pg = progress_new("backing up", 0);
 	p.ctx = pg;
-	if ((r = backup_make(sess, s, &p, &res)) != 0) {
+	if ((r = backup_make(e, s, &p, &res)) != 0) {
 		progress_done(pg);
 		pg = NULL;
 		r = cli_fail(PROG, r, "backup refused; nothing was created");
@@ -266,8 +264,7 @@ cmd_backup(struct opts *o)
  out:
 	progress_done(pg);
 	secret_free(pw);
-	session_close(sess);
-	hsm_close(h);
+	endpoint_close(e);
 	bstore_close(s);
 	return r;
 }

@@ -27,8 +27,8 @@
 #include "bstore.h"
 #include "xfer.h"
 
+struct endpoint;
 struct secret;
-struct session;
 
 #define BACKUP_TOOL_VERSION "coffer 0.1.0"
 
@@ -56,14 +56,14 @@ struct backup_result {
 };
 
 /*
- * Backs up the partition of session s (CO or CU) into store st. Refuses,
- * before it creates anything: a V1 partition (CE_UNSUPPORTED: "V1 backups
- * arrive with SKS"), a partition whose cloning is off (CE_POLICY), a
- * selected label that is not there or given twice (CE_NOT_FOUND,
- * CE_INVALID), a full store or too little disk (CE_FULL). Writes one audit
- * event on the HSM ("backup", ok or fail). res receives the new name.
+ * Backs up the partition of src (logged in as CO or CU, without
+ * ENDPOINT_TX) into store st. Refuses, before it creates anything: a V1
+ * partition (CE_UNSUPPORTED: "V1 backups arrive with SKS"), a partition
+ * whose cloning is off (CE_POLICY), a selected label that is not there
+ * (CE_NOT_FOUND), a full store or too little disk (CE_FULL). Writes one
+ * audit event on the HSM ("backup", ok or fail). res receives the new name.
  */
-int backup_make(struct session *s, struct bstore *st,
+int backup_make(struct endpoint *src, struct bstore *st,
     const struct backup_params *p, struct backup_result *res);
 
 enum backup_restore_mode {
@@ -90,14 +90,16 @@ struct restore_result {
 };
 
 /*
- * Restores backup name of store st into the partition of s (a CO session)
- * in one transaction, all or nothing. CE_BAD_CREDENTIAL (exit 3): the
+ * Restores backup name of store st into the partition of dst (logged in as
+ * CO with ENDPOINT_TX, so that a failure leaves hsm.db and audit.log byte
+ * for byte as they were) in one transaction, all or nothing; commits dst on
+ * success. CE_BAD_CREDENTIAL (exit 3): the
  * password is wrong or the target holds none of the backup's domains;
  * CE_INTEGRITY / CE_AUTH_TAG / CE_TRUNCATED (exit 4): the archive is
  * damaged, truncated or tampered with; CE_NOT_FOUND: no such backup or a
  * selected label is not in it; CE_FULL: the target's storage is too small.
  */
-int backup_restore(struct session *s, struct bstore *st, const char *name,
+int backup_restore(struct endpoint *dst, struct bstore *st, const char *name,
     const struct restore_params *p, struct restore_result *res);
 
 /*

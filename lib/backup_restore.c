@@ -10,15 +10,72 @@
 #include <unistd.h>
 
 #include "backup.h"
-#include "backup_int.h"
+#include "endpoint.h"
 #include "chan.h"
 #include "crypto.h"
 #include "err.h"
-#include "hsm.h"
 #include "object.h"
 #include "partition.h"
-#include "role.h"
 #include "sealed.h"
+
+/* A selection of labels; found[i] is set when labels[i] was seen. */
+struct backup_sel {
+	const char *const *labels;
+	size_t n;
+	unsigned char *found;
+};
+
+/* Starts a selection (n 0: everything); a label twice is CE_INVALID. */
+static int
+sel_init(struct backup_sel *sel, const char *const *labels, size_t n)
+{
+	size_t i, j;
+
+	memset(sel, 0, sizeof(*sel));
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(labels[i], labels[j]) == 0) {
+				err_set_detail("object '%s' is selected twice",
+				    labels[i]);
+				return CE_INVALID;
+			}
+	if ((sel->found = calloc(n, 1)) == NULL)
+		return CE_NOMEM;
+	sel->labels = labels;
+	sel->n = n;
+	return 0;
+}
+
+/* Returns 1 when label is selected (and marks it found). */
+static int
+sel_take(struct backup_sel *sel, const char *label)
+{
+	size_t i;
+
+	for (i = 0; i < sel->n; i++)
+		if (strcmp(sel->labels[i], label) == 0) {
+			sel->found[i] = 1;
+			return 1;
+		}
+	return sel->n == 0;
+}
+
+/* CE_NOT_FOUND naming the first label never seen, or 0. */
+static int
+sel_check(const struct backup_sel *sel)
+{
+	size_t i;
+
+	for (i = 0; i < sel->n; i++)
+		if (!sel->found[i]) {
+			err_set_detail("object '%s' is not in the backup; "
+			    "nothing was written", sel->labels[i]);
+			return CE_NOT_FOUND;
+		}
+	return 0;
+}
 
 /* A backup being read: the file, the archive, the opened stream. */
 struct opened {
@@ -119,10 +176,10 @@ read_all(struct opened *o, xfer_record_fn *fn, void *arg, uint64_t *countp)
 }
 
 struct apply_ctx {
-	struct object_apply *a;
+	struct endpoint_sink *k;
 	struct backup_sel *sel;
 	const struct restore_params *p;
-	uint64_t n, total;
+	uint64_t n, taken, total;
 };
 
 static int
@@ -130,124 +187,97 @@ restore_one(void *arg, uint8_t kind, const uint8_t *p, size_t n)
 {
 	struct apply_ctx *c = arg;
 	struct object *o = NULL;
-	int r, take;
+	int take;
 
-	if (kind != XFER_REC_V0_OBJECT) {
-		err_set_detail("record kind %u in a V0 backup", kind);
-		return CE_INTEGRITY;
-	}
 	c->n++;
 	if (c->p->progress != NULL && (c->n & 1023) == 0)
 		c->p->progress(c->p->ctx, c->n, c->total);
 	if (c->sel->n > 0) {
-		if ((r = object_decode(p, n, &o)) != 0)
+		if (kind != XFER_REC_V0_OBJECT || object_decode(p, n, &o) != 0) {
+			err_set_detail("record %llu is not a V0 object record",
+			    (unsigned long long)c->n);
 			return CE_INTEGRITY;
-		take = backup_sel_take(c->sel, o->label);
+		}
+		take = sel_take(c->sel, o->label);
 		object_free(o);
 		if (!take)
 			return 0;
 	}
-	return object_apply_add(c->a, p, n);
-}
-
-static void
-audit_failed_restore(struct session *s, const char *name, int rc)
-{
-	struct audit_event ev;
-	char detail[256], keep[512];
-
-	snprintf(keep, sizeof(keep), "%s", err_detail());
-	memset(&ev, 0, sizeof(ev));
-	ev.event = "restore";
-	ev.ok = 0;
-	ev.role = role_name(session_role(s));
-	ev.partition = session_label(s);
-	ev.serial = session_serial(s);
-	ev.count = -1;
-	snprintf(detail, sizeof(detail), "from %s: %s; nothing was written",
-	    name, err_str(rc));
-	ev.detail = detail;
-	(void)hsm_audit(session_hsm(s), &ev);
-	err_set_detail("%s", keep);
+	c->taken++;
+	return endpoint_sink_record(c->k, kind, p, n);
 }
 
 int
-backup_restore(struct session *s, struct bstore *st, const char *name,
+backup_restore(struct endpoint *e, struct bstore *st, const char *name,
     const struct restore_params *p, struct restore_result *res)
 {
-	struct partition_info pi;
-	struct backup_doms doms;
+	const struct partition_info *pi = endpoint_info(e);
+	const struct endpoint_stats *es;
+	const struct xfer_domain *doms;
+	struct endpoint_sink_opts so;
 	struct backup_sel sel;
-	struct object_apply_opts ao;
-	struct object_apply_stats ast;
 	struct apply_ctx ac;
 	struct opened o;
 	char who[PARTITION_LABEL_MAX + 32], detail[BSTORE_NAME_MAX + 16];
+	size_t ndoms, i;
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	memset(&doms, 0, sizeof(doms));
-	memset(&sel, 0, sizeof(sel));
 	memset(&o, 0, sizeof(o));
 	memset(&ac, 0, sizeof(ac));
-	memset(&ast, 0, sizeof(ast));
 	o.fd = -1;
 	if (p->mode != BACKUP_REPLACE && p->mode != BACKUP_ADD) {
 		err_set_detail("choose --replace or --add");
 		return CE_USAGE;
 	}
-	if ((r = backup_sel_init(&sel, p->labels, p->nlabels)) != 0 ||
-	    (r = partition_session_info(s, &pi)) != 0)
-		goto out;
-	if (pi.version != 0) {
+	if ((r = sel_init(&sel, p->labels, p->nlabels)) != 0)
+		return r;
+	if (pi->version != 0) {
 		err_set_detail("partition '%s' is a V1 (SKS) partition: V1 "
-		    "restores arrive with SKS", pi.label);
+		    "restores arrive with SKS", pi->label);
 		r = CE_UNSUPPORTED;
 		goto out;
 	}
-	snprintf(who, sizeof(who), "partition '%s'", pi.label);
-	if ((r = backup_doms_get(s, &doms)) != 0 ||
-	    (r = open_backup(st, name, p->password, doms.x, doms.n, who,
+	snprintf(who, sizeof(who), "partition '%s'", pi->label);
+	doms = endpoint_domains(e, &ndoms);
+	if ((r = open_backup(st, name, p->password, doms, ndoms, who,
 	    &o)) != 0)
-		goto fail;
-	memset(&ao, 0, sizeof(ao));
-	ao.conflict = p->mode == BACKUP_ADD ? OBJ_CONFLICT_SKIP :
-	    OBJ_CONFLICT_REPLACE;
-	ao.empty_first = p->mode == BACKUP_REPLACE && sel.n == 0;
-	ao.audit_event = "restore";
+		goto out;
+	memset(&so, 0, sizeof(so));
+	so.conflict = p->mode == BACKUP_ADD ? ENDPOINT_SKIP : ENDPOINT_REPLACE;
+	/* With a selection, --replace replaces those objects only. */
+	so.empty_first = p->mode == BACKUP_REPLACE && sel.n == 0;
+	so.audit_event = "restore";
 	snprintf(detail, sizeof(detail), "from %s: ", name);
-	ao.audit_detail = detail;
-	ao.on_skip = p->on_skip;
-	ao.ctx = p->ctx;
+	so.audit_detail = detail;
 	ac.sel = &sel;
 	ac.p = p;
 	ac.total = o.m.object_count;
-	/* One transaction from here: staged, committed only if all checks out. */
-	if ((r = object_apply_begin(s, &ao, &ac.a)) != 0)
-		goto fail;
-	if ((r = read_all(&o, restore_one, &ac, &res->records)) != 0 ||
-	    (r = backup_sel_check(&sel, "the backup")) != 0) {
-		object_apply_abort(ac.a);
-		goto fail;
-	}
-	if ((r = object_apply_commit(ac.a, &ast)) != 0)
-		goto fail;
+	/* Staged in one transaction, committed only if everything checks out. */
+	if ((r = endpoint_sink_new(e, &so, &ac.k)) != 0 ||
+	    (r = read_all(&o, restore_one, &ac, &res->records)) != 0 ||
+	    (r = sel_check(&sel)) != 0 ||
+	    (r = endpoint_sink_commit(ac.k, ac.taken)) != 0 ||
+	    (r = endpoint_commit(e)) != 0)
+		goto out;
+	es = endpoint_sink_stats(ac.k);
+	if (p->on_skip != NULL)
+		for (i = 0; i < es->nskips; i++)
+			p->on_skip(p->ctx, es->skips[i].label,
+			    es->skips[i].reason);
 	if (p->progress != NULL)
 		p->progress(p->ctx, res->records, ac.total);
 	res->m = o.m;
-	res->written = ast.written;
-	res->replaced = ast.replaced;
-	res->skipped = ast.skipped;
+	res->written = es->written;
+	res->replaced = es->replaced;
+	res->skipped = es->skipped;
 	snprintf(res->domain, sizeof(res->domain), "%s",
 	    sealed_reader_domain(o.sr));
 	r = 0;
-	goto out;
- fail:
-	audit_failed_restore(s, name, r);
  out:
+	endpoint_sink_free(ac.k);
 	opened_close(&o);
-	backup_doms_clear(&doms);
-	backup_sel_free(&sel);
+	free(sel.found);
 	return r;
 }
 

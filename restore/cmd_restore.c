@@ -8,8 +8,7 @@
 #include "bstore.h"
 #include "cli.h"
 #include "err.h"
-#include "hsm.h"
-#include "role.h"
+#include "endpoint.h"
 #include "secret.h"
 #include "tool.h"
 
@@ -38,10 +37,9 @@ cmd_restore(struct opts *o)
 {
 	struct restore_params p;
 	struct restore_result res;
-	struct bstore_entry e;
+	struct bstore_entry ent;
 	struct bstore *s = NULL;
-	struct session *sess = NULL;
-	struct hsm *h = NULL;
+	struct endpoint *e = NULL;
 	struct secret *pw = NULL;
 	struct cb_ctx cb;
 	struct json *j;
@@ -61,8 +59,8 @@ cmd_restore(struct opts *o)
 	memset(&cb, 0, sizeof(cb));
 	cb.o = o;
 	/* The backup must exist before anyone is asked for a secret. */
-	if ((r = bstore_show(s, o->backup, &e)) != 0 ||
-	    (r = open_target(o, o->to, &h, &sess)) != 0 ||
+	if ((r = bstore_show(s, o->backup, &ent)) != 0 ||
+	    (r = open_target(o, o->to, ENDPOINT_TX, &e)) != 0 ||
 	    (r = read_backup_pin(o, &pw)) != 0) {
 		r = cli_fail(PROG, r, "restore refused");
 		goto out;
@@ -75,8 +73,8 @@ cmd_restore(struct opts *o)
 	p.on_skip = skip_cb;
 	p.progress = prog_cb;
 	p.ctx = &cb;
-	cb.pg = progress_new("restoring", e.r == 0 ? e.m.object_count : 0);
-	if ((r = backup_restore(sess, s, o->backup, &p, &res)) != 0) {
+	cb.pg = progress_new("restoring", ent.r == 0 ? ent.m.object_count : 0);
+	if ((r = backup_restore(e, s, o->backup, &p, &res)) != 0) {
 		progress_done(cb.pg);
 		cb.pg = NULL;
 		r = cli_fail(PROG, r, "restore failed; the target is unchanged");
@@ -108,8 +106,7 @@ cmd_restore(struct opts *o)
  out:
 	progress_done(cb.pg);
 	secret_free(pw);
-	session_close(sess);
-	hsm_close(h);
+	endpoint_close(e);
 	bstore_close(s);
 	return r;
 }

@@ -11,9 +11,8 @@
 #include "cli.h"
 #include "domain.h"
 #include "err.h"
-#include "hsm.h"
+#include "endpoint.h"
 #include "kdf.h"
-#include "role.h"
 #include "secret.h"
 #include "tool.h"
 
@@ -150,11 +149,11 @@ cmd_show(struct opts *o)
 
 /* The domains for --deep: the target partition's, or a domain password. */
 static int
-deep_domains(struct opts *o, struct hsm **hp, struct session **sp,
-    struct domain_list *dl, struct secret **dkeyp, struct xfer_domain *x,
-    size_t *np)
+deep_domains(struct opts *o, struct endpoint **ep, struct secret **dkeyp,
+    struct xfer_domain *x, size_t *np)
 {
 	struct cli_secret_src src = { o->dpin_file, o->dpin_env };
+	const struct xfer_domain *d;
 	struct secret *pw = NULL;
 	size_t i;
 	int r, kdf = KDF_INTERACTIVE;
@@ -166,14 +165,11 @@ deep_domains(struct opts *o, struct hsm **hp, struct session **sp,
 		return CE_USAGE;
 	}
 	if (o->to != NULL) {
-		if ((r = open_target(o, o->to, hp, sp)) != 0 ||
-		    (r = domain_list_get(*sp, dl)) != 0)
+		if ((r = open_target(o, o->to, 0, ep)) != 0)
 			return r;
-		for (i = 0; i < dl->n && i < XFER_MAX_DOMAINS; i++) {
-			x[i].label = dl->d[i].label;
-			x[i].key = dl->d[i].key;
-		}
-		*np = i;
+		d = endpoint_domains(*ep, np);
+		for (i = 0; i < *np; i++)
+			x[i] = d[i];
 		return 0;
 	}
 	if (o->kdf != NULL && (r = kdf_profile_parse(o->kdf, &kdf)) != 0)
@@ -194,26 +190,23 @@ deep_domains(struct opts *o, struct hsm **hp, struct session **sp,
 static int
 verify_deep(struct opts *o, struct bstore *s, const char *name)
 {
-	struct domain_list dl;
 	struct xfer_domain x[XFER_MAX_DOMAINS];
 	struct restore_result res;
 	struct secret *dkey = NULL, *pw = NULL;
-	struct session *sess = NULL;
-	struct hsm *h = NULL;
-	struct bstore_entry e;
+	struct endpoint *e = NULL;
+	struct bstore_entry ent;
 	struct progress *pg = NULL;
 	struct json *j;
 	size_t n = 0;
 	int r;
 
-	memset(&dl, 0, sizeof(dl));
-	if ((r = bstore_show(s, name, &e)) != 0 ||
-	    (r = deep_domains(o, &h, &sess, &dl, &dkey, x, &n)) != 0 ||
+	if ((r = bstore_show(s, name, &ent)) != 0 ||
+	    (r = deep_domains(o, &e, &dkey, x, &n)) != 0 ||
 	    (r = read_backup_pin(o, &pw)) != 0) {
 		r = cli_fail(PROG, r, name);
 		goto out;
 	}
-	pg = progress_new("verifying", e.r == 0 ? e.m.object_count : 0);
+	pg = progress_new("verifying", ent.r == 0 ? ent.m.object_count : 0);
 	r = backup_verify_deep(s, name, pw, x, n, progress_cb, pg, &res);
 	if (r != 0) {
 		r = cli_fail(PROG, r, name);
@@ -240,9 +233,7 @@ verify_deep(struct opts *o, struct bstore *s, const char *name)
 	progress_done(pg);
 	secret_free(pw);
 	secret_free(dkey);
-	domain_list_clear(&dl);
-	session_close(sess);
-	hsm_close(h);
+	endpoint_close(e);
 	return r;
 }
 

@@ -6,11 +6,10 @@
 #include "bstore.h"
 #include "cli.h"
 #include "err.h"
-#include "hsm.h"
+#include "endpoint.h"
 #include "role.h"
 #include "secret.h"
 #include "tool.h"
-#include "uri.h"
 
 enum {
 	L_FROM = 256, L_BACKUP, L_TO, L_ROLE, L_KDF, L_PIN_FILE, L_PIN_ENV,
@@ -112,33 +111,29 @@ read_backup_pin(const struct opts *o, struct secret **sp)
 }
 
 int
-open_target(const struct opts *o, const char *uri, struct hsm **hp,
-    struct session **sp)
+open_target(const struct opts *o, const char *uri, int flags,
+    struct endpoint **ep)
 {
 	struct cli_secret_src src = { o->pin_file, o->pin_env };
 	struct secret *c = NULL;
-	struct hsm_uri u;
-	struct hsm *h = NULL;
+	struct endpoint *e = NULL;
 	char prompt[96];
 	int r, role = ROLE_CO;
 
 	if (o->role != NULL && (r = role_parse(o->role, &role)) != 0)
 		return r;
-	if ((r = uri_parse_hsm(uri, 1, &u)) != 0)
+	if ((r = endpoint_open(uri, &e)) != 0)
 		return r;
-	if ((r = hsm_open(u.dir, &h)) != 0)
-		goto out;
 	snprintf(prompt, sizeof(prompt), "%s credential for '%s': ",
-	    role_name(role), u.label);
+	    role_name(role), endpoint_label(e));
 	if ((r = cli_read_secret(prompt, &src, 0, &c)) != 0 ||
-	    (r = session_login(h, u.label, role, c, sp)) != 0)
+	    (r = endpoint_login(e, role, c, flags)) != 0)
 		goto out;
-	*hp = h;
-	h = NULL;
+	*ep = e;
+	e = NULL;
  out:
 	secret_free(c);
-	hsm_close(h);
-	uri_clear(&u);
+	endpoint_close(e);
 	return r;
 }
 

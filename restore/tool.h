@@ -9,9 +9,8 @@
 #include <stdint.h>
 
 struct bstore;
-struct hsm;
+struct endpoint;
 struct secret;
-struct session;
 
 #define PROG "restore"
 #define MAX_OBJECTS 1024
@@ -37,9 +36,12 @@ int open_store(const struct opts *o, struct bstore **sp);
 /* Reads the backup partition password (--backup-pin-*, or a prompt). */
 int read_backup_pin(const struct opts *o, struct secret **sp);
 
-/* Opens the partition URI and logs in as --role (default co). */
-int open_target(const struct opts *o, const char *uri, struct hsm **hp,
-    struct session **sp);
+/*
+ * Opens the partition URI and logs in as --role (default co) with flags
+ * (ENDPOINT_TX for a restore target).
+ */
+int open_target(const struct opts *o, const char *uri, int flags,
+    struct endpoint **ep);
 
 /* Progress-bar adapter for lib/backup's callbacks (ctx: struct progress). */
 void progress_cb(void *ctx, uint64_t done, uint64_t total);

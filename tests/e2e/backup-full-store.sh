@@ -35,7 +35,7 @@ expect_exit 3 backupd backup --from "hsm:$T/h#p1" --to "dir:$T/s2" \
 hsm partition policy set "hsm:$T/h#p1" allow-cloning 0 --force \
 	--pin-file "$PO" >/dev/null
 expect_exit 3 backup_of h s2
-grep -q "may not clone" "$T/.err" || fail "message: cloning"
+grep -q "allow-cloning" "$T/.err" || fail "message: cloning"
 [ "$(store_state s2)" = "$before" ] || fail "a refused backup changed the store"
 mkdir "$T/none"
 expect_exit 1 backupd backup --from "hsm:$T/h#p1" --to "dir:$T/none" \

@@ -4,8 +4,8 @@
 #                      file $BK (the backup password)
 #   store_init NAME [capacity]   a backup store at $T/NAME
 #   backup_of DIR STORE          backupd backup of p1, prints the name
-#   hsm_state DIR      a digest of every partition's content (objects,
-#                      partitions, domains, roles) in DIR's hsm.db
+#   hsm_state DIR      a digest of DIR's whole hsm.db (every table, the
+#                      audit head included) and of its audit.log
 #   store_state STORE  a digest of every file in a store (names and bytes)
 #   restore_to DIR STORE NAME MODE [...]   restore NAME into p1 of DIR
 BK=$(pinfile bk "backup-password-1")
@@ -32,8 +32,8 @@ backup_of() {
 }
 
 hsm_state() {
-	sqlite3 "$T/$1/hsm.db" '.dump object' '.dump partition' '.dump domain' \
-		'.dump role' | sha256sum | cut -c1-64
+	{ sqlite3 "$T/$1/hsm.db" .dump; cat "$T/$1/audit.log"; } |
+		sha256sum | cut -c1-64
 }
 
 store_state() {
