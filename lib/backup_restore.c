@@ -248,7 +248,7 @@ backup_restore(struct endpoint *e, struct bstore *st, const char *name,
 	/* With a selection, --replace replaces those objects only. */
 	so.empty_first = p->mode == BACKUP_REPLACE && sel.n == 0;
 	so.audit_event = "restore";
-	snprintf(detail, sizeof(detail), "from %s: ", name);
+	snprintf(detail, sizeof(detail), "from %s", name);
 	so.audit_detail = detail;
 	ac.sel = &sel;
 	ac.p = p;
