@@ -15,10 +15,12 @@ static int
 cmd_init(struct opts *o)
 {
 	struct hsm_init_params p;
+	struct cred_written w;
 	struct secret *so = NULL;
 	struct hsm_uri u;
 	int r;
 
+	memset(&w, 0, sizeof(w));
 	hsm_init_params_default(&p);
 	if (o->label == NULL)
 		return cli_usage_error(PROG, "init: --label is required");
@@ -26,24 +28,35 @@ cmd_init(struct opts *o)
 	p.serial = o->serial;
 	p.allow_cloning = !o->no_cloning;
 	p.so_reset_pin = o->so_reset_pin;
+	p.auth = o->ped ? HSM_AUTH_PED : HSM_AUTH_PASSWORD;
 	if (o->kdf != NULL && (r = kdf_profile_parse(o->kdf, &p.kdf)) != 0)
 		return cli_fail(PROG, r, "init");
+	if (cred_src_is_ped(&o->login))
+		return cli_usage_error(PROG, "init sets a new SO credential: "
+		    "--share and --challenge-* do not apply");
 	if ((r = uri_parse_hsm(o->args[0], 0, &u)) != 0)
 		return cli_fail(PROG, r, "init");
 	/* The SO credential is being set: --new-pin-* (or --pin-*). */
-	if (o->new_pin_file == NULL && o->new_pin_env == NULL) {
-		o->new_pin_file = o->pin_file;
-		o->new_pin_env = o->pin_env;
+	if (o->newc.pin_file == NULL && o->newc.pin_env == NULL) {
+		o->newc.pin_file = o->login.pin_file;
+		o->newc.pin_env = o->login.pin_env;
 	}
-	if ((r = read_cred(o, CRED_NEW, "New HSM SO credential: ", &so)) == 0)
-		r = hsm_init(u.dir, &p, so);
+	if ((r = new_cred(o, o->ped, p.kdf, "so", "New HSM SO credential: ", &w,
+	    &so)) == 0 && (r = hsm_init(u.dir, &p, so)) != 0)
+		cred_written_undo(&w);
 	secret_free(so);
 	if (r != 0) {
 		uri_clear(&u);
 		return cli_fail(PROG, r, "cannot initialize the HSM");
 	}
-	printf("HSM '%s' initialized in %s (KDF profile %s)\n", p.label, u.dir,
-	    kdf_profile_name(p.kdf));
+	cred_written_report(PROG, &w);
+	if (o->ped)
+		printf("PED HSM '%s' initialized in %s (KDF profile %s); the SO "
+		    "credential is a %u-of-%u share set in %s\n", p.label, u.dir,
+		    kdf_profile_name(p.kdf), o->newc.m, o->newc.n, o->newc.dir);
+	else
+		printf("HSM '%s' initialized in %s (KDF profile %s)\n", p.label,
+		    u.dir, kdf_profile_name(p.kdf));
 	uri_clear(&u);
 	return EXIT_DONE;
 }
@@ -93,7 +106,8 @@ cmd_show(struct opts *o)
 			printf("Label:             %s\n", in.label);
 			printf("Serial:            %llu\n",
 			    (unsigned long long)in.serial);
-			printf("Authentication:    %s\n", in.auth);
+			printf("Authentication:    %s\n", in.ped ?
+			    "PED (M-of-N share sets)" : "password");
 			printf("KDF profile:       %s\n", kdf_profile_name(in.kdf));
 			printf("Policy 7  Allow cloning:                %s\n",
 			    in.allow_cloning ? "on" : "off");
@@ -136,30 +150,39 @@ static int
 cmd_so_change(struct opts *o)
 {
 	struct hsm *h = NULL;
+	struct hsm_info in;
+	struct cred_written w;
 	struct secret *nso = NULL;
 	int r;
 
+	memset(&w, 0, sizeof(w));
 	if ((r = open_so(o, o->args[0], 0, &h, NULL)) == 0 &&
-	    (r = read_cred(o, CRED_NEW, "New HSM SO credential: ", &nso)) == 0)
-		r = hsm_so_change(h, nso);
+	    (r = hsm_get_info(h, &in)) == 0 &&
+	    (r = new_cred(o, in.ped, in.kdf, "so", "New HSM SO credential: ",
+	    &w, &nso)) == 0 && (r = hsm_so_change(h, nso)) != 0)
+		cred_written_undo(&w);
 	secret_free(nso);
 	hsm_close(h);
 	if (r != 0)
 		return cli_fail(PROG, r, "cannot change the SO credential");
-	printf("HSM SO credential changed\n");
+	cred_written_report(PROG, &w);
+	printf("HSM SO credential changed%s\n", w.n ? "; the old shares no "
+	    "longer log in: destroy them" : "");
 	return EXIT_DONE;
 }
 
 const struct cmd cmds_hsm[] = {
-	{ "init", cmd_init, O_PIN | O_NEWPIN | O_LABEL | O_KDF | O_INIT, 1,
-	    "DIR --label LABEL [--kdf test|interactive|moderate|sensitive] "
+	{ "init", cmd_init, O_PIN | O_NEWPIN | O_LABEL | O_KDF | O_INIT | O_PED,
+	    1, "DIR --label LABEL [--kdf test|interactive|moderate|sensitive] "
 	    "[--serial N] [--no-cloning] [--so-reset-pin] [--new-pin-file F | "
-	    "--new-pin-env V]" },
+	    "--new-pin-env V | --ped --m M --n N --shares-out DIR "
+	    "[--new-share-pin-file F ...|--new-share-pin]]" },
 	{ "show", cmd_show, O_JSON, 1, "DIR [--json]" },
 	{ "zeroize", cmd_zeroize, O_PIN | O_TAMPER, 1,
-	    "DIR [--pin-file F | --pin-env V | --tamper]" },
+	    "DIR [--pin-file F | --pin-env V | --share F ... | --tamper]" },
 	{ "so-change", cmd_so_change, O_PIN | O_NEWPIN, 1,
-	    "DIR [--pin-file F] [--new-pin-file F]" },
+	    "DIR [--pin-file F] [--new-pin-file F]  (PED: --share F ... --m M "
+	    "--n N --shares-out DIR)" },
 };
 const size_t ncmds_hsm = sizeof(cmds_hsm) / sizeof(cmds_hsm[0]);
 
@@ -266,6 +289,7 @@ cmd_policy_set(struct opts *o)
 const struct cmd cmds_policy[] = {
 	{ "show", cmd_policy_show, O_JSON, 1, "DIR [--json]" },
 	{ "set", cmd_policy_set, O_PIN | O_FORCE, 3,
-	    "DIR 7|allow-cloning|15|so-reset-pin 0|1 [--force] [--pin-file F]" },
+	    "DIR 7|allow-cloning|15|so-reset-pin 0|1 [--force] [--pin-file F | "
+	    "--share F ...]" },
 };
 const size_t ncmds_policy = sizeof(cmds_policy) / sizeof(cmds_policy[0]);

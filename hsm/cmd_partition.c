@@ -33,10 +33,37 @@ cmd_create(struct opts *o)
 	return EXIT_DONE;
 }
 
+/* The first domain of a PED partition: a new set or an existing one's. */
+static int
+ped_domain(struct opts *o, struct cred_written *w, struct secret **sp)
+{
+	if (o->dom_pin_file != NULL || o->dom_pin_env != NULL) {
+		err_set_detail("a PED partition's first cloning domain is a PED "
+		    "domain: --domain-shares-out DIR (a new one) or --domain-share "
+		    "FILE ... (an existing one), not a password");
+		return CE_USAGE;
+	}
+	if (o->newdom.dir == NULL && o->dom.nshare == 0) {
+		err_set_detail("a PED partition's first cloning domain is a PED "
+		    "domain: give --domain-shares-out DIR for a new random one "
+		    "(split --domain-m of --domain-n, default the PO's M and N) "
+		    "or --domain-share FILE ... to join an existing one");
+		return CE_USAGE;
+	}
+	if (o->newdom.m == 0 && o->newdom.n == 0) {
+		o->newdom.m = o->newc.m;
+		o->newdom.n = o->newc.n;
+	}
+	o->newdom.force = o->newc.force;
+	return cred_domain_secret(PROG, &o->dom, &o->newdom, &o->pins, w, sp);
+}
+
 static int
 cmd_init(struct opts *o)
 {
 	struct partition_init_params p;
+	struct cli_secret_src dsrc = { o->dom_pin_file, o->dom_pin_env };
+	struct cred_written wpo, wdom;
 	struct secret *po = NULL, *dom = NULL;
 	struct hsm *h = NULL;
 	struct hsm_info hi;
@@ -44,6 +71,8 @@ cmd_init(struct opts *o)
 	int r;
 
 	memset(&p, 0, sizeof(p));
+	memset(&wpo, 0, sizeof(wpo));
+	memset(&wdom, 0, sizeof(wdom));
 	p.new_label = o->label;
 	p.domain_label = o->domain_label;
 	p.domain_type = DOMAIN_PASSWORD;
@@ -54,24 +83,50 @@ cmd_init(struct opts *o)
 	p.kdf = hi.kdf;
 	if (o->kdf != NULL && (r = kdf_profile_parse(o->kdf, &p.kdf)) != 0)
 		goto out;
-	if (o->new_pin_file == NULL && o->new_pin_env == NULL) {
-		o->new_pin_file = o->pin_file;
-		o->new_pin_env = o->pin_env;
+	if (cred_src_is_ped(&o->login)) {
+		err_set_detail("partition init sets a new PO credential: --share "
+		    "and --challenge-* do not apply");
+		r = CE_USAGE;
+		goto out;
 	}
-	if ((r = read_cred(o, CRED_NEW, "New partition SO (PO) credential: ",
-	    &po)) != 0 ||
-	    (r = read_cred(o, CRED_DOMAIN, "Cloning domain password: ",
-	    &dom)) != 0)
+	if (o->newc.pin_file == NULL && o->newc.pin_env == NULL) {
+		o->newc.pin_file = o->login.pin_file;
+		o->newc.pin_env = o->login.pin_env;
+	}
+	if (!hi.ped && (o->dom.nshare > 0 || o->newdom.dir != NULL)) {
+		err_set_detail("this HSM takes passwords: the first domain is a "
+		    "password domain (--domain-pin-file); add PED domains later "
+		    "with the domains tool");
+		r = CE_USAGE;
+		goto out;
+	}
+	if ((r = new_cred(o, hi.ped, p.kdf, "po",
+	    "New partition SO (PO) credential: ", &wpo, &po)) != 0)
+		goto out;
+	if (hi.ped) {
+		p.domain_type = DOMAIN_PED;
+		r = ped_domain(o, &wdom, &dom);
+	} else
+		r = cli_read_secret("Cloning domain password: ", &dsrc, 1, &dom);
+	if (r != 0)
 		goto out;
 	r = partition_init(h, label, &p, po, dom);
  out:
+	if (r != 0) {
+		cred_written_undo(&wpo);
+		cred_written_undo(&wdom);
+	}
 	secret_free(po);
 	secret_free(dom);
 	hsm_close(h);
-	if (r == 0)
-		printf("partition '%s' initialized (KDF profile %s, domain '%s')\n",
-		    p.new_label ? p.new_label : label, kdf_profile_name(p.kdf),
+	if (r == 0) {
+		cred_written_report(PROG, &wpo);
+		cred_written_report(PROG, &wdom);
+		printf("partition '%s' initialized (KDF profile %s, %s domain "
+		    "'%s')\n", p.new_label ? p.new_label : label,
+		    kdf_profile_name(p.kdf), hi.ped ? "PED" : "password",
 		    p.domain_label ? p.domain_label : "default");
+	}
 	free(label);
 	return r ? cli_fail(PROG, r, "cannot initialize the partition") :
 	    EXIT_DONE;
@@ -83,8 +138,9 @@ pstate(int s)
 	return s == PARTITION_INITIALIZED ? "initialized" : "created";
 }
 
+/* "activated" is shown on PED HSMs only: password roles have none. */
 static void
-json_partition(struct json *j, const struct partition_info *pi)
+json_partition(struct json *j, const struct partition_info *pi, int ped)
 {
 	int i;
 
@@ -109,6 +165,8 @@ json_partition(struct json *j, const struct partition_info *pi)
 		json_bool(j, "initialized", pi->roles[i].initialized);
 		json_int(j, "failed_logins", pi->roles[i].failures);
 		json_bool(j, "locked", pi->roles[i].locked);
+		if (ped)
+			json_bool(j, "activated", pi->roles[i].activated);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
@@ -122,17 +180,19 @@ cmd_show(struct opts *o)
 	struct hsm *h = NULL;
 	struct json *j;
 	char *label = NULL, cap[32];
-	int r, i;
+	int r, i, ped = 0;
 
-	if ((r = open_hsm(o->args[0], 1, &h, &label)) == 0)
-		r = partition_get_info(h, label, &pi);
+	if ((r = open_hsm(o->args[0], 1, &h, &label)) == 0 &&
+	    (r = partition_get_info(h, label, &pi)) == 0 &&
+	    (ped = hsm_is_ped(h)) < 0)
+		r = ped;
 	hsm_close(h);
 	free(label);
 	if (r != 0)
 		return cli_fail(PROG, r, "partition show");
 	if (o->json) {
 		j = json_new(stdout);
-		json_partition(j, &pi);
+		json_partition(j, &pi, ped);
 		json_free(j);
 		return EXIT_DONE;
 	}
@@ -151,16 +211,19 @@ cmd_show(struct opts *o)
 	printf("Lockout:        %d failed logins\n", pi.lockout);
 	printf("Domains:        %d\n", pi.domains);
 	for (i = 0; i < 3; i++)
-		printf("Role %s:        %s%s, %d failed logins\n",
+		printf("Role %s:        %s%s%s, %d failed logins\n",
 		    role_name(pi.roles[i].role),
 		    pi.roles[i].initialized ? "initialized" : "not initialized",
-		    pi.roles[i].locked ? ", LOCKED" : "", pi.roles[i].failures);
+		    pi.roles[i].locked ? ", LOCKED" : "",
+		    pi.roles[i].activated ? ", activated" : "",
+		    pi.roles[i].failures);
 	return EXIT_DONE;
 }
 
 struct list_ctx {
 	struct json *j;
 	int n;
+	int ped;
 };
 
 static int
@@ -169,7 +232,7 @@ list_cb(void *ctx, const struct partition_info *pi)
 	struct list_ctx *c = ctx;
 
 	if (c->j != NULL) {
-		json_partition(c->j, pi);
+		json_partition(c->j, pi, c->ped);
 		return 0;
 	}
 	if (c->n++ == 0)
@@ -184,12 +247,17 @@ list_cb(void *ctx, const struct partition_info *pi)
 static int
 cmd_list(struct opts *o)
 {
-	struct list_ctx c = { NULL, 0 };
+	struct list_ctx c = { NULL, 0, 0 };
 	struct hsm *h = NULL;
 	int r;
 
 	if ((r = open_hsm(o->args[0], 0, &h, NULL)) != 0)
 		return cli_fail(PROG, r, "partition list");
+	if ((c.ped = hsm_is_ped(h)) < 0) {
+		r = c.ped;
+		hsm_close(h);
+		return cli_fail(PROG, r, "partition list");
+	}
 	if (o->json) {
 		c.j = json_new(stdout);
 		json_arr_begin(c.j, NULL);
@@ -254,7 +322,10 @@ const struct cmd cmds_partition[] = {
 	{ "create", cmd_create, O_PIN, 1, "hsm:DIR#LABEL [--pin-file F]  (SO)" },
 	{ "init", cmd_init, O_PIN | O_NEWPIN | O_DOMPIN | O_LABEL | O_KDF |
 	    O_DOMLABEL, 1, "hsm:DIR#LABEL [--label NEW] [--kdf PROFILE] "
-	    "[--domain-label L] [--new-pin-file F] [--domain-pin-file F]  (PO)" },
+	    "[--domain-label L] [--new-pin-file F] [--domain-pin-file F]  (PO)"
+	    "\n       PED: --m M --n N --shares-out DIR (--domain-shares-out DIR "
+	    "[--domain-m M --domain-n N] | --domain-share F ...) "
+	    "[--new-share-pin-file F ...]" },
 	{ "show", cmd_show, O_JSON, 1, "hsm:DIR#LABEL [--json]" },
 	{ "list", cmd_list, O_JSON, 1, "DIR [--json]" },
 	{ "zeroize", cmd_zeroize, O_PIN | O_ROLE, 1,

@@ -31,7 +31,11 @@ help(FILE *f)
 	fprintf(f, "usage: %s COMMAND [ARGS] [OPTIONS]\n\n", PROG);
 	fprintf(f, "The emulated HSM: a directory with hsm.db and audit.log.\n"
 	    "HSMs are named DIR or hsm:DIR, partitions hsm:DIR#LABEL.\n"
-	    "Secrets come from a prompt, --pin-file PATH or --pin-env NAME.\n\n");
+	    "Secrets come from a prompt, --pin-file PATH or --pin-env NAME.\n"
+	    "On a PED HSM (init --ped) every credential is an M-of-N share set:\n"
+	    "log in with --share FILE (M times; --share-pin-file for PINs), or\n"
+	    "as an activated CO/CU with --challenge-file; new credentials are\n"
+	    "written as share files: --m M --n N --shares-out DIR.\n\n");
 	for (i = 0; i < ncmds_hsm; i++)
 		fprintf(f, "  %s %s %s\n", PROG, cmds_hsm[i].name,
 		    cmds_hsm[i].synopsis);

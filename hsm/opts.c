@@ -17,7 +17,10 @@ enum {
 	L_DOM_PIN_FILE, L_DOM_PIN_ENV, L_LABEL, L_KDF, L_JSON, L_ROLE, L_TYPE,
 	L_SIZE, L_COUNT, L_FIRST, L_IN, L_OUT, L_SIG, L_AAD, L_HASH, L_FORCE,
 	L_TAMPER, L_PUBLIC, L_APP, L_SERIAL, L_NO_CLONING, L_SO_RESET,
-	L_DOMLABEL, L_TAIL, L_HELP,
+	L_DOMLABEL, L_TAIL, L_HELP, L_SHARE, L_SHARE_PIN, L_CHAL_FILE,
+	L_CHAL_ENV, L_M, L_N, L_SHARES_OUT, L_NEW_SHARE_PIN_FILE,
+	L_NEW_SHARE_PIN, L_DOM_SHARE, L_DOM_SHARE_PIN, L_DOM_SHARES_OUT,
+	L_DOM_M, L_DOM_N, L_PED,
 };
 
 static const struct {
@@ -52,6 +55,24 @@ static const struct {
 	{ { "so-reset-pin", no_argument, NULL, L_SO_RESET }, O_INIT },
 	{ { "domain-label", required_argument, NULL, L_DOMLABEL }, O_DOMLABEL },
 	{ { "tail", required_argument, NULL, L_TAIL }, O_TAIL },
+	{ { "share", required_argument, NULL, L_SHARE }, O_PIN },
+	{ { "share-pin-file", required_argument, NULL, L_SHARE_PIN }, O_PIN },
+	{ { "challenge-file", required_argument, NULL, L_CHAL_FILE }, O_PIN },
+	{ { "challenge-env", required_argument, NULL, L_CHAL_ENV }, O_PIN },
+	{ { "m", required_argument, NULL, L_M }, O_NEWPIN },
+	{ { "n", required_argument, NULL, L_N }, O_NEWPIN },
+	{ { "shares-out", required_argument, NULL, L_SHARES_OUT }, O_NEWPIN },
+	{ { "new-share-pin-file", required_argument, NULL,
+	    L_NEW_SHARE_PIN_FILE }, O_NEWPIN },
+	{ { "new-share-pin", no_argument, NULL, L_NEW_SHARE_PIN }, O_NEWPIN },
+	{ { "domain-share", required_argument, NULL, L_DOM_SHARE }, O_DOMPIN },
+	{ { "domain-share-pin-file", required_argument, NULL, L_DOM_SHARE_PIN },
+	    O_DOMPIN },
+	{ { "domain-shares-out", required_argument, NULL, L_DOM_SHARES_OUT },
+	    O_DOMPIN },
+	{ { "domain-m", required_argument, NULL, L_DOM_M }, O_DOMPIN },
+	{ { "domain-n", required_argument, NULL, L_DOM_N }, O_DOMPIN },
+	{ { "ped", no_argument, NULL, L_PED }, O_PED },
 	{ { "help", no_argument, NULL, L_HELP }, 0 },
 };
 #define NOPTS (sizeof(table) / sizeof(table[0]))
@@ -131,10 +152,58 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 			return EXIT_USAGE;
 		}
 		switch (ch) {
-		case L_PIN_FILE: o->pin_file = optarg; break;
-		case L_PIN_ENV: o->pin_env = optarg; break;
-		case L_NEW_PIN_FILE: o->new_pin_file = optarg; break;
-		case L_NEW_PIN_ENV: o->new_pin_env = optarg; break;
+		case L_PIN_FILE: o->login.pin_file = optarg; break;
+		case L_PIN_ENV: o->login.pin_env = optarg; break;
+		case L_NEW_PIN_FILE: o->newc.pin_file = optarg; break;
+		case L_NEW_PIN_ENV: o->newc.pin_env = optarg; break;
+		case L_CHAL_FILE: o->login.challenge_file = optarg; break;
+		case L_CHAL_ENV: o->login.challenge_env = optarg; break;
+		case L_SHARES_OUT: o->newc.dir = optarg; break;
+		case L_DOM_SHARES_OUT: o->newdom.dir = optarg; break;
+		case L_NEW_SHARE_PIN: o->pins.prompt = 1; break;
+		case L_PED: o->ped = 1; break;
+		case L_SHARE:
+		case L_SHARE_PIN:
+		case L_DOM_SHARE:
+		case L_DOM_SHARE_PIN:
+		case L_NEW_SHARE_PIN_FILE: {
+			int r;
+
+			r = ch == L_SHARE ? cred_add_share(&o->login, optarg) :
+			    ch == L_SHARE_PIN ? cred_add_share_pin(&o->login,
+			    optarg) : ch == L_DOM_SHARE ? cred_add_share(&o->dom,
+			    optarg) : ch == L_DOM_SHARE_PIN ?
+			    cred_add_share_pin(&o->dom, optarg) :
+			    cred_add_new_pin(&o->pins, optarg);
+			if (r != 0) {
+				fprintf(stderr, "%s %s: --%s: %s\n", PROG, words,
+				    name, err_detail());
+				return EXIT_USAGE;
+			}
+			break;
+		}
+		case L_M:
+		case L_N:
+		case L_DOM_M:
+		case L_DOM_N: {
+			uint64_t v;
+
+			if (parse_u64(optarg, &v) != 0 || v < 1 || v > SHARE_MAX_N) {
+				fprintf(stderr, "%s %s: --%s wants a number from 1 "
+				    "to %d, not '%s'\n", PROG, words, name,
+				    SHARE_MAX_N, optarg);
+				return EXIT_USAGE;
+			}
+			if (ch == L_M)
+				o->newc.m = (unsigned)v;
+			else if (ch == L_N)
+				o->newc.n = (unsigned)v;
+			else if (ch == L_DOM_M)
+				o->newdom.m = (unsigned)v;
+			else
+				o->newdom.n = (unsigned)v;
+			break;
+		}
 		case L_DOM_PIN_FILE: o->dom_pin_file = optarg; break;
 		case L_DOM_PIN_ENV: o->dom_pin_env = optarg; break;
 		case L_LABEL: o->label = optarg; break;
@@ -189,7 +258,9 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 		usage(words, c, stderr);
 		return EXIT_USAGE;
 	}
-	if ((o->pin_file && o->pin_env) || (o->new_pin_file && o->new_pin_env) ||
+	if ((o->login.pin_file && o->login.pin_env) ||
+	    (o->newc.pin_file && o->newc.pin_env) ||
+	    (o->login.challenge_file && o->login.challenge_env) ||
 	    (o->dom_pin_file && o->dom_pin_env)) {
 		fprintf(stderr, "%s %s: give a secret as a file or a variable, "
 		    "not both\n", PROG, words);
@@ -199,25 +270,23 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 }
 
 int
-read_cred(const struct opts *o, int which, const char *prompt,
-    struct secret **sp)
+new_cred(struct opts *o, int ped, int kdf, const char *what,
+    const char *prompt, struct cred_written *w, struct secret **sp)
 {
-	struct cli_secret_src src = { NULL, NULL };
-	int confirm = 0;
+	unsigned total = o->newc.n;
+	int r;
 
-	if (which == CRED_LOGIN) {
-		src.file = o->pin_file;
-		src.env = o->pin_env;
-	} else if (which == CRED_NEW) {
-		src.file = o->new_pin_file;
-		src.env = o->new_pin_env;
-		confirm = 1;
-	} else {
-		src.file = o->dom_pin_file;
-		src.env = o->dom_pin_env;
-		confirm = 1;
+	/* PIN files cover every share this command writes, domain set too. */
+	if (ped && o->newdom.dir != NULL)
+		total += o->newdom.n ? o->newdom.n : o->newc.n;
+	if (ped && (r = cred_pins_check(&o->pins, total)) != 0)
+		return r;
+	if (!ped && (o->pins.n > 0 || o->pins.prompt)) {
+		err_set_detail("share PINs apply to PED HSMs only");
+		return CE_USAGE;
 	}
-	return cli_read_secret(prompt, &src, confirm, sp);
+	o->pins.kdf = kdf;
+	return cred_new_make(PROG, &o->newc, &o->pins, ped, what, prompt, w, sp);
 }
 
 int
@@ -240,15 +309,13 @@ int
 open_so(const struct opts *o, const char *arg, int need_label,
     struct hsm **hp, char **labelp)
 {
-	struct secret *so = NULL;
 	struct hsm *h = NULL;
 	char *label = NULL;
 	int r;
 
 	if ((r = open_hsm(arg, need_label, &h, &label)) != 0)
 		return r;
-	if ((r = read_cred(o, CRED_LOGIN, "HSM SO credential: ", &so)) != 0 ||
-	    (r = hsm_so_login(h, so)) != 0)
+	if ((r = cred_so_login(PROG, h, &o->login)) != 0)
 		goto out;
 	*hp = h;
 	h = NULL;
@@ -257,7 +324,6 @@ open_so(const struct opts *o, const char *arg, int need_label,
 		label = NULL;
 	}
  out:
-	secret_free(so);
 	hsm_close(h);
 	free(label);
 	return r;
@@ -267,24 +333,19 @@ int
 open_session(const struct opts *o, const char *uri, int def_role,
     struct hsm **hp, struct session **sp)
 {
-	struct secret *c = NULL;
 	struct hsm *h = NULL;
-	char *label = NULL, prompt[64];
+	char *label = NULL;
 	int r, role = def_role;
 
 	if (o->role != NULL && (r = role_parse(o->role, &role)) != 0)
 		return r;
 	if ((r = open_hsm(uri, 1, &h, &label)) != 0)
 		return r;
-	snprintf(prompt, sizeof(prompt), "%s credential for '%s': ",
-	    role_name(role), label);
-	if ((r = read_cred(o, CRED_LOGIN, prompt, &c)) != 0 ||
-	    (r = session_login(h, label, role, c, sp)) != 0)
+	if ((r = cred_session_login(PROG, h, label, role, &o->login, sp)) != 0)
 		goto out;
 	*hp = h;
 	h = NULL;
  out:
-	secret_free(c);
 	hsm_close(h);
 	free(label);
 	return r;

@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "cred.h"
+
 struct buf;
 struct hsm;
 struct secret;
@@ -17,9 +19,13 @@ struct session;
 
 /* Option bits: what a subcommand accepts. */
 enum {
-	O_PIN = 1u << 0,       /* --pin-file, --pin-env */
-	O_NEWPIN = 1u << 1,    /* --new-pin-file, --new-pin-env */
-	O_DOMPIN = 1u << 2,    /* --domain-pin-file, --domain-pin-env */
+	O_PIN = 1u << 0,       /* --pin-file, --pin-env, --share,
+	                          --share-pin-file, --challenge-file|env */
+	O_NEWPIN = 1u << 1,    /* --new-pin-file, --new-pin-env; PED: --m, --n,
+	                          --shares-out, --new-share-pin(-file) */
+	O_DOMPIN = 1u << 2,    /* --domain-pin-file, --domain-pin-env; PED:
+	                          --domain-share(-pin-file), --domain-shares-out,
+	                          --domain-m, --domain-n */
 	O_LABEL = 1u << 3,     /* --label */
 	O_KDF = 1u << 4,       /* --kdf */
 	O_JSON = 1u << 5,      /* --json */
@@ -38,16 +44,20 @@ enum {
 	O_INIT = 1u << 18,     /* --serial, --no-cloning, --so-reset-pin */
 	O_DOMLABEL = 1u << 19, /* --domain-label */
 	O_TAIL = 1u << 20,     /* --tail */
+	O_PED = 1u << 21,      /* --ped */
 };
 
 struct opts {
-	const char *pin_file, *pin_env;
-	const char *new_pin_file, *new_pin_env;
+	struct cred_src login;   /* the credential logging in */
+	struct cred_new newc;    /* a credential being set */
+	struct cred_src dom;     /* PED: an existing domain's shares */
+	struct cred_new newdom;  /* PED: a new domain's set */
+	struct cred_pins pins;   /* PINs of the share files written */
 	const char *dom_pin_file, *dom_pin_env;
 	const char *label, *kdf, *role, *type, *in, *out, *sig, *aad, *hash;
 	const char *application, *domain_label;
 	uint64_t size, count, first, serial, tail;
-	int json, force, tamper, is_public, no_cloning, so_reset_pin;
+	int json, force, tamper, is_public, no_cloning, so_reset_pin, ped;
 	int have_count;
 	char **args;   /* positional arguments */
 	int nargs;
@@ -69,20 +79,25 @@ struct cmd {
 int opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
     struct opts *o);
 
-/* Which credential to read. */
-enum { CRED_LOGIN, CRED_NEW, CRED_DOMAIN };
-int read_cred(const struct opts *o, int which, const char *prompt,
-    struct secret **sp);
+/*
+ * Makes the credential being set (--new-pin-* on a password HSM; a new
+ * share set from --m/--n/--shares-out on a PED HSM): lib/cred.h
+ * cred_new_make. what names the share files ("so", "po", "co", "cu");
+ * kdf is the Argon2id profile of share PINs (the credential's profile).
+ */
+int new_cred(struct opts *o, int ped, int kdf, const char *what,
+    const char *prompt, struct cred_written *w, struct secret **sp);
 
 /* Opens the HSM named by arg (hsm:DIR, DIR, or hsm:DIR#LABEL). *labelp
  * (may be NULL) gets the partition label (caller frees). */
 int open_hsm(const char *arg, int need_label, struct hsm **hp, char **labelp);
 
-/* Opens the HSM and logs the SO in with --pin-*. */
+/* Opens the HSM and logs the SO in with --pin-* or --share. */
 int open_so(const struct opts *o, const char *arg, int need_label,
     struct hsm **hp, char **labelp);
 
-/* Opens the partition of a URI and logs in as --role (default def_role). */
+/* Opens the partition of a URI and logs in as --role (default def_role)
+ * with --pin-*, --share or --challenge-*. */
 int open_session(const struct opts *o, const char *uri, int def_role,
     struct hsm **hp, struct session **sp);
 

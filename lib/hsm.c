@@ -21,6 +21,7 @@ hsm_init_params_default(struct hsm_init_params *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->kdf = KDF_INTERACTIVE;
+	p->auth = HSM_AUTH_PASSWORD;
 	p->allow_cloning = 1;
 	p->so_reset_pin = 0;
 }
@@ -335,6 +336,12 @@ hsm_init(const char *dir, const struct hsm_init_params *p,
 		return r;
 	if (kdf_profile_name(p->kdf) == NULL)
 		return CE_INVALID;
+	/* 0 (a zeroed struct) reads as password, the long-standing default. */
+	if (p->auth != 0 && p->auth != HSM_AUTH_PASSWORD &&
+	    p->auth != HSM_AUTH_PED) {
+		err_set_detail("unknown authentication type %d", p->auth);
+		return CE_INVALID;
+	}
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		err_set_detail("cannot create %s: %s", dir, strerror(errno));
 		return CE_IO;
@@ -376,23 +383,27 @@ hsm_init(const char *dir, const struct hsm_init_params *p,
 			goto out;
 	}
 	if ((r = store_prepare(h->st, "UPDATE hsm SET state = 1, label = ?, "
-	    "serial = ?, auth = 'password', kdf = ?, so_salt = ?, so_check = ?,"
+	    "serial = ?, auth = ?, kdf = ?, so_salt = ?, so_check = ?,"
 	    " so_fail = 0, allow_cloning = ?, so_reset_pin = ?, created = ? "
 	    "WHERE id = 1", &q)) != 0)
 		goto out;
 	sqlite3_bind_text(q, 1, p->label, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(q, 2, (int64_t)serial);
-	sqlite3_bind_int(q, 3, p->kdf);
-	sqlite3_bind_blob(q, 4, salt, sizeof(salt), SQLITE_TRANSIENT);
-	sqlite3_bind_blob(q, 5, check, sizeof(check), SQLITE_TRANSIENT);
-	sqlite3_bind_int(q, 6, p->allow_cloning ? 1 : 0);
-	sqlite3_bind_int(q, 7, p->so_reset_pin ? 1 : 0);
-	sqlite3_bind_int64(q, 8, (int64_t)time(NULL));
+	sqlite3_bind_text(q, 3, p->auth == HSM_AUTH_PED ? "ped" : "password",
+	    -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 4, p->kdf);
+	sqlite3_bind_blob(q, 5, salt, sizeof(salt), SQLITE_TRANSIENT);
+	sqlite3_bind_blob(q, 6, check, sizeof(check), SQLITE_TRANSIENT);
+	sqlite3_bind_int(q, 7, p->allow_cloning ? 1 : 0);
+	sqlite3_bind_int(q, 8, p->so_reset_pin ? 1 : 0);
+	sqlite3_bind_int64(q, 9, (int64_t)time(NULL));
 	if ((r = hsm_step_done(h, q)) != 0)
 		goto out;
 	hsm_event(&ev, "init", 1);
 	ev.role = "so";
-	ev.detail = exists ? "re-initialized after zeroization" : "initialized";
+	ev.detail = p->auth == HSM_AUTH_PED ? (exists ?
+	    "re-initialized after zeroization (PED)" : "initialized (PED)") :
+	    exists ? "re-initialized after zeroization" : "initialized";
 	r = hsm_audit_tx(h, &ev);
  out:
 	r = hsm_tx_leave(h, own, r, 0);
@@ -441,6 +452,7 @@ hsm_get_info(struct hsm *h, struct hsm_info *ip)
 	in.serial = (uint64_t)sqlite3_column_int64(q, 2);
 	snprintf(in.auth, sizeof(in.auth), "%s",
 	    (const char *)sqlite3_column_text(q, 3));
+	in.ped = strcmp(in.auth, "ped") == 0;
 	in.kdf = sqlite3_column_int(q, 4);
 	in.allow_cloning = sqlite3_column_int(q, 5);
 	in.so_reset_pin = sqlite3_column_int(q, 6);
@@ -453,6 +465,18 @@ hsm_get_info(struct hsm *h, struct hsm_info *ip)
  out:
 	sqlite3_reset(q);
 	return r;
+}
+
+int
+hsm_is_ped(struct hsm *h)
+{
+	struct hsm_info in;
+	int r;
+
+	if ((r = hsm_require_initialized(h)) != 0 ||
+	    (r = hsm_get_info(h, &in)) != 0)
+		return r;
+	return in.ped;
 }
 
 /* --- SO ----------------------------------------------------------------- */

@@ -40,6 +40,12 @@ struct store;
 #define HSM_POLICY_ALLOW_CLONING 7 /* destructive: erases every object */
 #define HSM_POLICY_SO_RESET_PIN 15 /* lets the PO unlock a locked CO/CU */
 
+/* How credentials are presented: chosen at init, as on a Luna HSM. */
+enum hsm_auth {
+	HSM_AUTH_PASSWORD = 1, /* typed passwords */
+	HSM_AUTH_PED = 2,      /* multifactor: every credential an M-of-N set */
+};
+
 enum hsm_state {
 	HSM_STATE_INITIALIZED = 1,
 	HSM_STATE_ZEROIZED = 2,
@@ -49,6 +55,7 @@ struct hsm_init_params {
 	const char *label;   /* 1..32 printable characters */
 	uint64_t serial;     /* 0: random 10-digit serial */
 	int kdf;             /* KDF_* profile for the SO credential */
+	int auth;            /* HSM_AUTH_PASSWORD (default) or HSM_AUTH_PED */
 	int allow_cloning;   /* HSM policy 7 (default 1) */
 	int so_reset_pin;    /* HSM policy 15 (default 0) */
 };
@@ -57,7 +64,8 @@ struct hsm_info {
 	int state;                     /* enum hsm_state */
 	char label[HSM_LABEL_MAX + 1];
 	uint64_t serial;
-	char auth[16];                 /* "password" (PED: the M-of-N issue) */
+	char auth[16];                 /* "password" or "ped" */
+	int ped;                       /* 1 on a PED (multifactor) HSM */
 	int kdf;
 	int allow_cloning;             /* policy 7 */
 	int so_reset_pin;              /* policy 15 */
@@ -67,12 +75,14 @@ struct hsm_info {
 	uint64_t audit_records;
 };
 
-/* Fills p with the defaults (label NULL, interactive KDF, cloning on). */
+/* Fills p with the defaults (label NULL, interactive KDF, password
+ * authentication, cloning on). */
 void hsm_init_params_default(struct hsm_init_params *p);
 
 /*
  * Initializes the HSM in dir (created 0700 if missing) with the SO
- * credential so. A directory that already holds an initialized HSM is
+ * credential so (on a PED HSM: the secret a new share set was made from;
+ * lib/cred.h). A directory that already holds an initialized HSM is
  * CE_EXISTS; a zeroized one is re-initialized in place (its audit log
  * and chain continue).
  */
@@ -87,6 +97,10 @@ void hsm_close(struct hsm *h);
 
 /* HSM-wide facts; works on a zeroized HSM too (state says so). */
 int hsm_get_info(struct hsm *h, struct hsm_info *ip);
+
+/* Returns 1 when the HSM is a PED (multifactor) HSM, 0 when it takes
+ * passwords, or a negative CE_* code (not initialized, store error). */
+int hsm_is_ped(struct hsm *h);
 
 /* Returns the directory, the store and the audit log path. */
 const char *hsm_dir(const struct hsm *h);

@@ -31,6 +31,7 @@ struct session {
 	int version;              /* 0 or 1 */
 	struct secret *psk;       /* partition storage key, NULL if the role has none */
 	struct secret *dsk;       /* domain storage key */
+	int by_challenge;         /* PED: logged in with an activation challenge */
 };
 
 /*
@@ -89,6 +90,32 @@ int partition_zeroize_tx(struct hsm *h, int64_t pid, const char *label,
 /* Looks up a partition's id, serial, state and version by label. */
 int partition_lookup(struct hsm *h, const char *label, int64_t *pidp,
     uint64_t *serialp, int *statep, int *versionp);
+
+/*
+ * session_login() with a note on how the credential came (NULL, or e.g.
+ * "by activation challenge") for the audit record and the failure detail.
+ */
+int session_login_how(struct hsm *h, const char *label, int role,
+    const struct secret *cred, const char *how, struct session **sp);
+
+/*
+ * Counts a failed login of role inside a transaction and applies the
+ * lockout (zeroize on the PO, lock the CO+CU or the CU). Returns
+ * CE_BAD_CREDENTIAL, CE_LOCKED or CE_ZEROIZED with a detail line.
+ */
+int role_login_failed_tx(struct hsm *h, int64_t pid, uint64_t serial,
+    const char *label, int role, const char *how);
+
+/*
+ * Credential administration (role init, role change) is for holders of the
+ * shares: a session opened with an activation challenge gets CE_POLICY, so
+ * whoever holds the challenge cannot lock the share holders out.
+ */
+int activation_need_shares(const struct session *s, const char *what);
+
+/* Drops the activation of role (if any) with an audit record saying why. */
+int activation_drop_tx(struct hsm *h, int64_t pid, uint64_t serial,
+    const char *label, int role, const char *why);
 
 /* Wraps key (PSK or DSK) for a role credential's KEK. */
 int role_wrap_key(const struct secret *kek, const char *purpose,

@@ -73,8 +73,10 @@ role_status_get(struct hsm *h, int64_t pid, struct role_status st[3])
 		memset(&st[i], 0, sizeof(st[i]));
 		st[i].role = ROLE_PO + i;
 	}
-	if ((r = store_prepare(h->st, "SELECT role, fail, locked, "
-	    "psk_wrap IS NOT NULL FROM role WHERE partition_id = ?", &q)) != 0)
+	if ((r = store_prepare(h->st, "SELECT r.role, r.fail, r.locked, "
+	    "r.psk_wrap IS NOT NULL, EXISTS (SELECT 1 FROM activation a WHERE "
+	    "a.partition_id = r.partition_id AND a.role = r.role) FROM role r "
+	    "WHERE r.partition_id = ?", &q)) != 0)
 		return r;
 	sqlite3_bind_int64(q, 1, pid);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -85,6 +87,7 @@ role_status_get(struct hsm *h, int64_t pid, struct role_status st[3])
 		st[i].failures = sqlite3_column_int(q, 1);
 		st[i].locked = sqlite3_column_int(q, 2);
 		st[i].holds_psk = sqlite3_column_int(q, 3);
+		st[i].activated = sqlite3_column_int(q, 4);
 	}
 	sqlite3_reset(q);
 	return rc == SQLITE_DONE ? 0 : store_err(h->st, rc);
@@ -204,10 +207,9 @@ hsm_policy15(struct hsm *h, int *onp)
 	return 0;
 }
 
-/* Counts a failed login inside a transaction and applies the lockout. */
-static int
-login_failed(struct hsm *h, int64_t pid, uint64_t serial, const char *label,
-    int role)
+int
+role_login_failed_tx(struct hsm *h, int64_t pid, uint64_t serial,
+    const char *label, int role, const char *how)
 {
 	sqlite3_stmt *q;
 	struct audit_event ev;
@@ -232,13 +234,15 @@ login_failed(struct hsm *h, int64_t pid, uint64_t serial, const char *label,
 	ev.role = role_name(role);
 	ev.partition = label;
 	ev.serial = serial;
-	snprintf(detail, sizeof(detail), "failure %d of %d", fails, lockout);
+	snprintf(detail, sizeof(detail), "failure %d of %d%s%s", fails, lockout,
+	    how != NULL ? ", " : "", how != NULL ? how : "");
 	ev.detail = detail;
 	if ((r = hsm_audit_tx(h, &ev)) != 0)
 		return r;
 	if (fails < lockout) {
-		err_set_detail("%s login to '%s' failed (%d of %d before %s)",
-		    role_name(role), label, fails, lockout,
+		err_set_detail("%s login to '%s' failed%s%s (%d of %d before %s)",
+		    role_name(role), label, how != NULL ? ": " : "",
+		    how != NULL ? how : "", fails, lockout,
 		    role == ROLE_PO ? "the partition zeroizes" :
 		    "the role locks");
 		return CE_BAD_CREDENTIAL;
@@ -263,6 +267,13 @@ login_failed(struct hsm *h, int64_t pid, uint64_t serial, const char *label,
 	if ((r = hsm_audit_part(h, "lockout", 1, role_name(role), label,
 	    serial, role == ROLE_CO ? "CO and CU locked" : "CU locked")) != 0)
 		return r;
+	/* Someone may be guessing a challenge secret: a locked role loses its
+	 * activation, so unlocking it does not reopen the guessing. */
+	if ((r = activation_drop_tx(h, pid, serial, label, role,
+	    "role locked out")) != 0 ||
+	    (role == ROLE_CO && (r = activation_drop_tx(h, pid, serial, label,
+	    ROLE_CU, "role locked out")) != 0))
+		return r;
 	err_set_detail("%d failed %s logins: %s locked; the PO can unlock it "
 	    "when HSM policy 15 is on", fails, role_name(role),
 	    role == ROLE_CO ? "CO and CU are" : "the CU is");
@@ -272,6 +283,13 @@ login_failed(struct hsm *h, int64_t pid, uint64_t serial, const char *label,
 int
 session_login(struct hsm *h, const char *label, int role,
     const struct secret *cred, struct session **sp)
+{
+	return session_login_how(h, label, role, cred, NULL, sp);
+}
+
+int
+session_login_how(struct hsm *h, const char *label, int role,
+    const struct secret *cred, const char *how, struct session **sp)
 {
 	struct session *s = NULL;
 	struct role_row rr;
@@ -334,7 +352,7 @@ session_login(struct hsm *h, const char *label, int role,
 		goto out;
 	if (ur == CE_AUTH_TAG) {
 		keep = 1;
-		r = login_failed(h, pid, serial, label, role);
+		r = role_login_failed_tx(h, pid, serial, label, role, how);
 		goto out;
 	}
 	/* Good credential. */
@@ -375,7 +393,7 @@ session_login(struct hsm *h, const char *label, int role,
 	if ((r = hsm_step_done(h, q)) != 0)
 		goto out;
 	if ((r = hsm_audit_part(h, "login", 1, role_name(role), label,
-	    serial, NULL)) != 0)
+	    serial, how)) != 0)
 		goto out;
 	*sp = s;
 	s = NULL;
@@ -453,6 +471,8 @@ role_init(struct session *s, int role, const struct secret *cred)
 		err_set_detail("the PO initializes the CO and the CO the CU");
 		return CE_PERMISSION;
 	}
+	if ((r = activation_need_shares(s, "setting a credential")) != 0)
+		return r;
 	if ((r = role_status_get(h, s->pid, st)) != 0 ||
 	    (r = hsm_policy15(h, &p15)) != 0 ||
 	    (r = partition_kdf(h, s->pid, &kdf)) != 0)
@@ -474,6 +494,10 @@ role_init(struct session *s, int role, const struct secret *cred)
 	    &w)) != 0)
 		goto out;
 	if ((r = hsm_tx_enter(h, &own)) != 0)
+		goto out;
+	/* A reset credential leaves no cached old one behind. */
+	if (reset && (r = activation_drop_tx(h, s->pid, s->serial, s->label,
+	    role, "credential reset")) != 0)
 		goto out;
 	if ((r = role_row_put(h, s->pid, role, kdf, salt, w, NULL)) != 0)
 		goto out;
@@ -510,7 +534,8 @@ role_change(struct session *s, const struct secret *newcred)
 	uint8_t salt[KDF_SALT_LEN];
 	int r, own = 0, kdf;
 
-	if ((r = partition_kdf(h, s->pid, &kdf)) != 0)
+	if ((r = activation_need_shares(s, "changing a credential")) != 0 ||
+	    (r = partition_kdf(h, s->pid, &kdf)) != 0)
 		return r;
 	cc_random(salt, sizeof(salt));
 	if ((r = wrap_kek(newcred, kdf, salt, &kek)) != 0)
@@ -522,6 +547,10 @@ role_change(struct session *s, const struct secret *newcred)
 	    s->serial, s->role, s->dsk, &dw)) != 0)
 		goto out;
 	if ((r = hsm_tx_enter(h, &own)) != 0)
+		goto out;
+	/* The cached secret would be the old one: drop it. */
+	if ((r = activation_drop_tx(h, s->pid, s->serial, s->label, s->role,
+	    "credential changed")) != 0)
 		goto out;
 	if ((r = role_row_put(h, s->pid, s->role, kdf, salt, pw, dw)) != 0)
 		goto out;

@@ -18,8 +18,10 @@
  * the partition; CO failures lock the CO and the CU; CU failures lock the
  * CU. The PO may unlock only when HSM policy 15 is on.
  *
- * Credentials are struct secret bytes: a typed password today, a combined
- * M-of-N secret for PED partitions later, through the same path.
+ * Credentials are struct secret bytes: a typed password on a password HSM,
+ * the secret recombined from an M-of-N share set on a PED HSM (lib/cred.h
+ * reads either), through the same path. PED partitions may also be
+ * activated (lib/activation.h).
  */
 #ifndef COFFER_ROLE_H
 #define COFFER_ROLE_H
@@ -89,6 +91,7 @@ struct role_status {
 	int failures;
 	int locked;
 	int holds_psk;
+	int activated;   /* PED: the secret is cached under a challenge */
 };
 
 /* Fills st[0..3) with PO, CO, CU status of the partition s is in

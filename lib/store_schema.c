@@ -74,4 +74,16 @@ const char store_schema_v1[] =
     " value BLOB NOT NULL,"
     " created INTEGER NOT NULL,"
     " UNIQUE (partition_id, label));"
+    /* PED partitions: a CO's or CU's secret cached under a challenge
+     * (lib/activation.h); it goes with its role row. */
+    "CREATE TABLE activation ("
+    " partition_id INTEGER NOT NULL,"
+    " role INTEGER NOT NULL,"
+    " kdf INTEGER NOT NULL,"
+    " salt BLOB NOT NULL,"
+    " wrap BLOB NOT NULL,"
+    " created INTEGER NOT NULL,"
+    " PRIMARY KEY (partition_id, role),"
+    " FOREIGN KEY (partition_id, role) REFERENCES role(partition_id, role)"
+    "  ON DELETE CASCADE);"
     "INSERT INTO meta VALUES ('schema_version', '1');";

@@ -83,8 +83,9 @@ fx_partition(struct hsm *h, const char *label, const char *domain_pw)
 	return r;
 }
 
+/* A fresh HSM of the given authentication type (HSM_AUTH_*). */
 static inline int
-fx_setup_policy(struct hsmfix *f, int so_reset_pin)
+fx_setup_auth(struct hsmfix *f, int so_reset_pin, int auth)
 {
 	struct hsm_init_params p;
 	struct secret *so = fx_pin("so-pin");
@@ -98,6 +99,7 @@ fx_setup_policy(struct hsmfix *f, int so_reset_pin)
 	p.label = "unit";
 	p.kdf = KDF_TEST;
 	p.so_reset_pin = so_reset_pin;
+	p.auth = auth;
 	r = hsm_init(f->dir, &p, so);
 	secret_free(so);
 	if (r != 0)
@@ -105,6 +107,12 @@ fx_setup_policy(struct hsmfix *f, int so_reset_pin)
 	if ((r = hsm_open(f->dir, &f->h)) != 0)
 		return r;
 	return fx_partition(f->h, "p1", "dom-pw");
+}
+
+static inline int
+fx_setup_policy(struct hsmfix *f, int so_reset_pin)
+{
+	return fx_setup_auth(f, so_reset_pin, HSM_AUTH_PASSWORD);
 }
 
 static inline int

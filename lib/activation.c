@@ -1,0 +1,295 @@
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "activation.h"
+#include "buf.h"
+#include "crypto.h"
+#include "err.h"
+#include "hsm_int.h"
+#include "kdf.h"
+#include "partition.h"
+#include "role.h"
+#include "secret.h"
+#include "store.h"
+#include "wrap.h"
+
+int
+activation_need_shares(const struct session *s, const char *what)
+{
+	if (!s->by_challenge)
+		return 0;
+	err_set_detail("%s needs the %s's shares, not the activation "
+	    "challenge", what, role_name(s->role));
+	return CE_POLICY;
+}
+
+/* Refuses roles that can never be activated, with the reason. */
+static int
+activatable(int role)
+{
+	if (role == ROLE_CO || role == ROLE_CU)
+		return 0;
+	if (role == ROLE_PO)
+		err_set_detail("the partition SO can never be activated: it "
+		    "always logs in with its shares");
+	else
+		err_set_detail("only the CO and the CU can be activated");
+	return CE_POLICY;
+}
+
+/* The partition's id, serial and KDF profile; it must be initialized. */
+static int
+partition_row(struct hsm *h, const char *label, int64_t *pidp,
+    uint64_t *serialp, int *kdfp)
+{
+	sqlite3_stmt *q;
+	int r, rc, state;
+
+	if ((r = partition_lookup(h, label, pidp, serialp, &state, NULL)) != 0)
+		return r;
+	if (state != PARTITION_INITIALIZED) {
+		err_set_detail("partition '%s' is not initialized", label);
+		return CE_ZEROIZED;
+	}
+	if ((r = store_prepare(hsm_store(h), "SELECT kdf FROM partition "
+	    "WHERE id = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, *pidp);
+	rc = sqlite3_step(q);
+	*kdfp = rc == SQLITE_ROW ? sqlite3_column_int(q, 0) : 0;
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : store_err(hsm_store(h), rc);
+}
+
+static int
+require_ped(struct hsm *h)
+{
+	int r;
+
+	if ((r = hsm_is_ped(h)) < 0)
+		return r;
+	if (r == 0) {
+		err_set_detail("activation is for PED HSMs; on a password HSM "
+		    "the role logs in with its password");
+		return CE_UNSUPPORTED;
+	}
+	return 0;
+}
+
+int
+activation_check(struct hsm *h, int role)
+{
+	int r;
+
+	if ((r = activatable(role)) != 0)
+		return r;
+	return require_ped(h);
+}
+
+int
+role_activate(struct hsm *h, const char *label, int role,
+    const struct secret *cred, const struct secret *challenge)
+{
+	struct session *s = NULL;
+	struct secret *kek = NULL;
+	struct buf *w = NULL;
+	sqlite3_stmt *q;
+	uint8_t salt[KDF_SALT_LEN];
+	uint64_t serial;
+	int64_t pid;
+	int r, own = 0, kdf, was = 0, rc;
+
+	if ((r = activation_check(h, role)) != 0)
+		return r;
+	if (secret_len(challenge) < ACTIVATION_CHALLENGE_MIN) {
+		err_set_detail("a challenge secret needs at least %d characters",
+		    ACTIVATION_CHALLENGE_MIN);
+		return CE_INVALID;
+	}
+	if ((r = partition_row(h, label, &pid, &serial, &kdf)) != 0)
+		return r;
+	/* The shares must open the role: a wrong set counts as a failure. */
+	if ((r = session_login_how(h, label, role, cred, "for activation",
+	    &s)) != 0)
+		return r;
+	cc_random(salt, sizeof(salt));
+	if ((r = wrap_kek(challenge, kdf, salt, &kek)) != 0 ||
+	    (r = wrap_seal(secret_ptr(kek), WRAP_ACTIVATION, serial,
+	    (uint64_t)role, NULL, 0, secret_ptr(cred), secret_len(cred),
+	    &w)) != 0)
+		goto out;
+	if ((r = hsm_tx_enter(h, &own)) != 0)
+		goto out;
+	if ((r = store_prepare(hsm_store(h), "SELECT count(*) FROM activation "
+	    "WHERE partition_id = ? AND role = ?", &q)) != 0)
+		goto out;
+	sqlite3_bind_int64(q, 1, pid);
+	sqlite3_bind_int(q, 2, role);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		was = sqlite3_column_int(q, 0);
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW) {
+		r = store_err(hsm_store(h), rc);
+		goto out;
+	}
+	if ((r = store_prepare(hsm_store(h), "INSERT OR REPLACE INTO activation"
+	    " (partition_id, role, kdf, salt, wrap, created) VALUES "
+	    "(?, ?, ?, ?, ?, ?)", &q)) != 0)
+		goto out;
+	sqlite3_bind_int64(q, 1, pid);
+	sqlite3_bind_int(q, 2, role);
+	sqlite3_bind_int(q, 3, kdf);
+	sqlite3_bind_blob(q, 4, salt, sizeof(salt), SQLITE_TRANSIENT);
+	sqlite3_bind_blob(q, 5, buf_ptr(w), (int)buf_len(w), SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 6, (int64_t)time(NULL));
+	if ((r = hsm_step_done(h, q)) != 0)
+		goto out;
+	r = hsm_audit_part(h, "activate", 1, role_name(role), label, serial,
+	    was ? "secret cached under a new challenge (replaces the earlier "
+	    "activation)" : "secret cached under a challenge");
+ out:
+	r = hsm_tx_leave(h, own, r, 0);
+	session_close(s);
+	secret_free(kek);
+	buf_free(w);
+	return r;
+}
+
+/* Deletes the activation of role; *wasp says whether there was one. */
+static int
+drop_tx(struct hsm *h, int64_t pid, uint64_t serial, const char *label,
+    int role, const char *why, int *wasp)
+{
+	sqlite3_stmt *q;
+	int r;
+
+	*wasp = 0;
+	if ((r = store_prepare(hsm_store(h), "DELETE FROM activation WHERE "
+	    "partition_id = ? AND role = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, pid);
+	sqlite3_bind_int(q, 2, role);
+	if ((r = hsm_step_done(h, q)) != 0)
+		return r;
+	if (sqlite3_changes(store_db(hsm_store(h))) == 0)
+		return 0;
+	*wasp = 1;
+	return hsm_audit_part(h, "deactivate", 1, role_name(role), label,
+	    serial, why);
+}
+
+int
+activation_drop_tx(struct hsm *h, int64_t pid, uint64_t serial,
+    const char *label, int role, const char *why)
+{
+	int was;
+
+	return drop_tx(h, pid, serial, label, role, why, &was);
+}
+
+int
+role_deactivate(struct session *s, int role, int *wasp)
+{
+	struct hsm *h = s->h;
+	char why[64];
+	int r, own = 0, was = 0;
+
+	if ((r = activatable(role)) != 0)
+		return r;
+	if (s->role != role && s->role != ROLE_PO) {
+		err_set_detail("the %s itself or the PO deactivates it",
+		    role_name(role));
+		return CE_PERMISSION;
+	}
+	snprintf(why, sizeof(why), "deactivated by the %s",
+	    role_name(s->role));
+	if ((r = hsm_tx_enter(h, &own)) != 0)
+		return r;
+	r = drop_tx(h, s->pid, s->serial, s->label, role, why, &was);
+	r = hsm_tx_leave(h, own, r, 0);
+	if (r == 0 && wasp != NULL)
+		*wasp = was;
+	return r;
+}
+
+int
+session_login_challenge(struct hsm *h, const char *label, int role,
+    const struct secret *challenge, struct session **sp)
+{
+	struct secret *kek = NULL, *cred = NULL;
+	sqlite3_stmt *q;
+	uint8_t salt[KDF_SALT_LEN];
+	struct buf *w = NULL;
+	uint64_t serial;
+	int64_t pid;
+	int r, rc, kdf, locked = 0, own = 0;
+
+	if ((r = activation_check(h, role)) != 0)
+		return r;
+	if ((r = partition_row(h, label, &pid, &serial, &kdf)) != 0)
+		return r;
+	if ((r = store_prepare(hsm_store(h), "SELECT r.locked, a.kdf, a.salt, "
+	    "a.wrap FROM role r LEFT JOIN activation a ON a.partition_id = "
+	    "r.partition_id AND a.role = r.role WHERE r.partition_id = ? AND "
+	    "r.role = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, pid);
+	sqlite3_bind_int(q, 2, role);
+	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
+		sqlite3_reset(q);
+		if (rc != SQLITE_DONE)
+			return store_err(hsm_store(h), rc);
+		err_set_detail("the %s of partition '%s' is not initialized "
+		    "('hsm role init')", role_name(role), label);
+		return CE_NOT_FOUND;
+	}
+	locked = sqlite3_column_int(q, 0);
+	if (!locked && sqlite3_column_type(q, 3) == SQLITE_BLOB &&
+	    sqlite3_column_bytes(q, 2) == KDF_SALT_LEN) {
+		kdf = sqlite3_column_int(q, 1);
+		memcpy(salt, sqlite3_column_blob(q, 2), KDF_SALT_LEN);
+		w = buf_from(sqlite3_column_blob(q, 3),
+		    (size_t)sqlite3_column_bytes(q, 3));
+		if (w == NULL) {
+			sqlite3_reset(q);
+			return CE_NOMEM;
+		}
+	}
+	sqlite3_reset(q);
+	if (locked) {
+		err_set_detail("the %s of partition '%s' is locked out; the PO "
+		    "can unlock it when HSM policy 15 is on (its activation was "
+		    "dropped: activate it again)", role_name(role), label);
+		return CE_LOCKED;
+	}
+	if (w == NULL) {
+		err_set_detail("the %s of partition '%s' is not activated: log "
+		    "in with its shares (--share), or activate it with 'hsm "
+		    "role activate'", role_name(role), label);
+		return CE_POLICY;
+	}
+	if ((r = wrap_kek(challenge, kdf, salt, &kek)) != 0)
+		goto out;
+	r = wrap_open(secret_ptr(kek), WRAP_ACTIVATION, serial, (uint64_t)role,
+	    NULL, 0, buf_ptr(w), buf_len(w), &cred);
+	if (r == CE_AUTH_TAG) {
+		/* A wrong challenge is a failed login of the role. */
+		if ((r = hsm_tx_enter(h, &own)) != 0)
+			goto out;
+		r = role_login_failed_tx(h, pid, serial, label, role,
+		    "wrong challenge secret");
+		r = hsm_tx_leave(h, own, r, 1);
+		goto out;
+	}
+	if (r != 0)
+		goto out;
+	if ((r = session_login_how(h, label, role, cred,
+	    "by activation challenge", sp)) == 0)
+		(*sp)->by_challenge = 1;
+ out:
+	secret_free(kek);
+	secret_free(cred);
+	buf_free(w);
+	return r;
+}

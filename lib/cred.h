@@ -1,0 +1,142 @@
+/*
+ * cred: how every tool gets a credential from its user, on password and
+ * PED (multifactor) HSMs alike.
+ *
+ * A password HSM takes typed secrets (lib/cli: --pin-file, --pin-env or a
+ * prompt). A PED HSM takes M share files of the role's set (--share FILE,
+ * repeatable; a share file or a file holding one share line), each
+ * PIN-protected file with the next --share-pin-file (or a prompt), and
+ * recombines them with share_combine(): too few shares, shares of two
+ * sets, a duplicate, a corrupt share or a wrong share PIN is a named error
+ * before any login is attempted, so none of them counts toward a lockout.
+ * Only shares that combine into a secret the HSM does not accept count, as
+ * a wrong password does. An activated CO or CU (lib/activation.h) also
+ * logs in with --challenge-file / --challenge-env alone.
+ *
+ * New credentials on a PED HSM are 32 random bytes split into a new M-of-N
+ * set, written as share files (0600, O_EXCL) `DIR/<what>-<i>-of-<n>.cshare`
+ * before the HSM operation and removed again if it fails.
+ *
+ * This is CLI plumbing like lib/cli: it may prompt on the terminal and
+ * prints warnings (a corrupt extra share, the share files written) to
+ * stderr under the tool's name. Errors are returned as CE_* codes with a
+ * detail line, as everywhere.
+ */
+#ifndef COFFER_CRED_H
+#define COFFER_CRED_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "share.h"
+
+struct hsm;
+struct secret;
+struct session;
+
+#define CRED_PED_SECRET_LEN 32
+/* PIN files for new shares: one set of 16 plus a domain set of 16. */
+#define CRED_MAX_NEW_PINS (2 * SHARE_MAX_N)
+
+/* A credential being presented. */
+struct cred_src {
+	const char *pin_file, *pin_env;             /* password HSM */
+	const char *share[SHARE_MAX_INPUTS];        /* PED: --share, in order */
+	size_t nshare;
+	const char *share_pin[SHARE_MAX_INPUTS];    /* --share-pin-file */
+	size_t nshare_pin;
+	const char *challenge_file, *challenge_env; /* activated CO/CU */
+};
+
+/* Appends a --share / --share-pin-file; CE_USAGE when there are too many. */
+int cred_add_share(struct cred_src *c, const char *path);
+int cred_add_share_pin(struct cred_src *c, const char *path);
+
+/* Returns 1 when c names any share or challenge (a PED credential). */
+int cred_src_is_ped(const struct cred_src *c);
+
+/*
+ * Reads a credential into *sp: on a PED HSM (ped set) the secret the
+ * shares recombine to, otherwise a typed password (prompt when no file or
+ * variable is given). Giving shares to a password HSM, or a password to a
+ * PED HSM, is CE_USAGE with a detail saying which the HSM takes.
+ */
+int cred_read(const char *prog, const struct cred_src *c, int ped,
+    const char *prompt, struct secret **sp);
+
+/* Recombines the shares of c (cred_read's PED half). */
+int cred_read_shares(const char *prog, const struct cred_src *c,
+    struct secret **sp);
+
+/* Logs the HSM SO in on h with the credential of c. */
+int cred_so_login(const char *prog, struct hsm *h, const struct cred_src *c);
+
+/*
+ * Logs role in to partition label with the credential of c: the challenge
+ * of an activated role when c gives one, else shares or a password as the
+ * HSM takes.
+ */
+int cred_session_login(const char *prog, struct hsm *h, const char *label,
+    int role, const struct cred_src *c, struct session **sp);
+
+/* PINs for the share files a command writes (shared by all its new sets). */
+struct cred_pins {
+	const char *file[CRED_MAX_NEW_PINS]; /* one for every share, or one each */
+	size_t n, next;
+	int prompt;                          /* ask each share's PIN on the TTY */
+	int kdf;                             /* Argon2id profile of the PINs */
+};
+
+/* A PED credential being made: an M-of-N set written to dir. */
+struct cred_new {
+	const char *pin_file, *pin_env;  /* password HSM: the new password */
+	unsigned m, n;                   /* PED: the new set */
+	const char *dir;                 /* PED: where its files go */
+	int force;                       /* replace existing share files */
+};
+
+/* Share files written by cred_new_make, so a failure can take them back. */
+struct cred_written {
+	char path[SHARE_MAX_N][PATH_MAX];
+	unsigned n;
+	int made_dir;
+	char dir[PATH_MAX];
+};
+
+/* Appends a PIN file for new shares; CE_USAGE when there are too many. */
+int cred_add_new_pin(struct cred_pins *p, const char *path);
+
+/*
+ * Checks that the PIN files fit `total` new shares: none, one for all, or
+ * exactly one each. CE_USAGE with a detail otherwise.
+ */
+int cred_pins_check(const struct cred_pins *p, unsigned total);
+
+/*
+ * Makes a new credential into *sp. Password HSM: reads it (confirmed on a
+ * prompt). PED HSM: 32 random bytes split M of N, written as share files
+ * DIR/<what>-<i>-of-<n>.cshare, each under the next PIN of pins (if any);
+ * nothing is written when any file exists (unless force). *w lists them.
+ */
+int cred_new_make(const char *prog, const struct cred_new *c,
+    struct cred_pins *pins, int ped, const char *what, const char *prompt,
+    struct cred_written *w, struct secret **sp);
+
+/*
+ * A PED domain secret: 32 random bytes as a new set, as cred_new_make
+ * (what = "domain"), or recombined from existing shares when c names some.
+ */
+int cred_domain_secret(const char *prog, const struct cred_src *existing,
+    const struct cred_new *c, struct cred_pins *pins, struct cred_written *w,
+    struct secret **sp);
+
+/* Removes the files (and the directory cred_new_make created). */
+void cred_written_undo(struct cred_written *w);
+
+/* Prints "prog: wrote share #i of N to PATH" for each file. */
+void cred_written_report(const char *prog, const struct cred_written *w);
+
+/* Checks a new set's M and N (1 <= M <= N <= 16); CE_USAGE with detail. */
+int cred_new_check(const struct cred_new *c, const char *what);
+
+#endif
