@@ -227,6 +227,16 @@ progress_done(struct progress *p)
 	free(p);
 }
 
+void
+progress_stop(struct progress *p)
+{
+	if (p == NULL)
+		return;
+	if (p->tty && p->drawn)
+		fputc('\n', stderr);
+	free(p);
+}
+
 /* JSON writer: tracks whether a comma is due at each nesting level. */
 #define JSON_DEPTH 16
 struct json {

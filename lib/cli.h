@@ -47,6 +47,8 @@ struct progress;
 struct progress *progress_new(const char *what, uint64_t total);
 void progress_update(struct progress *p, uint64_t done);
 void progress_done(struct progress *p);
+/* Ends the bar where it stands (a failure) and frees p; NULL is fine. */
+void progress_stop(struct progress *p);
 
 /* Streaming JSON writer on a FILE. Keys are plain; values escaped. */
 struct json;

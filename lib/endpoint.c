@@ -82,15 +82,17 @@ endpoint_cloning_check(const struct endpoint *e)
 {
 	if (!e->info.hsm_allow_cloning) {
 		err_set_detail("cloning is off on the HSM in %s (HSM policy 7); "
-		    "its SO turns it on with 'hsm policy set %s 7 1' (this "
-		    "erases every object of that HSM)", e->u.dir, e->u.dir);
+		    "its SO turns it on with 'hsm policy set %s 7 1 --force' "
+		    "(this erases every object of that HSM)", e->u.dir,
+		    e->u.dir);
 		return CE_POLICY;
 	}
 	if (!e->info.allow_cloning) {
 		err_set_detail("cloning is off on partition '%s' in %s "
 		    "(partition policy allow-cloning); its PO turns it on with "
-		    "'hsm partition policy set %s allow-cloning 1' (this erases "
-		    "the partition's objects)", e->u.label, e->u.dir, e->uri);
+		    "'hsm partition policy set %s allow-cloning 1 --force' "
+		    "(this erases the partition's objects)", e->u.label,
+		    e->u.dir, e->uri);
 		return CE_POLICY;
 	}
 	return 0;
@@ -173,13 +175,21 @@ endpoint_commit(struct endpoint *e)
 }
 
 void
+endpoint_rollback(struct endpoint *e)
+{
+	if (!e->tx)
+		return;
+	e->tx = 0;
+	hsm_tx_rollback(e->h);
+}
+
+void
 endpoint_close(struct endpoint *e)
 {
 	if (e == NULL)
 		return;
 	/* Before the session and handle go: nothing uncommitted survives. */
-	if (e->tx)
-		hsm_tx_rollback(e->h);
+	endpoint_rollback(e);
 	domain_list_clear(&e->dl);
 	memset(e->doms, 0, sizeof(e->doms));
 	session_close(e->s);

@@ -96,6 +96,13 @@ const struct xfer_domain *endpoint_domains(const struct endpoint *e,
 int endpoint_commit(struct endpoint *e);
 
 /*
+ * Rolls the ENDPOINT_TX transaction back now (nothing when none is open).
+ * The session stays usable for reading what is committed, e.g. to report
+ * which labels clashed after a refused transfer.
+ */
+void endpoint_rollback(struct endpoint *e);
+
+/*
  * Rolls back an open ENDPOINT_TX transaction, wipes the domain keys,
  * closes the session and the HSM; NULL is fine.
  */
@@ -162,9 +169,17 @@ struct endpoint_sink_opts {
 	const char *audit_detail; /* e.g. "from hsm:/a#p1"; never a secret */
 };
 
-/* One object the sink did not write, and why (a static string). */
+/* Why an object was not written. */
+enum endpoint_skip_why {
+	ENDPOINT_KEPT = 1,      /* skip mode: the label exists on the target */
+	ENDPOINT_IDENTICAL = 2, /* sync: the target holds the same object */
+	ENDPOINT_DIFFERS = 3,   /* sync: the target's object differs */
+};
+
+/* One object the sink did not write, and why (reason: a static string). */
 struct endpoint_skip {
 	char *label;
+	int why;                /* enum endpoint_skip_why */
 	const char *reason;
 };
 

@@ -60,7 +60,7 @@ endpoint_conflict_name(int mode)
 }
 
 static int
-skip_add(struct endpoint_sink *k, const char *label, const char *reason)
+skip_add(struct endpoint_sink *k, const char *label, int why)
 {
 	struct endpoint_skip *n;
 	char *l;
@@ -76,7 +76,10 @@ skip_add(struct endpoint_sink *k, const char *label, const char *reason)
 	if ((l = strdup(label)) == NULL)
 		return CE_NOMEM;
 	k->st.skips[k->st.nskips].label = l;
-	k->st.skips[k->st.nskips].reason = reason;
+	k->st.skips[k->st.nskips].why = why;
+	k->st.skips[k->st.nskips].reason = why == ENDPOINT_IDENTICAL ?
+	    REASON_SAME : why == ENDPOINT_DIFFERS ? REASON_DIFFERS :
+	    REASON_EXISTS;
 	k->st.nskips++;
 	k->st.skipped++;
 	return 0;
@@ -89,7 +92,7 @@ on_skip(void *ctx, const char *label, const char *reason)
 	struct endpoint_sink *k = ctx;
 
 	(void)reason;
-	if (skip_add(k, label, REASON_EXISTS) != 0)
+	if (skip_add(k, label, ENDPOINT_KEPT) != 0)
 		k->failed = CE_NOMEM;
 }
 
@@ -160,8 +163,8 @@ sync_check(struct endpoint_sink *k, const uint8_t *p, size_t n, int *keptp)
 	if ((r = object_encode(have, k->scratch)) != 0)
 		goto out;
 	r = skip_add(k, in->label, buf_len(k->scratch) == n &&
-	    memcmp(buf_ptr(k->scratch), p, n) == 0 ? REASON_SAME :
-	    REASON_DIFFERS);
+	    memcmp(buf_ptr(k->scratch), p, n) == 0 ? ENDPOINT_IDENTICAL :
+	    ENDPOINT_DIFFERS);
  out:
 	object_free(in);
 	object_free(have);

@@ -3,7 +3,7 @@
 
 #include "err.h"
 
-static _Thread_local char detail[256];
+static _Thread_local char detail[1024];
 
 const char *
 err_str(int r)

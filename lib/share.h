@@ -142,6 +142,21 @@ int share_file_write(const char *path, const struct share *sh,
 int share_file_read(const char *path, const struct secret *pin,
     struct share **shp);
 
+/* Longest path share_dir_write makes. */
+#define SHARE_PATH_MAX 4096
+
+/*
+ * Writes set[0..n) as DIR/share-I-of-N.cshare (share_file_write: 0600,
+ * O_EXCL unless force), making DIR (0700) when missing. pins is NULL (no
+ * PINs) or n entries, each NULL or that share's PIN. All or nothing: a file
+ * that exists is CE_EXISTS before anything is written (the detail names
+ * it), and a failure midway removes the files already written. paths[i]
+ * gets share i's path.
+ */
+int share_dir_write(const char *dir, struct share *const set[], unsigned n,
+    struct secret *const pins[], int kdf_profile, int force,
+    char paths[][SHARE_PATH_MAX]);
+
 /* --- text encoding (share_text.c) --- */
 
 /* Longest line share_text_encode writes (without the NUL). */

@@ -378,55 +378,33 @@ write_text(struct share *set[], unsigned n)
 int
 outputs_write(struct share *set[], unsigned n, const struct out_opts *o)
 {
-	char paths[SHARE_MAX_N][PATH_MAX];
-	struct secret *pin = NULL;
-	struct share_info info;
-	struct stat st;
-	unsigned i, written = 0;
+	char paths[SHARE_MAX_N][SHARE_PATH_MAX];
+	struct secret *pins[SHARE_MAX_N] = { NULL };
+	unsigned i;
 	int r = 0;
 
 	if (o->text)
 		return write_text(set, n);
-	if (mkdir(o->dir, 0700) != 0 && errno != EEXIST) {
-		err_set_detail("cannot create '%s': %s", o->dir, strerror(errno));
-		return cli_fail(PROG, CE_IO, "creating the output directory");
-	}
-	/* refuse before writing anything, so no half set is left behind */
+	/* Every PIN first, so a PIN typo at share #3 leaves no files. */
 	for (i = 0; i < n; i++) {
-		share_get_info(set[i], &info);
-		if (snprintf(paths[i], PATH_MAX, "%s/share-%u-of-%u.cshare",
-		    o->dir, info.index, info.n) >= PATH_MAX)
-			return cli_fail(PROG, CE_TOO_LONG, o->dir);
-		if (!o->force && lstat(paths[i], &st) == 0) {
-			err_set_detail("'%s' exists; refusing to overwrite (use "
-			    "--force or another --out-dir)", paths[i]);
-			return cli_fail(PROG, CE_EXISTS, "writing the shares");
-		}
-	}
-	for (i = 0; i < n; i++) {
-		if ((r = output_pin(o, i, &pin)) != 0) {
+		if ((r = output_pin(o, i, &pins[i])) != 0) {
 			r = cli_fail(PROG, r, "reading a PIN");
-			break;
+			goto out;
 		}
-		r = share_file_write(paths[i], set[i], pin, o->kdf, o->force);
-		secret_free(pin);
-		pin = NULL;
-		if (r != 0) {
-			r = cli_fail(PROG, r, paths[i]);
-			break;
-		}
-		written++;
 	}
-	if (r != 0) {
-		for (i = 0; i < written; i++)
-			(void)unlink(paths[i]);
-		return r;
+	if ((r = share_dir_write(o->dir, set, n, pins, o->kdf, o->force,
+	    paths)) != 0) {
+		r = cli_fail(PROG, r, "writing the shares");
+		goto out;
 	}
 	for (i = 0; i < n; i++)
 		fprintf(stderr, "%s: wrote share #%u to %s%s\n", PROG, i + 1,
 		    paths[i], o->pin_prompt || o->pins.n ? " (PIN-protected)" :
 		    "");
-	return 0;
+ out:
+	for (i = 0; i < n; i++)
+		secret_free(pins[i]);
+	return r;
 }
 
 int

@@ -439,9 +439,11 @@ test_sync_reports_identical_and_different(void **state)
 	assert_int_equal(st->skipped, 2);
 	for (i = 0; i < st->nskips; i++) {
 		if (strcmp(st->skips[i].label, "hmac-1") == 0 &&
+		    st->skips[i].why == ENDPOINT_IDENTICAL &&
 		    strstr(st->skips[i].reason, "identical") != NULL)
 			same++;
 		if (strcmp(st->skips[i].label, "ec-1") == 0 &&
+		    st->skips[i].why == ENDPOINT_DIFFERS &&
 		    strstr(st->skips[i].reason, "different") != NULL)
 			differs++;
 	}

@@ -3,6 +3,7 @@
  * refuse damage. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "testutil.h"
 #include "buf.h"
@@ -341,6 +342,45 @@ test_file_roundtrip(void **state)
 	secret_free(s);
 }
 
+/* A whole set into a directory: all files 0600, or none when one exists. */
+static void
+test_dir_write_all_or_nothing(void **state)
+{
+	char dir[] = "/tmp/test_share.XXXXXX", sub[64];
+	char paths[SHARE_MAX_N][SHARE_PATH_MAX], again[SHARE_MAX_N][SHARE_PATH_MAX];
+	struct share *set[SHARE_MAX_N], *back[3];
+	struct secret *s = random_secret(32);
+	struct stat st;
+	unsigned i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/set", dir);
+	assert_int_equal(share_set_new(s, 2, 3, set), 0);
+	assert_int_equal(share_dir_write(sub, set, 3, NULL, 0, 0, paths), 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(stat(paths[i], &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600);
+		assert_int_equal(share_file_read(paths[i], NULL, &back[i]), 0);
+	}
+	assert_non_null(strstr(paths[2], "share-3-of-3.cshare"));
+	expect_combine(back, 3, s);
+	share_set_free(back, 3);
+	/* one file in the way: refused, and the others are not touched */
+	assert_int_equal(unlink(paths[0]), 0);
+	assert_int_equal(share_dir_write(sub, set, 3, NULL, 0, 0, again),
+	    CE_EXISTS);
+	assert_int_not_equal(stat(paths[0], &st), 0);
+	assert_non_null(strstr(err_detail(), "share-2-of-3"));
+	assert_int_equal(share_dir_write(sub, set, 3, NULL, 0, 1, again), 0);
+	for (i = 0; i < 3; i++)
+		unlink(paths[i]);
+	rmdir(sub);
+	rmdir(dir);
+	share_set_free(set, 3);
+	secret_free(s);
+}
+
 static void
 test_file_wrong_pin_vs_corrupt(void **state)
 {
@@ -556,6 +596,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_subsets),
+		cmocka_unit_test(test_dir_write_all_or_nothing),
 		cmocka_unit_test(test_metadata),
 		cmocka_unit_test(test_invalid_params),
 		cmocka_unit_test(test_too_few),

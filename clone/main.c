@@ -1,0 +1,130 @@
+/*
+ * clone: copies a partition's objects (all, or a selection by label) into
+ * another partition that shares a cloning domain; see docs/clone.md.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "clone.h"
+#include "endpoint.h"
+#include "err.h"
+#include "secret.h"
+
+static const char usage_text[] =
+"usage: clone --from hsm:DIR#LABEL --to hsm:DIR#LABEL [--object LABEL ...]\n"
+"             [--on-conflict fail|skip|replace | --sync]\n"
+"             [--from-pin-file F | --from-pin-env V]\n"
+"             [--to-pin-file F | --to-pin-env V] [--json]\n"
+"\n"
+"Copies every object of the source partition (or those named by --object)\n"
+"into the target over the transfer protocol. Both partitions must share a\n"
+"cloning domain and allow cloning; the target applies the whole transfer\n"
+"in one transaction or nothing. A label the target already holds fails\n"
+"the whole clone unless --on-conflict skip (keep the target's object) or\n"
+"replace (overwrite it); --sync copies only what the target lacks and\n"
+"never overwrites or deletes (HA members).\n"
+"\n"
+"Credentials are the Crypto Officers' of both partitions, from files,\n"
+"environment variables or a prompt; never the command line.\n"
+"Exit status: 0 done; 1 failed, or committed with objects left out\n"
+"(listed); 2 usage; 3 refused (credential, no common domain, policy).\n"
+"See docs/clone.md.\n";
+
+enum {
+	L_FROM = 256, L_TO, L_OBJECT, L_CONFLICT, L_SYNC, L_FROM_FILE,
+	L_FROM_ENV, L_TO_FILE, L_TO_ENV, L_JSON, L_HELP,
+};
+
+static int
+parse(int argc, char **argv, struct clone_opts *o)
+{
+	static const struct option opts[] = {
+		{ "from", required_argument, NULL, L_FROM },
+		{ "to", required_argument, NULL, L_TO },
+		{ "object", required_argument, NULL, L_OBJECT },
+		{ "on-conflict", required_argument, NULL, L_CONFLICT },
+		{ "sync", no_argument, NULL, L_SYNC },
+		{ "from-pin-file", required_argument, NULL, L_FROM_FILE },
+		{ "from-pin-env", required_argument, NULL, L_FROM_ENV },
+		{ "to-pin-file", required_argument, NULL, L_TO_FILE },
+		{ "to-pin-env", required_argument, NULL, L_TO_ENV },
+		{ "json", no_argument, NULL, L_JSON },
+		{ "help", no_argument, NULL, L_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *conflict = NULL;
+	int c, sync = 0;
+
+	memset(o, 0, sizeof(*o));
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case L_FROM: o->from = optarg; break;
+		case L_TO: o->to = optarg; break;
+		case L_CONFLICT: conflict = optarg; break;
+		case L_SYNC: sync = 1; break;
+		case L_FROM_FILE: o->from_cred.file = optarg; break;
+		case L_FROM_ENV: o->from_cred.env = optarg; break;
+		case L_TO_FILE: o->to_cred.file = optarg; break;
+		case L_TO_ENV: o->to_cred.env = optarg; break;
+		case L_JSON: o->json = 1; break;
+		case L_OBJECT:
+			if (o->nobjects == CLONE_SELECT_MAX)
+				return cli_usage_error(PROG, "more than %d "
+				    "--object options", CLONE_SELECT_MAX);
+			o->objects[o->nobjects++] = optarg;
+			break;
+		case 'h':
+		case L_HELP:
+			fputs(usage_text, stdout);
+			return -1;
+		default:
+			fprintf(stderr, "%s: unknown option or missing value: "
+			    "%s\n", PROG, argv[optind - 1]);
+			fputs(usage_text, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error(PROG, "unexpected argument '%s' (name "
+		    "partitions with --from and --to)", argv[optind]);
+	if (o->from == NULL || o->to == NULL)
+		return cli_usage_error(PROG, "give both --from hsm:DIR#LABEL "
+		    "and --to hsm:DIR#LABEL");
+	if ((o->from_cred.file && o->from_cred.env) ||
+	    (o->to_cred.file && o->to_cred.env))
+		return cli_usage_error(PROG, "give each credential as a file "
+		    "or a variable, not both");
+	if (sync && conflict != NULL)
+		return cli_usage_error(PROG, "--sync never overwrites: it "
+		    "takes no --on-conflict");
+	o->conflict = ENDPOINT_FAIL;
+	if (sync)
+		o->conflict = ENDPOINT_SYNC;
+	else if (conflict != NULL && (endpoint_conflict_parse(conflict,
+	    &o->conflict) != 0 || o->conflict == ENDPOINT_SYNC))
+		return cli_usage_error(PROG, "--on-conflict wants fail, skip "
+		    "or replace, not '%s'", conflict);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct clone_opts o;
+	struct clone_result res;
+	int r;
+
+	if ((r = parse(argc, argv, &o)) != 0)
+		return r < 0 ? EXIT_DONE : r;
+	if (secret_init() != 0) {
+		fprintf(stderr, "%s: cannot initialize libsodium\n", PROG);
+		return EXIT_FAILED;
+	}
+	memset(&res, 0, sizeof(res));
+	r = clone_run(&o, &res);
+	clone_result_free(&res);
+	return r;
+}

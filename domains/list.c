@@ -1,0 +1,103 @@
+/* domains list: a partition's domains with their local fingerprints. */
+#include <stdio.h>
+
+#include "cli.h"
+#include "domain.h"
+#include "domains.h"
+#include "err.h"
+#include "endpoint.h"
+#include "kdf.h"
+#include "role.h"
+
+static const char *
+kdf_of(const struct domain_entry *d)
+{
+	const char *n;
+
+	if (d->type != DOMAIN_PASSWORD)
+		return "-";
+	n = kdf_profile_name(d->kdf);
+	return n ? n : "?";
+}
+
+static void
+print_human(const char *label, const struct domain_list *l,
+    char fps[][DOMAIN_FP_LEN])
+{
+	size_t i;
+
+	printf("Cloning domains of partition '%s' (%zu of %d):\n", label, l->n,
+	    DOMAIN_MAX);
+	printf("  %-32s  %-8s  %-7s  %-19s  %s\n", "LABEL", "TYPE", "PRIMARY",
+	    "FINGERPRINT", "KDF");
+	for (i = 0; i < l->n; i++)
+		printf("  %-32s  %-8s  %-7s  %-19s  %s\n", l->d[i].label,
+		    domain_type_name(l->d[i].type), l->d[i].primary ? "yes" :
+		    "no", fps[i], kdf_of(&l->d[i]));
+}
+
+static void
+print_json(const char *label, const struct domain_list *l,
+    char fps[][DOMAIN_FP_LEN])
+{
+	struct json *j = json_new(stdout);
+	char t[21];
+	size_t i;
+
+	json_obj_begin(j, NULL);
+	json_str(j, "partition", label);
+	json_arr_begin(j, "domains");
+	for (i = 0; i < l->n; i++) {
+		json_obj_begin(j, NULL);
+		json_str(j, "label", l->d[i].label);
+		json_str(j, "type", domain_type_name(l->d[i].type));
+		json_bool(j, "primary", l->d[i].primary);
+		json_str(j, "fingerprint", fps[i]);
+		if (l->d[i].type == DOMAIN_PASSWORD)
+			json_str(j, "kdf", kdf_of(&l->d[i]));
+		cli_time_iso(l->d[i].created, t);
+		json_str(j, "created", t);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+	json_free(j);
+}
+
+int
+cmd_list(struct opts *o)
+{
+	struct endpoint *e = NULL;
+	struct domain_list l = { 0 };
+	char fps[DOMAIN_MAX][DOMAIN_FP_LEN];
+	size_t i;
+	int r;
+
+	if ((r = open_session(o, o->args[0], ROLE_PO, &e)) != 0) {
+		r = cli_fail(PROG, r, "login");
+		goto out;
+	}
+	if ((r = domain_list_get(endpoint_session(e), &l)) != 0) {
+		r = cli_fail(PROG, r, "reading the domains");
+		goto out;
+	}
+	for (i = 0; i < l.n; i++) {
+		if ((r = domain_fingerprint(l.d[i].key, fps[i])) != 0) {
+			r = cli_fail(PROG, r, "fingerprint");
+			goto out;
+		}
+	}
+	if ((r = endpoint_commit(e)) != 0) {
+		r = cli_fail(PROG, r, "list");
+		goto out;
+	}
+	if (o->json)
+		print_json(endpoint_label(e), &l, fps);
+	else
+		print_human(endpoint_label(e), &l, fps);
+	r = EXIT_DONE;
+ out:
+	domain_list_clear(&l);
+	endpoint_close(e);
+	return r;
+}

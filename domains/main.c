@@ -1,0 +1,91 @@
+/*
+ * domains: cloning domains of partitions - create one for people to hold,
+ * list, add, remove, relabel, pick the primary. A table of subcommands;
+ * see docs/domains.md (and its rollover section).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "domains.h"
+#include "secret.h"
+
+static const struct cmd cmds[] = {
+	{ "create", cmd_create, O_TYPE | O_KDF | O_DOMPIN | O_SPLIT | O_JSON, 0,
+	    "[--type password] [--kdf PROFILE] [--domain-pin-file F | "
+	    "--domain-pin-env V] [--json]\n"
+	    "       domains create --type ped --m M --n N --out-dir DIR "
+	    "[--force] [--json]",
+	    "Makes a new cloning domain. A password domain: reads the password "
+	    "and prints\nits fingerprint and KDF profile for the credential "
+	    "inventory (nothing is\nstored). A PED domain: 32 random bytes "
+	    "written as an M-of-N set of share\nfiles (0600, never "
+	    "overwritten unless --force)." },
+	{ "list", cmd_list, O_LOGIN | O_ROLE | O_JSON, 1,
+	    "hsm:DIR#LABEL [--role po|co|cu] [--pin-file F | --pin-env V] "
+	    "[--json]",
+	    "Lists the partition's domains: label, type, primary, local "
+	    "fingerprint." },
+	{ "add", cmd_add, O_LOGIN | O_DOMPIN | O_SHARE | O_LABEL | O_TYPE |
+	    O_KDF | O_PRIMARY, 1,
+	    "hsm:DIR#LABEL --label L [--primary] [--kdf PROFILE]\n"
+	    "       [--domain-pin-file F | --domain-pin-env V | --share FILE "
+	    "...] [--pin-file F]",
+	    "PO: adds a domain (at most three per partition; labels 1-32 "
+	    "characters,\nunique). A password domain from --domain-pin-*/a "
+	    "prompt, a PED domain from\nM of its share files." },
+	{ "remove", cmd_remove, O_LOGIN, 2,
+	    "hsm:DIR#LABEL DOMAIN [--pin-file F | --pin-env V]",
+	    "PO: removes a domain; the last one is never removed." },
+	{ "relabel", cmd_relabel, O_LOGIN, 3,
+	    "hsm:DIR#LABEL DOMAIN NEWLABEL [--pin-file F | --pin-env V]",
+	    "PO: renames a domain (labels are local; the peer never sees them)." },
+	{ "primary", cmd_primary, O_LOGIN, 2,
+	    "hsm:DIR#LABEL DOMAIN [--pin-file F | --pin-env V]",
+	    "PO: makes DOMAIN the primary (offered first in transfers and "
+	    "backups)." },
+};
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+static int
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: %s COMMAND [OPTIONS] ...\n\n"
+	    "Cloning domains: key material moves only between partitions that "
+	    "share one.\n\ncommands:\n", PROG);
+	for (i = 0; i < NCMDS; i++)
+		fprintf(f, "  %-8s %s %s\n", cmds[i].name, PROG, cmds[i].name);
+	fprintf(f, "\n'%s COMMAND --help' describes each command; exit "
+	    "status: 0 done, 1 failed,\n2 usage, 3 refused (credential, "
+	    "policy, last domain).\n", PROG);
+	return f == stdout ? EXIT_DONE : EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	size_t i;
+	int r;
+
+	if (argc < 2)
+		return usage(stderr);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0)
+		return usage(stdout);
+	if (secret_init() != 0) {
+		fprintf(stderr, "%s: cannot initialize libsodium\n", PROG);
+		return EXIT_FAILED;
+	}
+	for (i = 0; i < NCMDS; i++) {
+		if (strcmp(argv[1], cmds[i].name) != 0)
+			continue;
+		if ((r = opts_parse(&cmds[i], argc - 1, argv + 1, &o)) != 0)
+			return r < 0 ? EXIT_DONE : r;
+		return cmds[i].fn(&o);
+	}
+	fprintf(stderr, "%s: unknown command '%s'\n", PROG, argv[1]);
+	return usage(stderr);
+}

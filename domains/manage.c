@@ -1,0 +1,155 @@
+/* domains add, remove, relabel, primary: the PO changes a partition's list
+ * (the rules - at most three, never the last, unique labels, one primary -
+ * are lib/domain's). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "domain.h"
+#include "domains.h"
+#include "err.h"
+#include "endpoint.h"
+#include "kdf.h"
+#include "partition.h"
+#include "role.h"
+#include "secret.h"
+
+/* The new domain's key, from its password or its share files. */
+static int
+new_domain_key(const struct opts *o, int type, int kdf, struct secret **keyp)
+{
+	struct secret *m = NULL;
+	int r;
+
+	if (type == DOMAIN_PED)
+		r = read_ped_secret(o, &m);
+	else
+		r = read_cred(o, CRED_DOMAIN, "Password of the domain to add: ",
+		    &m);
+	if (r == 0)
+		r = domain_key_derive(type, kdf, m, keyp);
+	secret_free(m);
+	return r;
+}
+
+int
+cmd_add(struct opts *o)
+{
+	struct endpoint *e = NULL;
+	struct secret *key = NULL;
+	char fp[DOMAIN_FP_LEN];
+	int r, type, kdf = 0;
+
+	if (o->label == NULL)
+		return cli_usage_error(PROG, "give the new domain a --label (1 "
+		    "to %d characters, unique on the partition)",
+		    DOMAIN_LABEL_MAX);
+	if (domain_label_check(o->label) != 0)
+		return cli_fail(PROG, CE_USAGE, "--label");
+	type = o->nshares > 0 ? DOMAIN_PED : DOMAIN_PASSWORD;
+	if (o->type != NULL && domain_type_parse(o->type, &type) != 0)
+		return cli_usage_error(PROG, "--type wants password or ped, not "
+		    "'%s'", o->type);
+	if (type == DOMAIN_PED && o->nshares == 0)
+		return cli_usage_error(PROG, "a PED domain comes from its share "
+		    "files: give --share FILE for each of M shares");
+	if (type == DOMAIN_PED && (o->dom_pin_file || o->dom_pin_env ||
+	    o->kdf))
+		return cli_usage_error(PROG, "a PED domain takes --share files, "
+		    "not a password or --kdf");
+	if (type == DOMAIN_PASSWORD && o->nshares > 0)
+		return cli_usage_error(PROG, "--share is for PED domains");
+	if (o->kdf != NULL && kdf_profile_parse(o->kdf, &kdf) != 0)
+		return cli_usage_error(PROG, "--kdf wants interactive, "
+		    "moderate, sensitive or test, not '%s'", o->kdf);
+	/* The new domain is read before the PO logs in, so a bad share set
+	 * or password leaves the store untouched. A password domain defaults
+	 * to the partition's own profile, the one `hsm partition init` used
+	 * for its first domain (facts readable without a login). */
+	if ((r = endpoint_open(o->args[0], &e)) != 0) {
+		r = cli_fail(PROG, r, "opening the partition");
+		goto out;
+	}
+	if (type == DOMAIN_PASSWORD && o->kdf == NULL)
+		kdf = endpoint_info(e)->kdf;
+	if ((r = new_domain_key(o, type, kdf, &key)) != 0) {
+		r = cli_fail(PROG, r, "reading the new domain");
+		goto out;
+	}
+	if ((r = login(o, e, ROLE_PO)) != 0) {
+		r = cli_fail(PROG, r, "login");
+		goto out;
+	}
+	if ((r = domain_fingerprint(key, fp)) != 0 ||
+	    (r = domain_add(endpoint_session(e), o->label, type, kdf, key,
+	    o->primary)) != 0 || (r = endpoint_commit(e)) != 0) {
+		r = cli_fail(PROG, r, "adding the domain");
+		goto out;
+	}
+	printf("domain '%s' (%s, fingerprint %s) added to '%s'%s\n", o->label,
+	    domain_type_name(type), fp, endpoint_label(e), o->primary ?
+	    " as primary" : "");
+	r = EXIT_DONE;
+ out:
+	secret_free(key);
+	endpoint_close(e);
+	return r;
+}
+
+/* remove, relabel, primary: a PO login and one lib/domain call. */
+static int
+po_change(struct opts *o, const char *what)
+{
+	struct endpoint *e = NULL;
+	struct session *s;
+	int r;
+
+	if ((r = open_session(o, o->args[0], ROLE_PO, &e)) != 0) {
+		r = cli_fail(PROG, r, "login");
+		goto out;
+	}
+	s = endpoint_session(e);
+	if (strcmp(what, "remove") == 0)
+		r = domain_remove(s, o->args[1]);
+	else if (strcmp(what, "relabel") == 0)
+		r = domain_relabel(s, o->args[1], o->args[2]);
+	else
+		r = domain_set_primary(s, o->args[1]);
+	if (r != 0 || (r = endpoint_commit(e)) != 0) {
+		r = cli_fail(PROG, r, what);
+		goto out;
+	}
+	if (strcmp(what, "remove") == 0)
+		printf("domain '%s' removed from '%s'\n", o->args[1],
+		    endpoint_label(e));
+	else if (strcmp(what, "relabel") == 0)
+		printf("domain '%s' is now '%s' on '%s'\n", o->args[1],
+		    o->args[2], endpoint_label(e));
+	else
+		printf("domain '%s' is the primary of '%s'\n", o->args[1],
+		    endpoint_label(e));
+	r = EXIT_DONE;
+ out:
+	endpoint_close(e);
+	return r;
+}
+
+int
+cmd_remove(struct opts *o)
+{
+	return po_change(o, "remove");
+}
+
+int
+cmd_relabel(struct opts *o)
+{
+	if (domain_label_check(o->args[2]) != 0)
+		return cli_fail(PROG, CE_USAGE, "new label");
+	return po_change(o, "relabel");
+}
+
+int
+cmd_primary(struct opts *o)
+{
+	return po_change(o, "primary");
+}

@@ -1,0 +1,256 @@
+/* domains: option parsing, credential input and logins for every command. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "domain.h"
+#include "domains.h"
+#include "endpoint.h"
+#include "err.h"
+#include "role.h"
+#include "secret.h"
+#include "share.h"
+
+enum {
+	L_PIN_FILE = 256, L_PIN_ENV, L_DOM_PIN_FILE, L_DOM_PIN_ENV, L_SHARE,
+	L_ROLE, L_LABEL, L_TYPE, L_KDF, L_PRIMARY, L_JSON, L_M, L_N, L_OUT_DIR,
+	L_FORCE, L_HELP,
+};
+
+static const struct {
+	struct option opt;
+	unsigned bit;
+} table[] = {
+	{ { "pin-file", required_argument, NULL, L_PIN_FILE }, O_LOGIN },
+	{ { "pin-env", required_argument, NULL, L_PIN_ENV }, O_LOGIN },
+	{ { "domain-pin-file", required_argument, NULL, L_DOM_PIN_FILE }, O_DOMPIN },
+	{ { "domain-pin-env", required_argument, NULL, L_DOM_PIN_ENV }, O_DOMPIN },
+	{ { "share", required_argument, NULL, L_SHARE }, O_SHARE },
+	{ { "role", required_argument, NULL, L_ROLE }, O_ROLE },
+	{ { "label", required_argument, NULL, L_LABEL }, O_LABEL },
+	{ { "type", required_argument, NULL, L_TYPE }, O_TYPE },
+	{ { "kdf", required_argument, NULL, L_KDF }, O_KDF },
+	{ { "primary", no_argument, NULL, L_PRIMARY }, O_PRIMARY },
+	{ { "json", no_argument, NULL, L_JSON }, O_JSON },
+	{ { "m", required_argument, NULL, L_M }, O_SPLIT },
+	{ { "n", required_argument, NULL, L_N }, O_SPLIT },
+	{ { "out-dir", required_argument, NULL, L_OUT_DIR }, O_SPLIT },
+	{ { "force", no_argument, NULL, L_FORCE }, O_SPLIT },
+	{ { "help", no_argument, NULL, L_HELP }, 0 },
+};
+#define NOPTS (sizeof(table) / sizeof(table[0]))
+
+static void
+usage(const struct cmd *c, FILE *f)
+{
+	fprintf(f, "usage: %s %s %s\n\n%s\nSee docs/domains.md for every "
+	    "option.\n", PROG, c->name, c->synopsis, c->help);
+}
+
+static int
+parse_count(const char *opt, const char *v, unsigned *outp)
+{
+	char *end;
+	long l = strtol(v, &end, 10);
+
+	if (*v == '\0' || *end != '\0' || l < 1 || l > SHARE_MAX_N)
+		return cli_usage_error(PROG, "%s wants a number from 1 to %d, "
+		    "not '%s'", opt, SHARE_MAX_N, v);
+	*outp = (unsigned)l;
+	return 0;
+}
+
+int
+opts_parse(const struct cmd *c, int argc, char **argv, struct opts *o)
+{
+	struct option longopts[NOPTS + 1];
+	size_t i;
+	int ch, r;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 0; i < NOPTS; i++)
+		longopts[i] = table[i].opt;
+	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		const char *name = NULL;
+		unsigned bit = 0;
+
+		if (ch == 'h' || ch == L_HELP) {
+			usage(c, stdout);
+			return -1;
+		}
+		if (ch == '?' || ch == ':') {
+			fprintf(stderr, "%s %s: unknown option or missing value: "
+			    "%s\n", PROG, c->name, argv[optind - 1]);
+			usage(c, stderr);
+			return EXIT_USAGE;
+		}
+		for (i = 0; i < NOPTS; i++) {
+			if (table[i].opt.val == ch) {
+				name = table[i].opt.name;
+				bit = table[i].bit;
+			}
+		}
+		if ((c->allowed & bit) == 0) {
+			fprintf(stderr, "%s %s: --%s does not apply here\n", PROG,
+			    c->name, name);
+			usage(c, stderr);
+			return EXIT_USAGE;
+		}
+		switch (ch) {
+		case L_PIN_FILE: o->pin_file = optarg; break;
+		case L_PIN_ENV: o->pin_env = optarg; break;
+		case L_DOM_PIN_FILE: o->dom_pin_file = optarg; break;
+		case L_DOM_PIN_ENV: o->dom_pin_env = optarg; break;
+		case L_ROLE: o->role = optarg; break;
+		case L_LABEL: o->label = optarg; break;
+		case L_TYPE: o->type = optarg; break;
+		case L_KDF: o->kdf = optarg; break;
+		case L_PRIMARY: o->primary = 1; break;
+		case L_JSON: o->json = 1; break;
+		case L_OUT_DIR: o->out_dir = optarg; break;
+		case L_FORCE: o->force = 1; break;
+		case L_SHARE:
+			if (o->nshares == SHARE_MAX_INPUTS)
+				return cli_usage_error(PROG, "more than %d "
+				    "--share files", SHARE_MAX_INPUTS);
+			o->shares[o->nshares++] = optarg;
+			break;
+		case L_M:
+			if ((r = parse_count("--m", optarg, &o->m)) != 0)
+				return r;
+			break;
+		case L_N:
+			if ((r = parse_count("--n", optarg, &o->n)) != 0)
+				return r;
+			break;
+		}
+	}
+	o->args = argv + optind;
+	o->nargs = argc - optind;
+	if (o->nargs != c->nargs) {
+		fprintf(stderr, "%s %s: expected %d argument%s, got %d\n", PROG,
+		    c->name, c->nargs, c->nargs == 1 ? "" : "s", o->nargs);
+		usage(c, stderr);
+		return EXIT_USAGE;
+	}
+	if ((o->pin_file && o->pin_env) || (o->dom_pin_file && o->dom_pin_env))
+		return cli_usage_error(PROG, "give a secret as a file or a "
+		    "variable, not both");
+	return 0;
+}
+
+int
+read_cred(const struct opts *o, int which, const char *prompt,
+    struct secret **sp)
+{
+	struct cli_secret_src src = { NULL, NULL };
+	int confirm = 0, r;
+
+	if (which == CRED_LOGIN) {
+		src.file = o->pin_file;
+		src.env = o->pin_env;
+	} else {
+		src.file = o->dom_pin_file;
+		src.env = o->dom_pin_env;
+		confirm = 1;
+	}
+	r = cli_read_secret(prompt, &src, confirm, sp);
+	if (r == CE_USAGE && src.file == NULL && src.env == NULL)
+		err_set_detail("no terminal to type it on; use %s",
+		    which == CRED_LOGIN ? "--pin-file PATH or --pin-env NAME" :
+		    "--domain-pin-file PATH or --domain-pin-env NAME");
+	return r;
+}
+
+/* One share file; a PIN-protected one asks its PIN on the terminal. */
+static int
+read_share(const char *path, struct share **shp)
+{
+	struct secret *pin = NULL;
+	char prompt[SHARE_PATH_MAX + 32];
+	int r;
+
+	if ((r = share_file_read(path, NULL, shp)) != CE_BAD_CREDENTIAL)
+		return r;
+	snprintf(prompt, sizeof(prompt), "PIN for share file %s: ", path);
+	if ((r = cli_read_secret(prompt, NULL, 0, &pin)) != 0) {
+		if (r == CE_USAGE)
+			err_set_detail("share file %s is under a PIN; type it "
+			    "at a terminal", path);
+		return r;
+	}
+	r = share_file_read(path, pin, shp);
+	secret_free(pin);
+	return r;
+}
+
+int
+read_ped_secret(const struct opts *o, struct secret **sp)
+{
+	struct share *shs[SHARE_MAX_INPUTS] = { NULL };
+	struct share_report rep;
+	struct secret *s = NULL;
+	int i, r = 0;
+
+	for (i = 0; i < o->nshares; i++) {
+		if ((r = read_share(o->shares[i], &shs[i])) != 0) {
+			if (err_detail()[0] == '\0')
+				err_set_detail("%s", o->shares[i]);
+			goto out;
+		}
+	}
+	if ((r = share_combine(shs, (size_t)o->nshares, &s, &rep)) != 0)
+		goto out;
+	if (secret_len(s) != DOMAIN_PED_SECRET_LEN) {
+		err_set_detail("these shares hold a %zu-byte secret, not a "
+		    "%d-byte PED domain (made by 'domains create --type ped')",
+		    secret_len(s), DOMAIN_PED_SECRET_LEN);
+		r = CE_INVALID;
+		goto out;
+	}
+	*sp = s;
+	s = NULL;
+ out:
+	secret_free(s);
+	share_set_free(shs, (size_t)o->nshares);
+	return r;
+}
+
+int
+login(const struct opts *o, struct endpoint *e, int def_role)
+{
+	struct secret *c = NULL;
+	char prompt[96];
+	int r, role = def_role;
+
+	if (o->role != NULL && (r = role_parse(o->role, &role)) != 0)
+		return r;
+	snprintf(prompt, sizeof(prompt), "%s credential for '%s': ",
+	    role_name(role), endpoint_label(e));
+	if ((r = read_cred(o, CRED_LOGIN, prompt, &c)) == 0)
+		r = endpoint_login(e, role, c, ENDPOINT_TX);
+	secret_free(c);
+	return r;
+}
+
+int
+open_session(const struct opts *o, const char *uri, int def_role,
+    struct endpoint **ep)
+{
+	struct endpoint *e = NULL;
+	int r;
+
+	if ((r = endpoint_open(uri, &e)) != 0)
+		return r;
+	if ((r = login(o, e, def_role)) != 0) {
+		endpoint_close(e);
+		return r;
+	}
+	*ep = e;
+	return 0;
+}

@@ -1,0 +1,94 @@
+#!/bin/sh
+# domains create (password: fingerprint and profile, nothing stored; PED: a
+# 2-of-3 share set in 0600 files, never overwritten), list, add (PO only,
+# at most three, unique labels, a PED domain from M share files), relabel,
+# primary, remove (never the last); refusals change nothing.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/helpers/hsm.sh"
+. "$(dirname "$0")/helpers/clone.sh"
+hsm_new h
+part_new h p1 "$DOM"
+P="hsm:$T/h#p1"
+
+domains list "$P" --pin-file "$PO" >"$T/l"
+grep -q "(1 of 3)" "$T/l" || fail "one domain"
+grep -q "^  default  *password  yes  " "$T/l" || { cat "$T/l"; fail "default row"; }
+# create: the same password and profile give the fingerprint the partition shows
+domains create --kdf test --domain-pin-file "$DOM" --json >"$T/c.json"
+fp=$(sed 's/.*"fingerprint":"\([^"]*\)".*/\1/' "$T/c.json")
+grep -q "$fp" "$T/l" || fail "create and list disagree on the fingerprint"
+json_has '"type":"password"' "$T/c.json"
+json_has '"kdf":"test"' "$T/c.json"
+ls -A "$T" >"$T/files.before"
+domains create --kdf test --domain-pin-file "$DOM2" >"$T/c.txt"
+grep -q "Nothing was stored" "$T/c.txt" || fail "says nothing is stored"
+domains create --kdf interactive --domain-pin-file "$DOM" --json >"$T/ci.json"
+grep -q "$fp" "$T/ci.json" && fail "the profile is part of the domain"
+
+# a PED domain: 2-of-3 share files, 0600, never overwritten
+domains create --type ped --m 2 --n 3 --out-dir "$T/ped" --json >"$T/p.json"
+json_has '"type":"ped"' "$T/p.json"
+json_has '"m":2,"n":3' "$T/p.json"
+pedfp=$(sed 's/.*"fingerprint":"\([^"]*\)".*/\1/' "$T/p.json")
+for i in 1 2 3; do
+	[ "$(stat -c %a "$T/ped/share-$i-of-3.cshare")" = 600 ] || fail "share $i mode"
+done
+sha256sum "$T"/ped/* >"$T/ped.sum"
+expect_exit 1 domains create --type ped --m 2 --n 3 --out-dir "$T/ped"
+grep -q "refusing to overwrite" "$T/.err" || fail "overwrite refusal"
+sha256sum -c --quiet "$T/ped.sum" || fail "shares were overwritten"
+mofn verify "$T/ped/share-1-of-3.cshare" "$T/ped/share-3-of-3.cshare" >/dev/null 2>&1 ||
+	fail "mofn reads the domain's shares"
+expect_exit 2 domains create --type ped --m 3 --n 2 --out-dir "$T/ped2"
+expect_exit 2 domains create --type ped --out-dir "$T/ped2"
+
+# add: PED domain from any two shares, as primary
+before=$(state h)
+expect_exit 3 domains add "$P" --label ped --share "$T/ped/share-2-of-3.cshare" --pin-file "$PO"
+grep -q "too few shares" "$T/.err" || fail "too few shares"
+[ "$(state h)" = "$before" ] || fail "a refused add changed the store"
+# the PO manages domains: a CO credential is not the PO's
+expect_exit 3 domains add "$P" --label ped --domain-pin-file "$DOM2" --pin-file "$CO"
+domains add "$P" --label ped --primary --share "$T/ped/share-3-of-3.cshare" \
+	--share "$T/ped/share-1-of-3.cshare" --pin-file "$PO" >"$T/a.txt"
+grep -q "$pedfp" "$T/a.txt" || fail "add shows the PED fingerprint"
+domains add "$P" --label second --domain-pin-file "$DOM2" --pin-file "$PO" >/dev/null
+domains list "$P" --pin-file "$CO" --role co --json >"$T/l.json"
+json_has "{\"label\":\"ped\",\"type\":\"ped\",\"primary\":true,\"fingerprint\":\"$pedfp\"" "$T/l.json"
+json_has '"label":"default","type":"password","primary":false' "$T/l.json"
+
+# refusals leave the store as it was
+before=$(state h)
+expect_exit 1 domains add "$P" --label fourth --domain-pin-file "$DOM3" --pin-file "$PO"
+grep -q "already holds 3 domains" "$T/.err" || fail "at most three"
+expect_exit 1 domains remove "$P" nope --pin-file "$PO"
+expect_exit 2 domains add "$P" --label "a-label-that-is-far-too-long-for-it" --domain-pin-file "$DOM3" --pin-file "$PO"
+expect_exit 2 domains add "$P" --domain-pin-file "$DOM3" --pin-file "$PO"
+expect_exit 2 domains add "$P" --label x --share "$T/ped/share-1-of-3.cshare" --domain-pin-file "$DOM3" --pin-file "$PO"
+[ "$(state h)" = "$before" ] || fail "a refusal changed the store"
+domains remove "$P" second --pin-file "$PO" >/dev/null
+expect_exit 1 domains add "$P" --label dup --domain-pin-file "$DOM" --pin-file "$PO"
+grep -q "already on the partition as 'default'" "$T/.err" || fail "same domain twice"
+expect_exit 1 domains add "$P" --label ped --domain-pin-file "$DOM3" --pin-file "$PO"
+grep -q "in use" "$T/.err" || fail "label unique"
+
+# relabel, primary, remove; never the last
+domains relabel "$P" default old-pw --pin-file "$PO" >/dev/null
+domains primary "$P" old-pw --pin-file "$PO" >/dev/null
+domains list "$P" --pin-file "$PO" >"$T/l"
+grep -q "^  old-pw  *password  yes" "$T/l" || { cat "$T/l"; fail "relabel/primary"; }
+expect_exit 2 domains relabel "$P" old-pw other --role co --pin-file "$CO"
+domains remove "$P" old-pw --pin-file "$PO" >/dev/null
+domains list "$P" --pin-file "$PO" >"$T/l"
+grep -q "^  ped  *ped  *yes" "$T/l" || { cat "$T/l"; fail "the remaining domain is primary"; }
+before=$(state h)
+expect_exit 3 domains remove "$P" ped --pin-file "$PO"
+grep -q "last cloning domain" "$T/.err" || fail "never the last"
+# a wrong PO credential: refused (and counted)
+expect_exit 3 domains list "$P" --pin-file "$BAD"
+hsm audit show "$T/h" --json >"$T/audit"
+for e in domain-add domain-remove; do
+	json_has "\"event\":\"$e\"" "$T/audit"
+done
+hsm audit verify "$T/h" >/dev/null
+echo "domains-lifecycle: ok"
