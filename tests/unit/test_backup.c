@@ -9,6 +9,7 @@
 
 #include "testutil.h"
 #include "hsmfix.h"
+#include "epfix.h"
 
 #include "backup.h"
 #include "bstore.h"
@@ -23,15 +24,6 @@ struct fx {
 	struct secret *pw;
 };
 
-static void
-gen(struct hsm *h, int kind, const char *olabel)
-{
-	struct session *s = NULL;
-
-	assert_int_equal(fx_login(h, "p1", ROLE_CO, "co-pin", &s), 0);
-	assert_int_equal(object_generate(s, kind, 0, olabel, NULL), 0);
-	session_close(s);
-}
 
 static int
 setup(void **state)
@@ -42,9 +34,9 @@ setup(void **state)
 	assert_int_equal(fx_setup(&f->a), 0);
 	assert_int_equal(fx_setup(&f->b), 0);
 	assert_int_equal(fx_partition(f->b.h, "p2", "other-pw"), 0);
-	gen(f->a.h, OBJ_AES, "aes-1");
-	gen(f->a.h, OBJ_EC, "ec-1");
-	gen(f->a.h, OBJ_GENERIC, "hmac-1");
+	gen(f->a.h, "p1", OBJ_AES, "aes-1");
+	gen(f->a.h, "p1", OBJ_EC, "ec-1");
+	gen(f->a.h, "p1", OBJ_GENERIC, "hmac-1");
 	snprintf(f->src, sizeof(f->src), "hsm:%s#p1", f->a.dir);
 	snprintf(f->dst, sizeof(f->dst), "hsm:%s#p1", f->b.dir);
 	snprintf(f->other, sizeof(f->other), "hsm:%s#p2", f->b.dir);
@@ -71,17 +63,6 @@ teardown(void **state)
 	return 0;
 }
 
-static struct endpoint *
-ep_login(const char *uri, int flags)
-{
-	struct endpoint *e = NULL;
-	struct secret *c = fx_pin("co-pin");
-
-	assert_int_equal(endpoint_open(uri, &e), 0);
-	assert_int_equal(endpoint_login(e, ROLE_CO, c, flags), 0);
-	secret_free(c);
-	return e;
-}
 
 /* Backs up A's p1 (labels: a selection or NULL); returns backup_make's r. */
 static int
