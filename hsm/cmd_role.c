@@ -155,10 +155,15 @@ cmd_activate(struct opts *o)
 		goto out;
 	snprintf(prompt, sizeof(prompt), "%s credential for '%s': ",
 	    role_name(role), label);
-	if ((r = cred_read(PROG, &shares, 1, prompt, &cred)) != 0 ||
-	    (r = cli_read_secret("New challenge secret: ", &csrc, 1,
-	    &chal)) != 0)
+	if ((r = cred_read(PROG, &shares, 1, prompt, &cred)) != 0)
 		goto out;
+	if ((r = cli_read_secret("New challenge secret: ", &csrc, 1,
+	    &chal)) != 0) {
+		if (r == CE_USAGE && csrc.file == NULL && csrc.env == NULL)
+			err_set_detail("no terminal to ask the challenge on: give "
+			    "--challenge-file or --challenge-env");
+		goto out;
+	}
 	r = role_activate(h, label, role, cred, chal);
  out:
 	secret_free(cred);

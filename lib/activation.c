@@ -214,8 +214,8 @@ role_deactivate(struct session *s, int role, int *wasp)
 }
 
 int
-session_login_challenge(struct hsm *h, const char *label, int role,
-    const struct secret *challenge, struct session **sp)
+activation_open(struct hsm *h, const char *label, int role,
+    const struct secret *challenge, struct secret **credp)
 {
 	struct secret *kek = NULL, *cred = NULL;
 	sqlite3_stmt *q;
@@ -284,12 +284,27 @@ session_login_challenge(struct hsm *h, const char *label, int role,
 	}
 	if (r != 0)
 		goto out;
-	if ((r = session_login_how(h, label, role, cred,
-	    "by activation challenge", sp)) == 0)
-		(*sp)->by_challenge = 1;
+	*credp = cred;
+	cred = NULL;
  out:
 	secret_free(kek);
 	secret_free(cred);
 	buf_free(w);
+	return r;
+}
+
+int
+session_login_challenge(struct hsm *h, const char *label, int role,
+    const struct secret *challenge, struct session **sp)
+{
+	struct secret *cred = NULL;
+	int r;
+
+	if ((r = activation_open(h, label, role, challenge, &cred)) != 0)
+		return r;
+	if ((r = session_login_how(h, label, role, cred,
+	    "by activation challenge", sp)) == 0)
+		(*sp)->by_challenge = 1;
+	secret_free(cred);
 	return r;
 }

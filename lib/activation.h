@@ -60,4 +60,15 @@ int role_deactivate(struct session *s, int role, int *wasp);
 int session_login_challenge(struct hsm *h, const char *label, int role,
     const struct secret *challenge, struct session **sp);
 
+/*
+ * The first half of session_login_challenge(), for tools that log in
+ * through another path (lib/endpoint): opens the activation of role with
+ * the challenge and returns the role's credential in *credp, to be passed
+ * to that login. A wrong challenge is counted as session_login_challenge()
+ * counts it. (Sessions opened this way are not marked as challenge
+ * sessions; such tools do not set credentials.)
+ */
+int activation_open(struct hsm *h, const char *label, int role,
+    const struct secret *challenge, struct secret **credp);
+
 #endif

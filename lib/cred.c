@@ -286,28 +286,69 @@ cred_so_login(const char *prog, struct hsm *h, const struct cred_src *c)
 	return r;
 }
 
+/*
+ * Reads the activation challenge of c, when it names one, into *chp (NULL
+ * when it names none). Refuses a challenge beside shares or a password,
+ * and on a password HSM.
+ */
+static int
+read_challenge(const struct cred_src *c, int ped, int role, const char *label,
+    struct secret **chp)
+{
+	struct cli_secret_src src = { c->challenge_file, c->challenge_env };
+	char prompt[96];
+
+	*chp = NULL;
+	if (c->challenge_file == NULL && c->challenge_env == NULL)
+		return 0;
+	if (!ped)
+		return wrong_kind(ped, c);
+	if (c->nshare > 0 || c->pin_file || c->pin_env) {
+		err_set_detail("give the shares or the challenge secret, not "
+		    "both");
+		return CE_USAGE;
+	}
+	snprintf(prompt, sizeof(prompt), "Challenge secret of the %s of '%s': ",
+	    role_name(role), label);
+	return cli_read_secret(prompt, &src, 0, chp);
+}
+
+int
+cred_login_secret(const char *prog, struct hsm *h, const char *label,
+    int role, const struct cred_src *c, struct secret **sp)
+{
+	struct secret *ch = NULL;
+	char prompt[96];
+	int r, ped;
+
+	if ((ped = hsm_is_ped(h)) < 0)
+		return ped;
+	if ((r = read_challenge(c, ped, role, label, &ch)) != 0)
+		return r;
+	if (ch != NULL) {
+		r = activation_open(h, label, role, ch, sp);
+		secret_free(ch);
+		return r;
+	}
+	snprintf(prompt, sizeof(prompt), "%s credential for '%s': ",
+	    role_name(role), label);
+	return cred_read(prog, c, ped, prompt, sp);
+}
+
 int
 cred_session_login(const char *prog, struct hsm *h, const char *label,
     int role, const struct cred_src *c, struct session **sp)
 {
-	struct cli_secret_src src = { c->challenge_file, c->challenge_env };
 	struct secret *s = NULL;
 	char prompt[96];
 	int r, ped;
 
 	if ((ped = hsm_is_ped(h)) < 0)
 		return ped;
-	if (c->challenge_file != NULL || c->challenge_env != NULL) {
-		if (!ped || c->nshare > 0 || c->pin_file || c->pin_env) {
-			if (ped)
-				err_set_detail("give the shares or the challenge "
-				    "secret, not both");
-			return ped ? CE_USAGE : wrong_kind(ped, c);
-		}
-		snprintf(prompt, sizeof(prompt), "Challenge secret of the %s of "
-		    "'%s': ", role_name(role), label);
-		if ((r = cli_read_secret(prompt, &src, 0, &s)) == 0)
-			r = session_login_challenge(h, label, role, s, sp);
+	if ((r = read_challenge(c, ped, role, label, &s)) != 0)
+		return r;
+	if (s != NULL) {
+		r = session_login_challenge(h, label, role, s, sp);
 		secret_free(s);
 		return r;
 	}

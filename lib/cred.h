@@ -79,6 +79,15 @@ int cred_so_login(const char *prog, struct hsm *h, const struct cred_src *c);
 int cred_session_login(const char *prog, struct hsm *h, const char *label,
     int role, const struct cred_src *c, struct session **sp);
 
+/*
+ * The credential of role for partition label as c gives it, for tools that
+ * log in through another path (lib/endpoint's endpoint_login): the secret
+ * an activation challenge opens (a wrong challenge counts as a failed
+ * login), else the shares or the password the HSM takes.
+ */
+int cred_login_secret(const char *prog, struct hsm *h, const char *label,
+    int role, const struct cred_src *c, struct secret **sp);
+
 /* PINs for the share files a command writes (shared by all its new sets). */
 struct cred_pins {
 	const char *file[CRED_MAX_NEW_PINS]; /* one for every share, or one each */

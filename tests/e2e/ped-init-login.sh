@@ -72,6 +72,13 @@ grep -q "refusing to overwrite" "$T/.err" || fail "existing share files"
 expect_exit 2 hsm init "$T/h2" --label x --kdf test --ped --m 3 --n 2 --shares-out "$T/x"
 expect_exit 2 hsm init "$T/h2" --label x --kdf test --ped --m 2 --n 17 --shares-out "$T/x"
 
+# a refused partition init takes its new share files back
+before=$(state_of h)
+expect_exit 1 hsm partition init "$P" --m 2 --n 3 --shares-out "$T/po2" --domain-shares-out "$T/dom2"
+grep -q "already initialized" "$T/.err" || fail "second partition init"
+[ ! -e "$T/po2" ] && [ ! -e "$T/dom2" ] || fail "share files of a refused init left behind"
+[ "$(state_of h)" = "$before" ] || fail "a refused partition init changed hsm.db"
+
 # M = N = 1: unsplit, one share file logs in
 hsm init "$T/h1" --label one --kdf test --ped --m 1 --n 1 --shares-out "$T/one" 2>/dev/null >/dev/null
 hsm partition create "hsm:$T/h1#a" --share "$T/one/so-1-of-1.cshare" >/dev/null

@@ -244,6 +244,32 @@ test_bound_to_role(void **state)
 	free(buf);
 }
 
+static void
+test_open_for_other_paths(void **state)
+{
+	struct hsmfix *f = *state;
+	struct secret *ch = cred("challenge-1"), *bad = cred("challenge-x");
+	struct secret *c = NULL, *want = cred("co-pin");
+	struct role_status st;
+
+	assert_int_equal(activate(f->h, ROLE_CO, "co-pin", "challenge-1"), 0);
+	/* what endpoint-based tools use: the credential itself comes back */
+	assert_int_equal(activation_open(f->h, "p1", ROLE_CO, ch, &c), 0);
+	assert_true(secret_equal(c, want));
+	secret_free(c);
+	c = NULL;
+	assert_int_equal(activation_open(f->h, "p1", ROLE_CO, bad, &c),
+	    CE_BAD_CREDENTIAL);
+	assert_null(c);
+	assert_int_equal(role_st(f->h, ROLE_CO, &st), 0);
+	assert_int_equal(st.failures, 1);
+	assert_int_equal(activation_open(f->h, "p1", ROLE_PO, ch, &c),
+	    CE_POLICY);
+	secret_free(ch);
+	secret_free(bad);
+	secret_free(want);
+}
+
 int
 main(void)
 {
@@ -258,6 +284,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bound_to_role, ped_setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_open_for_other_paths,
+		    ped_setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
