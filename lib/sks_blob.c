@@ -63,6 +63,17 @@ int
 sks_blob_seal(const uint8_t smk[SKS_SMK_LEN], const struct sks_blob_info *o,
     const uint8_t *rec, size_t reclen, struct buf *out)
 {
+	uint8_t nonce[CC_NONCE_LEN];
+
+	cc_random(nonce, sizeof(nonce));
+	return sks_blob_seal_nonce(smk, o, nonce, rec, reclen, out);
+}
+
+int
+sks_blob_seal_nonce(const uint8_t smk[SKS_SMK_LEN],
+    const struct sks_blob_info *o, const uint8_t nonce[12],
+    const uint8_t *rec, size_t reclen, struct buf *out)
+{
 	uint8_t id[SKS_ID_LEN], aad[sizeof(blob_ctx) + 64 + OBJECT_LABEL_MAX];
 	uint8_t *p, *hdr;
 	size_t ll = strlen(o->label), start = buf_len(out), hl, al;
@@ -93,7 +104,7 @@ sks_blob_seal(const uint8_t smk[SKS_SMK_LEN], const struct sks_blob_info *o,
 	hdr = (uint8_t *)buf_ptr(out) + start;
 	if ((r = blob_aad(hdr, hl, aad, sizeof(aad), &al)) != 0)
 		return r;
-	cc_random(p, CC_NONCE_LEN);
+	memcpy(p, nonce, CC_NONCE_LEN);
 	return cc_aead_seal(smk, p, aad, al, rec, reclen, p + CC_NONCE_LEN,
 	    p + CC_NONCE_LEN + reclen);
 }

@@ -22,6 +22,11 @@ enum { SMK_PENDING = 0, SMK_CURRENT = 1, SMK_RETIRED = 2 };
 #define WRAP_SMK "smk"               /* an SMK under the PSK */
 #define SKS_BLOB_OVERHEAD_MIN (4 + 1 + 2 * SKS_ID_LEN + 12 + 1 + 12 + 16)
 
+/* sks_blob_seal with a given nonce (test vectors only: nonces are random). */
+int sks_blob_seal_nonce(const uint8_t smk[SKS_SMK_LEN],
+    const struct sks_blob_info *meta, const uint8_t nonce[12],
+    const uint8_t *rec, size_t reclen, struct buf *out);
+
 /* --- sks.db (sks_store.c) ------------------------------------------------ */
 
 /*
