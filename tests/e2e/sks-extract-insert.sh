@@ -7,6 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$here/helpers/hsm.sh"
 . "$here/helpers/sks.sh"
+. "$here/helpers/backup.sh" # flip
 AUTH=$(pinfile auth "extract-authorization-1")
 
 sks_hsm h
@@ -51,7 +52,7 @@ expect_exit 3 hsm sks insert "$B" --in "$T/all.sks" --pin-file "$CO"
 grep -q "holds SMK" "$T/.err" || fail "other-SMK message"
 # tampered (a byte in a blob) and cut files
 cp "$T/sel.sks" "$T/bad.sks"
-printf '\377' | dd of="$T/bad.sks" bs=1 seek=300 conv=notrunc 2>/dev/null
+flip "$T/bad.sks" 300
 expect_exit 4 hsm sks insert "$A" --in "$T/bad.sks" --auth-pin-file "$AUTH" --pin-file "$CO"
 head -c 500 "$T/sel.sks" >"$T/cut.sks"
 expect_exit 4 hsm sks insert "$A" --in "$T/cut.sks" --auth-pin-file "$AUTH" --pin-file "$CO"
