@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "cred.h"
 
 struct endpoint;
 struct endpoint_stats;
@@ -21,7 +22,7 @@ struct secret;
 
 struct clone_opts {
 	const char *from, *to;
-	struct cli_secret_src from_cred, to_cred;
+	struct cred_src from_cred, to_cred; /* --from-* / --to-* credentials */
 	const char *objects[CLONE_SELECT_MAX];
 	size_t nobjects;
 	int conflict;     /* enum endpoint_conflict (ENDPOINT_SYNC for --sync) */
@@ -30,11 +31,14 @@ struct clone_opts {
 
 /*
  * The one place clone reads credentials (never argv): the source's and
- * the target's Crypto Officer, each from its --*-pin-file / --*-pin-env
- * or a prompt. Both are read before either partition is logged in to.
+ * the target's Crypto Officer, each as its HSM takes it (lib/cred): a
+ * password from --*-pin-file / --*-pin-env or a prompt; on a PED HSM its
+ * shares (--*-share, --*-share-pin-file) or an activated CO's challenge
+ * (--*-challenge-file / --*-challenge-env). Both are read before either
+ * partition is logged in to.
  */
-int clone_read_creds(const struct clone_opts *o, const struct endpoint *src,
-    const struct endpoint *dst, struct secret **fromp, struct secret **top);
+int clone_read_creds(const struct clone_opts *o, struct endpoint *src,
+    struct endpoint *dst, struct secret **fromp, struct secret **top);
 
 /* What a run did, for the report. */
 struct clone_result {

@@ -1,33 +1,34 @@
-/* clone: the two credentials. PED share-file input plugs in here. */
+/* clone: the two Crypto Officer credentials (lib/cred does the reading). */
 #include <stdio.h>
 
-#include "cli.h"
 #include "clone.h"
+#include "cred.h"
 #include "endpoint.h"
 #include "err.h"
+#include "role.h"
 #include "secret.h"
 
 static int
-read_one(const char *side, const struct cli_secret_src *src,
-    const struct endpoint *e, struct secret **sp)
+read_one(const char *side, const struct cred_src *src, struct endpoint *e,
+    struct secret **sp)
 {
-	char prompt[160];
 	int r;
 
-	snprintf(prompt, sizeof(prompt), "Crypto Officer credential for the "
-	    "%s, %s: ", side, endpoint_uri(e));
-	r = cli_read_secret(prompt, src, 0, sp);
-	if (r == CE_USAGE && src->file == NULL && src->env == NULL)
+	r = cred_login_secret(PROG, endpoint_hsm(e), endpoint_label(e), ROLE_CO,
+	    src, sp);
+	if (r == CE_USAGE && src->pin_file == NULL && src->pin_env == NULL &&
+	    !cred_src_is_ped(src))
 		err_set_detail("no terminal to type the %s credential on; use "
-		    "--%s-pin-file PATH or --%s-pin-env NAME", side,
+		    "--%s-pin-file PATH or --%s-pin-env NAME (--%s-share FILE "
+		    "on a PED HSM)", side, side[0] == 's' ? "from" : "to",
 		    side[0] == 's' ? "from" : "to", side[0] == 's' ? "from" :
 		    "to");
 	return r;
 }
 
 int
-clone_read_creds(const struct clone_opts *o, const struct endpoint *src,
-    const struct endpoint *dst, struct secret **fromp, struct secret **top)
+clone_read_creds(const struct clone_opts *o, struct endpoint *src,
+    struct endpoint *dst, struct secret **fromp, struct secret **top)
 {
 	int r;
 

@@ -17,6 +17,9 @@ static const char usage_text[] =
 "             [--on-conflict fail|skip|replace | --sync]\n"
 "             [--from-pin-file F | --from-pin-env V]\n"
 "             [--to-pin-file F | --to-pin-env V] [--json]\n"
+"   PED HSMs: --from-share F ... [--from-share-pin-file F ...]\n"
+"             | --from-challenge-file F | --from-challenge-env V\n"
+"             (and the same with --to-) instead of --*-pin-*\n"
 "\n"
 "Copies every object of the source partition (or those named by --object)\n"
 "into the target over the transfer protocol. Both partitions must share a\n"
@@ -26,15 +29,18 @@ static const char usage_text[] =
 "replace (overwrite it); --sync copies only what the target lacks and\n"
 "never overwrites or deletes (HA members).\n"
 "\n"
-"Credentials are the Crypto Officers' of both partitions, from files,\n"
-"environment variables or a prompt; never the command line.\n"
+"Credentials are the Crypto Officers' of both partitions: passwords from\n"
+"files, environment variables or a prompt, or a PED partition's shares;\n"
+"never the command line.\n"
 "Exit status: 0 done; 1 failed, or committed with objects left out\n"
 "(listed); 2 usage; 3 refused (credential, no common domain, policy).\n"
 "See docs/clone.md.\n";
 
 enum {
 	L_FROM = 256, L_TO, L_OBJECT, L_CONFLICT, L_SYNC, L_FROM_FILE,
-	L_FROM_ENV, L_TO_FILE, L_TO_ENV, L_JSON, L_HELP,
+	L_FROM_ENV, L_TO_FILE, L_TO_ENV, L_FROM_SHARE, L_FROM_SHARE_PIN,
+	L_FROM_CHAL_FILE, L_FROM_CHAL_ENV, L_TO_SHARE, L_TO_SHARE_PIN,
+	L_TO_CHAL_FILE, L_TO_CHAL_ENV, L_JSON, L_HELP,
 };
 
 static int
@@ -50,6 +56,17 @@ parse(int argc, char **argv, struct clone_opts *o)
 		{ "from-pin-env", required_argument, NULL, L_FROM_ENV },
 		{ "to-pin-file", required_argument, NULL, L_TO_FILE },
 		{ "to-pin-env", required_argument, NULL, L_TO_ENV },
+		{ "from-share", required_argument, NULL, L_FROM_SHARE },
+		{ "from-share-pin-file", required_argument, NULL,
+		    L_FROM_SHARE_PIN },
+		{ "from-challenge-file", required_argument, NULL,
+		    L_FROM_CHAL_FILE },
+		{ "from-challenge-env", required_argument, NULL,
+		    L_FROM_CHAL_ENV },
+		{ "to-share", required_argument, NULL, L_TO_SHARE },
+		{ "to-share-pin-file", required_argument, NULL, L_TO_SHARE_PIN },
+		{ "to-challenge-file", required_argument, NULL, L_TO_CHAL_FILE },
+		{ "to-challenge-env", required_argument, NULL, L_TO_CHAL_ENV },
 		{ "json", no_argument, NULL, L_JSON },
 		{ "help", no_argument, NULL, L_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -65,10 +82,29 @@ parse(int argc, char **argv, struct clone_opts *o)
 		case L_TO: o->to = optarg; break;
 		case L_CONFLICT: conflict = optarg; break;
 		case L_SYNC: sync = 1; break;
-		case L_FROM_FILE: o->from_cred.file = optarg; break;
-		case L_FROM_ENV: o->from_cred.env = optarg; break;
-		case L_TO_FILE: o->to_cred.file = optarg; break;
-		case L_TO_ENV: o->to_cred.env = optarg; break;
+		case L_FROM_FILE: o->from_cred.pin_file = optarg; break;
+		case L_FROM_ENV: o->from_cred.pin_env = optarg; break;
+		case L_TO_FILE: o->to_cred.pin_file = optarg; break;
+		case L_TO_ENV: o->to_cred.pin_env = optarg; break;
+		case L_FROM_CHAL_FILE: o->from_cred.challenge_file = optarg; break;
+		case L_FROM_CHAL_ENV: o->from_cred.challenge_env = optarg; break;
+		case L_TO_CHAL_FILE: o->to_cred.challenge_file = optarg; break;
+		case L_TO_CHAL_ENV: o->to_cred.challenge_env = optarg; break;
+		case L_FROM_SHARE:
+		case L_TO_SHARE:
+			if (cred_add_share(c == L_FROM_SHARE ? &o->from_cred :
+			    &o->to_cred, optarg) != 0)
+				return cli_usage_error(PROG, "too many --%s",
+				    c == L_FROM_SHARE ? "from-share" :
+				    "to-share");
+			break;
+		case L_FROM_SHARE_PIN:
+		case L_TO_SHARE_PIN:
+			if (cred_add_share_pin(c == L_FROM_SHARE_PIN ?
+			    &o->from_cred : &o->to_cred, optarg) != 0)
+				return cli_usage_error(PROG, "too many share "
+				    "PIN files");
+			break;
 		case L_JSON: o->json = 1; break;
 		case L_OBJECT:
 			if (o->nobjects == CLONE_SELECT_MAX)
@@ -93,8 +129,8 @@ parse(int argc, char **argv, struct clone_opts *o)
 	if (o->from == NULL || o->to == NULL)
 		return cli_usage_error(PROG, "give both --from hsm:DIR#LABEL "
 		    "and --to hsm:DIR#LABEL");
-	if ((o->from_cred.file && o->from_cred.env) ||
-	    (o->to_cred.file && o->to_cred.env))
+	if ((o->from_cred.pin_file && o->from_cred.pin_env) ||
+	    (o->to_cred.pin_file && o->to_cred.pin_env))
 		return cli_usage_error(PROG, "give each credential as a file "
 		    "or a variable, not both");
 	if (sync && conflict != NULL)

@@ -16,7 +16,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "crypto.h"
+#include "buf.h"
+#include "cred.h"
+#include "file.h"
 #include "domain.h"
 #include "domains.h"
 #include "err.h"
@@ -24,19 +26,30 @@
 #include "secret.h"
 #include "share.h"
 
+/* The set identifier of a share file just written (no PIN needed). */
 static void
-report(const struct opts *o, int type, int kdf, const char *fp,
-    struct share *const set[], char paths[][SHARE_PATH_MAX])
+set_id_of(const char *path, char id[SHARE_SET_ID_STR])
 {
 	struct share_info info;
+	struct buf *b = NULL;
+
+	snprintf(id, SHARE_SET_ID_STR, "?");
+	if (file_read(path, 64 * 1024, &b) == 0 &&
+	    share_file_peek(buf_ptr(b), buf_len(b), &info) == 0)
+		share_set_id_str(info.set_id, id);
+	buf_free(b);
+}
+
+static void
+report(const struct opts *o, int type, int kdf, const char *fp,
+    const struct cred_written *w)
+{
 	char id[SHARE_SET_ID_STR];
 	struct json *j;
 	unsigned i;
 
-	if (set != NULL) {
-		share_get_info(set[0], &info);
-		share_set_id_str(info.set_id, id);
-	}
+	if (w != NULL)
+		set_id_of(w->path[0], id);
 	if (o->json) {
 		j = json_new(stdout);
 		json_obj_begin(j, NULL);
@@ -44,13 +57,13 @@ report(const struct opts *o, int type, int kdf, const char *fp,
 		json_str(j, "fingerprint", fp);
 		if (type == DOMAIN_PASSWORD)
 			json_str(j, "kdf", kdf_profile_name(kdf));
-		if (set != NULL) {
+		if (w != NULL) {
 			json_str(j, "set", id);
 			json_int(j, "m", o->m);
 			json_int(j, "n", o->n);
 			json_arr_begin(j, "files");
-			for (i = 0; i < o->n; i++)
-				json_str(j, NULL, paths[i]);
+			for (i = 0; i < w->n; i++)
+				json_str(j, NULL, w->path[i]);
 			json_arr_end(j);
 		}
 		json_obj_end(j);
@@ -68,12 +81,12 @@ report(const struct opts *o, int type, int kdf, const char *fp,
 	}
 	printf("PED domain\n  fingerprint  %s\n  share set    %s (any %u of "
 	    "%u)\n", fp, id, o->m, o->n);
-	for (i = 0; i < o->n; i++)
-		printf("  share #%u     %s\n", i + 1, paths[i]);
+	for (i = 0; i < w->n; i++)
+		printf("  share #%u     %s\n", i + 1, w->path[i]);
 	printf("The domain exists only in these shares: give each to a "
 	    "different holder.\nPut it on a partition with\n  domains add "
-	    "hsm:DIR#PARTITION --label LABEL --share FILE ... (any %u)\n",
-	    o->m);
+	    "hsm:DIR#PARTITION --label LABEL --domain-share FILE ... "
+	    "(any %u)\n", o->m);
 }
 
 static int
@@ -83,14 +96,14 @@ create_password(struct opts *o, int kdf)
 	char fp[DOMAIN_FP_LEN];
 	int r;
 
-	if ((r = read_cred(o, CRED_DOMAIN, "New domain password: ", &pw)) != 0)
+	if ((r = read_domain_password(o, "New domain password: ", &pw)) != 0)
 		return cli_fail(PROG, r, "reading the domain password");
 	if ((r = domain_key_derive(DOMAIN_PASSWORD, kdf, pw, &key)) != 0 ||
 	    (r = domain_fingerprint(key, fp)) != 0) {
 		r = cli_fail(PROG, r, "deriving the domain key");
 		goto out;
 	}
-	report(o, DOMAIN_PASSWORD, kdf, fp, NULL, NULL);
+	report(o, DOMAIN_PASSWORD, kdf, fp, NULL);
 	r = EXIT_DONE;
  out:
 	secret_free(pw);
@@ -98,11 +111,13 @@ create_password(struct opts *o, int kdf)
 	return r;
 }
 
+/* 32 random bytes as a new M-of-N set of share files (lib/cred, as `hsm
+ * partition init` makes a PED partition's first domain). */
 static int
 create_ped(struct opts *o)
 {
-	struct share *set[SHARE_MAX_N] = { NULL };
-	char paths[SHARE_MAX_N][SHARE_PATH_MAX];
+	struct cred_new nc;
+	struct cred_written w;
 	struct secret *raw = NULL, *key = NULL;
 	char fp[DOMAIN_FP_LEN];
 	int r;
@@ -110,27 +125,26 @@ create_ped(struct opts *o)
 	if (o->m == 0 || o->n == 0 || o->out_dir == NULL)
 		return cli_usage_error(PROG, "a PED domain is a share set: give "
 		    "--m M --n N --out-dir DIR");
-	if (o->m > o->n)
-		return cli_usage_error(PROG, "--m %u is more than --n %u: the "
-		    "threshold cannot exceed the number of shares", o->m, o->n);
-	if ((raw = secret_new(DOMAIN_PED_SECRET_LEN)) == NULL)
-		return cli_fail(PROG, CE_NOMEM, "create");
-	cc_random(secret_ptr(raw), DOMAIN_PED_SECRET_LEN);
+	memset(&nc, 0, sizeof(nc));
+	nc.m = o->m;
+	nc.n = o->n;
+	nc.dir = o->out_dir;
+	nc.force = o->force;
+	if ((r = cred_new_check(&nc, "domain")) != 0 ||
+	    (r = cred_pins_check(&o->new_pins, o->n)) != 0)
+		return cli_fail(PROG, r, "create");
+	if ((r = cred_domain_secret(PROG, NULL, &nc, &o->new_pins, &w,
+	    &raw)) != 0)
+		return cli_fail(PROG, r, "writing the domain's shares");
 	if ((r = domain_key_derive(DOMAIN_PED, 0, raw, &key)) != 0 ||
-	    (r = domain_fingerprint(key, fp)) != 0 ||
-	    (r = share_set_new(raw, o->m, o->n, set)) != 0) {
+	    (r = domain_fingerprint(key, fp)) != 0) {
+		cred_written_undo(&w);
 		r = cli_fail(PROG, r, "making the domain");
 		goto out;
 	}
-	if ((r = share_dir_write(o->out_dir, set, o->n, NULL, 0, o->force,
-	    paths)) != 0) {
-		r = cli_fail(PROG, r, "writing the shares");
-		goto out;
-	}
-	report(o, DOMAIN_PED, 0, fp, set, paths);
+	report(o, DOMAIN_PED, 0, fp, &w);
 	r = EXIT_DONE;
  out:
-	share_set_free(set, o->n);
 	secret_free(raw);
 	secret_free(key);
 	return r;
@@ -148,11 +162,15 @@ cmd_create(struct opts *o)
 		return cli_usage_error(PROG, "--kdf wants interactive, "
 		    "moderate, sensitive or test, not '%s'", o->kdf);
 	if (type == DOMAIN_PASSWORD) {
-		if (o->m || o->n || o->out_dir || o->force)
-			return cli_usage_error(PROG, "--m, --n, --out-dir and "
-			    "--force are for PED domains (--type ped)");
+		if (o->m || o->n || o->out_dir || o->force || o->new_pins.n ||
+		    o->new_pins.prompt)
+			return cli_usage_error(PROG, "--m, --n, --out-dir, "
+			    "--force and --new-share-pin* are for PED domains "
+			    "(--type ped)");
 		return create_password(o, kdf);
 	}
+	if (o->new_pins.n > 0 || o->new_pins.prompt)
+		o->new_pins.kdf = KDF_INTERACTIVE;
 	if (o->kdf != NULL || o->dom_pin_file || o->dom_pin_env)
 		return cli_usage_error(PROG, "a PED domain takes no password "
 		    "and no --kdf (it is random)");

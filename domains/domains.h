@@ -6,6 +6,7 @@
 #ifndef COFFER_DOMAINS_DOMAINS_H
 #define COFFER_DOMAINS_DOMAINS_H
 
+#include "cred.h"
 #include "share.h"
 
 struct endpoint;
@@ -14,10 +15,10 @@ struct secret;
 #define PROG "domains"
 
 struct opts {
-	const char *pin_file, *pin_env;         /* the role's login */
+	struct cred_src login;                  /* the role's credential */
 	const char *dom_pin_file, *dom_pin_env; /* a password domain */
-	const char *shares[SHARE_MAX_INPUTS];   /* a PED domain's share files */
-	int nshares;
+	struct cred_src domain;                 /* a PED domain's shares */
+	struct cred_pins new_pins;              /* PINs for new share files */
 	const char *role, *label, *type, *kdf, *out_dir;
 	unsigned m, n;
 	int json, primary, force;
@@ -27,16 +28,17 @@ struct opts {
 
 /* Option bits: what a subcommand accepts. */
 enum {
-	O_LOGIN = 1u << 0,   /* --pin-file, --pin-env */
+	O_LOGIN = 1u << 0,   /* --pin-file, --pin-env; PED: --share,
+	                        --share-pin-file, --challenge-file/-env */
 	O_ROLE = 1u << 1,    /* --role */
 	O_DOMPIN = 1u << 2,  /* --domain-pin-file, --domain-pin-env */
-	O_SHARE = 1u << 3,   /* --share (repeatable) */
+	O_SHARE = 1u << 3,   /* --domain-share, --domain-share-pin-file */
 	O_LABEL = 1u << 4,   /* --label */
 	O_TYPE = 1u << 5,    /* --type */
 	O_KDF = 1u << 6,     /* --kdf */
 	O_PRIMARY = 1u << 7, /* --primary */
 	O_JSON = 1u << 8,    /* --json */
-	O_SPLIT = 1u << 9,   /* --m, --n, --out-dir, --force */
+	O_SPLIT = 1u << 9,   /* --m, --n, --out-dir, --force, --new-share-pin* */
 };
 
 struct cmd {
@@ -53,17 +55,13 @@ struct cmd {
 int opts_parse(const struct cmd *c, int argc, char **argv, struct opts *o);
 
 /*
- * The one place credentials are read (never argv): CRED_LOGIN from
- * --pin-file/--pin-env or a prompt, CRED_DOMAIN (a domain password,
- * confirmed when typed) from --domain-pin-file/--domain-pin-env or a
- * prompt. PED domains come from share files: read_ped_secret().
+ * A password domain's password (confirmed when typed), from
+ * --domain-pin-file/--domain-pin-env or a prompt; never argv. Logins read
+ * their credential in login() (lib/cred: a password, or shares on a PED
+ * HSM); PED domains come from lib/cred's cred_domain_secret().
  */
-enum { CRED_LOGIN, CRED_DOMAIN };
-int read_cred(const struct opts *o, int which, const char *prompt,
+int read_domain_password(const struct opts *o, const char *prompt,
     struct secret **sp);
-
-/* Combines the --share files into a PED domain's 32-byte secret. */
-int read_ped_secret(const struct opts *o, struct secret **sp);
 
 /*
  * Logs in to e as --role (default def_role) under ENDPOINT_TX: the login

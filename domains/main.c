@@ -15,25 +15,29 @@ static const struct cmd cmds[] = {
 	    "[--type password] [--kdf PROFILE] [--domain-pin-file F | "
 	    "--domain-pin-env V] [--json]\n"
 	    "       domains create --type ped --m M --n N --out-dir DIR "
-	    "[--force] [--json]",
+	    "[--new-share-pin | --new-share-pin-file F ...] [--force] "
+	    "[--json]",
 	    "Makes a new cloning domain. A password domain: reads the password "
 	    "and prints\nits fingerprint and KDF profile for the credential "
 	    "inventory (nothing is\nstored). A PED domain: 32 random bytes "
-	    "written as an M-of-N set of share\nfiles (0600, never "
-	    "overwritten unless --force)." },
+	    "written as an M-of-N set of share\nfiles DIR/domain-I-of-N.cshare "
+	    "(0600, never overwritten unless --force),\noptionally each under "
+	    "its own PIN." },
 	{ "list", cmd_list, O_LOGIN | O_ROLE | O_JSON, 1,
 	    "hsm:DIR#LABEL [--role po|co|cu] [--pin-file F | --pin-env V] "
-	    "[--json]",
+	    "[--json]\n       (PED HSM: --share F ... [--share-pin-file F ...] "
+	    "instead of --pin-*)",
 	    "Lists the partition's domains: label, type, primary, local "
 	    "fingerprint." },
 	{ "add", cmd_add, O_LOGIN | O_DOMPIN | O_SHARE | O_LABEL | O_TYPE |
 	    O_KDF | O_PRIMARY, 1,
 	    "hsm:DIR#LABEL --label L [--primary] [--kdf PROFILE]\n"
-	    "       [--domain-pin-file F | --domain-pin-env V | --share FILE "
-	    "...] [--pin-file F]",
+	    "       [--domain-pin-file F | --domain-pin-env V | --domain-share "
+	    "FILE ...\n       [--domain-share-pin-file F ...]] [--pin-file F | "
+	    "--share F ...]",
 	    "PO: adds a domain (at most three per partition; labels 1-32 "
 	    "characters,\nunique). A password domain from --domain-pin-*/a "
-	    "prompt, a PED domain from\nM of its share files." },
+	    "prompt, a PED domain from\nM of its share files (--domain-share)." },
 	{ "remove", cmd_remove, O_LOGIN, 2,
 	    "hsm:DIR#LABEL DOMAIN [--pin-file F | --pin-env V]",
 	    "PO: removes a domain; the last one is never removed." },

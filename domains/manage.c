@@ -18,13 +18,16 @@
 static int
 new_domain_key(const struct opts *o, int type, int kdf, struct secret **keyp)
 {
+	struct cred_written w;
+	struct cred_new none;
 	struct secret *m = NULL;
 	int r;
 
+	memset(&none, 0, sizeof(none));
 	if (type == DOMAIN_PED)
-		r = read_ped_secret(o, &m);
+		r = cred_domain_secret(PROG, &o->domain, &none, NULL, &w, &m);
 	else
-		r = read_cred(o, CRED_DOMAIN, "Password of the domain to add: ",
+		r = read_domain_password(o, "Password of the domain to add: ",
 		    &m);
 	if (r == 0)
 		r = domain_key_derive(type, kdf, m, keyp);
@@ -46,19 +49,20 @@ cmd_add(struct opts *o)
 		    DOMAIN_LABEL_MAX);
 	if (domain_label_check(o->label) != 0)
 		return cli_fail(PROG, CE_USAGE, "--label");
-	type = o->nshares > 0 ? DOMAIN_PED : DOMAIN_PASSWORD;
+	type = o->domain.nshare > 0 ? DOMAIN_PED : DOMAIN_PASSWORD;
 	if (o->type != NULL && domain_type_parse(o->type, &type) != 0)
 		return cli_usage_error(PROG, "--type wants password or ped, not "
 		    "'%s'", o->type);
-	if (type == DOMAIN_PED && o->nshares == 0)
+	if (type == DOMAIN_PED && o->domain.nshare == 0)
 		return cli_usage_error(PROG, "a PED domain comes from its share "
-		    "files: give --share FILE for each of M shares");
+		    "files: give --domain-share FILE for each of M shares");
 	if (type == DOMAIN_PED && (o->dom_pin_file || o->dom_pin_env ||
 	    o->kdf))
-		return cli_usage_error(PROG, "a PED domain takes --share files, "
-		    "not a password or --kdf");
-	if (type == DOMAIN_PASSWORD && o->nshares > 0)
-		return cli_usage_error(PROG, "--share is for PED domains");
+		return cli_usage_error(PROG, "a PED domain takes --domain-share "
+		    "files, not a password or --kdf");
+	if (type == DOMAIN_PASSWORD && o->domain.nshare > 0)
+		return cli_usage_error(PROG, "--domain-share is for PED "
+		    "domains");
 	if (o->kdf != NULL && kdf_profile_parse(o->kdf, &kdf) != 0)
 		return cli_usage_error(PROG, "--kdf wants interactive, "
 		    "moderate, sensitive or test, not '%s'", o->kdf);

@@ -11,12 +11,14 @@
 #include "err.h"
 #include "role.h"
 #include "secret.h"
+#include "cred.h"
 #include "share.h"
 
 enum {
-	L_PIN_FILE = 256, L_PIN_ENV, L_DOM_PIN_FILE, L_DOM_PIN_ENV, L_SHARE,
+	L_PIN_FILE = 256, L_PIN_ENV, L_SHARE, L_SHARE_PIN, L_CHAL_FILE,
+	L_CHAL_ENV, L_DOM_PIN_FILE, L_DOM_PIN_ENV, L_DOM_SHARE, L_DOM_SHARE_PIN,
 	L_ROLE, L_LABEL, L_TYPE, L_KDF, L_PRIMARY, L_JSON, L_M, L_N, L_OUT_DIR,
-	L_FORCE, L_HELP,
+	L_FORCE, L_NEW_SHARE_PIN, L_NEW_SHARE_PIN_FILE, L_HELP,
 };
 
 static const struct {
@@ -25,9 +27,15 @@ static const struct {
 } table[] = {
 	{ { "pin-file", required_argument, NULL, L_PIN_FILE }, O_LOGIN },
 	{ { "pin-env", required_argument, NULL, L_PIN_ENV }, O_LOGIN },
+	{ { "share", required_argument, NULL, L_SHARE }, O_LOGIN },
+	{ { "share-pin-file", required_argument, NULL, L_SHARE_PIN }, O_LOGIN },
+	{ { "challenge-file", required_argument, NULL, L_CHAL_FILE }, O_LOGIN },
+	{ { "challenge-env", required_argument, NULL, L_CHAL_ENV }, O_LOGIN },
 	{ { "domain-pin-file", required_argument, NULL, L_DOM_PIN_FILE }, O_DOMPIN },
 	{ { "domain-pin-env", required_argument, NULL, L_DOM_PIN_ENV }, O_DOMPIN },
-	{ { "share", required_argument, NULL, L_SHARE }, O_SHARE },
+	{ { "domain-share", required_argument, NULL, L_DOM_SHARE }, O_SHARE },
+	{ { "domain-share-pin-file", required_argument, NULL, L_DOM_SHARE_PIN },
+	    O_SHARE },
 	{ { "role", required_argument, NULL, L_ROLE }, O_ROLE },
 	{ { "label", required_argument, NULL, L_LABEL }, O_LABEL },
 	{ { "type", required_argument, NULL, L_TYPE }, O_TYPE },
@@ -38,6 +46,9 @@ static const struct {
 	{ { "n", required_argument, NULL, L_N }, O_SPLIT },
 	{ { "out-dir", required_argument, NULL, L_OUT_DIR }, O_SPLIT },
 	{ { "force", no_argument, NULL, L_FORCE }, O_SPLIT },
+	{ { "new-share-pin", no_argument, NULL, L_NEW_SHARE_PIN }, O_SPLIT },
+	{ { "new-share-pin-file", required_argument, NULL,
+	    L_NEW_SHARE_PIN_FILE }, O_SPLIT },
 	{ { "help", no_argument, NULL, L_HELP }, 0 },
 };
 #define NOPTS (sizeof(table) / sizeof(table[0]))
@@ -102,8 +113,11 @@ opts_parse(const struct cmd *c, int argc, char **argv, struct opts *o)
 			return EXIT_USAGE;
 		}
 		switch (ch) {
-		case L_PIN_FILE: o->pin_file = optarg; break;
-		case L_PIN_ENV: o->pin_env = optarg; break;
+		case L_PIN_FILE: o->login.pin_file = optarg; break;
+		case L_PIN_ENV: o->login.pin_env = optarg; break;
+		case L_CHAL_FILE: o->login.challenge_file = optarg; break;
+		case L_CHAL_ENV: o->login.challenge_env = optarg; break;
+		case L_NEW_SHARE_PIN: o->new_pins.prompt = 1; break;
 		case L_DOM_PIN_FILE: o->dom_pin_file = optarg; break;
 		case L_DOM_PIN_ENV: o->dom_pin_env = optarg; break;
 		case L_ROLE: o->role = optarg; break;
@@ -115,10 +129,20 @@ opts_parse(const struct cmd *c, int argc, char **argv, struct opts *o)
 		case L_OUT_DIR: o->out_dir = optarg; break;
 		case L_FORCE: o->force = 1; break;
 		case L_SHARE:
-			if (o->nshares == SHARE_MAX_INPUTS)
-				return cli_usage_error(PROG, "more than %d "
-				    "--share files", SHARE_MAX_INPUTS);
-			o->shares[o->nshares++] = optarg;
+		case L_SHARE_PIN:
+		case L_DOM_SHARE:
+		case L_DOM_SHARE_PIN:
+		case L_NEW_SHARE_PIN_FILE:
+			r = ch == L_SHARE ? cred_add_share(&o->login, optarg) :
+			    ch == L_SHARE_PIN ? cred_add_share_pin(&o->login,
+			    optarg) : ch == L_DOM_SHARE ?
+			    cred_add_share(&o->domain, optarg) :
+			    ch == L_DOM_SHARE_PIN ?
+			    cred_add_share_pin(&o->domain, optarg) :
+			    cred_add_new_pin(&o->new_pins, optarg);
+			if (r != 0)
+				return cli_usage_error(PROG, "too many --%s",
+				    name);
 			break;
 		case L_M:
 			if ((r = parse_count("--m", optarg, &o->m)) != 0)
@@ -138,86 +162,24 @@ opts_parse(const struct cmd *c, int argc, char **argv, struct opts *o)
 		usage(c, stderr);
 		return EXIT_USAGE;
 	}
-	if ((o->pin_file && o->pin_env) || (o->dom_pin_file && o->dom_pin_env))
+	if ((o->login.pin_file && o->login.pin_env) ||
+	    (o->dom_pin_file && o->dom_pin_env))
 		return cli_usage_error(PROG, "give a secret as a file or a "
 		    "variable, not both");
 	return 0;
 }
 
 int
-read_cred(const struct opts *o, int which, const char *prompt,
+read_domain_password(const struct opts *o, const char *prompt,
     struct secret **sp)
 {
-	struct cli_secret_src src = { NULL, NULL };
-	int confirm = 0, r;
-
-	if (which == CRED_LOGIN) {
-		src.file = o->pin_file;
-		src.env = o->pin_env;
-	} else {
-		src.file = o->dom_pin_file;
-		src.env = o->dom_pin_env;
-		confirm = 1;
-	}
-	r = cli_read_secret(prompt, &src, confirm, sp);
-	if (r == CE_USAGE && src.file == NULL && src.env == NULL)
-		err_set_detail("no terminal to type it on; use %s",
-		    which == CRED_LOGIN ? "--pin-file PATH or --pin-env NAME" :
-		    "--domain-pin-file PATH or --domain-pin-env NAME");
-	return r;
-}
-
-/* One share file; a PIN-protected one asks its PIN on the terminal. */
-static int
-read_share(const char *path, struct share **shp)
-{
-	struct secret *pin = NULL;
-	char prompt[SHARE_PATH_MAX + 32];
+	struct cli_secret_src src = { o->dom_pin_file, o->dom_pin_env };
 	int r;
 
-	if ((r = share_file_read(path, NULL, shp)) != CE_BAD_CREDENTIAL)
-		return r;
-	snprintf(prompt, sizeof(prompt), "PIN for share file %s: ", path);
-	if ((r = cli_read_secret(prompt, NULL, 0, &pin)) != 0) {
-		if (r == CE_USAGE)
-			err_set_detail("share file %s is under a PIN; type it "
-			    "at a terminal", path);
-		return r;
-	}
-	r = share_file_read(path, pin, shp);
-	secret_free(pin);
-	return r;
-}
-
-int
-read_ped_secret(const struct opts *o, struct secret **sp)
-{
-	struct share *shs[SHARE_MAX_INPUTS] = { NULL };
-	struct share_report rep;
-	struct secret *s = NULL;
-	int i, r = 0;
-
-	for (i = 0; i < o->nshares; i++) {
-		if ((r = read_share(o->shares[i], &shs[i])) != 0) {
-			if (err_detail()[0] == '\0')
-				err_set_detail("%s", o->shares[i]);
-			goto out;
-		}
-	}
-	if ((r = share_combine(shs, (size_t)o->nshares, &s, &rep)) != 0)
-		goto out;
-	if (secret_len(s) != DOMAIN_PED_SECRET_LEN) {
-		err_set_detail("these shares hold a %zu-byte secret, not a "
-		    "%d-byte PED domain (made by 'domains create --type ped')",
-		    secret_len(s), DOMAIN_PED_SECRET_LEN);
-		r = CE_INVALID;
-		goto out;
-	}
-	*sp = s;
-	s = NULL;
- out:
-	secret_free(s);
-	share_set_free(shs, (size_t)o->nshares);
+	r = cli_read_secret(prompt, &src, 1, sp);
+	if (r == CE_USAGE && src.file == NULL && src.env == NULL)
+		err_set_detail("no terminal to type it on; use "
+		    "--domain-pin-file PATH or --domain-pin-env NAME");
 	return r;
 }
 
@@ -225,14 +187,12 @@ int
 login(const struct opts *o, struct endpoint *e, int def_role)
 {
 	struct secret *c = NULL;
-	char prompt[96];
 	int r, role = def_role;
 
 	if (o->role != NULL && (r = role_parse(o->role, &role)) != 0)
 		return r;
-	snprintf(prompt, sizeof(prompt), "%s credential for '%s': ",
-	    role_name(role), endpoint_label(e));
-	if ((r = read_cred(o, CRED_LOGIN, prompt, &c)) == 0)
+	if ((r = cred_login_secret(PROG, endpoint_hsm(e), endpoint_label(e),
+	    role, &o->login, &c)) == 0)
 		r = endpoint_login(e, role, c, ENDPOINT_TX);
 	secret_free(c);
 	return r;

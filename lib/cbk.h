@@ -125,6 +125,16 @@ void cbk_reader_header(const struct cbk_reader *r, const uint8_t **pp,
 int cbk_reader_records(struct cbk_reader *r, cbk_sink_fn fn, void *arg);
 
 /*
+ * The pull form of cbk_reader_records, shaped as a chan_read_fn (arg is the
+ * reader) so that chan_func_new() turns records.bin into a channel that
+ * sealed_read() consumes directly: copies up to n bytes into p and returns
+ * how many, 0 at the entry's end once its size and SHA-384 matched the
+ * manifest, or a negative CE_* code (CE_INTEGRITY when they do not). Use
+ * one form or the other, not both.
+ */
+long cbk_reader_records_read(void *arg, void *p, size_t n);
+
+/*
  * After cbk_reader_records: reads the integrity entry and the rest of fd and
  * checks that the file is byte for byte what a writer produced. Returns 0,
  * CE_INTEGRITY or CE_IO.

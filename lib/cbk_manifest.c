@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "crypto.h"
 #include "cbk_manifest.h"
 #include "err.h"
 #include "utc.h"
@@ -346,5 +347,33 @@ cbk_manifest_parse(const struct buf *b, struct cbk_manifest *mp)
 	r = 0;
  out:
 	json_decref(root);
+	return r;
+}
+
+int
+cbk_manifest_ad(const struct cbk_manifest *m, uint8_t out[CC_HASH_LEN])
+{
+	static const char tag[] = "coffer-cbk-ad 1";
+	struct buf *b;
+	int r;
+
+	if ((b = buf_new(CBK_MANIFEST_MAX)) == NULL)
+		return CE_NOMEM;
+	if ((r = buf_put(b, tag, sizeof(tag) - 1)) != 0 ||
+	    (r = buf_put_u32(b, (uint32_t)m->format_version)) != 0 ||
+	    (r = buf_put_u64(b, (uint64_t)m->created)) != 0 ||
+	    (r = buf_put_string(b, m->tool_version,
+	    strlen(m->tool_version))) != 0 ||
+	    (r = buf_put_string(b, m->label, strlen(m->label))) != 0 ||
+	    (r = buf_put_string(b, m->serial, strlen(m->serial))) != 0 ||
+	    (r = buf_put_u8(b, (uint8_t)m->partition_version)) != 0 ||
+	    (r = buf_put_u64(b, m->object_count)) != 0 ||
+	    (r = buf_put_u64(b, m->plain_bytes)) != 0 ||
+	    (r = buf_put_u64(b, m->records_size)) != 0 ||
+	    (r = buf_put(b, m->records_sha384, CC_HASH_LEN)) != 0)
+		goto out;
+	r = cc_sha384(buf_ptr(b), buf_len(b), out);
+ out:
+	buf_free(b);
 	return r;
 }

@@ -56,6 +56,16 @@ int cbk_manifest_encode(const struct cbk_manifest *m, struct buf **bp);
  */
 int cbk_manifest_parse(const struct buf *b, struct cbk_manifest *mp);
 
+/*
+ * The associated data a backup's sealed header binds (docs/formats.md 7.8):
+ * SHA-384 over a fixed encoding of what in m describes the content (format
+ * version, created, tool version, label, serial, V0/V1, object count, plain
+ * bytes, records.bin's size and SHA-384), never header.bin's own size or
+ * hash. A manifest swapped or edited (checksums recomputed) then fails the
+ * header MAC when the backup is opened.
+ */
+int cbk_manifest_ad(const struct cbk_manifest *m, uint8_t out[CC_HASH_LEN]);
+
 /* Returns "V0" or "V1". */
 const char *cbk_partition_version_str(int v);
 

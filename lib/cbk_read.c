@@ -33,6 +33,8 @@ struct cbk_reader {
 	enum stage stage;
 	struct cbk_manifest m;
 	struct buf *header;
+	struct cc_hash *rec_hash; /* records.bin, pull form */
+	uint64_t rec_size, rec_got;
 	uint8_t in[READ_CHUNK];   /* what libarchive reads from */
 	uint8_t data[READ_CHUNK]; /* what entries are read into */
 };
@@ -355,6 +357,58 @@ cbk_reader_records(struct cbk_reader *r, cbk_sink_fn fn, void *arg)
 	return rc;
 }
 
+long
+cbk_reader_records_read(void *arg, void *p, size_t n)
+{
+	struct cbk_reader *r = arg;
+	la_ssize_t k;
+	int rc;
+
+	if (r->stage == AT_INTEGRITY)
+		return 0;
+	if (r->stage != AT_RECORDS)
+		return CE_INVALID;
+	if (r->rec_hash == NULL) {
+		if ((rc = next_entry(r, CBK_RECORDS_ENTRY, &r->rec_size)) != 0)
+			return rc;
+		if (r->rec_size != r->m.records_size) {
+			err_set_detail("records.bin is %llu bytes; the manifest "
+			    "says %llu", (unsigned long long)r->rec_size,
+			    (unsigned long long)r->m.records_size);
+			r->stage = FAILED;
+			return CE_INTEGRITY;
+		}
+		if ((rc = cc_hash_new(&r->rec_hash)) != 0)
+			return rc;
+	}
+	if (n > READ_CHUNK)
+		n = READ_CHUNK;
+	if ((k = archive_read_data(r->a, p, n)) < 0)
+		return damaged(r, "the archive is damaged or truncated");
+	if (k == 0) {
+		if (r->rec_got != r->rec_size) {
+			err_set_detail("'%s' is truncated", CBK_RECORDS_ENTRY);
+			r->stage = FAILED;
+			return CE_INTEGRITY;
+		}
+		if ((rc = check_hash(r, CBK_RECORDS_ENTRY, r->rec_hash,
+		    r->m.records_sha384)) != 0)
+			return rc;
+		r->stage = AT_INTEGRITY;
+		return 0;
+	}
+	r->rec_got += (uint64_t)k;
+	if (r->rec_got > r->rec_size) {
+		err_set_detail("'%s' is longer than its header says",
+		    CBK_RECORDS_ENTRY);
+		r->stage = FAILED;
+		return CE_INTEGRITY;
+	}
+	if ((rc = cc_hash_update(r->rec_hash, p, (size_t)k)) != 0)
+		return rc;
+	return (long)k;
+}
+
 /* Compares the delay line with what the integrity data must be. */
 static int
 check_tail(struct cbk_reader *r)
@@ -441,6 +495,7 @@ cbk_reader_free(struct cbk_reader *r)
 		return;
 	archive_read_free(r->a);
 	cc_hash_free(r->h);
+	cc_hash_free(r->rec_hash);
 	buf_free(r->header);
 	free(r);
 }

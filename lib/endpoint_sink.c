@@ -6,10 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "buf.h"
 #include "endpoint.h"
 #include "err.h"
 #include "object.h"
+#include "object_int.h"
 #include "role.h"
 #include "xfer.h"
 
@@ -145,29 +148,29 @@ endpoint_sink_new(struct endpoint *e, const struct endpoint_sink_opts *o,
 static int
 sync_check(struct endpoint_sink *k, const uint8_t *p, size_t n, int *keptp)
 {
-	struct session *s = endpoint_session(k->e);
-	struct object *in = NULL, *have = NULL;
+	struct object *in = NULL;
+	const uint8_t *val;
+	size_t vlen;
 	int r;
 
 	*keptp = 0;
-	if ((r = object_decode(p, n, &in)) != 0)
+	/* The label only: no guarded copy of the value per record. */
+	if ((r = object_decode_view(p, n, &in, &val, &vlen)) != 0)
 		goto out;
-	if ((r = object_get(s, in->label, &have)) == CE_NOT_FOUND) {
+	r = object_record_get(endpoint_session(k->e), in->label, k->scratch);
+	if (r == CE_NOT_FOUND) {
 		r = 0;
 		goto out;
 	}
 	if (r != 0)
 		goto out;
 	*keptp = 1;
-	buf_reset(k->scratch);
-	if ((r = object_encode(have, k->scratch)) != 0)
-		goto out;
 	r = skip_add(k, in->label, buf_len(k->scratch) == n &&
-	    memcmp(buf_ptr(k->scratch), p, n) == 0 ? ENDPOINT_IDENTICAL :
-	    ENDPOINT_DIFFERS);
+	    sodium_memcmp(buf_ptr(k->scratch), p, n) == 0 ?
+	    ENDPOINT_IDENTICAL : ENDPOINT_DIFFERS);
  out:
+	buf_reset(k->scratch);
 	object_free(in);
-	object_free(have);
 	return r;
 }
 

@@ -461,6 +461,27 @@ row_record(struct session *s, sqlite3_stmt *q, struct buf *rec)
 }
 
 int
+object_record_get(struct session *s, const char *label, struct buf *rec)
+{
+	sqlite3_stmt *q;
+	int r, rc;
+
+	if ((r = object_require_user(s)) != 0)
+		return r;
+	if ((r = store_prepare(s->h->st, "SELECT " OBJ_COLS ", attrs, value "
+	    "FROM object WHERE partition_id = ? AND label = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, s->pid);
+	sqlite3_bind_text(q, 2, label, -1, SQLITE_TRANSIENT);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		r = row_record(s, q, rec);
+	else
+		r = rc == SQLITE_DONE ? CE_NOT_FOUND : store_err(s->h->st, rc);
+	sqlite3_reset(q);
+	return r;
+}
+
+int
 object_foreach(struct session *s,
     int (*cb)(void *ctx, const struct object_info *oi, const uint8_t *rec,
     size_t len), void *ctx)

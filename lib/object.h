@@ -156,6 +156,14 @@ int object_get(struct session *s, const char *label, struct object **op);
 int object_delete(struct session *s, const char *label);
 
 /*
+ * Reads one object as its record into rec (replacing what it held), the way
+ * object_foreach does: no guarded copy per object, so comparing many
+ * records stays cheap (clone --sync). rec then holds the value in clear;
+ * buf_free() wipes it. CE_NOT_FOUND when there is no such label (CO/CU).
+ */
+int object_record_get(struct session *s, const char *label, struct buf *rec);
+
+/*
  * Streams every object as a record: cb gets the listing facts and the
  * encoded record (valid only during the call); a non-zero return stops
  * the walk and is returned. One object in memory at a time (CO/CU).

@@ -31,26 +31,26 @@ json_has '"type":"ped"' "$T/p.json"
 json_has '"m":2,"n":3' "$T/p.json"
 pedfp=$(sed 's/.*"fingerprint":"\([^"]*\)".*/\1/' "$T/p.json")
 for i in 1 2 3; do
-	[ "$(stat -c %a "$T/ped/share-$i-of-3.cshare")" = 600 ] || fail "share $i mode"
+	[ "$(stat -c %a "$T/ped/domain-$i-of-3.cshare")" = 600 ] || fail "share $i mode"
 done
 sha256sum "$T"/ped/* >"$T/ped.sum"
 expect_exit 1 domains create --type ped --m 2 --n 3 --out-dir "$T/ped"
 grep -q "refusing to overwrite" "$T/.err" || fail "overwrite refusal"
 sha256sum -c --quiet "$T/ped.sum" || fail "shares were overwritten"
-mofn verify "$T/ped/share-1-of-3.cshare" "$T/ped/share-3-of-3.cshare" >/dev/null 2>&1 ||
+mofn verify "$T/ped/domain-1-of-3.cshare" "$T/ped/domain-3-of-3.cshare" >/dev/null 2>&1 ||
 	fail "mofn reads the domain's shares"
 expect_exit 2 domains create --type ped --m 3 --n 2 --out-dir "$T/ped2"
 expect_exit 2 domains create --type ped --out-dir "$T/ped2"
 
 # add: PED domain from any two shares, as primary
 before=$(state h)
-expect_exit 3 domains add "$P" --label ped --share "$T/ped/share-2-of-3.cshare" --pin-file "$PO"
+expect_exit 3 domains add "$P" --label ped --domain-share "$T/ped/domain-2-of-3.cshare" --pin-file "$PO"
 grep -q "too few shares" "$T/.err" || fail "too few shares"
 [ "$(state h)" = "$before" ] || fail "a refused add changed the store"
 # the PO manages domains: a CO credential is not the PO's
 expect_exit 3 domains add "$P" --label ped --domain-pin-file "$DOM2" --pin-file "$CO"
-domains add "$P" --label ped --primary --share "$T/ped/share-3-of-3.cshare" \
-	--share "$T/ped/share-1-of-3.cshare" --pin-file "$PO" >"$T/a.txt"
+domains add "$P" --label ped --primary --domain-share "$T/ped/domain-3-of-3.cshare" \
+	--domain-share "$T/ped/domain-1-of-3.cshare" --pin-file "$PO" >"$T/a.txt"
 grep -q "$pedfp" "$T/a.txt" || fail "add shows the PED fingerprint"
 domains add "$P" --label second --domain-pin-file "$DOM2" --pin-file "$PO" >/dev/null
 domains list "$P" --pin-file "$CO" --role co --json >"$T/l.json"
@@ -64,7 +64,7 @@ grep -q "already holds 3 domains" "$T/.err" || fail "at most three"
 expect_exit 1 domains remove "$P" nope --pin-file "$PO"
 expect_exit 2 domains add "$P" --label "a-label-that-is-far-too-long-for-it" --domain-pin-file "$DOM3" --pin-file "$PO"
 expect_exit 2 domains add "$P" --domain-pin-file "$DOM3" --pin-file "$PO"
-expect_exit 2 domains add "$P" --label x --share "$T/ped/share-1-of-3.cshare" --domain-pin-file "$DOM3" --pin-file "$PO"
+expect_exit 2 domains add "$P" --label x --domain-share "$T/ped/domain-1-of-3.cshare" --domain-pin-file "$DOM3" --pin-file "$PO"
 [ "$(state h)" = "$before" ] || fail "a refusal changed the store"
 domains remove "$P" second --pin-file "$PO" >/dev/null
 expect_exit 1 domains add "$P" --label dup --domain-pin-file "$DOM" --pin-file "$PO"
@@ -84,6 +84,13 @@ grep -q "^  ped  *ped  *yes" "$T/l" || { cat "$T/l"; fail "the remaining domain 
 before=$(state h)
 expect_exit 3 domains remove "$P" ped --pin-file "$PO"
 grep -q "last cloning domain" "$T/.err" || fail "never the last"
+# a PED domain whose shares are each under a PIN
+domains create --type ped --m 1 --n 2 --out-dir "$T/pinned" --new-share-pin-file "$DOM3" >/dev/null
+expect_exit 3 domains add "$P" --label pinned --domain-share "$T/pinned/domain-1-of-2.cshare" \
+	--domain-share-pin-file "$DOM2" --pin-file "$PO"
+domains add "$P" --label pinned --domain-share "$T/pinned/domain-2-of-2.cshare" \
+	--domain-share-pin-file "$DOM3" --pin-file "$PO" >/dev/null
+domains remove "$P" pinned --pin-file "$PO" >/dev/null
 # a wrong PO credential: refused (and counted)
 expect_exit 3 domains list "$P" --pin-file "$BAD"
 hsm audit show "$T/h" --json >"$T/audit"

@@ -15,8 +15,8 @@ cl a#p1 b#p1 >/dev/null
 domains create --type ped --m 2 --n 3 --out-dir "$T/new" >/dev/null
 # 2. on every member, as primary
 for p in a#p1 b#p1; do
-	domains add "hsm:$T/$p" --label new --primary --share "$T/new/share-1-of-3.cshare" \
-		--share "$T/new/share-2-of-3.cshare" --pin-file "$PO" >/dev/null
+	domains add "hsm:$T/$p" --label new --primary --domain-share "$T/new/domain-1-of-3.cshare" \
+		--domain-share "$T/new/domain-2-of-3.cshare" --pin-file "$PO" >/dev/null
 done
 # 3. re-clone: the session now runs under the new domain
 hsm key generate "hsm:$T/a#p1" --type ec --label after --pin-file "$CO" >/dev/null
@@ -38,8 +38,8 @@ expect_exit 3 cl a#p1 b#stale
 grep -q "no cloning domain in common" "$T/.err" || fail "old domain retired"
 [ "$(state b)" = "$before" ] || fail "stale member changed"
 # ... until its PO rolls it over too (any two shares of the set)
-domains add "hsm:$T/b#stale" --label new --share "$T/new/share-3-of-3.cshare" \
-	--share "$T/new/share-1-of-3.cshare" --pin-file "$PO" >/dev/null
+domains add "hsm:$T/b#stale" --label new --domain-share "$T/new/domain-3-of-3.cshare" \
+	--domain-share "$T/new/domain-1-of-3.cshare" --pin-file "$PO" >/dev/null
 cl a#p1 b#stale --json >"$T/r3.json"
 json_has '"written":6' "$T/r3.json"
 echo "domains-rollover: ok"

@@ -8,6 +8,7 @@
 #include "testutil.h"
 #include "buf.h"
 #include "cbk_manifest.h"
+#include "crypto.h"
 #include "err.h"
 #include "utc.h"
 
@@ -273,6 +274,49 @@ test_utc(void **state)
 	assert_int_equal(utc_parse_stamp("2023010", &t), CE_FORMAT);
 }
 
+/*
+ * The associated data (formats.md 7.8): the documented vector, every
+ * content field changes it, header.bin's own hash does not.
+ */
+static void
+test_ad(void **state)
+{
+	static const char want[] = "c9705e347cf887b9464a0c28df2f7077420cf351"
+	    "86a769f647243d4744d6fe7d136a91d5e5ac4c01444c7f2796a14e78";
+	struct cbk_manifest m, x;
+	uint8_t ad[CC_HASH_LEN], ad2[CC_HASH_LEN], w[CC_HASH_LEN];
+
+	(void)state;
+	sample(&m);
+	m.format_version = CBK_FORMAT_VERSION;
+	assert_int_equal(cc_sha384("RECORDS-STREAM", 14, m.records_sha384), 0);
+	assert_int_equal(cbk_manifest_ad(&m, ad), 0);
+	assert_int_equal(unhex(want, w, sizeof(w)), CC_HASH_LEN);
+	assert_memory_equal(ad, w, CC_HASH_LEN);
+
+	x = m;
+	x.header_sha384[0] ^= 1;
+	x.header_size++;
+	assert_int_equal(cbk_manifest_ad(&x, ad2), 0);
+	assert_memory_equal(ad, ad2, CC_HASH_LEN);
+#define CHANGES(stmt) do { x = m; stmt; \
+	assert_int_equal(cbk_manifest_ad(&x, ad2), 0); \
+	assert_memory_not_equal(ad, ad2, CC_HASH_LEN); } while (0)
+	CHANGES(x.label[0] = 'P');
+	CHANGES(x.serial[0] = '8');
+	CHANGES(x.tool_version[0] = 'C');
+	CHANGES(x.created++);
+	CHANGES(x.partition_version = 0);
+	CHANGES(x.object_count++);
+	CHANGES(x.plain_bytes++);
+	CHANGES(x.records_size++);
+	CHANGES(x.records_sha384[47] ^= 1);
+	CHANGES(x.format_version++);
+	/* Length prefixes: moving a byte between label and serial shows. */
+	CHANGES(strcpy(x.label, "payments7"); strcpy(x.serial, "001234"));
+#undef CHANGES
+}
+
 int
 main(void)
 {
@@ -283,6 +327,7 @@ main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_utc),
+		cmocka_unit_test(test_ad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

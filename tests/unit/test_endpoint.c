@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include "testutil.h"
 #include "hsmfix.h"
+#include "epfix.h"
 
 #include "buf.h"
 #include "chan.h"
@@ -18,15 +19,6 @@ struct two {
 	char src[96], dst[96], other[96];
 };
 
-static void
-gen(struct hsm *h, const char *label, int kind, const char *olabel)
-{
-	struct session *s = NULL;
-
-	assert_int_equal(fx_login(h, label, ROLE_CO, "co-pin", &s), 0);
-	assert_int_equal(object_generate(s, kind, 0, olabel, NULL), 0);
-	session_close(s);
-}
 
 static int
 setup(void **state)
@@ -58,17 +50,6 @@ teardown(void **state)
 	return 0;
 }
 
-static struct endpoint *
-ep_login(const char *uri, int flags)
-{
-	struct endpoint *e = NULL;
-	struct secret *c = fx_pin("co-pin");
-
-	assert_int_equal(endpoint_open(uri, &e), 0);
-	assert_int_equal(endpoint_login(e, ROLE_CO, c, flags), 0);
-	secret_free(c);
-	return e;
-}
 
 /* The whole audit log, to compare before and after. */
 static struct buf *

@@ -1,4 +1,5 @@
-# Sourced by clone-*.sh and domains-*.sh after lib.sh and helpers/hsm.sh.
+# Sourced by clone-*.sh and domains-*.sh after lib.sh and helpers/hsm.sh
+# (or with $SO $PO $CO $DOM set to pin files).
 #   hsm_new DIR                  an HSM "DIR" in $T/DIR (test KDF), no partition
 #   part_new DIR LABEL DOMFILE   partition LABEL of $T/DIR with PO $PO, CO $CO,
 #                                first cloning domain = the password in DOMFILE

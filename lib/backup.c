@@ -1,0 +1,226 @@
+/*
+ * Making a backup: the partition's objects, as records from the endpoint's
+ * producer, into a sealed stream spooled in the store, then the archive
+ * committed by rename.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backup.h"
+#include "buf.h"
+#include "chan.h"
+#include "crypto.h"
+#include "endpoint.h"
+#include "err.h"
+#include "hsm.h"
+#include "object.h"
+#include "partition.h"
+#include "role.h"
+#include "sealed.h"
+
+/* Per-record overhead in the estimate: framing, chunking, compression. */
+#define RECORD_OVERHEAD 64
+
+/* The sealed stream's output: into the store's spool, sized and hashed. */
+struct spool_out {
+	struct bstore_txn *t;
+	struct cc_hash *h;
+	uint64_t size;
+};
+
+static int
+spool_write(void *arg, const void *p, size_t n)
+{
+	struct spool_out *o = arg;
+	int r;
+
+	if ((r = cc_hash_update(o->h, p, n)) != 0 ||
+	    (r = bstore_txn_write(o->t, p, n)) != 0)
+		return r;
+	o->size += n;
+	return 0;
+}
+
+/* Counts plain bytes on the way to the sealed writer. */
+struct emit_ctx {
+	struct sealed_writer *w;
+	uint64_t plain;
+};
+
+static int
+emit(void *arg, uint8_t kind, const void *p, size_t n)
+{
+	struct emit_ctx *c = arg;
+
+	c->plain += n;
+	return endpoint_emit_sealed(c->w, kind, p, n);
+}
+
+struct prog_ctx {
+	const struct backup_params *p;
+	uint64_t total;
+};
+
+static void
+progress(void *arg, uint64_t done)
+{
+	struct prog_ctx *c = arg;
+
+	if ((done & 1023) == 0)
+		c->p->progress(c->p->ctx, done, c->total);
+}
+
+/* Keeps the first label endpoint_missing() reports. */
+static void
+first_missing(void *ctx, const char *label)
+{
+	char *first = ctx;
+
+	if (first[0] == '\0')
+		snprintf(first, OBJECT_LABEL_MAX + 1, "%s", label);
+}
+
+/* The checks that need no store: version, policy, selection. */
+static int
+preconditions(struct endpoint *e, const struct backup_params *p)
+{
+	const struct partition_info *pi = endpoint_info(e);
+	char first[OBJECT_LABEL_MAX + 1] = "";
+	int r;
+
+	if (pi->version != 0) {
+		err_set_detail("partition '%s' is a V1 (SKS) partition: V1 "
+		    "backups arrive with SKS", pi->label);
+		return CE_UNSUPPORTED;
+	}
+	/* A backup moves key material out as cloning does. */
+	if ((r = endpoint_cloning_check(e)) != 0)
+		return r;
+	if (p->nlabels == 0)
+		return 0;
+	r = endpoint_missing(e, p->labels, p->nlabels, first_missing, first);
+	if (r > 0) {
+		err_set_detail("object '%s'%s is not in partition '%s'; nothing "
+		    "was created", first, r > 1 ? " (and others)" : "",
+		    pi->label);
+		r = CE_NOT_FOUND;
+	}
+	return r;
+}
+
+static void
+audit_backup(struct endpoint *e, const struct backup_params *p,
+    const char *name, int rc, uint64_t count)
+{
+	struct session *s = endpoint_session(e);
+	struct audit_event ev;
+	char detail[256], keep[512];
+
+	snprintf(keep, sizeof(keep), "%s", err_detail());
+	memset(&ev, 0, sizeof(ev));
+	ev.event = "backup";
+	ev.ok = rc == 0;
+	ev.role = role_name(session_role(s));
+	ev.partition = session_label(s);
+	ev.serial = session_serial(s);
+	ev.count = rc == 0 ? (int64_t)count : -1;
+	if (rc == 0)
+		snprintf(detail, sizeof(detail), "to %s as %s",
+		    p->store_uri ? p->store_uri : "a store", name);
+	else
+		snprintf(detail, sizeof(detail), "to %s: %s",
+		    p->store_uri ? p->store_uri : "a store", err_str(rc));
+	ev.detail = detail;
+	/* The backup's outcome stands whether or not the audit line lands. */
+	(void)hsm_audit(endpoint_hsm(e), &ev);
+	err_set_detail("%s", keep);
+}
+
+int
+backup_make(struct endpoint *e, struct bstore *st,
+    const struct backup_params *p, struct backup_result *res)
+{
+	const struct partition_info *pi = endpoint_info(e);
+	const struct xfer_domain *doms;
+	struct endpoint_produce_opts po;
+	struct cbk_manifest m;
+	struct bstore_txn *t = NULL;
+	struct chan *out = NULL;
+	struct buf *hdr = NULL;
+	struct spool_out so;
+	struct emit_ctx ec;
+	struct prog_ctx pc;
+	uint8_t ad[CC_HASH_LEN];
+	uint64_t count = 0;
+	size_t ndoms;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	memset(&so, 0, sizeof(so));
+	memset(&ec, 0, sizeof(ec));
+	memset(&m, 0, sizeof(m));
+	doms = endpoint_domains(e, &ndoms);
+	if ((r = preconditions(e, p)) != 0)
+		goto out;
+	m.format_version = CBK_FORMAT_VERSION;
+	snprintf(m.tool_version, sizeof(m.tool_version), "%s",
+	    BACKUP_TOOL_VERSION);
+	snprintf(m.label, sizeof(m.label), "%s", pi->label);
+	snprintf(m.serial, sizeof(m.serial), "%llu",
+	    (unsigned long long)pi->serial);
+	m.partition_version = 0;
+	/* Capacity, name and disk space: the store refuses before creating. */
+	if ((r = bstore_begin(st, &m, pi->used + pi->objects *
+	    RECORD_OVERHEAD, &t)) != 0 ||
+	    (r = bstore_name_parse(bstore_txn_name(t), NULL, &m.created)) != 0)
+		goto out;
+	so.t = t;
+	if ((r = cc_hash_new(&so.h)) != 0 ||
+	    (r = chan_func_new(spool_write, NULL, &so, &out)) != 0 ||
+	    (r = sealed_writer_new(p->password, p->kdf, doms, ndoms, out,
+	    &ec.w)) != 0)
+		goto out;
+	memset(&po, 0, sizeof(po));
+	po.labels = p->nlabels ? p->labels : NULL;
+	po.nlabels = p->nlabels;
+	po.emit = emit;
+	po.arg = &ec;
+	pc.p = p;
+	pc.total = p->nlabels ? p->nlabels : pi->objects;
+	if (p->progress != NULL) {
+		po.progress = progress;
+		po.ctx = &pc;
+	}
+	if ((r = endpoint_produce(e, &po, &count)) != 0 ||
+	    (r = sealed_writer_finish(ec.w)) != 0)
+		goto out;
+	m.object_count = count;
+	m.plain_bytes = ec.plain;
+	m.records_size = so.size;
+	if ((r = cc_hash_peek(so.h, m.records_sha384)) != 0 ||
+	    (r = cbk_manifest_ad(&m, ad)) != 0 ||
+	    (r = sealed_writer_header(ec.w, ad, sizeof(ad), &hdr)) != 0 ||
+	    (r = bstore_commit(t, &m, buf_ptr(hdr), buf_len(hdr),
+	    res->name)) != 0)
+		goto out;
+	if (p->progress != NULL)
+		p->progress(p->ctx, count, pc.total);
+	res->created = m.created;
+	res->objects = count;
+	res->plain_bytes = ec.plain;
+	res->records_size = so.size;
+	snprintf(res->domain, sizeof(res->domain), "%s", doms[0].label);
+	res->ndomains = ndoms;
+	r = 0;
+ out:
+	/* Every attempt is audited, refusals included. */
+	audit_backup(e, p, r == 0 ? res->name : t != NULL ?
+	    bstore_txn_name(t) : "", r, count);
+	sealed_writer_free(ec.w);
+	chan_free(out);
+	cc_hash_free(so.h);
+	buf_free(hdr);
+	bstore_txn_free(t);
+	return r;
+}

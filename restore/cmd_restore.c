@@ -1,0 +1,112 @@
+/*
+ * restore --from dir:PATH --backup NAME --to hsm:DIR#LABEL (--replace|--add)
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "backup.h"
+#include "bstore.h"
+#include "cli.h"
+#include "err.h"
+#include "endpoint.h"
+#include "secret.h"
+#include "tool.h"
+
+struct cb_ctx {
+	struct opts *o;
+	struct progress *pg;
+};
+
+/* Add mode: every object not written is named, with the reason (stderr,
+ * so --json output stays one document). */
+static void
+skip_cb(void *ctx, const char *label, const char *reason)
+{
+	(void)ctx;
+	fprintf(stderr, "%s: kept '%s': %s\n", PROG, label, reason);
+}
+
+static void
+prog_cb(void *ctx, uint64_t done, uint64_t total)
+{
+	progress_cb(((struct cb_ctx *)ctx)->pg, done, total);
+}
+
+int
+cmd_restore(struct opts *o)
+{
+	struct restore_params p;
+	struct restore_result res;
+	struct bstore_entry ent;
+	struct bstore *s = NULL;
+	struct endpoint *e = NULL;
+	struct secret *pw = NULL;
+	struct cb_ctx cb;
+	struct json *j;
+	int r;
+
+	if (o->backup == NULL || o->to == NULL)
+		return cli_usage_error(PROG, "restore needs --from dir:PATH "
+		    "--backup NAME --to hsm:DIR#LABEL");
+	if (o->replace == o->add)
+		return cli_usage_error(PROG, "choose --replace (empty the "
+		    "target first) or --add (only what is missing)");
+	if (o->deep)
+		return cli_usage_error(PROG, "--deep belongs to "
+		    "'restore verify'");
+	if ((r = open_store(o, &s)) != 0)
+		return r;
+	memset(&cb, 0, sizeof(cb));
+	cb.o = o;
+	/* The backup must exist before anyone is asked for a secret. */
+	if ((r = bstore_show(s, o->backup, &ent)) != 0 ||
+	    (r = open_target(o, o->to, ENDPOINT_TX, &e)) != 0 ||
+	    (r = read_backup_pin(o, &pw)) != 0) {
+		r = cli_fail(PROG, r, "restore refused");
+		goto out;
+	}
+	memset(&p, 0, sizeof(p));
+	p.password = pw;
+	p.mode = o->replace ? BACKUP_REPLACE : BACKUP_ADD;
+	p.labels = o->nobjects ? o->objects : NULL;
+	p.nlabels = o->nobjects;
+	p.on_skip = skip_cb;
+	p.progress = prog_cb;
+	p.ctx = &cb;
+	cb.pg = progress_new("restoring", ent.r == 0 ? ent.m.object_count : 0);
+	if ((r = backup_restore(e, s, o->backup, &p, &res)) != 0) {
+		progress_done(cb.pg);
+		cb.pg = NULL;
+		r = cli_fail(PROG, r, "restore failed; the target is unchanged");
+		goto out;
+	}
+	progress_done(cb.pg);
+	cb.pg = NULL;
+	if (o->json) {
+		j = json_new(stdout);
+		json_obj_begin(j, NULL);
+		json_str(j, "backup", o->backup);
+		json_str(j, "target", o->to);
+		json_str(j, "mode", o->replace ? "replace" : "add");
+		json_str(j, "domain", res.domain);
+		json_int(j, "records", (int64_t)res.records);
+		json_int(j, "written", (int64_t)res.written);
+		json_int(j, "replaced", (int64_t)res.replaced);
+		json_int(j, "skipped", (int64_t)res.skipped);
+		json_obj_end(j);
+		json_free(j);
+	} else
+		printf("restored %s into %s (%s, domain '%s'): %llu written, "
+		    "%llu replaced, %llu kept\n", o->backup, o->to,
+		    o->replace ? "replace" : "add", res.domain,
+		    (unsigned long long)res.written,
+		    (unsigned long long)res.replaced,
+		    (unsigned long long)res.skipped);
+	r = EXIT_DONE;
+ out:
+	progress_done(cb.pg);
+	secret_free(pw);
+	endpoint_close(e);
+	bstore_close(s);
+	return r;
+}

@@ -1,0 +1,279 @@
+/*
+ * restore list / show / verify: what anyone with read access to the store
+ * may do, with no secret (verify --deep excepted, which opens the backup).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backup.h"
+#include "bstore.h"
+#include "cli.h"
+#include "domain.h"
+#include "err.h"
+#include "endpoint.h"
+#include "kdf.h"
+#include "secret.h"
+#include "tool.h"
+
+static void
+json_entry(struct json *j, const struct bstore_entry *e)
+{
+	char t[21];
+
+	json_obj_begin(j, NULL);
+	json_str(j, "name", e->name);
+	cli_time_iso(e->created, t);
+	json_str(j, "created", t);
+	json_int(j, "file_size", (int64_t)e->file_size);
+	json_bool(j, "verified", e->verified);
+	if (e->r != 0) {
+		json_str(j, "damaged", err_str(e->r));
+	} else {
+		json_str(j, "label", e->m.label);
+		json_str(j, "serial", e->m.serial);
+		json_str(j, "partition_version",
+		    cbk_partition_version_str(e->m.partition_version));
+		json_int(j, "objects", (int64_t)e->m.object_count);
+		json_int(j, "plain_bytes", (int64_t)e->m.plain_bytes);
+		json_int(j, "records_size", (int64_t)e->m.records_size);
+		json_str(j, "tool_version", e->m.tool_version);
+	}
+	json_obj_end(j);
+}
+
+int
+cmd_list(struct opts *o)
+{
+	struct bstore *s = NULL;
+	struct bstore_entry *e = NULL;
+	struct json *j;
+	size_t n = 0, i;
+	char t[21];
+	int r;
+
+	if ((r = open_store(o, &s)) != 0)
+		return r;
+	if ((r = bstore_list(s, NULL, &e, &n)) != 0) {
+		r = cli_fail(PROG, r, "cannot list the backup store");
+		goto out;
+	}
+	if (o->json) {
+		j = json_new(stdout);
+		json_obj_begin(j, NULL);
+		json_str(j, "store", o->from);
+		json_int(j, "capacity", bstore_config(s)->capacity);
+		json_arr_begin(j, "backups");
+		for (i = 0; i < n; i++)
+			json_entry(j, &e[i]);
+		json_arr_end(j);
+		json_obj_end(j);
+		json_free(j);
+	} else {
+		printf("%-40s %-20s %-4s %9s %12s %s\n", "NAME", "CREATED",
+		    "VER", "OBJECTS", "BYTES", "VERIFIED");
+		for (i = 0; i < n; i++) {
+			cli_time_iso(e[i].created, t);
+			if (e[i].r != 0)
+				printf("%-40s %-20s damaged: %s\n", e[i].name, t,
+				    err_str(e[i].r));
+			else
+				printf("%-40s %-20s %-4s %9llu %12llu %s\n",
+				    e[i].name, t, cbk_partition_version_str(
+				    e[i].m.partition_version),
+				    (unsigned long long)e[i].m.object_count,
+				    (unsigned long long)e[i].file_size,
+				    e[i].verified ? "yes" : "no");
+		}
+		printf("%zu of %u backup partitions\n", n,
+		    bstore_config(s)->capacity);
+	}
+	r = EXIT_DONE;
+ out:
+	free(e);
+	bstore_close(s);
+	return r;
+}
+
+static void
+print_entry(const struct bstore_entry *e)
+{
+	char t[21];
+
+	printf("name:              %s\n", e->name);
+	cli_time_iso(e->created, t);
+	printf("created:           %s\n", t);
+	printf("file size:         %llu bytes\n",
+	    (unsigned long long)e->file_size);
+	printf("verified:          %s\n", e->verified ? "yes" : "no");
+	if (e->r != 0) {
+		printf("damaged:           %s\n", err_str(e->r));
+		return;
+	}
+	printf("source partition:  %s (serial %s)\n", e->m.label, e->m.serial);
+	printf("partition version: %s\n",
+	    cbk_partition_version_str(e->m.partition_version));
+	printf("objects:           %llu\n",
+	    (unsigned long long)e->m.object_count);
+	printf("record bytes:      %llu (%llu sealed)\n",
+	    (unsigned long long)e->m.plain_bytes,
+	    (unsigned long long)e->m.records_size);
+	printf("tool:              %s\n", e->m.tool_version);
+}
+
+int
+cmd_show(struct opts *o)
+{
+	struct bstore *s = NULL;
+	struct bstore_entry e;
+	struct json *j;
+	int r;
+
+	if ((r = open_store(o, &s)) != 0)
+		return r;
+	if ((r = bstore_show(s, o->args[0], &e)) != 0) {
+		r = cli_fail(PROG, r, o->args[0]);
+		goto out;
+	}
+	if (o->json) {
+		j = json_new(stdout);
+		json_entry(j, &e);
+		json_free(j);
+	} else
+		print_entry(&e);
+	r = e.r != 0 ? err_exit_code(e.r) : EXIT_DONE;
+ out:
+	bstore_close(s);
+	return r;
+}
+
+/* The domains for --deep: the target partition's, or a domain password. */
+static int
+deep_domains(struct opts *o, struct endpoint **ep, struct secret **dkeyp,
+    struct xfer_domain *x, size_t *np)
+{
+	struct cli_secret_src src = { o->dpin_file, o->dpin_env };
+	const struct xfer_domain *d;
+	struct secret *pw = NULL;
+	size_t i;
+	int r, kdf = KDF_INTERACTIVE;
+
+	if ((o->to != NULL) == (o->dpin_file != NULL || o->dpin_env != NULL)) {
+		err_set_detail("give the domain either as a partition (--to "
+		    "hsm:DIR#LABEL) or as a domain password "
+		    "(--domain-pin-file/--domain-pin-env)");
+		return CE_USAGE;
+	}
+	if (o->to != NULL) {
+		if ((r = open_target(o, o->to, 0, ep)) != 0)
+			return r;
+		d = endpoint_domains(*ep, np);
+		for (i = 0; i < *np; i++)
+			x[i] = d[i];
+		return 0;
+	}
+	if (o->kdf != NULL && (r = kdf_profile_parse(o->kdf, &kdf)) != 0)
+		return r;
+	if ((r = cli_read_secret("cloning domain password: ", &src, 0,
+	    &pw)) != 0)
+		return r;
+	r = domain_key_derive(DOMAIN_PASSWORD, kdf, pw, dkeyp);
+	secret_free(pw);
+	if (r != 0)
+		return r;
+	x[0].label = "the domain password";
+	x[0].key = *dkeyp;
+	*np = 1;
+	return 0;
+}
+
+static int
+verify_deep(struct opts *o, struct bstore *s, const char *name)
+{
+	struct xfer_domain x[XFER_MAX_DOMAINS];
+	struct restore_result res;
+	struct secret *dkey = NULL, *pw = NULL;
+	struct endpoint *e = NULL;
+	struct bstore_entry ent;
+	struct progress *pg = NULL;
+	struct json *j;
+	size_t n = 0;
+	int r;
+
+	if ((r = bstore_show(s, name, &ent)) != 0 ||
+	    (r = deep_domains(o, &e, &dkey, x, &n)) != 0 ||
+	    (r = read_backup_pin(o, &pw)) != 0) {
+		r = cli_fail(PROG, r, name);
+		goto out;
+	}
+	pg = progress_new("verifying", ent.r == 0 ? ent.m.object_count : 0);
+	r = backup_verify_deep(s, name, pw, x, n, progress_cb, pg, &res);
+	if (r != 0) {
+		r = cli_fail(PROG, r, name);
+		goto out;
+	}
+	progress_done(pg);
+	pg = NULL;
+	if (o->json) {
+		j = json_new(stdout);
+		json_obj_begin(j, NULL);
+		json_str(j, "name", name);
+		json_bool(j, "ok", 1);
+		json_bool(j, "deep", 1);
+		json_int(j, "records", (int64_t)res.records);
+		json_str(j, "domain", res.domain);
+		json_obj_end(j);
+		json_free(j);
+	} else
+		printf("%s: ok, deep: %llu records authenticated (opened with "
+		    "domain '%s')\n", name, (unsigned long long)res.records,
+		    res.domain);
+	r = EXIT_DONE;
+ out:
+	progress_done(pg);
+	secret_free(pw);
+	secret_free(dkey);
+	endpoint_close(e);
+	return r;
+}
+
+int
+cmd_verify(struct opts *o)
+{
+	struct bstore *s = NULL;
+	struct bstore_entry e;
+	struct json *j;
+	const char *name = o->args[0];
+	int r;
+
+	if ((r = open_store(o, &s)) != 0)
+		return r;
+	if (o->deep) {
+		r = verify_deep(o, s, name);
+		goto out;
+	}
+	if ((r = backup_verify(s, name, &e)) != 0) {
+		r = cli_fail(PROG, r, name);
+		goto out;
+	}
+	if (o->json) {
+		j = json_new(stdout);
+		json_obj_begin(j, NULL);
+		json_str(j, "name", name);
+		json_bool(j, "ok", 1);
+		json_bool(j, "deep", 0);
+		json_int(j, "objects", (int64_t)e.m.object_count);
+		json_int(j, "file_size", (int64_t)e.file_size);
+		json_obj_end(j);
+		json_free(j);
+	} else
+		printf("%s: ok: structure and checksums intact (%llu objects, "
+		    "%llu bytes); no secret used, so not authenticity: see "
+		    "'verify --deep'\n", name,
+		    (unsigned long long)e.m.object_count,
+		    (unsigned long long)e.file_size);
+	r = EXIT_DONE;
+ out:
+	bstore_close(s);
+	return r;
+}

@@ -1,0 +1,151 @@
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bstore.h"
+#include "cli.h"
+#include "err.h"
+#include "endpoint.h"
+#include "role.h"
+#include "secret.h"
+#include "tool.h"
+
+enum {
+	L_FROM = 256, L_BACKUP, L_TO, L_ROLE, L_KDF, L_PIN_FILE, L_PIN_ENV,
+	L_BPIN_FILE, L_BPIN_ENV, L_DPIN_FILE, L_DPIN_ENV, L_OBJECT, L_JSON,
+	L_DEEP, L_REPLACE, L_ADD, L_SHARE, L_SHARE_PIN, L_CHALLENGE_FILE,
+	L_CHALLENGE_ENV, L_HELP,
+};
+
+static const struct option longopts[] = {
+	{ "from", required_argument, NULL, L_FROM },
+	{ "backup", required_argument, NULL, L_BACKUP },
+	{ "to", required_argument, NULL, L_TO },
+	{ "role", required_argument, NULL, L_ROLE },
+	{ "kdf", required_argument, NULL, L_KDF },
+	{ "pin-file", required_argument, NULL, L_PIN_FILE },
+	{ "pin-env", required_argument, NULL, L_PIN_ENV },
+	{ "backup-pin-file", required_argument, NULL, L_BPIN_FILE },
+	{ "backup-pin-env", required_argument, NULL, L_BPIN_ENV },
+	{ "domain-pin-file", required_argument, NULL, L_DPIN_FILE },
+	{ "domain-pin-env", required_argument, NULL, L_DPIN_ENV },
+	{ "object", required_argument, NULL, L_OBJECT },
+	{ "json", no_argument, NULL, L_JSON },
+	{ "deep", no_argument, NULL, L_DEEP },
+	{ "replace", no_argument, NULL, L_REPLACE },
+	{ "add", no_argument, NULL, L_ADD },
+	{ "share", required_argument, NULL, L_SHARE },
+	{ "share-pin-file", required_argument, NULL, L_SHARE_PIN },
+	{ "challenge-file", required_argument, NULL, L_CHALLENGE_FILE },
+	{ "challenge-env", required_argument, NULL, L_CHALLENGE_ENV },
+	{ "help", no_argument, NULL, L_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+int
+opts_parse(const char *cmd, int argc, char **argv, struct opts *o)
+{
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+		case L_HELP:
+			printf("usage: see '%s --help' and docs/restore.md\n",
+			    PROG);
+			return -1;
+		case L_FROM: o->from = optarg; break;
+		case L_BACKUP: o->backup = optarg; break;
+		case L_TO: o->to = optarg; break;
+		case L_ROLE: o->role = optarg; break;
+		case L_KDF: o->kdf = optarg; break;
+		case L_PIN_FILE: o->cred.pin_file = optarg; break;
+		case L_PIN_ENV: o->cred.pin_env = optarg; break;
+		case L_CHALLENGE_FILE: o->cred.challenge_file = optarg; break;
+		case L_CHALLENGE_ENV: o->cred.challenge_env = optarg; break;
+		case L_SHARE:
+		case L_SHARE_PIN:
+			if ((ch == L_SHARE ? cred_add_share(&o->cred, optarg) :
+			    cred_add_share_pin(&o->cred, optarg)) != 0)
+				return cli_usage_error(PROG, "too many --%s",
+				    ch == L_SHARE ? "share" : "share-pin-file");
+			break;
+		case L_BPIN_FILE: o->bpin_file = optarg; break;
+		case L_BPIN_ENV: o->bpin_env = optarg; break;
+		case L_DPIN_FILE: o->dpin_file = optarg; break;
+		case L_DPIN_ENV: o->dpin_env = optarg; break;
+		case L_JSON: o->json = 1; break;
+		case L_DEEP: o->deep = 1; break;
+		case L_REPLACE: o->replace = 1; break;
+		case L_ADD: o->add = 1; break;
+		case L_OBJECT:
+			if (o->nobjects == MAX_OBJECTS)
+				return cli_usage_error(PROG, "at most %d --object",
+				    MAX_OBJECTS);
+			o->objects[o->nobjects++] = optarg;
+			break;
+		default:
+			return cli_usage_error(PROG, "%s%sunknown option or "
+			    "missing value: %s", cmd, *cmd ? ": " : "",
+			    argv[optind - 1]);
+		}
+	}
+	o->args = argv + optind;
+	o->nargs = argc - optind;
+	if ((o->cred.pin_file && o->cred.pin_env) ||
+	    (o->cred.challenge_file && o->cred.challenge_env) || (o->bpin_file && o->bpin_env) ||
+	    (o->dpin_file && o->dpin_env))
+		return cli_usage_error(PROG, "give a secret as a file or a "
+		    "variable, not both");
+	return 0;
+}
+
+int
+open_store(const struct opts *o, struct bstore **sp)
+{
+	int r;
+
+	if (o->from == NULL)
+		return cli_usage_error(PROG, "name the backup store with "
+		    "--from dir:PATH");
+	if ((r = bstore_open(o->from, sp)) != 0)
+		return cli_fail(PROG, r, "cannot open the backup store");
+	return 0;
+}
+
+int
+read_backup_pin(const struct opts *o, struct secret **sp)
+{
+	struct cli_secret_src src = { o->bpin_file, o->bpin_env };
+
+	return cli_read_secret("backup partition password: ", &src, 0, sp);
+}
+
+int
+open_target(const struct opts *o, const char *uri, int flags,
+    struct endpoint **ep)
+{
+	struct endpoint *e = NULL;
+	int r, role = ROLE_CO;
+
+	if (o->role != NULL && (r = role_parse(o->role, &role)) != 0)
+		return r;
+	if ((r = endpoint_open(uri, &e)) != 0 ||
+	    (r = cred_endpoint_login(PROG, e, role, &o->cred, flags)) != 0) {
+		endpoint_close(e);
+		return r;
+	}
+	*ep = e;
+	return 0;
+}
+
+void
+progress_cb(void *ctx, uint64_t done, uint64_t total)
+{
+	(void)total;
+	progress_update(ctx, done);
+}

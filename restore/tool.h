@@ -1,0 +1,56 @@
+/*
+ * The `restore` tool's plumbing: its options, and opening the backup store
+ * and the target partition.
+ */
+#ifndef COFFER_RESTORE_TOOL_H
+#define COFFER_RESTORE_TOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cred.h"
+
+struct bstore;
+struct endpoint;
+struct secret;
+
+#define PROG "restore"
+#define MAX_OBJECTS 1024
+
+struct opts {
+	const char *from, *backup, *to, *role, *kdf;
+	struct cred_src cred;   /* the role's: password, shares or challenge */
+	const char *bpin_file, *bpin_env;
+	const char *dpin_file, *dpin_env;
+	const char *objects[MAX_OBJECTS];
+	size_t nobjects;
+	int json, deep, replace, add;
+	char **args;
+	int nargs;
+};
+
+/* Parses argv after the subcommand; EXIT_USAGE, -1 after --help, or 0. */
+int opts_parse(const char *cmd, int argc, char **argv, struct opts *o);
+
+/* Opens the store named by --from (required). Prints the failure. */
+int open_store(const struct opts *o, struct bstore **sp);
+
+/* Reads the backup partition password (--backup-pin-*, or a prompt). */
+int read_backup_pin(const struct opts *o, struct secret **sp);
+
+/*
+ * Opens the partition URI and logs in as --role (default co) with flags
+ * (ENDPOINT_TX for a restore target).
+ */
+int open_target(const struct opts *o, const char *uri, int flags,
+    struct endpoint **ep);
+
+/* Progress-bar adapter for lib/backup's callbacks (ctx: struct progress). */
+void progress_cb(void *ctx, uint64_t done, uint64_t total);
+
+int cmd_list(struct opts *o);
+int cmd_show(struct opts *o);
+int cmd_verify(struct opts *o);
+int cmd_restore(struct opts *o);
+
+#endif

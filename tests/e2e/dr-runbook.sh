@@ -1,0 +1,66 @@
+#!/bin/sh
+# The disaster-recovery runbook, run exactly as written: an HSM with a
+# partition and keys, a reference signature and ciphertext, a backup; the
+# HSM zeroized by a tamper event; then every ```sh block of
+# docs/runbooks/disaster-recovery.md, extracted from the document and run in
+# order. Afterwards the partition holds the same objects as before and the
+# old signature and ciphertext check with the restored keys.
+. "$(dirname "$0")/lib.sh"
+. "$here/helpers/hsm.sh"
+. "$here/helpers/backup.sh"
+
+runbook="$here/../../docs/runbooks/disaster-recovery.md"
+[ -f "$runbook" ] || fail "no runbook at $runbook"
+
+# Before the disaster.
+bk_setup h 50
+P="hsm:$T/h#p1"
+mkdir "$T/proof"
+echo "signed and encrypted before the disaster" >"$T/proof/message"
+hsm key sign "$P" --label sig --in "$T/proof/message" \
+	--out "$T/proof/message.sig" --pin-file "$CO"
+hsm key encrypt "$P" --label enc --in "$T/proof/message" \
+	--out "$T/proof/message.enc" --pin-file "$CO"
+labels_of h >"$T/before"
+store_init s
+backup_of h s >/dev/null
+sleep 1 # the runbook ends with a new backup: a new second, a new name
+
+# The disaster.
+hsm zeroize "$T/h" --tamper >/dev/null
+expect_exit 3 hsm key list "$P" --pin-file "$CO"
+
+# Step 2's credential files, as the holders would write them.
+mkdir -m 700 "$T/cred"
+for f in so po co cu dom:domain bk:backup; do
+	cp "$T/${f%%:*}" "$T/cred/${f#*:}.pin"
+done
+chmod 600 "$T/cred"/*.pin
+
+# Exactly the runbook's commands.
+awk '/^```sh$/ { on = 1; next } /^```/ { on = 0 } on' "$runbook" \
+	>"$T/runbook.sh"
+[ "$(grep -c . "$T/runbook.sh")" -gt 30 ] || fail "too few runbook commands"
+HSM_DIR="$T/h" HSM_LABEL=e2e PARTITION=p1 DOMAIN_LABEL=default KDF=test \
+	STORE="$T/s" CRED="$T/cred" PROOF_DIR="$T/proof" SIGN_KEY=sig \
+	ENC_KEY=enc sh -eu "$T/runbook.sh" >"$T/runbook.out" 2>&1 || {
+	tail -20 "$T/runbook.out" >&2
+	fail "the runbook failed"
+}
+grep -q "proof: the restored keys are the keys of p1_" "$T/runbook.out" ||
+	fail "the runbook did not prove the keys"
+
+# The proof again, from outside the runbook.
+labels_of h >"$T/after"
+cmp -s "$T/before" "$T/after" || fail "the restored partition differs"
+hsm key verify "$P" --label sig --in "$T/proof/message" \
+	--signature "$T/proof/message.sig" --pin-file "$CO" >/dev/null
+hsm key decrypt "$P" --label enc --in "$T/proof/message.enc" \
+	--out "$T/plain" --pin-file "$CO"
+cmp -s "$T/proof/message" "$T/plain" || fail "the old ciphertext does not decrypt"
+# The runbook shredded its credential files and took a fresh backup.
+[ -z "$(ls -A "$T/cred")" ] || fail "credential files left behind"
+[ "$(restore list --from "dir:$T/s" --json | grep -o '"name"' | wc -l)" -eq 2 ] ||
+	fail "no fresh backup after the recovery"
+hsm audit verify "$T/h" >/dev/null
+echo "dr-runbook: ok"

@@ -1,0 +1,93 @@
+# Sourced by backup/restore scenarios after lib.sh and helpers/hsm.sh.
+#   bk_setup DIR [N]   hsm_setup DIR, then keys 'sig' (EC P-256), 'enc'
+#                      (AES-256) and N bulk AES keys 'k-1'.. in p1; pin
+#                      file $BK (the backup password)
+#   store_init NAME [capacity]   a backup store at $T/NAME
+#   backup_of DIR STORE          backupd backup of p1, prints the name
+#   hsm_state DIR      a digest of DIR's whole hsm.db (every table, the
+#                      audit head included) and of its audit.log
+#   store_state STORE  a digest of every file in a store (names and bytes)
+#   restore_to DIR STORE NAME MODE [...]   restore NAME into p1 of DIR
+BK=$(pinfile bk "backup-password-1")
+
+bk_setup() {
+	hsm_setup "$1"
+	hsm key generate "hsm:$T/$1#p1" --type ec --label sig --pin-file "$CO" \
+		>/dev/null
+	hsm key generate "hsm:$T/$1#p1" --type aes --label enc --pin-file "$CO" \
+		>/dev/null
+	if [ "${2:-0}" -gt 0 ]; then
+		hsm key generate "hsm:$T/$1#p1" --type aes --label k \
+			--count "$2" --pin-file "$CO" >/dev/null
+	fi
+}
+
+store_init() {
+	backupd init "dir:$T/$1" ${2:+--capacity "$2"} >/dev/null
+}
+
+backup_of() {
+	backupd backup --from "hsm:$T/$1#p1" --to "dir:$T/$2" --pin-file "$CO" \
+		--backup-pin-file "$BK" --kdf test
+}
+
+hsm_state() {
+	{ sqlite3 "$T/$1/hsm.db" .dump; cat "$T/$1/audit.log"; } |
+		sha256sum | cut -c1-64
+}
+
+store_state() {
+	(cd "$T/$1" && find . -type f | LC_ALL=C sort | while read -r f; do
+		printf '%s %s\n' "$f" "$(sha256sum <"$f" | cut -c1-64)"
+	done) | sha256sum | cut -c1-64
+}
+
+restore_to() {
+	d=$1 s=$2 n=$3 m=$4
+	shift 4
+	restore --from "dir:$T/$s" --backup "$n" --to "hsm:$T/$d#p1" \
+		--pin-file "$CO" --backup-pin-file "$BK" "--$m" "$@"
+}
+
+# The labels in p1 of DIR, one per line, sorted.
+labels_of() {
+	hsm key list "hsm:$T/$1#p1" --pin-file "$CO" --json |
+		grep -o '"label":"[^"]*"' | cut -d'"' -f4 | LC_ALL=C sort
+}
+
+# flip FILE OFFSET: xor one byte of FILE with 0x01, in place.
+flip() {
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	# shellcheck disable=SC2059
+	printf "$(printf '\\%03o' $((b ^ 1)))" |
+		dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
+# cbk_rebuild DIR OUT: archives DIR's manifest.json, header.bin and
+# records.bin into OUT as docs/formats.md 7.2/7.4 lay a backup out, with a
+# fresh integrity entry: every unkeyed checksum is right again, as an
+# attacker who can write the store would make it.
+cbk_rebuild() {
+	created=$(grep '"created"' "$1/manifest.json" | cut -d'"' -f4)
+	head -c 154 /dev/zero >"$1/integrity.sha384"
+	(cd "$1" && tar --format=ustar -b1 --owner=0 --group=0 --numeric-owner \
+		--mode=0400 --mtime="$created" -cf "$2" manifest.json header.bin \
+		records.bin integrity.sha384)
+	D=$(($(stat -c %s "$2") - 1536))
+	sha=$(head -c "$D" "$2" | sha384sum | cut -c1-96)
+	printf 'coffer-cbk-integrity 1\nbytes %020d\nsha384 %s\n' "$D" "$sha" |
+		dd of="$2" bs=1 seek="$D" conv=notrunc 2>/dev/null
+}
+
+# manifest_set_records DIR: records.bin's size and SHA-384 in DIR's
+# manifest.json made those of DIR/records.bin.
+manifest_set_records() {
+	size=$(stat -c %s "$1/records.bin")
+	sha=$(sha384sum <"$1/records.bin" | cut -c1-96)
+	awk -v size="$size" -v sha="$sha" '
+		/"records.bin"/ { rec = 1 }
+		rec && /"size"/ { sub(/[0-9]+/, size) }
+		rec && /"sha384"/ { sub(/"[0-9a-f]+"/, "\"" sha "\""); rec = 0 }
+		{ print }' "$1/manifest.json" >"$1/m.tmp"
+	mv "$1/m.tmp" "$1/manifest.json"
+}
