@@ -12,6 +12,7 @@
 #include "backup.h"
 #include "bstore.h"
 #include "cli.h"
+#include "cred.h"
 #include "err.h"
 #include "endpoint.h"
 #include "kdf.h"
@@ -23,7 +24,8 @@
 
 struct opts {
 	const char *from, *to, *role, *kdf;
-	const char *pin_file, *pin_env, *bpin_file, *bpin_env;
+	struct cred_src cred;   /* the role's: password, shares or challenge */
+	const char *bpin_file, *bpin_env;
 	const char *objects[MAX_OBJECTS];
 	size_t nobjects;
 	unsigned long capacity, grace;
@@ -34,7 +36,8 @@ struct opts {
 
 enum {
 	L_FROM = 256, L_TO, L_ROLE, L_KDF, L_PIN_FILE, L_PIN_ENV, L_BPIN_FILE,
-	L_BPIN_ENV, L_OBJECT, L_JSON, L_CAPACITY, L_GRACE, L_HELP,
+	L_BPIN_ENV, L_OBJECT, L_JSON, L_CAPACITY, L_GRACE, L_SHARE, L_SHARE_PIN,
+	L_CHALLENGE_FILE, L_CHALLENGE_ENV, L_HELP,
 };
 
 static const struct option longopts[] = {
@@ -50,6 +53,10 @@ static const struct option longopts[] = {
 	{ "json", no_argument, NULL, L_JSON },
 	{ "capacity", required_argument, NULL, L_CAPACITY },
 	{ "grace-days", required_argument, NULL, L_GRACE },
+	{ "share", required_argument, NULL, L_SHARE },
+	{ "share-pin-file", required_argument, NULL, L_SHARE_PIN },
+	{ "challenge-file", required_argument, NULL, L_CHALLENGE_FILE },
+	{ "challenge-env", required_argument, NULL, L_CHALLENGE_ENV },
 	{ "help", no_argument, NULL, L_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -62,9 +69,13 @@ help(FILE *f)
 	    "               [--pin-file F | --pin-env V] "
 	    "[--backup-pin-file F | --backup-pin-env V]\n"
 	    "               [--kdf PROFILE] [--role co|cu]\n"
+	    "               [--share FILE ... [--share-pin-file F ...] | "
+	    "--challenge-file F]  (PED)\n"
 	    "       %s init dir:PATH [--capacity N] [--grace-days N]\n"
 	    "       %s gc dir:PATH\n\n"
-	    "--pin-*: the source partition's Crypto Officer (or --role cu); "
+	    "--pin-*, --share, --challenge-*: the source partition's Crypto "
+	    "Officer (or\n--role cu): a password, M share files, or the "
+	    "challenge of an activated role; "
 	    "--backup-pin-*: the\nbackup partition password; without them, "
 	    "a prompt. Never argv.\n"
 	    "Exit status: 0 done, 1 failed, 2 usage, 3 refused (credential, "
@@ -98,8 +109,17 @@ opts_parse(int argc, char **argv, struct opts *o)
 		case L_TO: o->to = optarg; break;
 		case L_ROLE: o->role = optarg; break;
 		case L_KDF: o->kdf = optarg; break;
-		case L_PIN_FILE: o->pin_file = optarg; break;
-		case L_PIN_ENV: o->pin_env = optarg; break;
+		case L_PIN_FILE: o->cred.pin_file = optarg; break;
+		case L_PIN_ENV: o->cred.pin_env = optarg; break;
+		case L_CHALLENGE_FILE: o->cred.challenge_file = optarg; break;
+		case L_CHALLENGE_ENV: o->cred.challenge_env = optarg; break;
+		case L_SHARE:
+		case L_SHARE_PIN:
+			if ((ch == L_SHARE ? cred_add_share(&o->cred, optarg) :
+			    cred_add_share_pin(&o->cred, optarg)) != 0)
+				return cli_usage_error(PROG, "too many --%s",
+				    ch == L_SHARE ? "share" : "share-pin-file");
+			break;
 		case L_BPIN_FILE: o->bpin_file = optarg; break;
 		case L_BPIN_ENV: o->bpin_env = optarg; break;
 		case L_JSON: o->json = 1; break;
@@ -127,7 +147,8 @@ opts_parse(int argc, char **argv, struct opts *o)
 	}
 	o->args = argv + optind;
 	o->nargs = argc - optind;
-	if ((o->pin_file && o->pin_env) || (o->bpin_file && o->bpin_env))
+	if ((o->cred.pin_file && o->cred.pin_env) ||
+	    (o->cred.challenge_file && o->cred.challenge_env) || (o->bpin_file && o->bpin_env))
 		return cli_usage_error(PROG, "give a secret as a file or a "
 		    "variable, not both");
 	return 0;
@@ -162,28 +183,19 @@ cmd_init(struct opts *o)
 static int
 open_source(const struct opts *o, struct endpoint **ep)
 {
-	struct cli_secret_src src = { o->pin_file, o->pin_env };
-	struct secret *c = NULL;
 	struct endpoint *e = NULL;
-	char prompt[96];
 	int r, role = ROLE_CO;
 
 	if (o->role != NULL && (r = role_parse(o->role, &role)) != 0)
 		return r;
 	if ((r = endpoint_open(o->from, &e)) != 0 ||
-	    (r = endpoint_cloning_check(e)) != 0)
-		goto out;
-	snprintf(prompt, sizeof(prompt), "%s credential for '%s': ",
-	    role_name(role), endpoint_label(e));
-	if ((r = cli_read_secret(prompt, &src, 0, &c)) != 0 ||
-	    (r = endpoint_login(e, role, c, 0)) != 0)
-		goto out;
+	    (r = endpoint_cloning_check(e)) != 0 ||
+	    (r = cred_endpoint_login(PROG, e, role, &o->cred, 0)) != 0) {
+		endpoint_close(e);
+		return r;
+	}
 	*ep = e;
-	e = NULL;
- out:
-	secret_free(c);
-	endpoint_close(e);
-	return r;
+	return 0;
 }
 
 static void

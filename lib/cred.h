@@ -30,6 +30,7 @@
 
 #include "share.h"
 
+struct endpoint;
 struct hsm;
 struct secret;
 struct session;
@@ -87,6 +88,14 @@ int cred_session_login(const char *prog, struct hsm *h, const char *label,
  */
 int cred_login_secret(const char *prog, struct hsm *h, const char *label,
     int role, const struct cred_src *c, struct secret **sp);
+
+/*
+ * Opens the session of endpoint e (lib/endpoint.h, after endpoint_open) as
+ * role with cred_login_secret's credential, under flags (ENDPOINT_TX).
+ * lib/cred_endpoint.c.
+ */
+int cred_endpoint_login(const char *prog, struct endpoint *e, int role,
+    const struct cred_src *c, int flags);
 
 /* PINs for the share files a command writes (shared by all its new sets). */
 struct cred_pins {

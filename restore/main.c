@@ -37,9 +37,10 @@ help(FILE *f)
 	for (i = 0; i < NCMDS; i++)
 		fprintf(f, "       %s %s\n", PROG, cmds[i].synopsis);
 	fprintf(f, "\nSecrets: --pin-file/--pin-env (the target's Crypto "
-	    "Officer), --backup-pin-file/--backup-pin-env\n(the backup "
-	    "password), --domain-pin-file/--domain-pin-env; or a prompt. "
-	    "Never argv.\nExit status: 0 done, 1 failed, 2 usage, 3 refused "
+	    "Officer; on a PED HSM\n--share FILE ... [--share-pin-file F ...] "
+	    "or --challenge-file/--challenge-env),\n--backup-pin-file/"
+	    "--backup-pin-env (the backup password), --domain-pin-file/\n"
+	    "--domain-pin-env; or a prompt. Never argv.\nExit status: 0 done, 1 failed, 2 usage, 3 refused "
 	    "(credential, domain), 4 integrity.\nSee docs/restore.md.\n");
 }
 

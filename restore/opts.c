@@ -14,7 +14,8 @@
 enum {
 	L_FROM = 256, L_BACKUP, L_TO, L_ROLE, L_KDF, L_PIN_FILE, L_PIN_ENV,
 	L_BPIN_FILE, L_BPIN_ENV, L_DPIN_FILE, L_DPIN_ENV, L_OBJECT, L_JSON,
-	L_DEEP, L_REPLACE, L_ADD, L_HELP,
+	L_DEEP, L_REPLACE, L_ADD, L_SHARE, L_SHARE_PIN, L_CHALLENGE_FILE,
+	L_CHALLENGE_ENV, L_HELP,
 };
 
 static const struct option longopts[] = {
@@ -34,6 +35,10 @@ static const struct option longopts[] = {
 	{ "deep", no_argument, NULL, L_DEEP },
 	{ "replace", no_argument, NULL, L_REPLACE },
 	{ "add", no_argument, NULL, L_ADD },
+	{ "share", required_argument, NULL, L_SHARE },
+	{ "share-pin-file", required_argument, NULL, L_SHARE_PIN },
+	{ "challenge-file", required_argument, NULL, L_CHALLENGE_FILE },
+	{ "challenge-env", required_argument, NULL, L_CHALLENGE_ENV },
 	{ "help", no_argument, NULL, L_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -58,8 +63,17 @@ opts_parse(const char *cmd, int argc, char **argv, struct opts *o)
 		case L_TO: o->to = optarg; break;
 		case L_ROLE: o->role = optarg; break;
 		case L_KDF: o->kdf = optarg; break;
-		case L_PIN_FILE: o->pin_file = optarg; break;
-		case L_PIN_ENV: o->pin_env = optarg; break;
+		case L_PIN_FILE: o->cred.pin_file = optarg; break;
+		case L_PIN_ENV: o->cred.pin_env = optarg; break;
+		case L_CHALLENGE_FILE: o->cred.challenge_file = optarg; break;
+		case L_CHALLENGE_ENV: o->cred.challenge_env = optarg; break;
+		case L_SHARE:
+		case L_SHARE_PIN:
+			if ((ch == L_SHARE ? cred_add_share(&o->cred, optarg) :
+			    cred_add_share_pin(&o->cred, optarg)) != 0)
+				return cli_usage_error(PROG, "too many --%s",
+				    ch == L_SHARE ? "share" : "share-pin-file");
+			break;
 		case L_BPIN_FILE: o->bpin_file = optarg; break;
 		case L_BPIN_ENV: o->bpin_env = optarg; break;
 		case L_DPIN_FILE: o->dpin_file = optarg; break;
@@ -82,7 +96,8 @@ opts_parse(const char *cmd, int argc, char **argv, struct opts *o)
 	}
 	o->args = argv + optind;
 	o->nargs = argc - optind;
-	if ((o->pin_file && o->pin_env) || (o->bpin_file && o->bpin_env) ||
+	if ((o->cred.pin_file && o->cred.pin_env) ||
+	    (o->cred.challenge_file && o->cred.challenge_env) || (o->bpin_file && o->bpin_env) ||
 	    (o->dpin_file && o->dpin_env))
 		return cli_usage_error(PROG, "give a secret as a file or a "
 		    "variable, not both");
@@ -114,27 +129,18 @@ int
 open_target(const struct opts *o, const char *uri, int flags,
     struct endpoint **ep)
 {
-	struct cli_secret_src src = { o->pin_file, o->pin_env };
-	struct secret *c = NULL;
 	struct endpoint *e = NULL;
-	char prompt[96];
 	int r, role = ROLE_CO;
 
 	if (o->role != NULL && (r = role_parse(o->role, &role)) != 0)
 		return r;
-	if ((r = endpoint_open(uri, &e)) != 0)
+	if ((r = endpoint_open(uri, &e)) != 0 ||
+	    (r = cred_endpoint_login(PROG, e, role, &o->cred, flags)) != 0) {
+		endpoint_close(e);
 		return r;
-	snprintf(prompt, sizeof(prompt), "%s credential for '%s': ",
-	    role_name(role), endpoint_label(e));
-	if ((r = cli_read_secret(prompt, &src, 0, &c)) != 0 ||
-	    (r = endpoint_login(e, role, c, flags)) != 0)
-		goto out;
+	}
 	*ep = e;
-	e = NULL;
- out:
-	secret_free(c);
-	endpoint_close(e);
-	return r;
+	return 0;
 }
 
 void

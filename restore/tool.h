@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cred.h"
+
 struct bstore;
 struct endpoint;
 struct secret;
@@ -17,7 +19,7 @@ struct secret;
 
 struct opts {
 	const char *from, *backup, *to, *role, *kdf;
-	const char *pin_file, *pin_env;
+	struct cred_src cred;   /* the role's: password, shares or challenge */
 	const char *bpin_file, *bpin_env;
 	const char *dpin_file, *dpin_env;
 	const char *objects[MAX_OBJECTS];

@@ -51,6 +51,14 @@ grep -q "not on the source: nope" "$T/.err" || fail "names nope"
 grep -q "not on the source: gone" "$T/.err" || fail "names gone"
 [ "$(state b)" = "$before" ] || fail "target changed"
 
+# the target's storage size cannot hold the transfer: refused, nothing kept
+hsm key generate "$A" --type aes --label bulk --count 400 --pin-file "$CO" >/dev/null
+hsm partition policy set "$B" storage-size 64K --pin-file "$PO" >/dev/null
+before=$(state b)
+expect_exit 1 cl a#p1 b#p1 --on-conflict skip
+grep -q "full" "$T/.err" || fail "capacity refusal named"
+[ "$(state b)" = "$before" ] || fail "a partial transfer was kept"
+
 # usage
 expect_exit 2 clone --from "$A" --to "$B" --on-conflict overwrite
 expect_exit 2 clone --from "$A" --to "$B" --sync --on-conflict skip

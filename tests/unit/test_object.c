@@ -90,6 +90,18 @@ test_records_roundtrip_and_apply(void **state)
 	assert_int_equal(object_foreach(s, collect_cb, recs), 0);
 	assert_non_null(recs[2]);
 	assert_null(recs[3]);
+	/* one object by label: the same record the walk gave */
+	{
+		struct buf *one = buf_new(OBJECT_RECORD_MAX);
+
+		assert_int_equal(object_record_get(s, "k2", one), 0);
+		assert_int_equal(buf_len(one), buf_len(recs[1]));
+		assert_memory_equal(buf_ptr(one), buf_ptr(recs[1]),
+		    buf_len(one));
+		assert_int_equal(object_record_get(s, "nope", one),
+		    CE_NOT_FOUND);
+		buf_free(one);
+	}
 	/* decode gives back the same object */
 	assert_int_equal(object_decode(buf_ptr(recs[0]), buf_len(recs[0]), &a),
 	    0);

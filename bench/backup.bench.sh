@@ -1,0 +1,62 @@
+#!/bin/sh
+# backupd backup, restore verify (no secret), restore verify --deep (every
+# chunk authenticated, every record decoded) and restore --replace of a V0
+# partition of N AES-256 keys: objects per second and peak resident memory
+# (/usr/bin/time), beside `tar --zstd -cf` of the same HSM directory timed
+# in the same run (the ratio is Coffer's seconds over tar's: what a sealed,
+# authenticated, object-by-object backup costs over a raw copy of the
+# files). BACKUP_BENCH_SIZES chooses N. V1 partitions are not measured: V1
+# backups arrive with SKS.
+. "$(dirname "$0")/lib.sh"
+sizes=${BACKUP_BENCH_SIZES:-"100000 1000000"}
+
+umask 077
+for f in so po co dom bk; do printf 'bench-%s\n' "$f" >"$W/$f"; done
+for n in $sizes; do
+	d=$W/h$n
+	P="hsm:$d#p"
+	hsm init "$d" --label bench --kdf test --pin-file "$W/so" >/dev/null
+	hsm partition create "$P" --pin-file "$W/so" >/dev/null
+	hsm partition init "$P" --new-pin-file "$W/po" --domain-pin-file "$W/dom" \
+		>/dev/null
+	hsm partition policy set "$P" storage-size 1099511627776 \
+		--pin-file "$W/po" >/dev/null
+	hsm role init "$P" --role co --pin-file "$W/po" --new-pin-file "$W/co" \
+		>/dev/null
+	hsm key generate "$P" --type aes --size 256 --label k --count "$n" \
+		--pin-file "$W/co" >/dev/null
+	sqlite3 "$d/hsm.db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
+	backupd init "dir:$W/s$n" >/dev/null
+
+	measure "$W/t.tar" tar --zstd -cf "$W/h$n.tar.zst" -C "$W" "h$n"
+	read -r ts tm <"$W/t.tar"
+	echo "tar --zstd -cf of the HSM directory ($n objects," \
+		"$(du -k "$d/hsm.db" | cut -f1) KiB hsm.db): ${ts}s, peak ${tm} KiB," \
+		"$(($(stat -c %s "$W/h$n.tar.zst") / 1024)) KiB"
+
+	measure "$W/t.bk" backupd backup --from "$P" --to "dir:$W/s$n" \
+		--pin-file "$W/co" --backup-pin-file "$W/bk" --kdf test
+	read -r bs bm <"$W/t.bk"
+	name=$(ls "$W/s$n" | grep '\.cbk$')
+	echo "backupd backup $n objects: ${bs}s, $(per_sec "$n" "$bs") objects/s," \
+		"peak ${bm} KiB, $(($(stat -c %s "$W/s$n/$name") / 1024)) KiB," \
+		"time ratio to tar $(ratio "$bs" "$ts")"
+
+	measure "$W/t.vf" restore verify --from "dir:$W/s$n" "$name"
+	read -r vs vm <"$W/t.vf"
+	echo "restore verify $n objects: ${vs}s, $(per_sec "$n" "$vs") objects/s," \
+		"peak ${vm} KiB, time ratio to tar $(ratio "$vs" "$ts")"
+
+	measure "$W/t.dv" restore verify --deep --from "dir:$W/s$n" "$name" \
+		--to "$P" --pin-file "$W/co" --backup-pin-file "$W/bk"
+	read -r ds dm <"$W/t.dv"
+	echo "restore verify --deep $n objects: ${ds}s, $(per_sec "$n" "$ds")" \
+		"objects/s, peak ${dm} KiB, time ratio to tar $(ratio "$ds" "$ts")"
+
+	measure "$W/t.rs" restore --from "dir:$W/s$n" --backup "$name" --to "$P" \
+		--replace --pin-file "$W/co" --backup-pin-file "$W/bk"
+	read -r rs rm <"$W/t.rs"
+	echo "restore --replace $n objects: ${rs}s, $(per_sec "$n" "$rs") objects/s," \
+		"peak ${rm} KiB, time ratio to tar $(ratio "$rs" "$ts")"
+	rm -rf "$d" "$W/s$n" "$W/h$n.tar.zst"
+done
