@@ -118,12 +118,6 @@ precheck(struct endpoint *src, struct endpoint *dst, struct clone_result *res)
 		err_set_detail("%s", d);
 		return fail_at(res, r, "checking the cloning policies");
 	}
-	if (endpoint_info(src)->version != 0 ||
-	    endpoint_info(dst)->version != 0) {
-		err_set_detail("V1 (SKS) partitions clone their SKS master key; "
-		    "this build clones V0 partitions only");
-		return fail_at(res, CE_UNSUPPORTED, "checking the partitions");
-	}
 	return 0;
 }
 
@@ -244,6 +238,7 @@ clone_run(const struct clone_opts *o, struct clone_result *res)
 	}
 	memset(&so, 0, sizeof(so));
 	so.conflict = o->conflict;
+	so.force_smk = o->force;
 	so.audit_event = "clone";
 	snprintf(audit_detail, sizeof(audit_detail), "from %s (serial %llu)",
 	    endpoint_uri(src), (unsigned long long)endpoint_info(src)->serial);
