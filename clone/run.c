@@ -201,7 +201,6 @@ clone_run(const struct clone_opts *o, struct clone_result *res)
 	int r, src_in = 0;
 
 	memset(&sd, 0, sizeof(sd));
-	sd.bar = NULL;
 	if ((r = endpoint_open(o->from, &src)) != 0) {
 		fail_at(res, r, "opening the source");
 		goto out;
@@ -282,6 +281,10 @@ clone_run(const struct clone_opts *o, struct clone_result *res)
 			list_clashes(o, src, dst, res);
 	}
  out:
+	/* Whatever failed, the target's transaction ends before the source
+	 * writes its audit line: on one HSM it would wait for that lock. */
+	if (dst != NULL)
+		endpoint_rollback(dst);
 	if (src_in)
 		audit_source(src, dst, res, sd.sent);
 	progress_stop(sd.bar);
