@@ -20,7 +20,7 @@ enum {
 	L_DOMLABEL, L_TAIL, L_HELP, L_SHARE, L_SHARE_PIN, L_CHAL_FILE,
 	L_CHAL_ENV, L_M, L_N, L_SHARES_OUT, L_NEW_SHARE_PIN_FILE,
 	L_NEW_SHARE_PIN, L_DOM_SHARE, L_DOM_SHARE_PIN, L_DOM_SHARES_OUT,
-	L_DOM_M, L_DOM_N, L_PED,
+	L_DOM_M, L_DOM_N, L_PED, L_BY,
 };
 
 static const struct {
@@ -73,6 +73,7 @@ static const struct {
 	{ { "domain-m", required_argument, NULL, L_DOM_M }, O_DOMPIN },
 	{ { "domain-n", required_argument, NULL, L_DOM_N }, O_DOMPIN },
 	{ { "ped", no_argument, NULL, L_PED }, O_PED },
+	{ { "by", required_argument, NULL, L_BY }, O_BY },
 	{ { "help", no_argument, NULL, L_HELP }, 0 },
 };
 #define NOPTS (sizeof(table) / sizeof(table[0]))
@@ -162,6 +163,7 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 		case L_DOM_SHARES_OUT: o->newdom.dir = optarg; break;
 		case L_NEW_SHARE_PIN: o->pins.prompt = 1; break;
 		case L_PED: o->ped = 1; break;
+		case L_BY: o->by = optarg; break;
 		case L_SHARE:
 		case L_SHARE_PIN:
 		case L_DOM_SHARE:

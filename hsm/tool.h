@@ -45,6 +45,7 @@ enum {
 	O_DOMLABEL = 1u << 19, /* --domain-label */
 	O_TAIL = 1u << 20,     /* --tail */
 	O_PED = 1u << 21,      /* --ped */
+	O_BY = 1u << 22,       /* --by ROLE (who logs in) */
 };
 
 struct opts {
@@ -55,7 +56,7 @@ struct opts {
 	struct cred_pins pins;   /* PINs of the share files written */
 	const char *dom_pin_file, *dom_pin_env;
 	const char *label, *kdf, *role, *type, *in, *out, *sig, *aad, *hash;
-	const char *application, *domain_label;
+	const char *application, *domain_label, *by;
 	uint64_t size, count, first, serial, tail;
 	int json, force, tamper, is_public, no_cloning, so_reset_pin, ped;
 	int have_count;
