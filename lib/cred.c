@@ -442,56 +442,37 @@ cred_written_report(const char *prog, const struct cred_written *w)
 		    w->n, w->path[i]);
 }
 
+struct pin_ctx {
+	struct cred_pins *pins;
+	const char *what;
+};
+
+/* share_pin_fn over new_pin. */
+static int
+pin_cb(void *ctx, unsigned i, struct secret **pinp)
+{
+	struct pin_ctx *pc = ctx;
+
+	return new_pin(pc->pins, i + 1, pc->what, pinp);
+}
+
 /* Writes a new set for s into c->dir: all files or none. */
 static int
 write_set(const struct cred_new *c, struct cred_pins *pins, const char *what,
     const struct secret *s, struct cred_written *w)
 {
 	struct share *set[SHARE_MAX_N] = { NULL };
-	struct secret *pin = NULL;
-	struct stat st;
-	unsigned i;
+	struct pin_ctx pc = { pins, what };
 	int r;
 
 	memset(w, 0, sizeof(*w));
 	snprintf(w->dir, sizeof(w->dir), "%s", c->dir);
-	if (mkdir(c->dir, 0700) == 0)
-		w->made_dir = 1;
-	else if (errno != EEXIST) {
-		err_set_detail("cannot create '%s': %s", c->dir, strerror(errno));
-		return CE_IO;
-	}
-	/* refuse before writing anything, so no half set is left behind */
-	for (i = 0; i < c->n; i++) {
-		if (snprintf(w->path[i], PATH_MAX, "%s/%s-%u-of-%u.cshare",
-		    c->dir, what, i + 1, c->n) >= PATH_MAX) {
-			r = CE_TOO_LONG;
-			goto out;
-		}
-		if (!c->force && lstat(w->path[i], &st) == 0) {
-			err_set_detail("'%s' exists; refusing to overwrite a share "
-			    "file (move it away or use another directory)",
-			    w->path[i]);
-			r = CE_EXISTS;
-			goto out;
-		}
-	}
-	if ((r = share_set_new(s, c->m, c->n, set)) != 0)
-		goto out;
-	for (i = 0; i < c->n; i++) {
-		if ((r = new_pin(pins, i + 1, what, &pin)) != 0 ||
-		    (r = share_file_write(w->path[i], set[i], pin,
-		    pins != NULL ? pins->kdf : 0, c->force)) != 0)
-			goto out;
-		secret_free(pin);
-		pin = NULL;
-		w->n++;
-	}
- out:
-	secret_free(pin);
+	if ((r = share_set_new(s, c->m, c->n, set)) == 0 &&
+	    (r = share_dir_write(c->dir, what, set, c->n, pin_cb, &pc,
+	    pins != NULL ? pins->kdf : 0, c->force, w->path,
+	    &w->made_dir)) == 0)
+		w->n = c->n;
 	share_set_free(set, c->n);
-	if (r != 0)
-		cred_written_undo(w);
 	return r;
 }
 

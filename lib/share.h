@@ -27,6 +27,7 @@
 #ifndef COFFER_SHARE_H
 #define COFFER_SHARE_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -143,19 +144,24 @@ int share_file_read(const char *path, const struct secret *pin,
     struct share **shp);
 
 /* Longest path share_dir_write makes. */
-#define SHARE_PATH_MAX 4096
+#define SHARE_PATH_MAX PATH_MAX
+
+/* Gives the PIN for share i (0-based) of a set being written, or NULL. */
+typedef int share_pin_fn(void *ctx, unsigned i, struct secret **pinp);
 
 /*
- * Writes set[0..n) as DIR/share-I-of-N.cshare (share_file_write: 0600,
- * O_EXCL unless force), making DIR (0700) when missing. pins is NULL (no
- * PINs) or n entries, each NULL or that share's PIN. All or nothing: a file
- * that exists is CE_EXISTS before anything is written (the detail names
- * it), and a failure midway removes the files already written. paths[i]
- * gets share i's path.
+ * Writes set[0..n) as DIR/WHAT-I-of-N.cshare (share_file_write: 0600,
+ * O_EXCL unless force), making DIR (0700) when missing; *made_dirp (may be
+ * NULL) says whether it did. pin (may be NULL: no PINs) is asked for each
+ * share's PIN after the checks, just before that share is written. All or
+ * nothing: a file that exists is CE_EXISTS before anything is written or
+ * asked (the detail names it), and a failure midway removes the files
+ * already written and the directory if it made it. paths[i] gets share
+ * i's path.
  */
-int share_dir_write(const char *dir, struct share *const set[], unsigned n,
-    struct secret *const pins[], int kdf_profile, int force,
-    char paths[][SHARE_PATH_MAX]);
+int share_dir_write(const char *dir, const char *what,
+    struct share *const set[], unsigned n, share_pin_fn *pin, void *ctx,
+    int kdf_profile, int force, char paths[][SHARE_PATH_MAX], int *made_dirp);
 
 /* --- text encoding (share_text.c) --- */
 

@@ -375,36 +375,30 @@ write_text(struct share *set[], unsigned n)
 	return 0;
 }
 
+/* share_pin_fn over output_pin. */
+static int
+pin_cb(void *ctx, unsigned i, struct secret **pinp)
+{
+	return output_pin(ctx, i, pinp);
+}
+
 int
 outputs_write(struct share *set[], unsigned n, const struct out_opts *o)
 {
 	char paths[SHARE_MAX_N][SHARE_PATH_MAX];
-	struct secret *pins[SHARE_MAX_N] = { NULL };
 	unsigned i;
-	int r = 0;
+	int r;
 
 	if (o->text)
 		return write_text(set, n);
-	/* Every PIN first, so a PIN typo at share #3 leaves no files. */
-	for (i = 0; i < n; i++) {
-		if ((r = output_pin(o, i, &pins[i])) != 0) {
-			r = cli_fail(PROG, r, "reading a PIN");
-			goto out;
-		}
-	}
-	if ((r = share_dir_write(o->dir, set, n, pins, o->kdf, o->force,
-	    paths)) != 0) {
-		r = cli_fail(PROG, r, "writing the shares");
-		goto out;
-	}
+	if ((r = share_dir_write(o->dir, "share", set, n, pin_cb, (void *)o,
+	    o->kdf, o->force, paths, NULL)) != 0)
+		return cli_fail(PROG, r, "writing the shares");
 	for (i = 0; i < n; i++)
 		fprintf(stderr, "%s: wrote share #%u to %s%s\n", PROG, i + 1,
 		    paths[i], o->pin_prompt || o->pins.n ? " (PIN-protected)" :
 		    "");
- out:
-	for (i = 0; i < n; i++)
-		secret_free(pins[i]);
-	return r;
+	return 0;
 }
 
 int

@@ -342,6 +342,23 @@ test_file_roundtrip(void **state)
 	secret_free(s);
 }
 
+static int
+pin_one(void *ctx, unsigned i, struct secret **pinp)
+{
+	(void)i;
+	(*(int *)ctx)++;
+	*pinp = secret_from("1234", 4);
+	return *pinp ? 0 : CE_NOMEM;
+}
+
+static int
+pin_fail_2nd(void *ctx, unsigned i, struct secret **pinp)
+{
+	(*(int *)ctx)++;
+	*pinp = NULL;
+	return i == 1 ? CE_IO : 0;
+}
+
 /* A whole set into a directory: all files 0600, or none when one exists. */
 static void
 test_dir_write_all_or_nothing(void **state)
@@ -352,12 +369,15 @@ test_dir_write_all_or_nothing(void **state)
 	struct secret *s = random_secret(32);
 	struct stat st;
 	unsigned i;
+	int made = -1, asked = 0;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(sub, sizeof(sub), "%s/set", dir);
 	assert_int_equal(share_set_new(s, 2, 3, set), 0);
-	assert_int_equal(share_dir_write(sub, set, 3, NULL, 0, 0, paths), 0);
+	assert_int_equal(share_dir_write(sub, "share", set, 3, NULL, NULL, 0,
+	    0, paths, &made), 0);
+	assert_int_equal(made, 1);
 	for (i = 0; i < 3; i++) {
 		assert_int_equal(stat(paths[i], &st), 0);
 		assert_int_equal(st.st_mode & 0777, 0600);
@@ -368,14 +388,28 @@ test_dir_write_all_or_nothing(void **state)
 	share_set_free(back, 3);
 	/* one file in the way: refused, and the others are not touched */
 	assert_int_equal(unlink(paths[0]), 0);
-	assert_int_equal(share_dir_write(sub, set, 3, NULL, 0, 0, again),
-	    CE_EXISTS);
+	asked = 0;
+	assert_int_equal(share_dir_write(sub, "share", set, 3, pin_one, &asked,
+	    KDF_TEST, 0, again, &made), CE_EXISTS);
+	assert_int_equal(asked, 0);   /* refused before any PIN is asked */
+	assert_int_equal(made, 0);
 	assert_int_not_equal(stat(paths[0], &st), 0);
 	assert_non_null(strstr(err_detail(), "share-2-of-3"));
-	assert_int_equal(share_dir_write(sub, set, 3, NULL, 0, 1, again), 0);
+	/* --force, each share under a PIN asked just before it is written */
+	assert_int_equal(share_dir_write(sub, "share", set, 3, pin_one, &asked,
+	    KDF_TEST, 1, again, &made), 0);
+	assert_int_equal(asked, 3);
+	assert_int_equal(share_file_read(again[1], NULL, &back[0]),
+	    CE_BAD_CREDENTIAL);
 	for (i = 0; i < 3; i++)
 		unlink(paths[i]);
 	rmdir(sub);
+	/* a failure midway removes what it wrote and the directory it made */
+	asked = 0;
+	assert_int_equal(share_dir_write(sub, "po", set, 3, pin_fail_2nd,
+	    &asked, KDF_TEST, 0, again, &made), CE_IO);
+	assert_int_not_equal(stat(again[0], &st), 0);
+	assert_int_not_equal(stat(sub, &st), 0);
 	rmdir(dir);
 	share_set_free(set, 3);
 	secret_free(s);
