@@ -235,30 +235,6 @@ test_deep(void **state)
 	secret_free(bad);
 }
 
-/* A V1 (SKS) partition: refused with the SKS message, nothing created. */
-static void
-test_v1(void **state)
-{
-	struct fx *f = *state;
-	struct backup_params p;
-	struct backup_result res;
-	struct endpoint *e;
-	char uri[96];
-	size_t n;
-
-	assert_int_equal(fx_partition_v(f->a.h, "v1", "dom-pw", 1), 0);
-	snprintf(uri, sizeof(uri), "hsm:%s#v1", f->a.dir);
-	e = ep_login(uri, 0);
-	memset(&p, 0, sizeof(p));
-	p.password = f->pw;
-	p.kdf = KDF_TEST;
-	assert_int_equal(backup_make(e, f->st, &p, &res), CE_UNSUPPORTED);
-	assert_non_null(strstr(err_detail(), "V1 backups arrive with SKS"));
-	endpoint_close(e);
-	assert_int_equal(bstore_count(f->st, &n), 0);
-	assert_int_equal(n, 0);
-}
-
 int
 main(void)
 {
@@ -269,7 +245,6 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_selection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_renamed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deep, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_v1, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
