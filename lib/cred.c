@@ -104,8 +104,10 @@ load_one(const char *prog, const struct cred_src *c, struct loaded *l,
 	int r;
 
 	if ((r = file_read(path, SHARE_INPUT_MAX, &b)) != 0) {
-		err_set_detail("cannot read share file '%s'", path);
-		return r;
+		if (r == CE_TOO_LONG)
+			err_set_detail("'%s' is too large to be a share file",
+			    path);
+		return r;   /* file_read's detail names the path and why */
 	}
 	if (!share_file_is(buf_ptr(b), buf_len(b))) {
 		/* a file holding one share line (paper, typed in) */

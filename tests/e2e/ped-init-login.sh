@@ -79,6 +79,16 @@ grep -q "already initialized" "$T/.err" || fail "second partition init"
 [ ! -e "$T/po2" ] && [ ! -e "$T/dom2" ] || fail "share files of a refused init left behind"
 [ "$(state_of h)" = "$before" ] || fail "a refused partition init changed hsm.db"
 
+# so-change: a new random SO secret in a new set; the old shares stop
+# working (a counted failure: they recombine, into the old secret)
+hsm so-change "$T/h" $(so 1 3) --m 3 --n 4 --shares-out "$T/so2" >/dev/null 2>&1
+expect_exit 3 hsm policy set "$T/h" so-reset-pin 0 $(so 1 2)
+grep -q "1 of 3 before the HSM zeroizes" "$T/.err" || fail "old SO shares counted"
+hsm policy set "$T/h" so-reset-pin 0 --share "$T/so2/so-1-of-4.cshare" \
+	--share "$T/so2/so-2-of-4.cshare" --share "$T/so2/so-4-of-4.cshare" >/dev/null
+hsm show "$T/h" --json >"$T/show.json"
+json_has '"so_failed_logins":0' "$T/show.json"
+
 # M = N = 1: unsplit, one share file logs in
 hsm init "$T/h1" --label one --kdf test --ped --m 1 --n 1 --shares-out "$T/one" 2>/dev/null >/dev/null
 hsm partition create "hsm:$T/h1#a" --share "$T/one/so-1-of-1.cshare" >/dev/null
