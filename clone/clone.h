@@ -27,6 +27,7 @@ struct clone_opts {
 	size_t nobjects;
 	int conflict;     /* enum endpoint_conflict (ENDPOINT_SYNC for --sync) */
 	int json;
+	int force;        /* V1: overwrite the target's SMK (its objects go) */
 };
 
 /*

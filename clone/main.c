@@ -16,7 +16,7 @@ static const char usage_text[] =
 "usage: clone --from hsm:DIR#LABEL --to hsm:DIR#LABEL [--object LABEL ...]\n"
 "             [--on-conflict fail|skip|replace | --sync]\n"
 "             [--from-pin-file F | --from-pin-env V]\n"
-"             [--to-pin-file F | --to-pin-env V] [--json]\n"
+"             [--to-pin-file F | --to-pin-env V] [--force] [--json]\n"
 "   PED HSMs: --from-share F ... [--from-share-pin-file F ...]\n"
 "             | --from-challenge-file F | --from-challenge-env V\n"
 "             (and the same with --to-) instead of --*-pin-*\n"
@@ -29,6 +29,11 @@ static const char usage_text[] =
 "replace (overwrite it); --sync copies only what the target lacks and\n"
 "never overwrites or deletes (HA members).\n"
 "\n"
+"V1 (SKS) partitions: the SKS master key goes first, then the blobs as\n"
+"they are. A V1 target holding objects under another SMK is refused: with\n"
+"--force it takes the source's SMK and those objects are erased. V0 and V1\n"
+"clone into each other (the target re-encrypts).\n"
+"\n"
 "Credentials are the Crypto Officers' of both partitions: passwords from\n"
 "files, environment variables or a prompt, or a PED partition's shares;\n"
 "never the command line.\n"
@@ -40,7 +45,7 @@ enum {
 	L_FROM = 256, L_TO, L_OBJECT, L_CONFLICT, L_SYNC, L_FROM_FILE,
 	L_FROM_ENV, L_TO_FILE, L_TO_ENV, L_FROM_SHARE, L_FROM_SHARE_PIN,
 	L_FROM_CHAL_FILE, L_FROM_CHAL_ENV, L_TO_SHARE, L_TO_SHARE_PIN,
-	L_TO_CHAL_FILE, L_TO_CHAL_ENV, L_JSON, L_HELP,
+	L_TO_CHAL_FILE, L_TO_CHAL_ENV, L_JSON, L_FORCE, L_HELP,
 };
 
 static int
@@ -68,6 +73,7 @@ parse(int argc, char **argv, struct clone_opts *o)
 		{ "to-challenge-file", required_argument, NULL, L_TO_CHAL_FILE },
 		{ "to-challenge-env", required_argument, NULL, L_TO_CHAL_ENV },
 		{ "json", no_argument, NULL, L_JSON },
+		{ "force", no_argument, NULL, L_FORCE },
 		{ "help", no_argument, NULL, L_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -106,6 +112,7 @@ parse(int argc, char **argv, struct clone_opts *o)
 				    "PIN files");
 			break;
 		case L_JSON: o->json = 1; break;
+		case L_FORCE: o->force = 1; break;
 		case L_OBJECT:
 			if (o->nobjects == CLONE_SELECT_MAX)
 				return cli_usage_error(PROG, "more than %d "

@@ -118,12 +118,6 @@ precheck(struct endpoint *src, struct endpoint *dst, struct clone_result *res)
 		err_set_detail("%s", d);
 		return fail_at(res, r, "checking the cloning policies");
 	}
-	if (endpoint_info(src)->version != 0 ||
-	    endpoint_info(dst)->version != 0) {
-		err_set_detail("V1 (SKS) partitions clone their SKS master key; "
-		    "this build clones V0 partitions only");
-		return fail_at(res, CE_UNSUPPORTED, "checking the partitions");
-	}
 	return 0;
 }
 
@@ -207,7 +201,6 @@ clone_run(const struct clone_opts *o, struct clone_result *res)
 	int r, src_in = 0;
 
 	memset(&sd, 0, sizeof(sd));
-	sd.bar = NULL;
 	if ((r = endpoint_open(o->from, &src)) != 0) {
 		fail_at(res, r, "opening the source");
 		goto out;
@@ -245,6 +238,7 @@ clone_run(const struct clone_opts *o, struct clone_result *res)
 	}
 	memset(&so, 0, sizeof(so));
 	so.conflict = o->conflict;
+	so.force_smk = o->force;
 	so.audit_event = "clone";
 	snprintf(audit_detail, sizeof(audit_detail), "from %s (serial %llu)",
 	    endpoint_uri(src), (unsigned long long)endpoint_info(src)->serial);
@@ -287,6 +281,10 @@ clone_run(const struct clone_opts *o, struct clone_result *res)
 			list_clashes(o, src, dst, res);
 	}
  out:
+	/* Whatever failed, the target's transaction ends before the source
+	 * writes its audit line: on one HSM it would wait for that lock. */
+	if (dst != NULL)
+		endpoint_rollback(dst);
 	if (src_in)
 		audit_source(src, dst, res, sd.sent);
 	progress_stop(sd.bar);

@@ -11,6 +11,7 @@
 #include "partition.h"
 #include "role.h"
 #include "secret.h"
+#include "sks.h"
 #include "tool.h"
 
 static int
@@ -21,14 +22,15 @@ cmd_create(struct opts *o)
 	int r;
 
 	if ((r = open_so(o, o->args[0], 1, &h, &label)) == 0)
-		r = partition_create(h, label, 0);
+		r = partition_create(h, label, o->version);
 	hsm_close(h);
 	if (r != 0) {
 		free(label);
 		return cli_fail(PROG, r, "cannot create the partition");
 	}
-	printf("partition '%s' created; its PO initializes it with 'hsm "
-	    "partition init'\n", label);
+	printf("partition '%s' created (V%d%s); its PO initializes it with "
+	    "'hsm partition init'\n", label, o->version, o->version == 1 ?
+	    ", Scalable Key Storage" : "");
 	free(label);
 	return EXIT_DONE;
 }
@@ -139,8 +141,30 @@ pstate(int s)
 }
 
 /* "activated" is shown on PED HSMs only: password roles have none. */
+/* A V1 partition's SMK id and generation (public: they open nothing). */
+struct smk_pub {
+	int have;
+	char hex[2 * SKS_ID_LEN + 1];
+	uint64_t gen;
+};
+
 static void
-json_partition(struct json *j, const struct partition_info *pi, int ped)
+smk_pub_get(struct hsm *h, const struct partition_info *pi,
+    struct smk_pub *sp)
+{
+	uint8_t id[SKS_ID_LEN];
+
+	memset(sp, 0, sizeof(*sp));
+	if (pi->version == 1 && pi->state == PARTITION_INITIALIZED &&
+	    sks_smk_public(h, pi->serial, id, &sp->gen) == 0) {
+		sks_id_hex(id, sp->hex);
+		sp->have = 1;
+	}
+}
+
+static void
+json_partition(struct json *j, const struct partition_info *pi, int ped,
+    const struct smk_pub *sp)
 {
 	int i;
 
@@ -158,6 +182,10 @@ json_partition(struct json *j, const struct partition_info *pi, int ped)
 	json_int(j, "objects", (int64_t)pi->objects);
 	json_int(j, "lockout", pi->lockout);
 	json_int(j, "domains", pi->domains);
+	if (sp->have) {
+		json_str(j, "smk_id", sp->hex);
+		json_int(j, "smk_generation", (int64_t)sp->gen);
+	}
 	json_arr_begin(j, "roles");
 	for (i = 0; i < 3; i++) {
 		json_obj_begin(j, NULL);
@@ -179,6 +207,7 @@ cmd_show(struct opts *o)
 	struct partition_info pi;
 	struct hsm *h = NULL;
 	struct json *j;
+	struct smk_pub sp;
 	char *label = NULL, cap[32];
 	int r, i, ped = 0;
 
@@ -186,21 +215,28 @@ cmd_show(struct opts *o)
 	    (r = partition_get_info(h, label, &pi)) == 0 &&
 	    (ped = hsm_is_ped(h)) < 0)
 		r = ped;
+	if (r == 0)
+		smk_pub_get(h, &pi, &sp);
 	hsm_close(h);
 	free(label);
 	if (r != 0)
 		return cli_fail(PROG, r, "partition show");
 	if (o->json) {
 		j = json_new(stdout);
-		json_partition(j, &pi, ped);
+		json_partition(j, &pi, ped, &sp);
 		json_free(j);
 		return EXIT_DONE;
 	}
 	print_bytes(pi.capacity, cap, sizeof(cap));
 	printf("Partition:      %s\n", pi.label);
 	printf("Serial:         %llu\n", (unsigned long long)pi.serial);
-	printf("Version:        V%d\n", pi.version);
+	printf("Version:        V%d%s\n", pi.version, pi.version == 1 ?
+	    " (Scalable Key Storage: objects are SKS blobs in sks.db, policy "
+	    "41)" : "");
 	printf("State:          %s\n", pstate(pi.state));
+	if (sp.have)
+		printf("SMK:            %s (generation %llu)\n", sp.hex,
+		    (unsigned long long)sp.gen);
 	if (pi.state == PARTITION_INITIALIZED)
 		printf("KDF profile:    %s\n", kdf_profile_name(pi.kdf));
 	printf("Cloning:        %s (partition policy %s, HSM policy 7 %s)\n",
@@ -224,6 +260,7 @@ struct list_ctx {
 	struct json *j;
 	int n;
 	int ped;
+	struct hsm *h;
 };
 
 static int
@@ -232,7 +269,10 @@ list_cb(void *ctx, const struct partition_info *pi)
 	struct list_ctx *c = ctx;
 
 	if (c->j != NULL) {
-		json_partition(c->j, pi, c->ped);
+		struct smk_pub sp;
+
+		smk_pub_get(c->h, pi, &sp);
+		json_partition(c->j, pi, c->ped, &sp);
 		return 0;
 	}
 	if (c->n++ == 0)
@@ -247,12 +287,13 @@ list_cb(void *ctx, const struct partition_info *pi)
 static int
 cmd_list(struct opts *o)
 {
-	struct list_ctx c = { NULL, 0, 0 };
+	struct list_ctx c = { NULL, 0, 0, NULL };
 	struct hsm *h = NULL;
 	int r;
 
 	if ((r = open_hsm(o->args[0], 0, &h, NULL)) != 0)
 		return cli_fail(PROG, r, "partition list");
+	c.h = h;
 	if ((c.ped = hsm_is_ped(h)) < 0) {
 		r = c.ped;
 		hsm_close(h);
@@ -319,7 +360,8 @@ cmd_delete(struct opts *o)
 }
 
 const struct cmd cmds_partition[] = {
-	{ "create", cmd_create, O_PIN, 1, "hsm:DIR#LABEL [--pin-file F]  (SO)" },
+	{ "create", cmd_create, O_PIN | O_VERSION, 1,
+	    "hsm:DIR#LABEL [--version 0|1] [--pin-file F]  (SO)" },
 	{ "init", cmd_init, O_PIN | O_NEWPIN | O_DOMPIN | O_LABEL | O_KDF |
 	    O_DOMLABEL, 1, "hsm:DIR#LABEL [--label NEW] [--kdf PROFILE] "
 	    "[--domain-label L] [--new-pin-file F] [--domain-pin-file F]  (PO)"

@@ -21,6 +21,7 @@ static const struct {
 	{ "role", cmds_role, &ncmds_role },
 	{ "key", cmds_key, &ncmds_key },
 	{ "audit", cmds_audit, &ncmds_audit },
+	{ "sks", cmds_sks, &ncmds_sks },
 };
 
 static void

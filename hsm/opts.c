@@ -20,7 +20,8 @@ enum {
 	L_DOMLABEL, L_TAIL, L_HELP, L_SHARE, L_SHARE_PIN, L_CHAL_FILE,
 	L_CHAL_ENV, L_M, L_N, L_SHARES_OUT, L_NEW_SHARE_PIN_FILE,
 	L_NEW_SHARE_PIN, L_DOM_SHARE, L_DOM_SHARE_PIN, L_DOM_SHARES_OUT,
-	L_DOM_M, L_DOM_N, L_PED,
+	L_DOM_M, L_DOM_N, L_PED, L_VERSION, L_AUTH_PIN_FILE, L_AUTH_PIN_ENV,
+	L_OBJECT, L_CONFLICT,
 };
 
 static const struct {
@@ -73,6 +74,11 @@ static const struct {
 	{ { "domain-m", required_argument, NULL, L_DOM_M }, O_DOMPIN },
 	{ { "domain-n", required_argument, NULL, L_DOM_N }, O_DOMPIN },
 	{ { "ped", no_argument, NULL, L_PED }, O_PED },
+	{ { "version", required_argument, NULL, L_VERSION }, O_VERSION },
+	{ { "auth-pin-file", required_argument, NULL, L_AUTH_PIN_FILE }, O_AUTHPIN },
+	{ { "auth-pin-env", required_argument, NULL, L_AUTH_PIN_ENV }, O_AUTHPIN },
+	{ { "object", required_argument, NULL, L_OBJECT }, O_OBJECT },
+	{ { "conflict", required_argument, NULL, L_CONFLICT }, O_CONFLICT },
 	{ { "help", no_argument, NULL, L_HELP }, 0 },
 };
 #define NOPTS (sizeof(table) / sizeof(table[0]))
@@ -223,6 +229,26 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 		case L_NO_CLONING: o->no_cloning = 1; break;
 		case L_SO_RESET: o->so_reset_pin = 1; break;
 		case L_DOMLABEL: o->domain_label = optarg; break;
+		case L_AUTH_PIN_FILE: o->auth_pin_file = optarg; break;
+		case L_AUTH_PIN_ENV: o->auth_pin_env = optarg; break;
+		case L_CONFLICT: o->conflict = optarg; break;
+		case L_OBJECT:
+			if (o->nobjects == OPTS_OBJECTS_MAX) {
+				fprintf(stderr, "%s %s: at most %d --object "
+				    "options\n", PROG, words, OPTS_OBJECTS_MAX);
+				return EXIT_USAGE;
+			}
+			o->objects[o->nobjects++] = optarg;
+			break;
+		case L_VERSION:
+			if (strcmp(optarg, "0") != 0 && strcmp(optarg, "1") != 0) {
+				fprintf(stderr, "%s %s: --version: 0 (V0) or 1 "
+				    "(V1, Scalable Key Storage), not '%s'\n", PROG,
+				    words, optarg);
+				return EXIT_USAGE;
+			}
+			o->version = optarg[0] - '0';
+			break;
 		case L_SIZE:
 		case L_COUNT:
 		case L_FIRST:
@@ -261,7 +287,8 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 	if ((o->login.pin_file && o->login.pin_env) ||
 	    (o->newc.pin_file && o->newc.pin_env) ||
 	    (o->login.challenge_file && o->login.challenge_env) ||
-	    (o->dom_pin_file && o->dom_pin_env)) {
+	    (o->dom_pin_file && o->dom_pin_env) ||
+	    (o->auth_pin_file && o->auth_pin_env)) {
 		fprintf(stderr, "%s %s: give a secret as a file or a variable, "
 		    "not both\n", PROG, words);
 		return EXIT_USAGE;

@@ -45,7 +45,13 @@ enum {
 	O_DOMLABEL = 1u << 19, /* --domain-label */
 	O_TAIL = 1u << 20,     /* --tail */
 	O_PED = 1u << 21,      /* --ped */
+	O_VERSION = 1u << 22,  /* --version (partition create) */
+	O_AUTHPIN = 1u << 23,  /* --auth-pin-file, --auth-pin-env */
+	O_OBJECT = 1u << 24,   /* --object (repeatable) */
+	O_CONFLICT = 1u << 25, /* --conflict */
 };
+
+#define OPTS_OBJECTS_MAX 256
 
 struct opts {
 	struct cred_src login;   /* the credential logging in */
@@ -56,6 +62,10 @@ struct opts {
 	const char *dom_pin_file, *dom_pin_env;
 	const char *label, *kdf, *role, *type, *in, *out, *sig, *aad, *hash;
 	const char *application, *domain_label;
+	const char *auth_pin_file, *auth_pin_env, *conflict;
+	const char *objects[OPTS_OBJECTS_MAX];
+	int nobjects;
+	int version;
 	uint64_t size, count, first, serial, tail;
 	int json, force, tamper, is_public, no_cloning, so_reset_pin, ped;
 	int have_count;
@@ -121,8 +131,8 @@ int write_output(const char *path, const void *p, size_t len);
 int hsm_cmd_group(const char *group, const struct cmd *table, size_t n,
     int argc, char **argv);
 extern const struct cmd cmds_hsm[], cmds_partition[], cmds_role[],
-    cmds_key[], cmds_audit[], cmds_policy[], cmds_ppolicy[];
+    cmds_key[], cmds_audit[], cmds_policy[], cmds_ppolicy[], cmds_sks[];
 extern const size_t ncmds_hsm, ncmds_partition, ncmds_role, ncmds_key,
-    ncmds_audit, ncmds_policy, ncmds_ppolicy;
+    ncmds_audit, ncmds_policy, ncmds_ppolicy, ncmds_sks;
 
 #endif

@@ -89,11 +89,6 @@ preconditions(struct endpoint *e, const struct backup_params *p)
 	char first[OBJECT_LABEL_MAX + 1] = "";
 	int r;
 
-	if (pi->version != 0) {
-		err_set_detail("partition '%s' is a V1 (SKS) partition: V1 "
-		    "backups arrive with SKS", pi->label);
-		return CE_UNSUPPORTED;
-	}
 	/* A backup moves key material out as cloning does. */
 	if ((r = endpoint_cloning_check(e)) != 0)
 		return r;
@@ -169,7 +164,9 @@ backup_make(struct endpoint *e, struct bstore *st,
 	snprintf(m.label, sizeof(m.label), "%s", pi->label);
 	snprintf(m.serial, sizeof(m.serial), "%llu",
 	    (unsigned long long)pi->serial);
-	m.partition_version = 0;
+	/* V1: the SMK record, sealed like every record, then the blobs as
+	 * they are stored (docs/formats.md 9.8). */
+	m.partition_version = pi->version;
 	/* Capacity, name and disk space: the store refuses before creating. */
 	if ((r = bstore_begin(st, &m, pi->used + pi->objects *
 	    RECORD_OVERHEAD, &t)) != 0 ||
@@ -195,6 +192,9 @@ backup_make(struct endpoint *e, struct bstore *st,
 	if ((r = endpoint_produce(e, &po, &count)) != 0 ||
 	    (r = sealed_writer_finish(ec.w)) != 0)
 		goto out;
+	/* Objects, not records: a V1 stream has the SMK record in front. */
+	if (pi->version == 1 && count > 0)
+		count--;
 	m.object_count = count;
 	m.plain_bytes = ec.plain;
 	m.records_size = so.size;

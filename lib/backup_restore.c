@@ -18,6 +18,7 @@
 #include "object_int.h"
 #include "partition.h"
 #include "sealed.h"
+#include "sks.h"
 
 /* A selection of labels; found[i] is set when labels[i] was seen. */
 struct backup_sel {
@@ -138,11 +139,6 @@ open_backup(struct bstore *st, const char *name, const struct secret *pw,
 	o->m = *cbk_reader_manifest(o->rd);
 	if ((r = name_matches(name, &o->m)) != 0)
 		return r;
-	if (o->m.partition_version != 0) {
-		err_set_detail("'%s' is a V1 (SKS) backup: V1 backups arrive "
-		    "with SKS", name);
-		return CE_UNSUPPORTED;
-	}
 	cbk_reader_header(o->rd, &hdr, &hlen);
 	if ((r = cbk_manifest_ad(&o->m, ad)) != 0)
 		return r;
@@ -167,7 +163,8 @@ read_all(struct opened *o, xfer_record_fn *fn, void *arg, uint64_t *countp)
 
 	if ((r = sealed_read(o->sr, o->in, fn, arg, countp)) != 0)
 		return r;
-	if (*countp != o->m.object_count) {
+	/* A V1 backup's records: the SMK record, then one blob an object. */
+	if (*countp != o->m.object_count + (o->m.partition_version == 1)) {
 		err_set_detail("the backup holds %llu records; its manifest "
 		    "says %llu", (unsigned long long)*countp,
 		    (unsigned long long)o->m.object_count);
@@ -188,6 +185,7 @@ restore_one(void *arg, uint8_t kind, const uint8_t *p, size_t n)
 {
 	struct apply_ctx *c = arg;
 	struct object *o = NULL;
+	struct sks_blob_info bi;
 	const uint8_t *val;
 	size_t vlen;
 	int take;
@@ -195,7 +193,16 @@ restore_one(void *arg, uint8_t kind, const uint8_t *p, size_t n)
 	c->n++;
 	if (c->p->progress != NULL && (c->n & 1023) == 0)
 		c->p->progress(c->p->ctx, c->n, c->total);
-	if (c->sel->n > 0) {
+	if (c->sel->n > 0 && kind == XFER_REC_SKS_BLOB) {
+		/* A blob's label is in its clear header: nothing decrypted. */
+		if (sks_blob_parse(p, n, &bi) != 0) {
+			err_set_detail("record %llu is not an SKS blob",
+			    (unsigned long long)c->n);
+			return CE_INTEGRITY;
+		}
+		if (!sel_take(c->sel, bi.label))
+			return 0;
+	} else if (c->sel->n > 0 && kind != XFER_REC_SMK) {
 		if (kind != XFER_REC_V0_OBJECT ||
 		    object_decode_view(p, n, &o, &val, &vlen) != 0) {
 			err_set_detail("record %llu is not a V0 object record",
@@ -236,12 +243,6 @@ backup_restore(struct endpoint *e, struct bstore *st, const char *name,
 	}
 	if ((r = sel_init(&sel, p->labels, p->nlabels)) != 0)
 		return r;
-	if (pi->version != 0) {
-		err_set_detail("partition '%s' is a V1 (SKS) partition: V1 "
-		    "restores arrive with SKS", pi->label);
-		r = CE_UNSUPPORTED;
-		goto out;
-	}
 	snprintf(who, sizeof(who), "partition '%s'", pi->label);
 	doms = endpoint_domains(e, &ndoms);
 	if ((r = open_backup(st, name, p->password, doms, ndoms, who,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "domain.h"
 #include "endpoint.h"
 #include "err.h"
@@ -13,6 +14,7 @@
 #include "partition.h"
 #include "role.h"
 #include "sealed.h"
+#include "sks.h"
 #include "uri.h"
 #include "xfer.h"
 
@@ -127,6 +129,11 @@ endpoint_login(struct endpoint *e, int role, const struct secret *cred,
 		goto out;
 	}
 	if ((r = domain_list_get(e->s, &e->dl)) != 0)
+		goto out;
+	/* A V1 partition's SMK is loaded (and, after a crash, settled) now,
+	 * while no other endpoint of this HSM holds the write lock. */
+	if (session_version(e->s) == 1 && role != ROLE_PO &&
+	    (r = sks_load(e->s)) != 0)
 		goto out;
 	for (i = 0; i < e->dl.n; i++) {
 		e->doms[i].label = e->dl.d[i].label;
@@ -276,6 +283,45 @@ walk_v0(void *ctx, const struct object_info *oi, const uint8_t *rec,
 	return 0;
 }
 
+static int
+walk_blob(void *ctx, const uint8_t *blob, size_t len)
+{
+	struct walk *w = ctx;
+	int r;
+
+	if ((r = w->o->emit(w->o->arg, XFER_REC_SKS_BLOB, blob, len)) != 0)
+		return r;
+	w->count++;
+	if (w->o->progress != NULL)
+		w->o->progress(w->o->ctx, w->count - 1);
+	return 0;
+}
+
+/*
+ * V1 (SKS): one XFER_REC_SMK record (key material, only ever inside the
+ * transfer's or the sealed stream's encryption), then every blob as it is
+ * stored; no object is decrypted on the way.
+ */
+static int
+produce_v1(struct endpoint *e, const struct endpoint_produce_opts *o,
+    struct walk *w)
+{
+	struct buf *rec;
+	int r;
+
+	if ((rec = buf_new(128)) == NULL)
+		return CE_NOMEM;
+	if ((r = sks_smk_record(e->s, rec)) == 0 &&
+	    (r = o->emit(o->arg, XFER_REC_SMK, buf_ptr(rec),
+	    buf_len(rec))) == 0) {
+		w->count++;
+		r = sks_foreach_blob(e->s, o->labels, o->labels ? o->nlabels : 0,
+		    walk_blob, w);
+	}
+	buf_free(rec);
+	return r;
+}
+
 /* Records first-missing in the detail line, for endpoint_produce. */
 static void
 first_missing(void *ctx, const char *label)
@@ -322,11 +368,8 @@ endpoint_produce(struct endpoint *e, const struct endpoint_produce_opts *o,
 		r = object_foreach(e->s, walk_v0, &w);
 		break;
 	case 1:
-		/*
-		 * V1 (SKS): one XFER_REC_SMK record (the SMK, wrapped for the
-		 * session by the transfer protocol), then one XFER_REC_SKS_BLOB
-		 * per blob, carried as it is. Plugs in here with lib/sks.
-		 */
+		r = produce_v1(e, o, &w);
+		break;
 	default:
 		err_set_detail("partition '%s' is a V%d partition; this build "
 		    "moves V0 objects only", e->u.label, session_version(e->s));

@@ -36,8 +36,12 @@
  * the calling thread: each endpoint is used by one thread at a time.
  *
  * V1 (SKS) partitions: the producer and the sink switch on the partition
- * version; V1 emits one XFER_REC_SMK record and then XFER_REC_SKS_BLOB
- * records once lib/sks exists. Until then a V1 endpoint is CE_UNSUPPORTED.
+ * version. A V1 source emits one XFER_REC_SMK record and then one
+ * XFER_REC_SKS_BLOB per object, as stored: nothing is decrypted. A V1
+ * target stores the blobs as they are (after taking the SMK, see
+ * force_smk); a V0 target opens them with the SMK the stream carried and
+ * stores the objects under its own PSK (V1 to V0 migration); V0 records
+ * going into a V1 target are sealed into blobs there (V0 to V1).
  */
 #ifndef COFFER_ENDPOINT_H
 #define COFFER_ENDPOINT_H
@@ -167,6 +171,13 @@ struct endpoint_sink_opts {
 	int empty_first;          /* erase the target's objects first (restore) */
 	const char *audit_event;  /* "clone", "restore", ... */
 	const char *audit_detail; /* e.g. "from hsm:/a#p1"; never a secret */
+	/*
+	 * V1 targets: take the source's SMK even though the target holds
+	 * objects under another SMK (they are erased: without their SMK they
+	 * could never be opened again). Without it that is refused (CE_POLICY,
+	 * the detail says how many objects would be lost).
+	 */
+	int force_smk;
 };
 
 /* Why an object was not written. */

@@ -14,6 +14,7 @@
 #include "object.h"
 #include "object_int.h"
 #include "role.h"
+#include "sks.h"
 #include "xfer.h"
 
 #define REASON_EXISTS "label exists on the target (kept the target's object)"
@@ -30,6 +31,8 @@ struct endpoint_sink {
 	struct endpoint_stats st;
 	size_t cap;         /* allocated skips */
 	struct buf *scratch;
+	uint8_t *rec;       /* sync to V0: an opened SKS blob */
+	int force_smk;
 };
 
 static const char *const conflict_names[] = {
@@ -117,6 +120,7 @@ endpoint_sink_new(struct endpoint *e, const struct endpoint_sink_opts *o,
 		return CE_NOMEM;
 	k->e = e;
 	k->conflict = o->conflict;
+	k->force_smk = o->force_smk;
 	if ((k->scratch = buf_new(OBJECT_RECORD_MAX)) == NULL) {
 		endpoint_sink_free(k);
 		return CE_NOMEM;
@@ -174,26 +178,73 @@ sync_check(struct endpoint_sink *k, const uint8_t *p, size_t n, int *keptp)
 	return r;
 }
 
+struct raw_cmp {
+	const uint8_t *p;
+	size_t n;
+	int same;
+};
+
+static int
+raw_cmp(void *ctx, const uint8_t *blob, size_t len)
+{
+	struct raw_cmp *c = ctx;
+
+	c->same = len == c->n && memcmp(blob, c->p, len) == 0;
+	return 0;
+}
+
+/*
+ * Sync mode for an SKS blob. A V1 target compares the blobs as stored
+ * (a clone copies them byte for byte); a V0 target opens the blob and
+ * compares the object record, as sync_check does.
+ */
+static int
+sync_blob(struct endpoint_sink *k, const uint8_t *p, size_t n, int *keptp)
+{
+	struct session *s = endpoint_session(k->e);
+	struct sks_blob_info bi;
+	struct object_info oi;
+	struct raw_cmp c = { p, n, 0 };
+	const char *label = bi.label;
+	size_t rl = 0;
+	int r;
+
+	*keptp = 0;
+	if ((r = sks_blob_parse(p, n, &bi)) != 0)
+		return r;
+	if (session_version(s) == 0) {
+		if (k->rec == NULL && (k->rec = malloc(SKS_BLOB_MAX)) == NULL)
+			return CE_NOMEM;
+		if ((r = object_apply_blob_open(k->a, p, n, k->rec, &rl)) == 0)
+			r = sync_check(k, k->rec, rl, keptp);
+		sodium_memzero(k->rec, rl);
+		return r;
+	}
+	if ((r = object_find(s, bi.label, &oi)) == CE_NOT_FOUND) {
+		err_set_detail(NULL);
+		return 0;
+	}
+	if (r != 0 || (r = sks_foreach_blob(s, &label, 1, raw_cmp, &c)) != 0)
+		return r;
+	*keptp = 1;
+	return skip_add(k, bi.label, c.same ? ENDPOINT_IDENTICAL :
+	    ENDPOINT_DIFFERS);
+}
+
 int
 endpoint_sink_record(void *arg, uint8_t kind, const uint8_t *p, size_t n)
 {
 	struct endpoint_sink *k = arg;
-	int r, kept = 0, version;
+	int r, kept = 0;
 
 	if (k->failed)
 		return k->failed;
 	if (k->committed || k->a == NULL)
 		return CE_INVALID;
 	k->st.received++;
-	version = session_version(endpoint_session(k->e));
 	switch (kind) {
 	case XFER_REC_V0_OBJECT:
-		if (version != 0) {
-			err_set_detail("a V0 object record cannot go into V%d "
-			    "partition '%s'", version, endpoint_label(k->e));
-			r = CE_UNSUPPORTED;
-			break;
-		}
+		/* Into V1 too: the target seals it into a blob (migration). */
 		if (k->conflict == ENDPOINT_SYNC &&
 		    ((r = sync_check(k, p, n, &kept)) != 0 || kept))
 			break;
@@ -202,11 +253,15 @@ endpoint_sink_record(void *arg, uint8_t kind, const uint8_t *p, size_t n)
 			r = k->failed;
 		break;
 	case XFER_REC_SMK:
+		r = object_apply_smk(k->a, p, n, k->force_smk);
+		break;
 	case XFER_REC_SKS_BLOB:
-		/* V1 (SKS): unwrap the SMK / store the blob, with lib/sks. */
-		err_set_detail("the stream carries V1 (SKS) records; this build "
-		    "applies V0 objects only");
-		r = CE_UNSUPPORTED;
+		if (k->conflict == ENDPOINT_SYNC &&
+		    ((r = sync_blob(k, p, n, &kept)) != 0 || kept))
+			break;
+		r = object_apply_blob(k->a, p, n);
+		if (r == 0 && k->failed)
+			r = k->failed;
 		break;
 	default:
 		err_set_detail("unknown record kind %u", (unsigned)kind);
@@ -280,5 +335,9 @@ endpoint_sink_free(struct endpoint_sink *k)
 		free(k->st.skips[i].label);
 	free(k->st.skips);
 	buf_free(k->scratch);
+	if (k->rec != NULL) {
+		sodium_memzero(k->rec, SKS_BLOB_MAX);
+		free(k->rec);
+	}
 	free(k);
 }

@@ -11,10 +11,13 @@
 #include "hsm_int.h"
 #include "kdf.h"
 #include "secret.h"
+#include "sks_int.h"
 #include "store.h"
 #include "wrap.h"
 
 static const char so_check_ctx[] = "coffer-so-check-v1";
+
+void (*hsm_test_hook)(const char *point);
 
 void
 hsm_init_params_default(struct hsm_init_params *p)
@@ -80,6 +83,8 @@ hsm_new(const char *dir, int create, struct hsm **hp)
 	/* Deleted rows are overwritten, so zeroized keys do not linger. */
 	if ((r = store_exec(h->st, "PRAGMA secure_delete = ON")) != 0)
 		goto out;
+	if ((r = sks_attach(h, 0)) != 0)
+		goto out;
 	*hp = h;
 	h = NULL;
  out:
@@ -95,6 +100,7 @@ hsm_close(struct hsm *h)
 	if (h->st != NULL && store_in_tx(h->st))
 		hsm_tx_rollback(h);
 	store_close(h->st);
+	store_close(h->sks);
 	free(h->dir);
 	free(h->dbpath);
 	free(h->logpath);
@@ -154,6 +160,8 @@ tx_begin(struct hsm *h)
 		h->audit_size = 0; /* no hsm row yet (hsm_init) */
 		r = 0;
 	}
+	if (r == 0 && h->sks != NULL)
+		r = store_begin(h->sks);
 	if (r != 0) {
 		store_rollback(h->st);
 		return r;
@@ -166,6 +174,8 @@ tx_begin(struct hsm *h)
 static void
 tx_rollback(struct hsm *h)
 {
+	if (h->sks != NULL)
+		store_rollback(h->sks);
 	store_rollback(h->st);
 	(void)audit_truncate(h->logpath, h->audit_size);
 }
@@ -175,8 +185,19 @@ tx_commit(struct hsm *h)
 {
 	int r;
 
-	if ((r = store_commit(h->st)) != 0)
+	if ((r = store_commit(h->st)) != 0) {
+		if (h->sks != NULL)
+			store_rollback(h->sks);
 		(void)audit_truncate(h->logpath, h->audit_size);
+		return r;
+	}
+	/* hsm.db first: its audit line and any new SMK wrap are durable
+	 * before sks.db refers to them. */
+	if (h->sks != NULL && store_in_tx(h->sks)) {
+		if (hsm_test_hook != NULL)
+			hsm_test_hook("between-commits");
+		r = store_commit(h->sks);
+	}
 	return r;
 }
 
@@ -226,7 +247,7 @@ hsm_tx_enter(struct hsm *h, int *ownp)
 int
 hsm_tx_leave(struct hsm *h, int own, int r, int keep)
 {
-	char save[256];
+	char save[512];
 	int c;
 
 	if (!own)
@@ -604,14 +625,18 @@ int
 hsm_erase_objects_tx(struct hsm *h, int64_t pid)
 {
 	sqlite3_stmt *q;
+	uint64_t serial;
 	int r;
 
 	if (pid == 0) {
 		if ((r = store_exec(h->st, "DELETE FROM object;"
 		    "UPDATE partition SET used = 0, count = 0")) != 0)
 			return r;
-		return 0;
+		return sks_erase_tx(h, 0);
 	}
+	if ((r = partition_serial_of(h, pid, &serial)) != 0 ||
+	    (r = sks_erase_tx(h, serial)) != 0)
+		return r;
 	if ((r = store_prepare(h->st, "DELETE FROM object WHERE "
 	    "partition_id = ?", &q)) != 0)
 		return r;
@@ -684,6 +709,9 @@ hsm_checkpoint(struct hsm *h)
 	if (!store_in_tx(h->st))
 		(void)sqlite3_exec(store_db(h->st),
 		    "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	if (h->sks != NULL && !store_in_tx(h->sks))
+		(void)sqlite3_exec(store_db(h->sks),
+		    "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 }
 
 int
@@ -692,8 +720,10 @@ hsm_zeroize_tx(struct hsm *h, const char *why)
 	struct audit_event ev;
 	int r;
 
+	if ((r = sks_forget_tx(h, 0)) != 0)
+		return r;
 	if ((r = store_exec(h->st, "DELETE FROM object; DELETE FROM domain; "
-	    "DELETE FROM role; DELETE FROM partition; "
+	    "DELETE FROM role; DELETE FROM smk; DELETE FROM partition; "
 	    "UPDATE hsm SET state = 2, so_salt = NULL, so_check = NULL, "
 	    "so_fail = 0 WHERE id = 1")) != 0)
 		return r;

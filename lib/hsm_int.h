@@ -1,6 +1,6 @@
 /*
  * hsm_int: what the emulated HSM's own modules (hsm, partition, role,
- * object, domain, and later sks) share and nothing else should touch: the
+ * object, domain, sks) share and nothing else should touch: the
  * layout of struct hsm and struct session, and the transaction helpers.
  */
 #ifndef COFFER_HSM_INT_H
@@ -12,11 +12,14 @@
 #include "role.h"
 #include "store.h"
 
+struct buf;
+
 struct hsm {
 	char *dir;
 	char *dbpath;
 	char *logpath;
 	struct store *st;
+	struct store *sks;        /* sks.db (V1 blobs), NULL until needed */
 	int so_ok;
 	int user_tx;              /* hsm_tx_begin() is open */
 	uint64_t audit_size;      /* committed audit.log length at begin */
@@ -32,9 +35,17 @@ struct session {
 	struct secret *psk;       /* partition storage key, NULL if the role has none */
 	struct secret *dsk;       /* domain storage key */
 	int by_challenge;         /* PED: logged in with an activation challenge */
+	struct secret *smk;       /* V1: SKS master key, loaded on first use */
+	uint8_t smk_id[16];       /* its id (lib/sks.h) */
+	uint64_t smk_gen;
+	struct buf *sks_rec;      /* V1 scratch: a record, then its blob */
+	struct buf *sks_blob;
 };
 
 /*
+ * Transactions span hsm.db and, once attached, sks.db: both begin together
+ * and hsm.db commits first (lib/sks.h says why that order).
+ *
  * Opens a transaction unless the caller's is open; *ownp says whether this
  * call owns it. hsm_tx_leave() commits an owned transaction when r is 0
  * (or always with keep set: failure counters must stick even though the
@@ -54,6 +65,13 @@ void hsm_event(struct audit_event *ev, const char *event, int ok);
  * current transaction. */
 int hsm_audit_part(struct hsm *h, const char *event, int ok, const char *role,
     const char *label, uint64_t serial, const char *detail);
+
+/*
+ * Tests only: when set, called at named points of multi-step commits
+ * ("between-commits": hsm.db committed, sks.db not yet; "rollover-pending",
+ * "rollover-switched"), where a test child may _exit() to act out a crash.
+ */
+extern void (*hsm_test_hook)(const char *point);
 
 /* Zeroizes inside the current transaction (SO lockout, hsm_zeroize). */
 int hsm_zeroize_tx(struct hsm *h, const char *why);
@@ -86,6 +104,9 @@ int domain_insert_tx(struct hsm *h, int64_t pid, uint64_t serial,
 /* Zeroizes partition pid inside a transaction (PO lockout, zeroize). */
 int partition_zeroize_tx(struct hsm *h, int64_t pid, const char *label,
     uint64_t serial, const char *why);
+
+/* The serial of partition row pid. */
+int partition_serial_of(struct hsm *h, int64_t pid, uint64_t *serialp);
 
 /* Looks up a partition's id, serial, state and version by label. */
 int partition_lookup(struct hsm *h, const char *label, int64_t *pidp,

@@ -2,12 +2,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "buf.h"
 #include "err.h"
 #include "hsm_int.h"
 #include "object_int.h"
 #include "p11.h"
+#include "crypto.h"
 #include "secret.h"
+#include "sks_int.h"
 #include "store.h"
 
 struct object_apply {
@@ -19,6 +23,11 @@ struct object_apply {
 	int64_t dcount;
 	struct buf *scratch;
 	int own;
+	/* A V1 source's SMK (V0 target: opens its blobs; V1: checked). */
+	struct secret *src_smk;
+	uint8_t src_smk_id[SKS_ID_LEN];
+	uint8_t *rec;             /* a V0 target's opened blob */
+	int smk_replaced;
 };
 
 int
@@ -41,6 +50,11 @@ object_conflict_parse(const char *name, int *modep)
 static void
 apply_free(struct object_apply *a)
 {
+	secret_free(a->src_smk);
+	if (a->rec != NULL) {
+		sodium_memzero(a->rec, SKS_BLOB_MAX);
+		free(a->rec);
+	}
 	buf_free(a->scratch);
 	free(a);
 }
@@ -87,9 +101,18 @@ static int
 label_lookup(struct session *s, const char *label, uint64_t *idp,
     uint64_t *sizep)
 {
+	struct object_info in;
 	sqlite3_stmt *q;
 	int r, rc;
 
+	if (s->version == 1) {
+		if ((r = sks_obj_find(s, label, &in)) == 0) {
+			*idp = in.id;
+			*sizep = in.size;
+		} else if (r == CE_NOT_FOUND)
+			err_set_detail(NULL);
+		return r;
+	}
 	if ((r = store_prepare(s->h->st, "SELECT id, size FROM object WHERE "
 	    "partition_id = ? AND label = ?", &q)) != 0)
 		return r;
@@ -106,55 +129,77 @@ label_lookup(struct session *s, const char *label, uint64_t *idp,
 	return rc == SQLITE_ROW ? 0 : store_err(s->h->st, rc);
 }
 
+/*
+ * Makes room for label on the target by the conflict mode: 0 to write,
+ * 1 to skip the record (counted), or a CE_* code.
+ */
+static int
+make_room(struct object_apply *a, const char *label)
+{
+	struct session *s = a->s;
+	sqlite3_stmt *q;
+	uint64_t id, size;
+	int r;
+
+	r = label_lookup(s, label, &id, &size);
+	if (r == CE_NOT_FOUND) {
+		a->st.written++;
+		return 0;
+	}
+	if (r != 0)
+		return r;
+	if (a->o.conflict == OBJ_CONFLICT_FAIL) {
+		err_set_detail("label '%s' already exists in partition '%s'; "
+		    "nothing was written (use skip or replace)", label, s->label);
+		return CE_CONFLICT;
+	}
+	if (a->o.conflict == OBJ_CONFLICT_SKIP) {
+		a->st.skipped++;
+		if (a->o.on_skip != NULL)
+			a->o.on_skip(a->o.ctx, label, "label exists on the target");
+		return 1;
+	}
+	if (s->version == 1) {
+		if ((r = sks_obj_delete_tx(s, id, size)) != 0)
+			return r;
+	} else {
+		if ((r = store_prepare(s->h->st, "DELETE FROM object WHERE "
+		    "id = ?", &q)) != 0)
+			return r;
+		sqlite3_bind_int64(q, 1, (int64_t)id);
+		if ((r = hsm_step_done(s->h, q)) != 0)
+			return r;
+		a->dbytes -= (int64_t)size;
+		a->dcount--;
+	}
+	a->st.replaced++;
+	return 0;
+}
+
 int
 object_apply_add(struct object_apply *a, const uint8_t *rec, size_t len)
 {
 	struct session *s = a->s;
 	struct object *o = NULL;
-	sqlite3_stmt *q;
 	const uint8_t *val;
 	size_t vlen;
-	uint64_t id, size, add;
+	uint64_t add;
 	uint64_t cap, used;
 	int r;
 
 	/* No guarded copy of the value: it is sealed straight from rec. */
 	if ((r = object_decode_view(rec, len, &o, &val, &vlen)) != 0)
 		return r;
-	r = label_lookup(s, o->label, &id, &size);
-	if (r == 0) {
-		if (a->o.conflict == OBJ_CONFLICT_FAIL) {
-			err_set_detail("label '%s' already exists in partition "
-			    "'%s'; nothing was written (use skip or replace)",
-			    o->label, s->label);
-			r = CE_CONFLICT;
-			goto out;
-		}
-		if (a->o.conflict == OBJ_CONFLICT_SKIP) {
-			a->st.skipped++;
-			if (a->o.on_skip != NULL)
-				a->o.on_skip(a->o.ctx, o->label,
-				    "label exists on the target");
+	if ((r = make_room(a, o->label)) != 0) {
+		if (r == 1)
 			r = 0;
-			goto out;
-		}
-		if ((r = store_prepare(s->h->st, "DELETE FROM object WHERE "
-		    "id = ?", &q)) != 0)
-			goto out;
-		sqlite3_bind_int64(q, 1, (int64_t)id);
-		if ((r = hsm_step_done(s->h, q)) != 0)
-			goto out;
-		a->dbytes -= (int64_t)size;
-		a->dcount--;
-		a->st.replaced++;
-	} else if (r != CE_NOT_FOUND)
 		goto out;
-	else
-		a->st.written++;
+	}
 	if ((r = object_insert_tx(s, o, val, vlen, &a->next_id, &add,
 	    a->scratch)) != 0)
 		goto out;
-	a->dbytes += (int64_t)add;
+	if (s->version == 0)
+		a->dbytes += (int64_t)add;
 	a->dcount++;
 	/* Capacity as we go, so a too-large transfer stops early. */
 	if ((r = object_capacity(s, &cap, &used)) != 0)
@@ -171,6 +216,110 @@ object_apply_add(struct object_apply *a, const uint8_t *rec, size_t len)
  out:
 	object_free(o);
 	return r;
+}
+
+int
+object_apply_smk(struct object_apply *a, const uint8_t *rec, size_t len,
+    int force)
+{
+	struct session *s = a->s;
+	struct secret *smk = NULL;
+	uint8_t id[SKS_ID_LEN];
+	char hex[2 * SKS_ID_LEN + 1], some[200];
+	uint64_t count = 0, used = 0;
+	int r;
+
+	if (a->src_smk != NULL) {
+		err_set_detail("a second SMK record in one transfer");
+		return CE_FORMAT;
+	}
+	if ((r = sks_smk_record_parse(rec, len, &smk, id)) != 0)
+		return r;
+	a->src_smk = smk;
+	memcpy(a->src_smk_id, id, SKS_ID_LEN);
+	/* A V0 target keeps the key only to open the blobs that follow. */
+	if (s->version == 0)
+		return 0;
+	if ((r = sks_session_smk(s)) != 0)
+		return r;
+	if (cc_memeq(s->smk_id, id, SKS_ID_LEN))
+		return 0;
+	if ((r = sks_usage(s->h, s->serial, &count, &used)) != 0)
+		return r;
+	if (count > 0 && !force) {
+		sks_id_hex(s->smk_id, hex);
+		(void)sks_some_labels(s, 3, some, sizeof(some));
+		err_set_detail("partition '%s' holds %llu object(s) (%s%s) under "
+		    "another SMK (%s); taking the source's SMK would make them "
+		    "unreadable, so they would be erased; nothing was written. "
+		    "Clone into an empty V1 partition, or use --force to erase "
+		    "them", s->label, (unsigned long long)count, some,
+		    count > 3 ? ", ..." : "", hex);
+		return CE_POLICY;
+	}
+	if (count > 0 && (r = sks_erase_tx(s->h, s->serial)) != 0)
+		return r;
+	a->smk_replaced = 1;
+	return sks_smk_replace_tx(s, smk, id);
+}
+
+int
+object_apply_blob_open(struct object_apply *a, const uint8_t *blob,
+    size_t len, uint8_t *rec, size_t *reclenp)
+{
+	struct sks_blob_info bi;
+	int r;
+
+	if (a->src_smk == NULL) {
+		err_set_detail("an SKS blob came before the SMK record");
+		return CE_FORMAT;
+	}
+	if ((r = sks_blob_open(secret_ptr(a->src_smk), blob, len, &bi, rec,
+	    reclenp)) == CE_AUTH_TAG) {
+		err_set_detail("SKS blob '%s' fails its integrity check under "
+		    "the SMK the transfer carried", bi.label);
+		r = CE_INTEGRITY;
+	}
+	return r;
+}
+
+int
+object_apply_blob(struct object_apply *a, const uint8_t *blob, size_t len)
+{
+	struct session *s = a->s;
+	struct sks_blob_info bi;
+	size_t rl = 0;
+	int r;
+
+	if (a->src_smk == NULL) {
+		err_set_detail("an SKS blob came before the SMK record");
+		return CE_FORMAT;
+	}
+	if ((r = sks_blob_parse(blob, len, &bi)) != 0)
+		return r;
+	if (!cc_memeq(bi.smk_id, a->src_smk_id, SKS_ID_LEN)) {
+		err_set_detail("SKS blob '%s' is not under the SMK the transfer "
+		    "carried", bi.label);
+		return CE_INTEGRITY;
+	}
+	if (s->version == 0) {
+		/* Migration to V0: opened here, on the receiving side, and
+		 * sealed again under the target's PSK. */
+		if (a->rec == NULL && (a->rec = malloc(SKS_BLOB_MAX)) == NULL)
+			return CE_NOMEM;
+		if ((r = object_apply_blob_open(a, blob, len, a->rec, &rl)) != 0)
+			return r;
+		r = object_apply_add(a, a->rec, rl);
+		sodium_memzero(a->rec, rl);
+		return r;
+	}
+	/* V1 to V1: the blob goes in as it is, never decrypted. */
+	if ((r = make_room(a, bi.label)) != 0)
+		return r == 1 ? 0 : r;
+	if ((r = sks_blob_insert_tx(s, blob, len, &bi)) != 0)
+		return r;
+	a->dcount++;
+	return 0;
 }
 
 void
@@ -207,6 +356,10 @@ object_apply_commit(struct object_apply *a, struct object_apply_stats *stp)
 	r = hsm_audit_tx(s->h, &ev);
  out:
 	r = hsm_tx_leave(s->h, a->own, r, 0);
+	/* The old SMK's wrap goes once the switch committed (else the next
+	 * session of the partition does it). */
+	if (r == 0 && a->own && a->smk_replaced)
+		(void)sks_settle(s->h, s->pid, s->serial, s->label);
 	if (r == 0 && stp != NULL)
 		*stp = a->st;
 	apply_free(a);

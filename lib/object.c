@@ -12,6 +12,7 @@
 #include "object_int.h"
 #include "p11.h"
 #include "secret.h"
+#include "sks_int.h"
 #include "store.h"
 #include "wrap.h"
 
@@ -131,8 +132,14 @@ int
 object_capacity(struct session *s, uint64_t *capp, uint64_t *usedp)
 {
 	sqlite3_stmt *q;
+	uint64_t n;
 	int r, rc;
 
+	/* V1 objects live off-board: the storage size does not bound them. */
+	if (s->version == 1) {
+		*capp = UINT64_MAX / 4;
+		return sks_usage(s->h, s->serial, &n, usedp);
+	}
 	if ((r = store_prepare(s->h->st, "SELECT capacity, used FROM partition"
 	    " WHERE id = ?", &q)) != 0)
 		return r;
@@ -153,6 +160,8 @@ object_account_tx(struct session *s, int64_t dbytes, int64_t dcount)
 	uint64_t cap, used;
 	int r;
 
+	if (s->version == 1)
+		return 0; /* sks.db keeps V1 counts with each blob */
 	if (dbytes > 0) {
 		if ((r = object_capacity(s, &cap, &used)) != 0)
 			return r;
@@ -185,6 +194,8 @@ object_insert_tx(struct session *s, const struct object *o,
 	uint64_t id = *nextidp;
 	int r;
 
+	if (s->version == 1)
+		return sks_obj_insert_tx(s, o, val, vlen, addp, scratch);
 	buf_reset(attrs);
 	if ((r = object_attrs_encode(o, attrs)) != 0)
 		return r;
@@ -291,6 +302,8 @@ object_find(struct session *s, const char *label, struct object_info *ip)
 
 	if ((r = object_require_user(s)) != 0)
 		return r;
+	if (s->version == 1)
+		return sks_obj_find(s, label, ip);
 	if ((r = store_prepare(s->h->st, "SELECT " OBJ_COLS " FROM object "
 	    "WHERE partition_id = ? AND label = ?", &q)) != 0)
 		return r;
@@ -317,6 +330,8 @@ object_list(struct session *s,
 
 	if ((r = object_require_user(s)) != 0)
 		return r;
+	if (s->version == 1)
+		return sks_obj_list(s, cb, ctx);
 	/* Own statement: the callback may use the store. */
 	if ((rc = sqlite3_prepare_v2(store_db(s->h->st), "SELECT " OBJ_COLS
 	    " FROM object WHERE partition_id = ? ORDER BY id", -1, &q,
@@ -382,6 +397,8 @@ object_get(struct session *s, const char *label, struct object **op)
 
 	if ((r = object_require_user(s)) != 0)
 		return r;
+	if (s->version == 1)
+		return sks_obj_get(s, label, op);
 	if ((r = store_prepare(s->h->st, "SELECT " OBJ_COLS ", attrs, value "
 	    "FROM object WHERE partition_id = ? AND label = ?", &q)) != 0)
 		return r;
@@ -416,6 +433,12 @@ object_delete(struct session *s, const char *label)
 		return r;
 	if ((r = object_find(s, label, &in)) != 0)
 		goto out;
+	if (s->version == 1) {
+		if ((r = sks_obj_delete_tx(s, in.id, in.size)) != 0)
+			goto out;
+		r = audit_object(s, "key-delete", label, NULL, -1);
+		goto out;
+	}
 	if ((r = store_prepare(s->h->st, "DELETE FROM object WHERE id = ?",
 	    &q)) != 0)
 		goto out;
@@ -493,6 +516,8 @@ object_foreach(struct session *s,
 
 	if ((r = object_require_user(s)) != 0)
 		return r;
+	if (s->version == 1)
+		return sks_obj_foreach(s, cb, ctx);
 	if ((rec = buf_new(OBJECT_RECORD_MAX)) == NULL)
 		return CE_NOMEM;
 	if ((rc = sqlite3_prepare_v2(store_db(s->h->st), "SELECT " OBJ_COLS

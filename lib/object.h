@@ -206,6 +206,28 @@ int object_apply_begin(struct session *s, const struct object_apply_opts *o,
     struct object_apply **ap);
 /* Writes one record (CE_CONFLICT in fail mode: abort afterwards). */
 int object_apply_add(struct object_apply *a, const uint8_t *rec, size_t len);
+/*
+ * The XFER_REC_SMK record of a V1 source (lib/sks.h). A V1 target holding
+ * another SMK takes this one; when it holds objects that is refused
+ * (CE_POLICY, the detail says how many would be lost) unless force, which
+ * erases them. A V0 target only keeps the key to open the blobs.
+ */
+int object_apply_smk(struct object_apply *a, const uint8_t *rec, size_t len,
+    int force);
+/*
+ * An XFER_REC_SKS_BLOB record, after the SMK record: a V1 target stores it
+ * as it is (no decryption); a V0 target opens it and stores the object
+ * under its PSK (migration).
+ */
+int object_apply_blob(struct object_apply *a, const uint8_t *blob,
+    size_t len);
+/*
+ * Opens a blob with the SMK the transfer carried into rec (SKS_BLOB_MAX
+ * bytes; the caller wipes it): the object record, for a caller that must
+ * look inside before applying (sync to a V0 target).
+ */
+int object_apply_blob_open(struct object_apply *a, const uint8_t *blob,
+    size_t len, uint8_t *rec, size_t *reclenp);
 /* Commits (with one audit event) and frees a. */
 int object_apply_commit(struct object_apply *a, struct object_apply_stats *stp);
 /* Rolls back and frees a; NULL is fine. */

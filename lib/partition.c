@@ -11,6 +11,7 @@
 #include "kdf.h"
 #include "partition.h"
 #include "secret.h"
+#include "sks_int.h"
 #include "store.h"
 #include "wrap.h"
 
@@ -88,6 +89,24 @@ partition_lookup(struct hsm *h, const char *label, int64_t *pidp,
 }
 
 int
+partition_serial_of(struct hsm *h, int64_t pid, uint64_t *serialp)
+{
+	sqlite3_stmt *q;
+	int r, rc;
+
+	if ((r = store_prepare(h->st, "SELECT serial FROM partition WHERE "
+	    "id = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, pid);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		*serialp = (uint64_t)sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	if (rc == SQLITE_DONE)
+		return CE_NOT_FOUND;
+	return rc == SQLITE_ROW ? 0 : store_err(h->st, rc);
+}
+
+int
 partition_create(struct hsm *h, const char *label, int version)
 {
 	sqlite3_stmt *q;
@@ -99,11 +118,14 @@ partition_create(struct hsm *h, const char *label, int version)
 	if ((r = hsm_label_check("partition label", label,
 	    PARTITION_LABEL_MAX)) != 0)
 		return r;
-	if (version != 0) {
-		err_set_detail("V1 (SKS) partitions are not available in this "
-		    "build; create a V0 partition");
-		return CE_UNSUPPORTED;
+	if (version != 0 && version != 1) {
+		err_set_detail("partition version %d: use 0 (V0) or 1 (V1, SKS)",
+		    version);
+		return CE_INVALID;
 	}
+	/* V1 blobs live in sks.db: made now, so the transaction spans it. */
+	if (version == 1 && (r = sks_attach(h, 1)) != 0)
+		return r;
 	if ((r = hsm_tx_enter(h, &own)) != 0)
 		return r;
 	if ((r = hsm_require_initialized(h)) != 0)
@@ -141,7 +163,7 @@ partition_create(struct hsm *h, const char *label, int version)
 		goto out;
 	}
 	r = hsm_audit_part(h, "partition-create", 1, "so", label,
-	    serial, NULL);
+	    serial, version == 1 ? "V1 (SKS, policy 41)" : NULL);
  out:
 	return hsm_tx_leave(h, own, r, 0);
 }
@@ -159,6 +181,8 @@ partition_delete(struct hsm *h, const char *label)
 	if ((r = hsm_tx_enter(h, &own)) != 0)
 		return r;
 	if ((r = partition_lookup(h, label, &pid, &serial, NULL, NULL)) != 0)
+		goto out;
+	if ((r = sks_forget_tx(h, serial)) != 0)
 		goto out;
 	if ((r = store_prepare(h->st, "DELETE FROM partition WHERE id = ?",
 	    &q)) != 0)
@@ -200,7 +224,7 @@ partition_init(struct hsm *h, const char *label,
 	sqlite3_stmt *q;
 	int64_t pid;
 	uint64_t serial;
-	int r, own = 0, state;
+	int r, own = 0, state, version = 0;
 
 	if ((r = hsm_label_check("partition label", newlabel,
 	    PARTITION_LABEL_MAX)) != 0 || (r = domain_label_check(dlabel)) != 0)
@@ -233,7 +257,8 @@ partition_init(struct hsm *h, const char *label,
 		goto out;
 	if ((r = hsm_tx_enter(h, &own)) != 0)
 		goto out;
-	if ((r = partition_lookup(h, label, &pid, &serial, &state, NULL)) != 0)
+	if ((r = partition_lookup(h, label, &pid, &serial, &state,
+	    &version)) != 0)
 		goto out;
 	if (state != PARTITION_CREATED) {
 		err_set_detail("partition '%s' was initialized meanwhile", label);
@@ -273,8 +298,13 @@ partition_init(struct hsm *h, const char *label,
 	if ((r = domain_insert_tx(h, pid, serial, dsk, dlabel, p->domain_type,
 	    p->kdf, dkey, 1)) != 0)
 		goto out;
+	/* A V1 partition's SMK is made here, wrapped under the new PSK. */
+	if (version == 1 && (r = sks_init_tx(h, pid, serial, psk)) != 0)
+		goto out;
 	r = hsm_audit_part(h, "partition-init", 1, "po", newlabel,
-	    serial, "PO initialized with its first cloning domain");
+	    serial, version == 1 ? "PO initialized with its first cloning "
+	    "domain and a new SMK" : "PO initialized with its first cloning "
+	    "domain");
  out:
 	r = hsm_tx_leave(h, own, r, 0);
 	secret_free(psk);
@@ -316,6 +346,15 @@ info_row(sqlite3_stmt *q, struct partition_info *in)
 	in->initialized = sqlite3_column_int64(q, 14);
 }
 
+/* V1 objects are counted in sks.db, beside the blobs. */
+static int
+v1_usage(struct hsm *h, struct partition_info *in)
+{
+	if (in->version != 1)
+		return 0;
+	return sks_usage(h, in->serial, &in->objects, &in->used);
+}
+
 int
 partition_get_info(struct hsm *h, const char *label, struct partition_info *ip)
 {
@@ -336,6 +375,8 @@ partition_get_info(struct hsm *h, const char *label, struct partition_info *ip)
 	}
 	info_row(q, ip);
 	sqlite3_reset(q);
+	if ((r = v1_usage(h, ip)) != 0)
+		return r;
 	return role_status_get(h, ip->id, ip->roles);
 }
 
@@ -362,7 +403,8 @@ partition_list(struct hsm *h,
 		return store_err(h->st, rc);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		info_row(q, &in);
-		if ((r = role_status_get(h, in.id, in.roles)) != 0 ||
+		if ((r = v1_usage(h, &in)) != 0 ||
+		    (r = role_status_get(h, in.id, in.roles)) != 0 ||
 		    (r = cb(ctx, &in)) != 0)
 			goto out;
 	}
@@ -392,6 +434,13 @@ partition_zeroize_tx(struct hsm *h, int64_t pid, const char *label,
 		return r;
 	sqlite3_bind_int64(q, 1, pid);
 	if ((r = hsm_step_done(h, q)) != 0)
+		return r;
+	if ((r = store_prepare(h->st, "DELETE FROM smk WHERE "
+	    "partition_id = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, pid);
+	if ((r = hsm_step_done(h, q)) != 0 ||
+	    (r = sks_forget_tx(h, serial)) != 0)
 		return r;
 	if ((r = store_prepare(h->st, "UPDATE partition SET state = 0, "
 	    "kdf = NULL, dsk_wrap = NULL, initialized = NULL WHERE id = ?",
@@ -510,6 +559,8 @@ partition_usage(struct session *s, uint64_t *objectsp, uint64_t *usedp)
 	sqlite3_stmt *q;
 	int r, rc;
 
+	if (s->version == 1)
+		return sks_usage(s->h, s->serial, objectsp, usedp);
 	if ((r = store_prepare(s->h->st, "SELECT count, used FROM partition "
 	    "WHERE id = ?", &q)) != 0)
 		return r;

@@ -60,6 +60,9 @@ session_close(struct session *s)
 		return;
 	secret_free(s->psk);
 	secret_free(s->dsk);
+	secret_free(s->smk);
+	buf_free(s->sks_rec);
+	buf_free(s->sks_blob);
 	free(s);
 }
 

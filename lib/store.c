@@ -63,6 +63,14 @@ store_exec(struct store *s, const char *sql)
 	return store_err(s, rc);
 }
 
+/* The hsm.db kind: schema 1 gained the smk table in schema 2. */
+static const char hsm_upgrade_2[] = STORE_SCHEMA_SMK_TABLE
+    "UPDATE meta SET value = '2' WHERE key = 'schema_version';";
+static const char *const hsm_upgrades[] = { NULL, NULL, hsm_upgrade_2 };
+const struct store_kind store_kind_hsm = {
+	"hsm.db", store_schema_v2, STORE_SCHEMA_VERSION, hsm_upgrades,
+};
+
 static int
 schema_version(struct store *s, int *vp)
 {
@@ -90,6 +98,13 @@ schema_version(struct store *s, int *vp)
 
 int
 store_open(const char *path, int create, struct store **sp)
+{
+	return store_open_kind(path, create, &store_kind_hsm, sp);
+}
+
+int
+store_open_kind(const char *path, int create, const struct store_kind *k,
+    struct store **sp)
 {
 	struct store *s;
 	int r, rc, v = 0, fd, flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
@@ -128,7 +143,7 @@ store_open(const char *path, int create, struct store **sp)
 		if ((r = store_exec(s, "PRAGMA journal_mode = WAL;")) != 0 ||
 		    (r = store_begin(s)) != 0)
 			goto out;
-		if ((r = store_exec(s, store_schema_v1)) != 0) {
+		if ((r = store_exec(s, k->schema)) != 0) {
 			store_rollback(s);
 			goto out;
 		}
@@ -137,11 +152,22 @@ store_open(const char *path, int create, struct store **sp)
 	}
 	if ((r = schema_version(s, &v)) != 0)
 		goto out;
-	if (v > STORE_SCHEMA_VERSION || v < 1) {
-		err_set_detail("hsm.db schema version %d; this build knows %d",
-		    v, STORE_SCHEMA_VERSION);
+	if (v > k->version || v < 1) {
+		err_set_detail("%s schema version %d; this build knows %d",
+		    k->name, v, k->version);
 		r = CE_VERSION;
 		goto out;
+	}
+	/* Older schemas are brought up to date, one step per transaction. */
+	for (; v < k->version; v++) {
+		if ((r = store_begin(s)) != 0)
+			goto out;
+		if ((r = store_exec(s, k->upgrades[v + 1])) != 0) {
+			store_rollback(s);
+			goto out;
+		}
+		if ((r = store_commit(s)) != 0)
+			goto out;
 	}
 	*sp = s;
 	s = NULL;

@@ -17,11 +17,25 @@
 
 #include <sqlite3.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 /* How long a writer waits for another process's transaction. */
 #define STORE_BUSY_MS 120000
 
 struct store;
+
+/*
+ * What a database holds: a name for messages, the SQL that creates the
+ * current schema, its version, and upgrades[v] taking version v-1 to v.
+ */
+struct store_kind {
+	const char *name;
+	const char *schema;
+	int version;
+	const char *const *upgrades;
+};
+
+/* hsm.db (lib/store_schema.c); lib/sks_store.c defines sks.db's. */
+extern const struct store_kind store_kind_hsm;
 
 /*
  * Opens the database at path. With create set, a missing database is
@@ -29,6 +43,10 @@ struct store;
  * CE_NOT_FOUND. Returns CE_VERSION for a schema newer than this code.
  */
 int store_open(const char *path, int create, struct store **sp);
+
+/* Same for a database of another kind (sks.db). */
+int store_open_kind(const char *path, int create, const struct store_kind *k,
+    struct store **sp);
 
 /* Closes s; NULL is fine. Rolls back an open transaction. */
 void store_close(struct store *s);

@@ -3,9 +3,10 @@
 /*
  * Secrets never appear here in clear: credential-derived keys are never
  * stored, the partition storage key (PSK) and domain storage key (DSK) are
- * stored only as AES-256-GCM wraps, object values only sealed under the PSK.
+ * stored only as AES-256-GCM wraps, object values only sealed under the PSK,
+ * SKS master keys only wrapped under the PSK.
  */
-const char store_schema_v1[] =
+const char store_schema_v2[] =
     "CREATE TABLE meta ("
     " key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE hsm ("
@@ -86,4 +87,5 @@ const char store_schema_v1[] =
     " PRIMARY KEY (partition_id, role),"
     " FOREIGN KEY (partition_id, role) REFERENCES role(partition_id, role)"
     "  ON DELETE CASCADE);"
-    "INSERT INTO meta VALUES ('schema_version', '1');";
+    STORE_SCHEMA_SMK_TABLE
+    "INSERT INTO meta VALUES ('schema_version', '2');";

@@ -6,6 +6,23 @@
 #ifndef COFFER_STORE_SCHEMA_H
 #define COFFER_STORE_SCHEMA_H
 
-extern const char store_schema_v1[];
+extern const char store_schema_v2[];
+
+/*
+ * Schema 2 adds the SKS master keys of V1 partitions (lib/sks_smk.c): one
+ * row per SMK generation, the current one and the retired ones (wrap NULL,
+ * kept so an old extract is refused by name).
+ */
+#define STORE_SCHEMA_SMK_TABLE \
+    "CREATE TABLE smk (" \
+    " partition_id INTEGER NOT NULL REFERENCES partition(id)" \
+    "  ON DELETE CASCADE," \
+    " smk_id BLOB NOT NULL," \
+    " gen INTEGER NOT NULL," \
+    " state INTEGER NOT NULL," /* 0 pending, 1 current, 2 retired */ \
+    " wrap BLOB," \
+    " created INTEGER NOT NULL," \
+    " retired INTEGER," \
+    " PRIMARY KEY (partition_id, smk_id));"
 
 #endif

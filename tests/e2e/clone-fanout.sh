@@ -31,6 +31,12 @@ for t in b#x:default b#y:second c#z:third a#w:second; do
 	hsm key verify "hsm:$T/${t%:*}" --label sig --in "$T/msg" --signature "$T/sig" \
 		--pin-file "$CO" >/dev/null || fail "signature on ${t%:*}"
 done
+# on one HSM a refused clone (every label clashes) ends cleanly too: the
+# target's transaction is gone before the source logs the refusal
+expect_exit 1 cl a#src a#w
+grep -q "exists on the target: sig" "$T/.err" || fail "same-HSM clash listed"
+hsm audit show "$T/a" --json >"$T/a.audit"
+json_has '"event":"clone","result":"fail"' "$T/a.audit"
 # the targets' own domains were not changed by the clone
 domains list "hsm:$T/c#z" --pin-file "$PO" --json >"$T/z.json"
 grep -q '"second"\|"third"' "$T/z.json" && fail "a domain travelled"

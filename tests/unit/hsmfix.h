@@ -50,9 +50,10 @@ fx_so(struct hsm *h, const char *pin)
 	return r;
 }
 
-/* Initializes a partition with PO, CO and CU (so_reset_pin = policy 15). */
+/* Initializes a partition (V0 or V1) with PO, CO and CU. */
 static inline int
-fx_partition(struct hsm *h, const char *label, const char *domain_pw)
+fx_partition_v(struct hsm *h, const char *label, const char *domain_pw,
+    int version)
 {
 	struct partition_init_params pp;
 	struct secret *po = fx_pin("po-pin"), *dom = fx_pin(domain_pw);
@@ -64,7 +65,7 @@ fx_partition(struct hsm *h, const char *label, const char *domain_pw)
 	pp.kdf = KDF_TEST;
 	pp.domain_type = DOMAIN_PASSWORD;
 	if ((r = fx_so(h, "so-pin")) != 0 ||
-	    (r = partition_create(h, label, 0)) != 0 ||
+	    (r = partition_create(h, label, version)) != 0 ||
 	    (r = partition_init(h, label, &pp, po, dom)) != 0 ||
 	    (r = session_login(h, label, ROLE_PO, po, &s)) != 0 ||
 	    (r = role_init(s, ROLE_CO, co)) != 0)
@@ -81,6 +82,13 @@ fx_partition(struct hsm *h, const char *label, const char *domain_pw)
 	secret_free(co);
 	secret_free(cu);
 	return r;
+}
+
+/* Initializes a V0 partition with PO, CO and CU. */
+static inline int
+fx_partition(struct hsm *h, const char *label, const char *domain_pw)
+{
+	return fx_partition_v(h, label, domain_pw, 0);
 }
 
 /* A fresh HSM of the given authentication type (HSM_AUTH_*). */

@@ -280,7 +280,7 @@ run_clone(struct two *t, const char *dst_uri, int mode, struct endpoint_stats
 {
 	struct endpoint *src = ep_login(t->src, 0), *dst = ep_login(dst_uri,
 	    ENDPOINT_TX);
-	struct endpoint_sink_opts so = { mode, 0, "clone", "unit test" };
+	struct endpoint_sink_opts so = { mode, 0, "clone", "unit test", 0 };
 	struct endpoint_sink *k = NULL;
 	struct xfer_source source = { produce_xfer, src };
 	struct xfer_sink sink;
@@ -303,6 +303,103 @@ run_clone(struct two *t, const char *dst_uri, int mode, struct endpoint_stats
 	endpoint_close(dst);
 	endpoint_close(src);
 	return r;
+}
+
+/*
+ * The same clone with the sender's frames tampered with (frame numbers as
+ * in test_xfer.c: 0-2 handshake, 3.. DATA, the last COMMIT). Returns the
+ * transfer's result; the target is left as endpoint_close leaves it.
+ */
+static int
+run_tampered(struct two *t, enum chan_tamper_op op, unsigned int frame,
+    size_t arg, unsigned int *framesp)
+{
+	struct endpoint *src = ep_login(t->src, 0), *dst = ep_login(t->dst,
+	    ENDPOINT_TX);
+	struct endpoint_sink_opts so = { ENDPOINT_FAIL, 0, "clone", NULL };
+	struct endpoint_sink *k = NULL;
+	struct xfer_source source = { produce_xfer, src };
+	struct xfer_sink sink;
+	struct chan *a, *b, *ta;
+	const struct xfer_domain *sd, *dd;
+	size_t ns, nd;
+	int r;
+
+	assert_int_equal(endpoint_sink_new(dst, &so, &k), 0);
+	endpoint_sink_xfer(k, &sink);
+	sd = endpoint_domains(src, &ns);
+	dd = endpoint_domains(dst, &nd);
+	assert_int_equal(chan_pair_new(0, &a, &b), 0);
+	assert_int_equal(chan_tamper_new(a, &ta), 0);
+	if (op != 0)
+		assert_int_equal(chan_tamper_add(ta, op, frame, arg), 0);
+	r = xfer_run(ta, sd, ns, b, dd, nd, &source, &sink);
+	if (r == 0)
+		r = endpoint_commit(dst);
+	if (framesp != NULL)
+		*framesp = chan_tamper_frames(ta);
+	endpoint_sink_free(k);
+	endpoint_close(dst);
+	endpoint_close(src);
+	chan_free(ta);
+	chan_free(b);
+	return r;
+}
+
+/* An altered, truncated or replayed stream: refused, target untouched. */
+static void
+test_tampered_stream_leaves_target_unchanged(void **state)
+{
+	struct two *t = *state;
+	struct session *s = NULL;
+	struct buf *before, *after;
+	unsigned int frames = 0, i;
+	static const struct {
+		enum chan_tamper_op op;
+		int frame;          /* < 0: from the end */
+		size_t arg;
+	} cases[] = {
+		{ CHAN_T_FLIP, 3, 40 },       /* a byte of the first DATA */
+		{ CHAN_T_FLIP, 4, 200 },      /* a later DATA */
+		{ CHAN_T_TRUNCATE, 4, 100 },  /* cut mid-stream */
+		{ CHAN_T_REPLAY, 3, 0 },      /* a DATA frame twice */
+		{ CHAN_T_SWAP, 3, 0 },        /* two DATA frames reordered */
+		{ CHAN_T_FLIP, -1, 30 },      /* the COMMIT */
+		{ CHAN_T_TRUNCATE, -1, 10 },  /* the COMMIT cut */
+	};
+
+	/* enough objects for several DATA frames */
+	assert_int_equal(fx_login(t->a.h, "p1", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_generate_bulk(s, OBJ_AES, 256, "bulk", 1, 1500,
+	    NULL, NULL), 0);
+	session_close(s);
+	before = slurp(t->b.dir, "audit.log");
+	/* untampered: count the sender's frames */
+	assert_int_equal(run_tampered(t, 0, 0, 0, &frames), 0);
+	assert_true(frames >= 7);
+	assert_int_equal(objects_in(t->b.h, "p1"), 1503);
+	/* back to empty for the tampered runs */
+	assert_int_equal(fx_so(t->b.h, "so-pin"), 0);
+	assert_int_equal(partition_delete(t->b.h, "p1"), 0);
+	assert_int_equal(fx_partition(t->b.h, "p1", "dom-pw"), 0);
+	buf_free(before);
+	before = slurp(t->b.dir, "audit.log");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned int f = cases[i].frame >= 0 ?
+		    (unsigned int)cases[i].frame :
+		    (unsigned int)((int)frames + cases[i].frame);
+		int r = run_tampered(t, cases[i].op, f, cases[i].arg, NULL);
+
+		if (r == 0)
+			fail_msg("case %u: tampered stream accepted", i);
+		after = slurp(t->b.dir, "audit.log");
+		if (!same_buf(before, after))
+			fail_msg("case %u (%s): the target's audit log changed",
+			    i, err_str(r));
+		buf_free(after);
+		assert_int_equal(objects_in(t->b.h, "p1"), 0);
+	}
+	buf_free(before);
 }
 
 static void
@@ -387,7 +484,7 @@ test_sync_reports_identical_and_different(void **state)
 {
 	struct two *t = *state;
 	struct endpoint *src = ep_login(t->src, 0), *dst;
-	struct endpoint_sink_opts so = { ENDPOINT_SYNC, 0, "clone", NULL };
+	struct endpoint_sink_opts so = { ENDPOINT_SYNC, 0, "clone", NULL, 0 };
 	struct endpoint_produce_opts po;
 	struct endpoint_sink *k = NULL;
 	const struct endpoint_stats *st;
@@ -442,7 +539,7 @@ test_sink_count_mismatch_and_bad_record(void **state)
 {
 	struct two *t = *state;
 	struct endpoint *dst = ep_login(t->dst, ENDPOINT_TX);
-	struct endpoint_sink_opts so = { ENDPOINT_FAIL, 0, "clone", NULL };
+	struct endpoint_sink_opts so = { ENDPOINT_FAIL, 0, "clone", NULL, 0 };
 	struct endpoint_sink *k = NULL;
 	static const uint8_t junk[] = { 1, 2, 3 };
 
@@ -456,8 +553,9 @@ test_sink_count_mismatch_and_bad_record(void **state)
 	assert_int_not_equal(endpoint_sink_commit(k, 1), 0);
 	endpoint_sink_free(k);
 	assert_int_equal(endpoint_sink_new(dst, &so, &k), 0);
+	/* a malformed SMK record (V1 records are taken since lib/sks) */
 	assert_int_equal(endpoint_sink_record(k, XFER_REC_SMK, junk,
-	    sizeof(junk)), CE_UNSUPPORTED);
+	    sizeof(junk)), CE_FORMAT);
 	endpoint_sink_free(k);
 	assert_int_equal(endpoint_sink_new(dst, &so, &k), 0);
 	assert_int_equal(endpoint_sink_record(k, 99, junk, sizeof(junk)),
@@ -474,7 +572,7 @@ test_sealed_roundtrip(void **state)
 	struct two *t = *state;
 	struct endpoint *src = ep_login(t->src, 0), *dst;
 	struct secret *pw = fx_pin("backup-pw");
-	struct endpoint_sink_opts so = { ENDPOINT_FAIL, 0, "restore", NULL };
+	struct endpoint_sink_opts so = { ENDPOINT_FAIL, 0, "restore", NULL, 0 };
 	struct endpoint_produce_opts po;
 	struct endpoint_sink *k = NULL;
 	struct sealed_writer *w = NULL;
@@ -547,6 +645,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_domain_mismatch_leaves_target_unchanged, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_tampered_stream_leaves_target_unchanged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conflict_modes, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(

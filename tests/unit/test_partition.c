@@ -31,7 +31,7 @@ test_create_init_rules(void **state)
 	assert_int_equal(partition_create(f.h, "p2", 0), CE_NOT_LOGGED_IN);
 	assert_int_equal(fx_so(f.h, "so-pin"), 0);
 	assert_int_equal(partition_create(f.h, "p1", 0), CE_EXISTS);
-	assert_int_equal(partition_create(f.h, "p2", 1), CE_UNSUPPORTED);
+	assert_int_equal(partition_create(f.h, "p2", 2), CE_INVALID);
 	assert_int_equal(partition_create(f.h, "p2", 0), 0);
 	assert_int_equal(partition_get_info(f.h, "p2", &pi), 0);
 	assert_int_equal(pi.state, PARTITION_CREATED);

@@ -43,7 +43,7 @@ test_newer_schema_refused(void **state)
 		sqlite3 *db;
 
 		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-		assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value = '1'",
+		assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value = '2'",
 		    NULL, NULL, NULL), SQLITE_OK);
 		sqlite3_close(db);
 	}

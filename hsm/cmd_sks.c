@@ -1,0 +1,293 @@
+/* hsm sks show|extract|insert|rollover: V1 partitions (lib/sks.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "err.h"
+#include "file.h"
+#include "hsm.h"
+#include "kdf.h"
+#include "object.h"
+#include "role.h"
+#include "secret.h"
+#include "sks.h"
+#include "tool.h"
+
+static int
+cmd_show(struct opts *o)
+{
+	struct hsm *h = NULL;
+	struct session *s = NULL;
+	struct sks_status st;
+	struct json *j;
+	char hex[2 * SKS_ID_LEN + 1];
+	int r;
+
+	if ((r = open_session(o, o->args[0], ROLE_CO, &h, &s)) == 0)
+		r = sks_status_get(s, &st);
+	session_close(s);
+	hsm_close(h);
+	if (r != 0)
+		return cli_fail(PROG, r, "sks show");
+	sks_id_hex(st.smk_id, hex);
+	if (o->json) {
+		j = json_new(stdout);
+		json_obj_begin(j, NULL);
+		json_str(j, "smk_id", hex);
+		json_int(j, "smk_generation", (int64_t)st.gen);
+		json_int(j, "retired_generations", (int64_t)st.retired);
+		json_int(j, "objects", (int64_t)st.objects);
+		json_int(j, "blob_bytes", (int64_t)st.bytes);
+		json_obj_end(j);
+		json_free(j);
+		return EXIT_DONE;
+	}
+	printf("SMK:            %s\n", hex);
+	printf("Generation:     %llu (%llu retired)\n",
+	    (unsigned long long)st.gen, (unsigned long long)st.retired);
+	printf("Blobs:          %llu, %llu bytes in %s\n",
+	    (unsigned long long)st.objects, (unsigned long long)st.bytes,
+	    SKS_DB_NAME);
+	return EXIT_DONE;
+}
+
+/* Creates path's temporary beside it (0600, O_EXCL); refuses an existing
+ * path unless force. */
+static int
+out_open(const char *path, int force, char **tmpp, int *fdp)
+{
+	struct stat sb;
+	char *tmp = NULL;
+	int fd;
+
+	if (!force && stat(path, &sb) == 0) {
+		err_set_detail("%s exists; choose another name or add --force",
+		    path);
+		return CE_EXISTS;
+	}
+	if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
+		return CE_NOMEM;
+	if ((fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600)) < 0) {
+		err_set_detail("cannot create %s: %s", tmp, strerror(errno));
+		free(tmp);
+		return CE_IO;
+	}
+	*tmpp = tmp;
+	*fdp = fd;
+	return 0;
+}
+
+static int
+cmd_extract(struct opts *o)
+{
+	struct hsm *h = NULL;
+	struct session *s = NULL;
+	struct secret *auth = NULL;
+	struct cli_secret_src asrc = { o->auth_pin_file, o->auth_pin_env };
+	char *tmp = NULL;
+	uint64_t count = 0;
+	int r, fd = -1, kdf = KDF_INTERACTIVE;
+
+	if (o->out == NULL)
+		return cli_usage_error(PROG, "sks extract: --out FILE is "
+		    "required");
+	if (o->kdf != NULL && (r = kdf_profile_parse(o->kdf, &kdf)) != 0)
+		return cli_fail(PROG, r, "sks extract");
+	if ((r = open_session(o, o->args[0], ROLE_CO, &h, &s)) != 0)
+		goto out;
+	if ((o->auth_pin_file != NULL || o->auth_pin_env != NULL) &&
+	    (r = cli_read_secret("Extract authorization password: ", &asrc, 1,
+	    &auth)) != 0)
+		goto out;
+	if ((r = out_open(o->out, o->force, &tmp, &fd)) != 0)
+		goto out;
+	if ((r = sks_extract(s, o->nobjects ? o->objects : NULL,
+	    (size_t)o->nobjects, auth, kdf, fd, &count)) != 0)
+		goto out;
+	if (close(fd) != 0) {
+		fd = -1;
+		r = CE_IO;
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, o->out) != 0) {
+		err_set_detail("cannot rename %s: %s", tmp, strerror(errno));
+		r = CE_IO;
+		goto out;
+	}
+	(void)file_fsync_dir(o->out);
+ out:
+	if (fd >= 0)
+		close(fd);
+	if (r != 0 && tmp != NULL)
+		unlink(tmp);
+	free(tmp);
+	secret_free(auth);
+	session_close(s);
+	hsm_close(h);
+	if (r != 0)
+		return cli_fail(PROG, r, "sks extract");
+	printf("extracted %llu SKS blob(s) to %s%s\n", (unsigned long long)count,
+	    o->out, auth != NULL ? " (under an authorization password)" : "");
+	return EXIT_DONE;
+}
+
+static int
+cmd_insert(struct opts *o)
+{
+	struct hsm *h = NULL;
+	struct session *s = NULL;
+	struct secret *auth = NULL;
+	struct object_apply_stats st;
+	struct cli_secret_src asrc = { o->auth_pin_file, o->auth_pin_env };
+	int r, fd = -1, conflict = OBJ_CONFLICT_FAIL;
+
+	if (o->in == NULL)
+		return cli_usage_error(PROG, "sks insert: --in FILE is required");
+	if (o->conflict != NULL &&
+	    (r = object_conflict_parse(o->conflict, &conflict)) != 0)
+		return cli_fail(PROG, r, "sks insert");
+	if ((fd = open(o->in, O_RDONLY | O_CLOEXEC)) < 0) {
+		err_set_detail("cannot open %s: %s", o->in, strerror(errno));
+		return cli_fail(PROG, CE_IO, "sks insert");
+	}
+	if ((r = open_session(o, o->args[0], ROLE_CO, &h, &s)) != 0)
+		goto out;
+	if ((o->auth_pin_file != NULL || o->auth_pin_env != NULL) &&
+	    (r = cli_read_secret("Extract authorization password: ", &asrc, 0,
+	    &auth)) != 0)
+		goto out;
+	r = sks_insert(s, fd, auth, conflict, &st);
+ out:
+	close(fd);
+	secret_free(auth);
+	session_close(s);
+	hsm_close(h);
+	if (r != 0)
+		return cli_fail(PROG, r, "sks insert");
+	printf("inserted %llu SKS blob(s) (%llu replaced, %llu skipped)\n",
+	    (unsigned long long)st.written, (unsigned long long)st.replaced,
+	    (unsigned long long)st.skipped);
+	return EXIT_DONE;
+}
+
+static void
+on_progress(void *ctx, uint64_t done)
+{
+	progress_update(ctx, done);
+}
+
+static int
+cmd_rollover(struct opts *o)
+{
+	struct hsm *h = NULL;
+	struct session *s = NULL;
+	struct sks_status st;
+	struct progress *pg = NULL;
+	char hex[2 * SKS_ID_LEN + 1];
+	uint64_t count = 0;
+	int r;
+
+	if ((r = open_session(o, o->args[0], ROLE_CO, &h, &s)) != 0 ||
+	    (r = sks_status_get(s, &st)) != 0)
+		goto out;
+	pg = progress_new("re-sealing", st.objects);
+	r = sks_rollover(s, on_progress, pg, &count);
+	progress_done(pg);
+	if (r == 0)
+		r = sks_status_get(s, &st);
+ out:
+	session_close(s);
+	hsm_close(h);
+	if (r != 0)
+		return cli_fail(PROG, r, "sks rollover");
+	sks_id_hex(st.smk_id, hex);
+	printf("SMK rolled over: generation %llu (%s); %llu blob(s) re-sealed, "
+	    "the old SMK destroyed. Extracts made before now can no longer be "
+	    "inserted.\n", (unsigned long long)st.gen, hex,
+	    (unsigned long long)count);
+	return EXIT_DONE;
+}
+
+static int
+count_rec(void *ctx, const struct object_info *oi, const uint8_t *rec,
+    size_t len)
+{
+	(void)oi;
+	(void)rec;
+	(void)len;
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+/* Opens every blob: proof that each object is whole under the current SMK. */
+static int
+cmd_verify(struct opts *o)
+{
+	struct hsm *h = NULL;
+	struct session *s = NULL;
+	struct sks_status st;
+	char hex[2 * SKS_ID_LEN + 1];
+	uint64_t n = 0;
+	int r;
+
+	if ((r = open_session(o, o->args[0], ROLE_CO, &h, &s)) != 0)
+		goto out;
+	if (session_version(s) != 1) {
+		err_set_detail("partition '%s' is V0: it has no SKS blobs",
+		    session_label(s));
+		r = CE_INVALID;
+		goto out;
+	}
+	if ((r = object_foreach(s, count_rec, &n)) != 0 ||
+	    (r = sks_status_get(s, &st)) != 0)
+		goto out;
+	if (n != st.objects) {
+		err_set_detail("%llu blobs opened but %s counts %llu",
+		    (unsigned long long)n, SKS_DB_NAME,
+		    (unsigned long long)st.objects);
+		r = CE_INTEGRITY;
+	}
+ out:
+	session_close(s);
+	hsm_close(h);
+	if (r != 0)
+		return cli_fail(PROG, r, "sks verify");
+	sks_id_hex(st.smk_id, hex);
+	if (o->json) {
+		struct json *j = json_new(stdout);
+
+		json_obj_begin(j, NULL);
+		json_int(j, "blobs", (int64_t)n);
+		json_str(j, "smk_id", hex);
+		json_int(j, "smk_generation", (int64_t)st.gen);
+		json_obj_end(j);
+		json_free(j);
+	} else
+		printf("%llu blob(s) open under SMK %s (generation %llu)\n",
+		    (unsigned long long)n, hex, (unsigned long long)st.gen);
+	return EXIT_DONE;
+}
+
+#define LOGIN (O_PIN | O_ROLE)
+
+const struct cmd cmds_sks[] = {
+	{ "show", cmd_show, LOGIN | O_JSON, 1,
+	    "hsm:DIR#LABEL [--role co|cu] [--json] [--pin-file F]" },
+	{ "extract", cmd_extract, LOGIN | O_OUT | O_OBJECT | O_AUTHPIN | O_KDF |
+	    O_FORCE, 1, "hsm:DIR#LABEL --out FILE [--object LABEL ...] "
+	    "[--auth-pin-file F [--kdf PROFILE]] [--force] [--pin-file F]  (CO)" },
+	{ "insert", cmd_insert, LOGIN | O_IN | O_AUTHPIN | O_CONFLICT, 1,
+	    "hsm:DIR#LABEL --in FILE [--auth-pin-file F] "
+	    "[--conflict fail|skip|replace] [--pin-file F]  (CO)" },
+	{ "verify", cmd_verify, LOGIN | O_JSON, 1,
+	    "hsm:DIR#LABEL [--role co|cu] [--json] [--pin-file F]" },
+	{ "rollover", cmd_rollover, LOGIN, 1,
+	    "hsm:DIR#LABEL [--pin-file F]  (CO)" },
+};
+const size_t ncmds_sks = sizeof(cmds_sks) / sizeof(cmds_sks[0]);

@@ -1,0 +1,243 @@
+/*
+ * SKS blobs and SMK records as bytes (docs/formats.md 9.2 and 9.4); no
+ * store, no session.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "buf.h"
+#include "crypto.h"
+#include "err.h"
+#include "secret.h"
+#include "sks_int.h"
+
+static const char blob_magic[4] = { 'C', 'S', 'K', 'B' };
+static const char smk_magic[4] = { 'C', 'S', 'M', 'K' };
+static const char blob_ctx[] = "coffer-sks-blob-v1";  /* AAD prefix, with NUL */
+static const char id_ctx[] = "coffer-smk-id-v1";
+
+static _Atomic uint64_t decryptions;
+
+uint64_t
+sks_decryptions(void)
+{
+	return atomic_load(&decryptions);
+}
+
+void
+sks_id_hex(const uint8_t id[SKS_ID_LEN], char out[2 * SKS_ID_LEN + 1])
+{
+	size_t i;
+
+	for (i = 0; i < SKS_ID_LEN; i++)
+		snprintf(out + 2 * i, 3, "%02x", id[i]);
+}
+
+int
+sks_smk_id(const uint8_t smk[SKS_SMK_LEN], uint8_t id[SKS_ID_LEN])
+{
+	uint8_t mac[CC_HASH_LEN];
+	int r;
+
+	if ((r = cc_hmac_sha384(smk, SKS_SMK_LEN, id_ctx, sizeof(id_ctx) - 1,
+	    mac)) != 0)
+		return r;
+	memcpy(id, mac, SKS_ID_LEN);
+	return 0;
+}
+
+/* AAD = context string with its NUL, then the header bytes. */
+static int
+blob_aad(const uint8_t *hdr, size_t hl, uint8_t *aad, size_t max, size_t *lenp)
+{
+	if (sizeof(blob_ctx) + hl > max)
+		return CE_TOO_LONG;
+	memcpy(aad, blob_ctx, sizeof(blob_ctx));
+	memcpy(aad + sizeof(blob_ctx), hdr, hl);
+	*lenp = sizeof(blob_ctx) + hl;
+	return 0;
+}
+
+int
+sks_blob_seal(const uint8_t smk[SKS_SMK_LEN], const struct sks_blob_info *o,
+    const uint8_t *rec, size_t reclen, struct buf *out)
+{
+	uint8_t nonce[CC_NONCE_LEN];
+
+	cc_random(nonce, sizeof(nonce));
+	return sks_blob_seal_nonce(smk, o, nonce, rec, reclen, out);
+}
+
+int
+sks_blob_seal_nonce(const uint8_t smk[SKS_SMK_LEN],
+    const struct sks_blob_info *o, const uint8_t nonce[12],
+    const uint8_t *rec, size_t reclen, struct buf *out)
+{
+	uint8_t id[SKS_ID_LEN], aad[sizeof(blob_ctx) + 64 + OBJECT_LABEL_MAX];
+	uint8_t *p, *hdr;
+	size_t ll = strlen(o->label), start = buf_len(out), hl, al;
+	int r;
+
+	if (ll == 0 || ll > OBJECT_LABEL_MAX)
+		return CE_INVALID;
+	hl = 4 + 1 + 2 * SKS_ID_LEN + 12 + 1 + ll;
+	if (hl + CC_NONCE_LEN + reclen + CC_TAG_LEN > SKS_BLOB_MAX) {
+		err_set_detail("object '%s' needs a %zu-byte SKS blob; V1 "
+		    "partitions hold objects of at most %d bytes a blob", o->label,
+		    hl + CC_NONCE_LEN + reclen + CC_TAG_LEN, SKS_BLOB_MAX);
+		return CE_TOO_LONG;
+	}
+	if ((r = sks_smk_id(smk, id)) != 0)
+		return r;
+	if ((r = buf_put(out, blob_magic, 4)) != 0 ||
+	    (r = buf_put_u8(out, SKS_BLOB_VERSION)) != 0 ||
+	    (r = buf_put(out, id, SKS_ID_LEN)) != 0 ||
+	    (r = buf_put(out, o->uid, SKS_ID_LEN)) != 0 ||
+	    (r = buf_put_u32(out, o->cls)) != 0 ||
+	    (r = buf_put_u32(out, o->key_type)) != 0 ||
+	    (r = buf_put_u32(out, o->bits)) != 0 ||
+	    (r = buf_put_u8(out, (uint8_t)ll)) != 0 ||
+	    (r = buf_put(out, o->label, ll)) != 0 ||
+	    (r = buf_reserve(out, CC_NONCE_LEN + reclen + CC_TAG_LEN, &p)) != 0)
+		return r;
+	hdr = (uint8_t *)buf_ptr(out) + start;
+	if ((r = blob_aad(hdr, hl, aad, sizeof(aad), &al)) != 0)
+		return r;
+	memcpy(p, nonce, CC_NONCE_LEN);
+	return cc_aead_seal(smk, p, aad, al, rec, reclen, p + CC_NONCE_LEN,
+	    p + CC_NONCE_LEN + reclen);
+}
+
+int
+sks_blob_parse(const uint8_t *p, size_t n, struct sks_blob_info *bi)
+{
+	struct buf *b;
+	uint8_t magic[4], ver, ll;
+	size_t i;
+	int r;
+
+	memset(bi, 0, sizeof(*bi));
+	if (n > SKS_BLOB_MAX)
+		return CE_TOO_LONG;
+	if ((b = buf_from(p, n)) == NULL)
+		return CE_NOMEM;
+	if ((r = buf_get(b, magic, 4)) != 0)
+		goto out;
+	if (memcmp(magic, blob_magic, 4) != 0) {
+		err_set_detail("not an SKS blob (bad magic)");
+		r = CE_FORMAT;
+		goto out;
+	}
+	if ((r = buf_get_u8(b, &ver)) != 0)
+		goto out;
+	if (ver != SKS_BLOB_VERSION) {
+		err_set_detail("SKS blob version %u; this build reads %d", ver,
+		    SKS_BLOB_VERSION);
+		r = CE_VERSION;
+		goto out;
+	}
+	if ((r = buf_get(b, bi->smk_id, SKS_ID_LEN)) != 0 ||
+	    (r = buf_get(b, bi->uid, SKS_ID_LEN)) != 0 ||
+	    (r = buf_get_u32(b, &bi->cls)) != 0 ||
+	    (r = buf_get_u32(b, &bi->key_type)) != 0 ||
+	    (r = buf_get_u32(b, &bi->bits)) != 0 ||
+	    (r = buf_get_u8(b, &ll)) != 0)
+		goto out;
+	if (ll == 0 || ll > OBJECT_LABEL_MAX) {
+		r = CE_FORMAT;
+		goto out;
+	}
+	if ((r = buf_get(b, bi->label, ll)) != 0)
+		goto out;
+	bi->label[ll] = '\0';
+	for (i = 0; i < ll; i++) {
+		if ((unsigned char)bi->label[i] < 0x20 || bi->label[i] == 0x7f) {
+			r = CE_FORMAT;
+			goto out;
+		}
+	}
+	bi->hdr_len = n - buf_len(b);
+	/* Nonce, at least an empty record, and the tag must follow. */
+	if (buf_len(b) < CC_NONCE_LEN + CC_TAG_LEN) {
+		r = CE_TRUNCATED;
+		goto out;
+	}
+	r = 0;
+ out:
+	buf_free(b);
+	return r;
+}
+
+int
+sks_blob_open(const uint8_t smk[SKS_SMK_LEN], const uint8_t *p, size_t n,
+    struct sks_blob_info *bi, uint8_t *rec, size_t *reclenp)
+{
+	uint8_t aad[sizeof(blob_ctx) + 64 + OBJECT_LABEL_MAX];
+	size_t al, clen;
+	const uint8_t *nonce;
+	int r;
+
+	if ((r = sks_blob_parse(p, n, bi)) != 0)
+		return r;
+	if ((r = blob_aad(p, bi->hdr_len, aad, sizeof(aad), &al)) != 0)
+		return r;
+	nonce = p + bi->hdr_len;
+	clen = n - bi->hdr_len - CC_NONCE_LEN - CC_TAG_LEN;
+	atomic_fetch_add(&decryptions, 1);
+	if ((r = cc_aead_open(smk, nonce, aad, al, nonce + CC_NONCE_LEN, clen,
+	    nonce + CC_NONCE_LEN + clen, rec)) != 0)
+		return r;
+	*reclenp = clen;
+	return 0;
+}
+
+int
+sks_smk_record_parse(const uint8_t *p, size_t n, struct secret **smkp,
+    uint8_t id[SKS_ID_LEN])
+{
+	struct secret *smk = NULL;
+	uint8_t want[SKS_ID_LEN];
+	int r;
+
+	if (n != 4 + 1 + SKS_ID_LEN + SKS_SMK_LEN ||
+	    memcmp(p, smk_magic, 4) != 0) {
+		err_set_detail("malformed SMK record");
+		return CE_FORMAT;
+	}
+	if (p[4] != SKS_BLOB_VERSION) {
+		err_set_detail("SMK record version %u; this build reads %d", p[4],
+		    SKS_BLOB_VERSION);
+		return CE_VERSION;
+	}
+	if ((smk = secret_from(p + 5 + SKS_ID_LEN, SKS_SMK_LEN)) == NULL)
+		return CE_NOMEM;
+	if ((r = sks_smk_id(secret_ptr(smk), want)) != 0)
+		goto out;
+	if (!cc_memeq(want, p + 5, SKS_ID_LEN)) {
+		err_set_detail("SMK record: the key does not match its id");
+		r = CE_INTEGRITY;
+		goto out;
+	}
+	memcpy(id, want, SKS_ID_LEN);
+	*smkp = smk;
+	smk = NULL;
+ out:
+	secret_free(smk);
+	return r;
+}
+
+int
+sks_smk_record_put(const struct secret *smk, struct buf *out)
+{
+	uint8_t id[SKS_ID_LEN];
+	int r;
+
+	if ((r = sks_smk_id(secret_ptr(smk), id)) != 0)
+		return r;
+	if ((r = buf_put(out, smk_magic, 4)) != 0 ||
+	    (r = buf_put_u8(out, SKS_BLOB_VERSION)) != 0 ||
+	    (r = buf_put(out, id, SKS_ID_LEN)) != 0)
+		return r;
+	return buf_put(out, secret_ptr(smk), SKS_SMK_LEN);
+}

@@ -1,0 +1,105 @@
+/*
+ * sks_int: what the emulated HSM's modules (hsm, partition, role, object,
+ * objapply) call in lib/sks, and what the sks files share.
+ */
+#ifndef COFFER_SKS_INT_H
+#define COFFER_SKS_INT_H
+
+#include <stdint.h>
+
+#include "sks.h"
+
+struct buf;
+struct hsm;
+struct object;
+struct object_info;
+struct secret;
+struct session;
+
+/* SMK row states in hsm.db's smk table. */
+enum { SMK_PENDING = 0, SMK_CURRENT = 1, SMK_RETIRED = 2 };
+
+#define WRAP_SMK "smk"               /* an SMK under the PSK */
+#define SKS_BLOB_OVERHEAD_MIN (4 + 1 + 2 * SKS_ID_LEN + 12 + 1 + 12 + 16)
+
+/* sks_blob_seal with a given nonce (test vectors only: nonces are random). */
+int sks_blob_seal_nonce(const uint8_t smk[SKS_SMK_LEN],
+    const struct sks_blob_info *meta, const uint8_t nonce[12],
+    const uint8_t *rec, size_t reclen, struct buf *out);
+
+/* --- sks.db (sks_store.c) ------------------------------------------------ */
+
+/*
+ * Opens h's sks.db when it exists (or creates it with create set) and, when
+ * an hsm.db transaction is open, begins one on it too, so both commit
+ * together (hsm.db first). 0 with h->sks NULL when absent and not created.
+ */
+int sks_attach(struct hsm *h, int create);
+
+/* Requires sks.db (CE_INTEGRITY with a detail when a V1 partition lacks it). */
+int sks_require(struct hsm *h);
+
+/* Counters of a V1 partition (0, 0 when it has no row). */
+int sks_usage(struct hsm *h, uint64_t serial, uint64_t *countp,
+    uint64_t *usedp);
+
+/* Erases every blob of a partition (serial 0: of every partition). */
+int sks_erase_tx(struct hsm *h, uint64_t serial);
+
+/* Same, and forgets the partition's SMK pointer (zeroize, delete). */
+int sks_forget_tx(struct hsm *h, uint64_t serial);
+
+/* Makes the first SMK of a V1 partition being initialized (psk in hand). */
+int sks_init_tx(struct hsm *h, int64_t pid, uint64_t serial,
+    const struct secret *psk);
+
+/* --- the session's SMK (sks_smk.c) --------------------------------------- */
+
+/* Loads (once) the session's SMK, reconciling hsm.db with sks.db first. */
+int sks_session_smk(struct session *s);
+
+/*
+ * Makes hsm.db's SMK rows agree with sks.db (after a crash, or right after
+ * an SMK switch committed): runs its own transaction unless one is open.
+ */
+int sks_settle(struct hsm *h, int64_t pid, uint64_t serial, const char *label);
+
+/* Drops the cached SMK so the next use reloads it (after a rollover). */
+void sks_session_forget(struct session *s);
+
+/* --- objects of a V1 partition (sks_obj.c) ------------------------------- */
+
+/* Seals and inserts one object in the open transaction; *addp its size. */
+int sks_obj_insert_tx(struct session *s, const struct object *o,
+    const uint8_t *val, size_t vlen, uint64_t *addp, struct buf *scratch);
+
+/* Inserts a blob as it is (insert, V1 clone); its SMK id must be current. */
+int sks_blob_insert_tx(struct session *s, const uint8_t *blob, size_t n,
+    const struct sks_blob_info *bi);
+
+int sks_obj_find(struct session *s, const char *label,
+    struct object_info *ip);
+int sks_obj_list(struct session *s,
+    int (*cb)(void *ctx, const struct object_info *oi), void *ctx);
+int sks_obj_get(struct session *s, const char *label, struct object **op);
+/* Deletes by row id in the open transaction. */
+int sks_obj_delete_tx(struct session *s, uint64_t id, uint64_t size);
+int sks_obj_foreach(struct session *s,
+    int (*cb)(void *ctx, const struct object_info *oi, const uint8_t *rec,
+    size_t len), void *ctx);
+
+/* Replaces the partition's SMK by smk (clone): the caller checked force. */
+int sks_smk_replace_tx(struct session *s, const struct secret *smk,
+    const uint8_t id[SKS_ID_LEN]);
+
+/* Parses an XFER_REC_SMK record into *smkp and id. */
+int sks_smk_record_parse(const uint8_t *p, size_t n, struct secret **smkp,
+    uint8_t id[SKS_ID_LEN]);
+
+/* Encodes an SMK record from a key in hand. */
+int sks_smk_record_put(const struct secret *smk, struct buf *out);
+
+/* Up to max labels of the partition, comma-separated, for messages. */
+int sks_some_labels(struct session *s, size_t max, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,669 @@
+/*
+ * The SMK of a V1 partition: made at initialization, loaded per session,
+ * rolled over online, replaced by a clone; and the settling step that
+ * makes hsm.db agree with sks.db after a crash (lib/sks.h, docs/sks.md).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "buf.h"
+#include "crypto.h"
+#include "err.h"
+#include "hsm_int.h"
+#include "secret.h"
+#include "sks_int.h"
+#include "store.h"
+#include "wrap.h"
+
+/* The SMK wrap: under the PSK, bound to serial, generation and SMK id. */
+static int
+smk_wrap(const struct secret *psk, uint64_t serial, uint64_t gen,
+    const struct secret *smk, const uint8_t id[SKS_ID_LEN], struct buf **outp)
+{
+	return wrap_seal(secret_ptr(psk), WRAP_SMK, serial, gen, id, SKS_ID_LEN,
+	    secret_ptr(smk), SKS_SMK_LEN, outp);
+}
+
+static int
+smk_row_put(struct hsm *h, int64_t pid, const uint8_t id[SKS_ID_LEN],
+    uint64_t gen, int state, const struct buf *wrap)
+{
+	sqlite3_stmt *q;
+	int r;
+
+	if ((r = store_prepare(h->st, "INSERT OR REPLACE INTO smk (partition_id,"
+	    " smk_id, gen, state, wrap, created) VALUES (?, ?, ?, ?, ?, ?)",
+	    &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, pid);
+	sqlite3_bind_blob(q, 2, id, SKS_ID_LEN, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 3, (int64_t)gen);
+	sqlite3_bind_int(q, 4, state);
+	sqlite3_bind_blob(q, 5, buf_ptr(wrap), (int)buf_len(wrap),
+	    SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 6, (int64_t)time(NULL));
+	return hsm_step_done(h, q);
+}
+
+static int
+new_smk(struct secret **smkp, uint8_t id[SKS_ID_LEN])
+{
+	struct secret *smk;
+	int r;
+
+	if ((smk = secret_new(SKS_SMK_LEN)) == NULL)
+		return CE_NOMEM;
+	cc_random(secret_ptr(smk), SKS_SMK_LEN);
+	if ((r = sks_smk_id(secret_ptr(smk), id)) != 0) {
+		secret_free(smk);
+		return r;
+	}
+	*smkp = smk;
+	return 0;
+}
+
+/* Points sks.db's partition row at id (creating it when absent). */
+static int
+truth_set(struct hsm *h, uint64_t serial, const uint8_t id[SKS_ID_LEN],
+    uint64_t gen)
+{
+	sqlite3_stmt *q;
+	int r, rc;
+
+	if ((r = store_prepare(h->sks, "INSERT INTO part (serial, smk_id, gen) "
+	    "VALUES (?, ?, ?) ON CONFLICT (serial) DO UPDATE SET "
+	    "smk_id = excluded.smk_id, gen = excluded.gen", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, (int64_t)serial);
+	sqlite3_bind_blob(q, 2, id, SKS_ID_LEN, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 3, (int64_t)gen);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : store_err(h->sks, rc);
+}
+
+/* Reads sks.db's current SMK id for serial (CE_INTEGRITY when none). */
+static int
+truth_get(struct hsm *h, uint64_t serial, uint8_t id[SKS_ID_LEN],
+    uint64_t *genp)
+{
+	sqlite3_stmt *q;
+	int r, rc;
+
+	if ((r = sks_require(h)) != 0)
+		return r;
+	if ((r = store_prepare(h->sks, "SELECT smk_id, gen FROM part WHERE "
+	    "serial = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, (int64_t)serial);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(q, 0) == SKS_ID_LEN) {
+		memcpy(id, sqlite3_column_blob(q, 0), SKS_ID_LEN);
+		if (genp != NULL)
+			*genp = (uint64_t)sqlite3_column_int64(q, 1);
+		r = 0;
+	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+		err_set_detail("%s has no SMK entry for V1 partition serial "
+		    "%llu: the off-board store does not belong to this HSM",
+		    SKS_DB_NAME, (unsigned long long)serial);
+		r = CE_INTEGRITY;
+	} else
+		r = store_err(h->sks, rc);
+	sqlite3_reset(q);
+	return r;
+}
+
+int
+sks_smk_public(struct hsm *h, uint64_t serial, uint8_t id[SKS_ID_LEN],
+    uint64_t *genp)
+{
+	return truth_get(h, serial, id, genp);
+}
+
+int
+sks_init_tx(struct hsm *h, int64_t pid, uint64_t serial,
+    const struct secret *psk)
+{
+	struct secret *smk = NULL;
+	struct buf *wrap = NULL;
+	sqlite3_stmt *q;
+	uint8_t id[SKS_ID_LEN];
+	int r;
+
+	if ((r = sks_attach(h, 1)) != 0)
+		return r;
+	if ((r = new_smk(&smk, id)) != 0 ||
+	    (r = smk_wrap(psk, serial, 1, smk, id, &wrap)) != 0)
+		goto out;
+	if ((r = store_prepare(h->st, "DELETE FROM smk WHERE partition_id = ?",
+	    &q)) != 0)
+		goto out;
+	sqlite3_bind_int64(q, 1, pid);
+	if ((r = hsm_step_done(h, q)) != 0 ||
+	    (r = smk_row_put(h, pid, id, 1, SMK_CURRENT, wrap)) != 0 ||
+	    (r = sks_forget_tx(h, serial)) != 0)
+		goto out;
+	r = truth_set(h, serial, id, 1);
+ out:
+	secret_free(smk);
+	buf_free(wrap);
+	return r;
+}
+
+/* --- settling ------------------------------------------------------------ */
+
+struct smk_row {
+	uint8_t id[SKS_ID_LEN];
+	uint64_t gen;
+	int state;
+	int has_wrap;
+};
+
+static int
+rows_read(struct hsm *h, int64_t pid, struct smk_row **rowsp, size_t *np)
+{
+	sqlite3_stmt *q = NULL;
+	struct smk_row *rows = NULL, *nr;
+	size_t n = 0;
+	int r, rc;
+
+	if ((rc = sqlite3_prepare_v2(store_db(h->st), "SELECT smk_id, gen, "
+	    "state, wrap IS NOT NULL FROM smk WHERE partition_id = ? ORDER BY "
+	    "gen", -1, &q, NULL)) != SQLITE_OK)
+		return store_err(h->st, rc);
+	sqlite3_bind_int64(q, 1, pid);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if ((nr = realloc(rows, (n + 1) * sizeof(*rows))) == NULL) {
+			r = CE_NOMEM;
+			goto out;
+		}
+		rows = nr;
+		memset(&rows[n], 0, sizeof(rows[n]));
+		if (sqlite3_column_bytes(q, 0) == SKS_ID_LEN)
+			memcpy(rows[n].id, sqlite3_column_blob(q, 0), SKS_ID_LEN);
+		rows[n].gen = (uint64_t)sqlite3_column_int64(q, 1);
+		rows[n].state = sqlite3_column_int(q, 2);
+		rows[n].has_wrap = sqlite3_column_int(q, 3);
+		n++;
+	}
+	r = rc == SQLITE_DONE ? 0 : store_err(h->st, rc);
+	if (r == 0) {
+		*rowsp = rows;
+		*np = n;
+		rows = NULL;
+	}
+ out:
+	free(rows);
+	sqlite3_finalize(q);
+	return r;
+}
+
+/* 1 when hsm.db's rows already agree with truth t. */
+static int
+settled(const struct smk_row *rows, size_t n, const uint8_t t[SKS_ID_LEN])
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (memcmp(rows[i].id, t, SKS_ID_LEN) == 0) {
+			if (rows[i].state != SMK_CURRENT || !rows[i].has_wrap)
+				return 0;
+		} else if (rows[i].state == SMK_CURRENT ||
+		    (rows[i].state == SMK_RETIRED && rows[i].has_wrap))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+row_update(struct hsm *h, int64_t pid, const uint8_t id[SKS_ID_LEN],
+    const char *sql)
+{
+	sqlite3_stmt *q;
+	int r;
+
+	if ((r = store_prepare(h->st, sql, &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, (int64_t)time(NULL));
+	sqlite3_bind_int64(q, 2, pid);
+	sqlite3_bind_blob(q, 3, id, SKS_ID_LEN, SQLITE_TRANSIENT);
+	return hsm_step_done(h, q);
+}
+
+/*
+ * Makes hsm.db agree with sks.db (the truth): the row of the current id is
+ * current; a row marked current that sks.db does not name is an SMK switch
+ * that never took (deleted: the partition is as before it); a retired row
+ * loses its wrap (the old SMK is gone). Pending rows are left alone: a
+ * rollover may be between its two transactions. Runs under both write
+ * locks, so it never sees a switch half-committed.
+ */
+int
+sks_settle(struct hsm *h, int64_t pid, uint64_t serial, const char *label)
+{
+	struct smk_row *rows = NULL;
+	uint8_t t[SKS_ID_LEN];
+	char detail[160];
+	size_t n = 0, i;
+	int r, own = 0, found = 0, undone = 0, dropped = 0;
+
+	if ((r = sks_require(h)) != 0)
+		return r;
+	if ((r = hsm_tx_enter(h, &own)) != 0)
+		return r;
+	if ((r = truth_get(h, serial, t, NULL)) != 0 ||
+	    (r = rows_read(h, pid, &rows, &n)) != 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (memcmp(rows[i].id, t, SKS_ID_LEN) == 0 && rows[i].has_wrap)
+			found = 1;
+	if (!found) {
+		char hex[2 * SKS_ID_LEN + 1];
+
+		sks_id_hex(t, hex);
+		err_set_detail("%s names SMK %s for partition '%s' but hsm.db "
+		    "holds no key for it: the two stores do not match (restore "
+		    "both from the same backup)", SKS_DB_NAME, hex, label);
+		r = CE_INTEGRITY;
+		goto out;
+	}
+	if (settled(rows, n, t))
+		goto out;
+	for (i = 0; i < n && r == 0; i++) {
+		if (memcmp(rows[i].id, t, SKS_ID_LEN) == 0) {
+			if (rows[i].state != SMK_CURRENT)
+				r = row_update(h, pid, rows[i].id, "UPDATE smk SET "
+				    "state = 1, retired = NULL WHERE ?1 IS NOT NULL"
+				    " AND partition_id = ?2 AND smk_id = ?3");
+		} else if (rows[i].state == SMK_CURRENT) {
+			undone++;
+			r = row_update(h, pid, rows[i].id, "DELETE FROM smk "
+			    "WHERE ?1 IS NOT NULL AND partition_id = ?2 AND "
+			    "smk_id = ?3");
+		} else if (rows[i].state == SMK_RETIRED && rows[i].has_wrap) {
+			dropped++;
+			r = row_update(h, pid, rows[i].id, "UPDATE smk SET "
+			    "wrap = NULL, retired = coalesce(retired, ?1) WHERE "
+			    "partition_id = ?2 AND smk_id = ?3");
+		}
+	}
+	if (r != 0)
+		goto out;
+	snprintf(detail, sizeof(detail), "SMK settled: %d switch(es) that never "
+	    "committed undone, %d retired key(s) destroyed", undone, dropped);
+	r = hsm_audit_part(h, "smk-settle", 1, NULL, label, serial, detail);
+ out:
+	free(rows);
+	return hsm_tx_leave(h, own, r, 0);
+}
+
+/* --- the session's SMK --------------------------------------------------- */
+
+void
+sks_session_forget(struct session *s)
+{
+	secret_free(s->smk);
+	s->smk = NULL;
+}
+
+static int
+load_once(struct session *s, int *needp)
+{
+	struct hsm *h = s->h;
+	sqlite3_stmt *q;
+	struct smk_row *rows = NULL;
+	uint8_t t[SKS_ID_LEN];
+	uint64_t gen = 0;
+	size_t n = 0;
+	int r, rc;
+
+	*needp = 0;
+	if ((r = truth_get(h, s->serial, t, NULL)) != 0 ||
+	    (r = rows_read(h, s->pid, &rows, &n)) != 0)
+		return r;
+	if (!settled(rows, n, t)) {
+		*needp = 1;
+		free(rows);
+		return 0;
+	}
+	free(rows);
+	if ((r = store_prepare(h->st, "SELECT gen, wrap FROM smk WHERE "
+	    "partition_id = ? AND smk_id = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, s->pid);
+	sqlite3_bind_blob(q, 2, t, SKS_ID_LEN, SQLITE_TRANSIENT);
+	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
+		sqlite3_reset(q);
+		return rc == SQLITE_DONE ? CE_INTEGRITY : store_err(h->st, rc);
+	}
+	gen = (uint64_t)sqlite3_column_int64(q, 0);
+	r = wrap_open(secret_ptr(s->psk), WRAP_SMK, s->serial, gen, t,
+	    SKS_ID_LEN, sqlite3_column_blob(q, 1),
+	    (size_t)sqlite3_column_bytes(q, 1), &s->smk);
+	sqlite3_reset(q);
+	if (r == CE_AUTH_TAG || r == CE_FORMAT || r == CE_VERSION) {
+		err_set_detail("the SMK of partition '%s' fails its integrity "
+		    "check: hsm.db was altered", s->label);
+		return CE_INTEGRITY;
+	}
+	if (r != 0)
+		return r;
+	memcpy(s->smk_id, t, SKS_ID_LEN);
+	s->smk_gen = gen;
+	return 0;
+}
+
+int
+sks_session_smk(struct session *s)
+{
+	int r, need;
+
+	if (s->smk != NULL)
+		return 0;
+	if (s->version != 1)
+		return CE_INVALID;
+	if (s->psk == NULL) {
+		err_set_detail("the SMK is opened by the Crypto Officer or Crypto "
+		    "User; log in as co or cu");
+		return CE_PERMISSION;
+	}
+	if ((r = load_once(s, &need)) != 0 || !need)
+		return r;
+	if ((r = sks_settle(s->h, s->pid, s->serial, s->label)) != 0 ||
+	    (r = load_once(s, &need)) != 0)
+		return r;
+	return need ? CE_INTEGRITY : 0;
+}
+
+int
+sks_load(struct session *s)
+{
+	return sks_session_smk(s);
+}
+
+int
+sks_status_get(struct session *s, struct sks_status *st)
+{
+	sqlite3_stmt *q;
+	int r, rc;
+
+	memset(st, 0, sizeof(*st));
+	if ((r = sks_session_smk(s)) != 0)
+		return r;
+	memcpy(st->smk_id, s->smk_id, SKS_ID_LEN);
+	if ((r = truth_get(s->h, s->serial, st->smk_id, &st->gen)) != 0 ||
+	    (r = sks_usage(s->h, s->serial, &st->objects, &st->bytes)) != 0)
+		return r;
+	if ((r = store_prepare(s->h->st, "SELECT count(*) FROM smk WHERE "
+	    "partition_id = ? AND state = 2", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, s->pid);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		st->retired = (uint64_t)sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : store_err(s->h->st, rc);
+}
+
+int
+sks_smk_record(struct session *s, struct buf *out)
+{
+	int r;
+
+	if (s->role != ROLE_CO) {
+		err_set_detail("the SMK is cloned by the Crypto Officer");
+		return CE_PERMISSION;
+	}
+	if ((r = sks_session_smk(s)) != 0)
+		return r;
+	return sks_smk_record_put(s->smk, out);
+}
+
+/* --- rollover ------------------------------------------------------------ */
+
+static int
+next_gen(struct hsm *h, int64_t pid, uint64_t *genp)
+{
+	sqlite3_stmt *q;
+	int r, rc;
+
+	if ((r = store_prepare(h->st, "SELECT coalesce(max(gen), 0) + 1 FROM "
+	    "smk WHERE partition_id = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, pid);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		*genp = (uint64_t)sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : store_err(h->st, rc);
+}
+
+static int
+row_state(struct hsm *h, int64_t pid, const uint8_t id[SKS_ID_LEN],
+    int *statep)
+{
+	sqlite3_stmt *q;
+	int r, rc;
+
+	if ((r = store_prepare(h->st, "SELECT state FROM smk WHERE "
+	    "partition_id = ? AND smk_id = ? AND wrap IS NOT NULL", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, pid);
+	sqlite3_bind_blob(q, 2, id, SKS_ID_LEN, SQLITE_TRANSIENT);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*statep = sqlite3_column_int(q, 0);
+	sqlite3_reset(q);
+	if (rc == SQLITE_DONE)
+		return CE_NOT_FOUND;
+	return rc == SQLITE_ROW ? 0 : store_err(h->st, rc);
+}
+
+/* Re-seals every blob of the partition from s->smk to nsmk. */
+static int
+reseal_all(struct session *s, const struct secret *nsmk,
+    void (*progress)(void *, uint64_t), void *ctx, uint64_t *countp)
+{
+	struct hsm *h = s->h;
+	struct sks_blob_info bi;
+	struct buf *nb = NULL;
+	sqlite3_stmt *sel, *upd;
+	uint8_t *rec = NULL;
+	size_t rl;
+	int64_t last = 0, id;
+	uint64_t done = 0;
+	int r, rc;
+
+	if ((rec = malloc(SKS_BLOB_MAX)) == NULL ||
+	    (nb = buf_new(SKS_BLOB_MAX)) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	/* One blob at a time by id: the table is updated as it is walked. */
+	for (;;) {
+		if ((r = store_prepare(h->sks, "SELECT id, blob FROM blob WHERE "
+		    "serial = ? AND id > ? ORDER BY id LIMIT 1", &sel)) != 0)
+			goto out;
+		sqlite3_bind_int64(sel, 1, (int64_t)s->serial);
+		sqlite3_bind_int64(sel, 2, last);
+		if ((rc = sqlite3_step(sel)) != SQLITE_ROW) {
+			sqlite3_reset(sel);
+			r = rc == SQLITE_DONE ? 0 : store_err(h->sks, rc);
+			break;
+		}
+		id = sqlite3_column_int64(sel, 0);
+		r = sks_blob_open(secret_ptr(s->smk), sqlite3_column_blob(sel, 1),
+		    (size_t)sqlite3_column_bytes(sel, 1), &bi, rec, &rl);
+		sqlite3_reset(sel);
+		if (r != 0) {
+			err_set_detail("blob '%s' (row %lld) does not open under "
+			    "the current SMK; nothing was changed", bi.label,
+			    (long long)id);
+			r = CE_INTEGRITY;
+			goto out;
+		}
+		buf_reset(nb);
+		r = sks_blob_seal(secret_ptr(nsmk), &bi, rec, rl, nb);
+		sodium_memzero(rec, rl);
+		if (r != 0)
+			goto out;
+		if ((r = store_prepare(h->sks, "UPDATE blob SET blob = ? WHERE "
+		    "id = ?", &upd)) != 0)
+			goto out;
+		sqlite3_bind_blob(upd, 1, buf_ptr(nb), (int)buf_len(nb),
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(upd, 2, id);
+		rc = sqlite3_step(upd);
+		sqlite3_reset(upd);
+		if (rc != SQLITE_DONE) {
+			r = store_err(h->sks, rc);
+			goto out;
+		}
+		last = id;
+		if (progress != NULL && ++done % 1024 == 0)
+			progress(ctx, done);
+		else if (progress == NULL)
+			done++;
+	}
+	*countp = done;
+ out:
+	free(rec);
+	buf_free(nb);
+	return r;
+}
+
+int
+sks_rollover(struct session *s, void (*progress)(void *ctx, uint64_t done),
+    void *ctx, uint64_t *countp)
+{
+	struct hsm *h = s->h;
+	struct secret *nsmk = NULL;
+	struct buf *wrap = NULL;
+	sqlite3_stmt *q;
+	uint8_t nid[SKS_ID_LEN], t[SKS_ID_LEN], oid[SKS_ID_LEN];
+	char ohex[2 * SKS_ID_LEN + 1], nhex[2 * SKS_ID_LEN + 1], detail[200];
+	uint64_t gen = 0, tgen = 0, count = 0;
+	int r, own = 0, st = -1;
+
+	if (s->version != 1) {
+		err_set_detail("partition '%s' is V0: it has no SMK", s->label);
+		return CE_INVALID;
+	}
+	if (s->role != ROLE_CO) {
+		err_set_detail("the SMK is rolled over by the Crypto Officer");
+		return CE_PERMISSION;
+	}
+	if (store_in_tx(h->st)) {
+		err_set_detail("an SMK rollover runs in transactions of its own");
+		return CE_INVALID;
+	}
+	if ((r = sks_session_smk(s)) != 0 || (r = new_smk(&nsmk, nid)) != 0)
+		return r;
+	memcpy(oid, s->smk_id, SKS_ID_LEN);
+	/* 1: the new SMK's wrap is durable (pending) before any blob uses it. */
+	if ((r = hsm_tx_enter(h, &own)) != 0)
+		goto out;
+	if ((r = store_prepare(h->st, "DELETE FROM smk WHERE partition_id = ? "
+	    "AND state = 0", &q)) != 0)
+		goto leave1;
+	sqlite3_bind_int64(q, 1, s->pid);
+	if ((r = hsm_step_done(h, q)) != 0 ||
+	    (r = next_gen(h, s->pid, &gen)) != 0 ||
+	    (r = smk_wrap(s->psk, s->serial, gen, nsmk, nid, &wrap)) != 0)
+		goto leave1;
+	r = smk_row_put(h, s->pid, nid, gen, SMK_PENDING, wrap);
+ leave1:
+	if ((r = hsm_tx_leave(h, own, r, 0)) != 0)
+		goto out;
+	if (hsm_test_hook != NULL)
+		hsm_test_hook("rollover-pending");
+	/* 2: every blob re-sealed and the switch, one sks.db transaction. */
+	if ((r = hsm_tx_enter(h, &own)) != 0)
+		goto out;
+	if ((r = row_state(h, s->pid, nid, &st)) != 0 || st != SMK_PENDING ||
+	    (r = truth_get(h, s->serial, t, &tgen)) != 0 ||
+	    !cc_memeq(t, oid, SKS_ID_LEN)) {
+		err_set_detail("another session changed the SMK of '%s' during "
+		    "the rollover; nothing was changed, run it again", s->label);
+		r = CE_BUSY;
+		goto leave2;
+	}
+	if ((r = reseal_all(s, nsmk, progress, ctx, &count)) != 0 ||
+	    (r = truth_set(h, s->serial, nid, tgen + 1)) != 0 ||
+	    (r = row_update(h, s->pid, oid, "UPDATE smk SET state = 2, "
+	    "retired = ?1 WHERE partition_id = ?2 AND smk_id = ?3")) != 0 ||
+	    (r = row_update(h, s->pid, nid, "UPDATE smk SET state = 1 WHERE "
+	    "?1 IS NOT NULL AND partition_id = ?2 AND smk_id = ?3")) != 0)
+		goto leave2;
+	sks_id_hex(oid, ohex);
+	sks_id_hex(nid, nhex);
+	snprintf(detail, sizeof(detail), "SMK rollover: generation %llu (%s) "
+	    "replaced by %llu (%s)", (unsigned long long)tgen, ohex,
+	    (unsigned long long)tgen + 1, nhex);
+	{
+		struct audit_event ev;
+
+		hsm_event(&ev, "smk-rollover", 1);
+		ev.role = role_name(s->role);
+		ev.partition = s->label;
+		ev.serial = s->serial;
+		ev.detail = detail;
+		ev.count = (int64_t)count;
+		r = hsm_audit_tx(h, &ev);
+	}
+ leave2:
+	if ((r = hsm_tx_leave(h, own, r, 0)) != 0)
+		goto out;
+	if (hsm_test_hook != NULL)
+		hsm_test_hook("rollover-switched");
+	/* 3: the old SMK's wrap is destroyed (also done by any later session
+	 * should this process die here). */
+	sks_session_forget(s);
+	if ((r = sks_settle(h, s->pid, s->serial, s->label)) != 0)
+		goto out;
+	hsm_checkpoint(h);
+	if (countp != NULL)
+		*countp = count;
+	r = sks_session_smk(s);
+ out:
+	secret_free(nsmk);
+	buf_free(wrap);
+	return r;
+}
+
+/* --- replace (SMK clone) ------------------------------------------------- */
+
+int
+sks_smk_replace_tx(struct session *s, const struct secret *smk,
+    const uint8_t id[SKS_ID_LEN])
+{
+	struct hsm *h = s->h;
+	struct buf *wrap = NULL;
+	uint8_t t[SKS_ID_LEN];
+	uint64_t gen = 0, tgen = 0;
+	int r;
+
+	if ((r = sks_session_smk(s)) != 0 ||
+	    (r = truth_get(h, s->serial, t, &tgen)) != 0 ||
+	    (r = next_gen(h, s->pid, &gen)) != 0 ||
+	    (r = smk_wrap(s->psk, s->serial, gen, smk, id, &wrap)) != 0)
+		goto out;
+	/* The old wrap stays until the switch has committed in sks.db. */
+	if ((r = row_update(h, s->pid, t, "UPDATE smk SET state = 2, "
+	    "retired = ?1 WHERE partition_id = ?2 AND smk_id = ?3")) != 0 ||
+	    (r = smk_row_put(h, s->pid, id, gen, SMK_CURRENT, wrap)) != 0 ||
+	    (r = truth_set(h, s->serial, id, tgen + 1)) != 0)
+		goto out;
+	sks_session_forget(s);
+	if ((s->smk = secret_dup(smk)) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	memcpy(s->smk_id, id, SKS_ID_LEN);
+	s->smk_gen = gen;
+ out:
+	buf_free(wrap);
+	return r;
+}

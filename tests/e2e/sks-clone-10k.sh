@@ -1,0 +1,47 @@
+#!/bin/sh
+# A V1 partition with 10 000 objects cloned to a V1 partition of another
+# HSM sharing the domain: the target takes the SMK (same id), holds every
+# blob byte for byte as the source does, and its keys work (ciphertext
+# made on the source decrypts on the target, every blob opens there).
+. "$(dirname "$0")/lib.sh"
+. "$here/helpers/hsm.sh"
+. "$here/helpers/sks.sh"
+
+N=10000
+sks_hsm src
+sks_hsm dst
+sks_part src a 1
+sks_part dst b 1
+A="hsm:$T/src#a"
+B="hsm:$T/dst#b"
+hsm key generate "$A" --type aes --label k --count $N --pin-file "$CO" >/dev/null
+hsm key generate "$A" --type rsa --label rsa --pin-file "$CO" >/dev/null
+echo "made on the source" >"$T/m"
+hsm key encrypt "$A" --label k-4242 --in "$T/m" --out "$T/m.ct" --pin-file "$CO"
+hsm key sign "$A" --label rsa --in "$T/m" --out "$T/m.sig" --pin-file "$CO"
+
+clone --from "$A" --to "$B" --from-pin-file "$CO" --to-pin-file "$CO" \
+	--json >"$T/clone.json"
+json_has '"written":10001' "$T/clone.json"
+
+smk() { hsm partition show "$1" --json | sed 's/.*"smk_id":"\([0-9a-f]*\)".*/\1/'; }
+[ "$(smk "$A")" = "$(smk "$B")" ] || fail "the target does not hold the source's SMK"
+# the blobs travelled untouched
+q="SELECT label, hex(blob) FROM blob ORDER BY label"
+sqlite3 "$T/src/sks.db" "$q" | sha256sum >"$T/src.blobs"
+sqlite3 "$T/dst/sks.db" "$q" | sha256sum | cmp -s - "$T/src.blobs" ||
+	fail "the target's blobs differ from the source's"
+# keys work on the target
+hsm key decrypt "$B" --label k-4242 --in "$T/m.ct" --out "$T/m.rt" --pin-file "$CO"
+cmp -s "$T/m" "$T/m.rt" || fail "source ciphertext does not decrypt on the target"
+hsm key verify "$B" --label rsa --in "$T/m" --signature "$T/m.sig" \
+	--pin-file "$CO" >/dev/null
+hsm sks verify "$B" --pin-file "$CO" | grep -q "^10001 blob(s) open" ||
+	fail "not every blob opens on the target"
+keys_work "$B" k $N
+# a second clone in sync mode finds every object identical
+clone --from "$A" --to "$B" --sync --from-pin-file "$CO" --to-pin-file "$CO" \
+	--json >"$T/sync.json"
+json_has '"written":0' "$T/sync.json"
+hsm audit verify "$T/dst" >/dev/null
+echo "sks-clone-10k ok"

@@ -1,0 +1,74 @@
+#!/bin/sh
+# SIM-style extract and insert on V1 partitions: selected objects under an
+# authorization password go back in only with that password; a file made
+# under another SMK, a tampered or a cut file is refused with exit 3 or 4
+# and leaves both stores as they were; an existing --out is not overwritten
+# without --force; a V0 partition has nothing to extract.
+. "$(dirname "$0")/lib.sh"
+. "$here/helpers/hsm.sh"
+. "$here/helpers/sks.sh"
+. "$here/helpers/backup.sh" # flip
+AUTH=$(pinfile auth "extract-authorization-1")
+
+sks_hsm h
+sks_part h a 1
+sks_part h b 1
+sks_part h z 0
+A="hsm:$T/h#a"
+B="hsm:$T/h#b"
+hsm key generate "$A" --type aes --label k --count 50 --pin-file "$CO" >/dev/null
+hsm key generate "$A" --type rsa --label rsa --pin-file "$CO" >/dev/null
+echo "signed" >"$T/m"
+hsm key sign "$A" --label rsa --in "$T/m" --out "$T/m.sig" --pin-file "$CO"
+
+# all, and a selection under a password
+hsm sks extract "$A" --out "$T/all.sks" --pin-file "$CO" | grep -q "extracted 51 " ||
+	fail "extract all"
+hsm sks extract "$A" --out "$T/sel.sks" --object rsa --object k-7 \
+	--auth-pin-file "$AUTH" --kdf test --pin-file "$CO" | grep -q "extracted 2 " ||
+	fail "extract selection"
+[ "$(stat -c %a "$T/sel.sks")" = 600 ] || fail "extract file mode"
+expect_exit 1 hsm sks extract "$A" --out "$T/sel.sks" --pin-file "$CO"
+grep -q "add --force" "$T/.err" || fail "overwrite message"
+expect_exit 1 hsm sks extract "$A" --out "$T/x.sks" --object nope --pin-file "$CO"
+[ ! -e "$T/x.sks" ] || fail "a refused extract left a file"
+expect_exit 1 hsm sks extract "hsm:$T/h#z" --out "$T/z.sks" --pin-file "$CO"
+grep -q "is V0" "$T/.err" || fail "V0 message"
+
+snap() {
+	sqlite3 "$T/h/sks.db" .dump | sha256sum
+	sqlite3 "$T/h/hsm.db" ".dump partition role domain object smk" | sha256sum
+}
+hsm key delete "$A" --label rsa --pin-file "$CO" >/dev/null
+hsm key delete "$A" --label k-7 --pin-file "$CO" >/dev/null
+snap >"$T/s0"
+# without, and with a wrong, password: refused, nothing written
+expect_exit 3 hsm sks insert "$A" --in "$T/sel.sks" --pin-file "$CO"
+grep -q "authorization password" "$T/.err" || fail "no-password message"
+expect_exit 3 hsm sks insert "$A" --in "$T/sel.sks" --auth-pin-file "$BAD" --pin-file "$CO"
+grep -q "wrong authorization password" "$T/.err" || fail "wrong-password message"
+# another SMK: b
+expect_exit 3 hsm sks insert "$B" --in "$T/all.sks" --pin-file "$CO"
+grep -q "holds SMK" "$T/.err" || fail "other-SMK message"
+# tampered (a byte in a blob) and cut files
+cp "$T/sel.sks" "$T/bad.sks"
+flip "$T/bad.sks" 300
+expect_exit 4 hsm sks insert "$A" --in "$T/bad.sks" --auth-pin-file "$AUTH" --pin-file "$CO"
+head -c 500 "$T/sel.sks" >"$T/cut.sks"
+expect_exit 4 hsm sks insert "$A" --in "$T/cut.sks" --auth-pin-file "$AUTH" --pin-file "$CO"
+grep -q "nothing was inserted" "$T/.err" || fail "cut-file message"
+snap | cmp -s - "$T/s0" || fail "a refused insert changed a store"
+
+# with the password: back, and the key is the same key
+hsm sks insert "$A" --in "$T/sel.sks" --auth-pin-file "$AUTH" --pin-file "$CO" |
+	grep -q "inserted 2 " || fail "insert"
+hsm key verify "$A" --label rsa --in "$T/m" --signature "$T/m.sig" \
+	--pin-file "$CO" >/dev/null
+key_works "$A" k-7
+# everything again: a clash fails the whole insert, skip keeps ours
+expect_exit 1 hsm sks insert "$A" --in "$T/all.sks" --pin-file "$CO"
+grep -q "already exists" "$T/.err" || fail "conflict message"
+hsm sks insert "$A" --in "$T/all.sks" --conflict skip --pin-file "$CO" |
+	grep -q "51 skipped" || fail "skip"
+hsm audit verify "$T/h" >/dev/null
+echo "sks-extract-insert ok"

@@ -1,0 +1,770 @@
+/*
+ * sks: V1 partitions. Blob format and vector, every object operation on a
+ * V1 partition, V1 clone without a single decryption, SMK overwrite
+ * refused unless forced, V0/V1 migration, extract/insert refusals, and
+ * rollover crashes acted out at each commit point.
+ */
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "hsmfix.h"
+
+#include "buf.h"
+#include "crypto.h"
+#include "hsm_int.h"
+#include "object.h"
+#include "object_int.h"
+#include "p11.h"
+#include "sks.h"
+#include "sks_int.h"
+#include "xfer.h"
+
+/* docs/formats.md 9.6: SMK 00..1f, a data object "note" = "hi". */
+static const char vec_smk_id[] = "cf5a864e5299a136afae255fa6d79b1d";
+static const char vec_record[] =
+    "434f424a0100010000001c00000000000000080000000000000000000000030000"
+    "00046e6f74650002000000026869";
+static const char vec_blob[] =
+    "43534b4201cf5a864e5299a136afae255fa6d79b1da0a1a2a3a4a5a6a7a8a9aaab"
+    "acadaeaf00000000ffffffff00000000046e6f7465000102030405060708090a0b"
+    "044d9451c4e5c31b8d418b8bb1e9786d83d68f34f07b5f7c3867e5851d6903b201"
+    "10aa92c0b5779876a47fed8aef41fff32428eb5ee38763d85a3416f2ac5d";
+static const char vec_smk_record[] =
+    "43534d4b01cf5a864e5299a136afae255fa6d79b1d000102030405060708090a0b"
+    "0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+static int
+count_cb(void *ctx, const struct object_info *oi)
+{
+	(void)oi;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static void
+test_blob_roundtrip_and_tamper(void **state)
+{
+	struct sks_blob_info meta, bi;
+	struct object *o = object_new();
+	struct buf *rec = buf_new(1 << 20), *blob = buf_new(SKS_BLOB_MAX);
+	uint8_t smk[SKS_SMK_LEN], other[SKS_SMK_LEN], out[4096], *p;
+	size_t rl = 0, i;
+	uint64_t before;
+
+	(void)state;
+	for (i = 0; i < sizeof(smk); i++)
+		smk[i] = (uint8_t)i;
+	memcpy(other, smk, sizeof(other));
+	other[0] ^= 1;
+	assert_int_equal(object_set_ulong(o, CKA_CLASS, CKO_DATA), 0);
+	assert_int_equal(object_set_attr(o, CKA_LABEL, "note", 4), 0);
+	o->value = secret_from("hi", 2);
+	assert_int_equal(object_meta(o), 0);
+	assert_int_equal(object_encode(o, rec), 0);
+	memset(&meta, 0, sizeof(meta));
+	memset(meta.uid, 0xab, SKS_ID_LEN);
+	meta.cls = o->cls;
+	meta.key_type = o->key_type;
+	snprintf(meta.label, sizeof(meta.label), "note");
+	assert_int_equal(sks_blob_seal(smk, &meta, buf_ptr(rec), buf_len(rec),
+	    blob), 0);
+	before = sks_decryptions();
+	assert_int_equal(sks_blob_open(smk, buf_ptr(blob), buf_len(blob), &bi,
+	    out, &rl), 0);
+	assert_int_equal(sks_decryptions(), before + 1);
+	assert_int_equal(rl, buf_len(rec));
+	assert_memory_equal(out, buf_ptr(rec), rl);
+	assert_string_equal(bi.label, "note");
+	/* another SMK, and every single-byte change, fail */
+	assert_int_equal(sks_blob_open(other, buf_ptr(blob), buf_len(blob), &bi,
+	    out, &rl), CE_AUTH_TAG);
+	p = (uint8_t *)buf_ptr(blob);
+	for (i = 5; i < buf_len(blob); i += 7) {
+		p[i] ^= 0x40;
+		assert_int_not_equal(sks_blob_open(smk, p, buf_len(blob), &bi,
+		    out, &rl), 0);
+		p[i] ^= 0x40;
+	}
+	p[4] = 2;
+	assert_int_equal(sks_blob_parse(p, buf_len(blob), &bi), CE_VERSION);
+	/* past 64 KiB is refused */
+	buf_reset(rec);
+	secret_free(o->value);
+	o->value = secret_new(SKS_BLOB_MAX);
+	assert_int_equal(object_encode(o, rec), 0);
+	buf_reset(blob);
+	assert_int_equal(sks_blob_seal(smk, &meta, buf_ptr(rec), buf_len(rec),
+	    blob), CE_TOO_LONG);
+	object_free(o);
+	buf_free(rec);
+	buf_free(blob);
+}
+
+static void
+test_smk_id_vector(void **state)
+{
+	uint8_t smk[SKS_SMK_LEN], id[SKS_ID_LEN];
+	char hex[2 * SKS_ID_LEN + 1];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(smk); i++)
+		smk[i] = (uint8_t)i;
+	assert_int_equal(sks_smk_id(smk, id), 0);
+	sks_id_hex(id, hex);
+	assert_string_equal(hex, vec_smk_id);
+}
+
+/* docs/formats.md 9.7, reproduced byte for byte (and independently with
+ * Python's cryptography AESGCM when the vector was written). */
+static void
+test_blob_vector(void **state)
+{
+	struct sks_blob_info meta, bi;
+	struct object *o = object_new();
+	struct buf *rec = buf_new(1024), *blob = buf_new(1024);
+	struct secret *smk_out = NULL;
+	uint8_t smk[SKS_SMK_LEN], nonce[12], want[256], out[256], id[SKS_ID_LEN];
+	size_t i, wl, rl = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(smk); i++)
+		smk[i] = (uint8_t)i;
+	for (i = 0; i < sizeof(nonce); i++)
+		nonce[i] = (uint8_t)i;
+	assert_int_equal(object_set_ulong(o, CKA_CLASS, CKO_DATA), 0);
+	assert_int_equal(object_set_attr(o, CKA_LABEL, "note", 4), 0);
+	o->value = secret_from("hi", 2);
+	assert_int_equal(object_meta(o), 0);
+	assert_int_equal(object_encode(o, rec), 0);
+	wl = unhex(vec_record, want, sizeof(want));
+	assert_int_equal(buf_len(rec), wl);
+	assert_memory_equal(buf_ptr(rec), want, wl);
+	memset(&meta, 0, sizeof(meta));
+	for (i = 0; i < SKS_ID_LEN; i++)
+		meta.uid[i] = (uint8_t)(0xa0 + i);
+	meta.cls = o->cls;
+	meta.key_type = o->key_type;
+	meta.bits = 0;
+	snprintf(meta.label, sizeof(meta.label), "note");
+	assert_int_equal(sks_blob_seal_nonce(smk, &meta, nonce, buf_ptr(rec),
+	    buf_len(rec), blob), 0);
+	wl = unhex(vec_blob, want, sizeof(want));
+	assert_int_equal(buf_len(blob), wl);
+	assert_memory_equal(buf_ptr(blob), want, wl);
+	assert_int_equal(sks_blob_open(smk, want, wl, &bi, out, &rl), 0);
+	assert_int_equal(rl, buf_len(rec));
+	assert_memory_equal(out, buf_ptr(rec), rl);
+	assert_int_equal(bi.key_type, 0xffffffffu);
+	/* the SMK record */
+	buf_reset(blob);
+	smk_out = secret_from(smk, sizeof(smk));
+	assert_int_equal(sks_smk_record_put(smk_out, blob), 0);
+	wl = unhex(vec_smk_record, want, sizeof(want));
+	assert_int_equal(buf_len(blob), wl);
+	assert_memory_equal(buf_ptr(blob), want, wl);
+	secret_free(smk_out);
+	smk_out = NULL;
+	assert_int_equal(sks_smk_record_parse(want, wl, &smk_out, id), 0);
+	assert_memory_equal(secret_ptr(smk_out), smk, sizeof(smk));
+	want[wl - 1] ^= 1; /* a key that does not match its id */
+	secret_free(smk_out);
+	assert_int_equal(sks_smk_record_parse(want, wl, &smk_out, id),
+	    CE_INTEGRITY);
+	object_free(o);
+	buf_free(rec);
+	buf_free(blob);
+}
+
+/* An HSM with partitions a (V1) and, by kind, more; all under "dom-pw". */
+static void
+setup_v1(struct hsmfix *f)
+{
+	assert_int_equal(fx_setup(f), 0);
+	assert_int_equal(fx_partition_v(f->h, "a", "dom-pw", 1), 0);
+}
+
+static void
+test_v1_objects(void **state)
+{
+	struct hsmfix f;
+	struct session *s = NULL;
+	struct partition_info pi;
+	struct object_info oi;
+	struct object *o = NULL;
+	struct buf *sig = NULL;
+	int n = 0;
+
+	(void)state;
+	setup_v1(&f);
+	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(session_version(s), 1);
+	assert_int_equal(object_generate(s, OBJ_RSA, 2048, "rsa", NULL), 0);
+	assert_int_equal(object_generate(s, OBJ_EC, 384, "ec", NULL), 0);
+	assert_int_equal(object_generate_bulk(s, OBJ_AES, 256, "k", 1, 500,
+	    NULL, NULL), 0);
+	assert_int_equal(object_generate(s, OBJ_AES, 256, "k-3", NULL),
+	    CE_EXISTS);
+	assert_int_equal(object_import_data(s, "d", "app", "hello", 5, 1), 0);
+	assert_int_equal(object_list(s, count_cb, &n), 0);
+	assert_int_equal(n, 503);
+	assert_int_equal(object_find(s, "ec", &oi), 0);
+	assert_int_equal(oi.bits, 384);
+	assert_int_equal(object_get(s, "d", &o), 0);
+	assert_memory_equal(secret_ptr(o->value), "hello", 5);
+	object_free(o);
+	assert_int_equal(object_sign(s, "rsa", OBJ_SHA256, "m", 1, &sig), 0);
+	assert_int_equal(object_verify(s, "rsa", OBJ_SHA256, "m", 1,
+	    buf_ptr(sig), buf_len(sig)), 0);
+	buf_free(sig);
+	assert_int_equal(object_delete(s, "k-7"), 0);
+	assert_int_equal(object_find(s, "k-7", &oi), CE_NOT_FOUND);
+	assert_int_equal(partition_get_info(f.h, "a", &pi), 0);
+	assert_int_equal(pi.version, 1);
+	assert_int_equal(pi.objects, 502);
+	/* nothing of it is in hsm.db's object table */
+	{
+		sqlite3_stmt *q;
+
+		assert_int_equal(sqlite3_prepare_v2(store_db(hsm_store(f.h)),
+		    "SELECT count(*) FROM object", -1, &q, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(q, 0), 0);
+		sqlite3_finalize(q);
+	}
+	session_close(s);
+	/* zeroizing the partition destroys its blobs and SMK */
+	assert_int_equal(fx_so(f.h, "so-pin"), 0);
+	assert_int_equal(partition_zeroize(f.h, NULL, "a", NULL), 0);
+	assert_int_equal(partition_get_info(f.h, "a", &pi), 0);
+	assert_int_equal(pi.objects, 0);
+	fx_teardown(&f);
+}
+
+/* --- a V1 source as the transfer protocol carries it ---------------------- */
+
+struct src {
+	struct session *s;
+};
+
+static int
+send_blob(void *ctx, const uint8_t *blob, size_t len)
+{
+	return xfer_send_record(ctx, XFER_REC_SKS_BLOB, blob, len);
+}
+
+static int
+produce_v1(void *arg, struct xfer *x)
+{
+	struct src *c = arg;
+	struct buf *rec = buf_new(128);
+	int r;
+
+	if ((r = sks_smk_record(c->s, rec)) == 0 &&
+	    (r = xfer_send_record(x, XFER_REC_SMK, buf_ptr(rec),
+	    buf_len(rec))) == 0)
+		r = sks_foreach_blob(c->s, NULL, 0, send_blob, x);
+	buf_free(rec);
+	return r;
+}
+
+struct dst {
+	struct object_apply *a;
+	int force;
+};
+
+static int
+sink_record(void *arg, uint8_t kind, const uint8_t *p, size_t n)
+{
+	struct dst *d = arg;
+
+	if (kind == XFER_REC_SMK)
+		return object_apply_smk(d->a, p, n, d->force);
+	if (kind == XFER_REC_SKS_BLOB)
+		return object_apply_blob(d->a, p, n);
+	return object_apply_add(d->a, p, n);
+}
+
+static int
+sink_commit(void *arg, uint64_t count)
+{
+	struct dst *d = arg;
+	int r;
+
+	(void)count;
+	r = object_apply_commit(d->a, NULL);
+	d->a = NULL;
+	return r;
+}
+
+/*
+ * Clones partition from to partition to (both in HSM dir) through xfer,
+ * each side on its own handle (the sender runs in a thread of its own).
+ */
+static int
+clone_v1(const char *dir, const char *from, const char *to,
+    const char *dom_from, const char *dom_to, int force)
+{
+	struct hsm *h = NULL, *h2 = NULL;
+	struct session *s = NULL, *t = NULL;
+	struct object_apply_opts ao;
+	struct src sc;
+	struct dst dc = { NULL, force };
+	struct xfer_source source = { produce_v1, &sc };
+	struct xfer_sink sink = { sink_record, sink_commit, &dc };
+	struct secret *k1 = NULL, *k2 = NULL;
+	struct xfer_domain d1, d2;
+	uint8_t hash[CC_HASH_LEN];
+	int r;
+
+	if ((r = hsm_open(dir, &h)) != 0 || (r = hsm_open(dir, &h2)) != 0 ||
+	    (r = fx_login(h, from, ROLE_CO, "co-pin", &s)) != 0 ||
+	    (r = fx_login(h2, to, ROLE_CO, "co-pin", &t)) != 0)
+		goto out;
+	k1 = secret_new(32);
+	k2 = secret_new(32);
+	cc_sha384(dom_from, strlen(dom_from), hash);
+	memcpy(secret_ptr(k1), hash, 32);
+	cc_sha384(dom_to, strlen(dom_to), hash);
+	memcpy(secret_ptr(k2), hash, 32);
+	d1.label = "d";
+	d1.key = k1;
+	d2.label = "d";
+	d2.key = k2;
+	sc.s = s;
+	memset(&ao, 0, sizeof(ao));
+	ao.conflict = OBJ_CONFLICT_FAIL;
+	ao.audit_event = "clone";
+	if ((r = object_apply_begin(t, &ao, &dc.a)) != 0)
+		goto out;
+	r = xfer_run_pair(&d1, 1, &d2, 1, &source, &sink);
+ out:
+	object_apply_abort(dc.a);
+	secret_free(k1);
+	secret_free(k2);
+	session_close(s);
+	session_close(t);
+	hsm_close(h);
+	hsm_close(h2);
+	return r;
+}
+
+static void
+test_v1_clone_decrypts_nothing(void **state)
+{
+	struct hsmfix f;
+	struct session *s = NULL;
+	struct object *o = NULL;
+	struct buf *ct = NULL;
+	struct secret *pt = NULL;
+	uint64_t before;
+	int n = 0;
+
+	(void)state;
+	setup_v1(&f);
+	assert_int_equal(fx_partition_v(f.h, "b", "dom-pw", 1), 0);
+	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_generate_bulk(s, OBJ_AES, 256, "k", 1, 300,
+	    NULL, NULL), 0);
+	assert_int_equal(object_generate(s, OBJ_EC, 256, "ec", NULL), 0);
+	assert_int_equal(object_encrypt(s, "k-42", NULL, 0, "x", 1, &ct), 0);
+	session_close(s);
+	before = sks_decryptions();
+	assert_int_equal(clone_v1(f.dir, "a", "b", "dom", "dom", 0), 0);
+	/* the cloning path opened no blob on either side */
+	assert_int_equal(sks_decryptions(), before);
+	assert_int_equal(fx_login(f.h, "b", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_list(s, count_cb, &n), 0);
+	assert_int_equal(n, 301);
+	assert_int_equal(object_decrypt(s, "k-42", NULL, 0, buf_ptr(ct),
+	    buf_len(ct), &pt), 0);
+	assert_memory_equal(secret_ptr(pt), "x", 1);
+	assert_int_equal(object_get(s, "ec", &o), 0);
+	assert_true(sks_decryptions() > before);
+	object_free(o);
+	secret_free(pt);
+	buf_free(ct);
+	session_close(s);
+	fx_teardown(&f);
+}
+
+static void
+test_smk_overwrite_refused_unless_forced(void **state)
+{
+	struct hsmfix f;
+	struct session *s = NULL;
+	struct object_info oi;
+	struct sks_status st;
+	uint8_t before[SKS_ID_LEN];
+	int n = 0;
+
+	(void)state;
+	setup_v1(&f);
+	assert_int_equal(fx_partition_v(f.h, "b", "dom-pw", 1), 0);
+	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_generate(s, OBJ_AES, 256, "from-a", NULL), 0);
+	session_close(s);
+	assert_int_equal(fx_login(f.h, "b", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_generate(s, OBJ_AES, 256, "mine", NULL), 0);
+	assert_int_equal(sks_status_get(s, &st), 0);
+	memcpy(before, st.smk_id, SKS_ID_LEN);
+	session_close(s);
+	/* across domains: refused before any record */
+	assert_int_equal(clone_v1(f.dir, "a", "b", "dom", "other", 0),
+	    CE_DOMAIN_MISMATCH);
+	/* same domain, b holds an object under its own SMK: refused */
+	assert_int_equal(clone_v1(f.dir, "a", "b", "dom", "dom", 0),
+	    CE_POLICY);
+	assert_non_null(strstr(err_detail(), "'mine'"));
+	assert_int_equal(fx_login(f.h, "b", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(sks_status_get(s, &st), 0);
+	assert_memory_equal(st.smk_id, before, SKS_ID_LEN);
+	assert_int_equal(object_find(s, "mine", &oi), 0);
+	session_close(s);
+	/* forced: b takes a's SMK, its own object is gone */
+	assert_int_equal(clone_v1(f.dir, "a", "b", "dom", "dom", 1), 0);
+	assert_int_equal(fx_login(f.h, "b", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_find(s, "mine", &oi), CE_NOT_FOUND);
+	assert_int_equal(object_find(s, "from-a", &oi), 0);
+	assert_int_equal(sks_status_get(s, &st), 0);
+	assert_memory_not_equal(st.smk_id, before, SKS_ID_LEN);
+	assert_int_equal(st.retired, 1);
+	assert_int_equal(object_list(s, count_cb, &n), 0);
+	assert_int_equal(n, 1);
+	session_close(s);
+	fx_teardown(&f);
+}
+
+/* --- migration ------------------------------------------------------------ */
+
+static int
+apply_rec(void *ctx, const struct object_info *oi, const uint8_t *rec,
+    size_t len)
+{
+	(void)oi;
+	return object_apply_add(ctx, rec, len);
+}
+
+static int
+cat_rec(void *ctx, const struct object_info *oi, const uint8_t *rec,
+    size_t len)
+{
+	(void)oi;
+	return buf_put(ctx, rec, len);
+}
+
+static struct buf *
+dump(struct hsm *h, const char *label)
+{
+	struct session *s = NULL;
+	struct buf *all = buf_new(1 << 24);
+
+	assert_int_equal(fx_login(h, label, ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_foreach(s, cat_rec, all), 0);
+	session_close(s);
+	return all;
+}
+
+static void
+test_migrate_v0_v1_v0(void **state)
+{
+	struct hsmfix f;
+	struct session *s = NULL, *t = NULL;
+	struct object_apply_opts ao;
+	struct object_apply *a = NULL;
+	struct buf *d0, *d1, *d2;
+
+	(void)state;
+	setup_v1(&f);
+	assert_int_equal(fx_partition(f.h, "z", "dom-pw"), 0);
+	assert_int_equal(fx_login(f.h, "p1", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_generate(s, OBJ_RSA, 2048, "rsa", NULL), 0);
+	assert_int_equal(object_generate(s, OBJ_EC, 256, "ec", NULL), 0);
+	assert_int_equal(object_generate_bulk(s, OBJ_GENERIC, 512, "g", 1, 50,
+	    NULL, NULL), 0);
+	assert_int_equal(object_import_data(s, "d", "app", "data", 4, 0), 0);
+	/* V0 -> V1: records sealed into blobs on the receiving side */
+	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &t), 0);
+	memset(&ao, 0, sizeof(ao));
+	assert_int_equal(object_apply_begin(t, &ao, &a), 0);
+	assert_int_equal(object_foreach(s, apply_rec, a), 0);
+	assert_int_equal(object_apply_commit(a, NULL), 0);
+	session_close(s);
+	session_close(t);
+	/* V1 -> V0: SMK and blobs, opened on the receiving side */
+	assert_int_equal(clone_v1(f.dir, "a", "z", "dom", "dom", 0), 0);
+	d0 = dump(f.h, "p1");
+	d1 = dump(f.h, "a");
+	d2 = dump(f.h, "z");
+	assert_true(buf_len(d0) > 1000);
+	assert_int_equal(buf_len(d0), buf_len(d1));
+	assert_memory_equal(buf_ptr(d0), buf_ptr(d1), buf_len(d0));
+	assert_int_equal(buf_len(d0), buf_len(d2));
+	assert_memory_equal(buf_ptr(d0), buf_ptr(d2), buf_len(d0));
+	buf_free(d0);
+	buf_free(d1);
+	buf_free(d2);
+	fx_teardown(&f);
+}
+
+/* --- extract and insert --------------------------------------------------- */
+
+static int
+extract_to(struct session *s, const char *path, const char *pw,
+    const char *const *labels, size_t n)
+{
+	struct secret *auth = pw ? fx_pin(pw) : NULL;
+	FILE *fp = fopen(path, "w");
+	int r;
+
+	r = sks_extract(s, labels, n, auth, KDF_TEST, fileno(fp), NULL);
+	fclose(fp);
+	secret_free(auth);
+	return r;
+}
+
+static int
+insert_from(struct session *s, const char *path, const char *pw, int mode)
+{
+	struct secret *auth = pw ? fx_pin(pw) : NULL;
+	FILE *fp = fopen(path, "r");
+	int r;
+
+	r = sks_insert(s, fileno(fp), auth, mode, NULL);
+	fclose(fp);
+	secret_free(auth);
+	return r;
+}
+
+static void
+flip_byte(const char *path, long off)
+{
+	FILE *fp = fopen(path, "r+");
+	int c;
+
+	fseek(fp, off, off < 0 ? SEEK_END : SEEK_SET);
+	c = fgetc(fp);
+	fseek(fp, -1, SEEK_CUR);
+	fputc(c ^ 0x01, fp);
+	fclose(fp);
+}
+
+static void
+test_extract_insert(void **state)
+{
+	static const char *const sel[] = { "k-2", "k-5" };
+	struct hsmfix f;
+	struct session *s = NULL, *t = NULL;
+	struct object_info oi;
+	char p1[96], p2[96];
+	int n;
+
+	(void)state;
+	setup_v1(&f);
+	assert_int_equal(fx_partition_v(f.h, "b", "dom-pw", 1), 0);
+	snprintf(p1, sizeof(p1), "%s/all.sks", f.dir);
+	snprintf(p2, sizeof(p2), "%s/sel.sks", f.dir);
+	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_generate_bulk(s, OBJ_AES, 256, "k", 1, 20,
+	    NULL, NULL), 0);
+	assert_int_equal(extract_to(s, p1, NULL, NULL, 0), 0);
+	assert_int_equal(extract_to(s, p2, "auth-pw", sel, 2), 0);
+	/* b holds another SMK */
+	assert_int_equal(fx_login(f.h, "b", ROLE_CO, "co-pin", &t), 0);
+	assert_int_equal(insert_from(t, p1, NULL, 0), CE_POLICY);
+	assert_non_null(strstr(err_detail(), "clone the SMK"));
+	session_close(t);
+	/* back into a: conflicts, then replace */
+	assert_int_equal(insert_from(s, p1, NULL, OBJ_CONFLICT_FAIL),
+	    CE_CONFLICT);
+	assert_int_equal(object_delete(s, "k-2"), 0);
+	assert_int_equal(object_delete(s, "k-5"), 0);
+	assert_int_equal(insert_from(s, p2, NULL, 0), CE_BAD_CREDENTIAL);
+	assert_int_equal(insert_from(s, p2, "wrong", 0), CE_BAD_CREDENTIAL);
+	assert_int_equal(object_find(s, "k-2", &oi), CE_NOT_FOUND);
+	assert_int_equal(insert_from(s, p2, "auth-pw", 0), 0);
+	assert_int_equal(object_find(s, "k-2", &oi), 0);
+	/* a flipped blob byte, a flipped MAC byte, a cut file: nothing in */
+	assert_int_equal(object_delete(s, "k-2"), 0);
+	flip_byte(p2, 200);
+	assert_int_equal(insert_from(s, p2, "auth-pw", OBJ_CONFLICT_REPLACE),
+	    CE_INTEGRITY);
+	flip_byte(p2, 200);
+	flip_byte(p2, -3);
+	assert_int_equal(insert_from(s, p2, "auth-pw", OBJ_CONFLICT_REPLACE),
+	    CE_INTEGRITY);
+	flip_byte(p2, -3);
+	assert_int_equal(truncate(p2, 300), 0);
+	assert_int_equal(insert_from(s, p2, "auth-pw", OBJ_CONFLICT_REPLACE),
+	    CE_INTEGRITY);
+	assert_int_equal(object_find(s, "k-2", &oi), CE_NOT_FOUND);
+	/* after a rollover the old extract is refused by name */
+	assert_int_equal(sks_rollover(s, NULL, NULL, NULL), 0);
+	assert_int_equal(insert_from(s, p1, NULL, OBJ_CONFLICT_REPLACE),
+	    CE_POLICY);
+	assert_non_null(strstr(err_detail(), "retired by an SMK rollover"));
+	n = 0;
+	assert_int_equal(object_list(s, count_cb, &n), 0);
+	assert_int_equal(n, 19);
+	session_close(s);
+	fx_teardown(&f);
+}
+
+/* --- rollover and crashes ------------------------------------------------- */
+
+static const char *crash_at;
+
+static void
+crash_hook(const char *point)
+{
+	if (crash_at != NULL && strcmp(point, crash_at) == 0)
+		_exit(0);
+}
+
+/* Every key of partition a opens, under the SMK sks.db names. */
+static void
+all_keys_work(const char *dir, int want)
+{
+	struct hsm *h = NULL;
+	struct session *s = NULL;
+	struct object *o = NULL;
+	char label[32];
+	int i, n = 0;
+
+	assert_int_equal(hsm_open(dir, &h), 0);
+	assert_int_equal(fx_login(h, "a", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_list(s, count_cb, &n), 0);
+	assert_int_equal(n, want);
+	for (i = 1; i <= want; i++) {
+		snprintf(label, sizeof(label), "k-%d", i);
+		assert_int_equal(object_get(s, label, &o), 0);
+		object_free(o);
+	}
+	session_close(s);
+	hsm_close(h);
+}
+
+/* Live SMK wraps of partition a in hsm.db (what a crash may leave). */
+static int
+live_wraps(const char *dir)
+{
+	struct hsm *h = NULL;
+	sqlite3_stmt *q;
+	int n;
+
+	assert_int_equal(hsm_open(dir, &h), 0);
+	assert_int_equal(sqlite3_prepare_v2(store_db(hsm_store(h)),
+	    "SELECT count(*) FROM smk WHERE wrap IS NOT NULL AND state != 0",
+	    -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	n = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	hsm_close(h);
+	return n;
+}
+
+static void
+crash_rollover_at(const char *point, int expect_gen)
+{
+	struct hsmfix f;
+	struct session *s = NULL;
+	struct sks_status st;
+	pid_t pid;
+	int status;
+
+	setup_v1(&f);
+	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_generate_bulk(s, OBJ_AES, 256, "k", 1, 40,
+	    NULL, NULL), 0);
+	session_close(s);
+	hsm_close(f.h);
+	f.h = NULL;
+	if ((pid = fork()) == 0) {
+		struct hsm *h = NULL;
+
+		crash_at = point;
+		hsm_test_hook = crash_hook;
+		if (hsm_open(f.dir, &h) != 0 ||
+		    fx_login(h, "a", ROLE_CO, "co-pin", &s) != 0)
+			_exit(2);
+		(void)sks_rollover(s, NULL, NULL, NULL);
+		_exit(3); /* the crash point was never reached */
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* the next session settles; every key opens; one SMK is live */
+	all_keys_work(f.dir, 40);
+	assert_int_equal(live_wraps(f.dir), 1);
+	assert_int_equal(hsm_open(f.dir, &f.h), 0);
+	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(sks_status_get(s, &st), 0);
+	assert_int_equal(st.gen, expect_gen);
+	/* and a rollover afterwards completes */
+	assert_int_equal(sks_rollover(s, NULL, NULL, NULL), 0);
+	session_close(s);
+	all_keys_work(f.dir, 40);
+	assert_int_equal(live_wraps(f.dir), 1);
+	fx_teardown(&f);
+}
+
+static void
+test_rollover_crash_points(void **state)
+{
+	(void)state;
+	crash_rollover_at("rollover-pending", 1);    /* before: old SMK */
+	crash_rollover_at("between-commits", 1);     /* hsm.db only: undone */
+	crash_rollover_at("rollover-switched", 2);   /* after: new SMK */
+}
+
+static void
+test_rollover_online(void **state)
+{
+	struct hsmfix f;
+	struct session *s = NULL, *u = NULL;
+	struct sks_status a, b;
+	struct object *o = NULL;
+
+	(void)state;
+	setup_v1(&f);
+	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(fx_login(f.h, "a", ROLE_CU, "cu-pin", &u), 0);
+	assert_int_equal(object_generate_bulk(s, OBJ_AES, 256, "k", 1, 10,
+	    NULL, NULL), 0);
+	assert_int_equal(object_get(u, "k-1", &o), 0); /* u loads the SMK */
+	object_free(o);
+	assert_int_equal(sks_status_get(s, &a), 0);
+	assert_int_equal(sks_rollover(u, NULL, NULL, NULL), CE_PERMISSION);
+	assert_int_equal(sks_rollover(s, NULL, NULL, NULL), 0);
+	assert_int_equal(sks_status_get(s, &b), 0);
+	assert_int_equal(b.gen, a.gen + 1);
+	assert_memory_not_equal(a.smk_id, b.smk_id, SKS_ID_LEN);
+	assert_int_equal(b.retired, 1);
+	/* u still holds the old SMK in memory: it reloads, online */
+	assert_int_equal(object_get(u, "k-9", &o), 0);
+	object_free(o);
+	session_close(u);
+	session_close(s);
+	assert_int_equal(live_wraps(f.dir), 1);
+	fx_teardown(&f);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_blob_roundtrip_and_tamper),
+		cmocka_unit_test(test_smk_id_vector),
+		cmocka_unit_test(test_blob_vector),
+		cmocka_unit_test(test_v1_objects),
+		cmocka_unit_test(test_v1_clone_decrypts_nothing),
+		cmocka_unit_test(test_smk_overwrite_refused_unless_forced),
+		cmocka_unit_test(test_migrate_v0_v1_v0),
+		cmocka_unit_test(test_extract_insert),
+		cmocka_unit_test(test_rollover_crash_points),
+		cmocka_unit_test(test_rollover_online),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
