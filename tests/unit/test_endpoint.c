@@ -316,7 +316,7 @@ run_tampered(struct two *t, enum chan_tamper_op op, unsigned int frame,
 {
 	struct endpoint *src = ep_login(t->src, 0), *dst = ep_login(t->dst,
 	    ENDPOINT_TX);
-	struct endpoint_sink_opts so = { ENDPOINT_FAIL, 0, "clone", NULL };
+	struct endpoint_sink_opts so = { ENDPOINT_FAIL, 0, "clone", NULL, 0 };
 	struct endpoint_sink *k = NULL;
 	struct xfer_source source = { produce_xfer, src };
 	struct xfer_sink sink;
