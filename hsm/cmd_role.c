@@ -184,6 +184,7 @@ cmd_deactivate(struct opts *o)
 {
 	struct hsm *h = NULL;
 	struct session *s = NULL;
+	struct opts lo = *o;
 	int r, role, was = 0;
 
 	if ((r = target_role(o, &role)) != 0)
@@ -192,7 +193,10 @@ cmd_deactivate(struct opts *o)
 		err_set_detail("only the CO and the CU are ever activated");
 		return cli_fail(PROG, CE_POLICY, "role deactivate");
 	}
-	if ((r = open_session(o, o->args[0], role, &h, &s)) == 0)
+	/* The role itself, or (--by po) the PO with its shares: a way to
+	 * stop a leaked challenge without gathering the role's holders. */
+	lo.role = o->by != NULL ? o->by : o->role;
+	if ((r = open_session(&lo, o->args[0], role, &h, &s)) == 0)
 		r = role_deactivate(s, role, &was);
 	session_close(s);
 	hsm_close(h);
@@ -219,8 +223,8 @@ const struct cmd cmds_role[] = {
 	{ "activate", cmd_activate, O_PIN | O_ROLE, 1,
 	    "hsm:DIR#LABEL --role co|cu --share F ... [--share-pin-file F ...] "
 	    "[--challenge-file F]  (PED)" },
-	{ "deactivate", cmd_deactivate, O_PIN | O_ROLE, 1,
-	    "hsm:DIR#LABEL --role co|cu (--share F ... | --challenge-file F)  "
-	    "(PED)" },
+	{ "deactivate", cmd_deactivate, O_PIN | O_ROLE | O_BY, 1,
+	    "hsm:DIR#LABEL --role co|cu [--by po] (--share F ... | "
+	    "--challenge-file F)  (PED)" },
 };
 const size_t ncmds_role = sizeof(cmds_role) / sizeof(cmds_role[0]);

@@ -21,7 +21,7 @@ enum {
 	L_CHAL_ENV, L_M, L_N, L_SHARES_OUT, L_NEW_SHARE_PIN_FILE,
 	L_NEW_SHARE_PIN, L_DOM_SHARE, L_DOM_SHARE_PIN, L_DOM_SHARES_OUT,
 	L_DOM_M, L_DOM_N, L_PED, L_VERSION, L_AUTH_PIN_FILE, L_AUTH_PIN_ENV,
-	L_OBJECT, L_CONFLICT,
+	L_OBJECT, L_CONFLICT, L_BY,
 };
 
 static const struct {
@@ -79,6 +79,7 @@ static const struct {
 	{ { "auth-pin-env", required_argument, NULL, L_AUTH_PIN_ENV }, O_AUTHPIN },
 	{ { "object", required_argument, NULL, L_OBJECT }, O_OBJECT },
 	{ { "conflict", required_argument, NULL, L_CONFLICT }, O_CONFLICT },
+	{ { "by", required_argument, NULL, L_BY }, O_BY },
 	{ { "help", no_argument, NULL, L_HELP }, 0 },
 };
 #define NOPTS (sizeof(table) / sizeof(table[0]))
@@ -168,6 +169,7 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 		case L_DOM_SHARES_OUT: o->newdom.dir = optarg; break;
 		case L_NEW_SHARE_PIN: o->pins.prompt = 1; break;
 		case L_PED: o->ped = 1; break;
+		case L_BY: o->by = optarg; break;
 		case L_SHARE:
 		case L_SHARE_PIN:
 		case L_DOM_SHARE:

@@ -49,6 +49,7 @@ enum {
 	O_AUTHPIN = 1u << 23,  /* --auth-pin-file, --auth-pin-env */
 	O_OBJECT = 1u << 24,   /* --object (repeatable) */
 	O_CONFLICT = 1u << 25, /* --conflict */
+	O_BY = 1u << 26,       /* --by ROLE (who logs in) */
 };
 
 #define OPTS_OBJECTS_MAX 256
@@ -62,7 +63,7 @@ struct opts {
 	const char *dom_pin_file, *dom_pin_env;
 	const char *label, *kdf, *role, *type, *in, *out, *sig, *aad, *hash;
 	const char *application, *domain_label;
-	const char *auth_pin_file, *auth_pin_env, *conflict;
+	const char *auth_pin_file, *auth_pin_env, *conflict, *by;
 	const char *objects[OPTS_OBJECTS_MAX];
 	int nobjects;
 	int version;

@@ -213,9 +213,10 @@ role_deactivate(struct session *s, int role, int *wasp)
 	return r;
 }
 
-int
-activation_open(struct hsm *h, const char *label, int role,
-    const struct secret *challenge, struct secret **credp)
+/* Opens the activation; the caller audits how the credential is used. */
+static int
+open_cached(struct hsm *h, const char *label, int role,
+    const struct secret *challenge, struct secret **credp, uint64_t *serialp)
 {
 	struct secret *kek = NULL, *cred = NULL;
 	sqlite3_stmt *q;
@@ -285,6 +286,7 @@ activation_open(struct hsm *h, const char *label, int role,
 	if (r != 0)
 		goto out;
 	*credp = cred;
+	*serialp = serial;
 	cred = NULL;
  out:
 	secret_free(kek);
@@ -294,13 +296,39 @@ activation_open(struct hsm *h, const char *label, int role,
 }
 
 int
+activation_open(struct hsm *h, const char *label, int role,
+    const struct secret *challenge, struct secret **credp)
+{
+	struct secret *cred = NULL;
+	uint64_t serial;
+	int r, own = 0;
+
+	if ((r = open_cached(h, label, role, challenge, &cred, &serial)) != 0)
+		return r;
+	/* The login that follows goes through another path (lib/endpoint),
+	 * which cannot say how its credential came: say it here. */
+	if ((r = hsm_tx_enter(h, &own)) == 0) {
+		r = hsm_audit_part(h, "challenge", 1, role_name(role), label,
+		    serial, "activation challenge opened the role's credential");
+		r = hsm_tx_leave(h, own, r, 0);
+	}
+	if (r != 0) {
+		secret_free(cred);
+		return r;
+	}
+	*credp = cred;
+	return 0;
+}
+
+int
 session_login_challenge(struct hsm *h, const char *label, int role,
     const struct secret *challenge, struct session **sp)
 {
 	struct secret *cred = NULL;
+	uint64_t serial;
 	int r;
 
-	if ((r = activation_open(h, label, role, challenge, &cred)) != 0)
+	if ((r = open_cached(h, label, role, challenge, &cred, &serial)) != 0)
 		return r;
 	if ((r = session_login_how(h, label, role, cred,
 	    "by activation challenge", sp)) == 0)

@@ -65,8 +65,10 @@ int session_login_challenge(struct hsm *h, const char *label, int role,
  * through another path (lib/endpoint): opens the activation of role with
  * the challenge and returns the role's credential in *credp, to be passed
  * to that login. A wrong challenge is counted as session_login_challenge()
- * counts it. (Sessions opened this way are not marked as challenge
- * sessions; such tools do not set credentials.)
+ * counts it; a right one is audited as a "challenge" event, since the
+ * login that follows cannot say how its credential came. (Sessions opened
+ * this way are not marked as challenge sessions; such tools do not set
+ * credentials.)
  */
 int activation_open(struct hsm *h, const char *label, int role,
     const struct secret *challenge, struct secret **credp);

@@ -68,6 +68,15 @@ hsm partition show "$P" --json >"$T/p.json"
 json_has '"role":"co","initialized":true,"failed_logins":0,"locked":false,"activated":false' "$T/p.json"
 json_has '"role":"cu","initialized":true,"failed_logins":1,"locked":false,"activated":true' "$T/p.json"
 
+# the PO may deactivate a role with its own shares (a leaked challenge);
+# the CU may not deactivate the CO
+hsm role activate "$P" --role co $(co 1 2) --challenge-file "$CH" >/dev/null
+expect_exit 3 hsm role deactivate "$P" --role co --by cu --challenge-file "$CU_CH"
+grep -q "the co itself or the PO deactivates it" "$T/.err" || fail "CU deactivating the CO"
+hsm role deactivate "$P" --role co --by po $(po 2 4 5) | grep -q "co deactivated" ||
+	fail "PO deactivates the CO"
+expect_exit 3 hsm key list "$P" --challenge-file "$CH"
+
 # a credential change by the share holders drops the CU's activation
 hsm role change "$P" --role cu --share "$T/cu/cu-1-of-1.cshare" --m 2 --n 2 --shares-out "$T/cu2" >/dev/null 2>&1
 expect_exit 3 hsm key list "$P" --role cu --challenge-file "$CU_CH"
@@ -78,6 +87,7 @@ hsm audit show "$T/h" >"$T/audit"
 grep -q "activate .*co .*secret cached under a challenge" "$T/audit" || fail "audit: activate"
 grep -q "login .*ok .*co .*by activation challenge" "$T/audit" || fail "audit: challenge login"
 grep -q "deactivate .*co .*deactivated by the co" "$T/audit" || fail "audit: deactivate"
+grep -q "deactivate .*co .*deactivated by the po" "$T/audit" || fail "audit: PO deactivates"
 grep -q "deactivate .*cu .*credential changed" "$T/audit" || fail "audit: drop on change"
 hsm audit verify "$T/h" >/dev/null
 # the challenge secrets are nowhere in the HSM directory

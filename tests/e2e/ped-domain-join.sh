@@ -49,7 +49,9 @@ clone --from "$P" --to "$Q" --from-challenge-file "$CH" \
 	--to-share "$T/qco/co-1-of-1.cshare" --json >"$T/r.json"
 json_has '"written":1' "$T/r.json"
 hsm key list "$Q" --share "$T/qco/co-1-of-1.cshare" | grep -q "^k1 " || fail "k1 cloned"
-hsm audit show "$T/h" | grep -q "login .*co .*p1 .*" || fail "source login audited"
+hsm audit show "$T/h" >"$T/audit"
+grep -q "challenge .*ok .*co .*p1 .*activation challenge opened" "$T/audit" ||
+	fail "the clone's challenge use is audited"
 hsm audit verify "$T/h" >/dev/null
 hsm audit verify "$T/h2" >/dev/null
 echo "ped-domain-join: ok"
