@@ -117,7 +117,7 @@ main(int argc, char **argv)
 			cc.in[j] = set[j];
 		co = rate(combine_once, &cc);
 		printf("%2u-of-%-2u split %10.0f /s   combine M %10.0f /s   "
-		    "combine/hmac %.3f\n", sc.m, sc.n, sp, co, co / hmac);
+		    "combine/hmac %.5f\n", sc.m, sc.n, sp, co, co / hmac);
 		if (sc.m < sc.n) {
 			/* all N given, one corrupt: subset search + naming */
 			for (j = 0; j < sc.n; j++)
@@ -127,7 +127,7 @@ main(int argc, char **argv)
 			co = rate(combine_once, &cc);
 			secret_ptr(set[0]->y)[0] ^= 1;
 			printf("%2u-of-%-2u all N given, #1 corrupt: combine "
-			    "%10.0f /s   combine/hmac %.3f\n", sc.m, sc.n, co,
+			    "%10.0f /s   combine/hmac %.5f\n", sc.m, sc.n, co,
 			    co / hmac);
 		}
 		share_set_free(set, sc.n);
