@@ -1,7 +1,7 @@
 /*
  * backupd: makes dated backup partitions of HSM partitions into a backup
- * store (docs/backupd.md). One-shot today ("backupd backup"); the store is
- * created with "backupd init".
+ * store (docs/backupd.md): one-shot ("backupd backup") or on a schedule
+ * ("backupd run", run.c); the store is created with "backupd init".
  */
 #include <getopt.h>
 #include <signal.h>
@@ -17,19 +17,19 @@
 #include "endpoint.h"
 #include "kdf.h"
 #include "role.h"
+#include "run.h"
 #include "secret.h"
 
-#define PROG "backupd"
 #define MAX_OBJECTS 1024
 
 struct opts {
-	const char *from, *to, *role, *kdf;
+	const char *from, *to, *role, *kdf, *config;
 	struct cred_src cred;   /* the role's: password, shares or challenge */
 	const char *bpin_file, *bpin_env;
 	const char *objects[MAX_OBJECTS];
 	size_t nobjects;
 	unsigned long capacity, grace;
-	int json, have_capacity, have_grace;
+	int json, have_capacity, have_grace, once;
 	char **args;
 	int nargs;
 };
@@ -37,7 +37,7 @@ struct opts {
 enum {
 	L_FROM = 256, L_TO, L_ROLE, L_KDF, L_PIN_FILE, L_PIN_ENV, L_BPIN_FILE,
 	L_BPIN_ENV, L_OBJECT, L_JSON, L_CAPACITY, L_GRACE, L_SHARE, L_SHARE_PIN,
-	L_CHALLENGE_FILE, L_CHALLENGE_ENV, L_HELP,
+	L_CHALLENGE_FILE, L_CHALLENGE_ENV, L_CONFIG, L_ONCE, L_HELP,
 };
 
 static const struct option longopts[] = {
@@ -57,6 +57,8 @@ static const struct option longopts[] = {
 	{ "share-pin-file", required_argument, NULL, L_SHARE_PIN },
 	{ "challenge-file", required_argument, NULL, L_CHALLENGE_FILE },
 	{ "challenge-env", required_argument, NULL, L_CHALLENGE_ENV },
+	{ "config", required_argument, NULL, L_CONFIG },
+	{ "once", no_argument, NULL, L_ONCE },
 	{ "help", no_argument, NULL, L_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -72,14 +74,16 @@ help(FILE *f)
 	    "               [--share FILE ... [--share-pin-file F ...] | "
 	    "--challenge-file F]  (PED)\n"
 	    "       %s init dir:PATH [--capacity N] [--grace-days N]\n"
-	    "       %s gc dir:PATH\n\n"
+	    "       %s gc dir:PATH\n"
+	    "       %s run --config FILE [--once]\n\n"
 	    "--pin-*, --share, --challenge-*: the source partition's Crypto "
 	    "Officer (or\n--role cu): a password, M share files, or the "
 	    "challenge of an activated role; "
 	    "--backup-pin-*: the\nbackup partition password; without them, "
 	    "a prompt. Never argv.\n"
 	    "Exit status: 0 done, 1 failed, 2 usage, 3 refused (credential, "
-	    "policy), 4 integrity.\nSee docs/backupd.md.\n", PROG, PROG, PROG);
+	    "policy), 4 integrity.\nSee docs/backupd.md.\n", PROG, PROG, PROG,
+	    PROG);
 }
 
 static int
@@ -123,6 +127,8 @@ opts_parse(int argc, char **argv, struct opts *o)
 		case L_BPIN_FILE: o->bpin_file = optarg; break;
 		case L_BPIN_ENV: o->bpin_env = optarg; break;
 		case L_JSON: o->json = 1; break;
+		case L_CONFIG: o->config = optarg; break;
+		case L_ONCE: o->once = 1; break;
 		case L_OBJECT:
 			if (o->nobjects == MAX_OBJECTS)
 				return cli_usage_error(PROG, "at most %d --object",
@@ -334,5 +340,11 @@ main(int argc, char **argv)
 		return cmd_init(&o);
 	if (strcmp(argv[1], "gc") == 0)
 		return cmd_gc(&o);
+	if (strcmp(argv[1], "run") == 0) {
+		if (o.config == NULL || o.nargs != 0)
+			return cli_usage_error(PROG, "run needs --config FILE "
+			    "(docs/backupd.md) and no other argument");
+		return backupd_run(o.config, o.once);
+	}
 	return cli_usage_error(PROG, "unknown command '%s'", argv[1]);
 }

@@ -5,18 +5,22 @@
 # (/usr/bin/time), beside `tar --zstd -cf` of the same HSM directory timed
 # in the same run (the ratio is Coffer's seconds over tar's: what a sealed,
 # authenticated, object-by-object backup costs over a raw copy of the
-# files). BACKUP_BENCH_SIZES chooses N. V1 partitions are not measured: V1
-# backups arrive with SKS.
+# files). BACKUP_BENCH_SIZES chooses N, BACKUP_BENCH_VERSIONS the partition
+# versions (0: V0, objects re-encrypted into the stream; 1: V1, the SMK and
+# the SKS blobs as stored).
 . "$(dirname "$0")/lib.sh"
 sizes=${BACKUP_BENCH_SIZES:-"100000 1000000"}
 
 umask 077
 for f in so po co dom bk; do printf 'bench-%s\n' "$f" >"$W/$f"; done
+versions=${BACKUP_BENCH_VERSIONS:-"0 1"}
+for v in $versions; do
 for n in $sizes; do
+	echo "-- V$v, $n objects"
 	d=$W/h$n
 	P="hsm:$d#p"
 	hsm init "$d" --label bench --kdf test --pin-file "$W/so" >/dev/null
-	hsm partition create "$P" --pin-file "$W/so" >/dev/null
+	hsm partition create "$P" --version "$v" --pin-file "$W/so" >/dev/null
 	hsm partition init "$P" --new-pin-file "$W/po" --domain-pin-file "$W/dom" \
 		>/dev/null
 	hsm partition policy set "$P" storage-size 1099511627776 \
@@ -25,13 +29,16 @@ for n in $sizes; do
 		>/dev/null
 	hsm key generate "$P" --type aes --size 256 --label k --count "$n" \
 		--pin-file "$W/co" >/dev/null
-	sqlite3 "$d/hsm.db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
+	for db in "$d"/*.db; do
+		sqlite3 "$db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
+	done
 	backupd init "dir:$W/s$n" >/dev/null
 
 	measure "$W/t.tar" tar --zstd -cf "$W/h$n.tar.zst" -C "$W" "h$n"
 	read -r ts tm <"$W/t.tar"
 	echo "tar --zstd -cf of the HSM directory ($n objects," \
-		"$(du -k "$d/hsm.db" | cut -f1) KiB hsm.db): ${ts}s, peak ${tm} KiB," \
+		"$(du -ck "$d"/*.db | tail -1 | cut -f1) KiB of databases): ${ts}s," \
+		"peak ${tm} KiB," \
 		"$(($(stat -c %s "$W/h$n.tar.zst") / 1024)) KiB"
 
 	measure "$W/t.bk" backupd backup --from "$P" --to "dir:$W/s$n" \
@@ -59,4 +66,5 @@ for n in $sizes; do
 	echo "restore --replace $n objects: ${rs}s, $(per_sec "$n" "$rs") objects/s," \
 		"peak ${rm} KiB, time ratio to tar $(ratio "$rs" "$ts")"
 	rm -rf "$d" "$W/s$n" "$W/h$n.tar.zst"
+done
 done

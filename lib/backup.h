@@ -57,8 +57,8 @@ struct backup_result {
 
 /*
  * Backs up the partition of src (logged in as CO or CU, without
- * ENDPOINT_TX) into store st. Refuses, before it creates anything: a V1
- * partition (CE_UNSUPPORTED: "V1 backups arrive with SKS"), a partition
+ * ENDPOINT_TX) into store st: V0 objects as records, V1 the SMK record then
+ * the blobs as stored. Refuses, before it creates anything: a partition
  * whose cloning is off (CE_POLICY), a selected label that is not there
  * (CE_NOT_FOUND), a full store or too little disk (CE_FULL). Writes one
  * audit event on the HSM ("backup", ok or fail). res receives the new name.

@@ -18,7 +18,9 @@
 #include "object_int.h"
 #include "partition.h"
 #include "sealed.h"
+#include "secret.h"
 #include "sks.h"
+#include "sks_int.h"
 
 /* A selection of labels; found[i] is set when labels[i] was seen. */
 struct backup_sel {
@@ -252,6 +254,9 @@ backup_restore(struct endpoint *e, struct bstore *st, const char *name,
 	so.conflict = p->mode == BACKUP_ADD ? ENDPOINT_SKIP : ENDPOINT_REPLACE;
 	/* With a selection, --replace replaces those objects only. */
 	so.empty_first = p->mode == BACKUP_REPLACE && sel.n == 0;
+	/* V1: emptying the target first is what --replace promises, so the
+	 * backup's SMK may take over even from objects under another one. */
+	so.force_smk = so.empty_first;
 	so.audit_event = "restore";
 	snprintf(detail, sizeof(detail), "from %s", name);
 	so.audit_detail = detail;
@@ -290,9 +295,46 @@ struct check_ctx {
 	backup_progress_fn *progress;
 	void *ctx;
 	uint64_t n, total;
+	int v1;                 /* the manifest says V1: an SMK, then blobs */
+	struct secret *smk;     /* from the V1 stream's SMK record */
+	struct secret *scratch; /* one opened blob at a time */
 };
 
-/* Deep check of one record: the right kind, and it decodes. */
+/* A V1 record: the SMK record first and once, then blobs it opens. */
+static int
+check_v1(struct check_ctx *c, uint8_t kind, const uint8_t *p, size_t n,
+    const uint8_t **recp, size_t *lenp)
+{
+	struct sks_blob_info bi;
+	uint8_t id[SKS_ID_LEN];
+
+	if (kind == XFER_REC_SMK) {
+		if (c->smk != NULL || c->n != 0 ||
+		    sks_smk_record_parse(p, n, &c->smk, id) != 0) {
+			err_set_detail("the SMK record is malformed or not "
+			    "first and only");
+			return CE_INTEGRITY;
+		}
+		return 1;
+	}
+	if (kind != XFER_REC_SKS_BLOB || c->smk == NULL || n > SKS_BLOB_MAX) {
+		err_set_detail("record %llu: kind %u where a V1 backup holds an "
+		    "SKS blob after its SMK record", (unsigned long long)c->n,
+		    kind);
+		return CE_INTEGRITY;
+	}
+	/* Every blob authenticated under the backup's own SMK. */
+	if (sks_blob_open(secret_ptr(c->smk), p, n, &bi,
+	    secret_ptr(c->scratch), lenp) != 0) {
+		err_set_detail("blob %llu does not open under the backup's SMK",
+		    (unsigned long long)c->n);
+		return CE_INTEGRITY;
+	}
+	*recp = secret_ptr(c->scratch);
+	return 0;
+}
+
+/* Deep check of one record: the right kind, and it decodes (V1: opens). */
 static int
 check_one(void *arg, uint8_t kind, const uint8_t *p, size_t n)
 {
@@ -300,8 +342,12 @@ check_one(void *arg, uint8_t kind, const uint8_t *p, size_t n)
 	struct object *o = NULL;
 	const uint8_t *val;
 	size_t vlen;
+	int r;
 
-	if (kind != XFER_REC_V0_OBJECT) {
+	if (c->v1) {
+		if ((r = check_v1(c, kind, p, n, &p, &n)) != 0)
+			return r == 1 ? 0 : r;
+	} else if (kind != XFER_REC_V0_OBJECT) {
 		err_set_detail("record kind %u in a V0 backup", kind);
 		return CE_INTEGRITY;
 	}
@@ -340,7 +386,16 @@ backup_verify_deep(struct bstore *st, const char *name,
 		goto out;
 	}
 	c.total = o.m.object_count;
+	c.v1 = o.m.partition_version == 1;
+	if (c.v1 && (c.scratch = secret_new(SKS_BLOB_MAX)) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
 	r = read_all(&o, check_one, &c, &res->records);
+	if (r == 0 && c.v1 && c.smk == NULL) {
+		err_set_detail("a V1 backup without its SMK record");
+		r = CE_INTEGRITY;
+	}
 	res->m = o.m;
 	snprintf(res->domain, sizeof(res->domain), "%s",
 	    sealed_reader_domain(o.sr));
@@ -356,6 +411,8 @@ backup_verify_deep(struct bstore *st, const char *name,
 		err_set_detail("%s", detail);
 	}
  out:
+	secret_free(c.smk);
+	secret_free(c.scratch);
 	opened_close(&o);
 	return r;
 }

@@ -21,6 +21,8 @@ case "$name" in
 p1_[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z.cbk) ;;
 *) fail "backup name '$name'" ;;
 esac
+grep -q "\"event\":\"backup\",\"result\":\"ok\".*$name" "$T/h/audit.log" ||
+	fail "the backup is not in the source HSM's audit log"
 restore list --from "dir:$T/s" --json >"$T/list"
 json_has "\"name\":\"$name\"" "$T/list"
 json_has '"objects":22' "$T/list"

@@ -235,6 +235,41 @@ test_deep(void **state)
 	secret_free(bad);
 }
 
+/* A V1 partition's backup: deep verify opens every blob under its SMK. */
+static void
+test_v1_deep(void **state)
+{
+	struct fx *f = *state;
+	struct backup_params p;
+	struct backup_result res;
+	struct restore_result rr;
+	struct bstore_entry e;
+	struct endpoint *ep;
+	const struct xfer_domain *d;
+	char uri[96];
+	size_t nd;
+
+	assert_int_equal(fx_partition_v(f->a.h, "v1", "dom-pw", 1), 0);
+	gen(f->a.h, "v1", OBJ_AES, "aes-v1");
+	gen(f->a.h, "v1", OBJ_EC, "ec-v1");
+	snprintf(uri, sizeof(uri), "hsm:%s#v1", f->a.dir);
+	ep = ep_login(uri, 0);
+	memset(&p, 0, sizeof(p));
+	p.password = f->pw;
+	p.kdf = KDF_TEST;
+	assert_int_equal(backup_make(ep, f->st, &p, &res), 0);
+	endpoint_close(ep);
+	assert_int_equal(backup_verify(f->st, res.name, &e), 0);
+	assert_int_equal(e.m.partition_version, 1);
+	assert_int_equal(e.m.object_count, 2);
+	ep = ep_login(f->dst, 0);
+	d = endpoint_domains(ep, &nd);
+	assert_int_equal(backup_verify_deep(f->st, res.name, f->pw, d, nd, NULL,
+	    NULL, &rr), 0);
+	assert_int_equal(rr.records, 3); /* the SMK record and two blobs */
+	endpoint_close(ep);
+}
+
 int
 main(void)
 {
@@ -245,6 +280,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_selection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_renamed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deep, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v1_deep, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
