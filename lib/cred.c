@@ -165,36 +165,38 @@ load_one(const char *prog, const struct cred_src *c, struct loaded *l,
 	return r;
 }
 
-/* Lists which input number is which file, after a combine error. */
-static void
-list_inputs(const char *prog, const struct loaded *l)
+void
+cred_shares_list(const char *prog, struct share *const shs[],
+    const char *const names[], size_t n)
 {
 	struct share_info info;
 	char id[SHARE_SET_ID_STR];
 	size_t i;
 
-	for (i = 0; i < l->n; i++) {
-		share_get_info(l->sh[i], &info);
+	for (i = 0; i < n; i++) {
+		share_get_info(shs[i], &info);
 		share_set_id_str(info.set_id, id);
 		fprintf(stderr, "%s:   input %zu: %s: share #%u of set %s (%u of "
-		    "%u)\n", prog, i + 1, l->from[i], info.index, id, info.m,
+		    "%u)\n", prog, i + 1, names[i], info.index, id, info.m,
 		    info.n);
 	}
 }
 
-static void
-name_bad(const char *prog, const struct loaded *l, uint32_t bad)
+void
+cred_shares_report_bad(const char *prog, struct share *const shs[],
+    const char *const names[], size_t n, uint32_t bad)
 {
 	struct share_info info;
 	size_t i;
 
-	for (i = 0; i < l->n; i++) {
+	for (i = 0; i < n; i++) {
 		if (!(bad & (1u << i)))
 			continue;
-		share_get_info(l->sh[i], &info);
-		fprintf(stderr, "%s: share #%u from %s is corrupt: replace it "
-		    "with a duplicate of a good copy ('mofn duplicate') or "
-		    "reissue the set\n", prog, info.index, l->from[i]);
+		share_get_info(shs[i], &info);
+		fprintf(stderr, "%s: share #%u from %s is corrupt: destroy it and "
+		    "replace it with a duplicate of a good copy ('mofn "
+		    "duplicate'), or reissue the set\n", prog, info.index,
+		    names[i]);
 	}
 }
 
@@ -230,9 +232,9 @@ cred_read_shares(const char *prog, const struct cred_src *c,
 		r = CE_SHARE_CORRUPT;
 	}
 	if (rep.bad != 0)
-		name_bad(prog, &l, rep.bad);
+		cred_shares_report_bad(prog, l.sh, l.from, l.n, rep.bad);
 	else if (r != 0 && l.n > 1 && r != CE_SHARE_TOO_FEW)
-		list_inputs(prog, &l);
+		cred_shares_list(prog, l.sh, l.from, l.n);
  out:
 	loaded_free(&l);
 	return r;
