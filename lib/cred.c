@@ -317,50 +317,54 @@ read_challenge(const struct cred_src *c, int ped, int role, const char *label,
 	return cli_read_secret(prompt, &src, 0, chp);
 }
 
+/*
+ * What c gives to log role in: an activation challenge in *chp, or else the
+ * credential itself (shares or a password, as the HSM takes) in *credp.
+ */
+static int
+login_input(const char *prog, struct hsm *h, const char *label, int role,
+    const struct cred_src *c, struct secret **chp, struct secret **credp)
+{
+	char prompt[96];
+	int r, ped;
+
+	*chp = *credp = NULL;
+	if ((ped = hsm_is_ped(h)) < 0)
+		return ped;
+	if ((r = read_challenge(c, ped, role, label, chp)) != 0 || *chp != NULL)
+		return r;
+	snprintf(prompt, sizeof(prompt), "%s credential for '%s': ",
+	    role_name(role), label);
+	return cred_read(prog, c, ped, prompt, credp);
+}
+
 int
 cred_login_secret(const char *prog, struct hsm *h, const char *label,
     int role, const struct cred_src *c, struct secret **sp)
 {
 	struct secret *ch = NULL;
-	char prompt[96];
-	int r, ped;
+	int r;
 
-	if ((ped = hsm_is_ped(h)) < 0)
-		return ped;
-	if ((r = read_challenge(c, ped, role, label, &ch)) != 0)
+	if ((r = login_input(prog, h, label, role, c, &ch, sp)) != 0 ||
+	    ch == NULL)
 		return r;
-	if (ch != NULL) {
-		r = activation_open(h, label, role, ch, sp);
-		secret_free(ch);
-		return r;
-	}
-	snprintf(prompt, sizeof(prompt), "%s credential for '%s': ",
-	    role_name(role), label);
-	return cred_read(prog, c, ped, prompt, sp);
+	r = activation_open(h, label, role, ch, sp);
+	secret_free(ch);
+	return r;
 }
 
 int
 cred_session_login(const char *prog, struct hsm *h, const char *label,
     int role, const struct cred_src *c, struct session **sp)
 {
-	struct secret *s = NULL;
-	char prompt[96];
-	int r, ped;
+	struct secret *ch = NULL, *cred = NULL;
+	int r;
 
-	if ((ped = hsm_is_ped(h)) < 0)
-		return ped;
-	if ((r = read_challenge(c, ped, role, label, &s)) != 0)
-		return r;
-	if (s != NULL) {
-		r = session_login_challenge(h, label, role, s, sp);
-		secret_free(s);
-		return r;
-	}
-	snprintf(prompt, sizeof(prompt), "%s credential for '%s': ",
-	    role_name(role), label);
-	if ((r = cred_read(prog, c, ped, prompt, &s)) == 0)
-		r = session_login(h, label, role, s, sp);
-	secret_free(s);
+	if ((r = login_input(prog, h, label, role, c, &ch, &cred)) == 0)
+		r = ch != NULL ? session_login_challenge(h, label, role, ch, sp) :
+		    session_login(h, label, role, cred, sp);
+	secret_free(ch);
+	secret_free(cred);
 	return r;
 }
 
