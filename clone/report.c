@@ -59,6 +59,8 @@ report_json(const struct clone_opts *o, const struct clone_result *res,
 	json_int(j, "written", st && res->r == 0 ? (int64_t)st->written : 0);
 	json_int(j, "replaced", st && res->r == 0 ? (int64_t)st->replaced : 0);
 	json_int(j, "skipped", st && res->r == 0 ? (int64_t)st->skipped : 0);
+	if (st != NULL && res->r == 0 && st->erased > 0)
+		json_int(j, "erased_by_force", (int64_t)st->erased);
 	json_arr_begin(j, "not_transferred");
 	for (i = 0; st != NULL && res->r == 0 && i < st->nskips; i++) {
 		json_obj_begin(j, NULL);
@@ -96,6 +98,10 @@ report_human(const struct clone_opts *o, const struct clone_result *res,
 	printf("  sent %llu, written %llu, replaced %llu, skipped %llu\n",
 	    (unsigned long long)res->sent, (unsigned long long)st->written,
 	    (unsigned long long)st->replaced, (unsigned long long)st->skipped);
+	if (st->erased > 0)
+		printf("  --force: the target took the source's SKS master key; "
+		    "%llu object(s) under its previous SMK were erased\n",
+		    (unsigned long long)st->erased);
 	for (i = 0; i < st->nskips; i++)
 		if (st->skips[i].why == ENDPOINT_IDENTICAL)
 			same++;

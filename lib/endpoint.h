@@ -198,6 +198,8 @@ struct endpoint_stats {
 	uint64_t received;        /* records taken */
 	uint64_t written;         /* new objects */
 	uint64_t replaced;        /* objects overwritten (replace mode) */
+	uint64_t erased;          /* V1, force_smk: objects lost with the
+	                             target's previous SMK */
 	uint64_t skipped;         /* records not written */
 	size_t nskips;            /* == skipped */
 	struct endpoint_skip *skips;

@@ -306,6 +306,7 @@ endpoint_sink_commit(void *arg, uint64_t count)
 	k->committed = 1;
 	k->st.written = as.written;
 	k->st.replaced = as.replaced;
+	k->st.erased = as.erased;
 	return 0;
 }
 

@@ -259,6 +259,7 @@ object_apply_smk(struct object_apply *a, const uint8_t *rec, size_t len,
 	}
 	if (count > 0 && (r = sks_erase_tx(s->h, s->serial)) != 0)
 		return r;
+	a->st.erased = count;
 	a->smk_replaced = 1;
 	return sks_smk_replace_tx(s, smk, id);
 }
@@ -336,7 +337,7 @@ object_apply_commit(struct object_apply *a, struct object_apply_stats *stp)
 {
 	struct session *s = a->s;
 	struct audit_event ev;
-	char detail[256];
+	char detail[512];
 	int r;
 
 	if ((r = object_account_tx(s, a->dbytes, a->dcount)) != 0)
@@ -346,11 +347,19 @@ object_apply_commit(struct object_apply *a, struct object_apply_stats *stp)
 	ev.partition = s->label;
 	ev.serial = s->serial;
 	snprintf(detail, sizeof(detail), "%s%swritten %llu, replaced %llu, "
-	    "skipped %llu%s", a->o.audit_detail ? a->o.audit_detail : "",
+	    "skipped %llu%s%s", a->o.audit_detail ? a->o.audit_detail : "",
 	    a->o.audit_detail ? "; " : "", (unsigned long long)a->st.written,
 	    (unsigned long long)a->st.replaced,
 	    (unsigned long long)a->st.skipped,
-	    a->o.empty_first ? "; target emptied first" : "");
+	    a->o.empty_first ? "; target emptied first" : "",
+	    a->smk_replaced ? "; SMK replaced by the source's" : "");
+	if (a->st.erased > 0) {
+		size_t l = strlen(detail);
+
+		snprintf(detail + l, sizeof(detail) - l, " (forced: %llu "
+		    "objects under the previous SMK erased)",
+		    (unsigned long long)a->st.erased);
+	}
 	ev.detail = detail;
 	ev.count = (int64_t)(a->st.written + a->st.replaced);
 	r = hsm_audit_tx(s->h, &ev);

@@ -194,6 +194,8 @@ struct object_apply_stats {
 	uint64_t written;         /* new objects */
 	uint64_t replaced;        /* objects overwritten (replace mode) */
 	uint64_t skipped;         /* records not written (skip mode) */
+	uint64_t erased;          /* V1: objects erased with an SMK the
+	                             target gave up (object_apply_smk, force) */
 };
 
 /* Parses "fail", "skip", "replace". */

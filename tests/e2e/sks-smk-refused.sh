@@ -41,7 +41,11 @@ snap | cmp -s - "$T/s0" || fail "a refused SMK overwrite wrote"
 key_works "$B" mine-2
 
 # forced
-clone --from "$A" --to "$B" --force --from-pin-file "$CO" --to-pin-file "$CO" >/dev/null
+clone --from "$A" --to "$B" --force --from-pin-file "$CO" --to-pin-file "$CO" >"$T/forced"
+grep -q "3 object(s) under its previous SMK were erased" "$T/forced" ||
+	{ cat "$T/forced"; fail "the forced clone does not say what it erased"; }
+grep -q '"event":"clone".*3 objects under the previous SMK erased' "$T/h/audit.log" ||
+	fail "the audit log does not record the erased objects"
 [ "$(smk "$B")" = "$(smk "$A")" ] || fail "the forced clone did not take the SMK"
 hsm key list "$B" --pin-file "$CO" >"$T/list"
 grep -q "^mine-" "$T/list" && fail "objects under the old SMK survived"
