@@ -386,10 +386,12 @@ cmd_ppolicy_show(struct opts *o)
 	struct hsm *h = NULL;
 	struct json *j;
 	char *label = NULL;
-	int r;
+	int r, ped = 0;
 
-	if ((r = open_hsm(o->args[0], 1, &h, &label)) == 0)
-		r = partition_get_info(h, label, &pi);
+	if ((r = open_hsm(o->args[0], 1, &h, &label)) == 0 &&
+	    (r = partition_get_info(h, label, &pi)) == 0 &&
+	    (ped = hsm_is_ped(h)) < 0)
+		r = ped;
 	hsm_close(h);
 	free(label);
 	if (r != 0)
@@ -416,6 +418,14 @@ cmd_ppolicy_show(struct opts *o)
 		json_int(j, "value", pi.lockout);
 		json_bool(j, "destructive", 0);
 		json_obj_end(j);
+		if (ped) {
+			json_obj_begin(j, NULL);
+			json_int(j, "code", PPOL_ACTIVATION);
+			json_str(j, "name", "activation");
+			json_int(j, "value", pi.allow_activation);
+			json_bool(j, "destructive", 0);
+			json_obj_end(j);
+		}
 		json_arr_end(j);
 		json_free(j);
 		return EXIT_DONE;
@@ -429,6 +439,10 @@ cmd_ppolicy_show(struct opts *o)
 	    (unsigned long long)pi.capacity);
 	printf("%4d  %-13s  %d failed logins\n", PPOL_LOCKOUT, "lockout",
 	    pi.lockout);
+	if (ped)
+		printf("%4d  %-13s  %d (CO/CU may%s be activated)\n",
+		    PPOL_ACTIVATION, "activation", pi.allow_activation,
+		    pi.allow_activation ? "" : " not");
 	return EXIT_DONE;
 }
 
@@ -474,7 +488,8 @@ cmd_ppolicy_set(struct opts *o)
 const struct cmd cmds_ppolicy[] = {
 	{ "show", cmd_ppolicy_show, O_JSON, 1, "hsm:DIR#LABEL [--json]" },
 	{ "set", cmd_ppolicy_set, O_PIN | O_FORCE | O_ROLE, 3,
-	    "hsm:DIR#LABEL allow-cloning|storage-size|lockout VALUE [--force] "
+	    "hsm:DIR#LABEL allow-cloning|storage-size|lockout|activation VALUE "
+	    "[--force] "
 	    "[--pin-file F]  (PO)" },
 };
 const size_t ncmds_ppolicy = sizeof(cmds_ppolicy) / sizeof(cmds_ppolicy[0]);

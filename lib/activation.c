@@ -38,13 +38,16 @@ activatable(int role)
 	return CE_POLICY;
 }
 
-/* The partition's id, serial and KDF profile; it must be initialized. */
+/*
+ * The partition's id, serial and KDF profile; it must be initialized, and
+ * its activation policy on (CE_POLICY naming the policy otherwise).
+ */
 static int
 partition_row(struct hsm *h, const char *label, int64_t *pidp,
     uint64_t *serialp, int *kdfp)
 {
 	sqlite3_stmt *q;
-	int r, rc, state;
+	int r, rc, state, allowed = 0;
 
 	if ((r = partition_lookup(h, label, pidp, serialp, &state, NULL)) != 0)
 		return r;
@@ -52,14 +55,24 @@ partition_row(struct hsm *h, const char *label, int64_t *pidp,
 		err_set_detail("partition '%s' is not initialized", label);
 		return CE_ZEROIZED;
 	}
-	if ((r = store_prepare(hsm_store(h), "SELECT kdf FROM partition "
-	    "WHERE id = ?", &q)) != 0)
+	if ((r = store_prepare(hsm_store(h), "SELECT kdf, allow_activation "
+	    "FROM partition WHERE id = ?", &q)) != 0)
 		return r;
 	sqlite3_bind_int64(q, 1, *pidp);
-	rc = sqlite3_step(q);
-	*kdfp = rc == SQLITE_ROW ? sqlite3_column_int(q, 0) : 0;
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		*kdfp = sqlite3_column_int(q, 0);
+		allowed = sqlite3_column_int(q, 1);
+	}
 	sqlite3_reset(q);
-	return rc == SQLITE_ROW ? 0 : store_err(hsm_store(h), rc);
+	if (rc != SQLITE_ROW)
+		return store_err(hsm_store(h), rc);
+	if (!allowed) {
+		err_set_detail("partition '%s' does not allow activation: its PO "
+		    "turns the 'activation' partition policy on, or log in with "
+		    "the shares", label);
+		return CE_POLICY;
+	}
+	return 0;
 }
 
 static int

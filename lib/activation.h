@@ -13,6 +13,8 @@
  * Rules (docs/hsm.md, docs/security.md):
  *   - PED HSMs only; the CO and the CU only. The PO (and the HSM SO) can
  *     never be activated: administration always needs the shares.
+ *   - Only while the partition's `activation` policy is on (the default;
+ *     the PO turns it off, which drops every activation of the partition).
  *   - A wrong challenge is a failed login of the role: it counts toward
  *     the partition's lockout like a wrong share combination.
  *   - The activation is dropped by deactivation, by the role's credential

@@ -152,6 +152,9 @@ open_backup(struct bstore *st, const char *name, const struct secret *pw,
 	else if (r == CE_INTEGRITY)
 		err_set_detail("'%s': the header does not match the manifest "
 		    "(tampered with)", name);
+	/* Inside a backup, a header that does not even parse is damage. */
+	else if (r == CE_FORMAT || r == CE_TRUNCATED || r == CE_TRAILING)
+		r = CE_INTEGRITY;
 	if (r != 0)
 		return r;
 	return chan_func_new(NULL, cbk_reader_records_read, o->rd, &o->in);

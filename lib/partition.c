@@ -22,6 +22,7 @@ static const struct {
 	{ PPOL_ALLOW_CLONING, "allow-cloning" },
 	{ PPOL_STORAGE_SIZE, "storage-size" },
 	{ PPOL_LOCKOUT, "lockout" },
+	{ PPOL_ACTIVATION, "activation" },
 };
 
 int
@@ -39,7 +40,7 @@ partition_policy_parse(const char *name, int *policyp)
 		}
 	}
 	err_set_detail("unknown partition policy '%s' (allow-cloning, "
-	    "storage-size, lockout)", name);
+	    "storage-size, lockout, activation)", name);
 	return CE_INVALID;
 }
 
@@ -321,7 +322,8 @@ partition_init(struct hsm *h, const char *label,
     "SELECT p.id, p.label, p.serial, p.version, p.state, p.kdf, " \
     "p.allow_cloning, h.allow_cloning, p.capacity, p.used, p.count, " \
     "p.lockout, (SELECT count(*) FROM domain d WHERE d.partition_id = p.id)," \
-    " p.created, p.initialized FROM partition p, hsm h WHERE h.id = 1"
+    " p.created, p.initialized, p.allow_activation FROM partition p, hsm h " \
+    "WHERE h.id = 1"
 
 static void
 info_row(sqlite3_stmt *q, struct partition_info *in)
@@ -344,6 +346,7 @@ info_row(sqlite3_stmt *q, struct partition_info *in)
 	in->domains = sqlite3_column_int(q, 12);
 	in->created = sqlite3_column_int64(q, 13);
 	in->initialized = sqlite3_column_int64(q, 14);
+	in->allow_activation = sqlite3_column_int(q, 15);
 }
 
 /* V1 objects are counted in sks.db, beside the blobs. */
@@ -510,6 +513,19 @@ partition_policy_set(struct session *s, int policy, uint64_t value)
 			goto bad;
 		sql = "UPDATE partition SET lockout = ? WHERE id = ?";
 		break;
+	case PPOL_ACTIVATION:
+		if (value > 1)
+			goto bad;
+		if ((r = hsm_is_ped(h)) <= 0) {
+			if (r == 0) {
+				err_set_detail("the activation policy is for PED "
+				    "HSMs");
+				r = CE_UNSUPPORTED;
+			}
+			return r;
+		}
+		sql = "UPDATE partition SET allow_activation = ? WHERE id = ?";
+		break;
 	default:
 		goto bad;
 	}
@@ -518,7 +534,9 @@ partition_policy_set(struct session *s, int policy, uint64_t value)
 	if ((r = partition_get_info(h, s->label, &in)) != 0)
 		goto out;
 	old = policy == PPOL_ALLOW_CLONING ? (uint64_t)in.allow_cloning :
-	    policy == PPOL_STORAGE_SIZE ? in.capacity : (uint64_t)in.lockout;
+	    policy == PPOL_STORAGE_SIZE ? in.capacity :
+	    policy == PPOL_ACTIVATION ? (uint64_t)in.allow_activation :
+	    (uint64_t)in.lockout;
 	if (old == value)
 		goto out;
 	if (policy == PPOL_STORAGE_SIZE && value < in.used) {
@@ -539,6 +557,13 @@ partition_policy_set(struct session *s, int policy, uint64_t value)
 		if ((r = hsm_erase_objects_tx(h, s->pid)) != 0)
 			goto out;
 	}
+	/* Off means off now: cached secrets go with the permission. */
+	if (policy == PPOL_ACTIVATION && value == 0 &&
+	    ((r = activation_drop_tx(h, s->pid, s->serial, s->label, ROLE_CO,
+	    "partition policy activation turned off")) != 0 ||
+	    (r = activation_drop_tx(h, s->pid, s->serial, s->label, ROLE_CU,
+	    "partition policy activation turned off")) != 0))
+		goto out;
 	snprintf(detail, sizeof(detail), "partition policy %s set to %llu%s",
 	    partition_policy_name(policy), (unsigned long long)value,
 	    destructive ? " (destructive: all objects erased)" : "");
@@ -547,7 +572,8 @@ partition_policy_set(struct session *s, int policy, uint64_t value)
 	return hsm_tx_leave(h, own, r, 0);
  bad:
 	err_set_detail("bad value %llu for partition policy %s (allow-cloning "
-	    "0|1, storage-size 65536..2^40 bytes, lockout 3..10)",
+	    "0|1, storage-size 65536..2^40 bytes, lockout 3..10, activation "
+	    "0|1)",
 	    (unsigned long long)value, partition_policy_name(policy) ?
 	    partition_policy_name(policy) : "?");
 	return CE_INVALID;

@@ -12,7 +12,9 @@
  * 7 allows it too; changing it erases every object, as on Luna), storage
  * size (default 32 MiB, a Luna A750 partition; a new object past it is
  * refused with CE_FULL) and the lockout threshold (PO/CO failed logins,
- * 3..10, default 10).
+ * 3..10, default 10) and, on PED HSMs, whether the CO and CU may be
+ * activated (lib/activation.h; default on; turning it off drops every
+ * activation of the partition).
  */
 #ifndef COFFER_PARTITION_H
 #define COFFER_PARTITION_H
@@ -40,6 +42,7 @@ enum partition_policy {
 	PPOL_ALLOW_CLONING = 0,    /* 0/1, destructive */
 	PPOL_STORAGE_SIZE = 1,     /* bytes */
 	PPOL_LOCKOUT = 2,          /* 3..10 */
+	PPOL_ACTIVATION = 3,       /* 0/1, PED HSMs: CO/CU may be activated */
 };
 
 struct partition_info {
@@ -56,6 +59,7 @@ struct partition_info {
 	uint64_t used;             /* bytes used by objects */
 	uint64_t objects;
 	int lockout;
+	int allow_activation;      /* PED: the activation policy */
 	int domains;
 	int64_t created;
 	int64_t initialized;

@@ -35,6 +35,7 @@ const char store_schema_v2[] =
     " allow_cloning INTEGER NOT NULL DEFAULT 1,"
     " capacity INTEGER NOT NULL DEFAULT 33554432,"
     " lockout INTEGER NOT NULL DEFAULT 10,"
+    " allow_activation INTEGER NOT NULL DEFAULT 1,"  /* PED: policy */
     " used INTEGER NOT NULL DEFAULT 0,"
     " count INTEGER NOT NULL DEFAULT 0,"
     " dsk_wrap BLOB,"                     /* DSK under the PSK */

@@ -54,6 +54,8 @@ cmd_restore(struct opts *o)
 	if (o->deep)
 		return cli_usage_error(PROG, "--deep belongs to "
 		    "'restore verify'");
+	if ((r = check_backup_name(o->backup)) != 0)
+		return r;
 	if ((r = open_store(o, &s)) != 0)
 		return r;
 	memset(&cb, 0, sizeof(cb));

@@ -129,7 +129,8 @@ cmd_show(struct opts *o)
 	struct json *j;
 	int r;
 
-	if ((r = open_store(o, &s)) != 0)
+	if ((r = check_backup_name(o->args[0])) != 0 ||
+	    (r = open_store(o, &s)) != 0)
 		return r;
 	if ((r = bstore_show(s, o->args[0], &e)) != 0) {
 		r = cli_fail(PROG, r, o->args[0]);
@@ -246,7 +247,7 @@ cmd_verify(struct opts *o)
 	const char *name = o->args[0];
 	int r;
 
-	if ((r = open_store(o, &s)) != 0)
+	if ((r = check_backup_name(name)) != 0 || (r = open_store(o, &s)) != 0)
 		return r;
 	if (o->deep) {
 		r = verify_deep(o, s, name);

@@ -118,6 +118,15 @@ open_store(const struct opts *o, struct bstore **sp)
 }
 
 int
+check_backup_name(const char *name)
+{
+	if (bstore_name_parse(name, NULL, NULL) == 0)
+		return 0;
+	return cli_usage_error(PROG, "'%s' is not a backup name: backups are "
+	    "named <label>_<yyyymmddThhmmssZ>.cbk (see 'restore list')", name);
+}
+
+int
 read_backup_pin(const struct opts *o, struct secret **sp)
 {
 	struct cli_secret_src src = { o->bpin_file, o->bpin_env };

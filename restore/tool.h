@@ -35,6 +35,9 @@ int opts_parse(const char *cmd, int argc, char **argv, struct opts *o);
 /* Opens the store named by --from (required). Prints the failure. */
 int open_store(const struct opts *o, struct bstore **sp);
 
+/* EXIT_USAGE (printed) unless name has a backup's form; 0 otherwise. */
+int check_backup_name(const char *name);
+
 /* Reads the backup partition password (--backup-pin-*, or a prompt). */
 int read_backup_pin(const struct opts *o, struct secret **sp);
 

@@ -72,6 +72,13 @@ expect_exit 1 restore_to h s "$name" add --object nope
 grep -q "object 'nope' is not in the backup" "$T/.err" || fail "message"
 [ "$(hsm_state h)" = "$before" ] || fail "refused restore changed the target"
 
+# A name that is not a backup's (a path, a typo): usage, nothing opened.
+expect_exit 2 restore show --from "dir:$T/s" ../../etc/passwd
+grep -q "is not a backup name" "$T/.err" || fail "message: bad name"
+expect_exit 2 restore_to h s "p1.cbk" add
+expect_exit 1 restore_to h s "p1_20000101T000000Z.cbk" add
+grep -q "no backup 'p1_20000101T000000Z.cbk'" "$T/.err" || fail "message: none"
+
 # Neither or both modes: usage.
 expect_exit 2 restore --from "dir:$T/s" --backup "$name" --to "$P" \
 	--pin-file "$CO" --backup-pin-file "$BK"

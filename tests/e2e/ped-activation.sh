@@ -77,6 +77,22 @@ hsm role deactivate "$P" --role co --by po $(po 2 4 5) | grep -q "co deactivated
 	fail "PO deactivates the CO"
 expect_exit 3 hsm key list "$P" --challenge-file "$CH"
 
+# the PO's activation policy: off drops every activation and refuses new
+# ones; on again, the shares activate again
+hsm role activate "$P" --role co $(co 1 2) --challenge-file "$CH" >/dev/null
+hsm partition policy set "$P" activation off $(po 1 2 3) >/dev/null
+expect_exit 3 hsm key list "$P" --challenge-file "$CH"
+grep -q "does not allow activation" "$T/.err" || fail "policy off refuses the challenge"
+expect_exit 3 hsm key list "$P" --role cu --challenge-file "$CU_CH"
+expect_exit 3 hsm role activate "$P" --role co $(co 1 2) --challenge-file "$CH"
+grep -q "activation' partition policy" "$T/.err" || fail "policy off refuses activation"
+hsm partition policy show "$P" --json >"$T/pol.json"
+json_has '"name":"activation","value":0' "$T/pol.json"
+hsm partition policy set "$P" activation on $(po 1 2 3) >/dev/null
+expect_exit 3 hsm key list "$P" --challenge-file "$CH"
+grep -q "not activated" "$T/.err" || fail "turning the policy on brings nothing back"
+hsm role activate "$P" --role cu --share "$T/cu/cu-1-of-1.cshare" --challenge-file "$CU_CH" >/dev/null
+
 # a credential change by the share holders drops the CU's activation
 hsm role change "$P" --role cu --share "$T/cu/cu-1-of-1.cshare" --m 2 --n 2 --shares-out "$T/cu2" >/dev/null 2>&1
 expect_exit 3 hsm key list "$P" --role cu --challenge-file "$CU_CH"
@@ -89,6 +105,8 @@ grep -q "login .*ok .*co .*by activation challenge" "$T/audit" || fail "audit: c
 grep -q "deactivate .*co .*deactivated by the co" "$T/audit" || fail "audit: deactivate"
 grep -q "deactivate .*co .*deactivated by the po" "$T/audit" || fail "audit: PO deactivates"
 grep -q "deactivate .*cu .*credential changed" "$T/audit" || fail "audit: drop on change"
+grep -q "deactivate .*co .*partition policy activation turned off" "$T/audit" ||
+	fail "audit: drop by policy"
 hsm audit verify "$T/h" >/dev/null
 # the challenge secrets are nowhere in the HSM directory
 for s in nightly-challenge-1 cu-challenge-22; do

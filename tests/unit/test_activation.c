@@ -270,6 +270,40 @@ test_open_for_other_paths(void **state)
 	secret_free(want);
 }
 
+static void
+test_policy(void **state)
+{
+	struct hsmfix *f = *state, pw;
+	struct session *po = NULL, *s = NULL;
+	struct partition_info pi;
+
+	assert_int_equal(activate(f->h, ROLE_CO, "co-pin", "challenge-1"), 0);
+	assert_int_equal(fx_login(f->h, "p1", ROLE_PO, "po-pin", &po), 0);
+	assert_int_equal(partition_policy_set(po, PPOL_ACTIVATION, 2),
+	    CE_INVALID);
+	assert_int_equal(partition_policy_set(po, PPOL_ACTIVATION, 0), 0);
+	assert_int_equal(partition_get_info(f->h, "p1", &pi), 0);
+	assert_int_equal(pi.allow_activation, 0);
+	assert_false(pi.roles[1].activated);
+	assert_int_equal(chal_login(f->h, ROLE_CO, "challenge-1", &s),
+	    CE_POLICY);
+	assert_int_equal(activate(f->h, ROLE_CO, "co-pin", "challenge-1"),
+	    CE_POLICY);
+	assert_int_equal(partition_policy_set(po, PPOL_ACTIVATION, 1), 0);
+	assert_int_equal(chal_login(f->h, ROLE_CO, "challenge-1", &s),
+	    CE_POLICY);  /* dropped, not suspended */
+	assert_int_equal(activate(f->h, ROLE_CO, "co-pin", "challenge-1"), 0);
+	session_close(po);
+	/* a password HSM has no such policy */
+	memset(&pw, 0, sizeof(pw));
+	assert_int_equal(fx_setup(&pw), 0);
+	assert_int_equal(fx_login(pw.h, "p1", ROLE_PO, "po-pin", &po), 0);
+	assert_int_equal(partition_policy_set(po, PPOL_ACTIVATION, 0),
+	    CE_UNSUPPORTED);
+	session_close(po);
+	fx_teardown(&pw);
+}
+
 int
 main(void)
 {
@@ -286,6 +320,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_open_for_other_paths,
 		    ped_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy, ped_setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
