@@ -165,36 +165,38 @@ load_one(const char *prog, const struct cred_src *c, struct loaded *l,
 	return r;
 }
 
-/* Lists which input number is which file, after a combine error. */
-static void
-list_inputs(const char *prog, const struct loaded *l)
+void
+cred_shares_list(const char *prog, struct share *const shs[],
+    const char *const names[], size_t n)
 {
 	struct share_info info;
 	char id[SHARE_SET_ID_STR];
 	size_t i;
 
-	for (i = 0; i < l->n; i++) {
-		share_get_info(l->sh[i], &info);
+	for (i = 0; i < n; i++) {
+		share_get_info(shs[i], &info);
 		share_set_id_str(info.set_id, id);
 		fprintf(stderr, "%s:   input %zu: %s: share #%u of set %s (%u of "
-		    "%u)\n", prog, i + 1, l->from[i], info.index, id, info.m,
+		    "%u)\n", prog, i + 1, names[i], info.index, id, info.m,
 		    info.n);
 	}
 }
 
-static void
-name_bad(const char *prog, const struct loaded *l, uint32_t bad)
+void
+cred_shares_report_bad(const char *prog, struct share *const shs[],
+    const char *const names[], size_t n, uint32_t bad)
 {
 	struct share_info info;
 	size_t i;
 
-	for (i = 0; i < l->n; i++) {
+	for (i = 0; i < n; i++) {
 		if (!(bad & (1u << i)))
 			continue;
-		share_get_info(l->sh[i], &info);
-		fprintf(stderr, "%s: share #%u from %s is corrupt: replace it "
-		    "with a duplicate of a good copy ('mofn duplicate') or "
-		    "reissue the set\n", prog, info.index, l->from[i]);
+		share_get_info(shs[i], &info);
+		fprintf(stderr, "%s: share #%u from %s is corrupt: destroy it and "
+		    "replace it with a duplicate of a good copy ('mofn "
+		    "duplicate'), or reissue the set\n", prog, info.index,
+		    names[i]);
 	}
 }
 
@@ -230,9 +232,9 @@ cred_read_shares(const char *prog, const struct cred_src *c,
 		r = CE_SHARE_CORRUPT;
 	}
 	if (rep.bad != 0)
-		name_bad(prog, &l, rep.bad);
+		cred_shares_report_bad(prog, l.sh, l.from, l.n, rep.bad);
 	else if (r != 0 && l.n > 1 && r != CE_SHARE_TOO_FEW)
-		list_inputs(prog, &l);
+		cred_shares_list(prog, l.sh, l.from, l.n);
  out:
 	loaded_free(&l);
 	return r;
@@ -315,50 +317,54 @@ read_challenge(const struct cred_src *c, int ped, int role, const char *label,
 	return cli_read_secret(prompt, &src, 0, chp);
 }
 
+/*
+ * What c gives to log role in: an activation challenge in *chp, or else the
+ * credential itself (shares or a password, as the HSM takes) in *credp.
+ */
+static int
+login_input(const char *prog, struct hsm *h, const char *label, int role,
+    const struct cred_src *c, struct secret **chp, struct secret **credp)
+{
+	char prompt[96];
+	int r, ped;
+
+	*chp = *credp = NULL;
+	if ((ped = hsm_is_ped(h)) < 0)
+		return ped;
+	if ((r = read_challenge(c, ped, role, label, chp)) != 0 || *chp != NULL)
+		return r;
+	snprintf(prompt, sizeof(prompt), "%s credential for '%s': ",
+	    role_name(role), label);
+	return cred_read(prog, c, ped, prompt, credp);
+}
+
 int
 cred_login_secret(const char *prog, struct hsm *h, const char *label,
     int role, const struct cred_src *c, struct secret **sp)
 {
 	struct secret *ch = NULL;
-	char prompt[96];
-	int r, ped;
+	int r;
 
-	if ((ped = hsm_is_ped(h)) < 0)
-		return ped;
-	if ((r = read_challenge(c, ped, role, label, &ch)) != 0)
+	if ((r = login_input(prog, h, label, role, c, &ch, sp)) != 0 ||
+	    ch == NULL)
 		return r;
-	if (ch != NULL) {
-		r = activation_open(h, label, role, ch, sp);
-		secret_free(ch);
-		return r;
-	}
-	snprintf(prompt, sizeof(prompt), "%s credential for '%s': ",
-	    role_name(role), label);
-	return cred_read(prog, c, ped, prompt, sp);
+	r = activation_open(h, label, role, ch, sp);
+	secret_free(ch);
+	return r;
 }
 
 int
 cred_session_login(const char *prog, struct hsm *h, const char *label,
     int role, const struct cred_src *c, struct session **sp)
 {
-	struct secret *s = NULL;
-	char prompt[96];
-	int r, ped;
+	struct secret *ch = NULL, *cred = NULL;
+	int r;
 
-	if ((ped = hsm_is_ped(h)) < 0)
-		return ped;
-	if ((r = read_challenge(c, ped, role, label, &s)) != 0)
-		return r;
-	if (s != NULL) {
-		r = session_login_challenge(h, label, role, s, sp);
-		secret_free(s);
-		return r;
-	}
-	snprintf(prompt, sizeof(prompt), "%s credential for '%s': ",
-	    role_name(role), label);
-	if ((r = cred_read(prog, c, ped, prompt, &s)) == 0)
-		r = session_login(h, label, role, s, sp);
-	secret_free(s);
+	if ((r = login_input(prog, h, label, role, c, &ch, &cred)) == 0)
+		r = ch != NULL ? session_login_challenge(h, label, role, ch, sp) :
+		    session_login(h, label, role, cred, sp);
+	secret_free(ch);
+	secret_free(cred);
 	return r;
 }
 

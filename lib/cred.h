@@ -65,6 +65,17 @@ int cred_src_is_ped(const struct cred_src *c);
 int cred_read(const char *prog, const struct cred_src *c, int ped,
     const char *prompt, struct secret **sp);
 
+/*
+ * After share_combine(): prints "prog: share #I from NAME is corrupt: ..."
+ * for each input whose bit is set in bad, or the list of inputs (number,
+ * name, set, M of N) so a detail that names inputs by number can be read.
+ * names[i] is where shs[i] came from. Used by the HSM tools and by mofn.
+ */
+void cred_shares_report_bad(const char *prog, struct share *const shs[],
+    const char *const names[], size_t n, uint32_t bad);
+void cred_shares_list(const char *prog, struct share *const shs[],
+    const char *const names[], size_t n);
+
 /* Recombines the shares of c (cred_read's PED half). */
 int cred_read_shares(const char *prog, const struct cred_src *c,
     struct secret **sp);

@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "cred.h"
 #include "err.h"
 #include "file.h"
 #include "kdf.h"
@@ -254,36 +255,32 @@ inputs_free(struct inputs *in)
 	in->n = 0;
 }
 
+/* The inputs' names as lib/cred's printers take them. */
+static void
+input_names(const struct inputs *in, const char *names[SHARE_MAX_INPUTS])
+{
+	size_t i;
+
+	for (i = 0; i < in->n; i++)
+		names[i] = in->name[i];
+}
+
 void
 inputs_report_bad(const struct inputs *in, uint32_t bad)
 {
-	struct share_info info;
-	size_t i;
+	const char *names[SHARE_MAX_INPUTS];
 
-	for (i = 0; i < in->n; i++) {
-		if (!(bad & (1u << i)))
-			continue;
-		share_get_info(in->sh[i], &info);
-		fprintf(stderr, "%s: share #%u from %s is corrupt: destroy it "
-		    "and replace it with a duplicate of a good copy, or "
-		    "reissue the set\n", PROG, info.index, in->name[i]);
-	}
+	input_names(in, names);
+	cred_shares_report_bad(PROG, in->sh, names, in->n, bad);
 }
 
 void
 inputs_list(const struct inputs *in)
 {
-	struct share_info info;
-	char id[SHARE_SET_ID_STR];
-	size_t i;
+	const char *names[SHARE_MAX_INPUTS];
 
-	for (i = 0; i < in->n; i++) {
-		share_get_info(in->sh[i], &info);
-		share_set_id_str(info.set_id, id);
-		fprintf(stderr, "  input %zu: %s: share #%u of set %s (%u of "
-		    "%u)\n", i + 1, in->name[i], info.index, id, info.m,
-		    info.n);
-	}
+	input_names(in, names);
+	cred_shares_list(PROG, in->sh, names, in->n);
 }
 
 int

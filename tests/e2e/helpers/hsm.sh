@@ -1,6 +1,7 @@
 # Sourced by hsm-*.sh scenarios after lib.sh: builds a test HSM.
 #   hsm_setup DIR       HSM "e2e" in $T/DIR (test KDF), partition p1 with
 #                       PO/CO/CU; pin files $SO $PO $CO $CU $DOM
+#                       (HSM_E2E_VERSION=1: p1 is a V1 partition)
 #   json_has TEXT FILE  fail unless FILE contains TEXT
 SO=$(pinfile so "so-secret-1")
 PO=$(pinfile po "po-secret-1")
@@ -11,7 +12,8 @@ BAD=$(pinfile bad "not-the-secret")
 
 hsm_setup() {
 	hsm init "$T/$1" --label e2e --kdf test ${2:-} --pin-file "$SO" >/dev/null
-	hsm partition create "hsm:$T/$1#p1" --pin-file "$SO" >/dev/null
+	hsm partition create "hsm:$T/$1#p1" --pin-file "$SO" \
+		--version "${HSM_E2E_VERSION:-0}" >/dev/null
 	hsm partition init "hsm:$T/$1#p1" --new-pin-file "$PO" \
 		--domain-pin-file "$DOM" >/dev/null
 	hsm role init "hsm:$T/$1#p1" --role co --pin-file "$PO" \
