@@ -1,7 +1,8 @@
 /*
  * backupd: makes dated backup partitions of HSM partitions into a backup
  * store (docs/backupd.md): one-shot ("backupd backup") or on a schedule
- * ("backupd run", run.c); the store is created with "backupd init".
+ * ("backupd run"), and keeps the store (init, gc, prune, delete, undelete,
+ * trash, purge). This file parses options and dispatches.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -9,35 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backup.h"
-#include "bstore.h"
+#include "backupd.h"
 #include "cli.h"
-#include "cred.h"
 #include "err.h"
-#include "endpoint.h"
-#include "kdf.h"
-#include "role.h"
-#include "run.h"
 #include "secret.h"
-
-#define MAX_OBJECTS 1024
-
-struct opts {
-	const char *from, *to, *role, *kdf, *config;
-	struct cred_src cred;   /* the role's: password, shares or challenge */
-	const char *bpin_file, *bpin_env;
-	const char *objects[MAX_OBJECTS];
-	size_t nobjects;
-	unsigned long capacity, grace;
-	int json, have_capacity, have_grace, once;
-	char **args;
-	int nargs;
-};
 
 enum {
 	L_FROM = 256, L_TO, L_ROLE, L_KDF, L_PIN_FILE, L_PIN_ENV, L_BPIN_FILE,
 	L_BPIN_ENV, L_OBJECT, L_JSON, L_CAPACITY, L_GRACE, L_SHARE, L_SHARE_PIN,
-	L_CHALLENGE_FILE, L_CHALLENGE_ENV, L_CONFIG, L_ONCE, L_HELP,
+	L_CHALLENGE_FILE, L_CHALLENGE_ENV, L_CONFIG, L_ONCE, L_KEEP_LAST,
+	L_KEEP_DAILY, L_KEEP_WEEKLY, L_KEEP_MONTHLY, L_DRY_RUN, L_HELP,
 };
 
 static const struct option longopts[] = {
@@ -59,6 +41,11 @@ static const struct option longopts[] = {
 	{ "challenge-env", required_argument, NULL, L_CHALLENGE_ENV },
 	{ "config", required_argument, NULL, L_CONFIG },
 	{ "once", no_argument, NULL, L_ONCE },
+	{ "keep-last", required_argument, NULL, L_KEEP_LAST },
+	{ "keep-daily", required_argument, NULL, L_KEEP_DAILY },
+	{ "keep-weekly", required_argument, NULL, L_KEEP_WEEKLY },
+	{ "keep-monthly", required_argument, NULL, L_KEEP_MONTHLY },
+	{ "dry-run", no_argument, NULL, L_DRY_RUN },
 	{ "help", no_argument, NULL, L_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -74,8 +61,12 @@ help(FILE *f)
 	    "               [--share FILE ... [--share-pin-file F ...] | "
 	    "--challenge-file F]  (PED)\n"
 	    "       %s init dir:PATH [--capacity N] [--grace-days N]\n"
-	    "       %s gc dir:PATH\n"
-	    "       %s run --config FILE [--once]\n\n"
+	    "       %s run --config FILE [--once]\n"
+	    "       %s prune dir:PATH [--keep-last N] [--keep-daily N] "
+	    "[--keep-weekly N]\n"
+	    "               [--keep-monthly N] [--dry-run] [--json]\n"
+	    "       %s delete|undelete dir:PATH NAME\n"
+	    "       %s trash|purge|gc dir:PATH [--json]\n\n"
 	    "--pin-*, --share, --challenge-*: the source partition's Crypto "
 	    "Officer (or\n--role cu): a password, M share files, or the "
 	    "challenge of an activated role; "
@@ -83,7 +74,7 @@ help(FILE *f)
 	    "a prompt. Never argv.\n"
 	    "Exit status: 0 done, 1 failed, 2 usage, 3 refused (credential, "
 	    "policy), 4 integrity.\nSee docs/backupd.md.\n", PROG, PROG, PROG,
-	    PROG);
+	    PROG, PROG, PROG);
 }
 
 static int
@@ -129,6 +120,24 @@ opts_parse(int argc, char **argv, struct opts *o)
 		case L_JSON: o->json = 1; break;
 		case L_CONFIG: o->config = optarg; break;
 		case L_ONCE: o->once = 1; break;
+		case L_DRY_RUN: o->dry_run = 1; break;
+		case L_KEEP_LAST:
+		case L_KEEP_DAILY:
+		case L_KEEP_WEEKLY:
+		case L_KEEP_MONTHLY: {
+			unsigned long v;
+			unsigned *slot = ch == L_KEEP_LAST ? &o->keep.last :
+			    ch == L_KEEP_DAILY ? &o->keep.daily :
+			    ch == L_KEEP_WEEKLY ? &o->keep.weekly :
+			    &o->keep.monthly;
+
+			if (parse_num(optarg, &v) != 0 || v > 100000)
+				return cli_usage_error(PROG, "%s: a count from "
+				    "0 to 100000, not '%s'", argv[optind - 1],
+				    optarg);
+			*slot = (unsigned)v;
+			break;
+		}
 		case L_OBJECT:
 			if (o->nobjects == MAX_OBJECTS)
 				return cli_usage_error(PROG, "at most %d --object",
@@ -160,158 +169,20 @@ opts_parse(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static int
-cmd_init(struct opts *o)
-{
-	struct bstore_config cfg = { BSTORE_CAPACITY_DEFAULT,
-	    BSTORE_GRACE_DAYS_DEFAULT };
-	int r;
-
-	if (o->nargs != 1)
-		return cli_usage_error(PROG, "init: name the store: dir:PATH");
-	if (o->have_capacity)
-		cfg.capacity = (unsigned)(o->capacity > BSTORE_CAPACITY_MAX ?
-		    BSTORE_CAPACITY_MAX + 1 : o->capacity);
-	if (o->have_grace)
-		cfg.grace_days = (unsigned)(o->grace > BSTORE_GRACE_DAYS_MAX ?
-		    BSTORE_GRACE_DAYS_MAX + 1 : o->grace);
-	if ((r = bstore_init(o->args[0], &cfg)) != 0)
-		return cli_fail(PROG, r, "cannot create the backup store");
-	printf("backup store %s: capacity %u backup partitions, %u grace "
-	    "days\n", o->args[0], cfg.capacity, cfg.grace_days);
-	return EXIT_DONE;
-}
-
-/*
- * Opens the source partition, refuses there what needs no login (cloning
- * off), then logs in (--role, default co): a refusal costs no login.
- */
-static int
-open_source(const struct opts *o, struct endpoint **ep)
-{
-	struct endpoint *e = NULL;
-	int r, role = ROLE_CO;
-
-	if (o->role != NULL && (r = role_parse(o->role, &role)) != 0)
-		return r;
-	if ((r = endpoint_open(o->from, &e)) != 0 ||
-	    (r = endpoint_cloning_check(e)) != 0 ||
-	    (r = cred_endpoint_login(PROG, e, role, &o->cred, 0)) != 0) {
-		endpoint_close(e);
-		return r;
-	}
-	*ep = e;
-	return 0;
-}
-
-static void
-prog_cb(void *ctx, uint64_t done, uint64_t total)
-{
-	(void)total;
-	progress_update(ctx, done);
-}
-
-static int
-cmd_backup(struct opts *o)
-{
-	struct cli_secret_src bsrc = { o->bpin_file, o->bpin_env };
-	struct backup_params p;
-	struct backup_result res;
-	struct bstore *s = NULL;
-	struct endpoint *e = NULL;
-	struct secret *pw = NULL;
-	struct progress *pg = NULL;
-	struct json *j;
-	char t[21];
-	int r, kdf = KDF_INTERACTIVE;
-
-	if (o->from == NULL || o->to == NULL || o->nargs != 0)
-		return cli_usage_error(PROG, "backup needs --from "
-		    "hsm:DIR#LABEL --to dir:PATH and no other argument");
-	if (o->kdf != NULL && kdf_profile_parse(o->kdf, &kdf) != 0)
-		return cli_usage_error(PROG, "--kdf: unknown profile '%s' "
-		    "(test, interactive, moderate, sensitive)", o->kdf);
-	/* The store first: a typo in --to costs no secret and no login. */
-	if ((r = bstore_open(o->to, &s)) != 0) {
-		r = cli_fail(PROG, r, "cannot open the backup store");
-		goto out;
-	}
-	if ((r = open_source(o, &e)) != 0) {
-		r = cli_fail(PROG, r, "backup refused; nothing was created");
-		goto out;
-	}
-	if ((r = cli_read_secret("backup partition password: ", &bsrc, 1,
-	    &pw)) != 0) {
-		r = cli_fail(PROG, r, "no backup partition password");
-		goto out;
-	}
-	memset(&p, 0, sizeof(p));
-	p.password = pw;
-	p.kdf = kdf;
-	p.labels = o->nobjects ? o->objects : NULL;
-	p.nlabels = o->nobjects;
-	p.store_uri = o->to;
-	p.progress = prog_cb;
-	pg = progress_new("backing up", 0);
-	p.ctx = pg;
-	if ((r = backup_make(e, s, &p, &res)) != 0) {
-		progress_done(pg);
-		pg = NULL;
-		r = cli_fail(PROG, r, "backup refused; nothing was created");
-		goto out;
-	}
-	progress_done(pg);
-	pg = NULL;
-	if (o->json) {
-		j = json_new(stdout);
-		json_obj_begin(j, NULL);
-		json_str(j, "name", res.name);
-		json_str(j, "store", o->to);
-		json_str(j, "source", o->from);
-		cli_time_iso(res.created, t);
-		json_str(j, "created", t);
-		json_int(j, "objects", (int64_t)res.objects);
-		json_int(j, "plain_bytes", (int64_t)res.plain_bytes);
-		json_int(j, "records_size", (int64_t)res.records_size);
-		json_int(j, "domains", (int64_t)res.ndomains);
-		json_obj_end(j);
-		json_free(j);
-	} else
-		printf("%s\n", res.name);
-	r = EXIT_DONE;
- out:
-	progress_done(pg);
-	secret_free(pw);
-	endpoint_close(e);
-	bstore_close(s);
-	return r;
-}
-
-/* Removes what killed writers left in the store's .tmp/. */
-static int
-cmd_gc(struct opts *o)
-{
-	struct bstore *s = NULL;
-	size_t n = 0;
-	int r;
-
-	if (o->nargs != 1)
-		return cli_usage_error(PROG, "gc: name the store: dir:PATH");
-	if ((r = bstore_open(o->args[0], &s)) != 0)
-		return cli_fail(PROG, r, "cannot open the backup store");
-	r = bstore_gc(s, &n);
-	bstore_close(s);
-	if (r != 0)
-		return cli_fail(PROG, r, "gc failed");
-	printf("removed %zu temporar%s of interrupted backups\n", n,
-	    n == 1 ? "y" : "ies");
-	return EXIT_DONE;
-}
-
 int
 main(int argc, char **argv)
 {
+	static const struct {
+		const char *name;
+		int (*fn)(struct opts *o);
+	} cmds[] = {
+		{ "backup", cmd_backup }, { "init", cmd_init }, { "gc", cmd_gc },
+		{ "prune", cmd_prune }, { "delete", cmd_delete },
+		{ "undelete", cmd_undelete }, { "trash", cmd_trash },
+		{ "purge", cmd_purge },
+	};
 	struct opts o;
+	size_t i;
 	int r;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -334,12 +205,9 @@ main(int argc, char **argv)
 	}
 	if ((r = opts_parse(argc - 1, argv + 1, &o)) != 0)
 		return r < 0 ? EXIT_DONE : r;
-	if (strcmp(argv[1], "backup") == 0)
-		return cmd_backup(&o);
-	if (strcmp(argv[1], "init") == 0)
-		return cmd_init(&o);
-	if (strcmp(argv[1], "gc") == 0)
-		return cmd_gc(&o);
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].fn(&o);
 	if (strcmp(argv[1], "run") == 0) {
 		if (o.config == NULL || o.nargs != 0)
 			return cli_usage_error(PROG, "run needs --config FILE "

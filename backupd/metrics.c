@@ -11,7 +11,7 @@
 #include "buf.h"
 #include "err.h"
 #include "file.h"
-#include "run.h"
+#include "backupd.h"
 
 struct metric {
 	const char *name, *help;

@@ -3,7 +3,8 @@
  * one partition into the configured store every `interval`, logging in
  * unattended (a password file, or the challenge of an activated PED CO or
  * CU), then applies the retention policy (soft delete, never the last good
- * backup) and rewrites the metrics file. One line per run on stderr
+ * backup; purge past the grace period) and rewrites the metrics file. At
+ * start it removes what killed runs left in the store's .tmp/. One line per run on stderr
  * (journald). A failed job is retried at its next interval; the others go
  * on. SIGTERM or SIGINT ends the loop between jobs, never inside one.
  */
@@ -20,7 +21,7 @@
 #include "cred.h"
 #include "endpoint.h"
 #include "err.h"
-#include "run.h"
+#include "backupd.h"
 #include "secret.h"
 
 static volatile sig_atomic_t stop;
@@ -90,6 +91,12 @@ prune_job(const struct bdconf *c, struct bstore *st, struct job_state *s)
 		    "the store's grace period)\n", PROG, names[i]);
 	s->pruned += n;
 	free(names);
+	/* What has been in the trash past the grace period goes for good. */
+	if ((r = bstore_purge(st, (int64_t)time(NULL), &n)) != 0)
+		return r;
+	if (n > 0)
+		fprintf(stderr, "%s: retention: purged %zu backup%s past the "
+		    "grace period\n", PROG, n, n == 1 ? "" : "s");
 	return 0;
 }
 
@@ -168,6 +175,10 @@ backupd_run(const char *config, int once)
 		r = cli_fail(PROG, CE_NOMEM, "run");
 		goto out;
 	}
+	/* What a killed earlier run left in .tmp/ goes first. */
+	if (bstore_gc(st, &i) == 0 && i > 0)
+		fprintf(stderr, "%s: removed %zu temporar%s of interrupted "
+		    "backups\n", PROG, i, i == 1 ? "y" : "ies");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);

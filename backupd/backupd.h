@@ -1,0 +1,65 @@
+/*
+ * backupd's plumbing: its options (one table for every subcommand) and the
+ * subcommands, each in its own file: backup (cmd_backup.c), the store's
+ * upkeep (cmd_store.c: init, gc, prune, delete, undelete, trash, purge),
+ * and the scheduled daemon (run.c, metrics.c).
+ */
+#ifndef COFFER_BACKUPD_H
+#define COFFER_BACKUPD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bdconf.h"
+#include "bstore.h"
+#include "cred.h"
+
+#define PROG "backupd"
+#define MAX_OBJECTS 1024
+
+struct opts {
+	const char *from, *to, *role, *kdf, *config;
+	struct cred_src cred;   /* the role's: password, shares or challenge */
+	const char *bpin_file, *bpin_env;
+	const char *objects[MAX_OBJECTS];
+	size_t nobjects;
+	unsigned long capacity, grace;
+	struct bstore_keep keep; /* prune: --keep-last/-daily/-weekly/-monthly */
+	int json, have_capacity, have_grace, once, dry_run;
+	char **args;
+	int nargs;
+};
+
+int cmd_backup(struct opts *o);
+int cmd_init(struct opts *o);
+int cmd_gc(struct opts *o);
+int cmd_prune(struct opts *o);
+int cmd_delete(struct opts *o);
+int cmd_undelete(struct opts *o);
+int cmd_trash(struct opts *o);
+int cmd_purge(struct opts *o);
+
+/* What the last run of a job did (for the log and the metrics). */
+struct job_state {
+	int64_t next;          /* when it is due (UTC seconds) */
+	int64_t last_run;      /* 0: never ran */
+	int64_t last_success;  /* 0: never succeeded */
+	double last_duration;  /* seconds */
+	uint64_t last_objects;
+	int last_exit;         /* exit status of the last run: 0..4 */
+	uint64_t failures;     /* runs that failed since the daemon started */
+	uint64_t pruned;       /* backups soft-deleted by retention */
+};
+
+/*
+ * backupd run --config FILE [--once]: runs every due job, then sleeps until
+ * the next one is due, until SIGTERM or SIGINT; --once runs every job once
+ * and returns the worst exit status.
+ */
+int backupd_run(const char *config, int once);
+
+/* Writes the metrics of every job to c->metrics (atomically). */
+int metrics_write(const struct bdconf *c, const struct job_state *st,
+    uint64_t backups, unsigned capacity);
+
+#endif

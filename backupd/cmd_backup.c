@@ -1,0 +1,122 @@
+/*
+ * backupd backup: one backup of a partition into a store, every
+ * precondition checked before anything is created (lib/backup.h).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "backup.h"
+#include "backupd.h"
+#include "cli.h"
+#include "endpoint.h"
+#include "err.h"
+#include "kdf.h"
+#include "role.h"
+#include "secret.h"
+
+/*
+ * Opens the source partition, refuses there what needs no login (cloning
+ * off), then logs in (--role, default co): a refusal costs no login.
+ */
+static int
+open_source(const struct opts *o, struct endpoint **ep)
+{
+	struct endpoint *e = NULL;
+	int r, role = ROLE_CO;
+
+	if (o->role != NULL && (r = role_parse(o->role, &role)) != 0)
+		return r;
+	if ((r = endpoint_open(o->from, &e)) != 0 ||
+	    (r = endpoint_cloning_check(e)) != 0 ||
+	    (r = cred_endpoint_login(PROG, e, role, &o->cred, 0)) != 0) {
+		endpoint_close(e);
+		return r;
+	}
+	*ep = e;
+	return 0;
+}
+
+static void
+prog_cb(void *ctx, uint64_t done, uint64_t total)
+{
+	(void)total;
+	progress_update(ctx, done);
+}
+
+int
+cmd_backup(struct opts *o)
+{
+	struct cli_secret_src bsrc = { o->bpin_file, o->bpin_env };
+	struct backup_params p;
+	struct backup_result res;
+	struct bstore *s = NULL;
+	struct endpoint *e = NULL;
+	struct secret *pw = NULL;
+	struct progress *pg = NULL;
+	struct json *j;
+	char t[21];
+	int r, kdf = KDF_INTERACTIVE;
+
+	if (o->from == NULL || o->to == NULL || o->nargs != 0)
+		return cli_usage_error(PROG, "backup needs --from "
+		    "hsm:DIR#LABEL --to dir:PATH and no other argument");
+	if (o->kdf != NULL && kdf_profile_parse(o->kdf, &kdf) != 0)
+		return cli_usage_error(PROG, "--kdf: unknown profile '%s' "
+		    "(test, interactive, moderate, sensitive)", o->kdf);
+	/* The store first: a typo in --to costs no secret and no login. */
+	if ((r = bstore_open(o->to, &s)) != 0) {
+		r = cli_fail(PROG, r, "cannot open the backup store");
+		goto out;
+	}
+	if ((r = open_source(o, &e)) != 0) {
+		r = cli_fail(PROG, r, "backup refused; nothing was created");
+		goto out;
+	}
+	if ((r = cli_read_secret("backup partition password: ", &bsrc, 1,
+	    &pw)) != 0) {
+		r = cli_fail(PROG, r, "no backup partition password");
+		goto out;
+	}
+	memset(&p, 0, sizeof(p));
+	p.password = pw;
+	p.kdf = kdf;
+	p.labels = o->nobjects ? o->objects : NULL;
+	p.nlabels = o->nobjects;
+	p.store_uri = o->to;
+	p.progress = prog_cb;
+	pg = progress_new("backing up", 0);
+	p.ctx = pg;
+	if ((r = backup_make(e, s, &p, &res)) != 0) {
+		progress_done(pg);
+		pg = NULL;
+		r = cli_fail(PROG, r, "backup refused; nothing was created");
+		goto out;
+	}
+	progress_done(pg);
+	pg = NULL;
+	if (o->json) {
+		j = json_new(stdout);
+		json_obj_begin(j, NULL);
+		json_str(j, "name", res.name);
+		json_str(j, "store", o->to);
+		json_str(j, "source", o->from);
+		cli_time_iso(res.created, t);
+		json_str(j, "created", t);
+		json_int(j, "objects", (int64_t)res.objects);
+		json_int(j, "plain_bytes", (int64_t)res.plain_bytes);
+		json_int(j, "records_size", (int64_t)res.records_size);
+		json_int(j, "domains", (int64_t)res.ndomains);
+		json_obj_end(j);
+		json_free(j);
+	} else
+		printf("%s\n", res.name);
+	r = EXIT_DONE;
+ out:
+	progress_done(pg);
+	secret_free(pw);
+	endpoint_close(e);
+	bstore_close(s);
+	return r;
+}
+
