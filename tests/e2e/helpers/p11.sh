@@ -12,6 +12,8 @@
 #   p11_object KIND LABEL   the `--list-objects` block of the object of
 #                      KIND (Private, Public, Secret) labelled LABEL, to
 #                      stdout; fails when there is not exactly one
+#   p11_block KIND LABEL LISTFILE   the same from a saved listing; exit 1
+#                      when there is not exactly one
 #   p11_field NAME BLOCKFILE   the value of "NAME:" in such a block
 #   hexof FILE         FILE as lowercase hex on one line
 #   keybytes N FILE    N random bytes into FILE (0600)
@@ -60,6 +62,11 @@ keybytes() {
 
 p11_object() {
 	p11 --list-objects >"$T/p11.list"
+	p11_block "$1" "$2" "$T/p11.list" ||
+		{ cat "$T/p11.list" >&2; fail "no single $1 key '$2' in SoftHSM"; }
+}
+
+p11_block() {
 	awk -v kind="$1 Key Object;" -v label="$2" '
 		function flush() { if (keep && hit) { printf "%s", blk; n++ } }
 		/^[A-Z][A-Za-z ]* Object;/ { flush(); blk = ""; hit = 0
@@ -67,8 +74,7 @@ p11_object() {
 		{ blk = blk $0 "\n" }
 		$1 == "label:" { l = $0; sub(/^ *label: */, "", l)
 			if (l == label) hit = 1 }
-		END { flush(); exit n == 1 ? 0 : 1 }' "$T/p11.list" ||
-		{ cat "$T/p11.list" >&2; fail "no single $1 key '$2' in SoftHSM"; }
+		END { flush(); exit n == 1 ? 0 : 1 }' "$3"
 }
 
 p11_field() {
