@@ -7,7 +7,8 @@
 #     the one openssl derives from the key file;
 #   - a SoftHSM signature verifies with `hsm key verify`, a Coffer signature
 #     with `pkcs11-tool --verify` and with openssl under SoftHSM's public key;
-#   - RSA PKCS#1 v1.5 is deterministic, so both signatures are the same bytes;
+#   - RSA PKCS#1 v1.5 (SHA-256, SHA-384) is deterministic, so both
+#     signatures are the same bytes;
 #   - a generic secret made (extractable) in SoftHSM and imported into
 #     Coffer gives the same HMAC-SHA-256/384 on both sides.
 # ECDSA encodings: SoftHSM 2.6 offers CKM_ECDSA only (the caller hashes) and
@@ -100,27 +101,31 @@ ecdsa() {
 ecdsa ec256 01 256 sha256
 ecdsa ec384 02 384 sha384
 
-# RSA 2048, CKM_SHA256_RSA_PKCS: deterministic, so the same bytes
+# RSA 2048, CKM_SHA256_RSA_PKCS and CKM_SHA384_RSA_PKCS: deterministic, so
+# the same bytes
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
 	-out "$T/rsa.pem" 2>/dev/null
 import_both rsa 03 rsa "$T/rsa.pem"
-p11 --sign -m SHA256-RSA-PKCS --id 03 -i "$T/msg" -o "$T/rsa.softhsm.sig" \
-	>/dev/null
-hsm key sign "$P" --label rsa --in "$T/msg" --out "$T/rsa.coffer.sig" \
-	--pin-file "$CO" >/dev/null
-cmp -s "$T/rsa.softhsm.sig" "$T/rsa.coffer.sig" ||
-	fail "rsa: SoftHSM and Coffer PKCS#1 v1.5 signatures differ"
-hsm key verify "$P" --label rsa --in "$T/msg" \
-	--signature "$T/rsa.softhsm.sig" --pin-file "$CO" >/dev/null ||
-	fail "rsa: Coffer rejects SoftHSM's signature"
-expect_exit 4 hsm key verify "$P" --label rsa --in "$T/other" \
-	--signature "$T/rsa.softhsm.sig" --pin-file "$CO"
-p11 --verify -m SHA256-RSA-PKCS --id 03 -i "$T/msg" \
-	--signature-file "$T/rsa.coffer.sig" >"$T/rsa.v" 2>&1
-p11_verified "$T/rsa.v"
-openssl dgst -sha256 -verify "$T/rsa.softhsm.pem" \
-	-signature "$T/rsa.coffer.sig" "$T/msg" >/dev/null ||
-	fail "rsa: openssl rejects Coffer's signature"
+for h in sha256 sha384; do
+	H=$(echo "$h" | tr a-z A-Z)
+	p11 --sign -m "$H-RSA-PKCS" --id 03 -i "$T/msg" \
+		-o "$T/rsa.softhsm.$h" >/dev/null
+	hsm key sign "$P" --label rsa --hash "$h" --in "$T/msg" \
+		--out "$T/rsa.coffer.$h" --pin-file "$CO" >/dev/null
+	cmp -s "$T/rsa.softhsm.$h" "$T/rsa.coffer.$h" ||
+		fail "rsa: SoftHSM and Coffer $H PKCS#1 v1.5 signatures differ"
+	hsm key verify "$P" --label rsa --hash "$h" --in "$T/msg" \
+		--signature "$T/rsa.softhsm.$h" --pin-file "$CO" >/dev/null ||
+		fail "rsa: Coffer rejects SoftHSM's $H signature"
+	expect_exit 4 hsm key verify "$P" --label rsa --hash "$h" \
+		--in "$T/other" --signature "$T/rsa.softhsm.$h" --pin-file "$CO"
+	p11 --verify -m "$H-RSA-PKCS" --id 03 -i "$T/msg" \
+		--signature-file "$T/rsa.coffer.$h" >"$T/rsa.v" 2>&1
+	p11_verified "$T/rsa.v"
+	openssl dgst "-$h" -verify "$T/rsa.softhsm.pem" \
+		-signature "$T/rsa.coffer.$h" "$T/msg" >/dev/null ||
+		fail "rsa: openssl rejects Coffer's $H signature"
+done
 
 # Generic secret: made in SoftHSM (extractable, so it can leave), read out,
 # imported into Coffer; HMAC is deterministic.
