@@ -28,6 +28,7 @@ struct clone_opts {
 	int conflict;     /* enum endpoint_conflict (ENDPOINT_SYNC for --sync) */
 	int json;
 	int force;        /* V1: overwrite the target's SMK (its objects go) */
+	int smk_only;     /* V1: send the SKS master key alone */
 };
 
 /*

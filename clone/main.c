@@ -16,7 +16,8 @@ static const char usage_text[] =
 "usage: clone --from hsm:DIR#LABEL --to hsm:DIR#LABEL [--object LABEL ...]\n"
 "             [--on-conflict fail|skip|replace | --sync]\n"
 "             [--from-pin-file F | --from-pin-env V]\n"
-"             [--to-pin-file F | --to-pin-env V] [--force] [--json]\n"
+"             [--to-pin-file F | --to-pin-env V] [--force] [--smk-only]\n"
+"             [--json]\n"
 "   PED HSMs: --from-share F ... [--from-share-pin-file F ...]\n"
 "             | --from-challenge-file F | --from-challenge-env V\n"
 "             (and the same with --to-) instead of --*-pin-*\n"
@@ -32,7 +33,8 @@ static const char usage_text[] =
 "V1 (SKS) partitions: the SKS master key goes first, then the blobs as\n"
 "they are. A V1 target holding objects under another SMK is refused: with\n"
 "--force it takes the source's SMK and those objects are erased. V0 and V1\n"
-"clone into each other (the target re-encrypts).\n"
+"clone into each other (the target re-encrypts). --smk-only sends the SMK\n"
+"alone (Luna's SMK clone), e.g. before inserting an extract file.\n"
 "\n"
 "Credentials are the Crypto Officers' of both partitions: passwords from\n"
 "files, environment variables or a prompt, or a PED partition's shares;\n"
@@ -45,7 +47,7 @@ enum {
 	L_FROM = 256, L_TO, L_OBJECT, L_CONFLICT, L_SYNC, L_FROM_FILE,
 	L_FROM_ENV, L_TO_FILE, L_TO_ENV, L_FROM_SHARE, L_FROM_SHARE_PIN,
 	L_FROM_CHAL_FILE, L_FROM_CHAL_ENV, L_TO_SHARE, L_TO_SHARE_PIN,
-	L_TO_CHAL_FILE, L_TO_CHAL_ENV, L_JSON, L_FORCE, L_HELP,
+	L_TO_CHAL_FILE, L_TO_CHAL_ENV, L_JSON, L_FORCE, L_SMK_ONLY, L_HELP,
 };
 
 static int
@@ -74,6 +76,7 @@ parse(int argc, char **argv, struct clone_opts *o)
 		{ "to-challenge-env", required_argument, NULL, L_TO_CHAL_ENV },
 		{ "json", no_argument, NULL, L_JSON },
 		{ "force", no_argument, NULL, L_FORCE },
+		{ "smk-only", no_argument, NULL, L_SMK_ONLY },
 		{ "help", no_argument, NULL, L_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -113,6 +116,7 @@ parse(int argc, char **argv, struct clone_opts *o)
 			break;
 		case L_JSON: o->json = 1; break;
 		case L_FORCE: o->force = 1; break;
+		case L_SMK_ONLY: o->smk_only = 1; break;
 		case L_OBJECT:
 			if (o->nobjects == CLONE_SELECT_MAX)
 				return cli_usage_error(PROG, "more than %d "
@@ -140,6 +144,9 @@ parse(int argc, char **argv, struct clone_opts *o)
 	    (o->to_cred.pin_file && o->to_cred.pin_env))
 		return cli_usage_error(PROG, "give each credential as a file "
 		    "or a variable, not both");
+	if (o->smk_only && o->nobjects > 0)
+		return cli_usage_error(PROG, "--smk-only sends the SKS master "
+		    "key alone: it takes no --object");
 	if (sync && conflict != NULL)
 		return cli_usage_error(PROG, "--sync never overwrites: it "
 		    "takes no --on-conflict");

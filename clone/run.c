@@ -52,6 +52,7 @@ produce(void *arg, struct xfer *x)
 	po.arg = x;
 	po.progress = on_progress;
 	po.ctx = sd->bar;
+	po.smk_only = sd->o->smk_only;
 	return endpoint_produce(sd->src, &po, &sd->sent);
 }
 
@@ -211,6 +212,12 @@ clone_run(const struct clone_opts *o, struct clone_result *res)
 	}
 	if ((r = precheck(src, dst, res)) != 0)
 		goto out;
+	if (o->smk_only && endpoint_info(src)->version != 1) {
+		err_set_detail("%s is a V0 partition: it has no SKS master key "
+		    "to clone (--smk-only is for V1 sources)", o->from);
+		r = fail_at(res, CE_USAGE, "checking the partitions");
+		goto out;
+	}
 	if ((r = clone_read_creds(o, src, dst, &fc, &tc)) != 0) {
 		fail_at(res, r, "reading credentials");
 		goto out;

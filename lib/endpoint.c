@@ -315,8 +315,9 @@ produce_v1(struct endpoint *e, const struct endpoint_produce_opts *o,
 	    (r = o->emit(o->arg, XFER_REC_SMK, buf_ptr(rec),
 	    buf_len(rec))) == 0) {
 		w->count++;
-		r = sks_foreach_blob(e->s, o->labels, o->labels ? o->nlabels : 0,
-		    walk_blob, w);
+		if (!o->smk_only)
+			r = sks_foreach_blob(e->s, o->labels, o->labels ?
+			    o->nlabels : 0, walk_blob, w);
 	}
 	buf_free(rec);
 	return r;
@@ -362,6 +363,12 @@ endpoint_produce(struct endpoint *e, const struct endpoint_produce_opts *o,
 		memcpy(w.sorted, o->labels, o->nlabels * sizeof(*w.sorted));
 		w.nsorted = o->nlabels;
 		qsort(w.sorted, w.nsorted, sizeof(*w.sorted), cmp_str);
+	}
+	if (o->smk_only && session_version(e->s) != 1) {
+		err_set_detail("partition '%s' is V0: it has no SKS master key "
+		    "to clone", e->u.label);
+		free(w.sorted);
+		return CE_INVALID;
 	}
 	switch (session_version(e->s)) {
 	case 0:

@@ -131,6 +131,12 @@ struct endpoint_produce_opts {
 	/* Called after each record (may be NULL), e.g. a progress bar. */
 	void (*progress)(void *ctx, uint64_t done);
 	void *ctx;
+	/*
+	 * V1 sources: emit the SMK record only (Luna's SMK clone: the target
+	 * can then open the source's blobs, e.g. an extract file). A V0
+	 * source refuses it (CE_INVALID).
+	 */
+	int smk_only;
 };
 
 /*

@@ -3,7 +3,8 @@
 # authorization password go back in only with that password; a file made
 # under another SMK, a tampered or a cut file is refused with exit 3 or 4
 # and leaves both stores as they were; an existing --out is not overwritten
-# without --force; a V0 partition has nothing to extract.
+# without --force; a V0 partition has nothing to extract; a partition of
+# another HSM takes the extract once an SMK-only clone gave it the SMK.
 . "$(dirname "$0")/lib.sh"
 . "$here/helpers/hsm.sh"
 . "$here/helpers/sks.sh"
@@ -70,5 +71,23 @@ expect_exit 1 hsm sks insert "$A" --in "$T/all.sks" --pin-file "$CO"
 grep -q "already exists" "$T/.err" || fail "conflict message"
 hsm sks insert "$A" --in "$T/all.sks" --conflict skip --pin-file "$CO" |
 	grep -q "51 skipped" || fail "skip"
+
+# another HSM: the extract goes in once that partition holds the SMK,
+# which an SMK-only clone brings (Luna's SMK clone, then SIM insert)
+sks_hsm h2
+sks_part h2 c 1
+C="hsm:$T/h2#c"
+expect_exit 3 hsm sks insert "$C" --in "$T/sel.sks" --auth-pin-file "$AUTH" --pin-file "$CO"
+expect_exit 2 clone --from "hsm:$T/h#z" --to "$C" --smk-only \
+	--from-pin-file "$CO" --to-pin-file "$CO"
+clone --from "$A" --to "$C" --smk-only --from-pin-file "$CO" \
+	--to-pin-file "$CO" --json >"$T/smk.json"
+json_has '"sent":1' "$T/smk.json"
+hsm partition show "$C" --json | grep -q '"objects":0' || fail "SMK-only clone sent objects"
+hsm sks insert "$C" --in "$T/sel.sks" --auth-pin-file "$AUTH" --pin-file "$CO" |
+	grep -q "inserted 2 " || fail "insert after the SMK clone"
+hsm key verify "$C" --label rsa --in "$T/m" --signature "$T/m.sig" \
+	--pin-file "$CO" >/dev/null
 hsm audit verify "$T/h" >/dev/null
+hsm audit verify "$T/h2" >/dev/null
 echo "sks-extract-insert ok"
