@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cred.h"
 #include "err.h"
 #include "file.h"
 #include "hsm.h"
@@ -82,32 +83,66 @@ out_open(const char *path, int force, char **tmpp, int *fdp)
 	return 0;
 }
 
+/* Which authorization an extract command was given (CE_USAGE for two). */
+static int
+auth_kind(const struct opts *o, int *kindp)
+{
+	int pw = o->auth_pin_file != NULL || o->auth_pin_env != NULL;
+	int sh = o->auth_new.dir != NULL || o->auth_new.m || o->auth_new.n ||
+	    o->auth_src.nshare > 0;
+
+	if (pw && sh) {
+		err_set_detail("give an authorization password or share files, "
+		    "not both");
+		return CE_USAGE;
+	}
+	*kindp = pw ? SKS_AUTH_PASSWORD : sh ? SKS_AUTH_SHARES : SKS_AUTH_NONE;
+	return 0;
+}
+
 static int
 cmd_extract(struct opts *o)
 {
 	struct hsm *h = NULL;
 	struct session *s = NULL;
-	struct secret *auth = NULL;
+	struct secret *secret = NULL;
 	struct cli_secret_src asrc = { o->auth_pin_file, o->auth_pin_env };
+	struct cred_pins pins;
+	struct cred_written w;
+	struct sks_auth auth = { SKS_AUTH_NONE, NULL, KDF_INTERACTIVE };
 	char *tmp = NULL;
 	uint64_t count = 0;
-	int r, fd = -1, kdf = KDF_INTERACTIVE;
+	int r, fd = -1;
 
+	memset(&pins, 0, sizeof(pins));
+	memset(&w, 0, sizeof(w));
 	if (o->out == NULL)
 		return cli_usage_error(PROG, "sks extract: --out FILE is "
 		    "required");
-	if (o->kdf != NULL && (r = kdf_profile_parse(o->kdf, &kdf)) != 0)
+	if ((r = auth_kind(o, &auth.kind)) != 0 ||
+	    (o->kdf != NULL && (r = kdf_profile_parse(o->kdf, &auth.kdf)) != 0) ||
+	    (auth.kind == SKS_AUTH_SHARES &&
+	    (r = cred_new_check(&o->auth_new, "sks-auth")) != 0))
 		return cli_fail(PROG, r, "sks extract");
+	if (auth.kind == SKS_AUTH_SHARES && o->auth_new.dir == NULL)
+		return cli_usage_error(PROG, "sks extract: an M-of-N "
+		    "authorization needs --auth-m M --auth-n N "
+		    "--auth-shares-out DIR");
 	if ((r = open_session(o, o->args[0], ROLE_CO, &h, &s)) != 0)
 		goto out;
-	if ((o->auth_pin_file != NULL || o->auth_pin_env != NULL) &&
-	    (r = cli_read_secret("Extract authorization password: ", &asrc, 1,
-	    &auth)) != 0)
+	if (auth.kind == SKS_AUTH_PASSWORD)
+		r = cli_read_secret("Extract authorization password: ", &asrc, 1,
+		    &secret);
+	else if (auth.kind == SKS_AUTH_SHARES)
+		r = cred_new_make(PROG, &o->auth_new, &pins, 1, "sks-auth", NULL,
+		    &w, &secret);
+	if (r != 0)
 		goto out;
+	auth.secret = secret;
 	if ((r = out_open(o->out, o->force, &tmp, &fd)) != 0)
 		goto out;
 	if ((r = sks_extract(s, o->nobjects ? o->objects : NULL,
-	    (size_t)o->nobjects, auth, kdf, fd, &count)) != 0)
+	    (size_t)o->nobjects, &auth, fd, &count)) != 0)
 		goto out;
 	if (close(fd) != 0) {
 		fd = -1;
@@ -126,14 +161,19 @@ cmd_extract(struct opts *o)
 		close(fd);
 	if (r != 0 && tmp != NULL)
 		unlink(tmp);
+	if (r != 0)
+		cred_written_undo(&w);
 	free(tmp);
-	secret_free(auth);
+	secret_free(secret);
 	session_close(s);
 	hsm_close(h);
 	if (r != 0)
 		return cli_fail(PROG, r, "sks extract");
+	cred_written_report(PROG, &w);
 	printf("extracted %llu SKS blob(s) to %s%s\n", (unsigned long long)count,
-	    o->out, auth != NULL ? " (under an authorization password)" : "");
+	    o->out, auth.kind == SKS_AUTH_PASSWORD ? " (under an authorization "
+	    "password)" : auth.kind == SKS_AUTH_SHARES ? " (under an M-of-N "
+	    "authorization: the share files above)" : "");
 	return EXIT_DONE;
 }
 
@@ -142,30 +182,40 @@ cmd_insert(struct opts *o)
 {
 	struct hsm *h = NULL;
 	struct session *s = NULL;
-	struct secret *auth = NULL;
+	struct secret *secret = NULL;
 	struct object_apply_stats st;
 	struct cli_secret_src asrc = { o->auth_pin_file, o->auth_pin_env };
+	struct sks_auth auth = { SKS_AUTH_NONE, NULL, 0 };
 	int r, fd = -1, conflict = OBJ_CONFLICT_FAIL;
 
 	if (o->in == NULL)
 		return cli_usage_error(PROG, "sks insert: --in FILE is required");
-	if (o->conflict != NULL &&
-	    (r = object_conflict_parse(o->conflict, &conflict)) != 0)
+	if ((o->conflict != NULL &&
+	    (r = object_conflict_parse(o->conflict, &conflict)) != 0) ||
+	    (r = auth_kind(o, &auth.kind)) != 0)
 		return cli_fail(PROG, r, "sks insert");
+	if (o->auth_new.dir != NULL || o->auth_new.m || o->auth_new.n)
+		return cli_usage_error(PROG, "sks insert: give the "
+		    "authorization's share files with --auth-share");
 	if ((fd = open(o->in, O_RDONLY | O_CLOEXEC)) < 0) {
 		err_set_detail("cannot open %s: %s", o->in, strerror(errno));
 		return cli_fail(PROG, CE_IO, "sks insert");
 	}
 	if ((r = open_session(o, o->args[0], ROLE_CO, &h, &s)) != 0)
 		goto out;
-	if ((o->auth_pin_file != NULL || o->auth_pin_env != NULL) &&
-	    (r = cli_read_secret("Extract authorization password: ", &asrc, 0,
-	    &auth)) != 0)
+	/* Shares are recombined (and checked) before the file is read. */
+	if (auth.kind == SKS_AUTH_PASSWORD)
+		r = cli_read_secret("Extract authorization password: ", &asrc, 0,
+		    &secret);
+	else if (auth.kind == SKS_AUTH_SHARES)
+		r = cred_read_shares(PROG, &o->auth_src, &secret);
+	if (r != 0)
 		goto out;
-	r = sks_insert(s, fd, auth, conflict, &st);
+	auth.secret = secret;
+	r = sks_insert(s, fd, &auth, conflict, &st);
  out:
 	close(fd);
-	secret_free(auth);
+	secret_free(secret);
 	session_close(s);
 	hsm_close(h);
 	if (r != 0)
@@ -281,9 +331,10 @@ const struct cmd cmds_sks[] = {
 	    "hsm:DIR#LABEL [--role co|cu] [--json] [--pin-file F]" },
 	{ "extract", cmd_extract, LOGIN | O_OUT | O_OBJECT | O_AUTHPIN | O_KDF |
 	    O_FORCE, 1, "hsm:DIR#LABEL --out FILE [--object LABEL ...] "
-	    "[--auth-pin-file F [--kdf PROFILE]] [--force] [--pin-file F]  (CO)" },
+	    "[--auth-pin-file F [--kdf PROFILE] | --auth-m M --auth-n N "
+	    "--auth-shares-out DIR] [--force] [--pin-file F]  (CO)" },
 	{ "insert", cmd_insert, LOGIN | O_IN | O_AUTHPIN | O_CONFLICT, 1,
-	    "hsm:DIR#LABEL --in FILE [--auth-pin-file F] "
+	    "hsm:DIR#LABEL --in FILE [--auth-pin-file F | --auth-share F ...] "
 	    "[--conflict fail|skip|replace] [--pin-file F]  (CO)" },
 	{ "verify", cmd_verify, LOGIN | O_JSON, 1,
 	    "hsm:DIR#LABEL [--role co|cu] [--json] [--pin-file F]" },

@@ -21,7 +21,8 @@ enum {
 	L_CHAL_ENV, L_M, L_N, L_SHARES_OUT, L_NEW_SHARE_PIN_FILE,
 	L_NEW_SHARE_PIN, L_DOM_SHARE, L_DOM_SHARE_PIN, L_DOM_SHARES_OUT,
 	L_DOM_M, L_DOM_N, L_PED, L_VERSION, L_AUTH_PIN_FILE, L_AUTH_PIN_ENV,
-	L_OBJECT, L_CONFLICT, L_BY,
+	L_OBJECT, L_CONFLICT, L_AUTH_SHARE, L_AUTH_M, L_AUTH_N,
+	L_AUTH_SHARES_OUT, L_BY,
 };
 
 static const struct {
@@ -79,6 +80,11 @@ static const struct {
 	{ { "auth-pin-env", required_argument, NULL, L_AUTH_PIN_ENV }, O_AUTHPIN },
 	{ { "object", required_argument, NULL, L_OBJECT }, O_OBJECT },
 	{ { "conflict", required_argument, NULL, L_CONFLICT }, O_CONFLICT },
+	{ { "auth-share", required_argument, NULL, L_AUTH_SHARE }, O_AUTHPIN },
+	{ { "auth-m", required_argument, NULL, L_AUTH_M }, O_AUTHPIN },
+	{ { "auth-n", required_argument, NULL, L_AUTH_N }, O_AUTHPIN },
+	{ { "auth-shares-out", required_argument, NULL, L_AUTH_SHARES_OUT },
+	    O_AUTHPIN },
 	{ { "by", required_argument, NULL, L_BY }, O_BY },
 	{ { "help", no_argument, NULL, L_HELP }, 0 },
 };
@@ -192,6 +198,8 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 		}
 		case L_M:
 		case L_N:
+		case L_AUTH_M:
+		case L_AUTH_N:
 		case L_DOM_M:
 		case L_DOM_N: {
 			uint64_t v;
@@ -206,6 +214,10 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 				o->newc.m = (unsigned)v;
 			else if (ch == L_N)
 				o->newc.n = (unsigned)v;
+			else if (ch == L_AUTH_M)
+				o->auth_new.m = (unsigned)v;
+			else if (ch == L_AUTH_N)
+				o->auth_new.n = (unsigned)v;
 			else if (ch == L_DOM_M)
 				o->newdom.m = (unsigned)v;
 			else
@@ -234,6 +246,14 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 		case L_AUTH_PIN_FILE: o->auth_pin_file = optarg; break;
 		case L_AUTH_PIN_ENV: o->auth_pin_env = optarg; break;
 		case L_CONFLICT: o->conflict = optarg; break;
+		case L_AUTH_SHARES_OUT: o->auth_new.dir = optarg; break;
+		case L_AUTH_SHARE:
+			if (cred_add_share(&o->auth_src, optarg) != 0) {
+				fprintf(stderr, "%s %s: --%s: %s\n", PROG, words,
+				    name, err_detail());
+				return EXIT_USAGE;
+			}
+			break;
 		case L_OBJECT:
 			if (o->nobjects == OPTS_OBJECTS_MAX) {
 				fprintf(stderr, "%s %s: at most %d --object "

@@ -64,6 +64,8 @@ struct opts {
 	const char *label, *kdf, *role, *type, *in, *out, *sig, *aad, *hash;
 	const char *application, *domain_label;
 	const char *auth_pin_file, *auth_pin_env, *conflict, *by;
+	struct cred_src auth_src;  /* sks insert: --auth-share (M-of-N) */
+	struct cred_new auth_new;  /* sks extract: --auth-m/-n/-shares-out */
 	const char *objects[OPTS_OBJECTS_MAX];
 	int nobjects;
 	int version;

@@ -142,23 +142,36 @@ int sks_foreach_blob(struct session *s, const char *const *labels,
 
 /* --- extract and insert (Luna's SIM) ------------------------------------- */
 
+/* The extra authorization of an extract file (docs/formats.md 9.5). */
+enum sks_auth_kind {
+	SKS_AUTH_NONE = 0,
+	SKS_AUTH_PASSWORD = 1, /* a typed password, through Argon2id */
+	SKS_AUTH_SHARES = 2,   /* 32 random bytes held as an M-of-N share set */
+};
+
+struct sks_auth {
+	int kind;                    /* enum sks_auth_kind */
+	const struct secret *secret; /* the password, or the recombined secret */
+	int kdf;                     /* SKS_AUTH_PASSWORD: Argon2id profile */
+};
+
 /*
  * Writes every object (or the labels given) as an extract file (9.5) to
  * fd: the blobs as they are, authenticated under a key derived from the
- * SMK and, when auth is not NULL, from the password auth too (Argon2id,
- * profile kdf); the file is then refused without that password.
+ * SMK and, with an authorization (auth may be NULL: none), from its secret
+ * too; the file is then refused without it.
  */
 int sks_extract(struct session *s, const char *const *labels, size_t nlabels,
-    const struct secret *auth, int kdf, int fd, uint64_t *countp);
+    const struct sks_auth *auth, int fd, uint64_t *countp);
 
 /*
  * Inserts an extract file read from fd into the partition, all or nothing
- * (CO). CE_DOMAIN_MISMATCH-like refusals are CE_POLICY with a detail:
- * the file's SMK is not the partition's (or was retired by a rollover);
- * CE_BAD_CREDENTIAL for a missing or wrong password; CE_INTEGRITY for a
- * file altered or cut short. conflict is enum object_conflict.
+ * (CO). Refusals with a detail: CE_POLICY when the file's SMK is not the
+ * partition's (or was retired by a rollover); CE_BAD_CREDENTIAL for a
+ * missing or wrong authorization, or one of the other kind; CE_INTEGRITY
+ * for a file altered or cut short. conflict is enum object_conflict.
  */
-int sks_insert(struct session *s, int fd, const struct secret *auth,
+int sks_insert(struct session *s, int fd, const struct sks_auth *auth,
     int conflict, struct object_apply_stats *stp);
 
 #endif

@@ -28,24 +28,42 @@ static const char key_info[] = "coffer-sks-extract-v1";
 static const char check_msg[] = "coffer-sks-extract-check";
 
 #define HDR_LEN (4 + 1 + 1 + 1 + KDF_SALT_LEN + SKS_ID_LEN + 16)
-#define AUTH_NONE 0
-#define AUTH_PASSWORD 1
+#define SHARE_SECRET_LEN 32
 
-/* The file key: HKDF(salt, SMK || Argon2id(password, salt)). */
+static const char *const auth_names[] = {
+	"no authorization", "an authorization password",
+	"an M-of-N authorization (share files)",
+};
+
+/*
+ * The file key: HKDF(salt, SMK || A) with A = Argon2id(password, salt)
+ * for a password, the 32-byte secret itself for a share set (it is
+ * random: nothing to stretch), nothing without an authorization.
+ */
 static int
-file_key(const struct secret *smk, const struct secret *auth, int kdf,
+file_key(const struct secret *smk, const struct sks_auth *auth,
     const uint8_t salt[KDF_SALT_LEN], uint8_t key[CC_HASH_LEN],
     uint8_t check[16])
 {
 	uint8_t ikm[SKS_SMK_LEN + 32], mac[CC_HASH_LEN];
 	size_t il = SKS_SMK_LEN;
-	int r;
+	int r = 0;
 
 	memcpy(ikm, secret_ptr(smk), SKS_SMK_LEN);
-	if (auth != NULL) {
-		if ((r = kdf_argon2id(kdf, secret_ptr(auth), secret_len(auth),
-		    salt, ikm + SKS_SMK_LEN, 32)) != 0)
+	if (auth != NULL && auth->kind == SKS_AUTH_PASSWORD) {
+		if ((r = kdf_argon2id(auth->kdf, secret_ptr(auth->secret),
+		    secret_len(auth->secret), salt, ikm + SKS_SMK_LEN, 32)) != 0)
 			goto out;
+		il += 32;
+	} else if (auth != NULL && auth->kind == SKS_AUTH_SHARES) {
+		if (secret_len(auth->secret) != SHARE_SECRET_LEN) {
+			err_set_detail("the share set does not hold an extract "
+			    "authorization (a %zu-byte secret)",
+			    secret_len(auth->secret));
+			r = CE_BAD_CREDENTIAL;
+			goto out;
+		}
+		memcpy(ikm + SKS_SMK_LEN, secret_ptr(auth->secret), 32);
 		il += 32;
 	}
 	if ((r = cc_hkdf_sha384(salt, KDF_SALT_LEN, ikm, il, key_info,
@@ -114,7 +132,7 @@ put_blob(void *ctx, const uint8_t *blob, size_t n)
 
 int
 sks_extract(struct session *s, const char *const *labels, size_t nlabels,
-    const struct secret *auth, int kdf, int fd, uint64_t *countp)
+    const struct sks_auth *auth, int fd, uint64_t *countp)
 {
 	struct writer w = { fd, NULL, 0 };
 	uint8_t hdr[HDR_LEN], key[CC_HASH_LEN], check[16], digest[CC_HASH_LEN];
@@ -133,7 +151,11 @@ sks_extract(struct session *s, const char *const *labels, size_t nlabels,
 		err_set_detail("SKS blobs are extracted by the Crypto Officer");
 		return CE_PERMISSION;
 	}
-	if (auth != NULL && kdf_profile_name(kdf) == NULL)
+	if (auth != NULL && auth->kind == SKS_AUTH_NONE)
+		auth = NULL;
+	if (auth != NULL && (auth->kind > SKS_AUTH_SHARES ||
+	    auth->secret == NULL || (auth->kind == SKS_AUTH_PASSWORD &&
+	    kdf_profile_name(auth->kdf) == NULL)))
 		return CE_INVALID;
 	if ((r = sks_session_smk(s)) != 0)
 		return r;
@@ -142,11 +164,12 @@ sks_extract(struct session *s, const char *const *labels, size_t nlabels,
 			return r;
 	memcpy(hdr, file_magic, 4);
 	hdr[4] = SKS_FILE_VERSION;
-	hdr[5] = auth != NULL ? AUTH_PASSWORD : AUTH_NONE;
-	hdr[6] = auth != NULL ? (uint8_t)kdf : 0;
+	hdr[5] = auth != NULL ? (uint8_t)auth->kind : SKS_AUTH_NONE;
+	hdr[6] = auth != NULL && auth->kind == SKS_AUTH_PASSWORD ?
+	    (uint8_t)auth->kdf : 0;
 	cc_random(hdr + 7, KDF_SALT_LEN);
 	memcpy(hdr + 7 + KDF_SALT_LEN, s->smk_id, SKS_ID_LEN);
-	if ((r = file_key(s->smk, auth, kdf, hdr + 7, key, check)) != 0)
+	if ((r = file_key(s->smk, auth, hdr + 7, key, check)) != 0)
 		goto out;
 	memcpy(hdr + 7 + KDF_SALT_LEN + SKS_ID_LEN, check, 16);
 	if ((r = cc_hash_new(&w.h)) != 0 || (r = put(&w, hdr, HDR_LEN)) != 0 ||
@@ -251,11 +274,12 @@ smk_mismatch(struct session *s, const uint8_t id[SKS_ID_LEN])
 }
 
 int
-sks_insert(struct session *s, int fd, const struct secret *auth,
+sks_insert(struct session *s, int fd, const struct sks_auth *auth,
     int conflict, struct object_apply_stats *stp)
 {
 	struct object_apply_opts ao;
 	struct object_apply *a = NULL;
+	struct sks_auth wa;
 	struct cc_hash *h = NULL;
 	struct buf *self = NULL;
 	uint8_t hdr[HDR_LEN], key[CC_HASH_LEN], check[16], digest[CC_HASH_LEN];
@@ -290,8 +314,9 @@ sks_insert(struct session *s, int fd, const struct secret *auth,
 		r = CE_VERSION;
 		goto out;
 	}
-	if (hdr[5] > AUTH_PASSWORD || (hdr[5] == AUTH_PASSWORD &&
-	    kdf_profile_name(hdr[6]) == NULL)) {
+	if (hdr[5] > SKS_AUTH_SHARES || (hdr[5] == SKS_AUTH_PASSWORD &&
+	    kdf_profile_name(hdr[6]) == NULL) || (hdr[5] != SKS_AUTH_PASSWORD &&
+	    hdr[6] != 0)) {
 		err_set_detail("SKS extract: unknown authorization %u/%u", hdr[5],
 		    hdr[6]);
 		r = CE_FORMAT;
@@ -301,27 +326,33 @@ sks_insert(struct session *s, int fd, const struct secret *auth,
 		r = smk_mismatch(s, hdr + 7 + KDF_SALT_LEN);
 		goto out;
 	}
-	if (hdr[5] == AUTH_PASSWORD && auth == NULL) {
-		err_set_detail("this extract is under an authorization password: "
-		    "give it with --auth-pin-file or --auth-pin-env");
-		r = CE_BAD_CREDENTIAL;
+	if (auth != NULL && auth->kind == SKS_AUTH_NONE)
+		auth = NULL;
+	if ((auth == NULL ? SKS_AUTH_NONE : auth->kind) != hdr[5]) {
+		err_set_detail("this extract is under %s, but %s was given%s",
+		    auth_names[hdr[5]], auth == NULL ? "none" :
+		    auth_names[auth->kind], hdr[5] == SKS_AUTH_PASSWORD ?
+		    ": give it with --auth-pin-file or --auth-pin-env" :
+		    hdr[5] == SKS_AUTH_SHARES ? ": give M of its share files "
+		    "with --auth-share" : ": leave the --auth-* options out");
+		r = hdr[5] == SKS_AUTH_NONE ? CE_USAGE : CE_BAD_CREDENTIAL;
 		goto out;
 	}
-	if (hdr[5] == AUTH_NONE && auth != NULL) {
-		err_set_detail("this extract has no authorization password; "
-		    "leave out --auth-pin-file/--auth-pin-env");
-		r = CE_USAGE;
-		goto out;
+	if (auth != NULL) {
+		wa = *auth;
+		wa.kdf = hdr[6];
+		auth = &wa;
 	}
-	if ((r = file_key(s->smk, hdr[5] == AUTH_PASSWORD ? auth : NULL, hdr[6],
-	    hdr + 7, key, check)) != 0)
+	if ((r = file_key(s->smk, auth, hdr + 7, key, check)) != 0)
 		goto out;
 	if (!cc_memeq(check, hdr + 7 + KDF_SALT_LEN + SKS_ID_LEN, 16)) {
-		err_set_detail(hdr[5] == AUTH_PASSWORD ? "wrong authorization "
+		err_set_detail(hdr[5] == SKS_AUTH_PASSWORD ? "wrong authorization "
 		    "password for this extract; nothing was inserted" :
+		    hdr[5] == SKS_AUTH_SHARES ? "these shares are not the "
+		    "extract's authorization set; nothing was inserted" :
 		    "the extract's check value does not match: the header was "
 		    "altered");
-		r = hdr[5] == AUTH_PASSWORD ? CE_BAD_CREDENTIAL : CE_INTEGRITY;
+		r = hdr[5] != SKS_AUTH_NONE ? CE_BAD_CREDENTIAL : CE_INTEGRITY;
 		goto out;
 	}
 	/* The partition's own SMK record lets the apply take blobs as they are. */

@@ -66,6 +66,20 @@ hsm sks insert "$A" --in "$T/sel.sks" --auth-pin-file "$AUTH" --pin-file "$CO" |
 hsm key verify "$A" --label rsa --in "$T/m" --signature "$T/m.sig" \
 	--pin-file "$CO" >/dev/null
 key_works "$A" k-7
+# an M-of-N authorization: 2 of 3 share files, written with the extract
+hsm sks extract "$A" --out "$T/mofn.sks" --object k-9 --auth-m 2 --auth-n 3 \
+	--auth-shares-out "$T/authset" --pin-file "$CO" >"$T/mofn.out" 2>&1
+[ "$(ls "$T/authset" | wc -l)" = 3 ] || { cat "$T/mofn.out"; fail "3 share files"; }
+hsm key delete "$A" --label k-9 --pin-file "$CO" >/dev/null
+expect_exit 3 hsm sks insert "$A" --in "$T/mofn.sks" --pin-file "$CO"
+grep -q "M-of-N authorization" "$T/.err" || fail "M-of-N message"
+expect_exit 3 hsm sks insert "$A" --in "$T/mofn.sks" --auth-pin-file "$AUTH" --pin-file "$CO"
+expect_exit 3 hsm sks insert "$A" --in "$T/mofn.sks" \
+	--auth-share "$T/authset/sks-auth-1-of-3.cshare" --pin-file "$CO"
+hsm sks insert "$A" --in "$T/mofn.sks" --auth-share "$T/authset/sks-auth-1-of-3.cshare" \
+	--auth-share "$T/authset/sks-auth-3-of-3.cshare" --pin-file "$CO" |
+	grep -q "inserted 1 " || fail "insert with 2 of 3 shares"
+key_works "$A" k-9
 # everything again: a clash fails the whole insert, skip keeps ours
 expect_exit 1 hsm sks insert "$A" --in "$T/all.sks" --pin-file "$CO"
 grep -q "already exists" "$T/.err" || fail "conflict message"

@@ -511,30 +511,53 @@ test_migrate_v0_v1_v0(void **state)
 
 /* --- extract and insert --------------------------------------------------- */
 
+/* pw: a password; "#shares:X": a 32-byte share-set secret of X bytes. */
+static int
+auth_of(const char *pw, struct sks_auth *a)
+{
+	uint8_t k[32];
+
+	memset(a, 0, sizeof(*a));
+	if (pw == NULL)
+		return 0;
+	if (strncmp(pw, "#shares:", 8) == 0) {
+		memset(k, pw[8], sizeof(k));
+		a->kind = SKS_AUTH_SHARES;
+		a->secret = secret_from(k, sizeof(k));
+	} else {
+		a->kind = SKS_AUTH_PASSWORD;
+		a->kdf = KDF_TEST;
+		a->secret = fx_pin(pw);
+	}
+	return 0;
+}
+
 static int
 extract_to(struct session *s, const char *path, const char *pw,
     const char *const *labels, size_t n)
 {
-	struct secret *auth = pw ? fx_pin(pw) : NULL;
+	struct sks_auth a;
 	FILE *fp = fopen(path, "w");
 	int r;
 
-	r = sks_extract(s, labels, n, auth, KDF_TEST, fileno(fp), NULL);
+	auth_of(pw, &a);
+	r = sks_extract(s, labels, n, pw ? &a : NULL, fileno(fp), NULL);
 	fclose(fp);
-	secret_free(auth);
+	secret_free((struct secret *)a.secret);
 	return r;
 }
 
 static int
 insert_from(struct session *s, const char *path, const char *pw, int mode)
 {
-	struct secret *auth = pw ? fx_pin(pw) : NULL;
+	struct sks_auth a;
 	FILE *fp = fopen(path, "r");
 	int r;
 
-	r = sks_insert(s, fileno(fp), auth, mode, NULL);
+	auth_of(pw, &a);
+	r = sks_insert(s, fileno(fp), pw ? &a : NULL, mode, NULL);
 	fclose(fp);
-	secret_free(auth);
+	secret_free((struct secret *)a.secret);
 	return r;
 }
 
@@ -600,6 +623,19 @@ test_extract_insert(void **state)
 	assert_int_equal(insert_from(s, p2, "auth-pw", OBJ_CONFLICT_REPLACE),
 	    CE_INTEGRITY);
 	assert_int_equal(object_find(s, "k-2", &oi), CE_NOT_FOUND);
+	/* an M-of-N authorization: only its secret, and not as a password */
+	assert_int_equal(extract_to(s, p2, "#shares:A", sel + 1, 1), 0);
+	assert_int_equal(object_delete(s, "k-5"), 0);
+	assert_int_equal(insert_from(s, p2, "#shares:B",
+	    OBJ_CONFLICT_REPLACE), CE_BAD_CREDENTIAL);
+	assert_int_equal(insert_from(s, p2, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	    OBJ_CONFLICT_REPLACE), CE_BAD_CREDENTIAL);
+	assert_int_equal(insert_from(s, p2, NULL, OBJ_CONFLICT_REPLACE),
+	    CE_BAD_CREDENTIAL);
+	assert_int_equal(object_find(s, "k-5", &oi), CE_NOT_FOUND);
+	assert_int_equal(insert_from(s, p2, "#shares:A", OBJ_CONFLICT_REPLACE),
+	    0);
+	assert_int_equal(object_find(s, "k-5", &oi), 0);
 	/* after a rollover the old extract is refused by name */
 	assert_int_equal(sks_rollover(s, NULL, NULL, NULL), 0);
 	assert_int_equal(insert_from(s, p1, NULL, OBJ_CONFLICT_REPLACE),
