@@ -12,6 +12,7 @@
 #include "endpoint.h"
 #include "err.h"
 #include "kdf.h"
+#include "partition.h"
 #include "role.h"
 #include "secret.h"
 
@@ -85,7 +86,8 @@ cmd_backup(struct opts *o)
 	p.nlabels = o->nobjects;
 	p.store_uri = o->to;
 	p.progress = prog_cb;
-	pg = progress_new("backing up", 0);
+	pg = progress_new("backing up", o->nobjects ? o->nobjects :
+	    endpoint_info(e)->objects);
 	p.ctx = pg;
 	if ((r = backup_make(e, s, &p, &res)) != 0) {
 		progress_done(pg);
