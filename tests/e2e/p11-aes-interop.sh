@@ -22,6 +22,8 @@
 # pkcs11-tool nor the openssl command line offers; `hsm key decrypt`
 # checks it (tests/unit, and the tampering case below).
 # The key bytes are per-run random test keys; openssl takes them as -K.
+# pkcs11-tool 0.23 picks the key for --encrypt by --id only (with --label
+# alone it takes whichever secret key SoftHSM lists first), hence --id.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/helpers/hsm.sh"
 . "$(dirname "$0")/helpers/p11.sh"
@@ -45,8 +47,9 @@ counters() {
 for bytes in 16 32; do
 	k=aes$bytes
 	keybytes "$bytes" "$T/$k.key"
+	id=0$((bytes / 16))
 	p11 --write-object "$T/$k.key" --type secrkey --key-type "AES:$bytes" \
-		--id "0$((bytes / 16))" --label "$k" --sensitive >/dev/null
+		--id "$id" --label "$k" --sensitive >/dev/null
 	hsm key import "$P" --type aes --label "$k" --in "$T/$k.key" \
 		--pin-file "$CO" >/dev/null
 	hex=$(hexof "$T/$k.key")
@@ -60,7 +63,7 @@ for bytes in 16 32; do
 	head -c 12 "$T/$k.gcm0" >"$T/$k.nonce"
 	tail -c +13 "$T/$k.gcm0" | head -c 64 >"$T/$k.coffer.ks"
 	counters "$T/$k.nonce" 2 5 >"$T/$k.ctr"
-	p11 --encrypt -m AES-ECB --label "$k" -i "$T/$k.ctr" \
+	p11 --encrypt -m AES-ECB --id "$id" -i "$T/$k.ctr" \
 		-o "$T/$k.softhsm.ks" >/dev/null
 	cmp -s "$T/$k.coffer.ks" "$T/$k.softhsm.ks" ||
 		fail "$k: Coffer's GCM keystream is not SoftHSM's AES-ECB output"
@@ -86,7 +89,7 @@ for bytes in 16 32; do
 	[ ! -e "$T/$k.bad.dec" ] || fail "$k: a rejected decryption left output"
 
 	# SoftHSM AES-CBC-PAD -> openssl AES-CBC with the key bytes
-	p11 --encrypt -m AES-CBC-PAD --label "$k" \
+	p11 --encrypt -m AES-CBC-PAD --id "$id" \
 		--iv 000102030405060708090a0b0c0d0e0f -i "$T/msg" \
 		-o "$T/$k.cbc" >/dev/null
 	openssl enc -d "-$cipher-cbc" -K "$hex" \

@@ -131,9 +131,9 @@ grep -q 'label=ec-P-384 .* size=06052b81040022 ' "$T/compared" ||
 grep -q 'label=aes16 .* size=16 access=sensitive$' "$T/compared" ||
 	fail "AES-128 CKA_VALUE_LEN is not 16 bytes, or imported flags differ"
 # the generic secret leaves SoftHSM (extractable) to enter Coffer
-p11 --keygen --key-type GENERIC:48 --label gen48 --extractable --private \
+p11 --keygen --key-type GENERIC:48 --id 48 --label gen48 --extractable --private \
 	>/dev/null
-(umask 077 && p11 --read-object --type secrkey --label gen48 \
+(umask 077 && p11 --read-object --type secrkey --id 48 \
 	-o "$T/gen48.key" >/dev/null)
 hsm key import "$P" --type generic --label gen48 --in "$T/gen48.key" \
 	--pin-file "$CO" >/dev/null
