@@ -242,8 +242,15 @@ cmd_show(struct opts *o)
 	printf("Cloning:        %s (partition policy %s, HSM policy 7 %s)\n",
 	    pi.cloning ? "allowed" : "not allowed",
 	    pi.allow_cloning ? "on" : "off", pi.hsm_allow_cloning ? "on" : "off");
-	printf("Storage:        %llu of %s used, %llu objects\n",
-	    (unsigned long long)pi.used, cap, (unsigned long long)pi.objects);
+	if (pi.version == 1)
+		/* Off-board: the storage-size policy bounds V0 objects only. */
+		printf("Storage:        %llu objects, %llu bytes of SKS blobs in "
+		    "sks.db (off-board, not bounded by the storage size)\n",
+		    (unsigned long long)pi.objects, (unsigned long long)pi.used);
+	else
+		printf("Storage:        %llu of %s used, %llu objects\n",
+		    (unsigned long long)pi.used, cap,
+		    (unsigned long long)pi.objects);
 	printf("Lockout:        %d failed logins\n", pi.lockout);
 	printf("Domains:        %d\n", pi.domains);
 	for (i = 0; i < 3; i++)

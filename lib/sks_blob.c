@@ -197,24 +197,39 @@ sks_smk_record_parse(const uint8_t *p, size_t n, struct secret **smkp,
     uint8_t id[SKS_ID_LEN])
 {
 	struct secret *smk = NULL;
-	uint8_t want[SKS_ID_LEN];
+	struct buf *b = NULL;
+	uint8_t magic[4], ver, claimed[SKS_ID_LEN], want[SKS_ID_LEN];
 	int r;
 
-	if (n != 4 + 1 + SKS_ID_LEN + SKS_SMK_LEN ||
-	    memcmp(p, smk_magic, 4) != 0) {
+	if (n > 64)
+		return CE_TOO_LONG;
+	if ((b = buf_from(p, n)) == NULL ||
+	    (smk = secret_new(SKS_SMK_LEN)) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	if ((r = buf_get(b, magic, 4)) != 0 || (r = buf_get_u8(b, &ver)) != 0 ||
+	    memcmp(magic, smk_magic, 4) != 0) {
 		err_set_detail("malformed SMK record");
-		return CE_FORMAT;
+		r = CE_FORMAT;
+		goto out;
 	}
-	if (p[4] != SKS_BLOB_VERSION) {
-		err_set_detail("SMK record version %u; this build reads %d", p[4],
+	if (ver != SKS_BLOB_VERSION) {
+		err_set_detail("SMK record version %u; this build reads %d", ver,
 		    SKS_BLOB_VERSION);
-		return CE_VERSION;
+		r = CE_VERSION;
+		goto out;
 	}
-	if ((smk = secret_from(p + 5 + SKS_ID_LEN, SKS_SMK_LEN)) == NULL)
-		return CE_NOMEM;
+	if ((r = buf_get(b, claimed, SKS_ID_LEN)) != 0 ||
+	    (r = buf_get(b, secret_ptr(smk), SKS_SMK_LEN)) != 0 ||
+	    (r = buf_end(b)) != 0) {
+		err_set_detail("malformed SMK record");
+		r = CE_FORMAT;
+		goto out;
+	}
 	if ((r = sks_smk_id(secret_ptr(smk), want)) != 0)
 		goto out;
-	if (!cc_memeq(want, p + 5, SKS_ID_LEN)) {
+	if (!cc_memeq(want, claimed, SKS_ID_LEN)) {
 		err_set_detail("SMK record: the key does not match its id");
 		r = CE_INTEGRITY;
 		goto out;
@@ -224,6 +239,7 @@ sks_smk_record_parse(const uint8_t *p, size_t n, struct secret **smkp,
 	smk = NULL;
  out:
 	secret_free(smk);
+	buf_free(b);
 	return r;
 }
 

@@ -77,6 +77,75 @@ file_key(const struct secret *smk, const struct sks_auth *auth,
 	return r;
 }
 
+/* The header of an extract file (docs/formats.md 9.5). */
+struct xhdr {
+	uint8_t auth;                 /* enum sks_auth_kind */
+	uint8_t kdf;                  /* SKS_AUTH_PASSWORD: profile id */
+	uint8_t salt[KDF_SALT_LEN];
+	uint8_t smk_id[SKS_ID_LEN];
+	uint8_t check[16];
+};
+
+static int
+hdr_put(const struct xhdr *x, uint8_t out[HDR_LEN])
+{
+	struct buf *b;
+	int r;
+
+	if ((b = buf_new(HDR_LEN)) == NULL)
+		return CE_NOMEM;
+	if ((r = buf_put(b, file_magic, 4)) == 0 &&
+	    (r = buf_put_u8(b, SKS_FILE_VERSION)) == 0 &&
+	    (r = buf_put_u8(b, x->auth)) == 0 &&
+	    (r = buf_put_u8(b, x->kdf)) == 0 &&
+	    (r = buf_put(b, x->salt, KDF_SALT_LEN)) == 0 &&
+	    (r = buf_put(b, x->smk_id, SKS_ID_LEN)) == 0 &&
+	    (r = buf_put(b, x->check, 16)) == 0)
+		memcpy(out, buf_ptr(b), HDR_LEN);
+	buf_free(b);
+	return r;
+}
+
+static int
+hdr_parse(const uint8_t in[HDR_LEN], struct xhdr *x)
+{
+	struct buf *b;
+	uint8_t magic[4], ver;
+	int r;
+
+	if ((b = buf_from(in, HDR_LEN)) == NULL)
+		return CE_NOMEM;
+	if ((r = buf_get(b, magic, 4)) != 0 || (r = buf_get_u8(b, &ver)) != 0)
+		goto out;
+	if (memcmp(magic, file_magic, 4) != 0) {
+		err_set_detail("not an SKS extract file (bad magic)");
+		r = CE_FORMAT;
+		goto out;
+	}
+	if (ver != SKS_FILE_VERSION) {
+		err_set_detail("SKS extract version %u; this build reads %d",
+		    ver, SKS_FILE_VERSION);
+		r = CE_VERSION;
+		goto out;
+	}
+	if ((r = buf_get_u8(b, &x->auth)) != 0 ||
+	    (r = buf_get_u8(b, &x->kdf)) != 0 ||
+	    (r = buf_get(b, x->salt, KDF_SALT_LEN)) != 0 ||
+	    (r = buf_get(b, x->smk_id, SKS_ID_LEN)) != 0 ||
+	    (r = buf_get(b, x->check, 16)) != 0 || (r = buf_end(b)) != 0)
+		goto out;
+	if (x->auth > SKS_AUTH_SHARES || (x->auth == SKS_AUTH_PASSWORD &&
+	    kdf_profile_name(x->kdf) == NULL) ||
+	    (x->auth != SKS_AUTH_PASSWORD && x->kdf != 0)) {
+		err_set_detail("SKS extract: unknown authorization %u/%u",
+		    x->auth, x->kdf);
+		r = CE_FORMAT;
+	}
+ out:
+	buf_free(b);
+	return r;
+}
+
 /* --- writing ------------------------------------------------------------- */
 
 struct writer {
@@ -135,7 +204,8 @@ sks_extract(struct session *s, const char *const *labels, size_t nlabels,
     const struct sks_auth *auth, int fd, uint64_t *countp)
 {
 	struct writer w = { fd, NULL, 0 };
-	uint8_t hdr[HDR_LEN], key[CC_HASH_LEN], check[16], digest[CC_HASH_LEN];
+	struct xhdr x;
+	uint8_t hdr[HDR_LEN], key[CC_HASH_LEN], digest[CC_HASH_LEN];
 	uint8_t tail[4 + 8], mac[CC_HASH_LEN];
 	struct object_info in;
 	size_t i;
@@ -162,16 +232,15 @@ sks_extract(struct session *s, const char *const *labels, size_t nlabels,
 	for (i = 0; i < nlabels; i++)
 		if ((r = sks_obj_find(s, labels[i], &in)) != 0)
 			return r;
-	memcpy(hdr, file_magic, 4);
-	hdr[4] = SKS_FILE_VERSION;
-	hdr[5] = auth != NULL ? (uint8_t)auth->kind : SKS_AUTH_NONE;
-	hdr[6] = auth != NULL && auth->kind == SKS_AUTH_PASSWORD ?
+	memset(&x, 0, sizeof(x));
+	x.auth = auth != NULL ? (uint8_t)auth->kind : SKS_AUTH_NONE;
+	x.kdf = auth != NULL && auth->kind == SKS_AUTH_PASSWORD ?
 	    (uint8_t)auth->kdf : 0;
-	cc_random(hdr + 7, KDF_SALT_LEN);
-	memcpy(hdr + 7 + KDF_SALT_LEN, s->smk_id, SKS_ID_LEN);
-	if ((r = file_key(s->smk, auth, hdr + 7, key, check)) != 0)
+	cc_random(x.salt, KDF_SALT_LEN);
+	memcpy(x.smk_id, s->smk_id, SKS_ID_LEN);
+	if ((r = file_key(s->smk, auth, x.salt, key, x.check)) != 0 ||
+	    (r = hdr_put(&x, hdr)) != 0)
 		goto out;
-	memcpy(hdr + 7 + KDF_SALT_LEN + SKS_ID_LEN, check, 16);
 	if ((r = cc_hash_new(&w.h)) != 0 || (r = put(&w, hdr, HDR_LEN)) != 0 ||
 	    (r = sks_foreach_blob(s, nlabels ? labels : NULL, nlabels,
 	    put_blob, &w)) != 0)
@@ -280,6 +349,7 @@ sks_insert(struct session *s, int fd, const struct sks_auth *auth,
 	struct object_apply_opts ao;
 	struct object_apply *a = NULL;
 	struct sks_auth wa;
+	struct xhdr x;
 	struct cc_hash *h = NULL;
 	struct buf *self = NULL;
 	uint8_t hdr[HDR_LEN], key[CC_HASH_LEN], check[16], digest[CC_HASH_LEN];
@@ -301,58 +371,40 @@ sks_insert(struct session *s, int fd, const struct sks_auth *auth,
 	}
 	if ((r = sks_session_smk(s)) != 0)
 		return r;
-	if ((r = cc_hash_new(&h)) != 0 || (r = get(fd, h, hdr, HDR_LEN)) != 0)
+	if ((r = cc_hash_new(&h)) != 0 || (r = get(fd, h, hdr, HDR_LEN)) != 0 ||
+	    (r = hdr_parse(hdr, &x)) != 0)
 		goto out;
-	if (memcmp(hdr, file_magic, 4) != 0) {
-		err_set_detail("not an SKS extract file (bad magic)");
-		r = CE_FORMAT;
-		goto out;
-	}
-	if (hdr[4] != SKS_FILE_VERSION) {
-		err_set_detail("SKS extract version %u; this build reads %d",
-		    hdr[4], SKS_FILE_VERSION);
-		r = CE_VERSION;
-		goto out;
-	}
-	if (hdr[5] > SKS_AUTH_SHARES || (hdr[5] == SKS_AUTH_PASSWORD &&
-	    kdf_profile_name(hdr[6]) == NULL) || (hdr[5] != SKS_AUTH_PASSWORD &&
-	    hdr[6] != 0)) {
-		err_set_detail("SKS extract: unknown authorization %u/%u", hdr[5],
-		    hdr[6]);
-		r = CE_FORMAT;
-		goto out;
-	}
-	if (!cc_memeq(hdr + 7 + KDF_SALT_LEN, s->smk_id, SKS_ID_LEN)) {
-		r = smk_mismatch(s, hdr + 7 + KDF_SALT_LEN);
+	if (!cc_memeq(x.smk_id, s->smk_id, SKS_ID_LEN)) {
+		r = smk_mismatch(s, x.smk_id);
 		goto out;
 	}
 	if (auth != NULL && auth->kind == SKS_AUTH_NONE)
 		auth = NULL;
-	if ((auth == NULL ? SKS_AUTH_NONE : auth->kind) != hdr[5]) {
+	if ((auth == NULL ? SKS_AUTH_NONE : auth->kind) != x.auth) {
 		err_set_detail("this extract is under %s, but %s was given%s",
-		    auth_names[hdr[5]], auth == NULL ? "none" :
-		    auth_names[auth->kind], hdr[5] == SKS_AUTH_PASSWORD ?
+		    auth_names[x.auth], auth == NULL ? "none" :
+		    auth_names[auth->kind], x.auth == SKS_AUTH_PASSWORD ?
 		    ": give it with --auth-pin-file or --auth-pin-env" :
-		    hdr[5] == SKS_AUTH_SHARES ? ": give M of its share files "
+		    x.auth == SKS_AUTH_SHARES ? ": give M of its share files "
 		    "with --auth-share" : ": leave the --auth-* options out");
-		r = hdr[5] == SKS_AUTH_NONE ? CE_USAGE : CE_BAD_CREDENTIAL;
+		r = x.auth == SKS_AUTH_NONE ? CE_USAGE : CE_BAD_CREDENTIAL;
 		goto out;
 	}
 	if (auth != NULL) {
 		wa = *auth;
-		wa.kdf = hdr[6];
+		wa.kdf = x.kdf;
 		auth = &wa;
 	}
-	if ((r = file_key(s->smk, auth, hdr + 7, key, check)) != 0)
+	if ((r = file_key(s->smk, auth, x.salt, key, check)) != 0)
 		goto out;
-	if (!cc_memeq(check, hdr + 7 + KDF_SALT_LEN + SKS_ID_LEN, 16)) {
-		err_set_detail(hdr[5] == SKS_AUTH_PASSWORD ? "wrong authorization "
+	if (!cc_memeq(check, x.check, 16)) {
+		err_set_detail(x.auth == SKS_AUTH_PASSWORD ? "wrong authorization "
 		    "password for this extract; nothing was inserted" :
-		    hdr[5] == SKS_AUTH_SHARES ? "these shares are not the "
+		    x.auth == SKS_AUTH_SHARES ? "these shares are not the "
 		    "extract's authorization set; nothing was inserted" :
 		    "the extract's check value does not match: the header was "
 		    "altered");
-		r = hdr[5] != SKS_AUTH_NONE ? CE_BAD_CREDENTIAL : CE_INTEGRITY;
+		r = x.auth != SKS_AUTH_NONE ? CE_BAD_CREDENTIAL : CE_INTEGRITY;
 		goto out;
 	}
 	/* The partition's own SMK record lets the apply take blobs as they are. */

@@ -786,6 +786,44 @@ test_rollover_online(void **state)
 	fx_teardown(&f);
 }
 
+/* hsm.db and sks.db from different moments: refused, never guessed at. */
+static void
+test_mismatched_stores_refused(void **state)
+{
+	struct hsmfix f;
+	struct session *s = NULL;
+	struct object *o = NULL;
+	char cmd[256];
+
+	(void)state;
+	setup_v1(&f);
+	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_generate(s, OBJ_AES, 256, "k", NULL), 0);
+	session_close(s);
+	hsm_close(f.h);
+	f.h = NULL;
+	/* sks.db now names an SMK hsm.db never wrapped */
+	snprintf(cmd, sizeof(cmd), "sqlite3 %s/sks.db \"UPDATE part SET "
+	    "smk_id = zeroblob(16)\"", f.dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(hsm_open(f.dir, &f.h), 0);
+	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_get(s, "k", &o), CE_INTEGRITY);
+	assert_non_null(strstr(err_detail(), "do not match"));
+	session_close(s);
+	/* a missing sks.db is named too */
+	hsm_close(f.h);
+	f.h = NULL;
+	snprintf(cmd, sizeof(cmd), "rm %s/sks.db*", f.dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(hsm_open(f.dir, &f.h), 0);
+	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_get(s, "k", &o), CE_INTEGRITY);
+	assert_non_null(strstr(err_detail(), "is missing"));
+	session_close(s);
+	fx_teardown(&f);
+}
+
 int
 main(void)
 {
@@ -800,6 +838,7 @@ main(void)
 		cmocka_unit_test(test_extract_insert),
 		cmocka_unit_test(test_rollover_crash_points),
 		cmocka_unit_test(test_rollover_online),
+		cmocka_unit_test(test_mismatched_stores_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
