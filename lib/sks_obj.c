@@ -276,15 +276,20 @@ sks_obj_get(struct session *s, const char *label, struct object **op)
 	struct sks_blob_info bi;
 	struct object *o = NULL;
 	sqlite3_stmt *q;
-	uint8_t *rec = NULL;
-	size_t rl = 0;
+	uint8_t *rec = NULL, *blob = NULL;
+	size_t rl = 0, bl = 0;
 	uint64_t id = 0;
 	int r, rc;
 
-	if ((r = sks_require(s->h)) != 0)
+	/* The SMK first: settling it may write, which must not happen while
+	 * a read statement holds an older snapshot of sks.db. */
+	if ((r = sks_require(s->h)) != 0 || (r = sks_session_smk(s)) != 0)
 		return r;
-	if ((rec = malloc(SKS_BLOB_MAX)) == NULL)
-		return CE_NOMEM;
+	if ((rec = malloc(SKS_BLOB_MAX)) == NULL ||
+	    (blob = malloc(SKS_BLOB_MAX)) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
 	if ((r = store_prepare(s->h->sks, "SELECT id, blob FROM blob WHERE "
 	    "serial = ? AND label = ?", &q)) != 0)
 		goto out;
@@ -292,8 +297,11 @@ sks_obj_get(struct session *s, const char *label, struct object **op)
 	sqlite3_bind_text(q, 2, label, -1, SQLITE_TRANSIENT);
 	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		id = (uint64_t)sqlite3_column_int64(q, 0);
-		r = open_stored(s, sqlite3_column_blob(q, 1),
-		    (size_t)sqlite3_column_bytes(q, 1), id, &bi, rec, &rl);
+		bl = (size_t)sqlite3_column_bytes(q, 1);
+		if (bl > SKS_BLOB_MAX)
+			r = CE_TOO_LONG;
+		else
+			memcpy(blob, sqlite3_column_blob(q, 1), bl);
 	} else if (rc == SQLITE_DONE) {
 		err_set_detail("no object '%s' in partition '%s'", label,
 		    s->label);
@@ -301,6 +309,10 @@ sks_obj_get(struct session *s, const char *label, struct object **op)
 	} else
 		r = store_err(s->h->sks, rc);
 	sqlite3_reset(q);
+	/* Opened after the statement let go of its snapshot (a reload of
+	 * the SMK after a rollover may need to settle). */
+	if (r == 0)
+		r = open_stored(s, blob, bl, id, &bi, rec, &rl);
 	if (r != 0 || (r = record_object(rec, rl, &bi, label, &o)) != 0)
 		goto out;
 	o->id = id;
@@ -310,6 +322,7 @@ sks_obj_get(struct session *s, const char *label, struct object **op)
 		sodium_memzero(rec, rl);
 		free(rec);
 	}
+	free(blob);
 	return r;
 }
 
@@ -371,6 +384,9 @@ sks_obj_foreach(struct session *s,
 	struct foreach_ctx f = { cb, ctx, NULL };
 	int r;
 
+	/* The SMK before the walk's snapshot (see sks_obj_get). */
+	if ((r = sks_require(s->h)) != 0 || (r = sks_session_smk(s)) != 0)
+		return r;
 	if ((f.rec = malloc(SKS_BLOB_MAX)) == NULL)
 		return CE_NOMEM;
 	r = walk(s, BLOB_COLS ", blob", foreach_row, &f);
