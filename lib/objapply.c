@@ -252,8 +252,8 @@ object_apply_smk(struct object_apply *a, const uint8_t *rec, size_t len,
 		err_set_detail("partition '%s' holds %llu object(s) (%s%s) under "
 		    "another SMK (%s); taking the source's SMK would make them "
 		    "unreadable, so they would be erased; nothing was written. "
-		    "Clone into an empty V1 partition, or use --force to erase "
-		    "them", s->label, (unsigned long long)count, some,
+		    "Use an empty V1 partition, or erase them with clone "
+		    "--force (restore: --replace)", s->label, (unsigned long long)count, some,
 		    count > 3 ? ", ..." : "", hex);
 		return CE_POLICY;
 	}

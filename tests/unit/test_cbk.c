@@ -654,6 +654,58 @@ test_read_pipe(void **state)
 	unlink(path);
 }
 
+/*
+ * The pull form (cbk_reader_records_read, what restore hands the sealed
+ * reader): odd-sized reads give the stream byte for byte, 0 at its end,
+ * and the end reports a records.bin whose bytes do not match the manifest.
+ */
+static void
+test_pull(void **state)
+{
+	struct cbk_reader *rd;
+	struct check c = { .seed = 19 };
+	char path[256];
+	uint8_t b[4099];
+	size_t want = 1;
+	off_t off;
+	long k;
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/pull.cbk", tmpdir);
+	make_archive(path, 250000, 10, 19);
+	fd = open(path, O_RDONLY);
+	assert_int_equal(cbk_reader_open(fd, &rd), 0);
+	while ((k = cbk_reader_records_read(rd, b, want)) > 0) {
+		assert_true((size_t)k <= want);
+		assert_int_equal(check_sink(&c, b, (size_t)k), 0);
+		want = want % sizeof(b) + 13; /* 1, 14, 27, ...: odd sizes */
+	}
+	assert_int_equal(k, 0);
+	assert_int_equal(c.bad, 0);
+	assert_true(c.off == 250000);
+	assert_int_equal(cbk_reader_records_read(rd, b, 1), 0);
+	assert_int_equal(cbk_reader_finish(rd), 0);
+	cbk_reader_free(rd);
+	close(fd);
+
+	/* One flipped byte in records.bin's data (from offset 3072). */
+	fd = open(path, O_RDWR);
+	off = 3072 + 100000;
+	assert_int_equal(pread(fd, b, 1, off), 1);
+	b[0] ^= 0x40;
+	assert_int_equal(pwrite(fd, b, 1, off), 1);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(cbk_reader_open(fd, &rd), 0);
+	while ((k = cbk_reader_records_read(rd, b, sizeof(b))) > 0)
+		;
+	assert_int_equal(k, CE_INTEGRITY);
+	assert_non_null(strstr(err_detail(), "records.bin"));
+	cbk_reader_free(rd);
+	close(fd);
+	unlink(path);
+}
+
 static void
 test_spool_from_fd(void **state)
 {
@@ -691,6 +743,7 @@ main(void)
 		cmocka_unit_test(test_header_too_large),
 		cmocka_unit_test(test_sink_stops),
 		cmocka_unit_test(test_read_pipe),
+		cmocka_unit_test(test_pull),
 		cmocka_unit_test(test_spool_from_fd),
 	};
 	int r;
