@@ -35,6 +35,25 @@ write_output(const char *path, const void *p, size_t len)
 	return file_write_atomic(path, p, len, 0600);
 }
 
+/* --id HEX into ckaid; *lenp 0 without --id. */
+static int
+ckaid_of(const struct opts *o, uint8_t ckaid[static OBJECT_ID_MAX],
+    size_t *lenp)
+{
+	int n;
+
+	*lenp = 0;
+	if (o->id == NULL)
+		return 0;
+	if ((n = p11_id_from_hex(o->id, ckaid, OBJECT_ID_MAX)) < 0) {
+		err_set_detail("--id '%s': the CKA_ID is 1 to %d bytes in hex, "
+		    "e.g. --id 01 or --id a1b2c3", o->id, OBJECT_ID_MAX);
+		return CE_USAGE;
+	}
+	*lenp = (size_t)n;
+	return 0;
+}
+
 static void
 on_progress(void *ctx, uint64_t done)
 {
@@ -48,14 +67,20 @@ cmd_generate(struct opts *o)
 	struct session *s = NULL;
 	struct progress *pg = NULL;
 	unsigned bits = (unsigned)o->size;
+	uint8_t ckaid[OBJECT_ID_MAX];
+	size_t ckaidlen;
 	int r, kind;
 
 	if (o->type == NULL || o->label == NULL)
 		return cli_usage_error(PROG, "key generate: --type and --label "
 		    "are required");
+	if (o->id != NULL && o->have_count)
+		return cli_usage_error(PROG, "key generate: --id names one key; "
+		    "it does not go with --count");
 	if ((r = object_kind_parse(o->type, &kind)) != 0 ||
 	    kind == OBJ_DATA || kind == OBJ_CERT ||
-	    (r = object_bits_check(kind, &bits)) != 0)
+	    (r = object_bits_check(kind, &bits)) != 0 ||
+	    (r = ckaid_of(o, ckaid, &ckaidlen)) != 0)
 		return cli_fail(PROG, r ? r : CE_USAGE, "key generate");
 	if ((r = open_session(o, o->args[0], ROLE_CO, &h, &s)) != 0)
 		goto out;
@@ -75,7 +100,8 @@ cmd_generate(struct opts *o)
 			    o->label, (unsigned long long)((o->first ? o->first :
 			    1) + o->count - 1));
 	} else {
-		r = object_generate(s, kind, bits, o->label, NULL);
+		r = object_generate_id(s, kind, bits, o->label,
+		    ckaidlen ? ckaid : NULL, ckaidlen, NULL);
 		if (r == 0)
 			printf("%s key '%s' (%u bits) generated\n", o->type,
 			    o->label, bits);
@@ -174,7 +200,9 @@ attr_value(const struct object_attr *a, char *out, size_t max)
 		snprintf(out, max, "%.*s", (int)a->len, (const char *)a->val);
 		return;
 	}
-	for (i = 0; i < a->len && n + 3 < max && i < 32; i++)
+	/* A CKA_ID is shown whole: it is how PKCS#11 tools name the key. */
+	for (i = 0; i < a->len && n + 3 < max &&
+	    i < (a->type == CKA_ID ? OBJECT_ID_MAX : 32); i++)
 		n += (size_t)snprintf(out + n, max - n, "%02x", a->val[i]);
 	if (i < a->len)
 		snprintf(out + n, max - n, "... (%zu bytes)", a->len);
@@ -263,13 +291,22 @@ cmd_import(struct opts *o)
 	struct session *s = NULL;
 	struct buf *in = NULL;
 	struct secret *v = NULL;
+	uint8_t ckaid[OBJECT_ID_MAX];
+	size_t ckaidlen;
 	int r, kind;
 
 	if (o->type == NULL || o->label == NULL)
 		return cli_usage_error(PROG, "key import: --type, --label and "
 		    "--in are required");
 	if ((r = object_kind_parse(o->type, &kind)) != 0 ||
-	    (r = read_input(o->in, OBJECT_VALUE_MAX, &in)) != 0)
+	    (r = ckaid_of(o, ckaid, &ckaidlen)) != 0)
+		goto out;
+	if (o->id != NULL && (kind == OBJ_DATA || kind == OBJ_CERT)) {
+		err_set_detail("--id applies to keys (aes, generic, rsa, ec)");
+		r = CE_USAGE;
+		goto out;
+	}
+	if ((r = read_input(o->in, OBJECT_VALUE_MAX, &in)) != 0)
 		goto out;
 	if ((r = open_session(o, o->args[0], ROLE_CO, &h, &s)) != 0)
 		goto out;
@@ -286,7 +323,8 @@ cmd_import(struct opts *o)
 			r = CE_NOMEM;
 			break;
 		}
-		r = object_import_key(s, kind, o->label, v);
+		r = object_import_key_id(s, kind, o->label,
+		    ckaidlen ? ckaid : NULL, ckaidlen, v);
 	}
  out:
 	secret_free(v);
@@ -301,17 +339,18 @@ cmd_import(struct opts *o)
 
 #define LOGIN (O_PIN | O_ROLE)
 const struct cmd cmds_key[] = {
-	{ "generate", cmd_generate, LOGIN | O_TYPE | O_SIZE | O_LABEL | O_COUNT,
-	    1, "hsm:DIR#LABEL --type aes|generic|rsa|ec [--size BITS] --label L "
-	    "[--count N [--first K]] [--role co] [--pin-file F]" },
+	{ "generate", cmd_generate, LOGIN | O_TYPE | O_SIZE | O_LABEL | O_COUNT |
+	    O_ID, 1, "hsm:DIR#LABEL --type aes|generic|rsa|ec [--size BITS] "
+	    "--label L [--id HEX | --count N [--first K]] [--role co] "
+	    "[--pin-file F]" },
 	{ "list", cmd_list, LOGIN | O_JSON, 1,
 	    "hsm:DIR#LABEL [--role co|cu] [--json] [--pin-file F]" },
 	{ "show", cmd_show, LOGIN | O_LABEL | O_JSON, 1,
 	    "hsm:DIR#LABEL --label L [--json]" },
 	{ "delete", cmd_delete, LOGIN | O_LABEL, 1, "hsm:DIR#LABEL --label L" },
-	{ "import", cmd_import, LOGIN | O_TYPE | O_LABEL | O_IN | O_PUBLIC, 1,
-	    "hsm:DIR#LABEL --type aes|generic|rsa|ec|data|cert --label L --in FILE"
-	    " [--public] [--application NAME]" },
+	{ "import", cmd_import, LOGIN | O_TYPE | O_LABEL | O_IN | O_PUBLIC | O_ID,
+	    1, "hsm:DIR#LABEL --type aes|generic|rsa|ec|data|cert --label L "
+	    "--in FILE [--id HEX] [--public] [--application NAME]" },
 	{ "sign", cmd_key_sign, LOGIN | O_LABEL | O_IN | O_OUT | O_HASH, 1,
 	    "hsm:DIR#LABEL --label L --in FILE [--out SIG] [--hash sha256|sha384]" },
 	{ "verify", cmd_key_verify, LOGIN | O_LABEL | O_IN | O_SIG | O_HASH, 1,

@@ -32,6 +32,7 @@ struct secret;
 struct session;
 
 #define OBJECT_LABEL_MAX 128
+#define OBJECT_ID_MAX 64                   /* longest CKA_ID */
 #define OBJECT_VALUE_MAX (1024 * 1024)     /* largest value (certificates, data) */
 #define OBJECT_ATTRS_MAX (64 * 1024)       /* largest encoded attribute list */
 #define OBJECT_RECORD_MAX (OBJECT_VALUE_MAX + OBJECT_ATTRS_MAX + 64)
@@ -116,6 +117,14 @@ int object_generate(struct session *s, int kind, unsigned bits,
     const char *label, uint64_t *idp);
 
 /*
+ * object_generate with a CKA_ID (ckaid, 1..OBJECT_ID_MAX bytes; NULL for
+ * none). PKCS#11 applications pick keys by CKA_ID, and pair a key with its
+ * certificate by it; Coffer finds objects by label and never needs one.
+ */
+int object_generate_id(struct session *s, int kind, unsigned bits,
+    const char *label, const uint8_t *ckaid, size_t ckaidlen, uint64_t *idp);
+
+/*
  * Generates count keys (AES or generic) labelled "<prefix>-<n>" from
  * first_n on, in one transaction, with one prepared statement and the one
  * PSK the session holds. progress (may be NULL) is called now and then.
@@ -130,6 +139,9 @@ int object_generate_bulk(struct session *s, int kind, unsigned bits,
  */
 int object_import_key(struct session *s, int kind, const char *label,
     const struct secret *value);
+/* object_import_key with a CKA_ID, as object_generate_id. */
+int object_import_key_id(struct session *s, int kind, const char *label,
+    const uint8_t *ckaid, size_t ckaidlen, const struct secret *value);
 
 /* Imports a data object (CO; the CU only with is_private 0). */
 int object_import_data(struct session *s, const char *label,

@@ -26,10 +26,10 @@ set_curve(struct object *o, unsigned bits)
 	return object_set_attr(o, CKA_EC_PARAMS, oid, len);
 }
 
-/* The attributes of a key of kind/bits, value not set. */
+/* The attributes of a key of kind/bits, value not set; CKA_ID when ckaid. */
 static int
 key_template(int kind, unsigned bits, const char *label, int local,
-    struct object **op)
+    const uint8_t *ckaid, size_t ckaidlen, struct object **op)
 {
 	struct object *o;
 	uint32_t cls = kind == OBJ_AES || kind == OBJ_GENERIC ? CKO_SECRET_KEY :
@@ -42,6 +42,10 @@ key_template(int kind, unsigned bits, const char *label, int local,
 	    strlen(label) > OBJECT_LABEL_MAX) {
 		err_set_detail("object label must be 1 to %d bytes",
 		    OBJECT_LABEL_MAX);
+		return CE_INVALID;
+	}
+	if (ckaid != NULL && (ckaidlen == 0 || ckaidlen > OBJECT_ID_MAX)) {
+		err_set_detail("CKA_ID must be 1 to %d bytes", OBJECT_ID_MAX);
 		return CE_INVALID;
 	}
 	if ((o = object_new()) == NULL)
@@ -58,6 +62,9 @@ key_template(int kind, unsigned bits, const char *label, int local,
 	    (r = object_set_bool(o, CKA_ALWAYS_SENSITIVE, local)) != 0 ||
 	    (r = object_set_bool(o, CKA_NEVER_EXTRACTABLE, local)) != 0 ||
 	    (r = object_set_bool(o, CKA_DERIVE, 0)) != 0)
+		goto out;
+	if (ckaid != NULL &&
+	    (r = object_set_attr(o, CKA_ID, ckaid, ckaidlen)) != 0)
 		goto out;
 	switch (kind) {
 	case OBJ_AES:
@@ -163,6 +170,13 @@ int
 object_generate(struct session *s, int kind, unsigned bits,
     const char *label, uint64_t *idp)
 {
+	return object_generate_id(s, kind, bits, label, NULL, 0, idp);
+}
+
+int
+object_generate_id(struct session *s, int kind, unsigned bits,
+    const char *label, const uint8_t *ckaid, size_t ckaidlen, uint64_t *idp)
+{
 	struct object *o = NULL;
 	int r;
 
@@ -174,7 +188,8 @@ object_generate(struct session *s, int kind, unsigned bits,
 		err_set_detail("only the Crypto Officer creates keys");
 		return CE_PERMISSION;
 	}
-	if ((r = key_template(kind, bits, label, 1, &o)) != 0 ||
+	if ((r = key_template(kind, bits, label, 1, ckaid, ckaidlen,
+	    &o)) != 0 ||
 	    (r = generate_value(o, kind, bits)) != 0 ||
 	    (r = object_meta(o)) != 0)
 		goto out;
@@ -209,7 +224,7 @@ object_generate_bulk(struct session *s, int kind, unsigned bits,
 	}
 	if ((scratch = buf_new(OBJECT_RECORD_MAX)) == NULL)
 		return CE_NOMEM;
-	if ((r = key_template(kind, bits, prefix, 1, &o)) != 0)
+	if ((r = key_template(kind, bits, prefix, 1, NULL, 0, &o)) != 0)
 		goto out;
 	if ((r = hsm_tx_enter(s->h, &own)) != 0)
 		goto out;
@@ -317,6 +332,13 @@ int
 object_import_key(struct session *s, int kind, const char *label,
     const struct secret *value)
 {
+	return object_import_key_id(s, kind, label, NULL, 0, value);
+}
+
+int
+object_import_key_id(struct session *s, int kind, const char *label,
+    const uint8_t *ckaid, size_t ckaidlen, const struct secret *value)
+{
 	struct object *o = NULL;
 	unsigned bits = 0;
 	int r;
@@ -335,7 +357,7 @@ object_import_key(struct session *s, int kind, const char *label,
 		bits = kind == OBJ_RSA ? 2048 : 256; /* replaced from the key */
 	else
 		return CE_INVALID;
-	if ((r = key_template(kind, bits, label, 0, &o)) != 0)
+	if ((r = key_template(kind, bits, label, 0, ckaid, ckaidlen, &o)) != 0)
 		goto out;
 	if (kind == OBJ_AES || kind == OBJ_GENERIC) {
 		if ((o->value = secret_dup(value)) == NULL) {

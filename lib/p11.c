@@ -31,6 +31,35 @@ p11_ec_bits(const uint8_t *p, size_t len)
 	return 0;
 }
 
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+p11_id_from_hex(const char *hex, uint8_t *out, size_t max)
+{
+	size_t n = strlen(hex), i;
+	int hi, lo;
+
+	if (n == 0 || n % 2 != 0 || n / 2 > max)
+		return -1;
+	for (i = 0; i < n / 2; i++) {
+		if ((hi = hexval(hex[2 * i])) < 0 ||
+		    (lo = hexval(hex[2 * i + 1])) < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return (int)(n / 2);
+}
+
 const char *
 p11_class_name(uint32_t cls)
 {

@@ -64,6 +64,13 @@ int p11_ec_params(unsigned bits, const uint8_t **pp, size_t *lenp);
 /* Returns 256 or 384 for a known CKA_EC_PARAMS value, 0 otherwise. */
 unsigned p11_ec_bits(const uint8_t *p, size_t len);
 
+/*
+ * Decodes a CKA_ID written as hex (as pkcs11-tool --id and RFC 7512 take
+ * it; upper or lower case, an even number of digits) into out (max bytes).
+ * Returns the length, or -1 for bad hex, an empty or a too long value.
+ */
+int p11_id_from_hex(const char *hex, uint8_t *out, size_t max);
+
 /* Returns "data", "certificate", "public-key", "private-key", "secret-key". */
 const char *p11_class_name(uint32_t cls);
 /* Returns "RSA", "EC", "GENERIC_SECRET", "AES" or "-". */

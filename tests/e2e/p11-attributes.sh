@@ -12,6 +12,7 @@
 #     class, type and size are compared);
 #   - generated keys: made on each side, they must carry the same flags
 #     (local, always sensitive, never extractable);
+#   - CKA_ID (`--id` on both sides) is the same;
 #   - after `clone` to another HSM every attribute is unchanged.
 # Compared through SoftHSM's public key objects, because pkcs11-tool shows
 # no size for private keys: the RSA modulus bits and EC params. Coffer
@@ -51,8 +52,9 @@ coffer_desc() {
 		LOCAL:local; do
 		[ "$(get "CKA_${f%%:*}")" = true ] && acc="$acc${acc:+,}${f#*:}"
 	done
-	echo "label=$(get CKA_LABEL) private=$(get CKA_PRIVATE) class=$cls" \
-		"type=$kt size=$size access=${acc:-none}"
+	echo "label=$(get CKA_LABEL) id=$(get CKA_ID)" \
+		"private=$(get CKA_PRIVATE) class=$cls type=$kt size=$size" \
+		"access=${acc:-none}"
 }
 
 # softhsm_desc KIND LABEL: the same line from `pkcs11-tool --list-objects`
@@ -81,9 +83,11 @@ softhsm_desc() {
 	else
 		priv=true
 	fi
-	acc=$(p11_field Access "$T/obj" | sed 's/, /,/g; s/always sensitive/always_sensitive/; s/never extractable/never_extractable/')
-	echo "label=$(p11_field label "$T/obj") private=$priv class=$cls" \
-		"type=$kt size=$size access=$acc"
+	acc=$(p11_field Access "$T/obj" | sed 's/, /,/g;
+		s/always sensitive/always_sensitive/
+		s/never extractable/never_extractable/')
+	echo "label=$(p11_field label "$T/obj") id=$(p11_field ID "$T/obj")" \
+		"private=$priv class=$cls type=$kt size=$size access=$acc"
 }
 
 # same KIND LABEL [PARTITION]
@@ -100,13 +104,15 @@ same() {
 for bytes in 16 32; do
 	keybytes "$bytes" "$T/aes$bytes.key"
 	p11 --write-object "$T/aes$bytes.key" --type secrkey \
-		--key-type "AES:$bytes" --label "aes$bytes" --sensitive --private \
-		>/dev/null
-	hsm key import "$P" --type aes --label "aes$bytes" \
+		--key-type "AES:$bytes" --label "aes$bytes" --id "0a$bytes" \
+		--sensitive --private >/dev/null
+	hsm key import "$P" --type aes --label "aes$bytes" --id "0a$bytes" \
 		--in "$T/aes$bytes.key" --pin-file "$CO" >/dev/null
 	same Secret "aes$bytes"
 done
+n=0
 for k in ec:P-256 ec:P-384 rsa:2048; do
+	n=$((n + 1))
 	t=${k%%:*}
 	l=$t-${k#*:}
 	if [ "$t" = ec ]; then
@@ -118,25 +124,28 @@ for k in ec:P-256 ec:P-384 rsa:2048; do
 	fi
 	openssl pkey -inform DER -in "$T/$l.p8" -pubout -outform DER \
 		-out "$T/$l.spki"
-	p11 --write-object "$T/$l.p8" --type privkey --label "$l" >/dev/null
-	p11 --write-object "$T/$l.spki" --type pubkey --label "$l" >/dev/null
+	p11 --write-object "$T/$l.p8" --type privkey --label "$l" \
+		--id "c0ffee0$n" >/dev/null
+	p11 --write-object "$T/$l.spki" --type pubkey --label "$l" \
+		--id "c0ffee0$n" >/dev/null
 	hsm key import "$P" --type "$t" --label "$l" --in "$T/$l.p8" \
-		--pin-file "$CO" >/dev/null
+		--id "C0FFEE0$n" --pin-file "$CO" >/dev/null
 	same Private "$l"
 done
-grep -q 'label=ec-P-256 .* size=06082a8648ce3d030107 ' "$T/compared" ||
+grep -q 'label=ec-P-256 id=c0ffee01 .* size=06082a8648ce3d030107 ' \
+	"$T/compared" ||
 	fail "P-256 CKA_EC_PARAMS is not the DER OID 1.2.840.10045.3.1.7"
 grep -q 'label=ec-P-384 .* size=06052b81040022 ' "$T/compared" ||
 	fail "P-384 CKA_EC_PARAMS is not the DER OID 1.3.132.0.34"
 grep -q 'label=aes16 .* size=16 access=sensitive$' "$T/compared" ||
 	fail "AES-128 CKA_VALUE_LEN is not 16 bytes, or imported flags differ"
 # the generic secret leaves SoftHSM (extractable) to enter Coffer
-p11 --keygen --key-type GENERIC:48 --id 48 --label gen48 --extractable --private \
-	>/dev/null
+p11 --keygen --key-type GENERIC:48 --id 48 --label gen48 --extractable \
+	--private >/dev/null
 (umask 077 && p11 --read-object --type secrkey --id 48 \
 	-o "$T/gen48.key" >/dev/null)
 hsm key import "$P" --type generic --label gen48 --in "$T/gen48.key" \
-	--pin-file "$CO" >/dev/null
+	--id 48 --pin-file "$CO" >/dev/null
 c=$(coffer_desc "$P" gen48 | sed 's/ access=.*//')
 s=$(softhsm_desc Secret gen48 | sed 's/ access=.*//')
 [ "$c" = "$s" ] || fail "gen48 differs: coffer '$c', softhsm '$s'"
@@ -145,30 +154,39 @@ softhsm_desc Secret gen48 | grep -q 'access=extractable,local$' ||
 coffer_desc "$P" gen48 | grep -q 'access=sensitive$' ||
 	fail "Coffer's imported generic secret is not sensitive-only"
 
+# a bad --id is a usage error that leaves the HSM as it was
+before=$(state a)
+expect_exit 2 hsm key import "$P" --type aes --label bad --id 0g \
+	--in "$T/aes16.key" --pin-file "$CO"
+grep -q "CKA_ID" "$T/.err" || fail "a bad --id is not explained"
+expect_exit 2 hsm key generate "$P" --type aes --label bad --id 01 --count 2 \
+	--pin-file "$CO"
+[ "$(state a)" = "$before" ] || fail "a refused --id changed the HSM"
+
 # --- generated on each side: the same flags ------------------------------
 hsm key generate "$P" --type aes --size 256 --label aes-gen \
-	--pin-file "$CO" >/dev/null
-p11 --keygen --key-type AES:32 --label aes-gen --sensitive --private \
+	--id 10 --pin-file "$CO" >/dev/null
+p11 --keygen --key-type AES:32 --label aes-gen --id 10 --sensitive --private \
 	>/dev/null
 same Secret aes-gen
 hsm key generate "$P" --type generic --size 256 --label gen-gen \
-	--pin-file "$CO" >/dev/null
-p11 --keygen --key-type GENERIC:32 --label gen-gen --sensitive --private \
-	>/dev/null
+	--id 11 --pin-file "$CO" >/dev/null
+p11 --keygen --key-type GENERIC:32 --label gen-gen --id 11 --sensitive \
+	--private >/dev/null
 same Secret gen-gen
 hsm key generate "$P" --type ec --size 256 --label ec-gen \
-	--pin-file "$CO" >/dev/null
-p11 --keypairgen --key-type EC:prime256v1 --label ec-gen >/dev/null
+	--id 12 --pin-file "$CO" >/dev/null
+p11 --keypairgen --key-type EC:prime256v1 --label ec-gen --id 12 >/dev/null
 same Private ec-gen
 hsm key generate "$P" --type ec --size 384 --label ec384-gen \
-	--pin-file "$CO" >/dev/null
-p11 --keypairgen --key-type EC:secp384r1 --label ec384-gen >/dev/null
+	--id 13 --pin-file "$CO" >/dev/null
+p11 --keypairgen --key-type EC:secp384r1 --label ec384-gen --id 13 >/dev/null
 same Private ec384-gen
 hsm key generate "$P" --type rsa --size 2048 --label rsa-gen \
-	--pin-file "$CO" >/dev/null
-p11 --keypairgen --key-type rsa:2048 --label rsa-gen >/dev/null
+	--id 14 --pin-file "$CO" >/dev/null
+p11 --keypairgen --key-type rsa:2048 --label rsa-gen --id 14 >/dev/null
 same Private rsa-gen
-grep -q 'label=aes-gen .*access=sensitive,always_sensitive,never_extractable,local$' \
+grep -q 'label=aes-gen .*access=sensitive,always_sensitive,never_extractable,local$'\
 	"$T/compared" || fail "generated keys are not local and never extractable"
 
 # --- after a clone: unchanged attributes, still matching SoftHSM ----------

@@ -33,8 +33,8 @@ import_both() {
 		--usage-sign >/dev/null
 	p11 --write-object "$T/$1.spki" --type pubkey --id "$2" --label "$1" \
 		--usage-sign >/dev/null
-	hsm key import "$P" --type "$3" --label "$1" --in "$T/$1.p8" \
-		--pin-file "$CO" >/dev/null
+	hsm key import "$P" --type "$3" --label "$1" --id "$2" \
+		--in "$T/$1.p8" --pin-file "$CO" >/dev/null
 	hsm key export-public "$P" --label "$1" --out "$T/$1.coffer.pem" \
 		--pin-file "$CO" >/dev/null
 	openssl pkey -pubin -in "$T/$1.coffer.pem" -outform DER \

@@ -1,5 +1,6 @@
 /* object: generation, listing, records, apply modes, capacity, roles. */
 #include <stdio.h>
+#include <string.h>
 #include "testutil.h"
 #include "hsmfix.h"
 
@@ -229,6 +230,76 @@ test_cu_permissions(void **state)
 	fx_teardown(&f);
 }
 
+/* CKA_ID: hex parsing, set at generate and import, carried by records. */
+static void
+test_ckaid(void **state)
+{
+	static const uint8_t id3[3] = { 0xa1, 0xb2, 0x03 };
+	uint8_t big[OBJECT_ID_MAX + 1], out[OBJECT_ID_MAX];
+	char hex[2 * (OBJECT_ID_MAX + 1) + 1];
+	struct hsmfix f;
+	struct session *s = NULL;
+	struct object *o = NULL, *d = NULL;
+	struct object_info oi;
+	const struct object_attr *a;
+	struct secret *k = secret_new(32);
+	struct buf *rec = buf_new(1024);
+
+	(void)state;
+	assert_int_equal(p11_id_from_hex("01", out, sizeof(out)), 1);
+	assert_int_equal(out[0], 1);
+	assert_int_equal(p11_id_from_hex("A1b203", out, sizeof(out)), 3);
+	assert_memory_equal(out, id3, 3);
+	assert_int_equal(p11_id_from_hex("", out, sizeof(out)), -1);
+	assert_int_equal(p11_id_from_hex("0", out, sizeof(out)), -1);
+	assert_int_equal(p11_id_from_hex("0g", out, sizeof(out)), -1);
+	assert_int_equal(p11_id_from_hex("0x01", out, sizeof(out)), -1);
+	memset(hex, 'f', sizeof(hex) - 1);
+	hex[sizeof(hex) - 1] = '\0';
+	assert_int_equal(p11_id_from_hex(hex, out, sizeof(out)), -1);
+	hex[2 * OBJECT_ID_MAX] = '\0';
+	assert_int_equal(p11_id_from_hex(hex, out, sizeof(out)),
+	    OBJECT_ID_MAX);
+
+	assert_int_equal(fx_setup(&f), 0);
+	assert_int_equal(fx_login(f.h, "p1", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_generate_id(s, OBJ_EC, 256, "ec", id3, 3,
+	    NULL), 0);
+	assert_int_equal(object_get(s, "ec", &o), 0);
+	assert_non_null(a = object_attr(o, CKA_ID));
+	assert_int_equal(a->len, 3);
+	assert_memory_equal(a->val, id3, 3);
+	object_free(o);
+	/* without one there is no CKA_ID at all, not an empty one */
+	assert_int_equal(object_generate(s, OBJ_AES, 128, "plain", NULL), 0);
+	assert_int_equal(object_get(s, "plain", &o), 0);
+	assert_null(object_attr(o, CKA_ID));
+	object_free(o);
+	/* import, and the record (what clone and backup carry) keeps it */
+	memset(secret_ptr(k), 7, 32);
+	assert_int_equal(object_import_key_id(s, OBJ_AES, "aes", id3, 1, k), 0);
+	assert_int_equal(object_record_get(s, "aes", rec), 0);
+	assert_int_equal(object_decode(buf_ptr(rec), buf_len(rec), &d), 0);
+	assert_non_null(a = object_attr(d, CKA_ID));
+	assert_int_equal(a->len, 1);
+	assert_int_equal(a->val[0], 0xa1);
+	object_free(d);
+	/* empty and too long are refused, nothing stored */
+	memset(big, 1, sizeof(big));
+	assert_int_equal(object_import_key_id(s, OBJ_AES, "e0", big, 0, k),
+	    CE_INVALID);
+	assert_int_equal(object_generate_id(s, OBJ_AES, 128, "e65", big,
+	    sizeof(big), NULL), CE_INVALID);
+	assert_int_equal(object_find(s, "e0", &oi), CE_NOT_FOUND);
+	assert_int_equal(object_find(s, "e65", &oi), CE_NOT_FOUND);
+	assert_int_equal(object_generate_id(s, OBJ_AES, 128, "e64", big,
+	    OBJECT_ID_MAX, NULL), 0);
+	secret_free(k);
+	buf_free(rec);
+	session_close(s);
+	fx_teardown(&f);
+}
+
 /* The test vector of docs/formats.md section 4.5. */
 static void
 test_record_vector(void **state)
@@ -283,6 +354,7 @@ main(void)
 		cmocka_unit_test(test_bulk_and_capacity),
 		cmocka_unit_test(test_cu_permissions),
 		cmocka_unit_test(test_record_vector),
+		cmocka_unit_test(test_ckaid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
