@@ -2,7 +2,9 @@
 # A V1 partition with 10 000 objects cloned to a V1 partition of another
 # HSM sharing the domain: the target takes the SMK (same id), holds every
 # blob byte for byte as the source does, and its keys work (ciphertext
-# made on the source decrypts on the target, every blob opens there).
+# made on the source decrypts on the target, every blob opens there); a
+# sync afterwards copies what is missing and tells identical blobs from
+# a different key under the same label.
 . "$(dirname "$0")/lib.sh"
 . "$here/helpers/hsm.sh"
 . "$here/helpers/sks.sh"
@@ -39,9 +41,17 @@ hsm key verify "$B" --label rsa --in "$T/m" --signature "$T/m.sig" \
 hsm sks verify "$B" --pin-file "$CO" | grep -q "^10001 blob(s) open" ||
 	fail "not every blob opens on the target"
 keys_work "$B" k $N
-# a second clone in sync mode finds every object identical
-clone --from "$A" --to "$B" --sync --from-pin-file "$CO" --to-pin-file "$CO" \
-	--json >"$T/sync.json"
-json_has '"written":0' "$T/sync.json"
+# sync: k-6 is missing on the target (copied), k-5 is another key there
+# (kept, reported as different, exit 1), the rest identical blob for blob
+hsm key delete "$B" --label k-6 --pin-file "$CO" >/dev/null
+hsm key delete "$B" --label k-5 --pin-file "$CO" >/dev/null
+hsm key generate "$B" --type aes --label k-5 --pin-file "$CO" >/dev/null
+expect_exit 1 clone --from "$A" --to "$B" --sync --from-pin-file "$CO" \
+	--to-pin-file "$CO" --json
+cp "$T/.out" "$T/sync.json"
+json_has '"written":1' "$T/sync.json"
+json_has '{"label":"k-5","reason":"label exists on the target with different' "$T/sync.json"
+json_has '{"label":"k-4","reason":"already on the target, identical"}' "$T/sync.json"
+key_works "$B" k-6
 hsm audit verify "$T/dst" >/dev/null
 echo "sks-clone-10k ok"
