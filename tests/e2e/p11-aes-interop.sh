@@ -1,6 +1,6 @@
 #!/bin/sh
-# The same AES key (128 and 256 bits) in SoftHSM2 and in Coffer computes the
-# same block cipher.
+# The same AES key (128, 192 and 256 bits) in SoftHSM2 and in Coffer
+# computes the same block cipher.
 #
 # Why not "encrypt in one, decrypt in the other": Coffer's `hsm key
 # encrypt` is AES-GCM only (nonce(12) | ciphertext | tag(16)), and
@@ -44,10 +44,10 @@ counters() {
 	done
 }
 
-for bytes in 16 32; do
+for bytes in 16 24 32; do
 	k=aes$bytes
 	keybytes "$bytes" "$T/$k.key"
-	id=0$((bytes / 16))
+	id=$bytes
 	p11 --write-object "$T/$k.key" --type secrkey --key-type "AES:$bytes" \
 		--id "$id" --label "$k" --sensitive >/dev/null
 	hsm key import "$P" --type aes --label "$k" --in "$T/$k.key" \

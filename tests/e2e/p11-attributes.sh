@@ -5,7 +5,7 @@
 # (CKA_VALUE_LEN in bytes for AES and generic secrets, modulus bits for RSA,
 # the DER curve OID of CKA_EC_PARAMS for EC) and the access flags
 # (CKA_SENSITIVE, CKA_ALWAYS_SENSITIVE, CKA_EXTRACTABLE,
-# CKA_NEVER_EXTRACTABLE, CKA_LOCAL), for AES-128/256, generic secrets,
+# CKA_NEVER_EXTRACTABLE, CKA_LOCAL), for AES-128/192/256, generic secrets,
 # RSA 2048 and EC P-256/P-384:
 #   - imported keys: the same key bytes go into both (the generic secret is
 #     made in SoftHSM, since pkcs11-tool 0.23 cannot write one, so only its
@@ -101,7 +101,7 @@ same() {
 }
 
 # --- imported: the same key bytes in both ---------------------------------
-for bytes in 16 32; do
+for bytes in 16 24 32; do
 	keybytes "$bytes" "$T/aes$bytes.key"
 	p11 --write-object "$T/aes$bytes.key" --type secrkey \
 		--key-type "AES:$bytes" --label "aes$bytes" --id "0a$bytes" \
@@ -204,5 +204,5 @@ while read -r line; do
 	[ "$(coffer_desc "$B" "$l")" = "$line" ] || fail "$l: clone differs"
 	n=$((n + 1))
 done <"$T/compared"
-[ "$n" -eq 10 ] || fail "compared $n objects, expected 10"
+[ "$n" -eq 11 ] || fail "compared $n objects, expected 11"
 echo "p11-attributes: ok ($n objects)"
