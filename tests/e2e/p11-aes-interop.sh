@@ -51,18 +51,14 @@ printf 'made by SoftHSM, opened by Coffer\n' >"$T/msg2"
 # blocks ID NONCEFILE NBYTES: SoftHSM's AES_K of 0^128, J0 and the counter
 # blocks for NBYTES of data, as hex: sets $H, $EJ0 and $KS
 blocks() {
-	{
-		head -c 16 /dev/zero
-		i=1
-		while [ $((16 * (i - 2))) -lt "$3" ]; do
-			cat "$2"
-			printf "\\$(printf %03o $((i >> 24 & 255)))"
-			printf "\\$(printf %03o $((i >> 16 & 255)))"
-			printf "\\$(printf %03o $((i >> 8 & 255)))"
-			printf "\\$(printf %03o $((i & 255)))"
-			i=$((i + 1))
-		done
-	} >"$T/blocks.in"
+	blk=00000000000000000000000000000000
+	nonce=$(hexof "$2")
+	i=1
+	while [ $((16 * (i - 2))) -lt "$3" ]; do
+		blk=$blk$nonce$(printf %08x "$i")
+		i=$((i + 1))
+	done
+	hex_to_file "$blk" "$T/blocks.in"
 	p11 --encrypt -m AES-ECB --id "$1" -i "$T/blocks.in" \
 		-o "$T/blocks.out" >/dev/null
 	all=$(hexof "$T/blocks.out")
