@@ -351,10 +351,12 @@ const struct cmd cmds_key[] = {
 	{ "import", cmd_import, LOGIN | O_TYPE | O_LABEL | O_IN | O_PUBLIC | O_ID,
 	    1, "hsm:DIR#LABEL --type aes|generic|rsa|ec|data|cert --label L "
 	    "--in FILE [--id HEX] [--public] [--application NAME]" },
-	{ "sign", cmd_key_sign, LOGIN | O_LABEL | O_IN | O_OUT | O_HASH, 1,
-	    "hsm:DIR#LABEL --label L --in FILE [--out SIG] [--hash sha256|sha384]" },
-	{ "verify", cmd_key_verify, LOGIN | O_LABEL | O_IN | O_SIG | O_HASH, 1,
-	    "hsm:DIR#LABEL --label L --in FILE --signature SIG [--hash H]" },
+	{ "sign", cmd_key_sign, LOGIN | O_LABEL | O_IN | O_OUT | O_HASH |
+	    O_SIGFMT, 1, "hsm:DIR#LABEL --label L --in FILE [--out SIG] "
+	    "[--hash sha256|sha384] [--sig-format der|raw]" },
+	{ "verify", cmd_key_verify, LOGIN | O_LABEL | O_IN | O_SIG | O_HASH |
+	    O_SIGFMT, 1, "hsm:DIR#LABEL --label L --in FILE --signature SIG "
+	    "[--hash H] [--sig-format der|raw]" },
 	{ "encrypt", cmd_key_encrypt, LOGIN | O_LABEL | O_IN | O_OUT | O_AAD, 1,
 	    "hsm:DIR#LABEL --label L --in FILE [--out FILE] [--aad TEXT]" },
 	{ "decrypt", cmd_key_decrypt, LOGIN | O_LABEL | O_IN | O_OUT | O_AAD, 1,

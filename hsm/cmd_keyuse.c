@@ -27,6 +27,21 @@ hash_of(const struct opts *o, int *hp)
 	return 0;
 }
 
+/* --sig-format: der (default) or raw. */
+static int
+fmt_of(const struct opts *o, int *fp)
+{
+	if (o->sig_format == NULL || strcmp(o->sig_format, "der") == 0)
+		*fp = OBJ_SIG_DER;
+	else if (strcmp(o->sig_format, "raw") == 0)
+		*fp = OBJ_SIG_RAW;
+	else {
+		err_set_detail("--sig-format '%s': der or raw", o->sig_format);
+		return CE_USAGE;
+	}
+	return 0;
+}
+
 /* Common start: label given, input read, session open. */
 static int
 start(struct opts *o, struct buf **inp, struct hsm **hp, struct session **sp)
@@ -59,11 +74,12 @@ cmd_key_sign(struct opts *o)
 	struct hsm *h = NULL;
 	struct session *s = NULL;
 	struct buf *in = NULL, *sig = NULL;
-	int r, hash;
+	int r, hash, fmt;
 
-	if ((r = hash_of(o, &hash)) == 0 && (r = start(o, &in, &h, &s)) == 0 &&
-	    (r = object_sign(s, o->label, hash, buf_ptr(in), buf_len(in),
-	    &sig)) == 0)
+	if ((r = hash_of(o, &hash)) == 0 && (r = fmt_of(o, &fmt)) == 0 &&
+	    (r = start(o, &in, &h, &s)) == 0 &&
+	    (r = object_sign_fmt(s, o->label, hash, fmt, buf_ptr(in),
+	    buf_len(in), &sig)) == 0)
 		r = write_output(o->out, buf_ptr(sig), buf_len(sig));
 	return finish(r, in, sig, h, s, "key sign");
 }
@@ -74,16 +90,16 @@ cmd_key_verify(struct opts *o)
 	struct hsm *h = NULL;
 	struct session *s = NULL;
 	struct buf *in = NULL, *sig = NULL;
-	int r, hash;
+	int r, hash, fmt;
 
 	if (o->sig == NULL)
 		return cli_usage_error(PROG, "key verify: --signature is "
 		    "required");
-	if ((r = hash_of(o, &hash)) == 0 &&
+	if ((r = hash_of(o, &hash)) == 0 && (r = fmt_of(o, &fmt)) == 0 &&
 	    (r = read_input(o->sig, 64 * 1024, &sig)) == 0 &&
 	    (r = start(o, &in, &h, &s)) == 0 &&
-	    (r = object_verify(s, o->label, hash, buf_ptr(in), buf_len(in),
-	    buf_ptr(sig), buf_len(sig))) == 0)
+	    (r = object_verify_fmt(s, o->label, hash, fmt, buf_ptr(in),
+	    buf_len(in), buf_ptr(sig), buf_len(sig))) == 0)
 		printf("signature verified\n");
 	return finish(r, in, sig, h, s, "key verify");
 }

@@ -22,7 +22,7 @@ enum {
 	L_NEW_SHARE_PIN, L_DOM_SHARE, L_DOM_SHARE_PIN, L_DOM_SHARES_OUT,
 	L_DOM_M, L_DOM_N, L_PED, L_VERSION, L_AUTH_PIN_FILE, L_AUTH_PIN_ENV,
 	L_OBJECT, L_CONFLICT, L_AUTH_SHARE, L_AUTH_M, L_AUTH_N,
-	L_AUTH_SHARES_OUT, L_BY, L_ID,
+	L_AUTH_SHARES_OUT, L_BY, L_ID, L_SIGFMT,
 };
 
 static const struct {
@@ -87,6 +87,7 @@ static const struct {
 	    O_AUTHPIN },
 	{ { "by", required_argument, NULL, L_BY }, O_BY },
 	{ { "id", required_argument, NULL, L_ID }, O_ID },
+	{ { "sig-format", required_argument, NULL, L_SIGFMT }, O_SIGFMT },
 	{ { "help", no_argument, NULL, L_HELP }, 0 },
 };
 #define NOPTS (sizeof(table) / sizeof(table[0]))
@@ -178,6 +179,7 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 		case L_PED: o->ped = 1; break;
 		case L_BY: o->by = optarg; break;
 		case L_ID: o->id = optarg; break;
+		case L_SIGFMT: o->sig_format = optarg; break;
 		case L_SHARE:
 		case L_SHARE_PIN:
 		case L_DOM_SHARE:

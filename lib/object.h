@@ -267,6 +267,19 @@ int object_sign(struct session *s, const char *label, int hash,
 /* 0 when sig verifies; CE_INTEGRITY when it does not. */
 int object_verify(struct session *s, const char *label, int hash,
     const void *msg, size_t len, const void *sig, size_t siglen);
+
+/*
+ * How an ECDSA signature is written: OBJ_SIG_DER is the X9.62
+ * ECDSA-Sig-Value openssl uses; OBJ_SIG_RAW is PKCS#11's CKM_ECDSA output,
+ * r || s, each as long as the curve's order (64 bytes on P-256, 96 on
+ * P-384). RSA and HMAC signatures are the same bytes in both.
+ */
+enum object_sig_format { OBJ_SIG_DER = 0, OBJ_SIG_RAW = 1 };
+/* object_sign / object_verify in format fmt (they use OBJ_SIG_DER). */
+int object_sign_fmt(struct session *s, const char *label, int hash, int fmt,
+    const void *msg, size_t len, struct buf **sigp);
+int object_verify_fmt(struct session *s, const char *label, int hash,
+    int fmt, const void *msg, size_t len, const void *sig, size_t siglen);
 /* AES-GCM with a random 96-bit nonce: out = nonce | ciphertext | tag(16). */
 int object_encrypt(struct session *s, const char *label, const void *aad,
     size_t aadlen, const void *pt, size_t len, struct buf **outp);

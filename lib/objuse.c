@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
@@ -69,9 +70,101 @@ public_pkey(const struct object *o, EVP_PKEY **pkp)
 	return 0;
 }
 
+/* Bytes of r and of s in a raw ECDSA signature of key o: 32 or 48. */
+static size_t
+ec_half(const struct object *o)
+{
+	const struct object_attr *a = object_attr(o, CKA_EC_PARAMS);
+
+	return a == NULL ? 0 : p11_ec_bits(a->val, a->len) / 8;
+}
+
+/* DER ECDSA-Sig-Value to PKCS#11's r || s, each half bytes. */
+static int
+ecdsa_der_to_raw(const uint8_t *der, size_t len, size_t half,
+    struct buf **rawp)
+{
+	const unsigned char *p = der;
+	ECDSA_SIG *es;
+	const BIGNUM *br, *bs;
+	struct buf *raw = NULL;
+	uint8_t *w;
+	int r = CE_CRYPTO;
+
+	if ((es = d2i_ECDSA_SIG(NULL, &p, (long)len)) == NULL)
+		return CE_CRYPTO;
+	ECDSA_SIG_get0(es, &br, &bs);
+	if ((raw = buf_new(2 * half)) == NULL ||
+	    buf_reserve(raw, 2 * half, &w) != 0) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	if (BN_bn2binpad(br, w, (int)half) != (int)half ||
+	    BN_bn2binpad(bs, w + half, (int)half) != (int)half)
+		goto out;
+	*rawp = raw;
+	raw = NULL;
+	r = 0;
+ out:
+	buf_free(raw);
+	ECDSA_SIG_free(es);
+	return r;
+}
+
+/* PKCS#11's r || s to DER; CE_INTEGRITY when the length is not 2 * half. */
+static int
+ecdsa_raw_to_der(const uint8_t *raw, size_t len, size_t half,
+    struct buf **derp)
+{
+	ECDSA_SIG *es = NULL;
+	BIGNUM *br = NULL, *bs = NULL;
+	unsigned char *der = NULL;
+	int n, r = CE_CRYPTO;
+
+	if (half == 0 || len != 2 * half) {
+		err_set_detail("a raw ECDSA signature on this curve is %zu "
+		    "bytes (r || s), not %zu", 2 * half, len);
+		return CE_INTEGRITY;
+	}
+	if ((es = ECDSA_SIG_new()) == NULL ||
+	    (br = BN_bin2bn(raw, (int)half, NULL)) == NULL ||
+	    (bs = BN_bin2bn(raw + half, (int)half, NULL)) == NULL ||
+	    ECDSA_SIG_set0(es, br, bs) != 1)
+		goto out;
+	br = bs = NULL; /* es owns them now */
+	if ((n = i2d_ECDSA_SIG(es, &der)) <= 0)
+		goto out;
+	if ((*derp = buf_from(der, (size_t)n)) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	r = 0;
+ out:
+	OPENSSL_free(der);
+	BN_free(br);
+	BN_free(bs);
+	ECDSA_SIG_free(es);
+	return r;
+}
+
 int
 object_sign(struct session *s, const char *label, int hash, const void *msg,
     size_t len, struct buf **sigp)
+{
+	return object_sign_fmt(s, label, hash, OBJ_SIG_DER, msg, len, sigp);
+}
+
+int
+object_verify(struct session *s, const char *label, int hash,
+    const void *msg, size_t len, const void *sig, size_t siglen)
+{
+	return object_verify_fmt(s, label, hash, OBJ_SIG_DER, msg, len, sig,
+	    siglen);
+}
+
+int
+object_sign_fmt(struct session *s, const char *label, int hash, int fmt,
+    const void *msg, size_t len, struct buf **sigp)
 {
 	struct object *o = NULL;
 	EVP_PKEY *pk = NULL;
@@ -122,6 +215,15 @@ object_sign(struct session *s, const char *label, int hash, const void *msg,
 				goto out;
 			}
 		}
+		if (fmt == OBJ_SIG_RAW && o->key_type == CKK_EC) {
+			struct buf *t = NULL;
+
+			if ((r = ecdsa_der_to_raw(buf_ptr(sig), buf_len(sig),
+			    ec_half(o), &t)) != 0)
+				goto out;
+			buf_free(sig);
+			sig = t;
+		}
 	}
 	*sigp = sig;
 	sig = NULL;
@@ -135,12 +237,13 @@ object_sign(struct session *s, const char *label, int hash, const void *msg,
 }
 
 int
-object_verify(struct session *s, const char *label, int hash,
+object_verify_fmt(struct session *s, const char *label, int hash, int fmt,
     const void *msg, size_t len, const void *sig, size_t siglen)
 {
 	struct object *o = NULL;
 	EVP_PKEY *pk = NULL;
 	EVP_MD_CTX *ctx = NULL;
+	struct buf *der = NULL;
 	uint8_t mac[EVP_MAX_MD_SIZE];
 	unsigned int mlen = 0;
 	int r;
@@ -161,6 +264,13 @@ object_verify(struct session *s, const char *label, int hash,
 	} else {
 		if ((r = public_pkey(o, &pk)) != 0)
 			goto out;
+		if (fmt == OBJ_SIG_RAW && o->key_type == CKK_EC) {
+			if ((r = ecdsa_raw_to_der(sig, siglen, ec_half(o),
+			    &der)) != 0)
+				goto out;
+			sig = buf_ptr(der);
+			siglen = buf_len(der);
+		}
 		if ((ctx = EVP_MD_CTX_new()) == NULL ||
 		    EVP_DigestVerifyInit(ctx, NULL, md_of(hash), NULL, pk) != 1) {
 			r = CE_CRYPTO;
@@ -173,6 +283,7 @@ object_verify(struct session *s, const char *label, int hash,
 		r = CE_INTEGRITY;
 	}
  out:
+	buf_free(der);
 	EVP_MD_CTX_free(ctx);
 	EVP_PKEY_free(pk);
 	object_free(o);

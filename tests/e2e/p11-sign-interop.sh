@@ -12,9 +12,10 @@
 #   - a generic secret made (extractable) in SoftHSM and imported into
 #     Coffer gives the same HMAC-SHA-256/384 on both sides.
 # ECDSA encodings: SoftHSM 2.6 offers CKM_ECDSA only (the caller hashes) and
-# returns r||s as PKCS#11 says; Coffer reads and writes the DER
-# ECDSA-Sig-Value openssl uses, so pkcs11-tool converts (-f openssl). A raw
-# r||s given to `hsm key verify` is refused (exit 4), as documented.
+# returns r||s as PKCS#11 says; Coffer writes the DER ECDSA-Sig-Value
+# openssl uses unless told `--sig-format raw`. Both ways are crossed: DER
+# (pkcs11-tool -f openssl) and raw (pkcs11-tool's default), and each format
+# refuses the other (exit 4).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/helpers/hsm.sh"
 . "$(dirname "$0")/helpers/p11.sh"
@@ -81,6 +82,15 @@ ecdsa() {
 		--in "$T/other" --signature "$T/$1.softhsm.sig" --pin-file "$CO"
 	expect_exit 4 hsm key verify "$P" --label "$1" --hash "$4" \
 		--in "$T/msg" --signature "$T/$1.softhsm.rs" --pin-file "$CO"
+	hsm key verify "$P" --label "$1" --hash "$4" --sig-format raw \
+		--in "$T/msg" --signature "$T/$1.softhsm.rs" --pin-file "$CO" \
+		>/dev/null || fail "$1: Coffer rejects SoftHSM's raw signature"
+	expect_exit 4 hsm key verify "$P" --label "$1" --hash "$4" \
+		--sig-format raw --in "$T/other" \
+		--signature "$T/$1.softhsm.rs" --pin-file "$CO"
+	expect_exit 4 hsm key verify "$P" --label "$1" --hash "$4" \
+		--sig-format raw --in "$T/msg" \
+		--signature "$T/$1.softhsm.sig" --pin-file "$CO"
 	# Coffer signs, SoftHSM and openssl (SoftHSM's public key) verify
 	hsm key sign "$P" --label "$1" --hash "$4" --in "$T/msg" \
 		--out "$T/$1.coffer.sig" --pin-file "$CO" >/dev/null
@@ -96,6 +106,14 @@ ecdsa() {
 	openssl dgst "-$4" -verify "$T/$1.softhsm.pem" \
 		-signature "$T/$1.coffer.sig" "$T/msg" >/dev/null ||
 		fail "$1: openssl rejects Coffer's signature"
+	# Coffer signs r||s, SoftHSM verifies it as CKM_ECDSA output
+	hsm key sign "$P" --label "$1" --hash "$4" --sig-format raw \
+		--in "$T/msg" --out "$T/$1.coffer.rs" --pin-file "$CO" >/dev/null
+	[ "$(wc -c <"$T/$1.coffer.rs")" -eq $(($3 / 4)) ] ||
+		fail "$1: Coffer's raw ECDSA signature is not r||s"
+	p11 --verify -m ECDSA --id "$2" -i "$T/$1.dig" \
+		--signature-file "$T/$1.coffer.rs" >"$T/$1.v" 2>&1
+	p11_verified "$T/$1.v"
 }
 
 ecdsa ec256 01 256 sha256
@@ -148,5 +166,8 @@ for h in sha256 sha384; do
 		--signature "$T/mac.softhsm.$h" --pin-file "$CO" >/dev/null ||
 		fail "mac: Coffer rejects SoftHSM's HMAC-$H"
 done
+expect_exit 2 hsm key sign "$P" --label ec256 --sig-format p1363 \
+	--in "$T/msg" --pin-file "$CO"
+grep -q "der or raw" "$T/.err" || fail "a bad --sig-format is not explained"
 hsm audit verify "$T/h" >/dev/null
 echo "p11-sign-interop: ok"

@@ -300,6 +300,70 @@ test_ckaid(void **state)
 	fx_teardown(&f);
 }
 
+/* ECDSA signatures as DER or as PKCS#11's raw r || s. */
+static void
+test_sig_formats(void **state)
+{
+	static const struct { const char *label; size_t raw; } ec[] = {
+		{ "ec256", 64 }, { "ec384", 96 },
+	};
+	struct hsmfix f;
+	struct session *s = NULL;
+	struct buf *der = NULL, *raw = NULL, *r2 = NULL;
+	uint8_t bad[96];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(fx_setup(&f), 0);
+	assert_int_equal(fx_login(f.h, "p1", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_generate(s, OBJ_EC, 256, "ec256", NULL), 0);
+	assert_int_equal(object_generate(s, OBJ_EC, 384, "ec384", NULL), 0);
+	assert_int_equal(object_generate(s, OBJ_RSA, 2048, "rsa", NULL), 0);
+	for (i = 0; i < 2; i++) {
+		const char *l = ec[i].label;
+
+		assert_int_equal(object_sign_fmt(s, l, OBJ_SHA256, OBJ_SIG_RAW,
+		    "m", 1, &raw), 0);
+		assert_int_equal(buf_len(raw), ec[i].raw);
+		assert_int_equal(object_verify_fmt(s, l, OBJ_SHA256,
+		    OBJ_SIG_RAW, "m", 1, buf_ptr(raw), buf_len(raw)), 0);
+		assert_int_equal(object_verify_fmt(s, l, OBJ_SHA256,
+		    OBJ_SIG_RAW, "n", 1, buf_ptr(raw), buf_len(raw)),
+		    CE_INTEGRITY);
+		/* raw is not DER, DER is not raw */
+		assert_int_equal(object_verify(s, l, OBJ_SHA256, "m", 1,
+		    buf_ptr(raw), buf_len(raw)), CE_INTEGRITY);
+		assert_int_equal(object_sign(s, l, OBJ_SHA256, "m", 1, &der),
+		    0);
+		assert_int_equal(object_verify_fmt(s, l, OBJ_SHA256,
+		    OBJ_SIG_RAW, "m", 1, buf_ptr(der), buf_len(der)),
+		    CE_INTEGRITY);
+		/* a flipped bit in s, a short signature */
+		memcpy(bad, buf_ptr(raw), ec[i].raw);
+		bad[ec[i].raw - 1] ^= 1;
+		assert_int_equal(object_verify_fmt(s, l, OBJ_SHA256,
+		    OBJ_SIG_RAW, "m", 1, bad, ec[i].raw), CE_INTEGRITY);
+		assert_int_equal(object_verify_fmt(s, l, OBJ_SHA256,
+		    OBJ_SIG_RAW, "m", 1, buf_ptr(raw), ec[i].raw - 1),
+		    CE_INTEGRITY);
+		buf_free(raw);
+		buf_free(der);
+		raw = der = NULL;
+	}
+	/* RSA PKCS#1 v1.5 is the same bytes in both formats */
+	assert_int_equal(object_sign(s, "rsa", OBJ_SHA256, "m", 1, &der), 0);
+	assert_int_equal(object_sign_fmt(s, "rsa", OBJ_SHA256, OBJ_SIG_RAW,
+	    "m", 1, &r2), 0);
+	assert_int_equal(buf_len(der), buf_len(r2));
+	assert_memory_equal(buf_ptr(der), buf_ptr(r2), buf_len(der));
+	assert_int_equal(object_verify_fmt(s, "rsa", OBJ_SHA256, OBJ_SIG_RAW,
+	    "m", 1, buf_ptr(der), buf_len(der)), 0);
+	buf_free(der);
+	buf_free(r2);
+	session_close(s);
+	fx_teardown(&f);
+}
+
 /* The test vector of docs/formats.md section 4.5. */
 static void
 test_record_vector(void **state)
@@ -355,6 +419,7 @@ main(void)
 		cmocka_unit_test(test_cu_permissions),
 		cmocka_unit_test(test_record_vector),
 		cmocka_unit_test(test_ckaid),
+		cmocka_unit_test(test_sig_formats),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
