@@ -16,11 +16,8 @@
 static int
 committed_status(const struct clone_result *res, size_t *leftp)
 {
-	size_t i, left = 0;
+	size_t left = res->st != NULL ? res->st->nskips : 0;
 
-	for (i = 0; res->st != NULL && i < res->st->nskips; i++)
-		if (res->st->skips[i].why != ENDPOINT_IDENTICAL)
-			left++;
 	*leftp = left;
 	return left > 0 ? EXIT_FAILED : EXIT_DONE;
 }
@@ -59,6 +56,8 @@ report_json(const struct clone_opts *o, const struct clone_result *res,
 	json_int(j, "written", st && res->r == 0 ? (int64_t)st->written : 0);
 	json_int(j, "replaced", st && res->r == 0 ? (int64_t)st->replaced : 0);
 	json_int(j, "skipped", st && res->r == 0 ? (int64_t)st->skipped : 0);
+	json_int(j, "identical", st && res->r == 0 ? (int64_t)st->identical :
+	    0);
 	if (st != NULL && res->r == 0 && st->erased > 0)
 		json_int(j, "erased_by_force", (int64_t)st->erased);
 	json_arr_begin(j, "not_transferred");
@@ -89,7 +88,6 @@ report_human(const struct clone_opts *o, const struct clone_result *res,
     size_t left)
 {
 	const struct endpoint_stats *st = res->st;
-	uint64_t same = 0;
 	size_t i;
 
 	printf("cloned %s -> %s (domain '%s', %s)\n", o->from, o->to,
@@ -102,18 +100,14 @@ report_human(const struct clone_opts *o, const struct clone_result *res,
 		printf("  --force: the target took the source's SKS master key; "
 		    "%llu object(s) under its previous SMK were erased\n",
 		    (unsigned long long)st->erased);
-	for (i = 0; i < st->nskips; i++)
-		if (st->skips[i].why == ENDPOINT_IDENTICAL)
-			same++;
-	if (same > 0)
+	if (st->identical > 0)
 		printf("  %llu already on the target, identical\n",
-		    (unsigned long long)same);
+		    (unsigned long long)st->identical);
 	if (left > 0) {
 		printf("  not transferred (%zu):\n", left);
 		for (i = 0; i < st->nskips; i++)
-			if (st->skips[i].why != ENDPOINT_IDENTICAL)
-				printf("    %s: %s\n", st->skips[i].label,
-				    st->skips[i].reason);
+			printf("    %s: %s\n", st->skips[i].label,
+			    st->skips[i].reason);
 		fprintf(stderr, "%s: committed, but %zu object%s not "
 		    "transferred (listed above)\n", PROG, left, left == 1 ?
 		    " was" : "s were");

@@ -207,8 +207,12 @@ struct endpoint_stats {
 	uint64_t erased;          /* V1, force_smk: objects lost with the
 	                             target's previous SMK */
 	uint64_t skipped;         /* records not written */
-	size_t nskips;            /* == skipped */
-	struct endpoint_skip *skips;
+	uint64_t identical;       /* sync: of those, the same on the target;
+	                             counted, not listed, so that syncing a
+	                             large partition holds no per-object state */
+	size_t nskips;            /* == skipped - identical */
+	struct endpoint_skip *skips; /* each object left out for a reason a
+	                                caller must see (kept, differs) */
 };
 
 /*

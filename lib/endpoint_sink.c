@@ -18,7 +18,6 @@
 #include "xfer.h"
 
 #define REASON_EXISTS "label exists on the target (kept the target's object)"
-#define REASON_SAME "already on the target, identical"
 #define REASON_DIFFERS "label exists on the target with different " \
 	"attributes or value (kept the target's object; sync never overwrites)"
 
@@ -71,6 +70,11 @@ skip_add(struct endpoint_sink *k, const char *label, int why)
 	struct endpoint_skip *n;
 	char *l;
 
+	k->st.skipped++;
+	if (why == ENDPOINT_IDENTICAL) {
+		k->st.identical++;
+		return 0;
+	}
 	if (k->st.nskips == k->cap) {
 		size_t cap = k->cap ? k->cap * 2 : 16;
 
@@ -83,11 +87,9 @@ skip_add(struct endpoint_sink *k, const char *label, int why)
 		return CE_NOMEM;
 	k->st.skips[k->st.nskips].label = l;
 	k->st.skips[k->st.nskips].why = why;
-	k->st.skips[k->st.nskips].reason = why == ENDPOINT_IDENTICAL ?
-	    REASON_SAME : why == ENDPOINT_DIFFERS ? REASON_DIFFERS :
-	    REASON_EXISTS;
+	k->st.skips[k->st.nskips].reason = why == ENDPOINT_DIFFERS ?
+	    REASON_DIFFERS : REASON_EXISTS;
 	k->st.nskips++;
-	k->st.skipped++;
 	return 0;
 }
 

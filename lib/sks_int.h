@@ -19,8 +19,6 @@ struct session;
 /* SMK row states in hsm.db's smk table. */
 enum { SMK_PENDING = 0, SMK_CURRENT = 1, SMK_RETIRED = 2 };
 
-#define WRAP_SMK "smk"               /* an SMK under the PSK */
-#define SKS_BLOB_OVERHEAD_MIN (4 + 1 + 2 * SKS_ID_LEN + 12 + 1 + 12 + 16)
 
 /* sks_blob_seal with a given nonce (test vectors only: nonces are random). */
 int sks_blob_seal_nonce(const uint8_t smk[SKS_SMK_LEN],

@@ -29,6 +29,7 @@ struct secret;
 #define WRAP_DSK_PSK "dsk-psk"  /* DSK under the PSK */
 #define WRAP_DOMAIN "domain"    /* a domain key under the DSK */
 #define WRAP_OBJECT "object"    /* an object value under the PSK */
+#define WRAP_SMK "smk"          /* a V1 partition's SKS master key under the PSK */
 #define WRAP_ACTIVATION "activation" /* a PED role secret under a challenge */
 
 /*

@@ -4,6 +4,9 @@
 #   fail MSG    print and exit 1
 #   expect_exit CODE CMD...   run CMD, fail unless it exits CODE
 #   pinfile NAME VALUE        write a 0600 secret file, print its path
+#   flip FILE OFFSET          xor one byte of FILE with 0x01, in place (a
+#                             sure change: writing a constant is a no-op
+#                             one time in 256)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 BIN=${COFFER_BIN:-$here/../../bin}
@@ -33,4 +36,11 @@ expect_exit() {
 pinfile() {
 	(umask 077 && printf '%s\n' "$2" >"$T/$1")
 	echo "$T/$1"
+}
+
+flip() {
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	# shellcheck disable=SC2059
+	printf "$(printf '\\%03o' $((b ^ 1)))" |
+		dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
 }

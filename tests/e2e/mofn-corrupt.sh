@@ -9,8 +9,7 @@
 forge() {
 	size=$(stat -c %s "$1")
 	head -c $((size - 32)) "$1" >"$T/body"
-	printf '\125' | dd of="$T/body" bs=1 seek=$((size - 32 - $2)) \
-	    conv=notrunc 2>/dev/null
+	flip "$T/body" $((size - 32 - $2))
 	openssl dgst -sha384 -binary "$T/body" | head -c 32 >"$T/sum"
 	cat "$T/body" "$T/sum" >"$1"
 }
@@ -41,7 +40,7 @@ grep -q "check value" "$T/.err" || fail "no check-value message"
 
 # a file damaged by accident fails its own checksum and is named directly
 cp "$T/s/share-2-of-4.cshare" "$T/dmg"
-printf 'X' | dd of="$T/dmg" bs=1 seek=30 conv=notrunc 2>/dev/null
+flip "$T/dmg" 30
 rm -f "$T/out"
 mofn combine --out "$T/out" "$T/dmg" "$T/s/share-1-of-4.cshare" \
     "$T/s/share-4-of-4.cshare" 2>"$T/err"

@@ -36,7 +36,7 @@ grep -q -- "--pin-file" "$T/.err" || fail "no hint about --pin-file"
 # one flipped byte in the ciphertext: corrupt, not a wrong PIN
 cp "$T/s/share-1-of-3.cshare" "$T/flip"
 size=$(stat -c %s "$T/flip")
-printf '\001' | dd of="$T/flip" bs=1 seek=$((size - 60)) conv=notrunc 2>/dev/null
+flip "$T/flip" $((size - 60))
 cmp -s "$T/flip" "$T/s/share-1-of-3.cshare" && fail "byte not changed"
 expect_exit 3 mofn verify --pin-file "$p1" --pin-file "$p2" "$T/flip" \
     "$T/s/share-2-of-3.cshare"

@@ -55,14 +55,6 @@ labels_of() {
 		grep -o '"label":"[^"]*"' | cut -d'"' -f4 | LC_ALL=C sort
 }
 
-# flip FILE OFFSET: xor one byte of FILE with 0x01, in place.
-flip() {
-	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
-	# shellcheck disable=SC2059
-	printf "$(printf '\\%03o' $((b ^ 1)))" |
-		dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
-}
-
 # cbk_rebuild DIR OUT: archives DIR's manifest.json, header.bin and
 # records.bin into OUT as docs/formats.md 7.2/7.4 lay a backup out, with a
 # fresh integrity entry: every unkeyed checksum is right again, as an
