@@ -16,9 +16,8 @@
 #include "secret.h"
 
 enum {
-	L_FROM = 256, L_TO, L_ROLE, L_KDF, L_PIN_FILE, L_PIN_ENV, L_BPIN_FILE,
-	L_BPIN_ENV, L_OBJECT, L_JSON, L_CAPACITY, L_GRACE, L_SHARE, L_SHARE_PIN,
-	L_CHALLENGE_FILE, L_CHALLENGE_ENV, L_CONFIG, L_ONCE, L_KEEP_LAST,
+	L_FROM = 256, L_TO, L_ROLE, L_KDF, L_BPIN_FILE, L_BPIN_ENV, L_OBJECT,
+	L_JSON, L_CAPACITY, L_GRACE, L_CONFIG, L_ONCE, L_KEEP_LAST,
 	L_KEEP_DAILY, L_KEEP_WEEKLY, L_KEEP_MONTHLY, L_DRY_RUN, L_HELP,
 };
 
@@ -27,18 +26,13 @@ static const struct option longopts[] = {
 	{ "to", required_argument, NULL, L_TO },
 	{ "role", required_argument, NULL, L_ROLE },
 	{ "kdf", required_argument, NULL, L_KDF },
-	{ "pin-file", required_argument, NULL, L_PIN_FILE },
-	{ "pin-env", required_argument, NULL, L_PIN_ENV },
+	CRED_OPTIONS("", 0),
 	{ "backup-pin-file", required_argument, NULL, L_BPIN_FILE },
 	{ "backup-pin-env", required_argument, NULL, L_BPIN_ENV },
 	{ "object", required_argument, NULL, L_OBJECT },
 	{ "json", no_argument, NULL, L_JSON },
 	{ "capacity", required_argument, NULL, L_CAPACITY },
 	{ "grace-days", required_argument, NULL, L_GRACE },
-	{ "share", required_argument, NULL, L_SHARE },
-	{ "share-pin-file", required_argument, NULL, L_SHARE_PIN },
-	{ "challenge-file", required_argument, NULL, L_CHALLENGE_FILE },
-	{ "challenge-env", required_argument, NULL, L_CHALLENGE_ENV },
 	{ "config", required_argument, NULL, L_CONFIG },
 	{ "once", no_argument, NULL, L_ONCE },
 	{ "keep-last", required_argument, NULL, L_KEEP_LAST },
@@ -91,12 +85,17 @@ parse_num(const char *s, unsigned long *vp)
 static int
 opts_parse(int argc, char **argv, struct opts *o)
 {
-	int ch;
+	int ch, r;
 
 	memset(o, 0, sizeof(*o));
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if ((r = cred_opt(&o->cred, ch, optarg)) < 0)
+			return cli_usage_error(PROG, "too many --%s",
+			    cred_opt_name(ch));
+		if (r > 0)
+			continue;
 		switch (ch) {
 		case 'h':
 		case L_HELP: help(stdout); return -1;
@@ -104,17 +103,6 @@ opts_parse(int argc, char **argv, struct opts *o)
 		case L_TO: o->to = optarg; break;
 		case L_ROLE: o->role = optarg; break;
 		case L_KDF: o->kdf = optarg; break;
-		case L_PIN_FILE: o->cred.pin_file = optarg; break;
-		case L_PIN_ENV: o->cred.pin_env = optarg; break;
-		case L_CHALLENGE_FILE: o->cred.challenge_file = optarg; break;
-		case L_CHALLENGE_ENV: o->cred.challenge_env = optarg; break;
-		case L_SHARE:
-		case L_SHARE_PIN:
-			if ((ch == L_SHARE ? cred_add_share(&o->cred, optarg) :
-			    cred_add_share_pin(&o->cred, optarg)) != 0)
-				return cli_usage_error(PROG, "too many --%s",
-				    ch == L_SHARE ? "share" : "share-pin-file");
-			break;
 		case L_BPIN_FILE: o->bpin_file = optarg; break;
 		case L_BPIN_ENV: o->bpin_env = optarg; break;
 		case L_JSON: o->json = 1; break;
@@ -186,23 +174,8 @@ main(int argc, char **argv)
 	int r;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (secret_init() != 0) {
-		fprintf(stderr, "%s: cannot initialize libsodium\n", PROG);
-		return EXIT_FAILED;
-	}
-	if (argc < 2) {
-		help(stderr);
-		return EXIT_USAGE;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		help(stdout);
-		return EXIT_DONE;
-	}
-	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-		printf("%s (coffer) 1.0\n", PROG);
-		return EXIT_DONE;
-	}
+	if ((r = cli_main_begin(PROG, argc, argv, help)) >= 0)
+		return r;
 	if ((r = opts_parse(argc - 1, argv + 1, &o)) != 0)
 		return r < 0 ? EXIT_DONE : r;
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)

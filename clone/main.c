@@ -44,11 +44,12 @@ static const char usage_text[] =
 "See docs/clone.md.\n";
 
 enum {
-	L_FROM = 256, L_TO, L_OBJECT, L_CONFLICT, L_SYNC, L_FROM_FILE,
-	L_FROM_ENV, L_TO_FILE, L_TO_ENV, L_FROM_SHARE, L_FROM_SHARE_PIN,
-	L_FROM_CHAL_FILE, L_FROM_CHAL_ENV, L_TO_SHARE, L_TO_SHARE_PIN,
-	L_TO_CHAL_FILE, L_TO_CHAL_ENV, L_JSON, L_FORCE, L_SMK_ONLY, L_HELP,
+	L_FROM = 256, L_TO, L_OBJECT, L_CONFLICT, L_SYNC, L_JSON, L_FORCE,
+	L_SMK_ONLY, L_HELP,
 };
+
+/* The credential option sets: --from-* and --to-* (lib/cred.h). */
+enum { CRED_FROM, CRED_TO };
 
 static int
 parse(int argc, char **argv, struct clone_opts *o)
@@ -59,21 +60,8 @@ parse(int argc, char **argv, struct clone_opts *o)
 		{ "object", required_argument, NULL, L_OBJECT },
 		{ "on-conflict", required_argument, NULL, L_CONFLICT },
 		{ "sync", no_argument, NULL, L_SYNC },
-		{ "from-pin-file", required_argument, NULL, L_FROM_FILE },
-		{ "from-pin-env", required_argument, NULL, L_FROM_ENV },
-		{ "to-pin-file", required_argument, NULL, L_TO_FILE },
-		{ "to-pin-env", required_argument, NULL, L_TO_ENV },
-		{ "from-share", required_argument, NULL, L_FROM_SHARE },
-		{ "from-share-pin-file", required_argument, NULL,
-		    L_FROM_SHARE_PIN },
-		{ "from-challenge-file", required_argument, NULL,
-		    L_FROM_CHAL_FILE },
-		{ "from-challenge-env", required_argument, NULL,
-		    L_FROM_CHAL_ENV },
-		{ "to-share", required_argument, NULL, L_TO_SHARE },
-		{ "to-share-pin-file", required_argument, NULL, L_TO_SHARE_PIN },
-		{ "to-challenge-file", required_argument, NULL, L_TO_CHAL_FILE },
-		{ "to-challenge-env", required_argument, NULL, L_TO_CHAL_ENV },
+		CRED_OPTIONS("from-", CRED_FROM),
+		CRED_OPTIONS("to-", CRED_TO),
 		{ "json", no_argument, NULL, L_JSON },
 		{ "force", no_argument, NULL, L_FORCE },
 		{ "smk-only", no_argument, NULL, L_SMK_ONLY },
@@ -81,39 +69,27 @@ parse(int argc, char **argv, struct clone_opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *conflict = NULL;
-	int c, sync = 0;
+	int c, r, sync = 0;
 
 	memset(o, 0, sizeof(*o));
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if ((r = cred_opt(CRED_OPT_SET(c) == CRED_FROM ? &o->from_cred :
+		    &o->to_cred, c, optarg)) != 0) {
+			if (r > 0)
+				continue;
+			if (CRED_OPT_WHICH(c) == CRED_OPT_SHARE_PIN)
+				return cli_usage_error(PROG, "too many share "
+				    "PIN files");
+			return cli_usage_error(PROG, "too many --%s",
+			    CRED_OPT_SET(c) == CRED_FROM ? "from-share" :
+			    "to-share");
+		}
 		switch (c) {
 		case L_FROM: o->from = optarg; break;
 		case L_TO: o->to = optarg; break;
 		case L_CONFLICT: conflict = optarg; break;
 		case L_SYNC: sync = 1; break;
-		case L_FROM_FILE: o->from_cred.pin_file = optarg; break;
-		case L_FROM_ENV: o->from_cred.pin_env = optarg; break;
-		case L_TO_FILE: o->to_cred.pin_file = optarg; break;
-		case L_TO_ENV: o->to_cred.pin_env = optarg; break;
-		case L_FROM_CHAL_FILE: o->from_cred.challenge_file = optarg; break;
-		case L_FROM_CHAL_ENV: o->from_cred.challenge_env = optarg; break;
-		case L_TO_CHAL_FILE: o->to_cred.challenge_file = optarg; break;
-		case L_TO_CHAL_ENV: o->to_cred.challenge_env = optarg; break;
-		case L_FROM_SHARE:
-		case L_TO_SHARE:
-			if (cred_add_share(c == L_FROM_SHARE ? &o->from_cred :
-			    &o->to_cred, optarg) != 0)
-				return cli_usage_error(PROG, "too many --%s",
-				    c == L_FROM_SHARE ? "from-share" :
-				    "to-share");
-			break;
-		case L_FROM_SHARE_PIN:
-		case L_TO_SHARE_PIN:
-			if (cred_add_share_pin(c == L_FROM_SHARE_PIN ?
-			    &o->from_cred : &o->to_cred, optarg) != 0)
-				return cli_usage_error(PROG, "too many share "
-				    "PIN files");
-			break;
 		case L_JSON: o->json = 1; break;
 		case L_FORCE: o->force = 1; break;
 		case L_SMK_ONLY: o->smk_only = 1; break;

@@ -15,22 +15,19 @@
 #include "share.h"
 
 enum {
-	L_PIN_FILE = 256, L_PIN_ENV, L_SHARE, L_SHARE_PIN, L_CHAL_FILE,
-	L_CHAL_ENV, L_DOM_PIN_FILE, L_DOM_PIN_ENV, L_DOM_SHARE, L_DOM_SHARE_PIN,
+	L_DOM_PIN_FILE = 256, L_DOM_PIN_ENV, L_DOM_SHARE, L_DOM_SHARE_PIN,
 	L_ROLE, L_LABEL, L_TYPE, L_KDF, L_PRIMARY, L_JSON, L_M, L_N, L_OUT_DIR,
 	L_FORCE, L_NEW_SHARE_PIN, L_NEW_SHARE_PIN_FILE, L_HELP,
 };
+
+/* The login credential's options (lib/cred.h), under O_LOGIN. */
+#define LOGIN_ROW(...) { { __VA_ARGS__ }, O_LOGIN }
 
 static const struct {
 	struct option opt;
 	unsigned bit;
 } table[] = {
-	{ { "pin-file", required_argument, NULL, L_PIN_FILE }, O_LOGIN },
-	{ { "pin-env", required_argument, NULL, L_PIN_ENV }, O_LOGIN },
-	{ { "share", required_argument, NULL, L_SHARE }, O_LOGIN },
-	{ { "share-pin-file", required_argument, NULL, L_SHARE_PIN }, O_LOGIN },
-	{ { "challenge-file", required_argument, NULL, L_CHAL_FILE }, O_LOGIN },
-	{ { "challenge-env", required_argument, NULL, L_CHAL_ENV }, O_LOGIN },
+	CRED_OPTION_ROWS(LOGIN_ROW, "", 0),
 	{ { "domain-pin-file", required_argument, NULL, L_DOM_PIN_FILE }, O_DOMPIN },
 	{ { "domain-pin-env", required_argument, NULL, L_DOM_PIN_ENV }, O_DOMPIN },
 	{ { "domain-share", required_argument, NULL, L_DOM_SHARE }, O_SHARE },
@@ -112,11 +109,11 @@ opts_parse(const struct cmd *c, int argc, char **argv, struct opts *o)
 			usage(c, stderr);
 			return EXIT_USAGE;
 		}
+		if ((r = cred_opt(&o->login, ch, optarg)) < 0)
+			return cli_usage_error(PROG, "too many --%s", name);
+		if (r > 0)
+			continue;
 		switch (ch) {
-		case L_PIN_FILE: o->login.pin_file = optarg; break;
-		case L_PIN_ENV: o->login.pin_env = optarg; break;
-		case L_CHAL_FILE: o->login.challenge_file = optarg; break;
-		case L_CHAL_ENV: o->login.challenge_env = optarg; break;
 		case L_NEW_SHARE_PIN: o->new_pins.prompt = 1; break;
 		case L_DOM_PIN_FILE: o->dom_pin_file = optarg; break;
 		case L_DOM_PIN_ENV: o->dom_pin_env = optarg; break;
@@ -128,14 +125,10 @@ opts_parse(const struct cmd *c, int argc, char **argv, struct opts *o)
 		case L_JSON: o->json = 1; break;
 		case L_OUT_DIR: o->out_dir = optarg; break;
 		case L_FORCE: o->force = 1; break;
-		case L_SHARE:
-		case L_SHARE_PIN:
 		case L_DOM_SHARE:
 		case L_DOM_SHARE_PIN:
 		case L_NEW_SHARE_PIN_FILE:
-			r = ch == L_SHARE ? cred_add_share(&o->login, optarg) :
-			    ch == L_SHARE_PIN ? cred_add_share_pin(&o->login,
-			    optarg) : ch == L_DOM_SHARE ?
+			r = ch == L_DOM_SHARE ?
 			    cred_add_share(&o->domain, optarg) :
 			    ch == L_DOM_SHARE_PIN ?
 			    cred_add_share_pin(&o->domain, optarg) :

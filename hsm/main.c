@@ -9,8 +9,6 @@
 #include "secret.h"
 #include "tool.h"
 
-#define VERSION "1.0"
-
 static const struct {
 	const char *name;
 	const struct cmd *t;
@@ -89,24 +87,10 @@ int
 main(int argc, char **argv)
 {
 	size_t g;
+	int r;
 
-	if (secret_init() != 0) {
-		fprintf(stderr, "%s: cannot initialize libsodium\n", PROG);
-		return EXIT_FAILED;
-	}
-	if (argc < 2) {
-		help(stderr);
-		return EXIT_USAGE;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		help(stdout);
-		return EXIT_DONE;
-	}
-	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-		printf("%s (coffer) %s\n", PROG, VERSION);
-		return EXIT_DONE;
-	}
+	if ((r = cli_main_begin(PROG, argc, argv, help)) >= 0)
+		return r;
 	if (strcmp(argv[1], "partition") == 0 && argc > 2 &&
 	    strcmp(argv[2], "policy") == 0)
 		return hsm_cmd_group("partition policy", cmds_ppolicy,

@@ -13,24 +13,26 @@
 #include "uri.h"
 
 enum {
-	L_PIN_FILE = 256, L_PIN_ENV, L_NEW_PIN_FILE, L_NEW_PIN_ENV,
-	L_DOM_PIN_FILE, L_DOM_PIN_ENV, L_LABEL, L_KDF, L_JSON, L_ROLE, L_TYPE,
+	L_NEW_PIN_FILE = 256, L_NEW_PIN_ENV, L_DOM_PIN_FILE, L_DOM_PIN_ENV,
+	L_LABEL, L_KDF, L_JSON, L_ROLE, L_TYPE,
 	L_SIZE, L_COUNT, L_FIRST, L_IN, L_OUT, L_SIG, L_AAD, L_HASH, L_FORCE,
 	L_TAMPER, L_PUBLIC, L_APP, L_SERIAL, L_NO_CLONING, L_SO_RESET,
-	L_DOMLABEL, L_TAIL, L_HELP, L_SHARE, L_SHARE_PIN, L_CHAL_FILE,
-	L_CHAL_ENV, L_M, L_N, L_SHARES_OUT, L_NEW_SHARE_PIN_FILE,
+	L_DOMLABEL, L_TAIL, L_HELP, L_M, L_N, L_SHARES_OUT,
+	L_NEW_SHARE_PIN_FILE,
 	L_NEW_SHARE_PIN, L_DOM_SHARE, L_DOM_SHARE_PIN, L_DOM_SHARES_OUT,
 	L_DOM_M, L_DOM_N, L_PED, L_VERSION, L_AUTH_PIN_FILE, L_AUTH_PIN_ENV,
 	L_OBJECT, L_CONFLICT, L_AUTH_SHARE, L_AUTH_M, L_AUTH_N,
 	L_AUTH_SHARES_OUT, L_BY, L_ID, L_SIGFMT,
 };
 
+/* The login credential's options (lib/cred.h) go where --pin-file does. */
+#define LOGIN_ROW(...) { { __VA_ARGS__ }, O_PIN }
+
 static const struct {
 	struct option opt;
 	unsigned bit;
 } table[] = {
-	{ { "pin-file", required_argument, NULL, L_PIN_FILE }, O_PIN },
-	{ { "pin-env", required_argument, NULL, L_PIN_ENV }, O_PIN },
+	CRED_OPTION_ROWS(LOGIN_ROW, "", 0),
 	{ { "new-pin-file", required_argument, NULL, L_NEW_PIN_FILE }, O_NEWPIN },
 	{ { "new-pin-env", required_argument, NULL, L_NEW_PIN_ENV }, O_NEWPIN },
 	{ { "domain-pin-file", required_argument, NULL, L_DOM_PIN_FILE }, O_DOMPIN },
@@ -57,10 +59,6 @@ static const struct {
 	{ { "so-reset-pin", no_argument, NULL, L_SO_RESET }, O_INIT },
 	{ { "domain-label", required_argument, NULL, L_DOMLABEL }, O_DOMLABEL },
 	{ { "tail", required_argument, NULL, L_TAIL }, O_TAIL },
-	{ { "share", required_argument, NULL, L_SHARE }, O_PIN },
-	{ { "share-pin-file", required_argument, NULL, L_SHARE_PIN }, O_PIN },
-	{ { "challenge-file", required_argument, NULL, L_CHAL_FILE }, O_PIN },
-	{ { "challenge-env", required_argument, NULL, L_CHAL_ENV }, O_PIN },
 	{ { "m", required_argument, NULL, L_M }, O_NEWPIN },
 	{ { "n", required_argument, NULL, L_N }, O_NEWPIN },
 	{ { "shares-out", required_argument, NULL, L_SHARES_OUT }, O_NEWPIN },
@@ -132,7 +130,7 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 {
 	struct option longopts[NOPTS + 1];
 	size_t i;
-	int ch, idx;
+	int ch, idx, r;
 
 	memset(o, 0, sizeof(*o));
 	for (i = 0; i < NOPTS; i++)
@@ -166,13 +164,11 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 			usage(words, c, stderr);
 			return EXIT_USAGE;
 		}
+		if ((r = cred_opt(&o->login, ch, optarg)) > 0)
+			continue;
 		switch (ch) {
-		case L_PIN_FILE: o->login.pin_file = optarg; break;
-		case L_PIN_ENV: o->login.pin_env = optarg; break;
 		case L_NEW_PIN_FILE: o->newc.pin_file = optarg; break;
 		case L_NEW_PIN_ENV: o->newc.pin_env = optarg; break;
-		case L_CHAL_FILE: o->login.challenge_file = optarg; break;
-		case L_CHAL_ENV: o->login.challenge_env = optarg; break;
 		case L_SHARES_OUT: o->newc.dir = optarg; break;
 		case L_DOM_SHARES_OUT: o->newdom.dir = optarg; break;
 		case L_NEW_SHARE_PIN: o->pins.prompt = 1; break;
@@ -180,26 +176,13 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 		case L_BY: o->by = optarg; break;
 		case L_ID: o->id = optarg; break;
 		case L_SIGFMT: o->sig_format = optarg; break;
-		case L_SHARE:
-		case L_SHARE_PIN:
 		case L_DOM_SHARE:
 		case L_DOM_SHARE_PIN:
-		case L_NEW_SHARE_PIN_FILE: {
-			int r;
-
-			r = ch == L_SHARE ? cred_add_share(&o->login, optarg) :
-			    ch == L_SHARE_PIN ? cred_add_share_pin(&o->login,
-			    optarg) : ch == L_DOM_SHARE ? cred_add_share(&o->dom,
-			    optarg) : ch == L_DOM_SHARE_PIN ?
-			    cred_add_share_pin(&o->dom, optarg) :
-			    cred_add_new_pin(&o->pins, optarg);
-			if (r != 0) {
-				fprintf(stderr, "%s %s: --%s: %s\n", PROG, words,
-				    name, err_detail());
-				return EXIT_USAGE;
-			}
+		case L_NEW_SHARE_PIN_FILE:
+			r = ch == L_DOM_SHARE ? cred_add_share(&o->dom, optarg) :
+			    ch == L_DOM_SHARE_PIN ? cred_add_share_pin(&o->dom,
+			    optarg) : cred_add_new_pin(&o->pins, optarg);
 			break;
-		}
 		case L_M:
 		case L_N:
 		case L_AUTH_M:
@@ -251,13 +234,7 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 		case L_AUTH_PIN_ENV: o->auth_pin_env = optarg; break;
 		case L_CONFLICT: o->conflict = optarg; break;
 		case L_AUTH_SHARES_OUT: o->auth_new.dir = optarg; break;
-		case L_AUTH_SHARE:
-			if (cred_add_share(&o->auth_src, optarg) != 0) {
-				fprintf(stderr, "%s %s: --%s: %s\n", PROG, words,
-				    name, err_detail());
-				return EXIT_USAGE;
-			}
-			break;
+		case L_AUTH_SHARE: r = cred_add_share(&o->auth_src, optarg); break;
 		case L_OBJECT:
 			if (o->nobjects == OPTS_OBJECTS_MAX) {
 				fprintf(stderr, "%s %s: at most %d --object "
@@ -300,6 +277,12 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 				o->tail = v;
 			break;
 		}
+		}
+		/* Too many share or PIN files, from cred_opt or above. */
+		if (r != 0) {
+			fprintf(stderr, "%s %s: --%s: %s\n", PROG, words, name,
+			    err_detail());
+			return EXIT_USAGE;
 		}
 	}
 	o->args = argv + optind;

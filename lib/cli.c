@@ -152,6 +152,29 @@ cli_fail(const char *prog, int r, const char *what)
 }
 
 int
+cli_main_begin(const char *prog, int argc, char **argv, void (*help)(FILE *f))
+{
+	if (secret_init() != 0) {
+		fprintf(stderr, "%s: cannot initialize libsodium\n", prog);
+		return EXIT_FAILED;
+	}
+	if (argc < 2) {
+		help(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		help(stdout);
+		return EXIT_DONE;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("%s (coffer) 1.0\n", prog);
+		return EXIT_DONE;
+	}
+	return -1;
+}
+
+int
 cli_usage_error(const char *prog, const char *fmt, ...)
 {
 	va_list ap;

@@ -38,6 +38,16 @@ int cli_read_secret(const char *prompt, const struct cli_secret_src *src,
 /* Prints "prog: what: err_str(r)[: detail]" to stderr; returns the exit code. */
 int cli_fail(const char *prog, int r, const char *what);
 
+/*
+ * The opening of a multi-command tool's main (hsm, backupd, restore), kept
+ * in one place so they answer alike: starts libsodium, then answers no
+ * command (help to stderr, EXIT_USAGE), "help", "--help" or "-h" (help to
+ * stdout) and "version" or "--version". Returns -1 when main goes on to
+ * the command in argv[1], else the exit status.
+ */
+int cli_main_begin(const char *prog, int argc, char **argv,
+    void (*help)(FILE *f));
+
 /* Prints a usage error to stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *prog, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -40,6 +40,46 @@ cred_add_share_pin(struct cred_src *c, const char *path)
 	return 0;
 }
 
+/* Which credential option code is (enum cred_opt_which), or -1. */
+static int
+opt_which(int code)
+{
+	if (code < CRED_OPT_BASE || code >= CRED_OPT(CRED_OPT_SETS, 0) ||
+	    CRED_OPT_WHICH(code) >= CRED_OPT_NWHICH)
+		return -1;
+	return CRED_OPT_WHICH(code);
+}
+
+int
+cred_opt(struct cred_src *c, int code, const char *arg)
+{
+	switch (opt_which(code)) {
+	case -1: return 0;
+	case CRED_OPT_PIN_FILE: c->pin_file = arg; break;
+	case CRED_OPT_PIN_ENV: c->pin_env = arg; break;
+	case CRED_OPT_CHAL_FILE: c->challenge_file = arg; break;
+	case CRED_OPT_CHAL_ENV: c->challenge_env = arg; break;
+	case CRED_OPT_SHARE: return cred_add_share(c, arg) == 0 ? 1 : CE_USAGE;
+	case CRED_OPT_SHARE_PIN:
+		return cred_add_share_pin(c, arg) == 0 ? 1 : CE_USAGE;
+	}
+	return 1;
+}
+
+const char *
+cred_opt_name(int code)
+{
+	/* In enum cred_opt_which order; CRED_OPTION_ROWS spells the same. */
+	static const char *const names[CRED_OPT_NWHICH] = {
+		"pin-file", "pin-env", "share", "share-pin-file",
+		"challenge-file", "challenge-env",
+	};
+
+	int w = opt_which(code);
+
+	return w < 0 ? "?" : names[w];
+}
+
 int
 cred_add_new_pin(struct cred_pins *p, const char *path)
 {

@@ -53,6 +53,60 @@ struct cred_src {
 int cred_add_share(struct cred_src *c, const char *path);
 int cred_add_share_pin(struct cred_src *c, const char *path);
 
+/*
+ * The six options that fill a cred_src, shared by every tool so their
+ * names and handling cannot drift apart: --pin-file, --pin-env, --share
+ * (repeatable), --share-pin-file (repeatable), --challenge-file and
+ * --challenge-env, each with an optional name prefix ("from-", "to-") for
+ * a tool that takes more than one credential. Their getopt_long codes are
+ * reserved here, far above any tool's own (which start at 256):
+ * CRED_OPT(set, which), set 0..CRED_OPT_SETS-1 telling the tool's
+ * credentials apart.
+ */
+enum cred_opt_which {
+	CRED_OPT_PIN_FILE, CRED_OPT_PIN_ENV, CRED_OPT_SHARE, CRED_OPT_SHARE_PIN,
+	CRED_OPT_CHAL_FILE, CRED_OPT_CHAL_ENV, CRED_OPT_NWHICH,
+};
+#define CRED_OPT_BASE 0x1000
+#define CRED_OPT_SETS 4
+#define CRED_OPT(set, which) (CRED_OPT_BASE + (set) * 16 + (which))
+#define CRED_OPT_SET(code) (((code) - CRED_OPT_BASE) / 16)
+#define CRED_OPT_WHICH(code) (((code) - CRED_OPT_BASE) % 16)
+
+/*
+ * The six option rows, each made by ROW(name, has_arg, flag, val) so a
+ * tool whose table wraps struct option in its own row type can use them;
+ * CRED_OPTIONS gives plain struct option initializers.
+ */
+#define CRED_OPTION_ROWS(ROW, prefix, set)                                 \
+	ROW(prefix "pin-file", required_argument, NULL,                    \
+	    CRED_OPT(set, CRED_OPT_PIN_FILE)),                             \
+	ROW(prefix "pin-env", required_argument, NULL,                     \
+	    CRED_OPT(set, CRED_OPT_PIN_ENV)),                              \
+	ROW(prefix "share", required_argument, NULL,                       \
+	    CRED_OPT(set, CRED_OPT_SHARE)),                                \
+	ROW(prefix "share-pin-file", required_argument, NULL,              \
+	    CRED_OPT(set, CRED_OPT_SHARE_PIN)),                            \
+	ROW(prefix "challenge-file", required_argument, NULL,              \
+	    CRED_OPT(set, CRED_OPT_CHAL_FILE)),                            \
+	ROW(prefix "challenge-env", required_argument, NULL,               \
+	    CRED_OPT(set, CRED_OPT_CHAL_ENV))
+#define CRED_OPTION_ROW(...) { __VA_ARGS__ }
+#define CRED_OPTIONS(prefix, set) \
+	CRED_OPTION_ROWS(CRED_OPTION_ROW, prefix, set)
+
+/*
+ * Applies getopt_long's code and optarg to c when code is one of the
+ * options above (of any set; the caller picks c by CRED_OPT_SET). Returns
+ * 1 when it took the option, 0 when code is not a credential option, or
+ * CE_USAGE (from cred_add_share/_pin, detail set) on too many files. The
+ * caller words the usage message, as each tool always has.
+ */
+int cred_opt(struct cred_src *c, int code, const char *arg);
+
+/* The name of credential option code without its prefix ("share"). */
+const char *cred_opt_name(int code);
+
 /* Returns 1 when c names any share or challenge (a PED credential). */
 int cred_src_is_ped(const struct cred_src *c);
 

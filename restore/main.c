@@ -52,23 +52,8 @@ main(int argc, char **argv)
 	int r;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (secret_init() != 0) {
-		fprintf(stderr, "%s: cannot initialize libsodium\n", PROG);
-		return EXIT_FAILED;
-	}
-	if (argc < 2) {
-		help(stderr);
-		return EXIT_USAGE;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		help(stdout);
-		return EXIT_DONE;
-	}
-	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-		printf("%s (coffer) 1.0\n", PROG);
-		return EXIT_DONE;
-	}
+	if ((r = cli_main_begin(PROG, argc, argv, help)) >= 0)
+		return r;
 	for (i = 0; i < NCMDS; i++) {
 		if (strcmp(argv[1], cmds[i].name) != 0)
 			continue;

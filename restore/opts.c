@@ -12,10 +12,9 @@
 #include "tool.h"
 
 enum {
-	L_FROM = 256, L_BACKUP, L_TO, L_ROLE, L_KDF, L_PIN_FILE, L_PIN_ENV,
-	L_BPIN_FILE, L_BPIN_ENV, L_DPIN_FILE, L_DPIN_ENV, L_OBJECT, L_JSON,
-	L_DEEP, L_REPLACE, L_ADD, L_SHARE, L_SHARE_PIN, L_CHALLENGE_FILE,
-	L_CHALLENGE_ENV, L_HELP,
+	L_FROM = 256, L_BACKUP, L_TO, L_ROLE, L_KDF, L_BPIN_FILE, L_BPIN_ENV,
+	L_DPIN_FILE, L_DPIN_ENV, L_OBJECT, L_JSON, L_DEEP, L_REPLACE, L_ADD,
+	L_HELP,
 };
 
 static const struct option longopts[] = {
@@ -24,8 +23,7 @@ static const struct option longopts[] = {
 	{ "to", required_argument, NULL, L_TO },
 	{ "role", required_argument, NULL, L_ROLE },
 	{ "kdf", required_argument, NULL, L_KDF },
-	{ "pin-file", required_argument, NULL, L_PIN_FILE },
-	{ "pin-env", required_argument, NULL, L_PIN_ENV },
+	CRED_OPTIONS("", 0),
 	{ "backup-pin-file", required_argument, NULL, L_BPIN_FILE },
 	{ "backup-pin-env", required_argument, NULL, L_BPIN_ENV },
 	{ "domain-pin-file", required_argument, NULL, L_DPIN_FILE },
@@ -35,10 +33,6 @@ static const struct option longopts[] = {
 	{ "deep", no_argument, NULL, L_DEEP },
 	{ "replace", no_argument, NULL, L_REPLACE },
 	{ "add", no_argument, NULL, L_ADD },
-	{ "share", required_argument, NULL, L_SHARE },
-	{ "share-pin-file", required_argument, NULL, L_SHARE_PIN },
-	{ "challenge-file", required_argument, NULL, L_CHALLENGE_FILE },
-	{ "challenge-env", required_argument, NULL, L_CHALLENGE_ENV },
 	{ "help", no_argument, NULL, L_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -46,12 +40,17 @@ static const struct option longopts[] = {
 int
 opts_parse(const char *cmd, int argc, char **argv, struct opts *o)
 {
-	int ch;
+	int ch, r;
 
 	memset(o, 0, sizeof(*o));
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if ((r = cred_opt(&o->cred, ch, optarg)) < 0)
+			return cli_usage_error(PROG, "too many --%s",
+			    cred_opt_name(ch));
+		if (r > 0)
+			continue;
 		switch (ch) {
 		case 'h':
 		case L_HELP:
@@ -63,17 +62,6 @@ opts_parse(const char *cmd, int argc, char **argv, struct opts *o)
 		case L_TO: o->to = optarg; break;
 		case L_ROLE: o->role = optarg; break;
 		case L_KDF: o->kdf = optarg; break;
-		case L_PIN_FILE: o->cred.pin_file = optarg; break;
-		case L_PIN_ENV: o->cred.pin_env = optarg; break;
-		case L_CHALLENGE_FILE: o->cred.challenge_file = optarg; break;
-		case L_CHALLENGE_ENV: o->cred.challenge_env = optarg; break;
-		case L_SHARE:
-		case L_SHARE_PIN:
-			if ((ch == L_SHARE ? cred_add_share(&o->cred, optarg) :
-			    cred_add_share_pin(&o->cred, optarg)) != 0)
-				return cli_usage_error(PROG, "too many --%s",
-				    ch == L_SHARE ? "share" : "share-pin-file");
-			break;
 		case L_BPIN_FILE: o->bpin_file = optarg; break;
 		case L_BPIN_ENV: o->bpin_env = optarg; break;
 		case L_DPIN_FILE: o->dpin_file = optarg; break;

@@ -1,4 +1,5 @@
 /* Credential input for password and PED HSMs: lib/cred.h. */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -230,6 +231,80 @@ test_domain_secret(void **state)
 	secret_free(s);
 }
 
+/*
+ * The shared credential options: two prefixed sets in one getopt_long
+ * table land in their own cred_src, other options are left to the tool,
+ * and one --share too many is CE_USAGE.
+ */
+static void
+test_cred_opt(void **state)
+{
+	static const struct option opts[] = {
+		CRED_OPTIONS("from-", 0),
+		CRED_OPTIONS("to-", 1),
+		{ "json", no_argument, NULL, 256 },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *argv[] = { "t", "--from-pin-file", "pf", "--to-share", "s1",
+	    "--json", "--to-share=s2", "--to-share-pin-file", "sp",
+	    "--from-challenge-env", "CE", "--to-pin-env", "PE",
+	    "--from-challenge-file", "cf", "--to-challenge-env", "TE", NULL };
+	struct cred_src src[2];
+	int ch, r, others = 0, argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
+
+	(void)state;
+	memset(src, 0, sizeof(src));
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		assert_int_not_equal(ch, '?');
+		r = cred_opt(&src[ch >= CRED_OPT(1, 0)], ch, optarg);
+		if (ch == 256) {
+			assert_int_equal(r, 0);
+			others++;
+		} else
+			assert_int_equal(r, 1);
+	}
+	assert_int_equal(others, 1);
+	assert_string_equal(src[0].pin_file, "pf");
+	assert_null(src[0].pin_env);
+	assert_string_equal(src[0].challenge_env, "CE");
+	assert_string_equal(src[0].challenge_file, "cf");
+	assert_int_equal(src[0].nshare, 0);
+	assert_int_equal(src[1].nshare, 2);
+	assert_string_equal(src[1].share[0], "s1");
+	assert_string_equal(src[1].share[1], "s2");
+	assert_int_equal(src[1].nshare_pin, 1);
+	assert_string_equal(src[1].share_pin[0], "sp");
+	assert_string_equal(src[1].pin_env, "PE");
+	assert_string_equal(src[1].challenge_env, "TE");
+	assert_null(src[1].pin_file);
+	assert_int_equal(CRED_OPT_SET(CRED_OPT(1, CRED_OPT_SHARE)), 1);
+	assert_string_equal(cred_opt_name(CRED_OPT(1, CRED_OPT_SHARE_PIN)),
+	    "share-pin-file");
+	assert_string_equal(cred_opt_name(CRED_OPT(0, CRED_OPT_CHAL_ENV)),
+	    "challenge-env");
+	assert_string_equal(cred_opt_name(256), "?");
+	/* codes outside the reserved range are the tool's */
+	assert_int_equal(cred_opt(&src[0], 'h', NULL), 0);
+	assert_int_equal(cred_opt(&src[0], CRED_OPT(0, CRED_OPT_NWHICH), "x"),
+	    0);
+	assert_int_equal(cred_opt(&src[0], CRED_OPT(CRED_OPT_SETS, 0), "x"), 0);
+	/* too many share files and share PIN files */
+	memset(src, 0, sizeof(src));
+	for (r = 0; r < SHARE_MAX_INPUTS; r++) {
+		assert_int_equal(cred_opt(&src[0], CRED_OPT(0, CRED_OPT_SHARE),
+		    "s"), 1);
+		assert_int_equal(cred_opt(&src[0],
+		    CRED_OPT(0, CRED_OPT_SHARE_PIN), "p"), 1);
+	}
+	assert_int_equal(cred_opt(&src[0], CRED_OPT(0, CRED_OPT_SHARE), "s"),
+	    CE_USAGE);
+	assert_int_equal(cred_opt(&src[0], CRED_OPT(0, CRED_OPT_SHARE_PIN),
+	    "p"), CE_USAGE);
+	assert_int_equal(src[0].nshare, SHARE_MAX_INPUTS);
+}
+
 int
 main(void)
 {
@@ -242,6 +317,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_domain_secret, setup,
 		    teardown),
+		cmocka_unit_test(test_cred_opt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
