@@ -101,9 +101,18 @@ build/fuzz/%: tests/fuzz/%.c build/fuzz/obj/libcoffer.a
 	$(Q)clang -std=c11 -D_GNU_SOURCE -g -O1 -Ilib \
 		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
+# Tools, their documents (the runbook must be on the machine that needs it
+# when the network is down) and the backupd unit, which systemd also reads
+# from /usr/local/lib/systemd/system.
+DOCDIR ?= $(PREFIX)/share/doc/coffer
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DOCDIR)/runbooks \
+		$(DESTDIR)$(UNITDIR)
 	install -m 0755 $(TOOL_BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 docs/runbooks/*.md $(DESTDIR)$(DOCDIR)/runbooks/
+	install -m 0644 scripts/systemd/coffer-backupd.service $(DESTDIR)$(UNITDIR)/
 
 clean:
 	rm -rf build bin
