@@ -11,22 +11,14 @@
 . "$(dirname "$0")/lib.sh"
 sizes=${BACKUP_BENCH_SIZES:-"100000 1000000"}
 
-umask 077
-for f in so po co dom bk; do printf 'bench-%s\n' "$f" >"$W/$f"; done
+bench_pins
 versions=${BACKUP_BENCH_VERSIONS:-"0 1"}
 for v in $versions; do
 for n in $sizes; do
 	echo "-- V$v, $n objects"
 	d=$W/h$n
 	P="hsm:$d#p"
-	hsm init "$d" --label bench --kdf test --pin-file "$W/so" >/dev/null
-	hsm partition create "$P" --version "$v" --pin-file "$W/so" >/dev/null
-	hsm partition init "$P" --new-pin-file "$W/po" --domain-pin-file "$W/dom" \
-		>/dev/null
-	hsm partition policy set "$P" storage-size 1099511627776 \
-		--pin-file "$W/po" >/dev/null
-	hsm role init "$P" --role co --pin-file "$W/po" --new-pin-file "$W/co" \
-		>/dev/null
+	bench_partition "$d" "$v"
 	hsm key generate "$P" --type aes --size 256 --label k --count "$n" \
 		--pin-file "$W/co" >/dev/null
 	for db in "$d"/*.db; do

@@ -9,27 +9,13 @@
 . "$(dirname "$0")/lib.sh"
 sizes=${CLONE_BENCH_SIZES:-"10000 100000"}
 rec=256
-gcm=$(openssl_gcm_bps $rec)
-gcm_rps=$(awk -v b="$gcm" -v r=$rec 'BEGIN { printf "%.0f\n", b / r }')
+gcm_rps=$(gcm_records_per_sec $rec)
 echo "openssl aes-256-gcm at $rec B: $gcm_rps records/s"
 
-umask 077
-for f in so po co dom; do
-	printf 'bench-%s\n' "$f" >"$W/$f"
-done
-mkpart() {
-	hsm init "$1" --label bench --kdf test --pin-file "$W/so" >/dev/null
-	hsm partition create "hsm:$1#p" --pin-file "$W/so" >/dev/null
-	hsm partition init "hsm:$1#p" --new-pin-file "$W/po" \
-		--domain-pin-file "$W/dom" --kdf test >/dev/null
-	hsm partition policy set "hsm:$1#p" storage-size 1099511627776 \
-		--pin-file "$W/po" >/dev/null
-	hsm role init "hsm:$1#p" --role co --pin-file "$W/po" \
-		--new-pin-file "$W/co" >/dev/null
-}
+bench_pins
 for n in $sizes; do
-	mkpart "$W/a$n"
-	mkpart "$W/b$n"
+	bench_partition "$W/a$n"
+	bench_partition "$W/b$n"
 	hsm key generate "hsm:$W/a$n#p" --type aes --size 256 --label k \
 		--count "$n" --pin-file "$W/co" >/dev/null
 	measure "$W/t" clone --from "hsm:$W/a$n#p" --to "hsm:$W/b$n#p" \

@@ -7,25 +7,13 @@
 . "$(dirname "$0")/lib.sh"
 sizes=${HSM_BENCH_SIZES:-"100000 1000000"}
 rec=256
-gcm=$(openssl_gcm_bps $rec)
-gcm_rps=$(awk -v b="$gcm" -v r=$rec 'BEGIN { printf "%.0f\n", b / r }')
+gcm_rps=$(gcm_records_per_sec $rec)
 echo "openssl aes-256-gcm at $rec B: $gcm_rps records/s"
 
-umask 077
-printf 'bench-so\n' >"$W/so"
-printf 'bench-po\n' >"$W/po"
-printf 'bench-co\n' >"$W/co"
-printf 'bench-dom\n' >"$W/dom"
+bench_pins
 for n in $sizes; do
 	d=$W/h$n
-	hsm init "$d" --label bench --kdf test --pin-file "$W/so" >/dev/null
-	hsm partition create "hsm:$d#p" --pin-file "$W/so" >/dev/null
-	hsm partition init "hsm:$d#p" --new-pin-file "$W/po" \
-		--domain-pin-file "$W/dom" >/dev/null
-	hsm partition policy set "hsm:$d#p" storage-size 1099511627776 \
-		--pin-file "$W/po" >/dev/null
-	hsm role init "hsm:$d#p" --role co --pin-file "$W/po" \
-		--new-pin-file "$W/co" >/dev/null
+	bench_partition "$d"
 
 	measure "$W/gen" hsm key generate "hsm:$d#p" --type aes --size 256 \
 		--label k --count "$n" --pin-file "$W/co"

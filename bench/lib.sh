@@ -29,3 +29,33 @@ ratio() {
 per_sec() {
 	awk -v n="$1" -v s="$2" 'BEGIN { if (s == 0) s = 0.001; printf "%.0f\n", n / s }'
 }
+
+# gcm_records_per_sec SIZE: AES-256-GCM records/second at SIZE-byte records
+# from `openssl speed`, the baseline most benchmarks divide by.
+gcm_records_per_sec() {
+	awk -v b="$(openssl_gcm_bps "$1")" -v r="$1" \
+		'BEGIN { printf "%.0f\n", b / r }'
+}
+
+# bench_pins: the credential files $W/so, po, co, dom and bk (0600).
+bench_pins() {
+	(umask 077 && for f in so po co dom bk; do
+		printf 'bench-%s\n' "$f" >"$W/$f"
+	done)
+}
+
+# bench_partition DIR [VERSION]: an HSM in DIR (test KDF profile: the
+# benchmarks measure the data path, not Argon2id) with partition p (V0
+# unless VERSION is 1), storage size 1 TiB so a million keys fit, PO and
+# CO set from bench_pins' files.
+bench_partition() {
+	hsm init "$1" --label bench --kdf test --pin-file "$W/so" >/dev/null
+	hsm partition create "hsm:$1#p" --version "${2:-0}" \
+		--pin-file "$W/so" >/dev/null
+	hsm partition init "hsm:$1#p" --new-pin-file "$W/po" \
+		--domain-pin-file "$W/dom" >/dev/null
+	hsm partition policy set "hsm:$1#p" storage-size 1099511627776 \
+		--pin-file "$W/po" >/dev/null
+	hsm role init "hsm:$1#p" --role co --pin-file "$W/po" \
+		--new-pin-file "$W/co" >/dev/null
+}

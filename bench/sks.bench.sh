@@ -11,22 +11,12 @@
 . "$(dirname "$0")/lib.sh"
 n=${SKS_BENCH_N:-1000000}
 rec=256
-gcm=$(openssl_gcm_bps $rec)
-gcm_rps=$(awk -v b="$gcm" -v r=$rec 'BEGIN { printf "%.0f\n", b / r }')
+gcm_rps=$(gcm_records_per_sec $rec)
 echo "openssl aes-256-gcm at $rec B: $gcm_rps records/s"
 
-umask 077
-printf 'bench-so\n' >"$W/so"
-printf 'bench-po\n' >"$W/po"
-printf 'bench-co\n' >"$W/co"
-printf 'bench-dom\n' >"$W/dom"
+bench_pins
 for h in a b; do
-	hsm init "$W/$h" --label bench --kdf test --pin-file "$W/so" >/dev/null
-	hsm partition create "hsm:$W/$h#p" --version 1 --pin-file "$W/so" >/dev/null
-	hsm partition init "hsm:$W/$h#p" --new-pin-file "$W/po" \
-		--domain-pin-file "$W/dom" >/dev/null
-	hsm role init "hsm:$W/$h#p" --role co --pin-file "$W/po" \
-		--new-pin-file "$W/co" >/dev/null
+	bench_partition "$W/$h" 1
 done
 A="hsm:$W/a#p"
 B="hsm:$W/b#p"

@@ -278,8 +278,8 @@ object_store(struct session *s, const struct object *o, uint64_t *idp)
 	return hsm_tx_leave(s->h, own, r, 0);
 }
 
-static void
-info_row(sqlite3_stmt *q, struct object_info *in)
+void
+object_info_row(sqlite3_stmt *q, struct object_info *in)
 {
 	memset(in, 0, sizeof(*in));
 	in->id = (uint64_t)sqlite3_column_int64(q, 0);
@@ -292,13 +292,13 @@ info_row(sqlite3_stmt *q, struct object_info *in)
 	in->created = sqlite3_column_int64(q, 6);
 }
 
-#define OBJ_COLS "id, label, class, key_type, bits, size, created"
+#define OBJ_COLS OBJECT_INFO_COLS
 
 int
 object_find(struct session *s, const char *label, struct object_info *ip)
 {
 	sqlite3_stmt *q;
-	int r, rc;
+	int r;
 
 	if ((r = object_require_user(s)) != 0)
 		return r;
@@ -309,15 +309,24 @@ object_find(struct session *s, const char *label, struct object_info *ip)
 		return r;
 	sqlite3_bind_int64(q, 1, s->pid);
 	sqlite3_bind_text(q, 2, label, -1, SQLITE_TRANSIENT);
+	return object_info_one(s, s->h->st, q, label, ip);
+}
+
+int
+object_info_one(struct session *s, struct store *st, sqlite3_stmt *q,
+    const char *label, struct object_info *ip)
+{
+	int rc;
+
 	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		info_row(q, ip);
+		object_info_row(q, ip);
 	sqlite3_reset(q);
 	if (rc == SQLITE_DONE) {
 		err_set_detail("no object '%s' in partition '%s'", label,
 		    s->label);
 		return CE_NOT_FOUND;
 	}
-	return rc == SQLITE_ROW ? 0 : store_err(s->h->st, rc);
+	return rc == SQLITE_ROW ? 0 : store_err(st, rc);
 }
 
 int
@@ -339,7 +348,7 @@ object_list(struct session *s,
 		return store_err(s->h->st, rc);
 	sqlite3_bind_int64(q, 1, s->pid);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		info_row(q, &in);
+		object_info_row(q, &in);
 		if ((r = cb(ctx, &in)) != 0)
 			goto out;
 	}
@@ -528,7 +537,7 @@ object_foreach(struct session *s,
 	}
 	sqlite3_bind_int64(q, 1, s->pid);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		info_row(q, &in);
+		object_info_row(q, &in);
 		if ((r = row_record(s, q, rec)) != 0 ||
 		    (r = cb(ctx, &in, buf_ptr(rec), buf_len(rec))) != 0)
 			goto out;

@@ -57,6 +57,20 @@ int object_account_tx(struct session *s, int64_t dbytes, int64_t dcount);
 /* Reads capacity and used bytes. */
 int object_capacity(struct session *s, uint64_t *capp, uint64_t *usedp);
 
+/*
+ * The columns of struct object_info, in the order object_info_row() reads
+ * them; the object table (V0) and the blob table (V1, sks.db) both have them.
+ */
+#define OBJECT_INFO_COLS "id, label, class, key_type, bits, size, created"
+struct sqlite3_stmt;
+struct store;
+void object_info_row(struct sqlite3_stmt *q, struct object_info *in);
+
+/* Steps q (bound to one label) into *ip: CE_NOT_FOUND naming label and the
+ * partition when there is no row; st is the store q belongs to. */
+int object_info_one(struct session *s, struct store *st,
+    struct sqlite3_stmt *q, const char *label, struct object_info *ip);
+
 /* Requires a CO or CU session holding the PSK. */
 int object_require_user(struct session *s);
 

@@ -128,27 +128,13 @@ sks_blob_insert_tx(struct session *s, const uint8_t *blob, size_t n,
 	return row_insert(s, blob, n, bi);
 }
 
-#define BLOB_COLS "id, label, class, key_type, bits, size, created"
-
-static void
-info_row(sqlite3_stmt *q, struct object_info *in)
-{
-	memset(in, 0, sizeof(*in));
-	in->id = (uint64_t)sqlite3_column_int64(q, 0);
-	snprintf(in->label, sizeof(in->label), "%s",
-	    (const char *)sqlite3_column_text(q, 1));
-	in->cls = (uint32_t)sqlite3_column_int64(q, 2);
-	in->key_type = (uint32_t)sqlite3_column_int64(q, 3);
-	in->bits = (uint32_t)sqlite3_column_int64(q, 4);
-	in->size = (uint64_t)sqlite3_column_int64(q, 5);
-	in->created = sqlite3_column_int64(q, 6);
-}
+#define BLOB_COLS OBJECT_INFO_COLS
 
 int
 sks_obj_find(struct session *s, const char *label, struct object_info *ip)
 {
 	sqlite3_stmt *q;
-	int r, rc;
+	int r;
 
 	if ((r = sks_require(s->h)) != 0)
 		return r;
@@ -157,15 +143,7 @@ sks_obj_find(struct session *s, const char *label, struct object_info *ip)
 		return r;
 	sqlite3_bind_int64(q, 1, (int64_t)s->serial);
 	sqlite3_bind_text(q, 2, label, -1, SQLITE_TRANSIENT);
-	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		info_row(q, ip);
-	sqlite3_reset(q);
-	if (rc == SQLITE_DONE) {
-		err_set_detail("no object '%s' in partition '%s'", label,
-		    s->label);
-		return CE_NOT_FOUND;
-	}
-	return rc == SQLITE_ROW ? 0 : store_err(s->h->sks, rc);
+	return object_info_one(s, s->h->sks, q, label, ip);
 }
 
 /* Walks the partition's rows with a statement of its own (cb may write). */
@@ -206,7 +184,7 @@ list_row(struct session *s, sqlite3_stmt *q, void *arg)
 	struct object_info in;
 
 	(void)s;
-	info_row(q, &in);
+	object_info_row(q, &in);
 	return l->cb(l->ctx, &in);
 }
 
@@ -362,7 +340,7 @@ foreach_row(struct session *s, sqlite3_stmt *q, void *arg)
 	size_t rl = 0;
 	int r;
 
-	info_row(q, &in);
+	object_info_row(q, &in);
 	if ((r = open_stored(s, sqlite3_column_blob(q, 7),
 	    (size_t)sqlite3_column_bytes(q, 7), in.id, &bi, f->rec, &rl)) != 0)
 		return r;

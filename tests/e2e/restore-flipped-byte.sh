@@ -7,13 +7,7 @@
 . "$here/helpers/hsm.sh"
 . "$here/helpers/backup.sh"
 
-bk_setup h 300
-store_init s
-name=$(backup_of h s)
-S=$(stat -c %s "$T/s/$name")
-D=$((S - 1536))
-hsm key delete "hsm:$T/h#p1" --label sig --pin-file "$CO" >/dev/null
-before=$(hsm_state h)
+bk_damage_setup
 
 # Entry headers at 0, 1536, 2560 (the manifest's data takes two blocks),
 # records.bin's data from 3072; the integrity entry's header at D - 512.

@@ -7,13 +7,7 @@
 . "$here/helpers/hsm.sh"
 . "$here/helpers/backup.sh"
 
-bk_setup h 300
-store_init s
-name=$(backup_of h s)
-S=$(stat -c %s "$T/s/$name")
-D=$((S - 1536))
-hsm key delete "hsm:$T/h#p1" --label sig --pin-file "$CO" >/dev/null
-before=$(hsm_state h)
+bk_damage_setup
 
 for len in 0 100 1536 3072 $(((3072 + D) / 2)) $((D - 512)) $D $((D + 154)) \
 	$((S - 1024)) $((S - 1)); do

@@ -18,8 +18,8 @@
 
 /* A: p1 with three objects; B: p1 (same domain, empty), p2 (another). */
 struct fx {
-	struct hsmfix a, b;
-	char src[96], dst[96], other[96], store[96], uri[104];
+	struct two t;
+	char store[96], uri[104];
 	struct bstore *st;
 	struct secret *pw;
 };
@@ -31,16 +31,8 @@ setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	assert_int_equal(fx_setup(&f->a), 0);
-	assert_int_equal(fx_setup(&f->b), 0);
-	assert_int_equal(fx_partition(f->b.h, "p2", "other-pw"), 0);
-	gen(f->a.h, "p1", OBJ_AES, "aes-1");
-	gen(f->a.h, "p1", OBJ_EC, "ec-1");
-	gen(f->a.h, "p1", OBJ_GENERIC, "hmac-1");
-	snprintf(f->src, sizeof(f->src), "hsm:%s#p1", f->a.dir);
-	snprintf(f->dst, sizeof(f->dst), "hsm:%s#p1", f->b.dir);
-	snprintf(f->other, sizeof(f->other), "hsm:%s#p2", f->b.dir);
-	snprintf(f->store, sizeof(f->store), "%s/store", f->a.dir);
+	two_setup(&f->t);
+	snprintf(f->store, sizeof(f->store), "%s/store", f->t.a.dir);
 	snprintf(f->uri, sizeof(f->uri), "dir:%s", f->store);
 	assert_int_equal(mkdir(f->store, 0700), 0);
 	assert_int_equal(bstore_init(f->uri, NULL), 0);
@@ -57,8 +49,7 @@ teardown(void **state)
 
 	bstore_close(f->st);
 	secret_free(f->pw);
-	fx_teardown(&f->a);
-	fx_teardown(&f->b);
+	two_teardown(&f->t);
 	free(f);
 	return 0;
 }
@@ -70,7 +61,7 @@ make(struct fx *f, const char *const *labels, size_t n, char *name)
 {
 	struct backup_params p;
 	struct backup_result res;
-	struct endpoint *e = ep_login(f->src, 0);
+	struct endpoint *e = ep_login(f->t.src, 0);
 	int r;
 
 	memset(&p, 0, sizeof(p));
@@ -122,12 +113,12 @@ test_roundtrip(void **state)
 	assert_int_equal(backup_verify(f->st, name, &e), 0);
 	assert_int_equal(e.m.object_count, 3);
 	assert_true(e.verified);
-	assert_int_equal(restore_into(f, f->dst, name, BACKUP_REPLACE, f->pw,
+	assert_int_equal(restore_into(f, f->t.dst, name, BACKUP_REPLACE, f->pw,
 	    &res), 0);
 	assert_int_equal(res.written, 3);
-	assert_int_equal(objects(f->b.h, "p1"), 3);
+	assert_int_equal(objects(f->t.b.h, "p1"), 3);
 	/* Add mode over a full copy: nothing written, every object kept. */
-	assert_int_equal(restore_into(f, f->dst, name, BACKUP_ADD, f->pw,
+	assert_int_equal(restore_into(f, f->t.dst, name, BACKUP_ADD, f->pw,
 	    &res), 0);
 	assert_int_equal(res.written, 0);
 	assert_int_equal(res.skipped, 3);
@@ -142,13 +133,13 @@ test_refusals_leave_target(void **state)
 	char name[BSTORE_NAME_MAX];
 
 	assert_int_equal(make(f, NULL, 0, name), 0);
-	assert_int_equal(restore_into(f, f->dst, name, BACKUP_REPLACE, bad,
+	assert_int_equal(restore_into(f, f->t.dst, name, BACKUP_REPLACE, bad,
 	    &res), CE_BAD_CREDENTIAL);
-	assert_int_equal(restore_into(f, f->other, name, BACKUP_REPLACE, f->pw,
+	assert_int_equal(restore_into(f, f->t.other, name, BACKUP_REPLACE, f->pw,
 	    &res), CE_BAD_CREDENTIAL);
-	assert_int_equal(objects(f->b.h, "p1"), 0);
-	assert_int_equal(objects(f->b.h, "p2"), 0);
-	assert_int_equal(restore_into(f, f->dst, "p1_20000101T000000Z.cbk",
+	assert_int_equal(objects(f->t.b.h, "p1"), 0);
+	assert_int_equal(objects(f->t.b.h, "p2"), 0);
+	assert_int_equal(restore_into(f, f->t.dst, "p1_20000101T000000Z.cbk",
 	    BACKUP_ADD, f->pw, &res), CE_NOT_FOUND);
 	secret_free(bad);
 }
@@ -184,11 +175,11 @@ test_renamed(void **state)
 	snprintf(from, sizeof(from), "%s/%s", f->store, name);
 	snprintf(to, sizeof(to), "%s/p1_20000101T000000Z.cbk", f->store);
 	assert_int_equal(rename(from, to), 0);
-	assert_int_equal(restore_into(f, f->dst, "p1_20000101T000000Z.cbk",
+	assert_int_equal(restore_into(f, f->t.dst, "p1_20000101T000000Z.cbk",
 	    BACKUP_REPLACE, f->pw, &res), CE_INTEGRITY);
 	assert_int_equal(backup_verify(f->st, "p1_20000101T000000Z.cbk", NULL),
 	    CE_INTEGRITY);
-	assert_int_equal(objects(f->b.h, "p1"), 0);
+	assert_int_equal(objects(f->t.b.h, "p1"), 0);
 }
 
 /* Deep verify: the right domain and password pass and mark; damage fails. */
@@ -208,7 +199,7 @@ test_deep(void **state)
 	uint8_t b;
 
 	assert_int_equal(make(f, NULL, 0, name), 0);
-	ep = ep_login(f->dst, 0);
+	ep = ep_login(f->t.dst, 0);
 	d = endpoint_domains(ep, &nd);
 	assert_int_equal(backup_verify_deep(f->st, name, bad, d, nd, NULL, NULL,
 	    &res), CE_BAD_CREDENTIAL);
@@ -249,10 +240,10 @@ test_v1_deep(void **state)
 	char uri[96];
 	size_t nd;
 
-	assert_int_equal(fx_partition_v(f->a.h, "v1", "dom-pw", 1), 0);
-	gen(f->a.h, "v1", OBJ_AES, "aes-v1");
-	gen(f->a.h, "v1", OBJ_EC, "ec-v1");
-	snprintf(uri, sizeof(uri), "hsm:%s#v1", f->a.dir);
+	assert_int_equal(fx_partition_v(f->t.a.h, "v1", "dom-pw", 1), 0);
+	gen(f->t.a.h, "v1", OBJ_AES, "aes-v1");
+	gen(f->t.a.h, "v1", OBJ_EC, "ec-v1");
+	snprintf(uri, sizeof(uri), "hsm:%s#v1", f->t.a.dir);
 	ep = ep_login(uri, 0);
 	memset(&p, 0, sizeof(p));
 	p.password = f->pw;
@@ -262,7 +253,7 @@ test_v1_deep(void **state)
 	assert_int_equal(backup_verify(f->st, res.name, &e), 0);
 	assert_int_equal(e.m.partition_version, 1);
 	assert_int_equal(e.m.object_count, 2);
-	ep = ep_login(f->dst, 0);
+	ep = ep_login(f->t.dst, 0);
 	d = endpoint_domains(ep, &nd);
 	assert_int_equal(backup_verify_deep(f->st, res.name, f->pw, d, nd, NULL,
 	    NULL, &rr), 0);

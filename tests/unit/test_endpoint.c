@@ -12,13 +12,6 @@
 #include "object.h"
 #include "sealed.h"
 
-/* Two HSMs: A holds p1 (domain "dom-pw") with objects, B holds p1 (same
- * domain, empty) and p2 (domain "other-pw"). */
-struct two {
-	struct hsmfix a, b;
-	char src[96], dst[96], other[96];
-};
-
 
 static int
 setup(void **state)
@@ -26,15 +19,7 @@ setup(void **state)
 	struct two *t = calloc(1, sizeof(*t));
 
 	assert_non_null(t);
-	assert_int_equal(fx_setup(&t->a), 0);
-	assert_int_equal(fx_setup(&t->b), 0);
-	assert_int_equal(fx_partition(t->b.h, "p2", "other-pw"), 0);
-	gen(t->a.h, "p1", OBJ_AES, "aes-1");
-	gen(t->a.h, "p1", OBJ_EC, "ec-1");
-	gen(t->a.h, "p1", OBJ_GENERIC, "hmac-1");
-	snprintf(t->src, sizeof(t->src), "hsm:%s#p1", t->a.dir);
-	snprintf(t->dst, sizeof(t->dst), "hsm:%s#p1", t->b.dir);
-	snprintf(t->other, sizeof(t->other), "hsm:%s#p2", t->b.dir);
+	two_setup(t);
 	*state = t;
 	return 0;
 }
@@ -44,8 +29,7 @@ teardown(void **state)
 {
 	struct two *t = *state;
 
-	fx_teardown(&t->a);
-	fx_teardown(&t->b);
+	two_teardown(t);
 	free(t);
 	return 0;
 }

@@ -8,6 +8,11 @@
 #                      audit head included) and of its audit.log
 #   store_state STORE  a digest of every file in a store (names and bytes)
 #   restore_to DIR STORE NAME MODE [...]   restore NAME into p1 of DIR
+#   bk_damage_setup    for the damaged-archive scenarios: HSM h with 300
+#                      keys backed up into store s as $name ($S bytes; the
+#                      integrity entry's data starts at $D), then 'sig'
+#                      deleted so a restore would change the target;
+#                      $before is the target's state
 BK=$(pinfile bk "backup-password-1")
 
 bk_setup() {
@@ -82,4 +87,14 @@ manifest_set_records() {
 		rec && /"sha384"/ { sub(/"[0-9a-f]+"/, "\"" sha "\""); rec = 0 }
 		{ print }' "$1/manifest.json" >"$1/m.tmp"
 	mv "$1/m.tmp" "$1/manifest.json"
+}
+
+bk_damage_setup() {
+	bk_setup h 300
+	store_init s
+	name=$(backup_of h s)
+	S=$(stat -c %s "$T/s/$name")
+	D=$((S - 1536))
+	hsm key delete "hsm:$T/h#p1" --label sig --pin-file "$CO" >/dev/null
+	before=$(hsm_state h)
 }
