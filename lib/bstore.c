@@ -204,16 +204,20 @@ bstore_open(const char *uri, struct bstore **sp)
 	if ((r = bstore_parse_uri(uri, s->path, sizeof(s->path))) != 0)
 		goto out;
 	if ((s->dirfd = open(s->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		r = errno == ENOENT ? CE_NOT_FOUND : CE_IO;
-		err_set_detail("cannot open the backup store '%s': %s", s->path,
-		    strerror(errno));
+		int e = errno;
+
+		r = e == ENOENT ? CE_NOT_FOUND : CE_IO;
+		err_set_detail("cannot open the backup store '%s': %s%s", s->path,
+		    strerror(e), e == ENOENT ? "; check the path, or create "
+		    "the store with 'backupd init dir:PATH'" : "");
 		goto out;
 	}
 	snprintf(conf, sizeof(conf), "%s/" BSTORE_CONF, s->path);
 	if ((r = file_read(conf, CONF_MAX, &b)) != 0) {
 		if (r == CE_NOT_FOUND)
 			err_set_detail("'%s' is not a backup store (no %s); "
-			    "initialise it first", s->path, BSTORE_CONF);
+			    "create it with 'backupd init dir:%s'", s->path,
+			    BSTORE_CONF, s->path);
 		goto out;
 	}
 	if ((r = config_parse(b, &s->cfg)) != 0)
