@@ -40,7 +40,8 @@ static const char usage_text[] =
 "files, environment variables or a prompt, or a PED partition's shares;\n"
 "never the command line.\n"
 "Exit status: 0 done; 1 failed, or committed with objects left out\n"
-"(listed); 2 usage; 3 refused (credential, no common domain, policy).\n"
+"(listed); 2 usage; 3 refused (credential, no common domain, policy);\n"
+"4 integrity (a tampered or cut transfer, a damaged store).\n"
 "See docs/clone.md.\n";
 
 enum {
@@ -143,6 +144,11 @@ main(int argc, char **argv)
 	struct clone_result res;
 	int r;
 
+	if (argc == 2 && (strcmp(argv[1], "--version") == 0 ||
+	    strcmp(argv[1], "version") == 0)) {
+		cli_print_version(PROG);
+		return EXIT_DONE;
+	}
 	if ((r = parse(argc, argv, &o)) != 0)
 		return r < 0 ? EXIT_DONE : r;
 	if (secret_init() != 0) {

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "version.h"
 #include "err.h"
 #include "secret.h"
 
@@ -151,6 +152,12 @@ cli_fail(const char *prog, int r, const char *what)
 	return err_exit_code(r);
 }
 
+void
+cli_print_version(const char *prog)
+{
+	printf("%s (coffer) %s\n", prog, COFFER_VERSION);
+}
+
 int
 cli_main_begin(const char *prog, int argc, char **argv, void (*help)(FILE *f))
 {
@@ -168,7 +175,7 @@ cli_main_begin(const char *prog, int argc, char **argv, void (*help)(FILE *f))
 		return EXIT_DONE;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-		printf("%s (coffer) 1.0\n", prog);
+		cli_print_version(prog);
 		return EXIT_DONE;
 	}
 	return -1;

@@ -38,8 +38,11 @@ int cli_read_secret(const char *prompt, const struct cli_secret_src *src,
 /* Prints "prog: what: err_str(r)[: detail]" to stderr; returns the exit code. */
 int cli_fail(const char *prog, int r, const char *what);
 
+/* Prints "prog (coffer) VERSION" to stdout: every tool's --version. */
+void cli_print_version(const char *prog);
+
 /*
- * The opening of a multi-command tool's main (hsm, backupd, restore), kept
+ * The opening of a multi-command tool's main (hsm, backupd, restore, domains, mofn), kept
  * in one place so they answer alike: starts libsodium, then answers no
  * command (help to stderr, EXIT_USAGE), "help", "--help" or "-h" (help to
  * stdout) and "version" or "--version". Returns -1 when main goes on to

@@ -25,8 +25,8 @@ static const struct {
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
-static void
-help(FILE *f)
+void
+restore_help(FILE *f)
 {
 	size_t i;
 
@@ -52,7 +52,7 @@ main(int argc, char **argv)
 	int r;
 
 	signal(SIGPIPE, SIG_IGN);
-	if ((r = cli_main_begin(PROG, argc, argv, help)) >= 0)
+	if ((r = cli_main_begin(PROG, argc, argv, restore_help)) >= 0)
 		return r;
 	for (i = 0; i < NCMDS; i++) {
 		if (strcmp(argv[1], cmds[i].name) != 0)

@@ -54,8 +54,7 @@ opts_parse(const char *cmd, int argc, char **argv, struct opts *o)
 		switch (ch) {
 		case 'h':
 		case L_HELP:
-			printf("usage: see '%s --help' and docs/restore.md\n",
-			    PROG);
+			restore_help(stdout);
 			return -1;
 		case L_FROM: o->from = optarg; break;
 		case L_BACKUP: o->backup = optarg; break;
