@@ -91,7 +91,7 @@ parse(int argc, char **argv, struct clone_opts *o)
 		case L_TO: o->to = optarg; break;
 		case L_CONFLICT: conflict = optarg; break;
 		case L_SYNC: sync = 1; break;
-		case L_JSON: o->json = 1; break;
+		case L_JSON: o->json = 1; cli_json_mode(); break;
 		case L_FORCE: o->force = 1; break;
 		case L_SMK_ONLY: o->smk_only = 1; break;
 		case L_OBJECT:
@@ -137,8 +137,8 @@ parse(int argc, char **argv, struct clone_opts *o)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+static int
+run(int argc, char **argv)
 {
 	struct clone_opts o;
 	struct clone_result res;
@@ -159,4 +159,10 @@ main(int argc, char **argv)
 	r = clone_run(&o, &res);
 	clone_result_free(&res);
 	return r;
+}
+
+int
+main(int argc, char **argv)
+{
+	return cli_exit(run(argc, argv));
 }

@@ -73,8 +73,8 @@ help(FILE *f)
 	(void)usage(f);
 }
 
-int
-main(int argc, char **argv)
+static int
+run(int argc, char **argv)
 {
 	struct opts o;
 	size_t i;
@@ -91,4 +91,10 @@ main(int argc, char **argv)
 	}
 	fprintf(stderr, "%s: unknown command '%s'\n", PROG, argv[1]);
 	return usage(stderr);
+}
+
+int
+main(int argc, char **argv)
+{
+	return cli_exit(run(argc, argv));
 }

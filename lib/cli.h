@@ -63,7 +63,12 @@ void progress_done(struct progress *p);
 /* Ends the bar where it stands (a failure) and frees p; NULL is fine. */
 void progress_stop(struct progress *p);
 
-/* Streaming JSON writer on a FILE. Keys are plain; values escaped. */
+/*
+ * JSON writer (jansson underneath): json_new, then one root object or array
+ * built with the calls below, printed as one compact line by json_free()
+ * when the root was closed; a document left open is dropped. A root object
+ * starts with "ok":true. See docs/json.md for the contract.
+ */
 struct json;
 struct json *json_new(FILE *f);
 void json_obj_begin(struct json *j, const char *key);
@@ -73,8 +78,25 @@ void json_arr_end(struct json *j);
 void json_str(struct json *j, const char *key, const char *v);
 void json_int(struct json *j, const char *key, int64_t v);
 void json_bool(struct json *j, const char *key, int v);
-/* Ends the document with a newline and frees j. */
+/* Prints the document (if complete and none was printed yet); frees j. */
 void json_free(struct json *j);
+
+/*
+ * The tool was given --json: from now on a failure that printed no
+ * document prints {"ok":false,"error":{"code","exit","message"}} on stdout
+ * (cli_exit), so every --json command prints exactly one document.
+ */
+void cli_json_mode(void);
+
+/* Forgets --json, any pending document and the last failure (tests). */
+void cli_json_reset(void);
+
+/*
+ * Every tool's main returns through this: with --json and no document
+ * printed, a failing status prints the error document of the last
+ * cli_fail()/cli_usage_error() (or a generic one). Returns status.
+ */
+int cli_exit(int status);
 
 /* Formats a UTC time as "YYYY-MM-DDThh:mm:ssZ" into out[21]. */
 void cli_time_iso(int64_t t, char out[21]);

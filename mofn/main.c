@@ -51,8 +51,8 @@ help(FILE *f)
 	(void)usage(f);
 }
 
-int
-main(int argc, char **argv)
+static int
+run(int argc, char **argv)
 {
 	size_t i;
 	int r;
@@ -64,4 +64,10 @@ main(int argc, char **argv)
 			return cmds[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "%s: unknown command '%s'\n", PROG, argv[1]);
 	return usage(stderr);
+}
+
+int
+main(int argc, char **argv)
+{
+	return cli_exit(run(argc, argv));
 }

@@ -44,8 +44,8 @@ restore_help(FILE *f)
 	    "(credential, domain), 4 integrity.\nSee docs/restore.md.\n");
 }
 
-int
-main(int argc, char **argv)
+static int
+run(int argc, char **argv)
 {
 	struct opts o;
 	size_t i;
@@ -73,4 +73,10 @@ main(int argc, char **argv)
 		return cli_usage_error(PROG, "unexpected argument '%s'",
 		    o.args[0]);
 	return cmd_restore(&o);
+}
+
+int
+main(int argc, char **argv)
+{
+	return cli_exit(run(argc, argv));
 }

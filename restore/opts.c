@@ -65,7 +65,7 @@ opts_parse(const char *cmd, int argc, char **argv, struct opts *o)
 		case L_BPIN_ENV: o->bpin_env = optarg; break;
 		case L_DPIN_FILE: o->dpin_file = optarg; break;
 		case L_DPIN_ENV: o->dpin_env = optarg; break;
-		case L_JSON: o->json = 1; break;
+		case L_JSON: o->json = 1; cli_json_mode(); break;
 		case L_DEEP: o->deep = 1; break;
 		case L_REPLACE: o->replace = 1; break;
 		case L_ADD: o->add = 1; break;
