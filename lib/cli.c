@@ -447,6 +447,15 @@ json_bool(struct json *j, const char *key, int v)
 static json_t *json_pending;
 static FILE *json_pending_f;
 
+void
+json_serial(struct json *j, const char *key, uint64_t v)
+{
+	char s[24];
+
+	snprintf(s, sizeof(s), "%llu", (unsigned long long)v);
+	json_str(j, key, s);
+}
+
 /* Prints doc as one line on f and remembers that stdout has its document. */
 static void
 json_print(json_t *doc, FILE *f)

@@ -78,6 +78,11 @@ void json_arr_end(struct json *j);
 void json_str(struct json *j, const char *key, const char *v);
 void json_int(struct json *j, const char *key, int64_t v);
 void json_bool(struct json *j, const char *key, int v);
+/*
+ * A serial number: always a decimal string, in every tool and manifest
+ * (they can exceed what a JSON reader holds exactly as a number).
+ */
+void json_serial(struct json *j, const char *key, uint64_t v);
 /* Prints the document (if complete and none was printed yet); frees j. */
 void json_free(struct json *j);
 
