@@ -144,7 +144,7 @@ config_parse(struct buf *b, struct bstore_config *cp)
 }
 
 int
-bstore_init(const char *uri, const struct bstore_config *cfg)
+bstore_dir_init(const char *uri, const struct bstore_config *cfg)
 {
 	struct bstore_config def = { BSTORE_CAPACITY_DEFAULT,
 	    BSTORE_GRACE_DAYS_DEFAULT };
@@ -191,16 +191,12 @@ bstore_init(const char *uri, const struct bstore_config *cfg)
 }
 
 int
-bstore_open(const char *uri, struct bstore **sp)
+bstore_dir_open(const char *uri, struct bstore *s)
 {
-	struct bstore *s;
 	struct buf *b = NULL;
 	char conf[PATH_MAX + 16];
 	int r;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return CE_NOMEM;
-	s->dirfd = -1;
 	if ((r = bstore_parse_uri(uri, s->path, sizeof(s->path))) != 0)
 		goto out;
 	if ((s->dirfd = open(s->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
@@ -222,35 +218,18 @@ bstore_open(const char *uri, struct bstore **sp)
 	}
 	if ((r = config_parse(b, &s->cfg)) != 0)
 		goto out;
-	*sp = s;
-	s = NULL;
 	r = 0;
  out:
 	buf_free(b);
-	bstore_close(s);
 	return r;
 }
 
 void
-bstore_close(struct bstore *s)
+bstore_dir_close(struct bstore *s)
 {
-	if (s == NULL)
-		return;
 	if (s->dirfd >= 0)
 		close(s->dirfd);
-	free(s);
-}
-
-const struct bstore_config *
-bstore_config(const struct bstore *s)
-{
-	return &s->cfg;
-}
-
-const char *
-bstore_path(const struct bstore *s)
-{
-	return s->path;
+	s->dirfd = -1;
 }
 
 int
@@ -457,7 +436,7 @@ bstore_scan(struct bstore *s, struct bstore_name **np, size_t *countp)
 }
 
 int
-bstore_count(struct bstore *s, size_t *np)
+bstore_dir_count(struct bstore *s, size_t *np)
 {
 	struct bstore_name *v = NULL;
 	int r;
@@ -468,7 +447,8 @@ bstore_count(struct bstore *s, size_t *np)
 }
 
 int
-bstore_open_backup(struct bstore *s, const char *name, int *fdp)
+bstore_dir_open_backup(struct bstore *s, const char *name,
+    int *fdp)
 {
 	struct stat st;
 	int r, fd;
@@ -510,8 +490,8 @@ fill_entry(struct bstore *s, const char *name, struct bstore_entry *e)
 }
 
 int
-bstore_list(struct bstore *s, const char *label, struct bstore_entry **ep,
-    size_t *np)
+bstore_dir_list(struct bstore *s, const char *label,
+    struct bstore_entry **ep, size_t *np)
 {
 	struct bstore_name *names = NULL;
 	struct bstore_entry *v = NULL;
@@ -548,13 +528,14 @@ bstore_list(struct bstore *s, const char *label, struct bstore_entry **ep,
 }
 
 int
-bstore_show(struct bstore *s, const char *name, struct bstore_entry *ep)
+bstore_dir_show(struct bstore *s, const char *name,
+    struct bstore_entry *ep)
 {
 	return fill_entry(s, name, ep);
 }
 
 int
-bstore_mark_verified(struct bstore *s, const char *name, int ok)
+bstore_dir_mark_verified(struct bstore *s, const char *name, int ok)
 {
 	char p[sizeof(BSTORE_VERIFIED) + BSTORE_NAME_MAX + 1];
 	char when[UTC_ISO_LEN + 1], text[64];
@@ -590,7 +571,8 @@ bstore_mark_verified(struct bstore *s, const char *name, int ok)
 }
 
 int
-bstore_verify(struct bstore *s, const char *name, struct bstore_entry *ep)
+bstore_dir_verify(struct bstore *s, const char *name,
+    struct bstore_entry *ep)
 {
 	struct bstore_entry e;
 	char nm[BSTORE_NAME_MAX] = "";
@@ -630,3 +612,26 @@ bstore_verify(struct bstore *s, const char *name, struct bstore_entry *ep)
 		close(fd);
 	return r;
 }
+
+const struct bstore_ops bstore_dir_ops = {
+	.scheme = "dir:",
+	.init = bstore_dir_init,
+	.open = bstore_dir_open,
+	.close = bstore_dir_close,
+	.list = bstore_dir_list,
+	.count = bstore_dir_count,
+	.show = bstore_dir_show,
+	.verify = bstore_dir_verify,
+	.mark_verified = bstore_dir_mark_verified,
+	.open_backup = bstore_dir_open_backup,
+	.begin = bstore_dir_begin,
+	.txn_write = bstore_dir_txn_write,
+	.commit = bstore_dir_commit,
+	.txn_free = bstore_dir_txn_free,
+	.trash = bstore_dir_trash,
+	.untrash = bstore_dir_untrash,
+	.trash_list = bstore_dir_trash_list,
+	.purge = bstore_dir_purge,
+	.prune = bstore_dir_prune,
+	.gc = bstore_dir_gc,
+};

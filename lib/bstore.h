@@ -16,6 +16,12 @@
  * exact backup form count as backups: temporaries live in .tmp/, so a killed
  * writer's leftovers are never listed nor counted toward the capacity, and
  * bstore_gc() removes them (a live writer holds a lock on its files).
+ *
+ * Backends: the URI picks one (lib/bstore_be.c; the interface is struct
+ * bstore_ops in bstore_int.h): "dir:PATH" is the directory above,
+ * implemented in bstore.c, bstore_write.c and bstore_retain.c. Every
+ * function below works the same on each backend, so no tool branches per
+ * kind of store; what a backend cannot do is CE_UNSUPPORTED.
  */
 #ifndef COFFER_BSTORE_H
 #define COFFER_BSTORE_H
@@ -48,7 +54,7 @@ struct bstore_config {
 int bstore_parse_uri(const char *uri, char *path, size_t size);
 
 /*
- * Creates a store at uri (the directory may exist; its parent must):
+ * Creates a store at uri (dir: the directory may exist; its parent must):
  * store.conf from cfg (NULL: the defaults) and the hidden directories.
  * Returns 0, CE_EXISTS (already a store), CE_INVALID (cfg out of range),
  * CE_IO.
@@ -63,6 +69,7 @@ int bstore_init(const char *uri, const struct bstore_config *cfg);
 int bstore_open(const char *uri, struct bstore **sp);
 void bstore_close(struct bstore *s);
 const struct bstore_config *bstore_config(const struct bstore *s);
+/* dir: the directory; other backends: the URI (for messages). */
 const char *bstore_path(const struct bstore *s);
 
 /*

@@ -16,11 +16,90 @@
 #define BSTORE_VERIFIED ".verified"
 #define BSTORE_LOCK ".lock"
 
-struct bstore {
-	char path[PATH_MAX];
-	int dirfd;
-	struct bstore_config cfg;
+/*
+ * The store-backend interface: one table per kind of store, picked by the
+ * URI's scheme in bstore_be.c. The public bstore_* functions of bstore.h
+ * dispatch through it, so no tool knows which backend it talks to. Each
+ * operation has the contract of its bstore.h namesake; locking is the
+ * backend's own business (dir: flock on PATH/.lock; rbs: the server's).
+ */
+struct bstore_ops {
+	const char *scheme;  /* URI prefix: "dir:", "rbs://" */
+	int (*init)(const char *uri, const struct bstore_config *cfg);
+	/* Fills s (ops and path already set; cfg from the store). */
+	int (*open)(const char *uri, struct bstore *s);
+	/* Releases what open acquired (not s itself). */
+	void (*close)(struct bstore *s);
+	int (*list)(struct bstore *s, const char *label,
+	    struct bstore_entry **ep, size_t *np);
+	int (*count)(struct bstore *s, size_t *np);
+	int (*show)(struct bstore *s, const char *name, struct bstore_entry *ep);
+	int (*verify)(struct bstore *s, const char *name,
+	    struct bstore_entry *ep);
+	int (*mark_verified)(struct bstore *s, const char *name, int ok);
+	/* read: an fd positioned at the archive's start, regular file */
+	int (*open_backup)(struct bstore *s, const char *name, int *fdp);
+	/* upload: begin / write / commit / free, t->be is the backend's */
+	int (*begin)(struct bstore *s, const struct cbk_manifest *m,
+	    uint64_t estimate, struct bstore_txn *t);
+	int (*txn_write)(struct bstore_txn *t, const void *p, size_t n);
+	int (*commit)(struct bstore_txn *t, const struct cbk_manifest *m,
+	    const void *hdr, size_t hlen, char name[BSTORE_NAME_MAX]);
+	void (*txn_free)(struct bstore_txn *t);
+	/* delete and trash */
+	int (*trash)(struct bstore *s, const char *name);
+	int (*untrash)(struct bstore *s, const char *name);
+	int (*trash_list)(struct bstore *s, struct bstore_trashed **tp,
+	    size_t *np);
+	int (*purge)(struct bstore *s, int64_t now, size_t *purgedp);
+	int (*prune)(struct bstore *s, const struct bstore_keep *keep,
+	    int dry_run, char (**namesp)[BSTORE_NAME_MAX], size_t *np);
+	int (*gc)(struct bstore *s, size_t *removedp);
 };
+
+struct bstore {
+	const struct bstore_ops *ops;
+	char path[PATH_MAX];  /* dir: the directory; others: the URI */
+	int dirfd;            /* dir only; -1 otherwise */
+	struct bstore_config cfg;
+	void *be;             /* the backend's own state */
+};
+
+/* An upload in progress: its store and the backend's state. */
+struct bstore_txn {
+	struct bstore *s;
+	char name[BSTORE_NAME_MAX];  /* fixed by begin */
+	void *be;
+};
+
+/* The dir: backend (bstore.c, bstore_write.c, bstore_retain.c). */
+extern const struct bstore_ops bstore_dir_ops;
+int bstore_dir_init(const char *uri, const struct bstore_config *cfg);
+int bstore_dir_open(const char *uri, struct bstore *s);
+void bstore_dir_close(struct bstore *s);
+int bstore_dir_list(struct bstore *s, const char *label,
+    struct bstore_entry **ep, size_t *np);
+int bstore_dir_count(struct bstore *s, size_t *np);
+int bstore_dir_show(struct bstore *s, const char *name,
+    struct bstore_entry *ep);
+int bstore_dir_verify(struct bstore *s, const char *name,
+    struct bstore_entry *ep);
+int bstore_dir_mark_verified(struct bstore *s, const char *name, int ok);
+int bstore_dir_open_backup(struct bstore *s, const char *name, int *fdp);
+int bstore_dir_begin(struct bstore *s, const struct cbk_manifest *m,
+    uint64_t estimate, struct bstore_txn *t);
+int bstore_dir_txn_write(struct bstore_txn *t, const void *p, size_t n);
+int bstore_dir_commit(struct bstore_txn *t, const struct cbk_manifest *m,
+    const void *hdr, size_t hlen, char name[BSTORE_NAME_MAX]);
+void bstore_dir_txn_free(struct bstore_txn *t);
+int bstore_dir_trash(struct bstore *s, const char *name);
+int bstore_dir_untrash(struct bstore *s, const char *name);
+int bstore_dir_trash_list(struct bstore *s, struct bstore_trashed **tp,
+    size_t *np);
+int bstore_dir_purge(struct bstore *s, int64_t now, size_t *purgedp);
+int bstore_dir_prune(struct bstore *s, const struct bstore_keep *keep,
+    int dry_run, char (**namesp)[BSTORE_NAME_MAX], size_t *np);
+int bstore_dir_gc(struct bstore *s, size_t *removedp);
 
 /* A backup known by its name only (no file is opened). */
 struct bstore_name {

@@ -90,7 +90,8 @@ oldest_deleted_first(const void *a, const void *b)
 }
 
 int
-bstore_trash_list(struct bstore *s, struct bstore_trashed **tp, size_t *np)
+bstore_dir_trash_list(struct bstore *s, struct bstore_trashed **tp,
+    size_t *np)
 {
 	struct bstore_trashed *v = NULL, *nv, t;
 	size_t n = 0, cap = 0;
@@ -156,7 +157,7 @@ trash_locked(struct bstore *s, const struct bstore_name *v, size_t n,
 }
 
 int
-bstore_trash(struct bstore *s, const char *name)
+bstore_dir_trash(struct bstore *s, const char *name)
 {
 	struct bstore_name *v = NULL;
 	size_t n = 0, i;
@@ -184,7 +185,7 @@ bstore_trash(struct bstore *s, const char *name)
 }
 
 int
-bstore_untrash(struct bstore *s, const char *name)
+bstore_dir_untrash(struct bstore *s, const char *name)
 {
 	struct bstore_trashed *v = NULL;
 	char tname[BSTORE_NAME_MAX + sizeof(DELETED) + UTC_STAMP_LEN];
@@ -239,7 +240,7 @@ is_live(const struct bstore_name *v, size_t n, const char *name)
 }
 
 int
-bstore_purge(struct bstore *s, int64_t now, size_t *purgedp)
+bstore_dir_purge(struct bstore *s, int64_t now, size_t *purgedp)
 {
 	struct bstore_trashed *v = NULL;
 	struct bstore_name *live = NULL;
@@ -350,8 +351,8 @@ plan(const struct bstore_name *v, size_t n, const struct bstore_keep *k,
 }
 
 int
-bstore_prune(struct bstore *s, const struct bstore_keep *keep, int dry_run,
-    char (**namesp)[BSTORE_NAME_MAX], size_t *np)
+bstore_dir_prune(struct bstore *s, const struct bstore_keep *keep,
+    int dry_run, char (**namesp)[BSTORE_NAME_MAX], size_t *np)
 {
 	struct bstore_name *v = NULL, *sorted = NULL;
 	char (*out)[BSTORE_NAME_MAX] = NULL;
@@ -473,7 +474,7 @@ gc_marks(struct bstore *s)
 }
 
 int
-bstore_gc(struct bstore *s, size_t *removedp)
+bstore_dir_gc(struct bstore *s, size_t *removedp)
 {
 	size_t removed = 0;
 	int lk = -1, r;

@@ -16,7 +16,7 @@
 /* Room kept free beyond the estimate: manifest, headers, metadata. */
 #define SPACE_MARGIN (1024u * 1024)
 
-struct bstore_txn {
+struct dir_txn {
 	struct bstore *s;
 	struct cbk_manifest m;     /* label and created fixed at begin */
 	char name[BSTORE_NAME_MAX];
@@ -24,6 +24,8 @@ struct bstore_txn {
 	int spool_fd;
 	struct cbk_spool *spool;
 };
+
+static void dir_txn_free(struct dir_txn *t);
 
 int
 bstore_tmp_create(struct bstore *s, const char *name, const char *suffix,
@@ -128,10 +130,10 @@ check_space(struct bstore *s, uint64_t need)
 }
 
 int
-bstore_begin(struct bstore *s, const struct cbk_manifest *m,
-    uint64_t estimate, struct bstore_txn **tp)
+bstore_dir_begin(struct bstore *s, const struct cbk_manifest *m,
+    uint64_t estimate, struct bstore_txn *gt)
 {
-	struct bstore_txn *t;
+	struct dir_txn *t;
 	int r;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
@@ -153,35 +155,20 @@ bstore_begin(struct bstore *s, const struct cbk_manifest *m,
 	    &t->spool_fd)) != 0 ||
 	    (r = cbk_spool_new(t->spool_fd, &t->spool)) != 0)
 		goto fail;
-	*tp = t;
+	gt->be = t;
+	memcpy(gt->name, t->name, sizeof(gt->name));
 	return 0;
  fail:
-	bstore_txn_free(t);
+	dir_txn_free(t);
 	return r;
 }
 
 int
-bstore_txn_write(struct bstore_txn *t, const void *p, size_t n)
+bstore_dir_txn_write(struct bstore_txn *gt, const void *p, size_t n)
 {
+	struct dir_txn *t = gt->be;
+
 	return cbk_spool_write(t->spool, p, n);
-}
-
-int
-bstore_txn_sink(void *arg, const void *p, size_t n)
-{
-	return bstore_txn_write(arg, p, n);
-}
-
-int
-bstore_txn_write_fd(struct bstore_txn *t, int fd)
-{
-	return cbk_spool_copy_fd(t->spool, fd);
-}
-
-const char *
-bstore_txn_name(const struct bstore_txn *t)
-{
-	return t->name;
 }
 
 /*
@@ -189,7 +176,7 @@ bstore_txn_name(const struct bstore_txn *t)
  * (and so locked against gc) until the temporary is renamed or removed.
  */
 static int
-write_part(struct bstore_txn *t, struct cbk_manifest *m, const void *hdr,
+write_part(struct dir_txn *t, struct cbk_manifest *m, const void *hdr,
     size_t hlen, char part[NAME_MAX + 1], int *fdp)
 {
 	int r;
@@ -205,7 +192,7 @@ write_part(struct bstore_txn *t, struct cbk_manifest *m, const void *hdr,
 
 /* Under the exclusive store lock: last checks, then the rename. */
 static int
-publish(struct bstore_txn *t, const char *part)
+publish(struct dir_txn *t, const char *part)
 {
 	int lk = -1, dfd = -1, r;
 
@@ -232,9 +219,10 @@ publish(struct bstore_txn *t, const char *part)
 }
 
 int
-bstore_commit(struct bstore_txn *t, const struct cbk_manifest *m,
+bstore_dir_commit(struct bstore_txn *gt, const struct cbk_manifest *m,
     const void *hdr, size_t hlen, char name[BSTORE_NAME_MAX])
 {
+	struct dir_txn *t = gt->be;
 	struct cbk_manifest fm;
 	char part[NAME_MAX + 1] = "";
 	int r, fd = -1;
@@ -267,8 +255,8 @@ bstore_commit(struct bstore_txn *t, const struct cbk_manifest *m,
 	return r;
 }
 
-void
-bstore_txn_free(struct bstore_txn *t)
+static void
+dir_txn_free(struct dir_txn *t)
 {
 	if (t == NULL)
 		return;
@@ -277,4 +265,11 @@ bstore_txn_free(struct bstore_txn *t)
 	if (t->spool_fd >= 0)
 		close(t->spool_fd);
 	free(t);
+}
+
+void
+bstore_dir_txn_free(struct bstore_txn *gt)
+{
+	dir_txn_free(gt->be);
+	gt->be = NULL;
 }

@@ -1,0 +1,245 @@
+/*
+ * The store-backend dispatch: a URI's scheme picks the backend's table
+ * (bstore_int.h struct bstore_ops) and every public bstore_* operation goes
+ * through it. Adding a backend is one table and one line in `backends`.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bstore_int.h"
+#include "err.h"
+
+static const struct bstore_ops *const backends[] = {
+	&bstore_dir_ops,
+};
+
+static int
+pick(const char *uri, const struct bstore_ops **opsp)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (strncmp(uri, backends[i]->scheme,
+		    strlen(backends[i]->scheme)) == 0) {
+			*opsp = backends[i];
+			return 0;
+		}
+	/* The dir backend words the refusal of an unknown scheme. */
+	*opsp = &bstore_dir_ops;
+	return 0;
+}
+
+/* The operation is not offered by this backend. */
+static int
+unsupported(const struct bstore *s, const char *what)
+{
+	err_set_detail("%s: a %s store cannot %s", s->path, s->ops->scheme,
+	    what);
+	return CE_UNSUPPORTED;
+}
+
+int
+bstore_init(const char *uri, const struct bstore_config *cfg)
+{
+	const struct bstore_ops *ops;
+	int r;
+
+	if ((r = pick(uri, &ops)) != 0)
+		return r;
+	if (ops->init == NULL) {
+		err_set_detail("'%s': create this store on its server", uri);
+		return CE_UNSUPPORTED;
+	}
+	return ops->init(uri, cfg);
+}
+
+int
+bstore_open(const char *uri, struct bstore **sp)
+{
+	struct bstore *s;
+	int r;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return CE_NOMEM;
+	s->dirfd = -1;
+	if ((r = pick(uri, &s->ops)) != 0 ||
+	    (r = s->ops->open(uri, s)) != 0) {
+		bstore_close(s);
+		return r;
+	}
+	*sp = s;
+	return 0;
+}
+
+void
+bstore_close(struct bstore *s)
+{
+	if (s == NULL)
+		return;
+	if (s->ops != NULL)
+		s->ops->close(s);
+	free(s);
+}
+
+const struct bstore_config *
+bstore_config(const struct bstore *s)
+{
+	return &s->cfg;
+}
+
+const char *
+bstore_path(const struct bstore *s)
+{
+	return s->path;
+}
+
+int
+bstore_list(struct bstore *s, const char *label, struct bstore_entry **ep,
+    size_t *np)
+{
+	return s->ops->list(s, label, ep, np);
+}
+
+int
+bstore_count(struct bstore *s, size_t *np)
+{
+	return s->ops->count(s, np);
+}
+
+int
+bstore_show(struct bstore *s, const char *name, struct bstore_entry *ep)
+{
+	return s->ops->show(s, name, ep);
+}
+
+int
+bstore_verify(struct bstore *s, const char *name, struct bstore_entry *ep)
+{
+	return s->ops->verify(s, name, ep);
+}
+
+int
+bstore_mark_verified(struct bstore *s, const char *name, int ok)
+{
+	return s->ops->mark_verified(s, name, ok);
+}
+
+int
+bstore_open_backup(struct bstore *s, const char *name, int *fdp)
+{
+	return s->ops->open_backup(s, name, fdp);
+}
+
+int
+bstore_begin(struct bstore *s, const struct cbk_manifest *m,
+    uint64_t estimate, struct bstore_txn **tp)
+{
+	struct bstore_txn *t;
+	int r;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return CE_NOMEM;
+	t->s = s;
+	if ((r = s->ops->begin(s, m, estimate, t)) != 0) {
+		free(t);
+		return r;
+	}
+	*tp = t;
+	return 0;
+}
+
+int
+bstore_txn_write(struct bstore_txn *t, const void *p, size_t n)
+{
+	return t->s->ops->txn_write(t, p, n);
+}
+
+int
+bstore_txn_sink(void *arg, const void *p, size_t n)
+{
+	return bstore_txn_write(arg, p, n);
+}
+
+int
+bstore_txn_write_fd(struct bstore_txn *t, int fd)
+{
+	uint8_t b[65536];
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		if ((n = read(fd, b, sizeof(b))) < 0) {
+			if (errno == EINTR)
+				continue;
+			return cbk_io_error(errno, "cannot read the stream");
+		}
+		if (n == 0)
+			return 0;
+		if ((r = bstore_txn_write(t, b, (size_t)n)) != 0)
+			return r;
+	}
+}
+
+const char *
+bstore_txn_name(const struct bstore_txn *t)
+{
+	return t->name;
+}
+
+int
+bstore_commit(struct bstore_txn *t, const struct cbk_manifest *m,
+    const void *hdr, size_t hlen, char name[BSTORE_NAME_MAX])
+{
+	return t->s->ops->commit(t, m, hdr, hlen, name);
+}
+
+void
+bstore_txn_free(struct bstore_txn *t)
+{
+	if (t == NULL)
+		return;
+	t->s->ops->txn_free(t);
+	free(t);
+}
+
+int
+bstore_trash(struct bstore *s, const char *name)
+{
+	return s->ops->trash(s, name);
+}
+
+int
+bstore_untrash(struct bstore *s, const char *name)
+{
+	return s->ops->untrash(s, name);
+}
+
+int
+bstore_trash_list(struct bstore *s, struct bstore_trashed **tp, size_t *np)
+{
+	return s->ops->trash_list(s, tp, np);
+}
+
+int
+bstore_purge(struct bstore *s, int64_t now, size_t *purgedp)
+{
+	return s->ops->purge(s, now, purgedp);
+}
+
+int
+bstore_prune(struct bstore *s, const struct bstore_keep *keep, int dry_run,
+    char (**namesp)[BSTORE_NAME_MAX], size_t *np)
+{
+	return s->ops->prune(s, keep, dry_run, namesp, np);
+}
+
+int
+bstore_gc(struct bstore *s, size_t *removedp)
+{
+	if (s->ops->gc == NULL)
+		return unsupported(s, "collect temporaries (run gc on the "
+		    "server)");
+	return s->ops->gc(s, removedp);
+}
