@@ -38,7 +38,7 @@ show_cb(void *ctx, const char *line, size_t len)
 		if (rec.partition[0])
 			json_str(c->j, "partition", rec.partition);
 		if (rec.serial)
-			json_int(c->j, "serial", (int64_t)rec.serial);
+			json_serial(c->j, "serial", rec.serial);
 		if (rec.object[0])
 			json_str(c->j, "object", rec.object);
 		if (rec.detail[0])
@@ -81,12 +81,14 @@ cmd_show(struct opts *o)
 		c.skip = total - o->tail;
 	if (o->json) {
 		c.j = json_new(stdout);
-		json_arr_begin(c.j, NULL);
+		json_obj_begin(c.j, NULL);
+		json_arr_begin(c.j, "records");
 	}
 	if (r == 0)
 		r = audit_foreach(hsm_audit_path(h), show_cb, &c);
 	if (c.j != NULL) {
 		json_arr_end(c.j);
+		json_obj_end(c.j);
 		json_free(c.j);
 	}
 	hsm_close(h);

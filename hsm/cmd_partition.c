@@ -308,11 +308,13 @@ cmd_list(struct opts *o)
 	}
 	if (o->json) {
 		c.j = json_new(stdout);
-		json_arr_begin(c.j, NULL);
+		json_obj_begin(c.j, NULL);
+		json_arr_begin(c.j, "partitions");
 	}
 	r = partition_list(h, list_cb, &c);
 	if (c.j != NULL) {
 		json_arr_end(c.j);
+		json_obj_end(c.j);
 		json_free(c.j);
 	} else if (r == 0 && c.n == 0)
 		printf("no partitions\n");
