@@ -111,23 +111,37 @@ build/fuzz/%: tests/fuzz/%.c build/fuzz/obj/libcoffer.a
 	$(Q)clang -std=c11 -D_GNU_SOURCE -g -O1 -Ilib \
 		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
-# Tools, their documents (the runbook must be on the machine that needs it
-# when the network is down), man pages, bash completion and the backupd
-# unit, which systemd also reads from /usr/local/lib/systemd/system.
+# The tools go to $(LIBEXECDIR), where their short names cannot shadow a
+# system command (Debian's restore(8)); the `coffer` front command goes to
+# $(PREFIX)/bin ("coffer restore ...", or `export PATH="$$(coffer path):$$PATH"`
+# for the short names). Then their documents (the runbook must be on the
+# machine that needs it when the network is down), man pages (coffer-TOOL.1),
+# bash completion, and the systemd units with the installed paths.
 DOCDIR ?= $(PREFIX)/share/doc/coffer
 MANDIR ?= $(PREFIX)/share/man
 COMPDIR ?= $(PREFIX)/share/bash-completion/completions
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+LIBEXECDIR ?= $(PREFIX)/libexec/coffer
 install: all man
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DOCDIR)/runbooks \
-		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPDIR)
-	install -m 0755 $(TOOL_BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBEXECDIR) \
+		$(DESTDIR)$(DOCDIR)/runbooks $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPDIR)
+	install -m 0755 $(TOOL_BINS) $(DESTDIR)$(LIBEXECDIR)/
+	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' scripts/coffer.in \
+		>$(DESTDIR)$(PREFIX)/bin/coffer
+	chmod 0755 $(DESTDIR)$(PREFIX)/bin/coffer
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 docs/runbooks/*.md $(DESTDIR)$(DOCDIR)/runbooks/
-	install -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/man1/
+	for t in $(MAN_TOOLS); do install -m 0644 build/man/$$t.1 \
+		$(DESTDIR)$(MANDIR)/man1/coffer-$$t.1; done
 	install -m 0644 scripts/completion/coffer.bash $(DESTDIR)$(COMPDIR)/coffer
 	for t in $(TOOLS); do ln -sf coffer $(DESTDIR)$(COMPDIR)/$$t; done
-	install -m 0644 scripts/systemd/coffer-backupd.service $(DESTDIR)$(UNITDIR)/
+	for u in scripts/systemd/*.service scripts/systemd/*.timer; do \
+		[ -f "$$u" ] || continue; \
+		sed 's|/usr/local/libexec/coffer|$(LIBEXECDIR)|g' "$$u" \
+			>$(DESTDIR)$(UNITDIR)/$$(basename "$$u"); \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename "$$u"); \
+	done
 
 clean:
 	rm -rf build bin

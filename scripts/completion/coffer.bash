@@ -69,4 +69,24 @@ _coffer()
 	fi
 }
 
+# "coffer TOOL ...": the tool's completion, with the tools' directory in
+# PATH for the --help it reads.
+_coffer_front()
+{
+	local dir
+	dir=$(coffer path 2>/dev/null) || return
+	if [[ $COMP_CWORD -eq 1 ]]; then
+		COMPREPLY=($(compgen -W "path $(ls "$dir")" -- \
+		    "${COMP_WORDS[1]}"))
+		return
+	fi
+	local -a saved=("${COMP_WORDS[@]}")
+	COMP_WORDS=("${COMP_WORDS[@]:1}")
+	((COMP_CWORD--))
+	PATH="$dir:$PATH" _coffer
+	COMP_WORDS=("${saved[@]}")
+	((COMP_CWORD++))
+}
+
 complete -F _coffer hsm clone domains mofn backupd restore rbs
+complete -F _coffer_front coffer
