@@ -130,7 +130,13 @@ open_target(const struct opts *o, const char *uri, int flags,
 
 	if (o->role != NULL && (r = role_parse(o->role, &role)) != 0)
 		return r;
+	/*
+	 * A target that will receive key material (ENDPOINT_TX) answers to
+	 * the cloning policies as a clone target does, before any credential
+	 * is read: restore moves keys in exactly as cloning does.
+	 */
 	if ((r = endpoint_open(uri, &e)) != 0 ||
+	    ((flags & ENDPOINT_TX) && (r = endpoint_cloning_check(e)) != 0) ||
 	    (r = cred_endpoint_login(PROG, e, role, &o->cred, flags)) != 0) {
 		endpoint_close(e);
 		return r;
