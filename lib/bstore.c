@@ -144,6 +144,8 @@ config_parse(struct buf *b, struct bstore_config *cp)
 	return CE_FORMAT;
 }
 
+static int dir_safe(int dfd, const char *path);
+
 int
 bstore_dir_init(const char *uri, const struct bstore_config *cfg)
 {
@@ -164,6 +166,19 @@ bstore_dir_init(const char *uri, const struct bstore_config *cfg)
 	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
 		err_set_detail("cannot create '%s': %s", path, strerror(errno));
 		return CE_IO;
+	}
+	{
+		int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (dfd < 0) {
+			err_set_detail("cannot open '%s': %s", path,
+			    strerror(errno));
+			return CE_IO;
+		}
+		r = dir_safe(dfd, path);
+		close(dfd);
+		if (r != 0)
+			return r;
 	}
 	snprintf(conf, sizeof(conf), "%s/" BSTORE_CONF, path);
 	if (stat(conf, &st) == 0) {
@@ -191,6 +206,29 @@ bstore_dir_init(const char *uri, const struct bstore_config *cfg)
 	return r;
 }
 
+/*
+ * A store directory that others may write to can be turned against the
+ * user who runs the tools (often root): files planted in it, links in
+ * place of its own files. Refused, with the fix (a sticky directory such
+ * as /tmp is not a store either). Group write is the operator's choice.
+ */
+static int
+dir_safe(int dfd, const char *path)
+{
+	struct stat st;
+
+	if (fstat(dfd, &st) != 0)
+		return cbk_io_error(errno, "cannot read the store directory");
+	if (st.st_mode & S_IWOTH) {
+		err_set_detail("the store directory '%s' can be written by "
+		    "others (mode %04o): anyone could plant files in it; run "
+		    "'chmod o-w %s'", path, (unsigned)(st.st_mode & 07777),
+		    path);
+		return CE_POLICY;
+	}
+	return 0;
+}
+
 int
 bstore_dir_open(const char *uri, struct bstore *s)
 {
@@ -212,8 +250,10 @@ bstore_dir_open(const char *uri, struct bstore *s)
 		    strerror(e), e == ENOENT ? "; check the path" : "");
 		goto out;
 	}
+	if ((r = dir_safe(s->dirfd, s->path)) != 0)
+		goto out;
 	snprintf(conf, sizeof(conf), "%s/" BSTORE_CONF, s->path);
-	if ((r = file_read(conf, CONF_MAX, &b)) != 0) {
+	if ((r = file_read_nofollow(conf, CONF_MAX, &b)) != 0) {
 		if (r == CE_NOT_FOUND)
 			err_set_detail("'%s' is not a backup store (no %s); "
 			    "check the path", s->path, BSTORE_CONF);
@@ -240,9 +280,22 @@ bstore_lock(struct bstore *s, int op, int *fdp)
 {
 	int fd;
 
-	fd = openat(s->dirfd, BSTORE_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* O_NOFOLLOW: a link planted as .lock must not make us create or
+	 * lock a file elsewhere (root runs this) */
+	fd = openat(s->dirfd, BSTORE_LOCK, O_RDWR | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (fd < 0)
 		return cbk_io_error(errno, "cannot open the store lock");
+	{
+		struct stat st;
+
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			err_set_detail("the store lock %s/" BSTORE_LOCK " is not a "
+			    "regular file: remove it", s->path);
+			return CE_IO;
+		}
+	}
 	while (flock(fd, op) != 0) {
 		if (errno != EINTR) {
 			close(fd);
