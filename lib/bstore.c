@@ -541,6 +541,8 @@ bstore_scan(struct bstore *s, struct bstore_name **np, size_t *countp)
 	}
 	if (n > 0)
 		qsort(v, n, sizeof(*v), newest_first);
+	for (size_t i = 0; i < n; i++)
+		v[i].pos = i;
 	*np = v;
 	*countp = n;
 	v = NULL;
@@ -805,6 +807,40 @@ sealed_version_check(int fd)
 	return r;
 }
 
+int
+bstore_dir_run_lock(struct bstore *s, int *fdp)
+{
+	char pid[32], held[32] = "";
+	ssize_t n;
+	int fd;
+
+	fd = openat(s->dirfd, ".run.lock", O_RDWR | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW | O_NONBLOCK, 0600);
+	if (fd < 0)
+		return cbk_io_error(errno, "cannot open the scheduler lock");
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+
+		if ((n = pread(fd, held, sizeof(held) - 1, 0)) > 0)
+			held[strcspn(held, "\n")] = '\0';
+		close(fd);
+		if (e != EWOULDBLOCK)
+			return cbk_io_error(e, "cannot lock the store");
+		err_set_detail("another 'backupd run' (pid %s) schedules "
+		    "backups into %s; one scheduler per store", held[0] ? held :
+		    "unknown", s->path);
+		return CE_BUSY;
+	}
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 ||
+	    pwrite(fd, pid, strlen(pid), 0) != (ssize_t)strlen(pid)) {
+		close(fd);
+		return cbk_io_error(errno, "cannot write the scheduler lock");
+	}
+	*fdp = fd;
+	return 0;
+}
+
 const struct bstore_ops bstore_dir_ops = {
 	.scheme = "dir:",
 	.init = bstore_dir_init,
@@ -826,4 +862,5 @@ const struct bstore_ops bstore_dir_ops = {
 	.purge = bstore_dir_purge,
 	.prune = bstore_dir_prune,
 	.gc = bstore_dir_gc,
+	.run_lock = bstore_dir_run_lock,
 };

@@ -227,4 +227,12 @@ int bstore_prune(struct bstore *s, const struct bstore_keep *keep,
  */
 int bstore_gc(struct bstore *s, size_t *removedp);
 
+/*
+ * Claims the store for one scheduler (backupd run) for as long as *fdp
+ * stays open: a second one is refused (CE_BUSY, naming the holder's pid)
+ * instead of running the same jobs twice and overwriting the metrics.
+ * *fdp is -1 where the backend orders writers itself (a remote store).
+ */
+int bstore_run_lock(struct bstore *s, int *fdp);
+
 #endif
