@@ -57,30 +57,21 @@ cmd_show(struct opts *o)
 	return EXIT_DONE;
 }
 
-/* Creates path's temporary beside it (0600, O_EXCL); refuses an existing
- * path unless force. */
+/*
+ * Opens the extract file to be: unnamed until it is complete (a kill leaves
+ * nothing behind); an existing path is refused unless force.
+ */
 static int
-out_open(const char *path, int force, char **tmpp, int *fdp)
+out_open(const char *path, int force, int *fdp)
 {
 	struct stat sb;
-	char *tmp = NULL;
-	int fd;
 
 	if (!force && stat(path, &sb) == 0) {
 		err_set_detail("%s exists; choose another name or add --force",
 		    path);
 		return CE_EXISTS;
 	}
-	if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
-		return CE_NOMEM;
-	if ((fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600)) < 0) {
-		err_set_detail("cannot create %s: %s", tmp, strerror(errno));
-		free(tmp);
-		return CE_IO;
-	}
-	*tmpp = tmp;
-	*fdp = fd;
-	return 0;
+	return file_unnamed_open(path, fdp);
 }
 
 /* Which authorization an extract command was given (CE_USAGE for two). */
@@ -110,7 +101,6 @@ cmd_extract(struct opts *o)
 	struct cred_pins pins;
 	struct cred_written w;
 	struct sks_auth auth = { SKS_AUTH_NONE, NULL, KDF_INTERACTIVE };
-	char *tmp = NULL;
 	uint64_t count = 0;
 	int r, fd = -1;
 
@@ -139,31 +129,17 @@ cmd_extract(struct opts *o)
 	if (r != 0)
 		goto out;
 	auth.secret = secret;
-	if ((r = out_open(o->out, o->force, &tmp, &fd)) != 0)
+	if ((r = out_open(o->out, o->force, &fd)) != 0)
 		goto out;
 	if ((r = sks_extract(s, o->nobjects ? o->objects : NULL,
-	    (size_t)o->nobjects, &auth, fd, &count)) != 0)
+	    (size_t)o->nobjects, &auth, fd, &count)) != 0 ||
+	    (r = file_unnamed_link(fd, o->out, o->force)) != 0)
 		goto out;
-	if (close(fd) != 0) {
-		fd = -1;
-		r = CE_IO;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, o->out) != 0) {
-		err_set_detail("cannot rename %s: %s", tmp, strerror(errno));
-		r = CE_IO;
-		goto out;
-	}
-	(void)file_fsync_dir(o->out);
  out:
 	if (fd >= 0)
 		close(fd);
-	if (r != 0 && tmp != NULL)
-		unlink(tmp);
 	if (r != 0)
 		cred_written_undo(&w);
-	free(tmp);
 	secret_free(secret);
 	session_close(s);
 	hsm_close(h);

@@ -350,9 +350,14 @@ bstore_name_label(const char *label, char out[CBK_LABEL_MAX + 1])
 {
 	size_t i;
 
+	/*
+	 * A name never starts with '.' (hidden) nor '-' (every tool would
+	 * read it as an option): a leading one becomes '_'.
+	 */
 	for (i = 0; i < CBK_LABEL_MAX && label[i] != '\0'; i++)
-		out[i] = name_char((unsigned char)label[i]) &&
-		    !(i == 0 && label[i] == '.') ? label[i] : '-';
+		out[i] = !name_char((unsigned char)label[i]) ? '-' :
+		    i == 0 && (label[i] == '.' || label[i] == '-') ? '_' :
+		    label[i];
 	out[i] = '\0';
 }
 

@@ -74,7 +74,8 @@ const char *bstore_path(const struct bstore *s);
 
 /*
  * The file-name form of a label: bytes other than A-Z a-z 0-9 . _ - become
- * '-', and so does a leading '.'; the manifest keeps the real label.
+ * '-', and a leading '.' or '-' becomes '_' (no hidden names, none a tool
+ * would take for an option); the manifest keeps the real label.
  */
 void bstore_name_label(const char *label, char out[CBK_LABEL_MAX + 1]);
 

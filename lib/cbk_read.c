@@ -35,6 +35,11 @@ struct cbk_reader {
 	struct buf *header;
 	struct cc_hash *rec_hash; /* records.bin, pull form */
 	uint64_t rec_size, rec_got;
+	/* where each entry's headers start, and its size: the zero padding
+	 * between an entry's data and the next entry is checked at the end */
+	int64_t pos[4];
+	uint64_t size[4];
+	int nentries;
 	uint8_t in[READ_CHUNK];   /* what libarchive reads from */
 	uint8_t data[READ_CHUNK]; /* what entries are read into */
 };
@@ -133,6 +138,48 @@ next_entry(struct cbk_reader *r, const char *name, uint64_t *sizep)
 		return CE_INTEGRITY;
 	}
 	*sizep = (uint64_t)archive_entry_size(e);
+	if (r->nentries < 4) {
+		r->pos[r->nentries] = archive_read_header_position(r->a);
+		r->size[r->nentries++] = *sizep;
+	}
+	return 0;
+}
+
+/*
+ * The tar padding after each entry's data, up to the next entry's headers,
+ * must be zero (a reader of the format ignores it, so it must carry
+ * nothing). Read back with pread: the whole file has been read by now.
+ */
+static int
+check_padding(struct cbk_reader *r)
+{
+	static const char *names[] = { "manifest.json", CBK_HEADER_ENTRY,
+	    CBK_RECORDS_ENTRY };
+	uint8_t pad[CBK_BLOCK];
+	uint64_t len;
+	int64_t at;
+	ssize_t k;
+	int i;
+	size_t j;
+
+	for (i = 0; i + 1 < r->nentries && i < 3; i++) {
+		len = (CBK_BLOCK - r->size[i] % CBK_BLOCK) % CBK_BLOCK;
+		if (len == 0 || r->pos[i + 1] < (int64_t)len)
+			continue;
+		at = r->pos[i + 1] - (int64_t)len;
+		if ((k = pread(r->fd, pad, (size_t)len, (off_t)at)) < 0) {
+			if (errno == ESPIPE)
+				return 0; /* a stream: the hash covered it */
+			return cbk_io_error(errno, "cannot read the archive");
+		}
+		for (j = 0; j < (size_t)k; j++)
+			if (pad[j] != 0) {
+				err_set_detail("non-zero byte in the tar padding "
+				    "after %s at offset %llu", names[i],
+				    (unsigned long long)(at + (int64_t)j));
+				return CE_INTEGRITY;
+			}
+	}
 	return 0;
 }
 
@@ -482,7 +529,7 @@ cbk_reader_finish(struct cbk_reader *r)
 		;
 	if (k < 0)
 		return cbk_io_error(r->rerr, "cannot read the backup archive");
-	if ((rc = check_tail(r)) != 0)
+	if ((rc = check_tail(r)) != 0 || (rc = check_padding(r)) != 0)
 		return rc;
 	r->stage = DONE;
 	return 0;

@@ -103,6 +103,57 @@ file_write_secret(const char *path, const void *p, size_t len, int force)
 }
 
 int
+file_unnamed_open(const char *path, int *fdp)
+{
+	char dir[PATH_MAX];
+	int fd;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return CE_TOO_LONG;
+	/* The file has no name until file_unnamed_link: a kill leaves none. */
+	if ((fd = open(dirname(dir), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600)) <
+	    0) {
+		err_set_detail("cannot create a file in the directory of '%s': "
+		    "%s", path, strerror(errno));
+		return CE_IO;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+int
+file_unnamed_link(int fd, const char *path, int force)
+{
+	char proc[64], tmp[PATH_MAX];
+
+	if (fsync(fd) != 0) {
+		err_set_detail("cannot write '%s': %s", path, strerror(errno));
+		return CE_IO;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (!force) {
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) !=
+		    0) {
+			err_set_detail(errno == EEXIST ? "'%s' exists; refusing "
+			    "to overwrite (use --force)" : "cannot name '%s': %s",
+			    path, strerror(errno));
+			return errno == EEXIST ? CE_EXISTS : CE_IO;
+		}
+		return file_fsync_dir(path);
+	}
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
+	    (int)sizeof(tmp))
+		return CE_TOO_LONG;
+	if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) != 0 ||
+	    rename(tmp, path) != 0) {
+		err_set_detail("cannot name '%s': %s", path, strerror(errno));
+		(void)unlink(tmp);
+		return CE_IO;
+	}
+	return file_fsync_dir(path);
+}
+
+int
 file_write_atomic(const char *path, const void *p, size_t len, int mode)
 {
 	return write_via_temp(path, p, len, mode);

@@ -44,4 +44,13 @@ int file_read_secret_input(const char *path, size_t max, struct buf **bp);
 /* fsyncs the directory that holds path. */
 int file_fsync_dir(const char *path);
 
+/*
+ * A new file (0600) in path's directory that has no name yet (O_TMPFILE):
+ * whatever kills the writer leaves nothing behind. file_unnamed_link then
+ * fsyncs it and gives it the name path (CE_EXISTS when path exists, unless
+ * force replaces it).
+ */
+int file_unnamed_open(const char *path, int *fdp);
+int file_unnamed_link(int fd, const char *path, int force);
+
 #endif

@@ -68,6 +68,18 @@ restore verify --from "$S" "$b3" >"$T/v.out" 2>"$T/v.err" && {
 grep -q "version" "$T/v.err" || { cat "$T/v.err"; fail "the refusal does not name the version"; }
 [ "$(vflag "$b3")" = false ] || fail "an unsupported version was marked verified"
 
+# a byte hidden in the tar padding after manifest.json, every checksum made
+# right: the padding must be zero
+sleep 1
+b5=$(backup_of h s)
+msize=$(tar tvf "$T/s/$b5" manifest.json | awk '{ print $3 }')
+[ $((msize % 512)) -ne 0 ] || fail "manifest.json has no padding to test"
+flip "$T/s/$b5" $((512 + msize))
+cbk_reseal "$T/s/$b5"
+expect_exit 4 restore verify --from "$S" "$b5"
+grep -q "non-zero byte in the tar padding after manifest.json" "$T/.err" ||
+	{ cat "$T/.err"; fail "padding"; }
+
 # a verify that cannot write its mark: no mark at all
 sleep 1
 b4=$(backup_of h s)

@@ -295,7 +295,12 @@ test_names(void **state)
 	assert_int_equal(bstore_backup_name("my/part ition", T0, name), 0);
 	assert_string_equal(name, "my-part-ition_20250102T030405Z.cbk");
 	assert_int_equal(bstore_backup_name(".hidden", T0, name), 0);
-	assert_string_equal(name, "-hidden_20250102T030405Z.cbk");
+	assert_string_equal(name, "_hidden_20250102T030405Z.cbk");
+	/* never a name a tool would take for an option */
+	assert_int_equal(bstore_backup_name("-x", T0, name), 0);
+	assert_string_equal(name, "_x_20250102T030405Z.cbk");
+	assert_int_equal(bstore_name_parse(name, label, &t), 0);
+	assert_string_equal(label, "_x");
 	assert_int_equal(bstore_backup_name("a_b", T0, name), 0);
 	assert_int_equal(bstore_name_parse(name, label, &t), 0);
 	assert_string_equal(label, "a_b");

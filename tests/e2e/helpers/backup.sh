@@ -70,10 +70,15 @@ cbk_rebuild() {
 	(cd "$1" && tar --format=ustar -b1 --owner=0 --group=0 --numeric-owner \
 		--mode=0400 --mtime="$created" -cf "$2" manifest.json header.bin \
 		records.bin integrity.sha384)
-	D=$(($(stat -c %s "$2") - 1536))
-	sha=$(head -c "$D" "$2" | sha384sum | cut -c1-96)
+	cbk_reseal "$2"
+}
+
+# cbk_reseal OUT: OUT's integrity entry made right for its bytes as they are.
+cbk_reseal() {
+	D=$(($(stat -c %s "$1") - 1536))
+	sha=$(head -c "$D" "$1" | sha384sum | cut -c1-96)
 	printf 'coffer-cbk-integrity 1\nbytes %020d\nsha384 %s\n' "$D" "$sha" |
-		dd of="$2" bs=1 seek="$D" conv=notrunc 2>/dev/null
+		dd of="$1" bs=1 seek="$D" conv=notrunc 2>/dev/null
 }
 
 # manifest_set_records DIR: records.bin's size and SHA-384 in DIR's
