@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -726,6 +727,19 @@ test_spool_from_fd(void **state)
 	close(src);
 }
 
+/* A full disk is named as such, never as a full store (issue 11, item 7). */
+static void
+test_disk_full_named(void **state)
+{
+	(void)state;
+	assert_int_equal(cbk_io_error(ENOSPC, "cannot write the spool"),
+	    CE_FULL);
+	assert_non_null(strstr(err_detail(), "no space left on the file "
+	    "system"));
+	assert_null(strstr(err_str(CE_FULL), "capacity"));
+	assert_int_equal(cbk_io_error(EIO, "x"), CE_IO);
+}
+
 int
 main(void)
 {
@@ -745,6 +759,7 @@ main(void)
 		cmocka_unit_test(test_read_pipe),
 		cmocka_unit_test(test_pull),
 		cmocka_unit_test(test_spool_from_fd),
+		cmocka_unit_test(test_disk_full_named),
 	};
 	int r;
 
