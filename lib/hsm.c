@@ -720,9 +720,26 @@ hsm_so_login(struct hsm *h, const struct secret *so)
 	if ((r = hsm_tx_enter(h, &own)) != 0)
 		return r;
 	/* Re-check the state under the write lock: another process may have
-	 * zeroized meanwhile. */
+	 * zeroized, re-initialized or changed the SO credential meanwhile;
+	 * the outcome is decided on what holds now. */
 	if ((r = hsm_require_initialized(h)) != 0)
 		goto out;
+	if ((r = store_prepare(h->st, "SELECT so_salt, so_check, serial FROM "
+	    "hsm WHERE id = 1", &q)) != 0)
+		goto out;
+	rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW || sqlite3_column_bytes(q, 0) != KDF_SALT_LEN ||
+	    sqlite3_column_bytes(q, 1) != CC_HASH_LEN ||
+	    memcmp(sqlite3_column_blob(q, 0), salt, KDF_SALT_LEN) != 0 ||
+	    memcmp(sqlite3_column_blob(q, 1), want, CC_HASH_LEN) != 0 ||
+	    (uint64_t)sqlite3_column_int64(q, 2) != serial) {
+		sqlite3_reset(q);
+		err_set_detail("the HSM's SO credential changed while this "
+		    "login ran; log in again");
+		r = CE_BUSY;
+		goto out;
+	}
+	sqlite3_reset(q);
 	hsm_event(&ev, "login", good);
 	ev.role = "so";
 	if (good) {

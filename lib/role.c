@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "crypto.h"
@@ -290,6 +291,49 @@ session_login(struct hsm *h, const char *label, int role,
 	return session_login_how(h, label, role, cred, NULL, sp);
 }
 
+/*
+ * What a login read before its KDF, read again inside the write
+ * transaction that will record its outcome. The KDF takes long enough for
+ * other logins to lock the role, for the partition to be zeroized or for
+ * the credential to change meanwhile; the outcome is decided only on what
+ * holds under the write lock, so no login succeeds after a lockout has
+ * committed (issue 12).
+ */
+static int
+login_recheck(struct hsm *h, const char *label, int64_t pid,
+    uint64_t serial, int role, const struct role_row *before)
+{
+	struct role_row now;
+	int64_t pid2;
+	uint64_t serial2;
+	int r, state;
+
+	if ((r = partition_lookup(h, label, &pid2, &serial2, &state,
+	    NULL)) != 0)
+		return r == CE_NOT_FOUND ? CE_ZEROIZED : r;
+	if (pid2 != pid || serial2 != serial ||
+	    state != PARTITION_INITIALIZED) {
+		err_set_detail("partition '%s' was zeroized or re-created while "
+		    "this login ran", label);
+		return CE_ZEROIZED;
+	}
+	if ((r = role_row_get(h, pid, role, &now)) != 0)
+		return r == CE_NOT_FOUND ? CE_ZEROIZED : r;
+	if (now.locked) {
+		err_set_detail("the %s of partition '%s' was locked out while "
+		    "this login ran", role_name(role), label);
+		r = CE_LOCKED;
+	} else if (now.kdf != before->kdf || memcmp(now.salt, before->salt,
+	    KDF_SALT_LEN) != 0) {
+		err_set_detail("the %s credential of partition '%s' changed "
+		    "while this login ran; log in again", role_name(role),
+		    label);
+		r = CE_BUSY;
+	}
+	role_row_clear(&now);
+	return r;
+}
+
 int
 session_login_how(struct hsm *h, const char *label, int role,
     const struct secret *cred, const char *how, struct session **sp)
@@ -351,7 +395,17 @@ session_login_how(struct hsm *h, const char *label, int role,
 		r = ur == CE_NOT_FOUND ? CE_INTEGRITY : ur;
 		goto out;
 	}
+	/* COFFER_TEST_PAUSE_AT=login-after-kdf: the race tests stop a
+	 * login here, its KDF done, while others lock or zeroize. */
+	{
+		const char *at = getenv("COFFER_TEST_PAUSE_AT");
+
+		if (at != NULL && strcmp(at, "login-after-kdf") == 0)
+			sleep(2);
+	}
 	if ((r = hsm_tx_enter(h, &own)) != 0)
+		goto out;
+	if ((r = login_recheck(h, label, pid, serial, role, &rr)) != 0)
 		goto out;
 	if (ur == CE_AUTH_TAG) {
 		keep = 1;
