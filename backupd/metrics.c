@@ -1,5 +1,5 @@
 /*
- * node_exporter textfile metrics (DESIGN.md "Interfaces"): one file, written
+ * node_exporter textfile metrics (docs/backupd.md, metrics): one file, written
  * atomically after every job run, that the textfile collector exposes.
  * Labels are job names (bdconf: A-Z a-z 0-9 . _ -, nothing to escape).
  */

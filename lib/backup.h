@@ -1,6 +1,6 @@
 /*
  * backup: dated backup partitions made from, checked against and restored
- * into partitions of the emulated HSM (DESIGN.md "Backups"; docs/backupd.md,
+ * into partitions of the emulated HSM (docs/backupd.md,
  * docs/restore.md). This is the glue between three modules that each do
  * one thing: object records leave and enter a partition (lib/object.h), the
  * sealed stream protects them under the source's cloning domains and a

@@ -1,6 +1,6 @@
 /*
  * bstore: a local backup store, the directory that keeps dated backup
- * partitions (DESIGN.md "Backups"; docs/backup-store.md). It names, lists,
+ * partitions (docs/backup-store.md). It names, lists,
  * shows and verifies backups, enforces the store's capacity, writes new ones
  * so that a crash never leaves anything that lists as a backup, and prunes
  * by soft delete with a grace period.

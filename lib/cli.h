@@ -3,9 +3,9 @@
  *
  * Secret input: a prompt with echo off on a TTY, a --pin-file, or a
  * --pin-env variable (removed from the environment once read); never argv.
- * Errors: one line "tool: what failed: why[: detail]" and the exit status of
- * DESIGN.md. Progress: a bar on stderr only when stderr is a terminal.
- * JSON: a small streaming writer, enough for listings and status.
+ * Errors: one line "tool: what failed: why[: detail]" and one of the exit
+ * statuses below. Progress: a bar on stderr only when stderr is a terminal.
+ * JSON: documents built with jansson, one per command (docs/json.md).
  */
 #ifndef COFFER_CLI_H
 #define COFFER_CLI_H
@@ -15,7 +15,7 @@
 
 struct secret;
 
-/* Exit statuses of DESIGN.md. */
+/* The exit statuses every tool uses (docs/architecture.md). */
 #define EXIT_DONE 0
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2

@@ -3,7 +3,7 @@
  *
  * Every library function that can fail returns 0 or a negative CE_* code;
  * err_str() gives the message and err_exit_code() the exit status a tool
- * returns (DESIGN.md: 0 done, 1 failed, 2 usage, 3 refused, 4 integrity).
+ * returns (every tool: 0 done, 1 failed, 2 usage, 3 refused, 4 integrity).
  * Library code never prints; it may leave one line of detail (the label that
  * clashed, the file that was short) with err_set_detail() for the tool to show.
  * The detail never holds a secret.

@@ -2,8 +2,8 @@
  * share: M-of-N share sets that prove themselves right.
  *
  * A share is one point of a Shamir split (lib/shamir) plus what it takes
- * to never yield a wrong secret silently (DESIGN.md, "M-of-N split
- * credentials"; the Vault / yubihsm-setup / sc-hsm-tool failures):
+ * to never yield a wrong secret silently (docs/mofn.md; what Vault,
+ * yubihsm-setup and sc-hsm-tool get wrong):
  *   - a random set identifier, so shares of two sets are told apart;
  *   - M, N and the share's index (1..N) stored in every share;
  *   - a check value: HMAC-SHA-384 keyed by the split value over the set's

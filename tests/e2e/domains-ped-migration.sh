@@ -1,6 +1,6 @@
 #!/bin/sh
-# Migration between a PED partition and a password partition (DESIGN.md's
-# "domain migration"): with no domain in common the clone is refused; the
+# Migration between a PED partition and a password partition (docs/domains.md,
+# domain migration): with no domain in common the clone is refused; the
 # PED partition's PO (logging in with shares) adds the password domain, the
 # clone runs (CO by shares on one side, by password on the other); then the
 # password partition takes the PED domain from its share files, drops its

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Restore across partition types (DESIGN.md: extended domains make it a
+# Restore across partition types (extended domains make it a
 # supported path): a backup of a password partition restores into a PED
 # partition once that partition holds the password domain as an extra
 # domain, and not before (exit 3, the target unchanged). The restored key
