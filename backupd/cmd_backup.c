@@ -15,6 +15,7 @@
 #include "partition.h"
 #include "role.h"
 #include "secret.h"
+#include "utc.h"
 
 /*
  * Opens the source partition, refuses there what needs no login (cloning
@@ -106,7 +107,7 @@ cmd_backup(struct opts *o)
 		json_str(j, "name", res.name);
 		json_str(j, "store", o->to);
 		json_str(j, "source", o->from);
-		cli_time_iso(res.created, t);
+		utc_iso_show(res.created, t);
 		json_str(j, "created", t);
 		json_int(j, "objects", (int64_t)res.objects);
 		json_int(j, "plain_bytes", (int64_t)res.plain_bytes);

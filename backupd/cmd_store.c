@@ -13,6 +13,7 @@
 #include "backupd.h"
 #include "cli.h"
 #include "err.h"
+#include "utc.h"
 
 int
 cmd_init(struct opts *o)
@@ -187,9 +188,9 @@ cmd_trash(struct opts *o)
 		for (i = 0; i < n; i++) {
 			json_obj_begin(j, NULL);
 			json_str(j, "name", t[i].name);
-			cli_time_iso(t[i].deleted, d);
+			utc_iso_show(t[i].deleted, d);
 			json_str(j, "deleted", d);
-			cli_time_iso(t[i].purge_after, p);
+			utc_iso_show(t[i].purge_after, p);
 			json_str(j, "purge_after", p);
 			json_int(j, "file_size", (int64_t)t[i].file_size);
 			json_obj_end(j);
@@ -200,8 +201,8 @@ cmd_trash(struct opts *o)
 	} else {
 		printf("%-40s %-20s %s\n", "NAME", "DELETED", "PURGED AFTER");
 		for (i = 0; i < n; i++) {
-			cli_time_iso(t[i].deleted, d);
-			cli_time_iso(t[i].purge_after, p);
+			utc_iso_show(t[i].deleted, d);
+			utc_iso_show(t[i].purge_after, p);
 			printf("%-40s %-20s %s\n", t[i].name, d, p);
 		}
 	}

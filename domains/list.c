@@ -8,6 +8,7 @@
 #include "endpoint.h"
 #include "kdf.h"
 #include "role.h"
+#include "utc.h"
 
 static const char *
 kdf_of(const struct domain_entry *d)
@@ -55,7 +56,7 @@ print_json(const char *label, const struct domain_list *l,
 		json_str(j, "fingerprint", fps[i]);
 		if (l->d[i].type == DOMAIN_PASSWORD)
 			json_str(j, "kdf", kdf_of(&l->d[i]));
-		cli_time_iso(l->d[i].created, t);
+		utc_iso_show(l->d[i].created, t);
 		json_str(j, "created", t);
 		json_obj_end(j);
 	}

@@ -10,6 +10,7 @@
 #include "secret.h"
 #include "tool.h"
 #include "uri.h"
+#include "utc.h"
 
 static int
 cmd_init(struct opts *o)
@@ -81,7 +82,7 @@ cmd_show(struct opts *o)
 		hsm_close(h);
 		return cli_fail(PROG, r, "show");
 	}
-	cli_time_iso(in.created, t);
+	utc_iso_show(in.created, t);
 	if (o->json) {
 		j = json_new(stdout);
 		json_obj_begin(j, NULL);

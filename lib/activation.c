@@ -14,16 +14,6 @@
 #include "store.h"
 #include "wrap.h"
 
-int
-activation_need_shares(const struct session *s, const char *what)
-{
-	if (!s->by_challenge)
-		return 0;
-	err_set_detail("%s needs the %s's shares, not the activation "
-	    "challenge", what, role_name(s->role));
-	return CE_POLICY;
-}
-
 /* Refuses roles that can never be activated, with the reason. */
 static int
 activatable(int role)
@@ -169,38 +159,6 @@ role_activate(struct hsm *h, const char *label, int role,
 	return r;
 }
 
-/* Deletes the activation of role; *wasp says whether there was one. */
-static int
-drop_tx(struct hsm *h, int64_t pid, uint64_t serial, const char *label,
-    int role, const char *why, int *wasp)
-{
-	sqlite3_stmt *q;
-	int r;
-
-	*wasp = 0;
-	if ((r = store_prepare(hsm_store(h), "DELETE FROM activation WHERE "
-	    "partition_id = ? AND role = ?", &q)) != 0)
-		return r;
-	sqlite3_bind_int64(q, 1, pid);
-	sqlite3_bind_int(q, 2, role);
-	if ((r = hsm_step_done(h, q)) != 0)
-		return r;
-	if (sqlite3_changes(store_db(hsm_store(h))) == 0)
-		return 0;
-	*wasp = 1;
-	return hsm_audit_part(h, "deactivate", 1, role_name(role), label,
-	    serial, why);
-}
-
-int
-activation_drop_tx(struct hsm *h, int64_t pid, uint64_t serial,
-    const char *label, int role, const char *why)
-{
-	int was;
-
-	return drop_tx(h, pid, serial, label, role, why, &was);
-}
-
 int
 role_deactivate(struct session *s, int role, int *wasp)
 {
@@ -219,7 +177,8 @@ role_deactivate(struct session *s, int role, int *wasp)
 	    role_name(s->role));
 	if ((r = hsm_tx_enter(h, &own)) != 0)
 		return r;
-	r = drop_tx(h, s->pid, s->serial, s->label, role, why, &was);
+	r = activation_drop_was_tx(h, s->pid, s->serial, s->label, role, why,
+	    &was);
 	r = hsm_tx_leave(h, own, r, 0);
 	if (r == 0 && wasp != NULL)
 		*wasp = was;

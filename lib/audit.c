@@ -12,9 +12,9 @@
 
 #include "audit.h"
 #include "buf.h"
-#include "cli.h"
 #include "err.h"
 #include "store.h"
+#include "utc.h"
 
 static const char mac_sep[] = ",\"mac\":\"";
 #define MAC_HEX (2 * CC_HASH_LEN)
@@ -171,7 +171,7 @@ audit_append(struct store *st, const char *logpath,
 		r = CE_NOMEM;
 		goto out;
 	}
-	cli_time_iso((int64_t)time(NULL), tbuf);
+	utc_iso_show((int64_t)time(NULL), tbuf);
 	if ((r = put_str(b, "{\"seq\":")) != 0)
 		goto out;
 	{

@@ -573,12 +573,3 @@ out:
 	return status;
 }
 
-void
-cli_time_iso(int64_t t, char out[21])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}

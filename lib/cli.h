@@ -103,7 +103,5 @@ void cli_json_reset(void);
  */
 int cli_exit(int status);
 
-/* Formats a UTC time as "YYYY-MM-DDThh:mm:ssZ" into out[21]. */
-void cli_time_iso(int64_t t, char out[21]);
 
 #endif

@@ -136,6 +136,8 @@ int role_login_failed_tx(struct hsm *h, int64_t pid, uint64_t serial,
 int activation_need_shares(const struct session *s, const char *what);
 
 /* Drops the activation of role (if any) with an audit record saying why. */
+int activation_drop_was_tx(struct hsm *h, int64_t pid, uint64_t serial,
+    const char *label, int role, const char *why, int *wasp);
 int activation_drop_tx(struct hsm *h, int64_t pid, uint64_t serial,
     const char *label, int role, const char *why);
 

@@ -278,20 +278,6 @@ object_store(struct session *s, const struct object *o, uint64_t *idp)
 	return hsm_tx_leave(s->h, own, r, 0);
 }
 
-void
-object_info_row(sqlite3_stmt *q, struct object_info *in)
-{
-	memset(in, 0, sizeof(*in));
-	in->id = (uint64_t)sqlite3_column_int64(q, 0);
-	snprintf(in->label, sizeof(in->label), "%s",
-	    (const char *)sqlite3_column_text(q, 1));
-	in->cls = (uint32_t)sqlite3_column_int64(q, 2);
-	in->key_type = (uint32_t)sqlite3_column_int64(q, 3);
-	in->bits = (uint32_t)sqlite3_column_int64(q, 4);
-	in->size = (uint64_t)sqlite3_column_int64(q, 5);
-	in->created = sqlite3_column_int64(q, 6);
-}
-
 #define OBJ_COLS OBJECT_INFO_COLS
 
 int
@@ -310,23 +296,6 @@ object_find(struct session *s, const char *label, struct object_info *ip)
 	sqlite3_bind_int64(q, 1, s->pid);
 	sqlite3_bind_text(q, 2, label, -1, SQLITE_TRANSIENT);
 	return object_info_one(s, s->h->st, q, label, ip);
-}
-
-int
-object_info_one(struct session *s, struct store *st, sqlite3_stmt *q,
-    const char *label, struct object_info *ip)
-{
-	int rc;
-
-	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		object_info_row(q, ip);
-	sqlite3_reset(q);
-	if (rc == SQLITE_DONE) {
-		err_set_detail("no object '%s' in partition '%s'", label,
-		    s->label);
-		return CE_NOT_FOUND;
-	}
-	return rc == SQLITE_ROW ? 0 : store_err(st, rc);
 }
 
 int

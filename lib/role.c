@@ -466,6 +466,61 @@ session_login_how(struct hsm *h, const char *label, int role,
 	return r;
 }
 
+/*
+ * The activation rows a role's lockout and credential changes must drop:
+ * kept here, below lib/activation.c in the layers, because role lockout
+ * needs them (docs/architecture.md "Layers").
+ */
+int
+activation_need_shares(const struct session *s, const char *what)
+{
+	if (!s->by_challenge)
+		return 0;
+	err_set_detail("%s needs the %s's shares, not the activation "
+	    "challenge", what, role_name(s->role));
+	return CE_POLICY;
+}
+
+/* Deletes the activation of role; *wasp says whether there was one. */
+int
+activation_drop_was_tx(struct hsm *h, int64_t pid, uint64_t serial, const char *label,
+    int role, const char *why, int *wasp)
+{
+	sqlite3_stmt *q;
+	int r;
+
+	*wasp = 0;
+	if ((r = store_prepare(hsm_store(h), "DELETE FROM activation WHERE "
+	    "partition_id = ? AND role = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, pid);
+	sqlite3_bind_int(q, 2, role);
+	if ((r = hsm_step_done(h, q)) != 0)
+		return r;
+	if (sqlite3_changes(store_db(hsm_store(h))) == 0)
+		return 0;
+	*wasp = 1;
+	return hsm_audit_part(h, "deactivate", 1, role_name(role), label,
+	    serial, why);
+}
+
+int
+activation_drop_tx(struct hsm *h, int64_t pid, uint64_t serial,
+    const char *label, int role, const char *why)
+{
+	int was;
+
+	return activation_drop_was_tx(h, pid, serial, label, role, why, &was);
+}
+
+int
+role_wrap_key(const struct secret *kek, const char *purpose, uint64_t serial,
+    int role, const struct secret *key, struct buf **outp)
+{
+	return wrap_seal(secret_ptr(kek), purpose, serial, (uint64_t)role,
+	    NULL, 0, secret_ptr(key), secret_len(key), outp);
+}
+
 /* Writes (insert or replace) a role row holding the given wraps. */
 static int
 role_row_put(struct hsm *h, int64_t pid, int role, int kdf,

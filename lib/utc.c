@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -27,6 +28,13 @@ utc_iso(int64_t t, char out[UTC_ISO_LEN + 1])
 	    UTC_ISO_LEN)
 		return CE_INVALID;
 	return 0;
+}
+
+void
+utc_iso_show(int64_t t, char out[UTC_ISO_LEN + 1])
+{
+	if (utc_iso(t, out) != 0)
+		snprintf(out, UTC_ISO_LEN + 1, "(out of range)");
 }
 
 int

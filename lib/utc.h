@@ -20,6 +20,9 @@
 
 /* Writes t as iso into out (NUL-terminated); CE_INVALID when out of range. */
 int utc_iso(int64_t t, char out[UTC_ISO_LEN + 1]);
+
+/* utc_iso for showing a time: never fails ("(out of range)" if it would). */
+void utc_iso_show(int64_t t, char out[UTC_ISO_LEN + 1]);
 /* Writes t as stamp into out (NUL-terminated); CE_INVALID when out of range. */
 int utc_stamp(int64_t t, char out[UTC_STAMP_LEN + 1]);
 

@@ -409,24 +409,6 @@ confirm_mac(struct xfer *x, int of_initiator, uint8_t out[CC_HASH_LEN])
 	    (of_initiator ? KS_FIN_I : KS_FIN_R), CC_HASH_LEN, h, sizeof(h), out);
 }
 
-int
-xfer_domains_check(const struct xfer_domain *doms, size_t ndoms)
-{
-	size_t i, j;
-
-	if (doms == NULL || ndoms == 0 || ndoms > XFER_MAX_DOMAINS)
-		return CE_INVALID;
-	for (i = 0; i < ndoms; i++) {
-		if (doms[i].key == NULL ||
-		    secret_len(doms[i].key) != XFER_DOMAIN_KEY_LEN)
-			return CE_INVALID;
-		for (j = 0; j < i; j++)
-			if (secret_equal(doms[i].key, doms[j].key))
-				return CE_INVALID;
-	}
-	return 0;
-}
-
 /* Sends our HELLO. */
 static int
 send_hello(struct xfer *x, const uint8_t nonce[XF_NONCE_LEN],

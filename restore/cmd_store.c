@@ -15,6 +15,7 @@
 #include "kdf.h"
 #include "secret.h"
 #include "tool.h"
+#include "utc.h"
 
 static void
 json_entry(struct json *j, const struct bstore_entry *e)
@@ -23,12 +24,12 @@ json_entry(struct json *j, const struct bstore_entry *e)
 
 	json_obj_begin(j, NULL);
 	json_str(j, "name", e->name);
-	cli_time_iso(e->created, t);
+	utc_iso_show(e->created, t);
 	json_str(j, "created", t);
 	json_int(j, "file_size", (int64_t)e->file_size);
 	json_bool(j, "verified", e->verified);
 	if (e->verified) {
-		cli_time_iso(e->verified_at, t);
+		utc_iso_show(e->verified_at, t);
 		json_str(j, "verified_at", t);
 		json_str(j, "verified_how", e->verified_how);
 	}
@@ -79,7 +80,7 @@ cmd_list(struct opts *o)
 		printf("%-40s %-20s %-4s %9s %12s %s\n", "NAME", "CREATED",
 		    "VER", "OBJECTS", "BYTES", "VERIFIED");
 		for (i = 0; i < n; i++) {
-			cli_time_iso(e[i].created, t);
+			utc_iso_show(e[i].created, t);
 			if (e[i].r != 0)
 				printf("%-40s %-20s damaged: %s\n", e[i].name, t,
 				    err_str(e[i].r));
@@ -109,12 +110,12 @@ print_entry(const struct bstore_entry *e)
 	char t[21];
 
 	printf("name:              %s\n", e->name);
-	cli_time_iso(e->created, t);
+	utc_iso_show(e->created, t);
 	printf("created:           %s\n", t);
 	printf("file size:         %llu bytes\n",
 	    (unsigned long long)e->file_size);
 	if (e->verified) {
-		cli_time_iso(e->verified_at, t);
+		utc_iso_show(e->verified_at, t);
 		printf("verified:          yes, %s, at %s (bound to this "
 		    "file)\n", e->verified_how, t);
 	} else
