@@ -9,11 +9,10 @@
 #include "kdf.h"
 #include "role.h"
 
-#define MAX_WORDS 16
+#define MAX_WORDS BDCONF_WORDS_MAX
 
-/* One line (without its newline) from b; CE_TRUNCATED at the end. */
-static int
-get_line(struct buf *b, char line[BDCONF_LINE_MAX])
+int
+bdconf_get_line(struct buf *b, char line[BDCONF_LINE_MAX])
 {
 	size_t n = 0;
 	uint8_t c;
@@ -30,9 +29,8 @@ get_line(struct buf *b, char line[BDCONF_LINE_MAX])
 	return 0;
 }
 
-/* Splits line in place at spaces and tabs; CE_FORMAT past MAX_WORDS. */
-static int
-split(char *line, char *w[MAX_WORDS], size_t *np)
+int
+bdconf_split(char *line, char *w[BDCONF_WORDS_MAX], size_t *np)
 {
 	size_t n = 0;
 	char *p = line;
@@ -206,9 +204,9 @@ bdconf_parse(struct buf *b, struct bdconf *cp)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return CE_NOMEM;
 	c->interval = BDCONF_INTERVAL_DEFAULT;
-	while ((r = get_line(b, line)) == 0) {
+	while ((r = bdconf_get_line(b, line)) == 0) {
 		lineno++;
-		if ((r = split(line, w, &n)) != 0) {
+		if ((r = bdconf_split(line, w, &n)) != 0) {
 			want = "at most 16 words";
 			goto bad;
 		}

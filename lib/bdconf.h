@@ -32,6 +32,7 @@
 #define BDCONF_MAX (64u * 1024)        /* bytes of the file */
 #define BDCONF_LINE_MAX 1024
 #define BDCONF_JOBS_MAX 64
+#define BDCONF_WORDS_MAX 16
 #define BDCONF_NAME_MAX 32
 #define BDCONF_PATH_MAX 512
 #define BDCONF_INTERVAL_DEFAULT 86400  /* a day */
@@ -63,5 +64,15 @@ int bdconf_parse(struct buf *b, struct bdconf *c);
 
 /* Reads and parses the file at path (at most BDCONF_MAX bytes). */
 int bdconf_load(const char *path, struct bdconf *c);
+
+/*
+ * The line reader of Coffer's word-per-line configuration files (this one
+ * and rbs's, lib/rbsconf.h): one line without its newline from b
+ * (CE_TRUNCATED at the end, CE_FORMAT for control bytes or an overlong
+ * line), and the line split in place at spaces and tabs, a '#' ending it
+ * (CE_FORMAT past BDCONF_WORDS_MAX words).
+ */
+int bdconf_get_line(struct buf *b, char line[BDCONF_LINE_MAX]);
+int bdconf_split(char *line, char *w[BDCONF_WORDS_MAX], size_t *np);
 
 #endif
