@@ -16,6 +16,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "buf.h"
 #include "chan.h"
@@ -197,6 +198,29 @@ key_pem(EVP_PKEY *pk, BIO **biop)
 	return 0;
 }
 
+/* Adds an extension; for the subject alternative name, DNS:cn. */
+static int
+add_ext(X509 *x, int nid, const char *value)
+{
+	char v[300];
+	X509_EXTENSION *e;
+	X509V3_CTX ctx;
+	int ok;
+
+	if (nid == NID_subject_alt_name)
+		snprintf(v, sizeof(v), "DNS:%s", value);
+	else
+		snprintf(v, sizeof(v), "%s", value);
+	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+	if ((e = X509V3_EXT_conf_nid(NULL, &ctx, nid, v)) == NULL)
+		return ossl_error(CE_CRYPTO, "cannot make a certificate "
+		    "extension");
+	ok = X509_add_ext(x, e, -1);
+	X509_EXTENSION_free(e);
+	return ok == 1 ? 0 : ossl_error(CE_CRYPTO, "cannot add a "
+	    "certificate extension");
+}
+
 static int
 make_cert(EVP_PKEY *pk, const char *cn, X509 **xp)
 {
@@ -219,6 +243,9 @@ make_cert(EVP_PKEY *pk, const char *cn, X509 **xp)
 	    X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_UTF8,
 	    (const unsigned char *)cn, -1, -1, 0) != 1 ||
 	    X509_set_issuer_name(x, nm) != 1 ||
+	    (r = add_ext(x, NID_subject_alt_name, cn)) != 0 ||
+	    (r = add_ext(x, NID_basic_constraints, "critical,CA:FALSE")) != 0 ||
+	    (r = add_ext(x, NID_key_usage, "critical,digitalSignature")) != 0 ||
 	    X509_sign(x, pk, EVP_sha384()) == 0) {
 		r = ossl_error(CE_CRYPTO, "cannot make the certificate");
 		goto out;

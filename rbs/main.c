@@ -51,7 +51,7 @@ struct opts {
 static void
 help(FILE *f)
 {
-	fprintf(f, "usage: %s init DIR\n"
+	fprintf(f, "usage: %s init DIR [--name HOST]\n"
 	    "       %s client add NAME --cert FILE --role backup|restore|admin "
 	    "--store NAME... [--dir DIR]\n"
 	    "       %s client list [--dir DIR] [--json]\n"
@@ -124,7 +124,11 @@ cmd_init(struct opts *o)
 
 	if (o->nargs != 1)
 		return cli_usage_error(PROG, "init: give the state directory");
-	if ((r = tls_identity_create(o->args[0], "coffer-rbs", fp)) != 0)
+	if (o->name != NULL && !rbsreg_name_ok(o->name))
+		return cli_usage_error(PROG, "--name: the server's host name "
+		    "(letters, digits, . _ -)");
+	if ((r = tls_identity_create(o->args[0], o->name ? o->name :
+	    "coffer-rbs", fp)) != 0)
 		return cli_fail(PROG, r, "cannot create the server identity");
 	/* An empty register, so that the state directory is complete. */
 	if ((r = rbsreg_load(o->args[0], &v, &n)) != 0 ||
@@ -149,6 +153,8 @@ cmd_enroll(struct opts *o)
 
 	if (o->out == NULL || o->nargs != 0)
 		return cli_usage_error(PROG, "enroll: give --out DIR");
+	if (o->name != NULL && !rbsreg_name_ok(o->name))
+		return cli_usage_error(PROG, "--name: letters, digits, . _ -");
 	if ((r = tls_identity_create(o->out, o->name ? o->name :
 	    "coffer-rbs-client", fp)) != 0)
 		return cli_fail(PROG, r, "cannot create the client identity");
