@@ -7,6 +7,7 @@
 #                               port 0 (the kernel picks a free one, so
 #                               parallel runs never collide); sets $PORT,
 #                               $SPID; logs in $T/NAME.log; stopped on exit
+#   rbs_start_again             the same server again (same config)
 #   rbs_stop                    stops the server (SIGTERM, waits)
 #   rbs_client NAME ROLE STORE...   enrolls $T/NAME.id and registers it
 #   rbs_url STORE               rbs://127.0.0.1:$PORT/STORE
@@ -28,21 +29,28 @@ rbs_server() {
 rbs_start() {
 	n=$1
 	shift
+	RBS_NAME=$n
 	{
 		echo "state $T/$n.state"
 		echo "listen 127.0.0.1:0"
 		cat "$T/$n.stores"
 		for l in "$@"; do echo "$l"; done
 	} >"$T/$n.conf"
+	rbs_start_again
+}
+
+# Starts the server of the last rbs_start again with its configuration.
+rbs_start_again() {
+	n=$RBS_NAME
 	rm -f "$T/$n.port"
 	rbs serve --config "$T/$n.conf" --log stderr --port-file "$T/$n.port" \
-		2>"$T/$n.log" &
+		2>>"$T/$n.log" &
 	SPID=$!
 	trap 'kill $SPID 2>/dev/null || true; rm -rf "$T"' EXIT
-	i=0
+	_w=0
 	while [ ! -s "$T/$n.port" ]; do
-		i=$((i + 1))
-		[ $i -lt 200 ] || fail "rbs serve did not start: $(cat "$T/$n.log")"
+		_w=$((_w + 1))
+		[ $_w -lt 200 ] || fail "rbs serve did not start: $(cat "$T/$n.log")"
 		kill -0 $SPID 2>/dev/null ||
 			fail "rbs serve exited: $(cat "$T/$n.log")"
 		sleep 0.05
