@@ -8,6 +8,10 @@
  * compares with its pin before it sends a byte; the server looks it up in
  * its register of clients).
  *
+ * OpenSSL writes to the socket with write(2): a program using this ignores
+ * SIGPIPE (every Coffer tool does) so a vanished peer is an error, not a
+ * signal.
+ *
  * An identity is a directory: key.pem (PKCS#8, mode 0600, created O_EXCL)
  * and cert.pem (self-signed, ten years).
  */
