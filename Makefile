@@ -42,7 +42,7 @@ UNITS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BINS := $(TOOLS:%=$(BINDIR)/%)
 
 .SECONDARY:
-.PHONY: all units check demo bench fuzz install clean deps
+.PHONY: all units man check demo bench fuzz install clean deps
 all: $(TOOL_BINS)
 
 $(BUILD)/%.o: %.c
@@ -69,6 +69,16 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 
 units: $(UNITS)
 
+# Man pages: each tool's docs/TOOL.md, rendered by scripts/man.sh (lowdown).
+MAN_TOOLS := $(foreach t,$(TOOLS),$(if $(wildcard docs/$(t).md),$(t)))
+MANS := $(MAN_TOOLS:%=build/man/%.1)
+build/man/%.1: docs/%.md scripts/man.sh lib/version.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  MAN     $@")
+	$(Q)sh scripts/man.sh $< >$@.tmp && mv $@.tmp $@
+
+man: $(MANS)
+
 deps:
 	@sh scripts/deps.sh
 
@@ -76,7 +86,7 @@ ASAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
 
 check: deps
-	$(Q)$(MAKE) --no-print-directory all units
+	$(Q)$(MAKE) --no-print-directory all units man
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan BINDIR=build/asan/bin \
 		OPT="-O1 -g" SANFLAGS="$(ASAN)" all units
 	$(Q)tests/run.sh "normal:bin:build/default/tests" \
@@ -101,18 +111,37 @@ build/fuzz/%: tests/fuzz/%.c build/fuzz/obj/libcoffer.a
 	$(Q)clang -std=c11 -D_GNU_SOURCE -g -O1 -Ilib \
 		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
-# Tools, their documents (the runbook must be on the machine that needs it
-# when the network is down) and the backupd unit, which systemd also reads
-# from /usr/local/lib/systemd/system.
+# The tools go to $(LIBEXECDIR), where their short names cannot shadow a
+# system command (Debian's restore(8)); the `coffer` front command goes to
+# $(PREFIX)/bin ("coffer restore ...", or `export PATH="$$(coffer path):$$PATH"`
+# for the short names). Then their documents (the runbook must be on the
+# machine that needs it when the network is down), man pages (coffer-TOOL.1),
+# bash completion, and the systemd units with the installed paths.
 DOCDIR ?= $(PREFIX)/share/doc/coffer
+MANDIR ?= $(PREFIX)/share/man
+COMPDIR ?= $(PREFIX)/share/bash-completion/completions
 UNITDIR ?= $(PREFIX)/lib/systemd/system
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DOCDIR)/runbooks \
-		$(DESTDIR)$(UNITDIR)
-	install -m 0755 $(TOOL_BINS) $(DESTDIR)$(PREFIX)/bin/
+LIBEXECDIR ?= $(PREFIX)/libexec/coffer
+install: all man
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBEXECDIR) \
+		$(DESTDIR)$(DOCDIR)/runbooks $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPDIR)
+	install -m 0755 $(TOOL_BINS) $(DESTDIR)$(LIBEXECDIR)/
+	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' scripts/coffer.in \
+		>$(DESTDIR)$(PREFIX)/bin/coffer
+	chmod 0755 $(DESTDIR)$(PREFIX)/bin/coffer
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 docs/runbooks/*.md $(DESTDIR)$(DOCDIR)/runbooks/
-	install -m 0644 scripts/systemd/coffer-backupd.service $(DESTDIR)$(UNITDIR)/
+	for t in $(MAN_TOOLS); do install -m 0644 build/man/$$t.1 \
+		$(DESTDIR)$(MANDIR)/man1/coffer-$$t.1; done
+	install -m 0644 scripts/completion/coffer.bash $(DESTDIR)$(COMPDIR)/coffer
+	for t in $(TOOLS); do ln -sf coffer $(DESTDIR)$(COMPDIR)/$$t; done
+	for u in scripts/systemd/*.service scripts/systemd/*.timer; do \
+		[ -f "$$u" ] || continue; \
+		sed 's|/usr/local/libexec/coffer|$(LIBEXECDIR)|g' "$$u" \
+			>$(DESTDIR)$(UNITDIR)/$$(basename "$$u"); \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename "$$u"); \
+	done
 
 clean:
 	rm -rf build bin

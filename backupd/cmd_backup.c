@@ -68,6 +68,9 @@ cmd_backup(struct opts *o)
 	/* The store first: a typo in --to costs no secret and no login. */
 	if ((r = bstore_open(o->to, &s)) != 0) {
 		r = cli_fail(PROG, r, "cannot open the backup store");
+		if (r != EXIT_USAGE)
+			fprintf(stderr, "A new store is made with 'backupd init "
+			    "%s'.\n", o->to);
 		goto out;
 	}
 	if ((r = open_source(o, &e)) != 0) {

@@ -52,8 +52,16 @@ cmd_gc(struct opts *o)
 	bstore_close(s);
 	if (r != 0)
 		return cli_fail(PROG, r, "gc failed");
-	printf("removed %zu temporar%s of interrupted backups\n", n,
-	    n == 1 ? "y" : "ies");
+	if (o->json) {
+		struct json *j = json_new(stdout);
+
+		json_obj_begin(j, NULL);
+		json_int(j, "removed", (int64_t)n);
+		json_obj_end(j);
+		json_free(j);
+	} else
+		printf("removed %zu temporar%s of interrupted backups\n", n,
+		    n == 1 ? "y" : "ies");
 	return EXIT_DONE;
 }
 
@@ -95,7 +103,8 @@ cmd_prune(struct opts *o)
 		j = json_new(stdout);
 		json_obj_begin(j, NULL);
 		json_bool(j, "dry_run", o->dry_run);
-		json_arr_begin(j, o->dry_run ? "would_delete" : "deleted");
+		/* one spelling: dry_run says whether they went */
+		json_arr_begin(j, "pruned");
 		for (i = 0; i < n; i++)
 			json_str(j, NULL, names[i]);
 		json_arr_end(j);
@@ -214,7 +223,16 @@ cmd_purge(struct opts *o)
 		return r;
 	if ((r = bstore_purge(s, (int64_t)time(NULL), &n)) != 0)
 		r = cli_fail(PROG, r, "purge failed");
-	else {
+	else if (o->json) {
+		struct json *j = json_new(stdout);
+
+		json_obj_begin(j, NULL);
+		json_int(j, "purged", (int64_t)n);
+		json_int(j, "grace_days", bstore_config(s)->grace_days);
+		json_obj_end(j);
+		json_free(j);
+		r = EXIT_DONE;
+	} else {
 		printf("purged %zu backup%s past the %u-day grace period\n", n,
 		    n == 1 ? "" : "s", bstore_config(s)->grace_days);
 		r = EXIT_DONE;

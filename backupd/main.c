@@ -108,7 +108,7 @@ opts_parse(int argc, char **argv, struct opts *o)
 		case L_KDF: o->kdf = optarg; break;
 		case L_BPIN_FILE: o->bpin_file = optarg; break;
 		case L_BPIN_ENV: o->bpin_env = optarg; break;
-		case L_JSON: o->json = 1; break;
+		case L_JSON: o->json = 1; cli_json_mode(); break;
 		case L_CONFIG: o->config = optarg; break;
 		case L_ONCE: o->once = 1; break;
 		case L_DRY_RUN: o->dry_run = 1; break;
@@ -167,8 +167,8 @@ opts_parse(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+static int
+run(int argc, char **argv)
 {
 	static const struct {
 		const char *name;
@@ -198,4 +198,10 @@ main(int argc, char **argv)
 		return backupd_run(o.config, o.once);
 	}
 	return cli_usage_error(PROG, "unknown command '%s'", argv[1]);
+}
+
+int
+main(int argc, char **argv)
+{
+	return cli_exit(run(argc, argv));
 }

@@ -40,7 +40,8 @@ static const char usage_text[] =
 "files, environment variables or a prompt, or a PED partition's shares;\n"
 "never the command line.\n"
 "Exit status: 0 done; 1 failed, or committed with objects left out\n"
-"(listed); 2 usage; 3 refused (credential, no common domain, policy).\n"
+"(listed); 2 usage; 3 refused (credential, no common domain, policy);\n"
+"4 integrity (a tampered or cut transfer, a damaged store).\n"
 "See docs/clone.md.\n";
 
 enum {
@@ -90,7 +91,7 @@ parse(int argc, char **argv, struct clone_opts *o)
 		case L_TO: o->to = optarg; break;
 		case L_CONFLICT: conflict = optarg; break;
 		case L_SYNC: sync = 1; break;
-		case L_JSON: o->json = 1; break;
+		case L_JSON: o->json = 1; cli_json_mode(); break;
 		case L_FORCE: o->force = 1; break;
 		case L_SMK_ONLY: o->smk_only = 1; break;
 		case L_OBJECT:
@@ -136,13 +137,18 @@ parse(int argc, char **argv, struct clone_opts *o)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+static int
+run(int argc, char **argv)
 {
 	struct clone_opts o;
 	struct clone_result res;
 	int r;
 
+	if (argc == 2 && (strcmp(argv[1], "--version") == 0 ||
+	    strcmp(argv[1], "version") == 0)) {
+		cli_print_version(PROG);
+		return EXIT_DONE;
+	}
 	if ((r = parse(argc, argv, &o)) != 0)
 		return r < 0 ? EXIT_DONE : r;
 	if (secret_init() != 0) {
@@ -153,4 +159,10 @@ main(int argc, char **argv)
 	r = clone_run(&o, &res);
 	clone_result_free(&res);
 	return r;
+}
+
+int
+main(int argc, char **argv)
+{
+	return cli_exit(run(argc, argv));
 }

@@ -9,17 +9,27 @@
 #include "err.h"
 
 /*
- * Exit status of a committed run: 1 when objects were left out that the
- * caller may have wanted (skip-mode clashes; sync-mode objects whose
- * target copy differs), so no skip is ever silent in a script.
+ * Exit status of a committed run. Objects kept on the target because the
+ * operator asked for it (--on-conflict skip, as restore --add) are listed
+ * and the run is a success; objects that differ on the target when they
+ * were meant to be copies (--sync) are what nobody asked for: exit 1, so a
+ * divergence is never silent in a script. The same rule holds in restore.
  */
 static int
-committed_status(const struct clone_result *res, size_t *leftp)
+committed_status(const struct clone_result *res, size_t *keptp,
+    size_t *differp)
 {
-	size_t left = res->st != NULL ? res->st->nskips : 0;
+	const struct endpoint_stats *st = res->st;
+	size_t i;
 
-	*leftp = left;
-	return left > 0 ? EXIT_FAILED : EXIT_DONE;
+	*keptp = *differp = 0;
+	for (i = 0; st != NULL && i < st->nskips; i++) {
+		if (st->skips[i].why == ENDPOINT_DIFFERS)
+			(*differp)++;
+		else
+			(*keptp)++;
+	}
+	return *differp > 0 ? EXIT_FAILED : EXIT_DONE;
 }
 
 static void
@@ -83,16 +93,38 @@ report_json(const struct clone_opts *o, const struct clone_result *res,
 	json_free(j);
 }
 
+/* Lists the skips of one kind under a heading. */
 static void
-report_human(const struct clone_opts *o, const struct clone_result *res,
-    size_t left)
+list_skips(const struct endpoint_stats *st, size_t n, int differs,
+    const char *heading)
 {
-	const struct endpoint_stats *st = res->st;
 	size_t i;
 
-	printf("cloned %s -> %s (domain '%s', %s)\n", o->from, o->to,
-	    res->domain, o->conflict == ENDPOINT_SYNC ? "sync" :
-	    endpoint_conflict_name(o->conflict));
+	if (n == 0)
+		return;
+	printf("  %s (%zu):\n", heading, n);
+	for (i = 0; i < st->nskips; i++)
+		if ((st->skips[i].why == ENDPOINT_DIFFERS) == differs)
+			printf("    %s: %s\n", st->skips[i].label,
+			    st->skips[i].reason);
+}
+
+static void
+report_human(const struct clone_opts *o, const struct clone_result *res,
+    size_t kept, size_t differ)
+{
+	const struct endpoint_stats *st = res->st;
+	static const char *mode_words[] = {
+		[ENDPOINT_FAIL] = "",
+		[ENDPOINT_SKIP] = "; labels already on the target were kept",
+		[ENDPOINT_REPLACE] = "; labels already on the target were "
+		    "replaced",
+		[ENDPOINT_SYNC] = "; only missing objects were copied",
+	};
+
+	printf("%s %s -> %s through cloning domain '%s'%s\n",
+	    o->conflict == ENDPOINT_SYNC ? "synced" : "cloned", o->from, o->to,
+	    res->domain, mode_words[o->conflict]);
 	printf("  sent %llu, written %llu, replaced %llu, skipped %llu\n",
 	    (unsigned long long)res->sent, (unsigned long long)st->written,
 	    (unsigned long long)st->replaced, (unsigned long long)st->skipped);
@@ -103,21 +135,21 @@ report_human(const struct clone_opts *o, const struct clone_result *res,
 	if (st->identical > 0)
 		printf("  %llu already on the target, identical\n",
 		    (unsigned long long)st->identical);
-	if (left > 0) {
-		printf("  not transferred (%zu):\n", left);
-		for (i = 0; i < st->nskips; i++)
-			printf("    %s: %s\n", st->skips[i].label,
-			    st->skips[i].reason);
-		fprintf(stderr, "%s: committed, but %zu object%s not "
-		    "transferred (listed above)\n", PROG, left, left == 1 ?
-		    " was" : "s were");
-	}
+	list_skips(st, kept, 0, "kept on the target");
+	list_skips(st, differ, 1, "not transferred, the target's copy differs");
+	if (differ > 0)
+		fprintf(stderr, "%s: committed, but %zu object%s differ%s on "
+		    "the target and %s not transferred (listed above); compare "
+		    "them, then clone them with --object and --on-conflict "
+		    "replace if the source is right\n", PROG, differ,
+		    differ == 1 ? "" : "s", differ == 1 ? "s" : "",
+		    differ == 1 ? "was" : "were");
 }
 
 int
 clone_report(const struct clone_opts *o, struct clone_result *res)
 {
-	size_t i, left = 0;
+	size_t i, kept = 0, differ = 0;
 	int status;
 
 	if (res->r != 0) {
@@ -138,11 +170,11 @@ clone_report(const struct clone_opts *o, struct clone_result *res)
 			    "replace (overwrite them), or --sync.\n");
 		return status;
 	}
-	status = committed_status(res, &left);
+	status = committed_status(res, &kept, &differ);
 	if (o->json)
 		report_json(o, res, status);
 	else
-		report_human(o, res, left);
+		report_human(o, res, kept, differ);
 	return status;
 }
 

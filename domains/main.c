@@ -63,26 +63,25 @@ usage(FILE *f)
 		fprintf(f, "  %-8s %s %s\n", cmds[i].name, PROG, cmds[i].name);
 	fprintf(f, "\n'%s COMMAND --help' describes each command; exit "
 	    "status: 0 done, 1 failed,\n2 usage, 3 refused (credential, "
-	    "policy, last domain).\n", PROG);
+	    "policy, last domain), 4 integrity.\n", PROG);
 	return f == stdout ? EXIT_DONE : EXIT_USAGE;
 }
 
-int
-main(int argc, char **argv)
+static void
+help(FILE *f)
+{
+	(void)usage(f);
+}
+
+static int
+run(int argc, char **argv)
 {
 	struct opts o;
 	size_t i;
 	int r;
 
-	if (argc < 2)
-		return usage(stderr);
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0)
-		return usage(stdout);
-	if (secret_init() != 0) {
-		fprintf(stderr, "%s: cannot initialize libsodium\n", PROG);
-		return EXIT_FAILED;
-	}
+	if ((r = cli_main_begin(PROG, argc, argv, help)) >= 0)
+		return r;
 	for (i = 0; i < NCMDS; i++) {
 		if (strcmp(argv[1], cmds[i].name) != 0)
 			continue;
@@ -92,4 +91,10 @@ main(int argc, char **argv)
 	}
 	fprintf(stderr, "%s: unknown command '%s'\n", PROG, argv[1]);
 	return usage(stderr);
+}
+
+int
+main(int argc, char **argv)
+{
+	return cli_exit(run(argc, argv));
 }

@@ -122,7 +122,7 @@ opts_parse(const struct cmd *c, int argc, char **argv, struct opts *o)
 		case L_TYPE: o->type = optarg; break;
 		case L_KDF: o->kdf = optarg; break;
 		case L_PRIMARY: o->primary = 1; break;
-		case L_JSON: o->json = 1; break;
+		case L_JSON: o->json = 1; cli_json_mode(); break;
 		case L_OUT_DIR: o->out_dir = optarg; break;
 		case L_FORCE: o->force = 1; break;
 		case L_DOM_SHARE:

@@ -88,7 +88,7 @@ cmd_show(struct opts *o)
 		json_str(j, "dir", hsm_dir(h));
 		json_str(j, "state", state_name(in.state));
 		json_str(j, "label", in.label);
-		json_int(j, "serial", (int64_t)in.serial);
+		json_serial(j, "serial", in.serial);
 		json_str(j, "auth", in.auth);
 		json_str(j, "kdf", kdf_profile_name(in.kdf));
 		json_bool(j, "allow_cloning", in.allow_cloning);
@@ -233,7 +233,8 @@ cmd_policy_show(struct opts *o)
 	hsm_close(h);
 	if (o->json) {
 		j = json_new(stdout);
-		json_arr_begin(j, NULL);
+		json_obj_begin(j, NULL);
+		json_arr_begin(j, "policies");
 		json_obj_begin(j, NULL);
 		json_int(j, "code", HSM_POLICY_ALLOW_CLONING);
 		json_str(j, "name", "allow-cloning");
@@ -247,6 +248,7 @@ cmd_policy_show(struct opts *o)
 		json_bool(j, "destructive", 0);
 		json_obj_end(j);
 		json_arr_end(j);
+		json_obj_end(j);
 		json_free(j);
 		return EXIT_DONE;
 	}

@@ -165,11 +165,13 @@ cmd_list(struct opts *o)
 		goto out;
 	if (o->json) {
 		c.j = json_new(stdout);
-		json_arr_begin(c.j, NULL);
+		json_obj_begin(c.j, NULL);
+		json_arr_begin(c.j, "objects");
 	}
 	r = object_list(s, list_cb, &c);
 	if (c.j != NULL) {
 		json_arr_end(c.j);
+		json_obj_end(c.j);
 		json_free(c.j);
 	} else if (r == 0)
 		printf("%llu object%s\n", (unsigned long long)c.n,

@@ -170,8 +170,8 @@ json_partition(struct json *j, const struct partition_info *pi, int ped,
 
 	json_obj_begin(j, NULL);
 	json_str(j, "label", pi->label);
-	json_int(j, "serial", (int64_t)pi->serial);
-	json_int(j, "version", pi->version);
+	json_serial(j, "serial", pi->serial);
+	json_str(j, "partition_version", pi->version == 1 ? "V1" : "V0");
 	json_str(j, "state", pstate(pi->state));
 	json_str(j, "kdf", pi->state == PARTITION_INITIALIZED ?
 	    kdf_profile_name(pi->kdf) : NULL);
@@ -308,11 +308,13 @@ cmd_list(struct opts *o)
 	}
 	if (o->json) {
 		c.j = json_new(stdout);
-		json_arr_begin(c.j, NULL);
+		json_obj_begin(c.j, NULL);
+		json_arr_begin(c.j, "partitions");
 	}
 	r = partition_list(h, list_cb, &c);
 	if (c.j != NULL) {
 		json_arr_end(c.j);
+		json_obj_end(c.j);
 		json_free(c.j);
 	} else if (r == 0 && c.n == 0)
 		printf("no partitions\n");
@@ -405,7 +407,8 @@ cmd_ppolicy_show(struct opts *o)
 		return cli_fail(PROG, r, "partition policy show");
 	if (o->json) {
 		j = json_new(stdout);
-		json_arr_begin(j, NULL);
+		json_obj_begin(j, NULL);
+		json_arr_begin(j, "policies");
 		json_obj_begin(j, NULL);
 		json_int(j, "code", PPOL_ALLOW_CLONING);
 		json_str(j, "name", "allow-cloning");
@@ -434,6 +437,7 @@ cmd_ppolicy_show(struct opts *o)
 			json_obj_end(j);
 		}
 		json_arr_end(j);
+		json_obj_end(j);
 		json_free(j);
 		return EXIT_DONE;
 	}

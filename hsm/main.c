@@ -83,8 +83,8 @@ hsm_cmd_group(const char *group, const struct cmd *table, size_t n, int argc,
 	    *group ? " " : "", argv[0]);
 }
 
-int
-main(int argc, char **argv)
+static int
+run(int argc, char **argv)
 {
 	size_t g;
 	int r;
@@ -100,4 +100,10 @@ main(int argc, char **argv)
 			return hsm_cmd_group(groups[g].name, groups[g].t,
 			    *groups[g].n, argc - 2, argv + 2);
 	return hsm_cmd_group("", cmds_hsm, ncmds_hsm, argc - 1, argv + 1);
+}
+
+int
+main(int argc, char **argv)
+{
+	return cli_exit(run(argc, argv));
 }

@@ -215,7 +215,7 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 		case L_DOM_PIN_ENV: o->dom_pin_env = optarg; break;
 		case L_LABEL: o->label = optarg; break;
 		case L_KDF: o->kdf = optarg; break;
-		case L_JSON: o->json = 1; break;
+		case L_JSON: o->json = 1; cli_json_mode(); break;
 		case L_ROLE: o->role = optarg; break;
 		case L_TYPE: o->type = optarg; break;
 		case L_IN: o->in = optarg; break;

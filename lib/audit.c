@@ -422,7 +422,9 @@ struct verify_ctx {
 	uint8_t prev[CC_HASH_LEN];
 	uint64_t line;
 	uint64_t bytes;
-	int complete; /* last line ended in a newline */
+	int limited;    /* stop once limit bytes were read */
+	uint64_t limit;
+	struct audit_rec last;
 };
 
 static int
@@ -454,6 +456,8 @@ verify_line(void *vctx, const char *line, size_t len)
 	size_t body, tail = sizeof(mac_sep) - 1 + MAC_HEX + 2;
 	int r;
 
+	if (c->limited && c->bytes >= c->limit)
+		return 1; /* the committed part is done: stop, not an error */
 	c->line++;
 	c->bytes += len + 1;
 	if (len < tail || memcmp(line + len - 2, "\"}", 2) != 0 ||
@@ -492,7 +496,88 @@ verify_line(void *vctx, const char *line, size_t len)
 		return CE_INTEGRITY;
 	}
 	memcpy(c->prev, got, CC_HASH_LEN);
+	c->last = rec;
 	return 0;
+}
+
+/* Tails longer than this are never one interrupted command's record. */
+#define TAIL_READ_MAX (2 * AUDIT_LINE_MAX + 2)
+
+int
+audit_tail(struct store *st, const char *logpath, struct audit_tail *t)
+{
+	struct verify_ctx c;
+	uint8_t *p = NULL, head[CC_HASH_LEN];
+	struct stat sb;
+	uint64_t seq, size, i;
+	ssize_t n;
+	int r, fd = -1;
+
+	memset(t, 0, sizeof(*t));
+	memset(&c, 0, sizeof(c));
+	if ((r = head_get(st, c.key, &seq, head, &size)) != 0)
+		goto out;
+	t->committed = size;
+	if ((fd = open(logpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		r = errno == ENOENT ? 0 : CE_IO;
+		if (r != 0)
+			err_set_detail("cannot open %s: %s", logpath,
+			    strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		err_set_detail("%s is not a regular file", logpath);
+		r = CE_IO;
+		goto out;
+	}
+	if ((uint64_t)sb.st_size <= size) {
+		r = 0; /* nothing past the head (a cut log is verify's news) */
+		goto out;
+	}
+	t->bytes = (uint64_t)sb.st_size - size;
+	if ((p = malloc(TAIL_READ_MAX)) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	n = pread(fd, p, TAIL_READ_MAX, (off_t)size);
+	if (n < 0) {
+		err_set_detail("cannot read %s: %s", logpath, strerror(errno));
+		r = CE_IO;
+		goto out;
+	}
+	for (i = 0; i < (uint64_t)n; i++)
+		if (p[i] == '\n')
+			t->lines++;
+	if ((uint64_t)n == 0 || p[n - 1] != '\n')
+		t->lines++; /* a partial last line */
+	t->kind = AUDIT_TAIL_FOREIGN;
+	if (t->bytes > TAIL_READ_MAX - 1) {
+		r = 0; /* far more than one record */
+		goto out;
+	}
+	if (t->lines == 1 && p[n - 1] != '\n') {
+		/* killed while writing its line: part of one record */
+		t->kind = AUDIT_TAIL_CRASH;
+		r = 0;
+		goto out;
+	}
+	/* One whole record that chains from the head, next in sequence. */
+	memcpy(c.prev, head, CC_HASH_LEN);
+	c.line = seq;
+	if (t->lines == 1 && verify_line(&c, (const char *)p,
+	    (size_t)n - 1) == 0) {
+		t->kind = AUDIT_TAIL_CRASH;
+		t->seq = c.last.seq;
+		snprintf(t->event, sizeof(t->event), "%s", c.last.event);
+	}
+	err_set_detail(NULL);
+	r = 0;
+ out:
+	if (fd >= 0)
+		close(fd);
+	free(p);
+	sodium_memzero(c.key, sizeof(c.key));
+	return r;
 }
 
 int
@@ -501,6 +586,7 @@ audit_verify(struct store *st, const char *logpath,
 {
 	struct verify_ctx c;
 	struct audit_report rep;
+	struct audit_tail t;
 	uint8_t head[CC_HASH_LEN];
 	uint64_t seq, size;
 	struct stat sb;
@@ -515,7 +601,20 @@ audit_verify(struct store *st, const char *logpath,
 		r = CE_IO;
 		goto out;
 	}
+	if ((r = audit_tail(st, logpath, &t)) != 0)
+		goto out;
+	/* An interrupted command's own record: check what is committed and
+	 * report the tail; the next write drops it and says so. */
+	if (t.kind == AUDIT_TAIL_CRASH) {
+		c.limited = 1;
+		c.limit = size;
+		rep.crash_tail = 1;
+		rep.tail_seq = t.seq;
+		snprintf(rep.tail_event, sizeof(rep.tail_event), "%s", t.event);
+	}
 	r = audit_foreach(logpath, verify_line, &c);
+	if (r == 1)
+		r = 0; /* stopped at the limit */
 	rep.records = c.line - (r != 0 ? 1 : 0);
 	if (r != 0) {
 		rep.bad_line = c.line;
@@ -530,10 +629,14 @@ audit_verify(struct store *st, const char *logpath,
 		goto out;
 	}
 	if (c.line > seq) {
-		err_set_detail("audit.log has %llu records past the head "
-		    "recorded in hsm.db (record %llu)",
-		    (unsigned long long)(c.line - seq),
-		    (unsigned long long)seq);
+		err_set_detail("audit.log has %llu committed-looking records "
+		    "past the head recorded in hsm.db (record %llu): hsm.db is "
+		    "older than the log (restored from an old copy?) or the log "
+		    "was extended. Nothing was dropped and writes are refused; "
+		    "keep both files for the investigation, then 'hsm audit "
+		    "quarantine DIR' moves those records into a file of their "
+		    "own and records that it did", (unsigned long long)(c.line -
+		    seq), (unsigned long long)seq);
 		rep.bad_line = seq + 1;
 		r = CE_INTEGRITY;
 		goto out;

@@ -79,12 +79,47 @@ struct audit_report {
 	uint64_t records;   /* lines that verified */
 	uint64_t head_seq;  /* what hsm.db says the last sequence number is */
 	uint64_t bad_line;  /* 1-based line that failed, 0 when none */
+	int crash_tail;     /* 1: an interrupted command's uncommitted record
+	                       (or part of one) follows the head; not tampering */
+	uint64_t tail_seq;  /* its sequence number (0: a partial line) */
+	char tail_event[32];
 };
 
 /*
- * Verifies the whole chain against the head in hsm.db. Returns 0, or
- * CE_INTEGRITY with a detail naming the first bad line and what is wrong
- * (edited, out of order or missing, truncated, extra).
+ * What follows the committed head in audit.log. A command writes and
+ * fsyncs its audit line before hsm.db commits, so a crash in between
+ * leaves exactly one whole record that chains from the head (or, killed
+ * mid-write, part of one): AUDIT_TAIL_CRASH, which the next write drops
+ * and records (docs/hsm.md "Audit log"). Anything more - several records,
+ * a record that does not chain - is AUDIT_TAIL_FOREIGN: hsm.db is older
+ * than the log (a partial restore) or the log was extended; nothing is
+ * dropped and writes are refused until an officer acts (hsm audit
+ * quarantine).
+ */
+enum audit_tail_kind {
+	AUDIT_TAIL_NONE = 0,
+	AUDIT_TAIL_CRASH = 1,
+	AUDIT_TAIL_FOREIGN = 2,
+};
+
+struct audit_tail {
+	int kind;            /* enum audit_tail_kind */
+	uint64_t committed;  /* bytes of the log hsm.db anchors */
+	uint64_t bytes;      /* bytes past them */
+	uint64_t lines;      /* lines past them (a partial one counts) */
+	uint64_t seq;        /* CRASH with a whole record: its seq, else 0 */
+	char event[32];      /* and its event */
+};
+
+/* Classifies what follows the head (no tail: AUDIT_TAIL_NONE). */
+int audit_tail(struct store *st, const char *logpath, struct audit_tail *t);
+
+/*
+ * Verifies the whole chain against the head in hsm.db. Returns 0 (with
+ * crash_tail set when an interrupted command's uncommitted record follows
+ * the head: reported, not tampering), or CE_INTEGRITY with a detail naming
+ * the first bad line and what is wrong (edited, out of order or missing,
+ * truncated, extra records).
  */
 int audit_verify(struct store *st, const char *logpath,
     struct audit_report *repp);

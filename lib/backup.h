@@ -25,12 +25,13 @@
 #include <stdint.h>
 
 #include "bstore.h"
+#include "version.h"
 #include "xfer.h"
 
 struct endpoint;
 struct secret;
 
-#define BACKUP_TOOL_VERSION "coffer 0.1.0"
+#define BACKUP_TOOL_VERSION "coffer " COFFER_VERSION
 
 /* Progress of a long operation: done so far of total (0: unknown). */
 typedef void backup_progress_fn(void *ctx, uint64_t done, uint64_t total);

@@ -246,6 +246,9 @@ backup_restore(struct endpoint *e, struct bstore *st, const char *name,
 		err_set_detail("choose --replace or --add");
 		return CE_USAGE;
 	}
+	/* Restoring moves key material in as cloning does: same policies. */
+	if ((r = endpoint_cloning_check(e)) != 0)
+		return r;
 	if ((r = sel_init(&sel, p->labels, p->nlabels)) != 0)
 		return r;
 	snprintf(who, sizeof(who), "partition '%s'", pi->label);

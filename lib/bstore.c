@@ -203,17 +203,19 @@ bstore_dir_open(const char *uri, struct bstore *s)
 		int e = errno;
 
 		r = e == ENOENT ? CE_NOT_FOUND : CE_IO;
-		err_set_detail("cannot open the backup store '%s': %s%s", s->path,
-		    strerror(e), e == ENOENT ? "; check the path, or create "
-		    "the store with 'backupd init dir:PATH'" : "");
+		/*
+		 * No hint to create one: a restore at 3 a.m. must not be
+		 * sent to make an empty store; backupd adds that hint.
+		 */
+		err_set_detail("'%s': %s%s", s->path,
+		    strerror(e), e == ENOENT ? "; check the path" : "");
 		goto out;
 	}
 	snprintf(conf, sizeof(conf), "%s/" BSTORE_CONF, s->path);
 	if ((r = file_read(conf, CONF_MAX, &b)) != 0) {
 		if (r == CE_NOT_FOUND)
 			err_set_detail("'%s' is not a backup store (no %s); "
-			    "create it with 'backupd init dir:%s'", s->path,
-			    BSTORE_CONF, s->path);
+			    "check the path", s->path, BSTORE_CONF);
 		goto out;
 	}
 	if ((r = config_parse(b, &s->cfg)) != 0)

@@ -7,11 +7,17 @@
 #include <unistd.h>
 #include <fcntl.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 #include "cli.h"
+#include "version.h"
 #include "err.h"
 #include "secret.h"
+
+/* Records a failure for the error document cli_exit() may print. */
+static void json_note_failure(const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #define SECRET_MAX 1024
 
@@ -147,8 +153,16 @@ cli_fail(const char *prog, int r, const char *what)
 
 	fprintf(stderr, "%s: %s: %s%s%s\n", prog, what, err_str(r),
 	    *d ? ": " : "", d);
+	json_note_failure(err_name(r), "%s: %s%s%s", what, err_str(r),
+	    *d ? ": " : "", d);
 	err_set_detail(NULL);
 	return err_exit_code(r);
+}
+
+void
+cli_print_version(const char *prog)
+{
+	printf("%s (coffer) %s\n", prog, COFFER_VERSION);
 }
 
 int
@@ -168,7 +182,7 @@ cli_main_begin(const char *prog, int argc, char **argv, void (*help)(FILE *f))
 		return EXIT_DONE;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-		printf("%s (coffer) 1.0\n", prog);
+		cli_print_version(prog);
 		return EXIT_DONE;
 	}
 	return -1;
@@ -179,11 +193,13 @@ cli_usage_error(const char *prog, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", prog);
+	char msg[512];
+
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help'.\n", prog);
+	fprintf(stderr, "%s: %s\nTry '%s --help'.\n", prog, msg, prog);
+	json_note_failure("usage", "%s", msg);
 	return EXIT_USAGE;
 }
 
@@ -260,13 +276,29 @@ progress_stop(struct progress *p)
 	free(p);
 }
 
-/* JSON writer: tracks whether a comma is due at each nesting level. */
+/*
+ * JSON writer: builds the document with jansson (the project's one JSON
+ * library) and prints it, compact and in insertion order, when the root
+ * closes and json_free() is called. A document left open (a command that
+ * failed half way) is dropped, so stdout never holds half a document; the
+ * failure then prints its own (cli_fail, cli_exit).
+ */
 #define JSON_DEPTH 16
 struct json {
 	FILE *f;
+	json_t *root;
+	json_t *stack[JSON_DEPTH];
 	int depth;
-	int first[JSON_DEPTH];
+	int broken; /* deeper than JSON_DEPTH or out of memory: print nothing */
 };
+
+/* --json was given: failures print an error document (docs/json.md). */
+static int json_mode;
+/* A document went to stdout already: never print a second one. */
+static int json_printed;
+/* The last failure reported, for cli_exit()'s error document. */
+static char json_last_code[32];
+static char json_last_msg[512];
 
 struct json *
 json_new(FILE *f)
@@ -276,99 +308,162 @@ json_new(FILE *f)
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return NULL;
 	j->f = f;
-	j->first[0] = 1;
 	return j;
 }
 
-static void
-json_escape(FILE *f, const char *s)
+/*
+ * A JSON string of s: jansson refuses bytes that are not UTF-8 (a label
+ * can hold any byte), so those become U+FFFD rather than the field going
+ * missing.
+ */
+static json_t *
+json_text(const char *s)
 {
-	const unsigned char *p;
+	json_t *v;
+	size_t i, n;
+	char *fixed;
 
-	fputc('"', f);
-	for (p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
+	if ((v = json_string(s)) != NULL)
+		return v;
+	n = strlen(s);
+	if ((fixed = malloc(n * 3 + 1)) == NULL)
+		return NULL;
+	for (i = 0, n = 0; s[i] != '\0'; i++) {
+		if ((unsigned char)s[i] < 0x80) {
+			fixed[n++] = s[i];
+			continue;
+		}
+		memcpy(fixed + n, "\xef\xbf\xbd", 3);
+		n += 3;
 	}
-	fputc('"', f);
+	fixed[n] = '\0';
+	v = json_string(fixed);
+	free(fixed);
+	return v;
+}
+
+/* Adds v under key to the open container (steals v). */
+static void
+json_add(struct json *j, const char *key, json_t *v)
+{
+	json_t *top;
+	int r;
+
+	if (v == NULL) {
+		j->broken = 1;
+		return;
+	}
+	if (j->depth == 0) {
+		if (j->root != NULL) {
+			j->broken = 1; /* a second root */
+			json_decref(v);
+			return;
+		}
+		j->root = v;
+		return;
+	}
+	top = j->stack[j->depth - 1];
+	if (json_is_object(top))
+		r = json_object_set_new(top, key != NULL ? key : "", v);
+	else
+		r = json_array_append_new(top, v);
+	if (r != 0)
+		j->broken = 1;
 }
 
 static void
-json_key(struct json *j, const char *key)
+json_open(struct json *j, const char *key, json_t *c)
 {
-	if (!j->first[j->depth])
-		fputc(',', j->f);
-	j->first[j->depth] = 0;
-	if (key != NULL) {
-		json_escape(j->f, key);
-		fputc(':', j->f);
+	if (c == NULL || j->depth == JSON_DEPTH) {
+		json_decref(c);
+		j->broken = 1;
+		return;
 	}
+	json_incref(c);
+	json_add(j, key, c);
+	j->stack[j->depth++] = c;
+	/* Every document says whether the command did what was asked. */
+	if (j->depth == 1 && json_is_object(c))
+		json_object_set_new(c, "ok", json_true());
 }
 
 static void
-json_open(struct json *j, const char *key, int c)
+json_close(struct json *j)
 {
-	json_key(j, key);
-	fputc(c, j->f);
-	if (j->depth < JSON_DEPTH - 1)
-		j->depth++;
-	j->first[j->depth] = 1;
+	if (j->depth == 0) {
+		j->broken = 1;
+		return;
+	}
+	json_decref(j->stack[--j->depth]);
 }
 
 void
 json_obj_begin(struct json *j, const char *key)
 {
-	json_open(j, key, '{');
+	json_open(j, key, json_object());
 }
 
 void
 json_obj_end(struct json *j)
 {
-	fputc('}', j->f);
-	if (j->depth > 0)
-		j->depth--;
+	json_close(j);
 }
 
 void
 json_arr_begin(struct json *j, const char *key)
 {
-	json_open(j, key, '[');
+	json_open(j, key, json_array());
 }
 
 void
 json_arr_end(struct json *j)
 {
-	fputc(']', j->f);
-	if (j->depth > 0)
-		j->depth--;
+	json_close(j);
 }
 
 void
 json_str(struct json *j, const char *key, const char *v)
 {
-	json_key(j, key);
-	if (v == NULL)
-		fputs("null", j->f);
-	else
-		json_escape(j->f, v);
+	json_add(j, key, v == NULL ? json_null() : json_text(v));
 }
 
 void
 json_int(struct json *j, const char *key, int64_t v)
 {
-	json_key(j, key);
-	fprintf(j->f, "%lld", (long long)v);
+	json_add(j, key, json_integer((json_int_t)v));
 }
 
 void
 json_bool(struct json *j, const char *key, int v)
 {
-	json_key(j, key);
-	fputs(v ? "true" : "false", j->f);
+	json_add(j, key, json_boolean(v));
+}
+
+/*
+ * The command's document waits here until cli_exit() knows the exit status:
+ * "ok" must say how the command ended, and a failure's document must carry
+ * the error whichever way it was built.
+ */
+static json_t *json_pending;
+static FILE *json_pending_f;
+
+void
+json_serial(struct json *j, const char *key, uint64_t v)
+{
+	char s[24];
+
+	snprintf(s, sizeof(s), "%llu", (unsigned long long)v);
+	json_str(j, key, s);
+}
+
+/* Prints doc as one line on f and remembers that stdout has its document. */
+static void
+json_print(json_t *doc, FILE *f)
+{
+	if (json_dumpf(doc, f, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0)
+		fputc('\n', f);
+	fflush(f);
+	json_printed = 1;
 }
 
 void
@@ -376,9 +471,91 @@ json_free(struct json *j)
 {
 	if (j == NULL)
 		return;
-	fputc('\n', j->f);
-	fflush(j->f);
+	while (j->depth > 0) {
+		j->broken = 1; /* left open: the command failed half way */
+		json_close(j);
+	}
+	if (j->root != NULL && !j->broken && json_pending == NULL &&
+	    !json_printed) {
+		json_pending = j->root;
+		json_pending_f = j->f;
+		j->root = NULL;
+	}
+	json_decref(j->root);
 	free(j);
+}
+
+void
+cli_json_mode(void)
+{
+	json_mode = 1;
+}
+
+void
+cli_json_reset(void)
+{
+	json_decref(json_pending);
+	json_pending = NULL;
+	json_pending_f = NULL;
+	json_mode = json_printed = 0;
+	json_last_code[0] = json_last_msg[0] = '\0';
+}
+
+static void
+json_note_failure(const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	snprintf(json_last_code, sizeof(json_last_code), "%s", code);
+	va_start(ap, fmt);
+	vsnprintf(json_last_msg, sizeof(json_last_msg), fmt, ap);
+	va_end(ap);
+}
+
+/* Sets key in o unless the document already says it. */
+static void
+json_default(json_t *o, const char *key, json_t *v)
+{
+	if (v == NULL)
+		return;
+	if (json_object_get(o, key) == NULL)
+		json_object_set_new(o, key, v);
+	else
+		json_decref(v);
+}
+
+int
+cli_exit(int status)
+{
+	json_t *doc, *err;
+
+	doc = json_pending;
+	json_pending = NULL;
+	if (json_printed || (doc == NULL && (!json_mode || status == 0)))
+		goto out;
+	if (doc == NULL && (doc = json_object()) == NULL)
+		goto out;
+	if (json_is_object(doc)) {
+		json_object_set_new(doc, "ok", json_boolean(status == 0));
+		if (status != 0) {
+			if (json_last_code[0] == '\0')
+				json_note_failure(status == EXIT_USAGE ?
+				    "usage" : "error", "failed with exit status "
+				    "%d (see stderr)", status);
+			if (!json_is_object(err = json_object_get(doc,
+			    "error"))) {
+				err = json_object();
+				json_object_set_new(doc, "error", err);
+			}
+			json_default(err, "code", json_string(json_last_code));
+			json_default(err, "exit", json_integer(status));
+			json_default(err, "message", json_text(json_last_msg));
+		}
+	}
+	json_print(doc, json_pending_f != NULL ? json_pending_f : stdout);
+out:
+	json_decref(doc);
+	return status;
 }
 
 void

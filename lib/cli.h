@@ -38,8 +38,11 @@ int cli_read_secret(const char *prompt, const struct cli_secret_src *src,
 /* Prints "prog: what: err_str(r)[: detail]" to stderr; returns the exit code. */
 int cli_fail(const char *prog, int r, const char *what);
 
+/* Prints "prog (coffer) VERSION" to stdout: every tool's --version. */
+void cli_print_version(const char *prog);
+
 /*
- * The opening of a multi-command tool's main (hsm, backupd, restore), kept
+ * The opening of a multi-command tool's main (hsm, backupd, restore, domains, mofn), kept
  * in one place so they answer alike: starts libsodium, then answers no
  * command (help to stderr, EXIT_USAGE), "help", "--help" or "-h" (help to
  * stdout) and "version" or "--version". Returns -1 when main goes on to
@@ -60,7 +63,12 @@ void progress_done(struct progress *p);
 /* Ends the bar where it stands (a failure) and frees p; NULL is fine. */
 void progress_stop(struct progress *p);
 
-/* Streaming JSON writer on a FILE. Keys are plain; values escaped. */
+/*
+ * JSON writer (jansson underneath): json_new, then one root object or array
+ * built with the calls below, printed as one compact line by json_free()
+ * when the root was closed; a document left open is dropped. A root object
+ * starts with "ok":true. See docs/json.md for the contract.
+ */
 struct json;
 struct json *json_new(FILE *f);
 void json_obj_begin(struct json *j, const char *key);
@@ -70,8 +78,30 @@ void json_arr_end(struct json *j);
 void json_str(struct json *j, const char *key, const char *v);
 void json_int(struct json *j, const char *key, int64_t v);
 void json_bool(struct json *j, const char *key, int v);
-/* Ends the document with a newline and frees j. */
+/*
+ * A serial number: always a decimal string, in every tool and manifest
+ * (they can exceed what a JSON reader holds exactly as a number).
+ */
+void json_serial(struct json *j, const char *key, uint64_t v);
+/* Prints the document (if complete and none was printed yet); frees j. */
 void json_free(struct json *j);
+
+/*
+ * The tool was given --json: from now on a failure that printed no
+ * document prints {"ok":false,"error":{"code","exit","message"}} on stdout
+ * (cli_exit), so every --json command prints exactly one document.
+ */
+void cli_json_mode(void);
+
+/* Forgets --json, any pending document and the last failure (tests). */
+void cli_json_reset(void);
+
+/*
+ * Every tool's main returns through this: with --json and no document
+ * printed, a failing status prints the error document of the last
+ * cli_fail()/cli_usage_error() (or a generic one). Returns status.
+ */
+int cli_exit(int status);
 
 /* Formats a UTC time as "YYYY-MM-DDThh:mm:ssZ" into out[21]. */
 void cli_time_iso(int64_t t, char out[21]);

@@ -311,7 +311,10 @@ produce_v1(struct endpoint *e, const struct endpoint_produce_opts *o,
 
 	if ((rec = buf_new(128)) == NULL)
 		return CE_NOMEM;
-	if ((r = sks_smk_record(e->s, rec)) == 0 &&
+	/* The SMK current now, not the one loaded at login (a rollover may
+	 * have committed since); every blob is then checked against it. */
+	if ((r = sks_refresh(e->s)) == 0 &&
+	    (r = sks_smk_record(e->s, rec)) == 0 &&
 	    (r = o->emit(o->arg, XFER_REC_SMK, buf_ptr(rec),
 	    buf_len(rec))) == 0) {
 		w->count++;

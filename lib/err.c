@@ -46,6 +46,47 @@ err_str(int r)
 	return "unknown error";
 }
 
+const char *
+err_name(int r)
+{
+	switch (r) {
+	case CE_OK: return "ok";
+	case CE_NOMEM: return "no_memory";
+	case CE_INVALID: return "invalid";
+	case CE_USAGE: return "usage";
+	case CE_TRUNCATED: return "truncated";
+	case CE_TOO_LONG: return "too_long";
+	case CE_TRAILING: return "trailing_data";
+	case CE_FORMAT: return "format";
+	case CE_VERSION: return "version";
+	case CE_CRYPTO: return "crypto";
+	case CE_AUTH_TAG: return "auth_tag";
+	case CE_BAD_CREDENTIAL: return "bad_credential";
+	case CE_LOCKED: return "locked";
+	case CE_ZEROIZED: return "zeroized";
+	case CE_DOMAIN_MISMATCH: return "domain_mismatch";
+	case CE_POLICY: return "policy";
+	case CE_NOT_FOUND: return "not_found";
+	case CE_EXISTS: return "exists";
+	case CE_IO: return "io";
+	case CE_DB: return "db";
+	case CE_FULL: return "full";
+	case CE_INTEGRITY: return "integrity";
+	case CE_NOT_LOGGED_IN: return "not_logged_in";
+	case CE_PERMISSION: return "permission";
+	case CE_SHARE_TOO_FEW: return "share_too_few";
+	case CE_SHARE_MIXED: return "share_mixed";
+	case CE_SHARE_DUP: return "share_dup";
+	case CE_SHARE_CORRUPT: return "share_corrupt";
+	case CE_PROTOCOL: return "protocol";
+	case CE_PEER_CLOSED: return "peer_closed";
+	case CE_CONFLICT: return "conflict";
+	case CE_BUSY: return "busy";
+	case CE_UNSUPPORTED: return "unsupported";
+	}
+	return "error";
+}
+
 int
 err_exit_code(int r)
 {

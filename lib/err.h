@@ -51,6 +51,12 @@ enum coffer_err {
 /* Returns a static message for r (never NULL). */
 const char *err_str(int r);
 
+/*
+ * Returns a short stable name for r ("bad_credential", "integrity", ...):
+ * the "code" of a --json error document (docs/json.md). Never NULL.
+ */
+const char *err_name(int r);
+
 /* Returns the process exit status for r: 0, 1, 2, 3 or 4. */
 int err_exit_code(int r);
 

@@ -1,9 +1,12 @@
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "crypto.h"
@@ -13,6 +16,7 @@
 #include "secret.h"
 #include "sks_int.h"
 #include "store.h"
+#include "utc.h"
 #include "wrap.h"
 
 static const char so_check_ctx[] = "coffer-so-check-v1";
@@ -149,26 +153,109 @@ hsm_step_done(struct hsm *h, sqlite3_stmt *q)
 
 /* --- transactions ------------------------------------------------------- */
 
-static int
-tx_begin(struct hsm *h)
+static void tx_rollback(struct hsm *h);
+static int tx_commit(struct hsm *h);
+
+/* Rolls both stores back and leaves audit.log as it is. */
+static void
+tx_abandon(struct hsm *h)
 {
-	int r;
+	if (h->sks != NULL && store_in_tx(h->sks))
+		store_rollback(h->sks);
+	store_rollback(h->st);
+}
+
+/* Opens the transaction; 1 when hsm.db has no hsm row yet (hsm_init). */
+static int
+tx_open(struct hsm *h)
+{
+	int r, fresh = 0;
 
 	if ((r = store_begin(h->st)) != 0)
 		return r;
 	if ((r = audit_committed_size(h->st, &h->audit_size)) == CE_NOT_FOUND) {
-		h->audit_size = 0; /* no hsm row yet (hsm_init) */
+		h->audit_size = 0;
+		fresh = 1;
 		r = 0;
 	}
 	if (r == 0 && h->sks != NULL)
 		r = store_begin(h->sks);
 	if (r != 0) {
-		store_rollback(h->st);
+		tx_abandon(h);
 		return r;
 	}
-	/* A tail past the committed length is from a transaction that never
-	 * committed (a crash): drop it before anything is appended. */
-	return audit_truncate(h->logpath, h->audit_size);
+	return fresh;
+}
+
+/*
+ * What an interrupted command left past the audit head (lib/audit.h
+ * audit_tail). Its own uncommitted record is dropped and the drop recorded,
+ * in a transaction of its own that commits at once, so the record of the
+ * drop stands whatever the command that found it does next. More than
+ * that is refused, never dropped, until an officer acts. Called inside an
+ * open transaction; returns with one open, or none on an error.
+ */
+static int
+tail_recover(struct hsm *h)
+{
+	struct audit_tail t;
+	struct audit_event ev;
+	char detail[160];
+	int r;
+
+	if ((r = audit_tail(h->st, h->logpath, &t)) != 0) {
+		tx_abandon(h);
+		return r;
+	}
+	switch (t.kind) {
+	case AUDIT_TAIL_NONE:
+		return 0;
+	case AUDIT_TAIL_CRASH:
+		if (t.seq != 0)
+			snprintf(detail, sizeof(detail), "dropped uncommitted "
+			    "record %llu (%s) left by an interrupted command",
+			    (unsigned long long)t.seq, t.event);
+		else
+			snprintf(detail, sizeof(detail), "dropped %llu bytes "
+			    "of a record an interrupted command was writing",
+			    (unsigned long long)t.bytes);
+		hsm_event(&ev, "audit-recover", 1);
+		ev.detail = detail;
+		/* audit_append cuts the log back to the head before it writes */
+		if ((r = audit_append(h->st, h->logpath, &ev)) != 0) {
+			tx_rollback(h);
+			return r;
+		}
+		if ((r = tx_commit(h)) != 0)
+			return r;
+		return (r = tx_open(h)) < 0 ? r : 0;
+	default:
+		tx_abandon(h);
+		err_set_detail("audit.log holds %llu line(s) past the head "
+		    "recorded in hsm.db: hsm.db is older than the log (restored "
+		    "from an old copy?) or the log was extended. Nothing was "
+		    "changed and every write is refused until an officer acts: "
+		    "keep both files, then run 'hsm audit quarantine %s' "
+		    "(docs/hsm.md \"Audit log\")", (unsigned long long)t.lines,
+		    h->dir);
+		return CE_INTEGRITY;
+	}
+}
+
+static int
+tx_begin(struct hsm *h)
+{
+	int r;
+
+	if ((r = tx_open(h)) < 0)
+		return r;
+	if (r == 1) {
+		/* no hsm row yet (hsm_init): nothing in the log is anchored */
+		if ((r = audit_truncate(h->logpath, 0)) != 0)
+			tx_abandon(h);
+		return r;
+	}
+	return h->quarantine ? 0 : tail_recover(h);
 }
 
 static void
@@ -180,11 +267,26 @@ tx_rollback(struct hsm *h)
 	(void)audit_truncate(h->logpath, h->audit_size);
 }
 
+/*
+ * COFFER_TEST_CRASH_AT=before-commit makes a command die as a crash would
+ * after its audit line is durable and before hsm.db commits: the e2e tests
+ * of crash recovery use it. It only ends the caller's own process.
+ */
+static void
+crash_point(const char *point)
+{
+	const char *at = getenv("COFFER_TEST_CRASH_AT");
+
+	if (at != NULL && strcmp(at, point) == 0)
+		_exit(137);
+}
+
 static int
 tx_commit(struct hsm *h)
 {
 	int r;
 
+	crash_point("before-commit");
 	if ((r = store_commit(h->st)) != 0) {
 		if (h->sks != NULL)
 			store_rollback(h->sks);
@@ -308,6 +410,82 @@ int
 hsm_audit_verify(struct hsm *h, struct audit_report *repp)
 {
 	return audit_verify(h->st, h->logpath, repp);
+}
+
+int
+hsm_audit_quarantine(struct hsm *h, char *path, size_t pathlen,
+    uint64_t *linesp)
+{
+	struct audit_tail t;
+	struct audit_event ev;
+	char stamp[UTC_STAMP_LEN + 1], detail[PATH_MAX + 96];
+	uint8_t *p = NULL;
+	ssize_t n;
+	int r, in = -1, out = -1, cut = 0;
+
+	*linesp = 0;
+	path[0] = '\0';
+	h->quarantine = 1;
+	r = tx_begin(h);
+	h->quarantine = 0;
+	if (r != 0)
+		return r;
+	if ((r = audit_tail(h->st, h->logpath, &t)) != 0)
+		goto out;
+	if (t.kind == AUDIT_TAIL_NONE) {
+		r = 0;
+		goto out;
+	}
+	if ((r = utc_stamp((int64_t)time(NULL), stamp)) != 0)
+		goto out;
+	snprintf(path, pathlen, "%s.quarantine-%s", h->logpath, stamp);
+	if ((p = malloc((size_t)t.bytes ? (size_t)t.bytes : 1)) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	if ((in = open(h->logpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
+	    (n = pread(in, p, (size_t)t.bytes, (off_t)t.committed)) < 0 ||
+	    (uint64_t)n != t.bytes) {
+		err_set_detail("cannot read %s: %s", h->logpath, strerror(errno));
+		r = CE_IO;
+		goto out;
+	}
+	/* The records move, they are never deleted: a file of their own. */
+	if ((out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) < 0 || write(out, p, (size_t)n) != n ||
+	    fsync(out) != 0) {
+		err_set_detail("cannot write %s: %s", path, strerror(errno));
+		r = CE_IO;
+		goto out;
+	}
+	hsm_event(&ev, "audit-quarantine", 1);
+	snprintf(detail, sizeof(detail), "%llu line(s) past the head moved "
+	    "to %s", (unsigned long long)t.lines, path);
+	ev.detail = detail;
+	ev.count = (int64_t)t.lines;
+	/* from here the log is cut back: the file keeps the moved lines */
+	cut = 1;
+	if ((r = audit_append(h->st, h->logpath, &ev)) != 0)
+		goto out;
+	*linesp = t.lines;
+	r = 0;
+ out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	free(p);
+	if (r == 0)
+		return tx_commit(h);
+	if (cut) {
+		tx_rollback(h);
+	} else {
+		tx_abandon(h); /* the log is untouched */
+		if (out >= 0)
+			(void)unlink(path);
+	}
+	path[0] = '\0';
+	return r;
 }
 
 /* --- init and info ------------------------------------------------------ */

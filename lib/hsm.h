@@ -148,6 +148,18 @@ int hsm_audit(struct hsm *h, const struct audit_event *ev);
 /* Checks the audit chain (lib/audit.h audit_verify). */
 int hsm_audit_verify(struct hsm *h, struct audit_report *repp);
 
+/*
+ * The officer's way out of a log that runs past hsm.db's head (a partial
+ * restore, an extended log): moves every byte past the head into
+ * path (audit.log.quarantine-<UTC stamp>, 0600, never overwritten),
+ * cuts the log back to the head and records an "audit-quarantine" event,
+ * in one transaction. Nothing is deleted. *linesp: lines moved (0: no
+ * tail, nothing done, path ""). No credential: it needs what the fault
+ * needed, write access to the HSM directory.
+ */
+int hsm_audit_quarantine(struct hsm *h, char *path, size_t pathlen,
+    uint64_t *linesp);
+
 /* Checks label syntax: 1..max bytes, printable ASCII, no leading space. */
 int hsm_label_check(const char *what, const char *label, size_t max);
 

@@ -22,6 +22,7 @@ struct hsm {
 	struct store *sks;        /* sks.db (V1 blobs), NULL until needed */
 	int so_ok;
 	int user_tx;              /* hsm_tx_begin() is open */
+	int quarantine;           /* tx_begin leaves the audit tail alone */
 	uint64_t audit_size;      /* committed audit.log length at begin */
 };
 

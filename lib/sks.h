@@ -110,6 +110,13 @@ int sks_smk_public(struct hsm *h, uint64_t serial, uint8_t id[SKS_ID_LEN],
  */
 int sks_load(struct session *s);
 
+/*
+ * Makes the session's SMK the partition's current one, reloading it when a
+ * rollover committed since it was loaded (lib/sks_smk.c). Backups and
+ * clones call it before they send the SMK record and the blobs.
+ */
+int sks_refresh(struct session *s);
+
 /* Reads the SMK status of a V1 partition (a CO or CU session). */
 int sks_status_get(struct session *s, struct sks_status *st);
 

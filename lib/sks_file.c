@@ -227,7 +227,9 @@ sks_extract(struct session *s, const char *const *labels, size_t nlabels,
 	    auth->secret == NULL || (auth->kind == SKS_AUTH_PASSWORD &&
 	    kdf_profile_name(auth->kdf) == NULL)))
 		return CE_INVALID;
-	if ((r = sks_session_smk(s)) != 0)
+	/* The current SMK (not one loaded before a rollover): the header
+	 * names it and every blob is checked against it as it is written. */
+	if ((r = sks_refresh(s)) != 0)
 		return r;
 	for (i = 0; i < nlabels; i++)
 		if ((r = sks_obj_find(s, labels[i], &in)) != 0)

@@ -379,14 +379,33 @@ struct raw_ctx {
 	void *ctx;
 };
 
+/*
+ * Hands one stored blob on, as it is, after checking that it is sealed
+ * under the session's SMK: a reader that sends the SMK and then the blobs
+ * (backup, clone, extract) must never mix two SMKs, or what it wrote would
+ * not open (a rollover that commits while it reads is caught here).
+ */
 static int
 raw_row(struct session *s, sqlite3_stmt *q, void *arg)
 {
 	struct raw_ctx *c = arg;
+	struct sks_blob_info bi;
+	const uint8_t *blob = sqlite3_column_blob(q, 0);
+	size_t n = (size_t)sqlite3_column_bytes(q, 0);
+	int r;
 
-	(void)s;
-	return c->cb(c->ctx, sqlite3_column_blob(q, 0),
-	    (size_t)sqlite3_column_bytes(q, 0));
+	if (s->smk != NULL) {
+		if ((r = sks_blob_parse(blob, n, &bi)) != 0)
+			return r == CE_NOMEM ? r : CE_INTEGRITY;
+		if (!cc_memeq(bi.smk_id, s->smk_id, SKS_ID_LEN)) {
+			err_set_detail("the SKS master key of partition '%s' "
+			    "changed while its blobs were read (an SMK "
+			    "rollover ran); nothing was kept: run it again",
+			    s->label);
+			return CE_BUSY;
+		}
+	}
+	return c->cb(c->ctx, blob, n);
 }
 
 int

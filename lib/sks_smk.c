@@ -380,6 +380,24 @@ sks_session_smk(struct session *s)
 }
 
 int
+sks_refresh(struct session *s)
+{
+	uint8_t t[SKS_ID_LEN];
+	int r;
+
+	if (s->smk == NULL)
+		return sks_session_smk(s);
+	if ((r = truth_get(s->h, s->serial, t, NULL)) != 0)
+		return r;
+	if (cc_memeq(t, s->smk_id, SKS_ID_LEN))
+		return 0;
+	/* A rollover committed since this session loaded its SMK. */
+	secret_free(s->smk);
+	s->smk = NULL;
+	return sks_session_smk(s);
+}
+
+int
 sks_load(struct session *s)
 {
 	return sks_session_smk(s);

@@ -86,6 +86,7 @@ inspect_main(int argc, char **argv)
 		switch (c) {
 		case 'j':
 			json = 1;
+			cli_json_mode();
 			break;
 		case 'h':
 			fputs(inspect_usage, stdout);

@@ -37,30 +37,37 @@ usage(FILE *f)
 	    "each a file (optionally under its own PIN) or a line of text.\n\n"
 	    "commands:\n", PROG);
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
+		fprintf(f, "  %s %-10s %s\n", PROG, cmds[i].name,
+		    cmds[i].help);
 	fprintf(f, "\n'%s COMMAND --help' describes each command; exit "
 	    "status: 0 done, 1 failed,\n2 usage, 3 refused (too few, mixed, "
 	    "duplicate or corrupt shares, wrong PIN),\n4 integrity.\n", PROG);
 	return f == stdout ? EXIT_DONE : EXIT_USAGE;
 }
 
-int
-main(int argc, char **argv)
+static void
+help(FILE *f)
+{
+	(void)usage(f);
+}
+
+static int
+run(int argc, char **argv)
 {
 	size_t i;
+	int r;
 
-	if (argc < 2)
-		return usage(stderr);
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0)
-		return usage(stdout);
-	if (secret_init() != 0) {
-		fprintf(stderr, "%s: cannot initialize libsodium\n", PROG);
-		return EXIT_FAILED;
-	}
+	if ((r = cli_main_begin(PROG, argc, argv, help)) >= 0)
+		return r;
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(argv[1], cmds[i].name) == 0)
 			return cmds[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "%s: unknown command '%s'\n", PROG, argv[1]);
 	return usage(stderr);
+}
+
+int
+main(int argc, char **argv)
+{
+	return cli_exit(run(argc, argv));
 }

@@ -82,6 +82,7 @@ verify_main(int argc, char **argv)
 		switch (c) {
 		case 'j':
 			json = 1;
+			cli_json_mode();
 			break;
 		case 'P':
 			if (pin_list_add(&pins, optarg) != 0)

@@ -25,8 +25,8 @@ static const struct {
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
-static void
-help(FILE *f)
+void
+restore_help(FILE *f)
 {
 	size_t i;
 
@@ -44,15 +44,15 @@ help(FILE *f)
 	    "(credential, domain), 4 integrity.\nSee docs/restore.md.\n");
 }
 
-int
-main(int argc, char **argv)
+static int
+run(int argc, char **argv)
 {
 	struct opts o;
 	size_t i;
 	int r;
 
 	signal(SIGPIPE, SIG_IGN);
-	if ((r = cli_main_begin(PROG, argc, argv, help)) >= 0)
+	if ((r = cli_main_begin(PROG, argc, argv, restore_help)) >= 0)
 		return r;
 	for (i = 0; i < NCMDS; i++) {
 		if (strcmp(argv[1], cmds[i].name) != 0)
@@ -73,4 +73,10 @@ main(int argc, char **argv)
 		return cli_usage_error(PROG, "unexpected argument '%s'",
 		    o.args[0]);
 	return cmd_restore(&o);
+}
+
+int
+main(int argc, char **argv)
+{
+	return cli_exit(run(argc, argv));
 }

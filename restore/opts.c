@@ -56,8 +56,7 @@ opts_parse(const char *cmd, int argc, char **argv, struct opts *o)
 		switch (ch) {
 		case 'h':
 		case L_HELP:
-			printf("usage: see '%s --help' and docs/restore.md\n",
-			    PROG);
+			restore_help(stdout);
 			return -1;
 		case L_FROM: o->from = optarg; break;
 		case L_BACKUP: o->backup = optarg; break;
@@ -68,7 +67,7 @@ opts_parse(const char *cmd, int argc, char **argv, struct opts *o)
 		case L_BPIN_ENV: o->bpin_env = optarg; break;
 		case L_DPIN_FILE: o->dpin_file = optarg; break;
 		case L_DPIN_ENV: o->dpin_env = optarg; break;
-		case L_JSON: o->json = 1; break;
+		case L_JSON: o->json = 1; cli_json_mode(); break;
 		case L_DEEP: o->deep = 1; break;
 		case L_REPLACE: o->replace = 1; break;
 		case L_ADD: o->add = 1; break;
@@ -140,7 +139,13 @@ open_target(const struct opts *o, const char *uri, int flags,
 
 	if (o->role != NULL && (r = role_parse(o->role, &role)) != 0)
 		return r;
+	/*
+	 * A target that will receive key material (ENDPOINT_TX) answers to
+	 * the cloning policies as a clone target does, before any credential
+	 * is read: restore moves keys in exactly as cloning does.
+	 */
 	if ((r = endpoint_open(uri, &e)) != 0 ||
+	    ((flags & ENDPOINT_TX) && (r = endpoint_cloning_check(e)) != 0) ||
 	    (r = cred_endpoint_login(PROG, e, role, &o->cred, flags)) != 0) {
 		endpoint_close(e);
 		return r;

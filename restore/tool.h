@@ -5,6 +5,7 @@
 #ifndef COFFER_RESTORE_TOOL_H
 #define COFFER_RESTORE_TOOL_H
 
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,9 @@ struct opts {
 
 /* Parses argv after the subcommand; EXIT_USAGE, -1 after --help, or 0. */
 int opts_parse(const char *cmd, int argc, char **argv, struct opts *o);
+
+/* The usage of every restore command (restore --help, restore CMD --help). */
+void restore_help(FILE *f);
 
 /* Opens the store named by --from (required). Prints the failure. */
 int open_store(const struct opts *o, struct bstore **sp);

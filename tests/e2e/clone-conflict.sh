@@ -25,16 +25,19 @@ grep -q -- "--on-conflict skip" "$T/.err" || fail "names the choices"
 expect_exit 1 cl a#p1 b#p1 --json --on-conflict fail
 json_has '"exists_on_target":["k-3","shared"]' "$T/.out"
 
-# skip: the rest arrives, the target's two are kept, exit 1 says so
-expect_exit 1 cl a#p1 b#p1 --on-conflict skip --json
-json_has '"result":"partial","exit":1' "$T/.out"
+# skip: the rest arrives, the target's two are kept as asked: exit 0 (as
+# restore --add), and the kept ones are listed
+expect_exit 0 cl a#p1 b#p1 --on-conflict skip --json
+json_has '"ok":true' "$T/.out"
+json_has '"result":"ok","exit":0' "$T/.out"
 json_has '"sent":5,"written":3,"replaced":0,"skipped":2' "$T/.out"
 json_has '{"label":"shared","reason":"label exists on the target (kept the target' "$T/.out"
 hsm key export-public "$B" --label shared --out "$T/b2.pem" --pin-file "$CO"
 cmp -s "$T/b.pem" "$T/b2.pem" || fail "skip replaced the target's key"
-expect_exit 1 cl a#p1 b#p1 --on-conflict skip
-grep -q "not transferred (5):" "$T/.out" || fail "human list"
-grep -q "committed, but 5 objects were not transferred" "$T/.err" || fail "stderr summary"
+expect_exit 0 cl a#p1 b#p1 --on-conflict skip
+grep -q "kept on the target (5):" "$T/.out" || fail "human list"
+grep -q "labels already on the target were kept" "$T/.out" || fail "summary"
+grep -q "through cloning domain 'default'" "$T/.out" || fail "domain named"
 
 # replace: the source's key now sits on the target
 cl a#p1 b#p1 --on-conflict replace --object shared --object k-3 --json >"$T/r.json"

@@ -40,6 +40,8 @@ cmp "$T/msg" "$T/pt" || fail "sync overwrote k-1"
 # a source key deleted is not deleted on the target
 hsm key delete "$A" --label k-2 --pin-file "$CO" >/dev/null
 expect_exit 1 cl a#p1 b#p1 --sync
+grep -q "not transferred, the target's copy differs (1):" "$T/.out" || fail "differs listed"
+grep -q "1 object differs on the target" "$T/.err" || fail "stderr names the divergence"
 hsm key list "$B" --pin-file "$CO" >"$T/l"
 grep -q "^k-2 " "$T/l" || fail "sync deleted k-2 on the target"
 echo "clone-sync: ok"

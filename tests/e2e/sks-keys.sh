@@ -14,7 +14,7 @@ grep -q "hsm-lifecycle: ok" "$T/out" || fail "hsm-lifecycle did not finish"
 . "$here/helpers/hsm.sh"
 HSM_E2E_VERSION=1 hsm_setup h
 P="hsm:$T/h#p1"
-hsm partition show "$P" --json | grep -q '"version":1' || fail "p1 is not V1"
+hsm partition show "$P" --json | grep -q '"partition_version":"V1"' || fail "p1 is not V1"
 hsm key generate "$P" --type rsa --label r --pin-file "$CO" >/dev/null
 printf '0123456789abcdef0123456789abcdef' >"$T/k"
 hsm key import "$P" --type aes --label imported --in "$T/k" --pin-file "$CO" >/dev/null

@@ -43,7 +43,7 @@ show_all "$E" >"$T/e.attrs"
 [ "$(wc -l <"$T/s.attrs")" -eq 55 ] || fail "expected 55 objects on the source"
 cmp -s "$T/s.attrs" "$T/m.attrs" || { diff "$T/s.attrs" "$T/m.attrs" | head; fail "V0 -> V1 changed an object"; }
 cmp -s "$T/s.attrs" "$T/e.attrs" || { diff "$T/s.attrs" "$T/e.attrs" | head; fail "V1 -> V0 changed an object"; }
-hsm partition show "$M" --json | grep -q '"version":1' || fail "middle is not V1"
+hsm partition show "$M" --json | grep -q '"partition_version":"V1"' || fail "middle is not V1"
 hsm partition show "$E" --json | grep -q '"objects":55' || fail "object count"
 
 hsm key verify "$E" --label rsa --in "$T/m" --signature "$T/m.sig" \

@@ -1,6 +1,9 @@
 /* audit: append in transactions, verify, and each kind of tampering. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "testutil.h"
 #include "hsmfix.h"
 #include "audit.h"
@@ -170,7 +173,6 @@ test_rollback_truncates(void **state)
 {
 	struct hsmfix f;
 	struct audit_event ev;
-	struct audit_report rep;
 	char path[128], *a, *b;
 	size_t na, nb;
 
@@ -188,8 +190,8 @@ test_rollback_truncates(void **state)
 	b = slurp(path, &nb);
 	assert_int_equal(na, nb);
 	assert_memory_equal(a, b, na);
-	/* a line left behind by a crash (past the committed length) is
-	 * dropped at the next transaction */
+	/* a line past the head that is no interrupted command's own record
+	 * (it does not chain): never dropped, every write refused */
 	spit(path, a, na);
 	{
 		FILE *fp = fopen(path, "ab");
@@ -197,10 +199,71 @@ test_rollback_truncates(void **state)
 		fputs("{\"seq\":999,\"garbage\":1}\n", fp);
 		fclose(fp);
 	}
-	assert_int_equal(hsm_audit(f.h, &ev), 0);
-	assert_int_equal(hsm_audit_verify(f.h, &rep), 0);
+	b = (free(b), slurp(path, &nb));
+	assert_int_equal(hsm_audit(f.h, &ev), CE_INTEGRITY);
+	assert_non_null(strstr(err_detail(), "hsm audit quarantine"));
+	{
+		size_t nc;
+		char *c = slurp(path, &nc);
+
+		assert_int_equal(nc, nb);
+		assert_memory_equal(c, b, nb);
+		free(c);
+	}
 	free(a);
 	free(b);
+	fx_teardown(&f);
+}
+
+/*
+ * A command that dies after its audit line is durable and before hsm.db
+ * commits: verify reports the tail (not tampering), the next write drops
+ * it and records the drop, and the chain verifies clean.
+ */
+static void
+test_crash_tail_recovered(void **state)
+{
+	struct hsmfix f;
+	struct audit_event ev;
+	struct audit_report rep;
+	struct audit_tail t;
+	pid_t pid;
+	int status;
+
+	(void)state;
+	assert_int_equal(fx_setup(&f), 0);
+	memset(&ev, 0, sizeof(ev));
+	ev.event = "clone";
+	ev.ok = 1;
+	ev.count = -1;
+	if ((pid = fork()) == 0) {
+		struct hsm *h;
+
+		if (hsm_open(f.dir, &h) != 0 || hsm_tx_begin(h) != 0 ||
+		    hsm_audit(h, &ev) != 0)
+			_exit(1);
+		setenv("COFFER_TEST_CRASH_AT", "before-commit", 1);
+		(void)hsm_tx_commit(h);
+		_exit(2);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 137);
+	assert_int_equal(audit_tail(hsm_store(f.h), hsm_audit_path(f.h), &t),
+	    0);
+	assert_int_equal(t.kind, AUDIT_TAIL_CRASH);
+	assert_string_equal(t.event, "clone");
+	assert_int_equal(hsm_audit_verify(f.h, &rep), 0);
+	assert_true(rep.crash_tail);
+	assert_int_equal(rep.tail_seq, t.seq);
+	ev.event = "login";
+	assert_int_equal(hsm_audit(f.h, &ev), 0);
+	assert_int_equal(hsm_audit_verify(f.h, &rep), 0);
+	assert_false(rep.crash_tail);
+	assert_int_equal(audit_tail(hsm_store(f.h), hsm_audit_path(f.h), &t),
+	    0);
+	assert_int_equal(t.kind, AUDIT_TAIL_NONE);
 	fx_teardown(&f);
 }
 
@@ -227,6 +290,7 @@ main(void)
 		cmocka_unit_test(test_parse_roundtrip),
 		cmocka_unit_test(test_verify_and_tamper),
 		cmocka_unit_test(test_rollback_truncates),
+		cmocka_unit_test(test_crash_tail_recovered),
 		cmocka_unit_test(test_outside_transaction_refused),
 	};
 

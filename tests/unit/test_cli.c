@@ -65,28 +65,74 @@ test_secret_from_env_is_removed(void **state)
 	assert_int_equal(cli_read_secret("x", &src, 0, &s), CE_USAGE);
 }
 
-static void
-test_json_writer(void **state)
+/* Runs one "command" that builds a document, returns what stdout got. */
+static char *
+json_run(int status, int mode, int close_root, const char *label)
 {
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
 	struct json *j = json_new(f);
 
-	(void)state;
+	cli_json_reset();
+	if (mode)
+		cli_json_mode();
 	json_obj_begin(j, NULL);
-	json_str(j, "label", "a \"quoted\"\nname");
+	json_str(j, "label", label);
 	json_int(j, "count", -3);
 	json_arr_begin(j, "items");
 	json_int(j, NULL, 1);
 	json_bool(j, NULL, 1);
 	json_arr_end(j);
-	json_obj_end(j);
+	if (close_root)
+		json_obj_end(j);
 	json_free(j);
+	if (status == EXIT_REFUSED)
+		(void)cli_fail("test", CE_BAD_CREDENTIAL, "login");
+	assert_int_equal(cli_exit(status), status);
 	fclose(f);
-	assert_string_equal(out, "{\"label\":\"a \\\"quoted\\\"\\u000aname\","
-	    "\"count\":-3,\"items\":[1,true]}\n");
+	return out;
+}
+
+static void
+test_json_writer(void **state)
+{
+	char *out;
+
+	(void)state;
+	out = json_run(0, 1, 1, "a \"quoted\"\nname");
+	assert_string_equal(out, "{\"ok\":true,\"label\":\"a \\\"quoted\\\"\\n"
+	    "name\",\"count\":-3,\"items\":[1,true]}\n");
 	free(out);
+	/* bytes that are not UTF-8 stay visible as U+FFFD */
+	out = json_run(0, 1, 1, "p\xff");
+	assert_non_null(strstr(out, "\"label\":\"p\xef\xbf\xbd\""));
+	free(out);
+	cli_json_reset();
+}
+
+static void
+test_json_failure_document(void **state)
+{
+	char *out, *err;
+
+	(void)state;
+	/* a built document of a failed command says so and carries the error */
+	out = json_run(EXIT_REFUSED, 1, 1, "x");
+	assert_non_null(strstr(out, "{\"ok\":false,\"label\":\"x\""));
+	assert_non_null(err = strstr(out, "\"error\":{\"code\":"
+	    "\"bad_credential\",\"exit\":3,\"message\":\"login: "));
+	assert_null(strchr(strchr(out, '\n') + 1, '{')); /* one document */
+	free(out);
+	/* a document left open is dropped: the error document replaces it */
+	out = json_run(EXIT_FAILED, 1, 0, "half");
+	assert_null(strstr(out, "half"));
+	free(out);
+	/* no --json: failures print nothing on stdout */
+	out = json_run(EXIT_FAILED, 0, 0, "x");
+	assert_true(out == NULL || *out == '\0');
+	free(out);
+	cli_json_reset();
 }
 
 static void
@@ -190,6 +236,7 @@ main(void)
 		cmocka_unit_test(test_secret_from_file),
 		cmocka_unit_test(test_secret_from_env_is_removed),
 		cmocka_unit_test(test_json_writer),
+		cmocka_unit_test(test_json_failure_document),
 		cmocka_unit_test(test_progress_silent_off_tty),
 		cmocka_unit_test(test_exit_codes),
 		cmocka_unit_test(test_secret_file_exclusive),

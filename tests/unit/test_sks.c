@@ -786,6 +786,50 @@ test_rollover_online(void **state)
 	fx_teardown(&f);
 }
 
+static int
+count_blob(void *ctx, const uint8_t *blob, size_t len)
+{
+	(void)blob;
+	(void)len;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/*
+ * A reader of every blob (backup, clone, extract) whose session loaded the
+ * SMK before a rollover committed: walking the blobs is refused (CE_BUSY)
+ * rather than sending an SMK the blobs no longer open under; after
+ * sks_refresh() it sends the current SMK and the blobs that belong to it.
+ */
+static void
+test_stale_smk_reader(void **state)
+{
+	struct hsmfix f;
+	struct session *s = NULL, *r = NULL;
+	struct buf *rec = buf_new(128);
+	int n = 0;
+
+	(void)state;
+	setup_v1(&f);
+	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &r), 0);
+	assert_int_equal(object_generate_bulk(s, OBJ_AES, 256, "k", 1, 5,
+	    NULL, NULL), 0);
+	assert_int_equal(sks_smk_record(r, rec), 0); /* r loads the SMK */
+	assert_int_equal(sks_rollover(s, NULL, NULL, NULL), 0);
+	assert_int_equal(sks_foreach_blob(r, NULL, 0, count_blob, &n),
+	    CE_BUSY);
+	assert_non_null(strstr(err_detail(), "rollover"));
+	assert_int_equal(sks_refresh(r), 0);
+	n = 0;
+	assert_int_equal(sks_foreach_blob(r, NULL, 0, count_blob, &n), 0);
+	assert_int_equal(n, 5);
+	buf_free(rec);
+	session_close(r);
+	session_close(s);
+	fx_teardown(&f);
+}
+
 /* hsm.db and sks.db from different moments: refused, never guessed at. */
 static void
 test_mismatched_stores_refused(void **state)
@@ -838,6 +882,7 @@ main(void)
 		cmocka_unit_test(test_extract_insert),
 		cmocka_unit_test(test_rollover_crash_points),
 		cmocka_unit_test(test_rollover_online),
+		cmocka_unit_test(test_stale_smk_reader),
 		cmocka_unit_test(test_mismatched_stores_refused),
 	};
 
