@@ -232,6 +232,12 @@ bdconf_parse(struct buf *b, struct bdconf *cp)
 			if (n != 2 || c->metrics[0] != '\0' ||
 			    copy(c->metrics, w[1]) != 0)
 				goto bad;
+		} else if (strcmp(w[0], "rbs-identity") == 0) {
+			want = "'rbs-identity DIR' (an rbs:// store's client "
+			    "identity, made by 'rbs enroll'), once";
+			if (n != 2 || c->rbs_identity[0] != '\0' ||
+			    copy(c->rbs_identity, w[1]) != 0)
+				goto bad;
 		} else if (strcmp(w[0], "job") == 0) {
 			want = "'job NAME from=hsm:DIR#LABEL (pin-file=F | "
 			    "challenge-file=F) backup-pin-file=F [kdf=P] "
@@ -249,7 +255,8 @@ bdconf_parse(struct buf *b, struct bdconf *cp)
 					goto bad;
 			c->njobs++;
 		} else {
-			want = "store, interval, keep, metrics or job";
+			want = "store, interval, keep, metrics, rbs-identity "
+			    "or job";
 			goto bad;
 		}
 	}

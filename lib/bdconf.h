@@ -10,6 +10,7 @@
  *   interval 1d                     seconds, or N with s, m, h or d
  *   keep last 7 daily 14 weekly 8 monthly 12
  *   metrics /var/lib/node_exporter/textfile/coffer_backupd.prom
+ *   rbs-identity /etc/coffer/rbs-client   for an rbs:// store (rbs enroll)
  *   job payments from=hsm:/var/lib/coffer/hsm#payments
  *       challenge-file=/etc/coffer/payments.challenge
  *       backup-pin-file=/etc/coffer/payments.backup kdf=interactive
@@ -55,6 +56,7 @@ struct bdconf {
 	int have_keep;
 	struct bstore_keep keep;
 	char metrics[BDCONF_PATH_MAX];        /* "" when none */
+	char rbs_identity[BDCONF_PATH_MAX];   /* "" when none */
 	size_t njobs;
 	struct bdconf_job jobs[BDCONF_JOBS_MAX];
 };

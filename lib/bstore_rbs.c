@@ -34,6 +34,8 @@ static char pin_fp[TLS_FP_STR_LEN + 1];
 
 struct rbs_client {
 	struct chan *c;
+	struct tls_conn *t;  /* inside c, for tls_conn_stale */
+	int uploading;       /* between BEGIN and COMMIT/ABORT */
 	struct buf *frame;
 	int role;
 	int broken;         /* the connection is out of step: no more use */
@@ -247,6 +249,8 @@ answers(struct rbs_client *cl, answer_fn *fn, void *arg,
 	}
 }
 
+static int rbs_connect(struct bstore *s);
+
 static int
 call(struct bstore *s, struct rbs_msg *req, answer_fn *fn, void *arg,
     struct rbs_msg *okp)
@@ -254,6 +258,14 @@ call(struct bstore *s, struct rbs_msg *req, answer_fn *fn, void *arg,
 	struct rbs_client *cl = s->be;
 	int r;
 
+	/*
+	 * Between requests the server says nothing: a readable socket means
+	 * it closed (idle timeout, restart), so a long-lived user such as
+	 * backupd run connects again. Never inside an upload.
+	 */
+	if (!cl->uploading && (cl->broken || cl->t == NULL ||
+	    tls_conn_stale(cl->t)) && (r = rbs_connect(s)) != 0)
+		return r;
 	if (cl->broken) {
 		err_set_detail("the connection to %s was lost; run the command "
 		    "again", s->path);
@@ -280,15 +292,74 @@ name_msg(struct rbs_msg *m, uint8_t type, const char *name)
 	}
 }
 
+/* Connects, checks the server's pin and names the store (HELLO). */
+static int
+rbs_connect(struct bstore *s)
+{
+	char host[HOST_MAX + 1], port[8], store[RBS_STORE_MAX + 1];
+	struct rbs_client *cl = s->be;
+	struct tls_ctx *ctx = NULL;
+	struct tls_conn *t = NULL;
+	struct rbs_msg m, ok;
+	int r, fd;
+
+	chan_free(cl->c);
+	cl->c = NULL;
+	cl->t = NULL;
+	cl->broken = 0;
+	if ((r = parse_uri(s->path, host, port, store)) != 0)
+		return r;
+	if ((r = tls_ctx_new(0, id_dir, &ctx)) != 0 ||
+	    (r = tls_tcp_connect(host, port, &fd)) != 0 ||
+	    (r = tls_handshake(ctx, fd, &t)) != 0)
+		goto out;
+	/* Nothing is sent before the server is known to be the right one. */
+	if ((r = check_pin(host, port, tls_peer_fp(t))) != 0)
+		goto out;
+	cl->t = t;
+	if ((r = tls_chan_new(t, &cl->c)) != 0) {
+		t = cl->t = NULL;
+		goto out;
+	}
+	t = NULL;
+	memset(&m, 0, sizeof(m));
+	m.type = RBS_HELLO;
+	m.version = RBS_VERSION;
+	m.store = (const uint8_t *)store;
+	m.store_len = strlen(store);
+	rbs_set(&m, RT_VERSION);
+	rbs_set(&m, RT_STORE);
+	if ((r = rbs_send(cl->c, &m)) != 0) {
+		r = net_error(cl, r);
+		goto out;
+	}
+	if ((r = answers(cl, NULL, NULL, &ok)) != 0)
+		goto out;
+	if (!RBS_HAS(&ok, RT_CAPACITY) || !RBS_HAS(&ok, RT_GRACE) ||
+	    !RBS_HAS(&ok, RT_ROLE)) {
+		err_set_detail("the rbs server's HELLO answer lacks the store's "
+		    "configuration");
+		r = CE_PROTOCOL;
+		goto out;
+	}
+	s->cfg.capacity = ok.capacity;
+	s->cfg.grace_days = ok.grace;
+	cl->role = ok.role;
+	r = 0;
+ out:
+	if (r != 0)
+		cl->broken = 1;
+	tls_conn_free(t);
+	tls_ctx_free(ctx);
+	return r;
+}
+
 static int
 rbs_open(const char *uri, struct bstore *s)
 {
 	char host[HOST_MAX + 1], port[8], store[RBS_STORE_MAX + 1];
 	struct rbs_client *cl;
-	struct tls_ctx *ctx = NULL;
-	struct tls_conn *t = NULL;
-	struct rbs_msg m, ok;
-	int r, fd;
+	int r;
 
 	if (strlen(uri) >= sizeof(s->path)) {
 		err_set_detail("store URI too long");
@@ -314,42 +385,7 @@ rbs_open(const char *uri, struct bstore *s)
 	s->be = cl;
 	if ((cl->frame = buf_new(RBS_FRAME_MAX)) == NULL)
 		return CE_NOMEM;
-	if ((r = tls_ctx_new(0, id_dir, &ctx)) != 0 ||
-	    (r = tls_tcp_connect(host, port, &fd)) != 0 ||
-	    (r = tls_handshake(ctx, fd, &t)) != 0)
-		goto out;
-	/* Nothing is sent before the server is known to be the right one. */
-	if ((r = check_pin(host, port, tls_peer_fp(t))) != 0)
-		goto out;
-	if ((r = tls_chan_new(t, &cl->c)) != 0) {
-		t = NULL;
-		goto out;
-	}
-	t = NULL;
-	memset(&m, 0, sizeof(m));
-	m.type = RBS_HELLO;
-	m.version = RBS_VERSION;
-	m.store = (const uint8_t *)store;
-	m.store_len = strlen(store);
-	rbs_set(&m, RT_VERSION);
-	rbs_set(&m, RT_STORE);
-	if ((r = call(s, &m, NULL, NULL, &ok)) != 0)
-		goto out;
-	if (!RBS_HAS(&ok, RT_CAPACITY) || !RBS_HAS(&ok, RT_GRACE) ||
-	    !RBS_HAS(&ok, RT_ROLE)) {
-		err_set_detail("the rbs server's HELLO answer lacks the store's "
-		    "configuration");
-		r = CE_PROTOCOL;
-		goto out;
-	}
-	s->cfg.capacity = ok.capacity;
-	s->cfg.grace_days = ok.grace;
-	cl->role = ok.role;
-	r = 0;
- out:
-	tls_conn_free(t);
-	tls_ctx_free(ctx);
-	return r;
+	return rbs_connect(s);
 }
 
 static void
@@ -614,6 +650,7 @@ rbs_begin(struct bstore *s, const struct cbk_manifest *cm,
 		goto out;
 	}
 	rt->begun = 1;
+	((struct rbs_client *)s->be)->uploading = 1;
 	r = 0;
  out:
 	buf_free(mb);
@@ -695,7 +732,9 @@ rbs_commit(struct bstore_txn *t, const struct cbk_manifest *cm,
 	if ((r = manifest_tlv(&m, cm, &mb)) != 0)
 		goto out;
 	rt->done = 1; /* answered either way: no ABORT after this */
-	if ((r = call(t->s, &m, NULL, NULL, &ok)) != 0)
+	r = call(t->s, &m, NULL, NULL, &ok);
+	((struct rbs_client *)t->s->be)->uploading = 0;
+	if (r != 0)
 		goto out;
 	if (!RBS_HAS(&ok, RT_NAME) || ok.name_len != strlen(t->name) ||
 	    memcmp(ok.name, t->name, ok.name_len) != 0) {
@@ -724,6 +763,7 @@ rbs_txn_free(struct bstore_txn *t)
 		m.type = RBS_ABORT;
 		(void)call(t->s, &m, NULL, NULL, NULL);
 	}
+	cl->uploading = 0;
 	buf_free(rt->pend);
 	free(rt);
 	t->be = NULL;

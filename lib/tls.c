@@ -4,6 +4,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -475,6 +476,14 @@ const uint8_t *
 tls_peer_fp(const struct tls_conn *t)
 {
 	return t->peer_fp;
+}
+
+int
+tls_conn_stale(const struct tls_conn *t)
+{
+	struct pollfd pfd = { t->fd, POLLIN, 0 };
+
+	return SSL_pending(t->ssl) > 0 || poll(&pfd, 1, 0) != 0;
 }
 
 void

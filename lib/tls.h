@@ -70,6 +70,13 @@ const uint8_t *tls_peer_fp(const struct tls_conn *t);
  * lib/rbsproto run over it unchanged. */
 int tls_chan_new(struct tls_conn *t, struct chan **cp);
 
+/*
+ * 1 when the peer has closed or sent something while nothing was asked of
+ * it (the socket is readable): a connection to reopen before the next
+ * request, e.g. after the server's idle timeout.
+ */
+int tls_conn_stale(const struct tls_conn *t);
+
 /* Frees t: close_notify sent when the handshake had completed. */
 void tls_conn_free(struct tls_conn *t);
 

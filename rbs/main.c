@@ -90,7 +90,7 @@ parse(int argc, char **argv, struct opts *o)
 		case L_CONFIG: o->config = optarg; break;
 		case L_OUT: o->out = optarg; break;
 		case L_NAME: o->name = optarg; break;
-		case L_JSON: o->json = 1; break;
+		case L_JSON: o->json = 1; cli_json_mode(); break;
 		case L_PORT_FILE: o->port_file = optarg; break;
 		case L_LOG: o->log = optarg; break;
 		case L_HELP:
@@ -254,6 +254,7 @@ client_list(struct opts *o)
 		return cli_fail(PROG, r, "cannot read the client register");
 	if (o->json) {
 		j = json_new(stdout);
+		json_obj_begin(j, NULL);
 		json_arr_begin(j, "clients");
 		for (i = 0; i < n; i++) {
 			tls_fp_str(v[i].fp, fp);
@@ -266,6 +267,7 @@ client_list(struct opts *o)
 			json_obj_end(j);
 		}
 		json_arr_end(j);
+		json_obj_end(j);
 		json_free(j);
 	} else {
 		for (i = 0; i < n; i++) {
@@ -336,8 +338,8 @@ cmd_serve(struct opts *o)
 	return r;
 }
 
-int
-main(int argc, char **argv)
+static int
+run(int argc, char **argv)
 {
 	struct opts o;
 	const char *cmd;
@@ -370,4 +372,10 @@ main(int argc, char **argv)
 		return client_revoke(&o);
 	return cli_usage_error(PROG, "unknown command '%s%s%s'", cmd,
 	    sub ? " " : "", sub ? argv[2] : "");
+}
+
+int
+main(int argc, char **argv)
+{
+	return cli_exit(run(argc, argv));
 }
