@@ -37,7 +37,10 @@ done
 /usr/bin/time -f '%e %M' -o "$W/t.srv" rbs serve --config "$W/rbs.conf" \
 	--log stderr --port-file "$W/port" 2>"$W/srv.log" &
 tpid=$!
-while [ ! -s "$W/port" ]; do sleep 0.05; done
+while [ ! -s "$W/port" ]; do
+	kill -0 "$tpid" 2>/dev/null || { cat "$W/srv.log"; exit 1; }
+	sleep 0.05
+done
 PORT=$(cat "$W/port")
 ID="--rbs-identity $W/id"
 # shellcheck disable=SC2086

@@ -132,7 +132,8 @@ parse(struct buf *b, struct rbsconf *c)
 	err_set_detail("rbs configuration line %d is not valid (expected "
 	    "state DIR, listen HOST:PORT, store NAME dir:PATH, "
 	    "max-connections N, idle-timeout SECONDS, max-upload-mib N or "
-	    "user NAME; see docs/rbs.md)", lineno + 1);
+	    "user NAME, each once, at most %d stores; see docs/rbs.md)",
+	    lineno + 1, RBSCONF_STORES_MAX);
 	return CE_FORMAT;
 }
 

@@ -23,7 +23,7 @@
 #include "tls.h"
 
 #define RBSCONF_PATH_MAX 512
-#define RBSCONF_STORES_MAX 64
+#define RBSCONF_STORES_MAX 1024
 #define RBSCONF_CLIENTS_MAX 4096
 #define RBS_CLIENT_NAME_MAX 64
 #define RBS_CLIENTS_FILE "clients"

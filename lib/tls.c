@@ -447,7 +447,8 @@ tls_handshake(struct tls_ctx *c, int fd, struct tls_conn **tp)
 		if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
 			err_set_detail("the peer closed the connection during "
 			    "the TLS handshake%s", c->server ? "" :
-			    " (is this client registered on the server?)");
+			    " (the server may be at its max-connections; "
+			    "its log says why)");
 			r = CE_PEER_CLOSED;
 		} else
 			r = ossl_error(CE_PROTOCOL, "TLS 1.3 handshake failed");
