@@ -159,7 +159,7 @@ backupd_run(const char *config, int once)
 	struct sigaction sa;
 	int64_t now, next;
 	size_t i;
-	int r, worst = 0;
+	int r, worst = 0, runlock = -1;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return cli_fail(PROG, CE_NOMEM, "run");
@@ -174,6 +174,12 @@ backupd_run(const char *config, int once)
 	}
 	if ((r = bstore_open(c->store, &st)) != 0) {
 		r = cli_fail(PROG, r, "cannot open the backup store");
+		goto out;
+	}
+	/* One scheduler per store: two would run each job twice and
+	 * overwrite each other's metrics. Held until this process ends. */
+	if ((r = bstore_run_lock(st, &runlock)) != 0) {
+		r = cli_fail(PROG, r, "refused");
 		goto out;
 	}
 	if ((s = calloc(c->njobs, sizeof(*s))) == NULL) {
@@ -216,6 +222,8 @@ backupd_run(const char *config, int once)
 		fprintf(stderr, "%s: stopping on a signal\n", PROG);
 	r = once ? worst : EXIT_DONE;
  out:
+	if (runlock >= 0)
+		close(runlock);
 	bstore_close(st);
 	free(s);
 	free(c);

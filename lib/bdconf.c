@@ -20,6 +20,11 @@ bdconf_get_line(struct buf *b, char line[BDCONF_LINE_MAX])
 	if (buf_len(b) == 0)
 		return CE_TRUNCATED;
 	while (buf_get_u8(b, &c) == 0 && c != '\n') {
+		/* a file written on Windows: "\r\n" ends a line as "\n" does */
+		if (c == '\r' && buf_len(b) > 0 && buf_ptr(b)[0] == '\n') {
+			(void)buf_skip(b, 1);
+			break;
+		}
 		if (n + 1 >= BDCONF_LINE_MAX || c == '\0' ||
 		    (c < 0x20 && c != '\t') || c == 0x7f)
 			return CE_FORMAT;

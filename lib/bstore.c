@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bstore_int.h"
+#include "sealed.h"
 #include "buf.h"
 #include "err.h"
 #include "file.h"
@@ -143,6 +144,8 @@ config_parse(struct buf *b, struct bstore_config *cp)
 	return CE_FORMAT;
 }
 
+static int dir_safe(int dfd, const char *path);
+
 int
 bstore_dir_init(const char *uri, const struct bstore_config *cfg)
 {
@@ -163,6 +166,19 @@ bstore_dir_init(const char *uri, const struct bstore_config *cfg)
 	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
 		err_set_detail("cannot create '%s': %s", path, strerror(errno));
 		return CE_IO;
+	}
+	{
+		int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (dfd < 0) {
+			err_set_detail("cannot open '%s': %s", path,
+			    strerror(errno));
+			return CE_IO;
+		}
+		r = dir_safe(dfd, path);
+		close(dfd);
+		if (r != 0)
+			return r;
 	}
 	snprintf(conf, sizeof(conf), "%s/" BSTORE_CONF, path);
 	if (stat(conf, &st) == 0) {
@@ -190,6 +206,29 @@ bstore_dir_init(const char *uri, const struct bstore_config *cfg)
 	return r;
 }
 
+/*
+ * A store directory that others may write to can be turned against the
+ * user who runs the tools (often root): files planted in it, links in
+ * place of its own files. Refused, with the fix (a sticky directory such
+ * as /tmp is not a store either). Group write is the operator's choice.
+ */
+static int
+dir_safe(int dfd, const char *path)
+{
+	struct stat st;
+
+	if (fstat(dfd, &st) != 0)
+		return cbk_io_error(errno, "cannot read the store directory");
+	if (st.st_mode & S_IWOTH) {
+		err_set_detail("the store directory '%s' can be written by "
+		    "others (mode %04o): anyone could plant files in it; run "
+		    "'chmod o-w %s'", path, (unsigned)(st.st_mode & 07777),
+		    path);
+		return CE_POLICY;
+	}
+	return 0;
+}
+
 int
 bstore_dir_open(const char *uri, struct bstore *s)
 {
@@ -211,8 +250,10 @@ bstore_dir_open(const char *uri, struct bstore *s)
 		    strerror(e), e == ENOENT ? "; check the path" : "");
 		goto out;
 	}
+	if ((r = dir_safe(s->dirfd, s->path)) != 0)
+		goto out;
 	snprintf(conf, sizeof(conf), "%s/" BSTORE_CONF, s->path);
-	if ((r = file_read(conf, CONF_MAX, &b)) != 0) {
+	if ((r = file_read_nofollow(conf, CONF_MAX, &b)) != 0) {
 		if (r == CE_NOT_FOUND)
 			err_set_detail("'%s' is not a backup store (no %s); "
 			    "check the path", s->path, BSTORE_CONF);
@@ -239,9 +280,22 @@ bstore_lock(struct bstore *s, int op, int *fdp)
 {
 	int fd;
 
-	fd = openat(s->dirfd, BSTORE_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* O_NOFOLLOW: a link planted as .lock must not make us create or
+	 * lock a file elsewhere (root runs this) */
+	fd = openat(s->dirfd, BSTORE_LOCK, O_RDWR | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (fd < 0)
 		return cbk_io_error(errno, "cannot open the store lock");
+	{
+		struct stat st;
+
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			err_set_detail("the store lock %s/" BSTORE_LOCK " is not a "
+			    "regular file: remove it", s->path);
+			return CE_IO;
+		}
+	}
 	while (flock(fd, op) != 0) {
 		if (errno != EINTR) {
 			close(fd);
@@ -363,15 +417,74 @@ check_name(const char *name)
 
 /* --- listing --- */
 
+/*
+ * A verified mark, .verified/NAME: "verified TIME HOW DEV INO SIZE CTIME\n"
+ * (TIME RFC 3339, HOW structure|deep, CTIME seconds.nanoseconds). It holds
+ * only while the backup file is the one it vouched for: any write to the
+ * file, a copy over it or a rename onto its name changes its change time
+ * or inode, and the mark no longer counts.
+ */
+#define MARK_MAX 160
+
+struct mark {
+	int64_t at;
+	char how[12];
+};
+
+static void
+file_id(const struct stat *st, char out[96])
+{
+	snprintf(out, 96, "%llu %llu %llu %lld.%09ld",
+	    (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
+	    (unsigned long long)st->st_size, (long long)st->st_ctim.tv_sec,
+	    (long)st->st_ctim.tv_nsec);
+}
+
+/* 1 and *mp filled when name's mark is whole and fits the file as it is. */
+static int
+mark_read(struct bstore *s, const char *name, struct mark *mp)
+{
+	char p[sizeof(BSTORE_VERIFIED) + BSTORE_NAME_MAX + 1];
+	char text[MARK_MAX + 1], when[UTC_ISO_LEN + 1], how[12], id[96];
+	struct stat st, fs;
+	ssize_t n;
+	int fd, ok = 0;
+
+	snprintf(p, sizeof(p), BSTORE_VERIFIED "/%s", name);
+	if ((fd = openat(s->dirfd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK)) < 0)
+		return 0;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (n = read(fd, text, MARK_MAX)) <= 0 || text[n - 1] != '\n')
+		goto out;
+	text[n - 1] = '\0';
+	if (sscanf(text, "verified %" "20s %11s", when, how) != 2 ||
+	    (strcmp(how, "structure") != 0 && strcmp(how, "deep") != 0) ||
+	    fstatat(s->dirfd, name, &fs, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    !S_ISREG(fs.st_mode))
+		goto out;
+	file_id(&fs, id);
+	/* "verified " + time + " " + how + " " + the file's id, exactly */
+	if (strlen(text) != 9 + strlen(when) + 1 + strlen(how) + 1 +
+	    strlen(id) || strcmp(text + 9 + strlen(when) + 1 + strlen(how) +
+	    1, id) != 0)
+		goto out;
+	if (mp != NULL) {
+		memset(mp, 0, sizeof(*mp));
+		if (utc_parse_iso(when, &mp->at) != 0)
+			goto out;
+		snprintf(mp->how, sizeof(mp->how), "%s", how);
+	}
+	ok = 1;
+ out:
+	close(fd);
+	return ok;
+}
+
 static int
 is_verified(struct bstore *s, const char *name)
 {
-	char p[sizeof(BSTORE_VERIFIED) + BSTORE_NAME_MAX + 1];
-	struct stat st;
-
-	snprintf(p, sizeof(p), BSTORE_VERIFIED "/%s", name);
-	return fstatat(s->dirfd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(st.st_mode);
+	return mark_read(s, name, NULL);
 }
 
 static int
@@ -428,6 +541,8 @@ bstore_scan(struct bstore *s, struct bstore_name **np, size_t *countp)
 	}
 	if (n > 0)
 		qsort(v, n, sizeof(*v), newest_first);
+	for (size_t i = 0; i < n; i++)
+		v[i].pos = i;
 	*np = v;
 	*countp = n;
 	v = NULL;
@@ -485,9 +600,25 @@ fill_entry(struct bstore *s, const char *name, struct bstore_entry *e)
 		return r;
 	if (fstat(fd, &st) == 0)
 		e->file_size = (uint64_t)st.st_size;
-	e->verified = is_verified(s, name);
 	e->r = cbk_read_manifest(fd, &e->m);
 	close(fd);
+	{
+		struct mark mk;
+
+		if ((e->verified = mark_read(s, name, &mk)) != 0) {
+			e->verified_at = mk.at;
+			snprintf(e->verified_how, sizeof(e->verified_how), "%s",
+			    mk.how);
+		}
+	}
+	if (e->r == 0) {
+		char want[BSTORE_NAME_MAX];
+
+		/* The manifest says when; a name that disagrees is flagged. */
+		e->created = e->m.created;
+		e->misnamed = bstore_backup_name(e->m.label, e->m.created,
+		    want) != 0 || strcmp(want, name) != 0;
+	}
 	return 0;
 }
 
@@ -536,41 +667,65 @@ bstore_dir_show(struct bstore *s, const char *name,
 	return fill_entry(s, name, ep);
 }
 
-int
-bstore_dir_mark_verified(struct bstore *s, const char *name, int ok)
+/*
+ * Writes name's mark (how: "structure" or "deep") bound to the file as it
+ * is now, or removes it (how NULL). Written to a temporary and renamed, so
+ * a full disk never leaves a partial mark that could count.
+ */
+static int
+mark_write(struct bstore *s, const char *name, const char *how)
 {
-	char p[sizeof(BSTORE_VERIFIED) + BSTORE_NAME_MAX + 1];
-	char when[UTC_ISO_LEN + 1], text[64];
-	int r, dfd, fd;
+	char tmp[BSTORE_NAME_MAX + 16], when[UTC_ISO_LEN + 1];
+	char text[MARK_MAX + 1], id[96];
+	struct stat fs;
+	int r, dfd, fd = -1;
+	size_t len;
 
 	if ((r = check_name(name)) != 0 ||
 	    (r = bstore_subdir(s, BSTORE_VERIFIED, &dfd)) != 0)
 		return r;
-	snprintf(p, sizeof(p), "%s", name);
-	if (!ok) {
-		if (unlinkat(dfd, p, 0) != 0 && errno != ENOENT)
+	if (how == NULL) {
+		if (unlinkat(dfd, name, 0) != 0 && errno != ENOENT)
 			r = cbk_io_error(errno, "cannot clear a verified mark");
+		goto out;
+	}
+	if (fstatat(s->dirfd, name, &fs, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    !S_ISREG(fs.st_mode)) {
+		r = cbk_io_error(errno ? errno : ENOENT,
+		    "cannot mark a backup verified");
 		goto out;
 	}
 	if ((r = utc_iso((int64_t)time(NULL), when)) != 0)
 		goto out;
-	snprintf(text, sizeof(text), "verified %s\n", when);
-	fd = openat(dfd, p, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	file_id(&fs, id);
+	snprintf(text, sizeof(text), "verified %s %s %s\n", when, how, id);
+	len = strlen(text);
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
-	if (fd < 0) {
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0 ||
+	    renameat(dfd, tmp, dfd, name) != 0) {
 		r = cbk_io_error(errno, "cannot mark a backup verified");
+		(void)unlinkat(dfd, tmp, 0);
+		/* an old mark must not outlive a verification it missed */
+		(void)unlinkat(dfd, name, 0);
 		goto out;
 	}
-	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text) ||
-	    fsync(fd) != 0)
-		r = cbk_io_error(errno, "cannot mark a backup verified");
-	close(fd);
-	if (r == 0)
-		r = bstore_fsync_fd(dfd, "cannot sync the verified marks");
+	r = bstore_fsync_fd(dfd, "cannot sync the verified marks");
  out:
+	if (fd >= 0)
+		close(fd);
 	close(dfd);
 	return r;
 }
+
+int
+bstore_dir_mark_verified(struct bstore *s, const char *name, int ok)
+{
+	return mark_write(s, name, ok ? "deep" : NULL);
+}
+
+static int sealed_version_check(int fd);
 
 int
 bstore_dir_verify(struct bstore *s, const char *name,
@@ -583,7 +738,8 @@ bstore_dir_verify(struct bstore *s, const char *name,
 	if ((r = fill_entry(s, name, &e)) != 0 ||
 	    (r = bstore_open_backup(s, name, &fd)) != 0)
 		goto out;
-	if ((r = cbk_verify(fd, &e.m)) != 0)
+	if ((r = cbk_verify(fd, &e.m)) != 0 ||
+	    (r = sealed_version_check(fd)) != 0)
 		goto done;
 	e.r = 0;
 	/* A renamed file would pass for another partition or date. */
@@ -595,17 +751,28 @@ bstore_dir_verify(struct bstore *s, const char *name,
 	}
  done:
 	e.r = r;
-	if (r == 0 || r == CE_INTEGRITY) {
+	{
+		/* a pass marks it; anything else (damage, a version this build
+		 * cannot vouch for) takes any earlier mark away */
 		char keep[256];
 		int mr;
 
 		snprintf(keep, sizeof(keep), "%s", err_detail());
-		mr = bstore_mark_verified(s, name, r == 0);
+		mr = mark_write(s, name, r == 0 ? "structure" : NULL);
 		if (r == 0)
 			r = mr;
 		else
 			err_set_detail("%s", keep);
 		e.verified = r == 0;
+		if (e.verified) {
+			struct mark mk;
+
+			if (mark_read(s, name, &mk)) {
+				e.verified_at = mk.at;
+				snprintf(e.verified_how, sizeof(e.verified_how),
+				    "%s", mk.how);
+			}
+		}
 	}
 	if (ep != NULL)
 		*ep = e;
@@ -613,6 +780,65 @@ bstore_dir_verify(struct bstore *s, const char *name,
 	if (fd >= 0)
 		close(fd);
 	return r;
+}
+
+/*
+ * The sealed stream's header must be one this build reads: a structure
+ * check of a version it cannot open is no evidence the backup restores.
+ */
+static int
+sealed_version_check(int fd)
+{
+	struct cbk_reader *rd = NULL;
+	struct sealed_header h;
+	const uint8_t *p;
+	size_t n;
+	int r;
+
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return cbk_io_error(errno, "cannot read the backup");
+	if ((r = cbk_reader_open(fd, &rd)) != 0)
+		return r;
+	cbk_reader_header(rd, &p, &n);
+	r = sealed_header_parse(p, n, &h);
+	cbk_reader_free(rd);
+	if (r == CE_FORMAT)
+		r = CE_INTEGRITY;
+	return r;
+}
+
+int
+bstore_dir_run_lock(struct bstore *s, int *fdp)
+{
+	char pid[32], held[32] = "";
+	ssize_t n;
+	int fd;
+
+	fd = openat(s->dirfd, ".run.lock", O_RDWR | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW | O_NONBLOCK, 0600);
+	if (fd < 0)
+		return cbk_io_error(errno, "cannot open the scheduler lock");
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+
+		if ((n = pread(fd, held, sizeof(held) - 1, 0)) > 0)
+			held[strcspn(held, "\n")] = '\0';
+		close(fd);
+		if (e != EWOULDBLOCK)
+			return cbk_io_error(e, "cannot lock the store");
+		err_set_detail("another 'backupd run' (pid %s) schedules "
+		    "backups into %s; one scheduler per store", held[0] ? held :
+		    "unknown", s->path);
+		return CE_BUSY;
+	}
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 ||
+	    pwrite(fd, pid, strlen(pid), 0) != (ssize_t)strlen(pid)) {
+		close(fd);
+		return cbk_io_error(errno, "cannot write the scheduler lock");
+	}
+	*fdp = fd;
+	return 0;
 }
 
 const struct bstore_ops bstore_dir_ops = {
@@ -636,4 +862,5 @@ const struct bstore_ops bstore_dir_ops = {
 	.purge = bstore_dir_purge,
 	.prune = bstore_dir_prune,
 	.gc = bstore_dir_gc,
+	.run_lock = bstore_dir_run_lock,
 };

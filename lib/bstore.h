@@ -102,9 +102,14 @@ int bstore_name_parse(const char *name, char labelp[CBK_LABEL_MAX + 1],
 
 struct bstore_entry {
 	char name[BSTORE_NAME_MAX];
-	int64_t created;        /* from the name */
+	int64_t created;        /* from the manifest (the name's if unreadable) */
 	uint64_t file_size;
-	int verified;           /* passed bstore_verify, not failed since */
+	int verified;           /* passed a verify, and the file is byte for
+	                           byte the one that passed (see below) */
+	int64_t verified_at;    /* when (0: never, or no longer valid) */
+	char verified_how[12];  /* "structure" or "deep" */
+	int misnamed;           /* the name's label or time disagree with the
+	                           manifest: a renamed or copied file */
 	int r;                  /* 0, or why its manifest could not be read */
 	struct cbk_manifest m;  /* valid when r == 0 */
 };
@@ -132,7 +137,14 @@ int bstore_show(struct bstore *s, const char *name, struct bstore_entry *ep);
  */
 int bstore_verify(struct bstore *s, const char *name, struct bstore_entry *ep);
 
-/* Records that name passed (ok) or failed a deeper check made elsewhere. */
+/*
+ * Records that name passed (ok) or failed a deeper check made elsewhere
+ * (restore verify --deep). A verified mark is evidence, not a flag: it
+ * records when and how, and is bound to the file it vouched for (device,
+ * inode, size and change time), so a backup altered, replaced or copied
+ * over after its verification no longer lists as verified. A mark that
+ * cannot be written completely is never left behind.
+ */
 int bstore_mark_verified(struct bstore *s, const char *name, int ok);
 
 /* Opens a backup for reading (then cbk_reader_open); *fdp is O_RDONLY. */
@@ -232,5 +244,13 @@ int bstore_prune(struct bstore *s, const struct bstore_keep *keep,
  * of temporaries removed.
  */
 int bstore_gc(struct bstore *s, size_t *removedp);
+
+/*
+ * Claims the store for one scheduler (backupd run) for as long as *fdp
+ * stays open: a second one is refused (CE_BUSY, naming the holder's pid)
+ * instead of running the same jobs twice and overwriting the metrics.
+ * *fdp is -1 where the backend orders writers itself (a remote store).
+ */
+int bstore_run_lock(struct bstore *s, int *fdp);
 
 #endif

@@ -243,6 +243,15 @@ bstore_prune(struct bstore *s, const struct bstore_keep *keep, int dry_run,
 }
 
 int
+bstore_run_lock(struct bstore *s, int *fdp)
+{
+	*fdp = -1;
+	if (s->ops->run_lock == NULL)
+		return 0;
+	return s->ops->run_lock(s, fdp);
+}
+
+int
 bstore_gc(struct bstore *s, size_t *removedp)
 {
 	if (s->ops->gc == NULL)

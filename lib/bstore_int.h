@@ -55,6 +55,8 @@ struct bstore_ops {
 	int (*prune)(struct bstore *s, const struct bstore_keep *keep,
 	    int dry_run, char (**namesp)[BSTORE_NAME_MAX], size_t *np);
 	int (*gc)(struct bstore *s, size_t *removedp);
+	/* optional: one scheduler per store (NULL: the backend orders it) */
+	int (*run_lock)(struct bstore *s, int *fdp);
 };
 
 struct bstore {
@@ -104,6 +106,7 @@ int bstore_dir_purge(struct bstore *s, int64_t now, size_t *purgedp);
 int bstore_dir_prune(struct bstore *s, const struct bstore_keep *keep,
     int dry_run, char (**namesp)[BSTORE_NAME_MAX], size_t *np);
 int bstore_dir_gc(struct bstore *s, size_t *removedp);
+int bstore_dir_run_lock(struct bstore *s, int *fdp);
 
 /* A backup known by its name only (no file is opened). */
 struct bstore_name {
@@ -111,6 +114,7 @@ struct bstore_name {
 	char label[CBK_LABEL_MAX + 1];
 	int64_t created;
 	int verified;
+	size_t pos;  /* its place in bstore_scan's newest-first order */
 };
 
 /* Takes the store lock (LOCK_SH or LOCK_EX, blocking); *fdp to unlock. */

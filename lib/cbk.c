@@ -24,10 +24,15 @@ struct cbk_spool {
 int
 cbk_io_error(int errnum, const char *what)
 {
-	err_set_detail("%s: %s", what, strerror(errnum));
-	if (errnum == ENOSPC || errnum == EDQUOT || errnum == EFBIG)
+	/* a full disk is not a full store: say which one it is */
+	if (errnum == ENOSPC || errnum == EDQUOT) {
+		err_set_detail("%s: no space left on the file system%s (free "
+		    "some, or move the store to a larger one)", what,
+		    errnum == EDQUOT ? " (quota)" : "");
 		return CE_FULL;
-	return CE_IO;
+	}
+	err_set_detail("%s: %s", what, strerror(errnum));
+	return errnum == EFBIG ? CE_FULL : CE_IO;
 }
 
 /* write(2) until done; returns 0 or the errno of the failure. */

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include "cli.h"
 #include "version.h"
 #include "err.h"
+#include "file.h"
 #include "secret.h"
 
 /* Records a failure for the error document cli_exit() may print. */
@@ -86,10 +88,23 @@ cli_read_secret(const char *prompt, const struct cli_secret_src *src,
 	if ((s = secret_new(SECRET_MAX)) == NULL)
 		return CE_NOMEM;
 	if (src != NULL && src->file != NULL) {
-		if ((fd = open(src->file, O_RDONLY | O_CLOEXEC)) < 0) {
+		struct stat st;
+
+		if ((fd = open(src->file, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) <
+		    0) {
 			err_set_detail("cannot open secret file '%s': %s",
 			    src->file, strerror(errno));
 			r = CE_IO;
+			goto out;
+		}
+		r = 0;
+		if (fstat(fd, &st) != 0 ||
+		    (r = file_check_private(src->file, &st)) != 0) {
+			if (r == 0) {
+				err_set_detail("cannot stat '%s'", src->file);
+				r = CE_IO;
+			}
+			close(fd);
 			goto out;
 		}
 		len = read_line(fd, secret_ptr(s), SECRET_MAX);

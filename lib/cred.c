@@ -143,7 +143,7 @@ load_one(const char *prog, const struct cred_src *c, struct loaded *l,
 	char id[SHARE_SET_ID_STR], prompt[PATH_MAX + 80];
 	int r;
 
-	if ((r = file_read(path, SHARE_INPUT_MAX, &b)) != 0) {
+	if ((r = file_read_secret_input(path, SHARE_INPUT_MAX, &b)) != 0) {
 		if (r == CE_TOO_LONG)
 			err_set_detail("'%s' is too large to be a share file",
 			    path);

@@ -29,7 +29,7 @@ err_str(int r)
 	case CE_EXISTS: return "already exists";
 	case CE_IO: return "input/output error";
 	case CE_DB: return "HSM store error";
-	case CE_FULL: return "capacity reached";
+	case CE_FULL: return "full";
 	case CE_INTEGRITY: return "integrity check failed: data is tampered or truncated";
 	case CE_NOT_LOGGED_IN: return "not logged in";
 	case CE_PERMISSION: return "role is not permitted to do this";

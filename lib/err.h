@@ -32,7 +32,7 @@ enum coffer_err {
 	CE_EXISTS = -17,         /* already exists */
 	CE_IO = -18,             /* file or socket error */
 	CE_DB = -19,             /* store (SQLite) error */
-	CE_FULL = -20,           /* capacity reached */
+	CE_FULL = -20,           /* full: a store's capacity or a disk; the detail says which */
 	CE_INTEGRITY = -21,      /* tampered or truncated data */
 	CE_NOT_LOGGED_IN = -22,  /* role not logged in / permission */
 	CE_PERMISSION = -23,     /* role may not do this */

@@ -108,8 +108,8 @@ file_write_atomic(const char *path, const void *p, size_t len, int mode)
 	return write_via_temp(path, p, len, mode);
 }
 
-int
-file_read(const char *path, size_t max, struct buf **bp)
+static int
+read_file(const char *path, int oflags, size_t max, struct buf **bp)
 {
 	struct buf *b = NULL;
 	struct stat st;
@@ -118,12 +118,28 @@ file_read(const char *path, size_t max, struct buf **bp)
 	size_t got = 0;
 	int fd, r = CE_IO;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		err_set_detail("cannot open '%s': %s", path, strerror(errno));
-		return errno == ENOENT ? CE_NOT_FOUND : CE_IO;
+	/*
+	 * O_NONBLOCK: a FIFO put where a file is expected must not hang the
+	 * command (it is refused below).
+	 */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | oflags)) < 0) {
+		int e = errno;
+
+		if (e == ELOOP)
+			err_set_detail("'%s' is a symbolic link; refused", path);
+		else
+			err_set_detail("cannot open '%s': %s", path, strerror(e));
+		return e == ENOENT ? CE_NOT_FOUND : CE_IO;
 	}
 	if (fstat(fd, &st) != 0)
 		goto out;
+	if (!S_ISREG(st.st_mode)) {
+		err_set_detail("'%s' is %s, not a regular file", path,
+		    S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ?
+		    "a FIFO" : "a device or socket");
+		r = CE_IO;
+		goto out;
+	}
 	if ((size_t)st.st_size > max) {
 		err_set_detail("'%s' is larger than %zu bytes", path, max);
 		r = CE_TOO_LONG;
@@ -154,4 +170,54 @@ file_read(const char *path, size_t max, struct buf **bp)
 	buf_free(b);
 	close(fd);
 	return r;
+}
+
+int
+file_read(const char *path, size_t max, struct buf **bp)
+{
+	return read_file(path, 0, max, bp);
+}
+
+int
+file_check_private(const char *path, const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode)) {
+		err_set_detail("secret file '%s' is %s, not a regular file",
+		    path, S_ISDIR(st->st_mode) ? "a directory" :
+		    S_ISFIFO(st->st_mode) ? "a FIFO" : "a device or socket");
+		return CE_IO;
+	}
+	if ((st->st_mode & 077) != 0) {
+		err_set_detail("secret file '%s' can be read by %s (mode %04o); "
+		    "make it private with 'chmod 600 %s'", path,
+		    (st->st_mode & 070) && (st->st_mode & 07) ?
+		    "its group and others" : (st->st_mode & 070) ? "its group" :
+		    "others",
+		    (unsigned)(st->st_mode & 07777), path);
+		return CE_POLICY;
+	}
+	if (st->st_uid != geteuid() && st->st_uid != 0) {
+		err_set_detail("secret file '%s' belongs to another user "
+		    "(uid %u); use your own file", path,
+		    (unsigned)st->st_uid);
+		return CE_POLICY;
+	}
+	return 0;
+}
+
+int
+file_read_secret_input(const char *path, size_t max, struct buf **bp)
+{
+	struct stat st;
+	int r;
+
+	if (stat(path, &st) == 0 && (r = file_check_private(path, &st)) != 0)
+		return r;
+	return read_file(path, O_NOFOLLOW, max, bp);
+}
+
+int
+file_read_nofollow(const char *path, size_t max, struct buf **bp)
+{
+	return read_file(path, O_NOFOLLOW, max, bp);
 }

@@ -22,6 +22,25 @@ int file_write_atomic(const char *path, const void *p, size_t len, int mode);
 /* Reads a whole file of at most max bytes into a new buffer *bp. */
 int file_read(const char *path, size_t max, struct buf **bp);
 
+/*
+ * file_read that also refuses a symbolic link as the last component (a
+ * store's own files: a link planted there must not redirect a read).
+ */
+int file_read_nofollow(const char *path, size_t max, struct buf **bp);
+
+struct stat;
+
+/*
+ * A file that holds a secret we read (a PIN file, a share file, a
+ * challenge file) must be a regular file of ours (or root's) that neither
+ * group nor others can read: CE_POLICY (exit 3) with the file and the
+ * chmod that fixes it, CE_IO for a directory, FIFO or device.
+ */
+int file_check_private(const char *path, const struct stat *st);
+
+/* file_read of a secret input file, after file_check_private. */
+int file_read_secret_input(const char *path, size_t max, struct buf **bp);
+
 /* fsyncs the directory that holds path. */
 int file_fsync_dir(const char *path);
 

@@ -222,6 +222,13 @@ object_generate_bulk(struct session *s, int kind, unsigned bits,
 		err_set_detail("label prefix too long");
 		return CE_INVALID;
 	}
+	/* The numbers must not wrap around: first + count - 1 fits. */
+	if (count == 0 || first_n == 0 || first_n - 1 > UINT64_MAX - count) {
+		err_set_detail("--first %llu with --count %llu runs past the "
+		    "largest number (%llu)", (unsigned long long)first_n,
+		    (unsigned long long)count, (unsigned long long)UINT64_MAX);
+		return CE_INVALID;
+	}
 	if ((scratch = buf_new(OBJECT_RECORD_MAX)) == NULL)
 		return CE_NOMEM;
 	if ((r = key_template(kind, bits, prefix, 1, NULL, 0, &o)) != 0)

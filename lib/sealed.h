@@ -132,6 +132,14 @@ void sealed_writer_free(struct sealed_writer *w);
  * CE_BAD_CREDENTIAL when no wrap opens; CE_INTEGRITY when the header or ad
  * does not match.
  */
+/*
+ * Caps the KDF profile a sealed header may ask for when it is opened
+ * (default: moderate, 256 MiB): the profile byte is read before anything
+ * authenticates it. A backup made with a costlier profile is opened after
+ * the operator raises the cap (restore --max-kdf sensitive).
+ */
+void sealed_set_max_kdf(int profile);
+
 int sealed_open(const uint8_t *hdr, size_t hdrlen, const struct secret *password,
     const struct xfer_domain *doms, size_t ndoms, const void *ad, size_t adlen,
     struct sealed_reader **rp);

@@ -248,6 +248,20 @@ wrap_key(const struct secret *dk, const struct secret *pwk,
 	    secret_len(pwk), info, sizeof(info), wk, CC_KEY_LEN);
 }
 
+/*
+ * The most costly KDF profile a header may make us run (sealed.h). The
+ * header's profile byte is read before anything authenticates it, so a
+ * forged byte must not buy an attacker a 1 GiB Argon2id run per try.
+ */
+static int max_kdf = KDF_MODERATE;
+
+void
+sealed_set_max_kdf(int profile)
+{
+	if (kdf_profile_name(profile) != NULL)
+		max_kdf = profile;
+}
+
 static int
 password_key(const struct sealed_header *h, const struct secret *password,
     struct secret **pwkp)
@@ -257,6 +271,14 @@ password_key(const struct sealed_header *h, const struct secret *password,
 
 	if (password == NULL || secret_len(password) == 0)
 		return CE_INVALID;
+	if (h->kdf_profile > max_kdf) {
+		err_set_detail("the backup's header asks for the '%s' KDF "
+		    "profile, costlier than the '%s' allowed; if the backup was "
+		    "made with it, allow it with --max-kdf %s", kdf_profile_name(
+		    h->kdf_profile), kdf_profile_name(max_kdf),
+		    kdf_profile_name(h->kdf_profile));
+		return CE_POLICY;
+	}
 	if ((k = secret_new(CC_KEY_LEN)) == NULL)
 		return CE_NOMEM;
 	if ((r = kdf_argon2id(h->kdf_profile, secret_ptr(password),

@@ -152,7 +152,7 @@ inputs_walk(char **paths, int npaths, item_fn fn, void *ctx)
 			path = "stdin";
 			r = read_stdin(&b);
 		} else {
-			r = file_read(path, INPUT_MAX, &b);
+			r = file_read_secret_input(path, INPUT_MAX, &b);
 		}
 		if (r != 0) {
 			r = cli_fail(PROG, r, path);

@@ -53,7 +53,7 @@ read_secret(const char *file, unsigned random_len, struct secret **sp)
 			    "--secret-file PATH or --random LEN");
 		return r;
 	}
-	if ((r = file_read(file, SHARE_SECRET_MAX, &b)) != 0)
+	if ((r = file_read_secret_input(file, SHARE_SECRET_MAX, &b)) != 0)
 		return r;
 	if (buf_len(b) == 0) {
 		err_set_detail("'%s' is empty", file);

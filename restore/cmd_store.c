@@ -27,6 +27,12 @@ json_entry(struct json *j, const struct bstore_entry *e)
 	json_str(j, "created", t);
 	json_int(j, "file_size", (int64_t)e->file_size);
 	json_bool(j, "verified", e->verified);
+	if (e->verified) {
+		cli_time_iso(e->verified_at, t);
+		json_str(j, "verified_at", t);
+		json_str(j, "verified_how", e->verified_how);
+	}
+	json_bool(j, "misnamed", e->misnamed);
 	if (e->r != 0) {
 		json_str(j, "damaged", err_str(e->r));
 	} else {
@@ -78,12 +84,14 @@ cmd_list(struct opts *o)
 				printf("%-40s %-20s damaged: %s\n", e[i].name, t,
 				    err_str(e[i].r));
 			else
-				printf("%-40s %-20s %-4s %9llu %12llu %s\n",
+				printf("%-40s %-20s %-4s %9llu %12llu %s%s\n",
 				    e[i].name, t, cbk_partition_version_str(
 				    e[i].m.partition_version),
 				    (unsigned long long)e[i].m.object_count,
 				    (unsigned long long)e[i].file_size,
-				    e[i].verified ? "yes" : "no");
+				    e[i].verified ? e[i].verified_how : "no",
+				    e[i].misnamed ? "  NAME DISAGREES WITH "
+				    "ITS MANIFEST" : "");
 		}
 		printf("%zu of %u backup partitions\n", n,
 		    bstore_config(s)->capacity);
@@ -105,7 +113,15 @@ print_entry(const struct bstore_entry *e)
 	printf("created:           %s\n", t);
 	printf("file size:         %llu bytes\n",
 	    (unsigned long long)e->file_size);
-	printf("verified:          %s\n", e->verified ? "yes" : "no");
+	if (e->verified) {
+		cli_time_iso(e->verified_at, t);
+		printf("verified:          yes, %s, at %s (bound to this "
+		    "file)\n", e->verified_how, t);
+	} else
+		printf("verified:          no\n");
+	if (e->misnamed)
+		printf("name:              DISAGREES WITH THE MANIFEST (renamed "
+		    "or copied; the date above is the manifest's)\n");
 	if (e->r != 0) {
 		printf("damaged:           %s\n", err_str(e->r));
 		return;

@@ -5,6 +5,8 @@
 
 #include "bstore.h"
 #include "cli.h"
+#include "sealed.h"
+#include "kdf.h"
 #include "err.h"
 #include "endpoint.h"
 #include "role.h"
@@ -14,7 +16,7 @@
 enum {
 	L_FROM = 256, L_BACKUP, L_TO, L_ROLE, L_KDF, L_BPIN_FILE, L_BPIN_ENV,
 	L_DPIN_FILE, L_DPIN_ENV, L_OBJECT, L_JSON, L_DEEP, L_REPLACE, L_ADD,
-	L_RBS_ID, L_RBS_FP, L_HELP,
+	L_MAX_KDF, L_RBS_ID, L_RBS_FP, L_HELP,
 };
 
 static const struct option longopts[] = {
@@ -31,6 +33,7 @@ static const struct option longopts[] = {
 	{ "object", required_argument, NULL, L_OBJECT },
 	{ "json", no_argument, NULL, L_JSON },
 	{ "deep", no_argument, NULL, L_DEEP },
+	{ "max-kdf", required_argument, NULL, L_MAX_KDF },
 	{ "replace", no_argument, NULL, L_REPLACE },
 	{ "add", no_argument, NULL, L_ADD },
 	{ "rbs-identity", required_argument, NULL, L_RBS_ID },
@@ -69,6 +72,16 @@ opts_parse(const char *cmd, int argc, char **argv, struct opts *o)
 		case L_DPIN_ENV: o->dpin_env = optarg; break;
 		case L_JSON: o->json = 1; cli_json_mode(); break;
 		case L_DEEP: o->deep = 1; break;
+		case L_MAX_KDF: {
+			int k;
+
+			if (kdf_profile_parse(optarg, &k) != 0)
+				return cli_usage_error(PROG, "--max-kdf: unknown "
+				    "profile '%s' (test, interactive, moderate, "
+				    "sensitive)", optarg);
+			sealed_set_max_kdf(k);
+			break;
+		}
 		case L_REPLACE: o->replace = 1; break;
 		case L_ADD: o->add = 1; break;
 		case L_RBS_ID:

@@ -2,6 +2,7 @@
 # mofn: with more than M shares and one corrupt, the tool names it and the
 # others still recover the secret; with exactly M, it refuses.
 . "$(dirname "$0")/lib.sh"
+umask 077 # the secrets and shares this test writes are private, as mofn insists
 
 # forge FILE BYTE-FROM-END: change a payload byte and recompute the file
 # checksum (SHA-384 of all but the last 32 bytes, first 32 bytes), as an

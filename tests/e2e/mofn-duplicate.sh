@@ -2,6 +2,7 @@
 # mofn: duplicates are interchangeable with the original; giving both is a
 # duplicate-share error; a copy may change its PIN.
 . "$(dirname "$0")/lib.sh"
+umask 077 # the secrets and shares this test writes are private, as mofn insists
 
 pin=$(pinfile pin 2468)
 newpin=$(pinfile newpin 1357)

@@ -2,6 +2,7 @@
 # mofn: share files under their own PINs; a wrong PIN is a wrong PIN
 # (exit 3), a damaged file is a damaged file, and inspect needs no PIN.
 . "$(dirname "$0")/lib.sh"
+umask 077 # the secrets and shares this test writes are private, as mofn insists
 
 p1=$(pinfile p1 one-1111)
 p2=$(pinfile p2 two-2222)

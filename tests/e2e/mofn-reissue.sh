@@ -3,6 +3,7 @@
 # from M old shares, says the old set must be destroyed; old and new shares
 # do not mix.
 . "$(dirname "$0")/lib.sh"
+umask 077 # the secrets and shares this test writes are private, as mofn insists
 
 head -c 40 /dev/urandom >"$T/secret"
 mofn split --m 2 --n 3 --secret-file "$T/secret" --out-dir "$T/old" 2>/dev/null

@@ -3,6 +3,7 @@
 # to the same bytes; fewer than 3 is refused (exit 3) with a clear message;
 # the secret never goes to a terminal or an existing file.
 . "$(dirname "$0")/lib.sh"
+umask 077 # the secrets and shares this test writes are private, as mofn insists
 
 head -c 48 /dev/urandom >"$T/secret"
 mofn split --m 3 --n 5 --secret-file "$T/secret" --out-dir "$T/s" 2>"$T/split.err"

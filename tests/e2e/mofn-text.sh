@@ -2,6 +2,7 @@
 # mofn: share lines for paper round trip (file, stdin, lower case) and a
 # mistyped symbol is caught by the line's checksum.
 . "$(dirname "$0")/lib.sh"
+umask 077 # the secrets and shares this test writes are private, as mofn insists
 
 printf 'correct horse battery staple' >"$T/secret"
 mofn split --m 2 --n 3 --secret-file "$T/secret" --text >"$T/lines" 2>/dev/null

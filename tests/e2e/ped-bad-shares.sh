@@ -45,6 +45,7 @@ before=$(state_of h)
 head -c 90 "$C3" >"$T/body"
 printf 'XXXX' | dd of="$T/body" bs=1 seek=50 conv=notrunc 2>/dev/null
 { cat "$T/body"; openssl dgst -sha384 -binary "$T/body" | head -c 32; } >"$T/forged.cshare"
+chmod 600 "$T/forged.cshare" # secret files are private, or refused
 mofn inspect "$T/forged.cshare" >/dev/null || fail "the forged file passes its checksum"
 expect_exit 3 hsm role login-check "$P" --role co --share "$C1" --share "$T/forged.cshare"
 grep -q "do not combine to the set's check value" "$T/.err" || fail "forged detected"
@@ -83,6 +84,7 @@ json_has '{"role":"cu","initialized":true,"failed_logins":0' "$T/p.json"
 
 # a share line on paper (typed into a file) works like the file
 mofn duplicate "$C3" --text >"$T/line.txt" 2>/dev/null
+chmod 600 "$T/line.txt" # a share line is a secret: private, or refused
 hsm role login-check "$P" --role co --share "$T/line.txt" --share "$C1" >/dev/null ||
 	fail "share line"
 echo "ped-bad-shares: ok"

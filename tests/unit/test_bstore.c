@@ -18,6 +18,12 @@
 
 #include "testutil.h"
 #include "bstore.h"
+#include "buf.h"
+#include "xfer.h"
+#include "secret.h"
+#include "kdf.h"
+#include "chan.h"
+#include "sealed.h"
 #include "cbk.h"
 #include "err.h"
 
@@ -76,6 +82,40 @@ meta(struct cbk_manifest *m, const char *label, int64_t created)
 	m->created = created;
 }
 
+/*
+ * A real sealed stream header (verify checks its version), made once with
+ * the test KDF; the records that follow are not a sealed stream, which a
+ * structure check does not look into.
+ */
+static const struct buf *
+sealed_hdr(void)
+{
+	static struct buf *hdr;
+	uint8_t k[32];
+	struct secret *pw, *key;
+	struct sealed_writer *w;
+	struct buf *out;
+	struct chan *c;
+
+	if (hdr != NULL)
+		return hdr;
+	memset(k, 7, sizeof(k));
+	pw = secret_from("backup-password", 15);
+	key = secret_from(k, sizeof(k));
+	out = buf_new(4096);
+	assert_int_equal(chan_mem_writer(out, &c), 0);
+	assert_int_equal(sealed_writer_new(pw, KDF_TEST,
+	    (const struct xfer_domain[]){ { "d", key } }, 1, c, &w), 0);
+	assert_int_equal(sealed_writer_finish(w), 0);
+	assert_int_equal(sealed_writer_header(w, "ad", 2, &hdr), 0);
+	sealed_writer_free(w);
+	chan_free(c);
+	buf_free(out);
+	secret_free(key);
+	secret_free(pw);
+	return hdr;
+}
+
 /* One backup of a generated stream; returns the commit's result. */
 static int
 backup(struct bstore *s, const char *label, int64_t created, size_t len,
@@ -98,7 +138,8 @@ backup(struct bstore *s, const char *label, int64_t created, size_t len,
 			goto out;
 	}
 	m.object_count = len / 100;
-	r = bstore_commit(t, &m, "sealed-header", 13, name);
+	r = bstore_commit(t, &m, buf_ptr(sealed_hdr()),
+	    buf_len(sealed_hdr()), name);
  out:
 	bstore_txn_free(t);
 	return r;

@@ -32,6 +32,11 @@ test_secret_from_file(void **state)
 	fputs("correct horse\nsecond line\n", f);
 	fclose(f);
 	src.file = p;
+	/* readable by others: refused, naming the chmod that fixes it */
+	assert_int_equal(chmod(p, 0644), 0);
+	assert_int_equal(cli_read_secret("x", &src, 0, &s), CE_POLICY);
+	assert_non_null(strstr(err_detail(), "chmod 600"));
+	assert_int_equal(chmod(p, 0600), 0);
 	assert_int_equal(cli_read_secret("x", &src, 0, &s), 0);
 	assert_int_equal(secret_len(s), 13);
 	assert_memory_equal(secret_ptr(s), "correct horse", 13);
@@ -40,10 +45,16 @@ test_secret_from_file(void **state)
 	src.file = "/nonexistent/pin";
 	assert_int_equal(cli_read_secret("x", &src, 0, &s), CE_IO);
 	assert_non_null(strstr(err_detail(), "/nonexistent/pin"));
+	/* a directory where the file should be: said so, not "empty" */
+	src.file = "/";
+	assert_int_equal(cli_read_secret("x", &src, 0, &s), CE_IO);
+	assert_non_null(strstr(err_detail(), "is a directory"));
 	/* empty file: refused */
 	path_in(p, sizeof(p), "empty");
+	src.file = p;
 	f = fopen(p, "w");
 	fclose(f);
+	assert_int_equal(chmod(p, 0600), 0);
 	src.file = p;
 	assert_int_equal(cli_read_secret("x", &src, 0, &s), CE_INVALID);
 }

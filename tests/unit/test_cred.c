@@ -154,6 +154,7 @@ test_pins_and_corrupt(void **state)
 
 	memset(&pins, 0, sizeof(pins));
 	pins.kdf = KDF_TEST;
+	umask(077); /* PIN files are private, as the tools insist */
 	snprintf(pin, sizeof(pin), "%s/pin", f->dir);
 	snprintf(bad, sizeof(bad), "%s/bad", f->dir);
 	assert_non_null(fp = fopen(pin, "w"));

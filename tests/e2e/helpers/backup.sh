@@ -98,3 +98,23 @@ bk_damage_setup() {
 	hsm key delete "hsm:$T/h#p1" --label sig --pin-file "$CO" >/dev/null
 	before=$(hsm_state h)
 }
+
+# header_set_byte DIR OFFSET OCTAL: header.bin's byte at OFFSET set to the
+# octal value, its trailing SHA-384 checksum and the manifest's hash of it
+# made right again (as an attacker who can write the store would); then
+# cbk_rebuild DIR OUT makes the archive.
+header_set_byte() {
+	printf "\\$3" | dd of="$1/header.bin" bs=1 seek="$2" conv=notrunc 2>/dev/null
+	hl=$(stat -c %s "$1/header.bin")
+	head -c $((hl - 16)) "$1/header.bin" >"$1/h.tmp" # SEALED_CHECK_LEN
+	sha384sum <"$1/h.tmp" | cut -c1-32 | sed 's/../& /g' | tr ' ' '\n' |
+		while read -r b; do
+			if [ -n "$b" ]; then printf "\\$(printf %03o "0x$b")"; fi
+		done >>"$1/h.tmp"
+	mv "$1/h.tmp" "$1/header.bin"
+	hsha=$(sha384sum <"$1/header.bin" | cut -c1-96)
+	awk -v sha="$hsha" '/"header.bin"/ { h = 1 }
+		h && /"sha384"/ { sub(/"[0-9a-f]+"/, "\"" sha "\""); h = 0 }
+		{ print }' "$1/manifest.json" >"$1/m.tmp"
+	mv "$1/m.tmp" "$1/manifest.json"
+}
