@@ -18,7 +18,8 @@
 enum {
 	L_FROM = 256, L_TO, L_ROLE, L_KDF, L_BPIN_FILE, L_BPIN_ENV, L_OBJECT,
 	L_JSON, L_CAPACITY, L_GRACE, L_CONFIG, L_ONCE, L_KEEP_LAST,
-	L_KEEP_DAILY, L_KEEP_WEEKLY, L_KEEP_MONTHLY, L_DRY_RUN, L_HELP,
+	L_KEEP_DAILY, L_KEEP_WEEKLY, L_KEEP_MONTHLY, L_DRY_RUN, L_RBS_ID,
+	L_RBS_FP, L_HELP,
 };
 
 static const struct option longopts[] = {
@@ -40,6 +41,8 @@ static const struct option longopts[] = {
 	{ "keep-weekly", required_argument, NULL, L_KEEP_WEEKLY },
 	{ "keep-monthly", required_argument, NULL, L_KEEP_MONTHLY },
 	{ "dry-run", no_argument, NULL, L_DRY_RUN },
+	{ "rbs-identity", required_argument, NULL, L_RBS_ID },
+	{ "server-fingerprint", required_argument, NULL, L_RBS_FP },
 	{ "help", no_argument, NULL, L_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -109,6 +112,13 @@ opts_parse(int argc, char **argv, struct opts *o)
 		case L_CONFIG: o->config = optarg; break;
 		case L_ONCE: o->once = 1; break;
 		case L_DRY_RUN: o->dry_run = 1; break;
+		case L_RBS_ID:
+		case L_RBS_FP:
+			/* rbs:// stores: the client identity and first pin. */
+			if ((r = bstore_rbs_identity(ch == L_RBS_ID ? optarg :
+			    NULL, ch == L_RBS_FP ? optarg : NULL)) != 0)
+				return cli_fail(PROG, r, "--server-fingerprint");
+			break;
 		case L_KEEP_LAST:
 		case L_KEEP_DAILY:
 		case L_KEEP_WEEKLY:

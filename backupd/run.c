@@ -167,6 +167,11 @@ backupd_run(const char *config, int once)
 		r = cli_fail(PROG, r, "cannot read the configuration");
 		goto out;
 	}
+	if (c->rbs_identity[0] != '\0' &&
+	    (r = bstore_rbs_identity(c->rbs_identity, NULL)) != 0) {
+		r = cli_fail(PROG, r, "rbs-identity");
+		goto out;
+	}
 	if ((r = bstore_open(c->store, &st)) != 0) {
 		r = cli_fail(PROG, r, "cannot open the backup store");
 		goto out;

@@ -9,11 +9,10 @@
 #include "kdf.h"
 #include "role.h"
 
-#define MAX_WORDS 16
+#define MAX_WORDS BDCONF_WORDS_MAX
 
-/* One line (without its newline) from b; CE_TRUNCATED at the end. */
-static int
-get_line(struct buf *b, char line[BDCONF_LINE_MAX])
+int
+bdconf_get_line(struct buf *b, char line[BDCONF_LINE_MAX])
 {
 	size_t n = 0;
 	uint8_t c;
@@ -35,9 +34,8 @@ get_line(struct buf *b, char line[BDCONF_LINE_MAX])
 	return 0;
 }
 
-/* Splits line in place at spaces and tabs; CE_FORMAT past MAX_WORDS. */
-static int
-split(char *line, char *w[MAX_WORDS], size_t *np)
+int
+bdconf_split(char *line, char *w[BDCONF_WORDS_MAX], size_t *np)
 {
 	size_t n = 0;
 	char *p = line;
@@ -211,9 +209,9 @@ bdconf_parse(struct buf *b, struct bdconf *cp)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return CE_NOMEM;
 	c->interval = BDCONF_INTERVAL_DEFAULT;
-	while ((r = get_line(b, line)) == 0) {
+	while ((r = bdconf_get_line(b, line)) == 0) {
 		lineno++;
-		if ((r = split(line, w, &n)) != 0) {
+		if ((r = bdconf_split(line, w, &n)) != 0) {
 			want = "at most 16 words";
 			goto bad;
 		}
@@ -239,6 +237,12 @@ bdconf_parse(struct buf *b, struct bdconf *cp)
 			if (n != 2 || c->metrics[0] != '\0' ||
 			    copy(c->metrics, w[1]) != 0)
 				goto bad;
+		} else if (strcmp(w[0], "rbs-identity") == 0) {
+			want = "'rbs-identity DIR' (an rbs:// store's client "
+			    "identity, made by 'rbs enroll'), once";
+			if (n != 2 || c->rbs_identity[0] != '\0' ||
+			    copy(c->rbs_identity, w[1]) != 0)
+				goto bad;
 		} else if (strcmp(w[0], "job") == 0) {
 			want = "'job NAME from=hsm:DIR#LABEL (pin-file=F | "
 			    "challenge-file=F) backup-pin-file=F [kdf=P] "
@@ -256,7 +260,8 @@ bdconf_parse(struct buf *b, struct bdconf *cp)
 					goto bad;
 			c->njobs++;
 		} else {
-			want = "store, interval, keep, metrics or job";
+			want = "store, interval, keep, metrics, rbs-identity "
+			    "or job";
 			goto bad;
 		}
 	}

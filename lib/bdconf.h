@@ -10,6 +10,7 @@
  *   interval 1d                     seconds, or N with s, m, h or d
  *   keep last 7 daily 14 weekly 8 monthly 12
  *   metrics /var/lib/node_exporter/textfile/coffer_backupd.prom
+ *   rbs-identity /etc/coffer/rbs-client   for an rbs:// store (rbs enroll)
  *   job payments from=hsm:/var/lib/coffer/hsm#payments
  *       challenge-file=/etc/coffer/payments.challenge
  *       backup-pin-file=/etc/coffer/payments.backup kdf=interactive
@@ -32,6 +33,7 @@
 #define BDCONF_MAX (64u * 1024)        /* bytes of the file */
 #define BDCONF_LINE_MAX 1024
 #define BDCONF_JOBS_MAX 64
+#define BDCONF_WORDS_MAX 16
 #define BDCONF_NAME_MAX 32
 #define BDCONF_PATH_MAX 512
 #define BDCONF_INTERVAL_DEFAULT 86400  /* a day */
@@ -54,6 +56,7 @@ struct bdconf {
 	int have_keep;
 	struct bstore_keep keep;
 	char metrics[BDCONF_PATH_MAX];        /* "" when none */
+	char rbs_identity[BDCONF_PATH_MAX];   /* "" when none */
 	size_t njobs;
 	struct bdconf_job jobs[BDCONF_JOBS_MAX];
 };
@@ -63,5 +66,15 @@ int bdconf_parse(struct buf *b, struct bdconf *c);
 
 /* Reads and parses the file at path (at most BDCONF_MAX bytes). */
 int bdconf_load(const char *path, struct bdconf *c);
+
+/*
+ * The line reader of Coffer's word-per-line configuration files (this one
+ * and rbs's, lib/rbsconf.h): one line without its newline from b
+ * (CE_TRUNCATED at the end, CE_FORMAT for control bytes or an overlong
+ * line), and the line split in place at spaces and tabs, a '#' ending it
+ * (CE_FORMAT past BDCONF_WORDS_MAX words).
+ */
+int bdconf_get_line(struct buf *b, char line[BDCONF_LINE_MAX]);
+int bdconf_split(char *line, char *w[BDCONF_WORDS_MAX], size_t *np);
 
 #endif

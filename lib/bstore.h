@@ -19,7 +19,9 @@
  *
  * Backends: the URI picks one (lib/bstore_be.c; the interface is struct
  * bstore_ops in bstore_int.h): "dir:PATH" is the directory above,
- * implemented in bstore.c, bstore_write.c and bstore_retain.c. Every
+ * implemented in bstore.c, bstore_write.c and bstore_retain.c;
+ * "rbs://HOST:PORT/STORE" is a store kept by an `rbs serve` server
+ * (bstore_rbs.c, docs/rbs.md). Every
  * function below works the same on each backend, so no tool branches per
  * kind of store; what a backend cannot do is CE_UNSUPPORTED.
  */
@@ -45,6 +47,14 @@ struct bstore_config {
 	unsigned capacity;   /* backups the store may hold, 1..CAPACITY_MAX */
 	unsigned grace_days; /* days a soft-deleted backup can be undeleted */
 };
+
+/*
+ * The client identity for rbs:// stores: dir (made by 'rbs enroll') holds
+ * key.pem, cert.pem and known_servers; server_fp pins a server not yet in
+ * known_servers (first use). Either may be NULL (kept). Without a call the
+ * environment's COFFER_RBS_IDENTITY names dir.
+ */
+int bstore_rbs_identity(const char *dir, const char *server_fp);
 
 /*
  * Copies the PATH of a "dir:PATH" URI into path[0..size). Returns 0,
@@ -177,6 +187,14 @@ const char *bstore_txn_name(const struct bstore_txn *t);
  */
 int bstore_commit(struct bstore_txn *t, const struct cbk_manifest *m,
     const void *hdr, size_t hlen, char name[BSTORE_NAME_MAX]);
+
+/*
+ * From now on bstore_commit also checks each new archive's structure
+ * (cbk_verify) before it is renamed into the store: for writers that only
+ * relay bytes made elsewhere (the rbs server). A failure is CE_INTEGRITY
+ * and leaves nothing.
+ */
+void bstore_check_commits(struct bstore *s);
 
 /* Frees t; a backup not committed is abandoned and its files removed. */
 void bstore_txn_free(struct bstore_txn *t);

@@ -13,6 +13,7 @@
 
 static const struct bstore_ops *const backends[] = {
 	&bstore_dir_ops,
+	&bstore_rbs_ops,
 };
 
 static int
@@ -87,6 +88,12 @@ const struct bstore_config *
 bstore_config(const struct bstore *s)
 {
 	return &s->cfg;
+}
+
+void
+bstore_check_commits(struct bstore *s)
+{
+	s->check_commits = 1;
 }
 
 const char *

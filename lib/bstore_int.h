@@ -65,6 +65,7 @@ struct bstore {
 	int dirfd;            /* dir only; -1 otherwise */
 	struct bstore_config cfg;
 	void *be;             /* the backend's own state */
+	int check_commits;    /* dir: bstore_check_commits() */
 };
 
 /* An upload in progress: its store and the backend's state. */
@@ -73,6 +74,9 @@ struct bstore_txn {
 	char name[BSTORE_NAME_MAX];  /* fixed by begin */
 	void *be;
 };
+
+/* The rbs:// backend (bstore_rbs.c). */
+extern const struct bstore_ops bstore_rbs_ops;
 
 /* The dir: backend (bstore.c, bstore_write.c, bstore_retain.c). */
 extern const struct bstore_ops bstore_dir_ops;

@@ -187,6 +187,14 @@ write_part(struct dir_txn *t, struct cbk_manifest *m, const void *hdr,
 	if ((r = cbk_write(*fdp, m, hdr, hlen, t->spool)) == 0 &&
 	    fsync(*fdp) != 0)
 		r = cbk_io_error(errno, "cannot sync the new backup");
+	/* An upload from elsewhere (rbs) is checked before it can list. */
+	if (r == 0 && t->s->check_commits) {
+		if (lseek(*fdp, 0, SEEK_SET) != 0)
+			r = cbk_io_error(errno, "cannot re-read the new backup");
+		else if ((r = cbk_verify(*fdp, NULL)) != 0)
+			err_set_detail("the uploaded backup fails its structure "
+			    "check (%s); not stored", err_str(r));
+	}
 	return r;
 }
 

@@ -16,8 +16,7 @@
 enum {
 	L_FROM = 256, L_BACKUP, L_TO, L_ROLE, L_KDF, L_BPIN_FILE, L_BPIN_ENV,
 	L_DPIN_FILE, L_DPIN_ENV, L_OBJECT, L_JSON, L_DEEP, L_REPLACE, L_ADD,
-	L_MAX_KDF,
-	L_HELP,
+	L_MAX_KDF, L_RBS_ID, L_RBS_FP, L_HELP,
 };
 
 static const struct option longopts[] = {
@@ -37,6 +36,8 @@ static const struct option longopts[] = {
 	{ "max-kdf", required_argument, NULL, L_MAX_KDF },
 	{ "replace", no_argument, NULL, L_REPLACE },
 	{ "add", no_argument, NULL, L_ADD },
+	{ "rbs-identity", required_argument, NULL, L_RBS_ID },
+	{ "server-fingerprint", required_argument, NULL, L_RBS_FP },
 	{ "help", no_argument, NULL, L_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -83,6 +84,13 @@ opts_parse(const char *cmd, int argc, char **argv, struct opts *o)
 		}
 		case L_REPLACE: o->replace = 1; break;
 		case L_ADD: o->add = 1; break;
+		case L_RBS_ID:
+		case L_RBS_FP:
+			/* rbs:// stores: the client identity and first pin. */
+			if ((r = bstore_rbs_identity(ch == L_RBS_ID ? optarg :
+			    NULL, ch == L_RBS_FP ? optarg : NULL)) != 0)
+				return cli_fail(PROG, r, "--server-fingerprint");
+			break;
 		case L_OBJECT:
 			if (o->nobjects == MAX_OBJECTS)
 				return cli_usage_error(PROG, "at most %d --object",

@@ -146,6 +146,11 @@ check "restore" ok restore --from "dir:$T/s" --backup "$name" --to "$P" --add \
 	--pin-file "$CO" --backup-pin-file "$BK" --json
 check "restore" fail restore --from "dir:$T/s" --backup "$name" --to "$P" --add \
 	--pin-file "$CO" --backup-pin-file "$BAD" --json
+rbs init "$T/rbs.state" >/dev/null
+check "rbs client list" ok rbs client list --dir "$T/rbs.state" --json
+printf 'garbage\n' >"$T/bad.state"
+mkdir "$T/badreg" && printf 'x y z\n' >"$T/badreg/clients"
+check "rbs client list" fail rbs client list --dir "$T/badreg" --json
 
 # a usage error with --json is a document too
 check "usage" fail hsm partition show --json
