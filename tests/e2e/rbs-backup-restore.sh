@@ -74,8 +74,13 @@ as alice backupd prune "$U" --keep-last 1 --dry-run >/dev/null
 as alice backupd gc "$U" >/dev/null
 as alice backupd trash "$U" >/dev/null
 
-# Nothing secret on the server: its files, its log, its memory.
-if command -v gcore >/dev/null; then
+# Nothing secret on the server: its files, its log, its memory. Under
+# AddressSanitizer the process maps terabytes of shadow memory and a core
+# dump of it fills the disk (80 GB seen): the memory is checked in the
+# normal build only.
+asan=0
+case "$BIN" in */asan/*) asan=1 ;; esac
+if [ "$asan" -eq 0 ] && command -v gcore >/dev/null; then
 	gcore -o "$T/core" "$SPID" >/dev/null 2>&1 || fail "gcore failed"
 	ls "$T"/core.* >/dev/null || fail "no core dump of the server"
 fi
