@@ -141,8 +141,11 @@ send_entry(struct sess *x, const struct bstore_entry *e)
 static void
 msg_name(const struct rbs_msg *m, char name[BSTORE_NAME_MAX])
 {
-	memcpy(name, m->name, m->name_len);
-	name[m->name_len] = '\0';
+	/* a request without a name has none (memcpy from NULL is undefined
+	 * even for zero bytes, and UBSan says so) */
+	if (m->name != NULL && m->name_len > 0)
+		memcpy(name, m->name, m->name_len);
+	name[m->name != NULL ? m->name_len : 0] = '\0';
 }
 
 static int
