@@ -13,7 +13,9 @@
 #include "crypto.h"
 #include "endpoint.h"
 #include "err.h"
+#include "domain.h"
 #include "hsm.h"
+#include "kdf.h"
 #include "object.h"
 #include "partition.h"
 #include "role.h"
@@ -104,6 +106,51 @@ preconditions(struct endpoint *e, const struct backup_params *p)
 	return r;
 }
 
+/*
+ * What version 2 of the manifest records of the source (docs/formats.md
+ * 7.3): the HSM, the profile, the policies and each cloning domain with a
+ * salted check, so a restore can bring all of them back and tell which
+ * source a backup is of.
+ */
+static int
+describe_source(struct endpoint *e, struct cbk_manifest *m)
+{
+	const struct partition_info *pi = endpoint_info(e);
+	struct domain_list dl;
+	struct hsm_info hi;
+	size_t i;
+	int r;
+
+	if ((r = hsm_get_info(endpoint_hsm(e), &hi)) != 0)
+		return r;
+	snprintf(m->hsm_serial, sizeof(m->hsm_serial), "%llu",
+	    (unsigned long long)hi.serial);
+	snprintf(m->hsm_label, sizeof(m->hsm_label), "%s", hi.label);
+	snprintf(m->kdf, sizeof(m->kdf), "%s", kdf_profile_name(pi->kdf));
+	m->policies.allow_cloning = pi->allow_cloning != 0;
+	m->policies.storage_size = pi->capacity;
+	m->policies.lockout = (unsigned)pi->lockout;
+	m->policies.activation = pi->allow_activation != 0;
+	cc_random(m->domain_salt, sizeof(m->domain_salt));
+	if ((r = domain_list_get(endpoint_session(e), &dl)) != 0)
+		return r;
+	for (i = 0; i < dl.n && i < CBK_DOMAINS_MAX; i++) {
+		struct cbk_domain *d = &m->domains[i];
+
+		snprintf(d->label, sizeof(d->label), "%s", dl.d[i].label);
+		snprintf(d->type, sizeof(d->type), "%s",
+		    domain_type_name(dl.d[i].type));
+		snprintf(d->kdf, sizeof(d->kdf), "%s",
+		    kdf_profile_name(dl.d[i].kdf));
+		if ((r = domain_check(dl.d[i].key, m->domain_salt,
+		    d->check)) != 0)
+			break;
+	}
+	m->ndomains = i;
+	domain_list_clear(&dl);
+	return r;
+}
+
 static void
 audit_backup(struct endpoint *e, const struct backup_params *p,
     const char *name, int rc, uint64_t count)
@@ -167,6 +214,8 @@ backup_make(struct endpoint *e, struct bstore *st,
 	/* V1: the SMK record, sealed like every record, then the blobs as
 	 * they are stored (docs/formats.md 9.8). */
 	m.partition_version = pi->version;
+	if ((r = describe_source(e, &m)) != 0)
+		goto out;
 	/* Capacity, name and disk space: the store refuses before creating. */
 	if ((r = bstore_begin(st, &m, pi->used + pi->objects *
 	    RECORD_OVERHEAD, &t)) != 0 ||

@@ -325,7 +325,9 @@ cbk_write(int fd, struct cbk_manifest *m, const void *hdr, size_t hlen,
 		err_set_detail("the record stream was not spooled completely");
 		return records->r;
 	}
-	m->format_version = CBK_FORMAT_VERSION;
+	/* The writer's choice of version (0: the newest); the KAT writes 1. */
+	if (m->format_version == 0)
+		m->format_version = CBK_FORMAT_VERSION;
 	m->header_size = hlen;
 	m->records_size = records->size;
 	if ((r = cc_sha384(hdr, hlen, m->header_sha384)) != 0 ||

@@ -31,6 +31,52 @@ text_ok(const char *s, size_t len, size_t max)
 	return 1;
 }
 
+/* The members version 2 adds: the source HSM, the profile, the domains. */
+static int
+check_v2(const struct cbk_manifest *m)
+{
+	const struct {
+		const char *name, *v;
+		size_t max;
+	} f[] = {
+		{ "source HSM serial", m->hsm_serial, CBK_SERIAL_MAX },
+		{ "source HSM label", m->hsm_label, CBK_HSM_LABEL_MAX },
+		{ "KDF profile", m->kdf, CBK_WORD_MAX },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (!text_ok(f[i].v, strnlen(f[i].v, f[i].max + 1), f[i].max)) {
+			err_set_detail("%s must be 1 to %zu bytes without control "
+			    "characters", f[i].name, f[i].max);
+			return CE_INVALID;
+		}
+	if (m->ndomains < 1 || m->ndomains > CBK_DOMAINS_MAX) {
+		err_set_detail("a backup records 1 to %d cloning domains",
+		    CBK_DOMAINS_MAX);
+		return CE_INVALID;
+	}
+	for (i = 0; i < m->ndomains; i++) {
+		const struct cbk_domain *d = &m->domains[i];
+
+		if (!text_ok(d->label, strnlen(d->label, CBK_DOMAIN_LABEL_MAX +
+		    1), CBK_DOMAIN_LABEL_MAX) || !text_ok(d->type,
+		    strnlen(d->type, CBK_WORD_MAX + 1), CBK_WORD_MAX) ||
+		    !text_ok(d->kdf, strnlen(d->kdf, CBK_WORD_MAX + 1),
+		    CBK_WORD_MAX)) {
+			err_set_detail("domain %zu: label, type and profile must "
+			    "be short text", i + 1);
+			return CE_INVALID;
+		}
+	}
+	if (m->policies.storage_size > INT64_MAX ||
+	    m->policies.lockout > 1000) {
+		err_set_detail("a policy value is out of range");
+		return CE_INVALID;
+	}
+	return 0;
+}
+
 int
 cbk_manifest_check(const struct cbk_manifest *m)
 {
@@ -43,13 +89,20 @@ cbk_manifest_check(const struct cbk_manifest *m)
 		{ "tool version", m->tool_version, CBK_TOOL_MAX },
 	};
 	size_t i;
+	int r;
 
+	if (m->format_version != 1 && m->format_version != 2) {
+		err_set_detail("format version must be 1 or 2");
+		return CE_INVALID;
+	}
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		if (!text_ok(f[i].v, strnlen(f[i].v, f[i].max + 1), f[i].max)) {
 			err_set_detail("%s must be 1 to %zu bytes without control "
 			    "characters", f[i].name, f[i].max);
 			return CE_INVALID;
 		}
+	if (m->format_version == 2 && (r = check_v2(m)) != 0)
+		return r;
 	if (m->partition_version != 0 && m->partition_version != 1) {
 		err_set_detail("partition version must be V0 or V1");
 		return CE_INVALID;
@@ -80,6 +133,15 @@ hex(const uint8_t *p, size_t n, char *out)
 }
 
 static json_t *
+hex_new(const uint8_t *p, size_t n)
+{
+	char h[2 * CC_HASH_LEN + 1];
+
+	hex(p, n, h);
+	return json_string(h);
+}
+
+static json_t *
 entry_new(const char *name, uint64_t size, const uint8_t sha[CC_HASH_LEN])
 {
 	char h[2 * CC_HASH_LEN + 1];
@@ -87,6 +149,57 @@ entry_new(const char *name, uint64_t size, const uint8_t sha[CC_HASH_LEN])
 	hex(sha, CC_HASH_LEN, h);
 	return json_pack("{s:s, s:I, s:s}", "name", name, "size",
 	    (json_int_t)size, "sha384", h);
+}
+
+static json_t *
+domains_new(const struct cbk_manifest *m)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a != NULL && i < m->ndomains; i++)
+		if (json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o}",
+		    "label", m->domains[i].label, "type", m->domains[i].type,
+		    "kdf", m->domains[i].kdf, "check",
+		    hex_new(m->domains[i].check, CBK_CHECK_LEN))) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+/* Version 2: version 1's members plus the source HSM, policies, domains. */
+static json_t *
+encode_v2(const struct cbk_manifest *m, const char *created)
+{
+	const struct cbk_policies *p = &m->policies;
+
+	return json_pack("{s:s, s:i, s:s, s:s, "
+	    "s:{s:s, s:s, s:s, s:s, s:s, s:s}, "
+	    "s:{s:b, s:I, s:i, s:b}, s:o, s:o, s:I, s:I, s:[o, o]}",
+	    "format", CBK_FORMAT_NAME,
+	    "format_version", 2,
+	    "created", created,
+	    "tool_version", m->tool_version,
+	    "source",
+	        "label", m->label,
+	        "serial", m->serial,
+	        "partition_version", cbk_partition_version_str(m->partition_version),
+	        "hsm_serial", m->hsm_serial,
+	        "hsm_label", m->hsm_label,
+	        "kdf", m->kdf,
+	    "policies",
+	        "allow_cloning", p->allow_cloning,
+	        "storage_size", (json_int_t)p->storage_size,
+	        "lockout", (int)p->lockout,
+	        "activation", p->activation,
+	    "domain_salt", hex_new(m->domain_salt, CBK_SALT_LEN),
+	    "domains", domains_new(m),
+	    "object_count", (json_int_t)m->object_count,
+	    "plain_bytes", (json_int_t)m->plain_bytes,
+	    "entries",
+	        entry_new(HEADER_ENTRY, m->header_size, m->header_sha384),
+	        entry_new(RECORDS_ENTRY, m->records_size, m->records_sha384));
 }
 
 int
@@ -101,10 +214,13 @@ cbk_manifest_encode(const struct cbk_manifest *m, struct buf **bp)
 	if ((r = cbk_manifest_check(m)) != 0 ||
 	    (r = utc_iso(m->created, created)) != 0)
 		goto out;
-	root = json_pack("{s:s, s:i, s:s, s:s, s:{s:s, s:s, s:s}, s:I, s:I, "
-	    "s:[o, o]}",
+	if (m->format_version == 2)
+		root = encode_v2(m, created);
+	else
+		root = json_pack("{s:s, s:i, s:s, s:s, s:{s:s, s:s, s:s}, s:I, "
+	    "s:I, s:[o, o]}",
 	    "format", CBK_FORMAT_NAME,
-	    "format_version", CBK_FORMAT_VERSION,
+	    "format_version", 1,
 	    "created", created,
 	    "tool_version", m->tool_version,
 	    "source",
@@ -197,15 +313,16 @@ get_u64(const json_t *obj, const char *key, const char *field, uint64_t *vp)
 	return 0;
 }
 
+/* n bytes from exactly 2n lowercase hex digits; -1 otherwise. */
 static int
-unhex_sha(const char *s, size_t len, uint8_t out[CC_HASH_LEN])
+unhex(const char *s, size_t len, uint8_t *out, size_t n)
 {
 	size_t i;
 	int hi, lo;
 
-	if (len != 2 * CC_HASH_LEN)
+	if (len != 2 * n)
 		return -1;
-	for (i = 0; i < CC_HASH_LEN; i++) {
+	for (i = 0; i < n; i++) {
 		hi = s[2 * i];
 		lo = s[2 * i + 1];
 		hi = hi >= '0' && hi <= '9' ? hi - '0' :
@@ -215,6 +332,21 @@ unhex_sha(const char *s, size_t len, uint8_t out[CC_HASH_LEN])
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+static int
+get_hex(const json_t *obj, const char *key, const char *field, uint8_t *out,
+    size_t n)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	if (!json_is_string(v) ||
+	    unhex(json_string_value(v), json_string_length(v), out, n) != 0) {
+		err_set_detail("manifest.json: '%s' is not %zu lowercase hex "
+		    "digits", field, 2 * n);
+		return CE_FORMAT;
 	}
 	return 0;
 }
@@ -238,10 +370,80 @@ get_entry(const json_t *arr, size_t i, const char *name, uint64_t *sizep,
 	}
 	if ((r = get_u64(e, "size", field, sizep)) != 0)
 		return r;
-	v = json_object_get(e, "sha384");
-	if (!json_is_string(v) ||
-	    unhex_sha(json_string_value(v), json_string_length(v), sha) != 0)
-		return bad(field, "has no SHA-384 as 96 lowercase hex digits");
+	return get_hex(e, "sha384", field, sha, CC_HASH_LEN);
+}
+
+static int
+get_flag(const json_t *obj, const char *key, const char *field, int *vp)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	if (!json_is_boolean(v))
+		return bad(field, "is not true or false");
+	*vp = json_is_true(v);
+	return 0;
+}
+
+static int
+parse_domain(const json_t *a, size_t i, struct cbk_domain *d)
+{
+	static const char *const keys[] = { "label", "type", "kdf", "check" };
+	const json_t *e = json_array_get(a, i);
+	char field[32];
+	int r;
+
+	snprintf(field, sizeof(field), "domains[%zu]", i);
+	if ((r = exact_keys(e, field, keys, 4)) != 0 ||
+	    (r = get_text(e, "label", field, CBK_DOMAIN_LABEL_MAX,
+	    d->label)) != 0 ||
+	    (r = get_text(e, "type", field, CBK_WORD_MAX, d->type)) != 0 ||
+	    (r = get_text(e, "kdf", field, CBK_WORD_MAX, d->kdf)) != 0 ||
+	    (r = get_hex(e, "check", field, d->check, CBK_CHECK_LEN)) != 0)
+		return r;
+	return 0;
+}
+
+/* What version 2 adds: source HSM and profile, policies, domains. */
+static int
+parse_v2(const json_t *root, const json_t *src, struct cbk_manifest *m)
+{
+	static const char *const pkeys[] = { "allow_cloning", "storage_size",
+	    "lockout", "activation" };
+	const json_t *pol = json_object_get(root, "policies");
+	const json_t *doms = json_object_get(root, "domains");
+	uint64_t v;
+	size_t i;
+	int r;
+
+	if ((r = get_text(src, "hsm_serial", "source.hsm_serial",
+	    CBK_SERIAL_MAX, m->hsm_serial)) != 0 ||
+	    (r = get_text(src, "hsm_label", "source.hsm_label",
+	    CBK_HSM_LABEL_MAX, m->hsm_label)) != 0 ||
+	    (r = get_text(src, "kdf", "source.kdf", CBK_WORD_MAX,
+	    m->kdf)) != 0)
+		return r;
+	if ((r = exact_keys(pol, "policies", pkeys, 4)) != 0 ||
+	    (r = get_flag(pol, "allow_cloning", "policies.allow_cloning",
+	    &m->policies.allow_cloning)) != 0 ||
+	    (r = get_u64(pol, "storage_size", "policies.storage_size",
+	    &m->policies.storage_size)) != 0 ||
+	    (r = get_u64(pol, "lockout", "policies.lockout", &v)) != 0 ||
+	    (r = get_flag(pol, "activation", "policies.activation",
+	    &m->policies.activation)) != 0)
+		return r;
+	if (v > 1000)
+		return bad("policies.lockout", "is out of range");
+	m->policies.lockout = (unsigned)v;
+	if ((r = get_hex(root, "domain_salt", "domain_salt", m->domain_salt,
+	    CBK_SALT_LEN)) != 0)
+		return r;
+	if (!json_is_array(doms) || json_array_size(doms) < 1 ||
+	    json_array_size(doms) > CBK_DOMAINS_MAX)
+		return bad("domains", "is not an array of 1 to 3 domains");
+	m->ndomains = json_array_size(doms);
+	for (i = 0; i < m->ndomains; i++)
+		if ((r = parse_domain(doms, i, &m->domains[i])) != 0)
+			return r;
 	return 0;
 }
 
@@ -269,18 +471,21 @@ check_version(const json_t *root, struct cbk_manifest *m)
 static int
 parse_root(const json_t *root, struct cbk_manifest *m)
 {
+	/* Version 1's members are the first 8 and 3; version 2 adds the rest. */
 	static const char *const keys[] = { "format", "format_version",
 	    "created", "tool_version", "source", "object_count", "plain_bytes",
-	    "entries" };
+	    "entries", "policies", "domain_salt", "domains" };
 	static const char *const skeys[] = { "label", "serial",
-	    "partition_version" };
+	    "partition_version", "hsm_serial", "hsm_label", "kdf" };
 	const json_t *src, *v, *entries;
-	int r;
+	int r, v2;
 
 	if (!json_is_object(root))
 		return bad("(top)", "is not an object");
-	if ((r = check_version(root, m)) != 0 ||
-	    (r = exact_keys(root, "(top)", keys, 8)) != 0)
+	if ((r = check_version(root, m)) != 0)
+		return r;
+	v2 = m->format_version == 2;
+	if ((r = exact_keys(root, "(top)", keys, v2 ? 11 : 8)) != 0)
 		return r;
 	v = json_object_get(root, "created");
 	if (!json_is_string(v) || json_string_length(v) != UTC_ISO_LEN ||
@@ -290,7 +495,7 @@ parse_root(const json_t *root, struct cbk_manifest *m)
 	    m->tool_version)) != 0)
 		return r;
 	src = json_object_get(root, "source");
-	if ((r = exact_keys(src, "source", skeys, 3)) != 0 ||
+	if ((r = exact_keys(src, "source", skeys, v2 ? 6 : 3)) != 0 ||
 	    (r = get_text(src, "label", "source.label", CBK_LABEL_MAX,
 	    m->label)) != 0 ||
 	    (r = get_text(src, "serial", "source.serial", CBK_SERIAL_MAX,
@@ -303,6 +508,8 @@ parse_root(const json_t *root, struct cbk_manifest *m)
 		m->partition_version = 1;
 	else
 		return bad("source.partition_version", "is not \"V0\" or \"V1\"");
+	if (v2 && (r = parse_v2(root, src, m)) != 0)
+		return r;
 	if ((r = get_u64(root, "object_count", "object_count",
 	    &m->object_count)) != 0 ||
 	    (r = get_u64(root, "plain_bytes", "plain_bytes",
@@ -350,16 +557,50 @@ cbk_manifest_parse(const struct buf *b, struct cbk_manifest *mp)
 	return r;
 }
 
+static int
+put_str(struct buf *b, const char *s)
+{
+	return buf_put_string(b, s, strlen(s));
+}
+
+/* Version 2's members, after version 1's (docs/formats.md 7.8). */
+static int
+ad_v2(struct buf *b, const struct cbk_manifest *m)
+{
+	const struct cbk_policies *p = &m->policies;
+	size_t i;
+	int r;
+
+	if ((r = put_str(b, m->hsm_serial)) != 0 ||
+	    (r = put_str(b, m->hsm_label)) != 0 ||
+	    (r = put_str(b, m->kdf)) != 0 ||
+	    (r = buf_put_u8(b, (uint8_t)(p->allow_cloning != 0))) != 0 ||
+	    (r = buf_put_u64(b, p->storage_size)) != 0 ||
+	    (r = buf_put_u32(b, p->lockout)) != 0 ||
+	    (r = buf_put_u8(b, (uint8_t)(p->activation != 0))) != 0 ||
+	    (r = buf_put(b, m->domain_salt, CBK_SALT_LEN)) != 0 ||
+	    (r = buf_put_u8(b, (uint8_t)m->ndomains)) != 0)
+		return r;
+	for (i = 0; i < m->ndomains; i++)
+		if ((r = put_str(b, m->domains[i].label)) != 0 ||
+		    (r = put_str(b, m->domains[i].type)) != 0 ||
+		    (r = put_str(b, m->domains[i].kdf)) != 0 ||
+		    (r = buf_put(b, m->domains[i].check, CBK_CHECK_LEN)) != 0)
+			return r;
+	return 0;
+}
+
 int
 cbk_manifest_ad(const struct cbk_manifest *m, uint8_t out[CC_HASH_LEN])
 {
-	static const char tag[] = "coffer-cbk-ad 1";
+	static const char tag1[] = "coffer-cbk-ad 1", tag2[] = "coffer-cbk-ad 2";
+	const char *tag = m->format_version == 2 ? tag2 : tag1;
 	struct buf *b;
 	int r;
 
 	if ((b = buf_new(CBK_MANIFEST_MAX)) == NULL)
 		return CE_NOMEM;
-	if ((r = buf_put(b, tag, sizeof(tag) - 1)) != 0 ||
+	if ((r = buf_put(b, tag, strlen(tag))) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)m->format_version)) != 0 ||
 	    (r = buf_put_u64(b, (uint64_t)m->created)) != 0 ||
 	    (r = buf_put_string(b, m->tool_version,
@@ -370,7 +611,8 @@ cbk_manifest_ad(const struct cbk_manifest *m, uint8_t out[CC_HASH_LEN])
 	    (r = buf_put_u64(b, m->object_count)) != 0 ||
 	    (r = buf_put_u64(b, m->plain_bytes)) != 0 ||
 	    (r = buf_put_u64(b, m->records_size)) != 0 ||
-	    (r = buf_put(b, m->records_sha384, CC_HASH_LEN)) != 0)
+	    (r = buf_put(b, m->records_sha384, CC_HASH_LEN)) != 0 ||
+	    (m->format_version == 2 && (r = ad_v2(b, m)) != 0))
 		goto out;
 	r = cc_sha384(buf_ptr(b), buf_len(b), out);
  out:

@@ -2,6 +2,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "buf.h"
 #include "crypto.h"
 #include "domain.h"
@@ -106,6 +108,23 @@ domain_fingerprint(const struct secret *key, char out[DOMAIN_FP_LEN])
 	snprintf(out, DOMAIN_FP_LEN, "%02X%02X-%02X%02X-%02X%02X-%02X%02X",
 	    fp[0], fp[1], fp[2], fp[3], fp[4], fp[5], fp[6], fp[7]);
 	return 0;
+}
+
+int
+domain_check(const struct secret *key, const uint8_t salt[DOMAIN_SALT_LEN],
+    uint8_t out[DOMAIN_CHECK_LEN])
+{
+	static const char tag[] = "coffer-domain-check 1";
+	uint8_t msg[sizeof(tag) - 1 + DOMAIN_SALT_LEN], mac[CC_HASH_LEN];
+	int r;
+
+	memcpy(msg, tag, sizeof(tag) - 1);
+	memcpy(msg + sizeof(tag) - 1, salt, DOMAIN_SALT_LEN);
+	if ((r = cc_hmac_sha384(secret_ptr(key), secret_len(key), msg,
+	    sizeof(msg), mac)) == 0)
+		memcpy(out, mac, DOMAIN_CHECK_LEN);
+	sodium_memzero(mac, sizeof(mac));
+	return r;
 }
 
 /* The wrap binds the partition serial and the domain's type and profile. */

@@ -63,6 +63,18 @@ int domain_key_derive(int type, int kdf, const struct secret *material,
 /* Writes the fingerprint of a domain key as "XXXX-XXXX-XXXX-XXXX". */
 int domain_fingerprint(const struct secret *key, char out[DOMAIN_FP_LEN]);
 
+/*
+ * A salted check of a domain key, as a backup records it (docs/formats.md
+ * 7.3): the first DOMAIN_CHECK_LEN bytes of HMAC-SHA-384 keyed by the key
+ * over "coffer-domain-check 1" and the salt. With a fresh salt per backup it
+ * links no two backups, and testing a password against it costs the
+ * domain's whole Argon2id run, as a login does.
+ */
+#define DOMAIN_CHECK_LEN 16
+#define DOMAIN_SALT_LEN 16
+int domain_check(const struct secret *key, const uint8_t salt[DOMAIN_SALT_LEN],
+    uint8_t out[DOMAIN_CHECK_LEN]);
+
 /* "password"/"ped" <-> DOMAIN_*. */
 int domain_type_parse(const char *name, int *typep);
 const char *domain_type_name(int type);

@@ -78,6 +78,7 @@ meta(struct cbk_manifest *m, const char *label, int64_t created)
 	snprintf(m->label, sizeof(m->label), "%s", label);
 	strcpy(m->serial, "7001234");
 	strcpy(m->tool_version, "coffer 0.1.0");
+	m->format_version = 1; /* names without a serial */
 	m->partition_version = 0;
 	m->created = created;
 }

@@ -49,6 +49,7 @@ meta_init(struct cbk_manifest *m)
 	strcpy(m->label, "payments");
 	strcpy(m->serial, "1234-5678");
 	strcpy(m->tool_version, "coffer 0.1.0");
+	m->format_version = 1; /* the first format; 2 in test_cbk_manifest */
 	m->partition_version = 1;
 	m->object_count = 1000;
 	m->plain_bytes = 123456;
@@ -426,7 +427,7 @@ test_newer_version(void **state)
 	(void)state;
 	snprintf(path, sizeof(path), "%s/v2.cbk", tmpdir);
 	make_archive(path, 2000, 10, 15);
-	patch(path, "\"format_version\": 1", "\"format_version\": 2");
+	patch(path, "\"format_version\": 1", "\"format_version\": 3");
 	assert_int_equal(verify_path(path), CE_INTEGRITY);
 	reseal(path);
 	assert_int_equal(verify_path(path), CE_VERSION);
@@ -542,6 +543,7 @@ test_known_answer(void **state)
 	strcpy(m.label, "payments");
 	strcpy(m.serial, "7001234");
 	strcpy(m.tool_version, "coffer 0.1.0");
+	m.format_version = 1;
 	m.partition_version = 1;
 	m.object_count = 2;
 	m.plain_bytes = 64;

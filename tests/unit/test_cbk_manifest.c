@@ -21,6 +21,7 @@ sample(struct cbk_manifest *m)
 	strcpy(m->label, "payments");
 	strcpy(m->serial, "7001234");
 	strcpy(m->tool_version, "coffer 0.1.0");
+	m->format_version = 1; /* the first format; 2 in test_cbk_manifest */
 	m->partition_version = 1;
 	m->object_count = 2;
 	m->plain_bytes = 64;
@@ -67,7 +68,7 @@ test_roundtrip(void **state)
 	(void)state;
 	sample(&a);
 	assert_int_equal(parse_text(s, &b), 0);
-	assert_int_equal(b.format_version, CBK_FORMAT_VERSION);
+	assert_int_equal(b.format_version, 1);
 	assert_string_equal(b.label, a.label);
 	assert_string_equal(b.serial, a.serial);
 	assert_string_equal(b.tool_version, a.tool_version);
@@ -130,7 +131,9 @@ test_rejects(void **state)
 		const char *from, *to;
 		int want;
 	} cases[] = {
-		{ "\"format_version\": 1", "\"format_version\": 2", CE_VERSION },
+		{ "\"format_version\": 1", "\"format_version\": 3", CE_VERSION },
+		/* A version 1 manifest claiming 2 lacks version 2's members. */
+		{ "\"format_version\": 1", "\"format_version\": 2", CE_FORMAT },
 		{ "\"format_version\": 1", "\"format_version\": 0", CE_FORMAT },
 		{ "\"format_version\": 1", "\"format_version\": \"1\"", CE_FORMAT },
 		{ "\"format_version\": 1", "\"format_version\": 1.0", CE_FORMAT },
@@ -288,7 +291,6 @@ test_ad(void **state)
 
 	(void)state;
 	sample(&m);
-	m.format_version = CBK_FORMAT_VERSION;
 	assert_int_equal(cc_sha384("RECORDS-STREAM", 14, m.records_sha384), 0);
 	assert_int_equal(cbk_manifest_ad(&m, ad), 0);
 	assert_int_equal(unhex(want, w, sizeof(w)), CC_HASH_LEN);
@@ -317,11 +319,116 @@ test_ad(void **state)
 #undef CHANGES
 }
 
+/* The sample as version 2: source HSM, profile, policies, two domains. */
+static void
+sample_v2(struct cbk_manifest *m)
+{
+	size_t i;
+
+	sample(m);
+	m->format_version = 2;
+	strcpy(m->hsm_serial, "1000000001");
+	strcpy(m->hsm_label, "hsm-a");
+	strcpy(m->kdf, "interactive");
+	m->policies.allow_cloning = 1;
+	m->policies.storage_size = 1048576;
+	m->policies.lockout = 10;
+	m->policies.activation = 0;
+	for (i = 0; i < CBK_SALT_LEN; i++)
+		m->domain_salt[i] = (uint8_t)(0xa0 + i);
+	m->ndomains = 2;
+	strcpy(m->domains[0].label, "default");
+	strcpy(m->domains[0].type, "password");
+	strcpy(m->domains[0].kdf, "interactive");
+	strcpy(m->domains[1].label, "dr");
+	strcpy(m->domains[1].type, "ped");
+	strcpy(m->domains[1].kdf, "interactive");
+	for (i = 0; i < CBK_CHECK_LEN; i++) {
+		m->domains[0].check[i] = (uint8_t)i;
+		m->domains[1].check[i] = (uint8_t)(0x10 + i);
+	}
+}
+
+/* Version 2 round-trips member for member and binds every new member. */
+static void
+test_v2(void **state)
+{
+	static const char want[] = "a418f788a51a80f4eb6f6c8595f9e101a87e8b36"
+	    "c3b950375a8f5b67faefd39b1b76f8e873bcb7b683c59554ebc6e268";
+	struct cbk_manifest m, b, x;
+	uint8_t ad[CC_HASH_LEN], ad2[CC_HASH_LEN], w[CC_HASH_LEN];
+	struct buf *t;
+	char *s;
+
+	(void)state;
+	sample_v2(&m);
+	assert_int_equal(cc_sha384("RECORDS-STREAM", 14, m.records_sha384), 0);
+	assert_int_equal(cbk_manifest_encode(&m, &t), 0);
+	s = strndup((const char *)buf_ptr(t), buf_len(t));
+	assert_int_equal(cbk_manifest_parse(t, &b), 0);
+	buf_free(t);
+	assert_int_equal(b.format_version, 2);
+	assert_string_equal(b.hsm_serial, "1000000001");
+	assert_string_equal(b.hsm_label, "hsm-a");
+	assert_string_equal(b.kdf, "interactive");
+	assert_true(b.policies.allow_cloning == 1 &&
+	    b.policies.storage_size == 1048576 && b.policies.lockout == 10 &&
+	    b.policies.activation == 0);
+	assert_memory_equal(b.domain_salt, m.domain_salt, CBK_SALT_LEN);
+	assert_int_equal(b.ndomains, 2);
+	assert_string_equal(b.domains[1].label, "dr");
+	assert_string_equal(b.domains[1].type, "ped");
+	assert_memory_equal(b.domains[1].check, m.domains[1].check,
+	    CBK_CHECK_LEN);
+	assert_non_null(strstr(s, "\"hsm_serial\": \"1000000001\""));
+	assert_non_null(strstr(s, "\"allow_cloning\": true"));
+	/* A version 2 manifest without a version 2 member is refused. */
+	{
+		char *cut = strstr(s, "  \"domain_salt\"");
+		char *eol = strchr(cut, '\n');
+		struct cbk_manifest y;
+
+		memmove(cut, eol + 1, strlen(eol + 1) + 1);
+		assert_int_equal(parse_text(s, &y), CE_FORMAT);
+	}
+	free(s);
+
+	/* The test vector of docs/formats.md 7.8 (version 2). */
+	assert_int_equal(cbk_manifest_ad(&m, ad), 0);
+	assert_int_equal(unhex(want, w, sizeof(w)), CC_HASH_LEN);
+	assert_memory_equal(ad, w, CC_HASH_LEN);
+#define CHANGES(stmt) do { x = m; stmt; \
+	assert_int_equal(cbk_manifest_ad(&x, ad2), 0); \
+	assert_memory_not_equal(ad, ad2, CC_HASH_LEN); } while (0)
+	CHANGES(x.hsm_serial[0] = '2');
+	CHANGES(x.hsm_label[0] = 'H');
+	CHANGES(strcpy(x.kdf, "moderate"));
+	CHANGES(x.policies.allow_cloning = 0);
+	CHANGES(x.policies.storage_size++);
+	CHANGES(x.policies.lockout = 3);
+	CHANGES(x.policies.activation = 1);
+	CHANGES(x.domain_salt[3] ^= 1);
+	CHANGES(x.ndomains = 1);
+	CHANGES(x.domains[1].label[0] = 'D');
+	CHANGES(strcpy(x.domains[0].type, "ped"));
+	CHANGES(x.domains[0].check[15] ^= 1);
+	CHANGES(x.format_version = 1);
+#undef CHANGES
+	/* check: version 2 needs its members. */
+	x = m;
+	x.ndomains = 0;
+	assert_int_equal(cbk_manifest_check(&x), CE_INVALID);
+	x = m;
+	x.hsm_serial[0] = '\0';
+	assert_int_equal(cbk_manifest_check(&x), CE_INVALID);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_v2),
 		cmocka_unit_test(test_utf8_label),
 		cmocka_unit_test(test_rejects),
 		cmocka_unit_test(test_limits),
