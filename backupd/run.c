@@ -74,17 +74,26 @@ backup_job(const struct bdconf *c, const struct bdconf_job *j,
 	return r;
 }
 
-/* Retention for the job's label: soft-deletes what the policy drops. */
+/*
+ * Retention for the series the job writes (its source partition, named by
+ * the backup just made): soft-deletes what the policy drops there and
+ * nothing of any other source, nor backups made by hand under another
+ * label.
+ */
 static int
-prune_job(const struct bdconf *c, struct bstore *st, struct job_state *s)
+prune_job(const struct bdconf *c, struct bstore *st, const char *made,
+    struct job_state *s)
 {
 	char (*names)[BSTORE_NAME_MAX] = NULL;
+	struct bstore_keep keep;
 	size_t n = 0, i;
 	int r;
 
 	if (!c->have_keep)
 		return 0;
-	if ((r = bstore_prune(st, &c->keep, 0, &names, &n)) != 0)
+	keep = c->keep;
+	if ((r = bstore_name_parse(made, keep.series, NULL)) != 0 ||
+	    (r = bstore_prune(st, &keep, 0, &names, &n)) != 0)
 		return r;
 	for (i = 0; i < n; i++)
 		fprintf(stderr, "%s: retention: soft-deleted %s (undo within "
@@ -125,7 +134,7 @@ run_job(const struct bdconf *c, const struct bdconf_job *j, struct bstore *st,
 	fprintf(stderr, "%s: job %s: %s: %llu objects in %.2f s\n", PROG,
 	    j->name, res.name, (unsigned long long)res.objects,
 	    s->last_duration);
-	if ((r = prune_job(c, st, s)) != 0) {
+	if ((r = prune_job(c, st, res.name, s)) != 0) {
 		fprintf(stderr, "%s: job %s: retention failed: %s%s%s\n", PROG,
 		    j->name, err_str(r), err_detail()[0] ? ": " : "",
 		    err_detail());

@@ -102,14 +102,14 @@ opened_close(struct opened *o)
 	o->fd = -1;
 }
 
-/* The file name must be the one the manifest's label and time give. */
+/* The file name must be the one the manifest gives (label, serial, time). */
 static int
 name_matches(const char *name, const struct cbk_manifest *m)
 {
 	char want[BSTORE_NAME_MAX];
 	int r;
 
-	if ((r = bstore_backup_name(m->label, m->created, want)) != 0)
+	if ((r = bstore_manifest_name(m, want)) != 0)
 		return r;
 	if (strcmp(want, name) != 0) {
 		err_set_detail("'%s' holds the backup '%s': renamed, refused",

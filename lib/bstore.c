@@ -362,10 +362,12 @@ bstore_name_label(const char *label, char out[CBK_LABEL_MAX + 1])
 }
 
 int
-bstore_backup_name(const char *label, int64_t created,
+bstore_backup_name(const char *label, const char *serial, int64_t created,
     char name[BSTORE_NAME_MAX])
 {
-	char nl[CBK_LABEL_MAX + 1], stamp[UTC_STAMP_LEN + 1];
+	char nl[CBK_LABEL_MAX + 1], ns[CBK_SERIAL_MAX + 1];
+	char stamp[UTC_STAMP_LEN + 1];
+	size_t i;
 	int r;
 
 	if (label[0] == '\0' || strnlen(label, CBK_LABEL_MAX + 1) >
@@ -373,23 +375,44 @@ bstore_backup_name(const char *label, int64_t created,
 		err_set_detail("a label is 1 to %d bytes", CBK_LABEL_MAX);
 		return CE_INVALID;
 	}
+	if (serial != NULL && (serial[0] == '\0' ||
+	    strnlen(serial, CBK_SERIAL_MAX + 1) > CBK_SERIAL_MAX)) {
+		err_set_detail("a serial is 1 to %d bytes", CBK_SERIAL_MAX);
+		return CE_INVALID;
+	}
 	if ((r = utc_stamp(created, stamp)) != 0) {
 		err_set_detail("backup time out of range");
 		return r;
 	}
 	bstore_name_label(label, nl);
-	snprintf(name, BSTORE_NAME_MAX, "%s_%s.cbk", nl, stamp);
+	if (serial == NULL) {
+		snprintf(name, BSTORE_NAME_MAX, "%s_%s.cbk", nl, stamp);
+		return 0;
+	}
+	/* The serial part never holds '_': the name splits at them. */
+	for (i = 0; serial[i] != '\0'; i++)
+		ns[i] = name_char((unsigned char)serial[i]) &&
+		    serial[i] != '_' ? serial[i] : '-';
+	ns[i] = '\0';
+	snprintf(name, BSTORE_NAME_MAX, "%s_%s_%s.cbk", nl, ns, stamp);
 	return 0;
 }
 
 int
-bstore_name_parse(const char *name, char labelp[CBK_LABEL_MAX + 1],
+bstore_manifest_name(const struct cbk_manifest *m, char name[BSTORE_NAME_MAX])
+{
+	return bstore_backup_name(m->label, m->format_version >= 2 ?
+	    m->serial : NULL, m->created, name);
+}
+
+int
+bstore_name_parse(const char *name, char seriesp[BSTORE_SERIES_MAX],
     int64_t *createdp)
 {
 	size_t len = strnlen(name, BSTORE_NAME_MAX), ll, i;
 	int64_t t;
 
-	/* label (>= 1) '_' stamp ".cbk" */
+	/* series (label, or label '_' serial; >= 1) '_' stamp ".cbk" */
 	if (len >= BSTORE_NAME_MAX || len < 1 + 1 + UTC_STAMP_LEN + 4 ||
 	    strcmp(name + len - 4, ".cbk") != 0)
 		return CE_INVALID;
@@ -400,9 +423,9 @@ bstore_name_parse(const char *name, char labelp[CBK_LABEL_MAX + 1],
 	for (i = 0; i < ll; i++)
 		if (!name_char((unsigned char)name[i]))
 			return CE_INVALID;
-	if (labelp != NULL) {
-		memcpy(labelp, name, ll);
-		labelp[ll] = '\0';
+	if (seriesp != NULL) {
+		memcpy(seriesp, name, ll);
+		seriesp[ll] = '\0';
 	}
 	if (createdp != NULL)
 		*createdp = t;
@@ -414,7 +437,7 @@ check_name(const char *name)
 {
 	if (bstore_name_parse(name, NULL, NULL) != 0) {
 		err_set_detail("'%.100s' is not a backup name "
-		    "(LABEL_yyyymmddThhmmssZ.cbk)", name);
+		    "(LABEL_SERIAL_yyyymmddThhmmssZ.cbk)", name);
 		return CE_INVALID;
 	}
 	return 0;
@@ -621,8 +644,8 @@ fill_entry(struct bstore *s, const char *name, struct bstore_entry *e)
 
 		/* The manifest says when; a name that disagrees is flagged. */
 		e->created = e->m.created;
-		e->misnamed = bstore_backup_name(e->m.label, e->m.created,
-		    want) != 0 || strcmp(want, name) != 0;
+		e->misnamed = bstore_manifest_name(&e->m, want) != 0 ||
+		    strcmp(want, name) != 0;
 	}
 	return 0;
 }
@@ -633,12 +656,9 @@ bstore_dir_list(struct bstore *s, const char *label,
 {
 	struct bstore_name *names = NULL;
 	struct bstore_entry *v = NULL;
-	char want[CBK_LABEL_MAX + 1];
 	size_t n = 0, i, k = 0;
 	int r;
 
-	if (label != NULL)
-		bstore_name_label(label, want);
 	if ((r = bstore_scan(s, &names, &n)) != 0)
 		return r;
 	if ((v = calloc(n ? n : 1, sizeof(*v))) == NULL) {
@@ -646,13 +666,16 @@ bstore_dir_list(struct bstore *s, const char *label,
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if (label != NULL && strcmp(names[i].label, want) != 0)
-			continue;
 		/* Vanished since the scan (pruned meanwhile): not listed. */
 		if ((r = fill_entry(s, names[i].name, &v[k])) == CE_NOT_FOUND)
 			continue;
 		if (r != 0)
 			goto out;
+		/* The label is the manifest's (the name's is a file-name form
+		 * and may hold a serial); an unreadable one is always listed. */
+		if (label != NULL && v[k].r == 0 &&
+		    strcmp(v[k].m.label, label) != 0)
+			continue;
 		k++;
 	}
 	*ep = v;
@@ -748,7 +771,7 @@ bstore_dir_verify(struct bstore *s, const char *name,
 		goto done;
 	e.r = 0;
 	/* A renamed file would pass for another partition or date. */
-	if ((r = bstore_backup_name(e.m.label, e.m.created, nm)) != 0 ||
+	if ((r = bstore_manifest_name(&e.m, nm)) != 0 ||
 	    strcmp(nm, name) != 0) {
 		err_set_detail("the file name '%s' does not match its manifest "
 		    "(it says '%s'): renamed or mixed up", name, nm);
@@ -784,6 +807,28 @@ bstore_dir_verify(struct bstore *s, const char *name,
  out:
 	if (fd >= 0)
 		close(fd);
+	return r;
+}
+
+int
+bstore_dir_recheck(struct bstore *s, const char *name)
+{
+	struct cbk_manifest m;
+	char nm[BSTORE_NAME_MAX] = "";
+	int r, fd = -1;
+
+	if ((r = bstore_open_backup(s, name, &fd)) != 0)
+		return r;
+	if ((r = cbk_verify(fd, &m)) == 0 &&
+	    (bstore_manifest_name(&m, nm) != 0 || strcmp(nm, name) != 0)) {
+		err_set_detail("the file name '%s' does not match its manifest",
+		    name);
+		r = CE_INTEGRITY;
+	}
+	close(fd);
+	/* Damage takes the mark away; anything else (I/O) leaves it. */
+	if (r == CE_INTEGRITY || r == CE_TRUNCATED || r == CE_FORMAT)
+		(void)mark_write(s, name, NULL);
 	return r;
 }
 

@@ -38,8 +38,12 @@
 #define BSTORE_CAPACITY_MAX 100000
 #define BSTORE_GRACE_DAYS_DEFAULT 7
 #define BSTORE_GRACE_DAYS_MAX 3650
-/* "<label>_<stamp>.cbk" and its NUL */
-#define BSTORE_NAME_MAX (CBK_LABEL_MAX + 1 + UTC_STAMP_LEN + 4 + 1)
+/* "<label>_<serial>_<stamp>.cbk" and its NUL */
+#define BSTORE_NAME_MAX (CBK_LABEL_MAX + 1 + CBK_SERIAL_MAX + 1 + \
+    UTC_STAMP_LEN + 4 + 1)
+/* The series part of a name: "<label>_<serial>" (the label alone in names
+ * of format 1 backups) and its NUL. */
+#define BSTORE_SERIES_MAX (CBK_LABEL_MAX + 1 + CBK_SERIAL_MAX + 1)
 
 struct bstore;
 
@@ -89,16 +93,29 @@ const char *bstore_path(const struct bstore *s);
  */
 void bstore_name_label(const char *label, char out[CBK_LABEL_MAX + 1]);
 
-/* Writes "<name label>_<stamp>.cbk" for a backup of label made at created. */
-int bstore_backup_name(const char *label, int64_t created,
+/*
+ * Writes "<name label>_<name serial>_<stamp>.cbk" for a backup of the
+ * partition label with serial made at created; serial NULL gives the
+ * format 1 name "<name label>_<stamp>.cbk". The name serial is the serial
+ * with bytes outside A-Z a-z 0-9 . - made '-'. Partition serials are 12
+ * random digits, so two HSMs' partitions of one label never share a name.
+ */
+int bstore_backup_name(const char *label, const char *serial, int64_t created,
+    char name[BSTORE_NAME_MAX]);
+
+/* The name a backup with manifest m has (format 2: with its serial). */
+int bstore_manifest_name(const struct cbk_manifest *m,
     char name[BSTORE_NAME_MAX]);
 
 /*
- * Returns 0 when name has the exact backup form, with its name label and
- * time in labelp/createdp (each may be NULL); CE_INVALID otherwise. Any name
+ * Returns 0 when name has the exact backup form, with its series part
+ * ("<label>_<serial>", or the label of a format 1 name) and time in
+ * seriesp/createdp (each may be NULL); CE_INVALID otherwise. Any name
  * handed to the functions below must pass this (no paths, no temporaries).
+ * A series is the backups of one source partition: retention and "never
+ * the last good backup" apply per series.
  */
-int bstore_name_parse(const char *name, char labelp[CBK_LABEL_MAX + 1],
+int bstore_name_parse(const char *name, char seriesp[BSTORE_SERIES_MAX],
     int64_t *createdp);
 
 struct bstore_entry {
@@ -227,7 +244,8 @@ int bstore_trash_list(struct bstore *s, struct bstore_trashed **tp,
 int bstore_purge(struct bstore *s, int64_t now, size_t *purgedp);
 
 /*
- * restic-style retention per label: keep the newest `last` backups, the
+ * restic-style retention per series (one source partition: the name's
+ * series part, see bstore_name_parse): keep the newest `last` backups, the
  * newest of each of the last `daily` days, `weekly` ISO weeks and `monthly`
  * months that have a backup (UTC), plus the protected ones of bstore_trash;
  * soft-delete the rest (not with dry_run). All zero is refused (CE_INVALID).
@@ -235,6 +253,7 @@ int bstore_purge(struct bstore *s, int64_t now, size_t *purgedp);
  */
 struct bstore_keep {
 	unsigned last, daily, weekly, monthly;
+	char series[BSTORE_SERIES_MAX]; /* only this series; "": every one */
 };
 int bstore_prune(struct bstore *s, const struct bstore_keep *keep,
     int dry_run, char (**namesp)[BSTORE_NAME_MAX], size_t *np);

@@ -91,6 +91,15 @@ int bstore_dir_show(struct bstore *s, const char *name,
 int bstore_dir_verify(struct bstore *s, const char *name,
     struct bstore_entry *ep);
 int bstore_dir_mark_verified(struct bstore *s, const char *name, int ok);
+
+/*
+ * Checks a verified backup's structure again before retention relies on it
+ * as its series' last good one (a mark records a past check; damage the
+ * mark cannot see, such as a byte changed with its times restored, is
+ * caught here). A damaged one loses its mark; a good one keeps its mark as
+ * it was (a deep mark stays deep). Returns 0 or why it failed.
+ */
+int bstore_dir_recheck(struct bstore *s, const char *name);
 int bstore_dir_open_backup(struct bstore *s, const char *name, int *fdp);
 int bstore_dir_begin(struct bstore *s, const struct cbk_manifest *m,
     uint64_t estimate, struct bstore_txn *t);
@@ -111,7 +120,7 @@ int bstore_dir_run_lock(struct bstore *s, int *fdp);
 /* A backup known by its name only (no file is opened). */
 struct bstore_name {
 	char name[BSTORE_NAME_MAX];
-	char label[CBK_LABEL_MAX + 1];
+	char label[BSTORE_SERIES_MAX]; /* the series part of the name */
 	int64_t created;
 	int verified;
 	size_t pos;  /* its place in bstore_scan's newest-first order */

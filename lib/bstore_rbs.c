@@ -469,7 +469,8 @@ rbs_list(struct bstore *s, const char *label, struct bstore_entry **ep,
 	memset(&m, 0, sizeof(m));
 	m.type = RBS_LIST;
 	if (label != NULL) {
-		bstore_name_label(label, nl);
+		/* The real label: the server compares it with manifests. */
+		snprintf(nl, sizeof(nl), "%s", label);
 		m.label = (const uint8_t *)nl;
 		m.label_len = strlen(nl);
 		rbs_set(&m, RT_LABEL);
@@ -903,6 +904,11 @@ rbs_prune(struct bstore *s, const struct bstore_keep *keep, int dry_run,
 	m.flag = dry_run ? 1 : 0;
 	rbs_set(&m, RT_KEEP);
 	rbs_set(&m, RT_FLAG);
+	if (keep->series[0] != '\0') {
+		m.label = (const uint8_t *)keep->series;
+		m.label_len = strlen(keep->series);
+		rbs_set(&m, RT_LABEL);
+	}
 	if ((r = call(s, &m, on_name, &c, NULL)) != 0) {
 		free(c.v);
 		return r;

@@ -32,6 +32,25 @@ bstore_is_protected(const struct bstore_name *v, size_t n, size_t i)
 	return newest == i;
 }
 
+/*
+ * Walks the verified backups of v[i]'s series (v is newest first) until one
+ * still checks out; those that do not lose their mark. Protection is then
+ * decided on marks that hold.
+ */
+static void
+recheck_series(struct bstore *s, struct bstore_name *v, size_t n, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < n; j++) {
+		if (!v[j].verified || strcmp(v[j].label, v[i].label) != 0)
+			continue;
+		if (bstore_dir_recheck(s, v[j].name) == 0)
+			return;
+		v[j].verified = 0;
+	}
+}
+
 void
 bstore_protected_detail(const struct bstore_name *nm)
 {
@@ -187,6 +206,7 @@ bstore_dir_trash(struct bstore *s, const char *name)
 		r = CE_NOT_FOUND;
 		goto out;
 	}
+	recheck_series(s, v, n, i);
 	r = trash_locked(s, v, n, i);
  out:
 	free(v);
@@ -360,6 +380,13 @@ plan(const struct bstore_name *v, size_t n, const struct bstore_keep *k,
 	}
 }
 
+/* A job's retention touches only the series it writes. */
+static int
+in_scope(const struct bstore_keep *keep, const struct bstore_name *nm)
+{
+	return keep->series[0] == '\0' || strcmp(keep->series, nm->label) == 0;
+}
+
 int
 bstore_dir_prune(struct bstore *s, const struct bstore_keep *keep,
     int dry_run, char (**namesp)[BSTORE_NAME_MAX], size_t *np)
@@ -397,16 +424,26 @@ bstore_dir_prune(struct bstore *s, const struct bstore_keep *keep,
 	 * Linear after the sort: no search per backup (40,000 backups).
 	 */
 	for (i = 0; i < n; i = j) {
-		size_t pick = i;
+		size_t pick = i, cand = n;
 
 		for (j = i; j < n && strcmp(sorted[j].label, sorted[i].label) ==
 		    0; j++)
-			if (pick == i && !sorted[i].verified && sorted[j].verified)
-				pick = j;
+			if (cand == n && sorted[j].verified)
+				cand = j;
+		/* The series' newest verified must still check out before it
+		 * is relied on as the last good one; else the next. */
+		while (cand < j && in_scope(keep, &sorted[i]) &&
+		    bstore_dir_recheck(s, sorted[cand].name) != 0) {
+			sorted[cand].verified = 0;
+			while (++cand < j && !sorted[cand].verified)
+				;
+		}
+		if (cand < j)
+			pick = cand;
 		prot[sorted[pick].pos] = 1;
 	}
 	for (i = 0; i < n; i++) {
-		if (kp[i] || prot[sorted[i].pos])
+		if (kp[i] || prot[sorted[i].pos] || !in_scope(keep, &sorted[i]))
 			continue;
 		if (!dry_run && (r = move_to_trash(s, v, sorted[i].pos)) != 0)
 			goto out;

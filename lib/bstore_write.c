@@ -108,6 +108,31 @@ check_free(struct bstore *s, const char *name)
 	return 0;
 }
 
+/*
+ * Dates a backup made now. Two backups of one partition in one second
+ * would have one name: the second waits for the next second (at most
+ * twice) instead of failing, so a retry by hand or a second job never
+ * collides.
+ */
+static int
+name_now(struct bstore *s, struct cbk_manifest *m, char name[BSTORE_NAME_MAX])
+{
+	struct timespec ts;
+	int tries, r = 0;
+
+	for (tries = 0; tries < 3; tries++) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		m->created = (int64_t)ts.tv_sec;
+		if ((r = bstore_manifest_name(m, name)) != 0 ||
+		    (r = check_free(s, name)) != CE_EXISTS)
+			return r;
+		ts.tv_sec = 0;
+		ts.tv_nsec = 1000000000L - ts.tv_nsec;
+		nanosleep(&ts, NULL);
+	}
+	return r;
+}
+
 /* Needs need bytes free for an unprivileged writer on the store's fs. */
 static int
 check_space(struct bstore *s, uint64_t need)
@@ -141,11 +166,11 @@ bstore_dir_begin(struct bstore *s, const struct cbk_manifest *m,
 	t->s = s;
 	t->spool_fd = -1;
 	t->m = *m;
-	if (t->m.created == 0)
-		t->m.created = (int64_t)time(NULL);
+	if (t->m.created == 0 && (r = name_now(s, &t->m, t->name)) != 0)
+		goto fail;
 	/* Every refusal comes before the first file is created. */
 	if ((r = cbk_manifest_check(&t->m)) != 0 ||
-	    (r = bstore_backup_name(t->m.label, t->m.created, t->name)) != 0 ||
+	    (r = bstore_manifest_name(&t->m, t->name)) != 0 ||
 	    (r = bstore_check_capacity(s)) != 0 ||
 	    (r = check_free(s, t->name)) != 0 ||
 	    (r = check_space(s, estimate > UINT64_MAX / 2 ? UINT64_MAX :

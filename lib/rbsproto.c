@@ -35,7 +35,8 @@ static const struct {
 	{ RBS_UNTRASH, "UNTRASH", { { RT_NAME, REQ } } },
 	{ RBS_TRASH_LIST, "TRASH_LIST", { { 0, 0 } } },
 	{ RBS_PURGE, "PURGE", { { RT_TIME, REQ } } },
-	{ RBS_PRUNE, "PRUNE", { { RT_KEEP, REQ }, { RT_FLAG, REQ } } },
+	{ RBS_PRUNE, "PRUNE", { { RT_LABEL, OPT }, { RT_KEEP, REQ },
+	    { RT_FLAG, REQ } } },
 	{ RBS_GC, "GC", { { 0, 0 } } },
 	{ RBS_OK, "OK", { { RT_NAME, OPT }, { RT_COUNT, OPT },
 	    { RT_CAPACITY, OPT }, { RT_GRACE, OPT }, { RT_ROLE, OPT } } },
@@ -54,7 +55,7 @@ static const struct {
 } lims[RT_LAST_] = {
 	[RT_VERSION] = { 2, 2 },
 	[RT_STORE] = { 1, RBS_STORE_MAX },
-	[RT_LABEL] = { 1, CBK_LABEL_MAX },
+	[RT_LABEL] = { 1, BSTORE_SERIES_MAX - 1 }, /* a label or a series */
 	[RT_NAME] = { 1, BSTORE_NAME_MAX - 1 },
 	[RT_FLAG] = { 1, 1 },
 	[RT_MANIFEST] = { 2, RBS_TEXT_MAX },

@@ -58,7 +58,7 @@ enum rbs_type {
 enum rbs_tlv {
 	RT_VERSION = 0x01,   /* u16 */
 	RT_STORE = 0x02,     /* 1..64 bytes */
-	RT_LABEL = 0x03,     /* 1..64 bytes */
+	RT_LABEL = 0x03,     /* 1..129 bytes: a label (LIST), a series (PRUNE) */
 	RT_NAME = 0x04,      /* a backup name */
 	RT_FLAG = 0x05,      /* u8 0 or 1 */
 	RT_MANIFEST = 0x06,  /* manifest.json */

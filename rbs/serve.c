@@ -152,7 +152,7 @@ static int
 do_list(struct sess *x, const struct rbs_msg *m)
 {
 	struct bstore_entry *e = NULL;
-	char label[CBK_LABEL_MAX + 1];
+	char label[BSTORE_SERIES_MAX]; /* RT_LABEL holds at most its size - 1 */
 	struct rbs_msg ok;
 	size_t n, i;
 	int r;
@@ -348,6 +348,9 @@ do_prune(struct sess *x, const struct rbs_msg *m)
 	k.daily = m->keep[1];
 	k.weekly = m->keep[2];
 	k.monthly = m->keep[3];
+	memset(k.series, 0, sizeof(k.series));
+	if (RBS_HAS(m, RT_LABEL))
+		memcpy(k.series, m->label, m->label_len);
 	if ((r = bstore_prune(x->s, &k, m->flag, &names, &n)) != 0)
 		return r;
 	for (i = 0; i < n && r == 0; i++) {

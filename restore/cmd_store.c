@@ -17,6 +17,50 @@
 #include "tool.h"
 #include "utc.h"
 
+/* What a format 2 manifest adds: the source HSM, profile, policies, domains. */
+static void
+json_source_v2(struct json *j, const struct cbk_manifest *m)
+{
+	size_t i;
+
+	json_str(j, "hsm_serial", m->hsm_serial);
+	json_str(j, "hsm_label", m->hsm_label);
+	json_str(j, "kdf", m->kdf);
+	json_obj_begin(j, "policies");
+	json_bool(j, "allow_cloning", m->policies.allow_cloning);
+	json_int(j, "storage_size", (int64_t)m->policies.storage_size);
+	json_int(j, "lockout", m->policies.lockout);
+	json_bool(j, "activation", m->policies.activation);
+	json_obj_end(j);
+	json_arr_begin(j, "domains");
+	for (i = 0; i < m->ndomains; i++) {
+		json_obj_begin(j, NULL);
+		json_str(j, "label", m->domains[i].label);
+		json_str(j, "type", m->domains[i].type);
+		json_str(j, "kdf", m->domains[i].kdf);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+/*
+ * --source SERIAL (the source partition's serial or its HSM's), --label L
+ * (the source partition's label) and --verified: does e pass the filters?
+ * A backup whose manifest cannot be read matches no filter.
+ */
+static int
+selected(const struct opts *o, const struct bstore_entry *e)
+{
+	if (o->source == NULL && o->label == NULL && !o->verified_only)
+		return 1;
+	if (e->r != 0 || (o->verified_only && !e->verified))
+		return 0;
+	if (o->label != NULL && strcmp(e->m.label, o->label) != 0)
+		return 0;
+	return o->source == NULL || strcmp(e->m.serial, o->source) == 0 ||
+	    (e->m.format_version >= 2 && strcmp(e->m.hsm_serial, o->source) == 0);
+}
+
 static void
 json_entry(struct json *j, const struct bstore_entry *e)
 {
@@ -39,6 +83,8 @@ json_entry(struct json *j, const struct bstore_entry *e)
 	} else {
 		json_str(j, "label", e->m.label);
 		json_str(j, "serial", e->m.serial);
+		if (e->m.format_version >= 2)
+			json_source_v2(j, &e->m);
 		json_str(j, "partition_version",
 		    cbk_partition_version_str(e->m.partition_version));
 		json_int(j, "objects", (int64_t)e->m.object_count);
@@ -55,17 +101,35 @@ cmd_list(struct opts *o)
 	struct bstore *s = NULL;
 	struct bstore_entry *e = NULL;
 	struct json *j;
-	size_t n = 0, i;
+	size_t n = 0, i, k;
 	char t[21];
 	int r;
 
 	if ((r = open_store(o, &s)) != 0)
 		return r;
-	if ((r = bstore_list(s, NULL, &e, &n)) != 0) {
+	if ((r = bstore_list(s, o->label, &e, &n)) != 0) {
 		r = cli_fail(PROG, r, "cannot list the backup store");
 		goto out;
 	}
-	if (o->json) {
+	/* Filters keep the newest-first order. */
+	for (i = k = 0; i < n; i++)
+		if (selected(o, &e[i]))
+			e[k++] = e[i];
+	n = k;
+	if (o->latest) {
+		/* One name for a script or a runbook: the newest that passed. */
+		if (n == 0) {
+			err_set_detail("no backup in %s matches the filters; "
+			    "'restore list --from %s' shows them all", o->from,
+			    o->from);
+			r = cli_fail(PROG, CE_NOT_FOUND, "list --latest");
+			goto out;
+		}
+		n = 1;
+	}
+	if (o->latest && !o->json) {
+		printf("%s\n", e[0].name);
+	} else if (o->json) {
 		j = json_new(stdout);
 		json_obj_begin(j, NULL);
 		json_str(j, "store", o->from);
@@ -77,19 +141,21 @@ cmd_list(struct opts *o)
 		json_obj_end(j);
 		json_free(j);
 	} else {
-		printf("%-40s %-20s %-4s %9s %12s %s\n", "NAME", "CREATED",
-		    "VER", "OBJECTS", "BYTES", "VERIFIED");
+		printf("%-50s %-20s %-4s %9s %12s %-12s %s\n", "NAME",
+		    "CREATED", "VER", "OBJECTS", "BYTES", "HSM", "VERIFIED");
 		for (i = 0; i < n; i++) {
 			utc_iso_show(e[i].created, t);
 			if (e[i].r != 0)
-				printf("%-40s %-20s damaged: %s\n", e[i].name, t,
+				printf("%-50s %-20s damaged: %s\n", e[i].name, t,
 				    err_str(e[i].r));
 			else
-				printf("%-40s %-20s %-4s %9llu %12llu %s%s\n",
-				    e[i].name, t, cbk_partition_version_str(
+				printf("%-50s %-20s %-4s %9llu %12llu %-12s "
+				    "%s%s\n", e[i].name, t, cbk_partition_version_str(
 				    e[i].m.partition_version),
 				    (unsigned long long)e[i].m.object_count,
 				    (unsigned long long)e[i].file_size,
+				    e[i].m.format_version >= 2 ?
+				    e[i].m.hsm_serial : "-",
 				    e[i].verified ? e[i].verified_how : "no",
 				    e[i].misnamed ? "  NAME DISAGREES WITH "
 				    "ITS MANIFEST" : "");
@@ -136,6 +202,24 @@ print_entry(const struct bstore_entry *e)
 	    (unsigned long long)e->m.plain_bytes,
 	    (unsigned long long)e->m.records_size);
 	printf("tool:              %s\n", e->m.tool_version);
+	if (e->m.format_version < 2) {
+		printf("source HSM:        not recorded (a format 1 backup)\n");
+		return;
+	}
+	printf("source HSM:        %s (serial %s)\n", e->m.hsm_label,
+	    e->m.hsm_serial);
+	printf("credential KDF:    %s\n", e->m.kdf);
+	printf("policies:          allow-cloning %s, storage-size %llu, "
+	    "lockout %u, activation %s\n",
+	    e->m.policies.allow_cloning ? "on" : "off",
+	    (unsigned long long)e->m.policies.storage_size,
+	    e->m.policies.lockout, e->m.policies.activation ? "on" : "off");
+	for (size_t i = 0; i < e->m.ndomains; i++)
+		printf("cloning domain:    %s (%s%s%s)\n", e->m.domains[i].label,
+		    e->m.domains[i].type, strcmp(e->m.domains[i].type,
+		    "password") == 0 ? ", kdf " : "", strcmp(
+		    e->m.domains[i].type, "password") == 0 ?
+		    e->m.domains[i].kdf : "");
 }
 
 int

@@ -16,7 +16,8 @@
 enum {
 	L_FROM = 256, L_BACKUP, L_TO, L_ROLE, L_KDF, L_BPIN_FILE, L_BPIN_ENV,
 	L_DPIN_FILE, L_DPIN_ENV, L_OBJECT, L_JSON, L_DEEP, L_REPLACE, L_ADD,
-	L_MAX_KDF, L_RBS_ID, L_RBS_FP, L_HELP,
+	L_MAX_KDF, L_RBS_ID, L_RBS_FP, L_SOURCE, L_LABEL, L_LATEST, L_VERIFIED,
+	L_WITH_DOMAINS, L_WITH_POLICIES, L_HELP,
 };
 
 static const struct option longopts[] = {
@@ -38,6 +39,12 @@ static const struct option longopts[] = {
 	{ "add", no_argument, NULL, L_ADD },
 	{ "rbs-identity", required_argument, NULL, L_RBS_ID },
 	{ "server-fingerprint", required_argument, NULL, L_RBS_FP },
+	{ "source", required_argument, NULL, L_SOURCE },
+	{ "label", required_argument, NULL, L_LABEL },
+	{ "latest", no_argument, NULL, L_LATEST },
+	{ "verified", no_argument, NULL, L_VERIFIED },
+	{ "with-domains", no_argument, NULL, L_WITH_DOMAINS },
+	{ "with-policies", no_argument, NULL, L_WITH_POLICIES },
 	{ "help", no_argument, NULL, L_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -82,6 +89,12 @@ opts_parse(const char *cmd, int argc, char **argv, struct opts *o)
 			sealed_set_max_kdf(k);
 			break;
 		}
+		case L_SOURCE: o->source = optarg; break;
+		case L_LABEL: o->label = optarg; break;
+		case L_LATEST: o->latest = 1; break;
+		case L_VERIFIED: o->verified_only = 1; break;
+		case L_WITH_DOMAINS: o->with_domains = 1; break;
+		case L_WITH_POLICIES: o->with_policies = 1; break;
 		case L_REPLACE: o->replace = 1; break;
 		case L_ADD: o->add = 1; break;
 		case L_RBS_ID:
@@ -132,7 +145,8 @@ check_backup_name(const char *name)
 	if (bstore_name_parse(name, NULL, NULL) == 0)
 		return 0;
 	return cli_usage_error(PROG, "'%s' is not a backup name: backups are "
-	    "named <label>_<yyyymmddThhmmssZ>.cbk (see 'restore list')", name);
+	    "named <label>_<serial>_<yyyymmddThhmmssZ>.cbk (see 'restore "
+	    "list')", name);
 }
 
 int

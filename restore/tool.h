@@ -20,12 +20,16 @@ struct secret;
 
 struct opts {
 	const char *from, *backup, *to, *role, *kdf;
+	const char *source, *label; /* list: only backups of these */
 	struct cred_src cred;   /* the role's: password, shares or challenge */
 	const char *bpin_file, *bpin_env;
 	const char *dpin_file, *dpin_env;
 	const char *objects[MAX_OBJECTS];
 	size_t nobjects;
 	int json, deep, replace, add;
+	int latest, verified_only;  /* list: the newest one; verified only */
+	int all;                    /* verify: every backup of the store */
+	int with_domains, with_policies; /* restore: bring them back too */
 	char **args;
 	int nargs;
 };

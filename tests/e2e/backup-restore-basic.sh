@@ -17,9 +17,10 @@ hsm key encrypt "$P" --label enc --in "$T/msg" --out "$T/msg.enc" \
 labels_of h >"$T/before"
 
 name=$(backup_of h s)
+pserial=$(hsm partition show "hsm:$T/h#p1" --json | jq -r .serial)
 case "$name" in
-p1_[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z.cbk) ;;
-*) fail "backup name '$name'" ;;
+"p1_${pserial}_"[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z.cbk) ;;
+*) fail "backup name '$name' (want p1_${pserial}_<time>.cbk)" ;;
 esac
 grep -q "\"event\":\"backup\",\"result\":\"ok\".*$name" "$T/h/audit.log" ||
 	fail "the backup is not in the source HSM's audit log"

@@ -275,7 +275,7 @@ test_init_config(void **state)
 static void
 test_names(void **state)
 {
-	char name[BSTORE_NAME_MAX], label[CBK_LABEL_MAX + 1];
+	char name[BSTORE_NAME_MAX], label[BSTORE_SERIES_MAX];
 	char long_label[CBK_LABEL_MAX + 2];
 	int64_t t;
 	static const char *const bad[] = {
@@ -288,29 +288,38 @@ test_names(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(bstore_backup_name("payments", T0, name), 0);
+	assert_int_equal(bstore_backup_name("payments", NULL, T0, name), 0);
 	assert_string_equal(name, "payments_20250102T030405Z.cbk");
 	assert_int_equal(bstore_name_parse(name, label, &t), 0);
 	assert_string_equal(label, "payments");
 	assert_true(t == T0);
-	assert_int_equal(bstore_backup_name("my/part ition", T0, name), 0);
+	assert_int_equal(bstore_backup_name("my/part ition", NULL, T0, name), 0);
 	assert_string_equal(name, "my-part-ition_20250102T030405Z.cbk");
-	assert_int_equal(bstore_backup_name(".hidden", T0, name), 0);
+	assert_int_equal(bstore_backup_name(".hidden", NULL, T0, name), 0);
 	assert_string_equal(name, "_hidden_20250102T030405Z.cbk");
 	/* never a name a tool would take for an option */
-	assert_int_equal(bstore_backup_name("-x", T0, name), 0);
+	assert_int_equal(bstore_backup_name("-x", NULL, T0, name), 0);
 	assert_string_equal(name, "_x_20250102T030405Z.cbk");
 	assert_int_equal(bstore_name_parse(name, label, &t), 0);
 	assert_string_equal(label, "_x");
-	assert_int_equal(bstore_backup_name("a_b", T0, name), 0);
+	assert_int_equal(bstore_backup_name("a_b", NULL, T0, name), 0);
 	assert_int_equal(bstore_name_parse(name, label, &t), 0);
 	assert_string_equal(label, "a_b");
-	assert_int_equal(bstore_backup_name("", T0, name), CE_INVALID);
+	/* Format 2: the partition serial names the series. */
+	assert_int_equal(bstore_backup_name("a_b", "123456789012", T0, name),
+	    0);
+	assert_string_equal(name, "a_b_123456789012_20250102T030405Z.cbk");
+	assert_int_equal(bstore_name_parse(name, label, &t), 0);
+	assert_string_equal(label, "a_b_123456789012");
+	assert_int_equal(bstore_backup_name("p", "12_3/4", T0, name), 0);
+	assert_string_equal(name, "p_12-3-4_20250102T030405Z.cbk");
+	assert_int_equal(bstore_backup_name("p", "", T0, name), CE_INVALID);
+	assert_int_equal(bstore_backup_name("", NULL, T0, name), CE_INVALID);
 	memset(long_label, 'x', sizeof(long_label) - 1);
 	long_label[sizeof(long_label) - 1] = '\0';
-	assert_int_equal(bstore_backup_name(long_label, T0, name), CE_INVALID);
+	assert_int_equal(bstore_backup_name(long_label, NULL, T0, name), CE_INVALID);
 	long_label[CBK_LABEL_MAX] = '\0';
-	assert_int_equal(bstore_backup_name(long_label, T0, name), 0);
+	assert_int_equal(bstore_backup_name(long_label, NULL, T0, name), 0);
 	assert_int_equal(bstore_name_parse(name, NULL, NULL), 0);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (bstore_name_parse(bad[i], NULL, NULL) == 0)
@@ -574,7 +583,7 @@ test_verify(void **state)
 {
 	struct bstore *s = store_new(10, 7);
 	struct bstore_entry e;
-	char n1[BSTORE_NAME_MAX], p[400], q[400];
+	char n1[BSTORE_NAME_MAX], p[600], q[600];
 
 	(void)state;
 	assert_int_equal(backup(s, "alpha", T0, 20000, n1), 0);
@@ -779,13 +788,13 @@ test_prune(void **state)
 	free(gone);
 	assert_int_equal(bstore_count(s, &count), 0);
 	assert_int_equal(count, 7);
-	bstore_backup_name("alpha", T0 + 9 * 86400 + 43200, name);
+	bstore_backup_name("alpha", NULL, T0 + 9 * 86400 + 43200, name);
 	assert_true(listed(s, name));
-	bstore_backup_name("alpha", T0 + 9 * 86400, name);
+	bstore_backup_name("alpha", NULL, T0 + 9 * 86400, name);
 	assert_true(listed(s, name));
-	bstore_backup_name("alpha", T0 + 6 * 86400 + 43200, name);
+	bstore_backup_name("alpha", NULL, T0 + 6 * 86400 + 43200, name);
 	assert_true(listed(s, name));
-	bstore_backup_name("alpha", T0 + 6 * 86400, name);
+	bstore_backup_name("alpha", NULL, T0 + 6 * 86400, name);
 	assert_false(listed(s, name));
 	assert_true(listed(s, "alpha_20250102T030405Z.cbk"));
 	assert_true(listed(s, "beta_20250102T030405Z.cbk"));
