@@ -140,8 +140,9 @@ describe_source(struct endpoint *e, struct cbk_manifest *m)
 		snprintf(d->label, sizeof(d->label), "%s", dl.d[i].label);
 		snprintf(d->type, sizeof(d->type), "%s",
 		    domain_type_name(dl.d[i].type));
-		snprintf(d->kdf, sizeof(d->kdf), "%s",
-		    kdf_profile_name(dl.d[i].kdf));
+		/* A PED domain is random bytes: no password profile. */
+		snprintf(d->kdf, sizeof(d->kdf), "%s", dl.d[i].type ==
+		    DOMAIN_PED ? "-" : kdf_profile_name(dl.d[i].kdf));
 		if ((r = domain_check(dl.d[i].key, m->domain_salt,
 		    d->check)) != 0)
 			break;

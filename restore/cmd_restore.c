@@ -1,10 +1,12 @@
 /*
  * restore --from dir:PATH --backup NAME --to hsm:DIR#LABEL (--replace|--add)
+ *         [--with-domains] [--with-policies] [--po-pin-file F] [--domain-dir D]
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "backup.h"
+#include "backup_source.h"
 #include "bstore.h"
 #include "cli.h"
 #include "err.h"
@@ -40,10 +42,11 @@ cmd_restore(struct opts *o)
 	struct bstore_entry ent;
 	struct bstore *s = NULL;
 	struct endpoint *e = NULL;
-	struct secret *pw = NULL;
+	struct secret *pw = NULL, *keys[CBK_DOMAINS_MAX] = { NULL };
+	struct backup_source_result sres;
 	struct cb_ctx cb;
 	struct json *j;
-	int r;
+	int r, with = o->with_domains || o->with_policies;
 
 	if (o->backup == NULL || o->to == NULL)
 		return cli_usage_error(PROG, "restore needs --from dir:PATH "
@@ -54,17 +57,38 @@ cmd_restore(struct opts *o)
 	if (o->deep)
 		return cli_usage_error(PROG, "--deep belongs to "
 		    "'restore verify'");
+	if (with && !o->po.pin_file && !o->po.pin_env && o->po.nshare == 0)
+		return cli_usage_error(PROG, "--with-domains and "
+		    "--with-policies change the partition as its SO: give "
+		    "--po-pin-file F (or --po-share FILE ... on a PED HSM)");
 	if ((r = check_backup_name(o->backup)) != 0)
 		return r;
 	if ((r = open_store(o, &s)) != 0)
 		return r;
 	memset(&cb, 0, sizeof(cb));
+	memset(&sres, 0, sizeof(sres));
 	cb.o = o;
 	/* The backup must exist before anyone is asked for a secret. */
-	if ((r = bstore_show(s, o->backup, &ent)) != 0 ||
-	    (r = open_target(o, o->to, ENDPOINT_TX, &e)) != 0 ||
-	    (r = read_backup_pin(o, &pw)) != 0) {
+	if ((r = bstore_show(s, o->backup, &ent)) != 0) {
 		r = cli_fail(PROG, r, "restore refused");
+		goto out;
+	}
+	if (with && (ent.r != 0 || ent.m.format_version < 2)) {
+		err_set_detail("%s is a format 1 backup: it records no domains "
+		    "nor policies; restore without --with-domains and "
+		    "--with-policies, then set them with 'domains add' and "
+		    "'hsm partition policy set'", o->backup);
+		r = cli_fail(PROG, ent.r != 0 ? ent.r : CE_UNSUPPORTED,
+		    "restore refused");
+		goto out;
+	}
+	/* Every domain secret is checked before a byte is written. */
+	if ((r = open_target(o, o->to, ENDPOINT_TX, &e)) != 0 ||
+	    (o->with_domains &&
+	    (r = source_domains_read(o, e, &ent.m, keys)) != 0) ||
+	    (r = read_backup_pin(o, &pw)) != 0) {
+		r = cli_fail(PROG, r, "restore refused; the target is "
+		    "unchanged");
 		goto out;
 	}
 	memset(&p, 0, sizeof(p));
@@ -84,6 +108,17 @@ cmd_restore(struct opts *o)
 	}
 	progress_done(cb.pg);
 	cb.pg = NULL;
+	endpoint_close(e);
+	e = NULL;
+	if (with && (r = source_apply(o, &res.m, keys, &sres)) != 0) {
+		r = cli_fail(PROG, r, "the keys are restored, but the domains "
+		    "and policies were not set");
+		fprintf(stderr, "Fix that and run the same command with --add "
+		    "instead of --replace to finish.\n");
+		goto out;
+	}
+	if (sres.note[0] != '\0')
+		fprintf(stderr, "%s: note: %s\n", PROG, sres.note);
 	if (o->json) {
 		j = json_new(stdout);
 		json_obj_begin(j, NULL);
@@ -95,6 +130,10 @@ cmd_restore(struct opts *o)
 		json_int(j, "written", (int64_t)res.written);
 		json_int(j, "replaced", (int64_t)res.replaced);
 		json_int(j, "skipped", (int64_t)res.skipped);
+		if (with) {
+			json_int(j, "domains_added", (int64_t)sres.domains_added);
+			json_int(j, "policies_set", (int64_t)sres.policies_set);
+		}
 		json_obj_end(j);
 		json_free(j);
 	} else
@@ -104,10 +143,16 @@ cmd_restore(struct opts *o)
 		    (unsigned long long)res.written,
 		    (unsigned long long)res.replaced,
 		    (unsigned long long)res.skipped);
+	if (with && !o->json)
+		printf("brought back %zu cloning domain%s and %zu polic%s of "
+		    "the source\n", sres.domains_added,
+		    sres.domains_added == 1 ? "" : "s", sres.policies_set,
+		    sres.policies_set == 1 ? "y" : "ies");
 	r = EXIT_DONE;
  out:
 	progress_done(cb.pg);
 	secret_free(pw);
+	source_domains_free(keys);
 	endpoint_close(e);
 	bstore_close(s);
 	return r;

@@ -17,7 +17,7 @@ enum {
 	L_FROM = 256, L_BACKUP, L_TO, L_ROLE, L_KDF, L_BPIN_FILE, L_BPIN_ENV,
 	L_DPIN_FILE, L_DPIN_ENV, L_OBJECT, L_JSON, L_DEEP, L_REPLACE, L_ADD,
 	L_MAX_KDF, L_RBS_ID, L_RBS_FP, L_SOURCE, L_LABEL, L_LATEST, L_VERIFIED,
-	L_WITH_DOMAINS, L_WITH_POLICIES, L_HELP,
+	L_WITH_DOMAINS, L_WITH_POLICIES, L_DOMAIN_DIR, L_HELP,
 };
 
 static const struct option longopts[] = {
@@ -27,6 +27,7 @@ static const struct option longopts[] = {
 	{ "role", required_argument, NULL, L_ROLE },
 	{ "kdf", required_argument, NULL, L_KDF },
 	CRED_OPTIONS("", 0),
+	CRED_OPTIONS("po-", 1),
 	{ "backup-pin-file", required_argument, NULL, L_BPIN_FILE },
 	{ "backup-pin-env", required_argument, NULL, L_BPIN_ENV },
 	{ "domain-pin-file", required_argument, NULL, L_DPIN_FILE },
@@ -45,6 +46,7 @@ static const struct option longopts[] = {
 	{ "verified", no_argument, NULL, L_VERIFIED },
 	{ "with-domains", no_argument, NULL, L_WITH_DOMAINS },
 	{ "with-policies", no_argument, NULL, L_WITH_POLICIES },
+	{ "domain-dir", required_argument, NULL, L_DOMAIN_DIR },
 	{ "help", no_argument, NULL, L_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -58,7 +60,8 @@ opts_parse(const char *cmd, int argc, char **argv, struct opts *o)
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if ((r = cred_opt(&o->cred, ch, optarg)) < 0)
+		if ((r = cred_opt(CRED_OPT_SET(ch) == 1 ? &o->po : &o->cred,
+		    ch, optarg)) < 0)
 			return cli_usage_error(PROG, "too many --%s",
 			    cred_opt_name(ch));
 		if (r > 0)
@@ -95,6 +98,7 @@ opts_parse(const char *cmd, int argc, char **argv, struct opts *o)
 		case L_VERIFIED: o->verified_only = 1; break;
 		case L_WITH_DOMAINS: o->with_domains = 1; break;
 		case L_WITH_POLICIES: o->with_policies = 1; break;
+		case L_DOMAIN_DIR: o->domain_dir = optarg; break;
 		case L_REPLACE: o->replace = 1; break;
 		case L_ADD: o->add = 1; break;
 		case L_RBS_ID:

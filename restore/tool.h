@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cbk_manifest.h"
 #include "cred.h"
 
 struct bstore;
@@ -22,6 +23,8 @@ struct opts {
 	const char *from, *backup, *to, *role, *kdf;
 	const char *source, *label; /* list: only backups of these */
 	struct cred_src cred;   /* the role's: password, shares or challenge */
+	struct cred_src po;     /* --po-*: the partition SO, for --with-* */
+	const char *domain_dir; /* --domain-dir: the domains' secrets */
 	const char *bpin_file, *bpin_env;
 	const char *dpin_file, *dpin_env;
 	const char *objects[MAX_OBJECTS];
@@ -58,6 +61,22 @@ int open_target(const struct opts *o, const char *uri, int flags,
 
 /* Progress-bar adapter for lib/backup's callbacks (ctx: struct progress). */
 void progress_cb(void *ctx, uint64_t done, uint64_t total);
+
+/*
+ * restore --with-domains (cmd_source.c): the keys of the backup's domains
+ * the target lacks (keys[i] NULL for those it has), each read from
+ * --domain-dir or a prompt and checked against the backup before anything
+ * is written; then, after the restore, the partition SO (--po-*) adds them
+ * and, with --with-policies, sets the recorded policies, in one
+ * transaction.
+ */
+struct backup_source_result;
+int source_domains_read(const struct opts *o, struct endpoint *e,
+    const struct cbk_manifest *m, struct secret *keys[CBK_DOMAINS_MAX]);
+void source_domains_free(struct secret *keys[CBK_DOMAINS_MAX]);
+int source_apply(const struct opts *o, const struct cbk_manifest *m,
+    struct secret *const keys[CBK_DOMAINS_MAX],
+    struct backup_source_result *res);
 
 int cmd_list(struct opts *o);
 int cmd_show(struct opts *o);
