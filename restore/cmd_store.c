@@ -127,8 +127,10 @@ cmd_list(struct opts *o)
 		}
 		n = 1;
 	}
-	if (o->latest && !o->json) {
-		printf("%s\n", e[0].name);
+	if ((o->latest || o->names) && !o->json) {
+		/* Names alone, newest first: for scripts and runbooks. */
+		for (i = 0; i < n; i++)
+			printf("%s\n", e[i].name);
 	} else if (o->json) {
 		j = json_new(stdout);
 		json_obj_begin(j, NULL);

@@ -16,7 +16,8 @@ static const struct {
 	int nargs;
 	const char *synopsis;
 } cmds[] = {
-	{ "list", cmd_list, 0, "list --from dir:PATH [--json]" },
+	{ "list", cmd_list, 0, "list --from dir:PATH [--source SERIAL] [--label L] "
+	    "[--verified]\n               [--latest | --names] [--json]" },
 	{ "show", cmd_show, 1, "show --from dir:PATH NAME [--json]" },
 	{ "verify", cmd_verify, 1, "verify --from dir:PATH NAME [--json]\n"
 	    "       restore verify --deep --from dir:PATH NAME "
@@ -33,7 +34,9 @@ restore_help(FILE *f)
 	fprintf(f, "usage: %s --from dir:PATH --backup NAME --to hsm:DIR#LABEL "
 	    "(--replace | --add)\n"
 	    "               [--object LABEL]... [--pin-file F] "
-	    "[--backup-pin-file F] [--json]\n", PROG);
+	    "[--backup-pin-file F] [--json]\n"
+	    "               [--with-domains [--domain-dir D]] "
+	    "[--with-policies] [--po-pin-file F]\n", PROG);
 	for (i = 0; i < NCMDS; i++)
 		fprintf(f, "       %s %s\n", PROG, cmds[i].synopsis);
 	fprintf(f, "\nSecrets: --pin-file/--pin-env (the target's Crypto "

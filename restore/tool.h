@@ -31,6 +31,7 @@ struct opts {
 	size_t nobjects;
 	int json, deep, replace, add;
 	int latest, verified_only;  /* list: the newest one; verified only */
+	int names;                  /* list: names only, one per line */
 	int all;                    /* verify: every backup of the store */
 	int with_domains, with_policies; /* restore: bring them back too */
 	char **args;

@@ -87,7 +87,10 @@ if grep -q -a "Pay 100 EUR" "store/$name"; then
 	echo "demo: plaintext found in the backup" >&2
 	exit 1
 fi
-sleep 1 # the runbook ends with a new backup: a new second, a new name
+# The inventory records the partition's serial: backups are found by it.
+SERIAL=$(hsm partition show "$P" --json | jq -r .serial)
+note "The inventory notes the partition's serial, $SERIAL: the runbook finds"
+note "this partition's backups by it, never by label."
 
 say "4. Disaster: a tamper event zeroizes the HSM"
 run hsm zeroize "$H" --tamper
@@ -106,7 +109,7 @@ awk '/^## / { printf "printf \"\\n  -- %s\\n\"\n", substr($0, 4) }
 	/^```sh$/ { on = 1; next } /^```/ { on = 0 } on' \
 	"$top/docs/runbooks/disaster-recovery.md" >"runbook.sh"
 HSM_DIR="$H" HSM_LABEL=demo-hsm PARTITION=payments DOMAIN_LABEL=default \
-	KDF=test STORE="store" CRED="cred" PROOF_DIR="proof" \
+	SOURCE_SERIAL="$SERIAL" KDF=test STORE="store" CRED="cred" PROOF_DIR="proof" \
 	SIGN_KEY=sign-key ENC_KEY=enc-key run sh -eu "runbook.sh"
 
 say "6. The old signature and the old ciphertext, with the restored keys"

@@ -24,6 +24,8 @@ hsm key encrypt "$P" --label enc --in "$T/proof/message" \
 labels_of h >"$T/before"
 store_init s
 backup_of h s >/dev/null
+# The inventory's record of the partition's serial.
+SOURCE_SERIAL=$(hsm partition show "$P" --json | jq -r .serial)
 sleep 1 # the runbook ends with a new backup: a new second, a new name
 
 # The disaster.
@@ -42,6 +44,7 @@ awk '/^```sh$/ { on = 1; next } /^```/ { on = 0 } on' "$runbook" \
 	>"$T/runbook.sh"
 [ "$(grep -c . "$T/runbook.sh")" -gt 30 ] || fail "too few runbook commands"
 HSM_DIR="$T/h" HSM_LABEL=e2e PARTITION=p1 DOMAIN_LABEL=default KDF=test \
+	SOURCE_SERIAL="$SOURCE_SERIAL" \
 	STORE="$T/s" CRED="$T/cred" PROOF_DIR="$T/proof" SIGN_KEY=sig \
 	ENC_KEY=enc sh -eu "$T/runbook.sh" >"$T/runbook.out" 2>&1 || {
 	tail -20 "$T/runbook.out" >&2
