@@ -39,6 +39,29 @@ int cmd_undelete(struct opts *o);
 int cmd_trash(struct opts *o);
 int cmd_purge(struct opts *o);
 
+/* bd_log: one log line with a syslog priority (LOG_ERR...), log.c. */
+void bd_log(int prio, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Disabled jobs on disk (jobstate.c): a refused credential disables a job
+ * until `backupd enable` or a change of its configuration line.
+ */
+#define JOB_FP_LEN 32
+struct job_disabled {
+	int disabled;
+	int changed;           /* a mark of an older configuration was dropped */
+	int64_t since;
+	char why[256];
+};
+int jobstate_dir(const struct bdconf *c, const char *config, char out[4096]);
+void job_fingerprint(const struct bdconf_job *j, char out[JOB_FP_LEN + 1]);
+int jobstate_get(const char *dir, const struct bdconf_job *j,
+    struct job_disabled *d);
+int jobstate_disable(const char *dir, const struct bdconf_job *j,
+    const char *why);
+int jobstate_enable(const char *dir, const char *job);
+
 /* What the last run of a job did (for the log and the metrics). */
 struct job_state {
 	int64_t next;          /* when it is due (UTC seconds) */
@@ -49,6 +72,10 @@ struct job_state {
 	int last_exit;         /* exit status of the last run: 0..4 */
 	uint64_t failures;     /* runs that failed since the daemon started */
 	uint64_t pruned;       /* backups soft-deleted by retention */
+	int64_t last_failure;  /* 0: never failed */
+	uint64_t last_bytes;   /* the last backup's file size */
+	int64_t last_verified; /* newest verified mark of its series (0: none) */
+	struct job_disabled off;
 };
 
 /*

@@ -112,6 +112,19 @@ int backup_restore(struct endpoint *dst, struct bstore *st, const char *name,
 int backup_verify(struct bstore *st, const char *name, struct bstore_entry *ep);
 
 /*
+ * Verifies every backup of st as backup_verify() does, calling each (may be
+ * NULL) per backup with its name and result (the detail is err_detail()).
+ * Returns 0 when all passed, CE_INTEGRITY when any is damaged, else the
+ * first other failure; rep counts them.
+ */
+struct backup_verify_report {
+	size_t checked, passed, failed;
+};
+typedef void backup_verify_fn(void *ctx, const char *name, int r);
+int backup_verify_all(struct bstore *st, backup_verify_fn *each, void *ctx,
+    struct backup_verify_report *rep);
+
+/*
  * restore verify --deep: opens backup name with the password and one of
  * doms (a target partition's domains, or one derived from a domain
  * password), authenticates every chunk and decodes every record, then checks

@@ -218,9 +218,11 @@ bdconf_parse(struct buf *b, struct bdconf *cp)
 		if (n == 0)
 			continue;
 		if (strcmp(w[0], "store") == 0) {
-			want = "'store dir:PATH', once";
+			want = "'store dir:PATH' or 'store rbs://HOST:PORT/NAME', "
+			    "once";
 			if (n != 2 || c->store[0] != '\0' ||
-			    strncmp(w[1], "dir:", 4) != 0 || copy(c->store, w[1]))
+			    (strncmp(w[1], "dir:", 4) != 0 &&
+			    strncmp(w[1], "rbs://", 6) != 0) || copy(c->store, w[1]))
 				goto bad;
 		} else if (strcmp(w[0], "interval") == 0) {
 			want = "'interval N[s|m|h|d]', 1 s to 366 d";
@@ -232,6 +234,19 @@ bdconf_parse(struct buf *b, struct bdconf *cp)
 			if (c->have_keep || parse_keep(w, n, &c->keep) != 0)
 				goto bad;
 			c->have_keep = 1;
+		} else if (strcmp(w[0], "state") == 0) {
+			want = "'state DIR' (where disabled jobs are recorded), "
+			    "once";
+			if (n != 2 || c->state[0] != '\0' ||
+			    copy(c->state, w[1]) != 0)
+				goto bad;
+		} else if (strcmp(w[0], "verify") == 0) {
+			want = "'verify every N[s|m|h|d]' (a structure check of "
+			    "every backup in the store), once";
+			if (n != 3 || c->verify_every != 0 ||
+			    strcmp(w[1], "every") != 0 ||
+			    parse_interval(w[2], &c->verify_every) != 0)
+				goto bad;
 		} else if (strcmp(w[0], "metrics") == 0) {
 			want = "'metrics PATH', once";
 			if (n != 2 || c->metrics[0] != '\0' ||
@@ -260,8 +275,8 @@ bdconf_parse(struct buf *b, struct bdconf *cp)
 					goto bad;
 			c->njobs++;
 		} else {
-			want = "store, interval, keep, metrics, rbs-identity "
-			    "or job";
+			want = "store, interval, keep, state, verify, metrics, "
+			    "rbs-identity or job";
 			goto bad;
 		}
 	}

@@ -10,6 +10,8 @@
  *   interval 1d                     seconds, or N with s, m, h or d
  *   keep last 7 daily 14 weekly 8 monthly 12
  *   metrics /var/lib/node_exporter/textfile/coffer_backupd.prom
+ *   state /var/lib/coffer/backupd       where disabled jobs are recorded
+ *   verify every 7d                     a structure check of the whole store
  *   rbs-identity /etc/coffer/rbs-client   for an rbs:// store (rbs enroll)
  *   job payments from=hsm:/var/lib/coffer/hsm#payments
  *       challenge-file=/etc/coffer/payments.challenge
@@ -56,6 +58,9 @@ struct bdconf {
 	int have_keep;
 	struct bstore_keep keep;
 	char metrics[BDCONF_PATH_MAX];        /* "" when none */
+	char state[BDCONF_PATH_MAX];          /* "" : $STATE_DIRECTORY or the
+	                                         config file's directory */
+	uint64_t verify_every;                /* seconds; 0: no verify job */
 	char rbs_identity[BDCONF_PATH_MAX];   /* "" when none */
 	size_t njobs;
 	struct bdconf_job jobs[BDCONF_JOBS_MAX];

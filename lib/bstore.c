@@ -783,10 +783,17 @@ bstore_dir_verify(struct bstore *s, const char *name,
 		/* a pass marks it; anything else (damage, a version this build
 		 * cannot vouch for) takes any earlier mark away */
 		char keep[256];
+		struct mark old;
 		int mr;
 
 		snprintf(keep, sizeof(keep), "%s", err_detail());
-		mr = mark_write(s, name, r == 0 ? "structure" : NULL);
+		/* A deep mark on the very same file still holds: a structure
+		 * pass must not downgrade it. */
+		if (r == 0 && mark_read(s, name, &old) &&
+		    strcmp(old.how, "deep") == 0)
+			mr = 0;
+		else
+			mr = mark_write(s, name, r == 0 ? "structure" : NULL);
 		if (r == 0)
 			r = mr;
 		else

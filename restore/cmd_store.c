@@ -341,15 +341,89 @@ verify_deep(struct opts *o, struct bstore *s, const char *name)
 	return r;
 }
 
+/* One line (or JSON element) per backup of verify --all. */
+static void
+verify_all_each(void *ctx, const char *name, int r)
+{
+	struct json *j = ctx;
+
+	if (j != NULL) {
+		json_obj_begin(j, NULL);
+		json_str(j, "name", name);
+		json_bool(j, "ok", r == 0);
+		if (r != 0) {
+			json_str(j, "error", err_name(r));
+			json_str(j, "detail", err_detail());
+		}
+		json_obj_end(j);
+	} else if (r == 0)
+		printf("%s: ok\n", name);
+	else
+		printf("%s: FAILED: %s%s%s\n", name, err_str(r),
+		    err_detail()[0] ? ": " : "", err_detail());
+}
+
+/*
+ * restore verify --all: every backup of the store, no secret; a damaged
+ * one is named, loses its verified mark (so retention stops counting it
+ * as the last good backup) and makes the exit status 4.
+ */
+static int
+verify_all(struct opts *o)
+{
+	struct backup_verify_report rep;
+	struct bstore *s = NULL;
+	struct json *j = NULL;
+	int r;
+
+	if ((r = open_store(o, &s)) != 0)
+		return r;
+	if (o->json) {
+		j = json_new(stdout);
+		json_obj_begin(j, NULL);
+		json_str(j, "store", o->from);
+		json_arr_begin(j, "backups");
+	}
+	r = backup_verify_all(s, verify_all_each, j, &rep);
+	if (j != NULL) {
+		json_arr_end(j);
+		json_int(j, "checked", (int64_t)rep.checked);
+		json_int(j, "passed", (int64_t)rep.passed);
+		json_int(j, "failed", (int64_t)rep.failed);
+		json_obj_end(j);
+		json_free(j);
+	} else
+		printf("%zu of %zu backups passed\n", rep.passed, rep.checked);
+	if (r != 0) {
+		err_set_detail("%zu of %zu backups failed; each is named above "
+		    "and no longer counts as verified", rep.failed, rep.checked);
+		r = cli_fail(PROG, r, "verify --all");
+	} else
+		r = EXIT_DONE;
+	bstore_close(s);
+	return r;
+}
+
 int
 cmd_verify(struct opts *o)
 {
 	struct bstore *s = NULL;
 	struct bstore_entry e;
 	struct json *j;
-	const char *name = o->args[0];
+	const char *name;
 	int r;
 
+	if (o->all) {
+		if (o->nargs != 0 || o->deep)
+			return cli_usage_error(PROG, "verify --all takes no "
+			    "NAME and no --deep (deep checks need a secret per "
+			    "backup)");
+		return verify_all(o);
+	}
+	if (o->nargs != 1)
+		return cli_usage_error(PROG, "verify: name one backup, or "
+		    "--all");
+	name = o->args[0];
 	if ((r = check_backup_name(name)) != 0 || (r = open_store(o, &s)) != 0)
 		return r;
 	if (o->deep) {

@@ -19,7 +19,8 @@ static const struct {
 	{ "list", cmd_list, 0, "list --from dir:PATH [--source SERIAL] [--label L] "
 	    "[--verified]\n               [--latest | --names] [--json]" },
 	{ "show", cmd_show, 1, "show --from dir:PATH NAME [--json]" },
-	{ "verify", cmd_verify, 1, "verify --from dir:PATH NAME [--json]\n"
+	{ "verify", cmd_verify, -1, "verify --from dir:PATH (NAME | --all) "
+	    "[--json]\n"
 	    "       restore verify --deep --from dir:PATH NAME "
 	    "(--to hsm:DIR#LABEL [--pin-file F] | --domain-pin-file F "
 	    "[--kdf P]) [--backup-pin-file F]" },
@@ -62,7 +63,7 @@ run(int argc, char **argv)
 			continue;
 		if ((r = opts_parse(cmds[i].name, argc - 1, argv + 1, &o)) != 0)
 			return r < 0 ? EXIT_DONE : r;
-		if (o.nargs != cmds[i].nargs)
+		if (cmds[i].nargs >= 0 && o.nargs != cmds[i].nargs)
 			return cli_usage_error(PROG, "%s: expected %d "
 			    "argument%s, got %d", cmds[i].name, cmds[i].nargs,
 			    cmds[i].nargs == 1 ? "" : "s", o.nargs);

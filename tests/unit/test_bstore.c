@@ -617,6 +617,63 @@ test_verify(void **state)
 	bstore_close(s);
 }
 
+/*
+ * Damage a verified mark cannot see (the mark rewritten to fit the damaged
+ * file, as if its times had been put back): retention checks the series'
+ * newest verified backup again before protecting it, and protects the
+ * older good one instead of keeping the damaged one and dropping the rest.
+ */
+static void
+test_retention_rechecks(void **state)
+{
+	struct bstore *s = store_new(10, 7);
+	struct bstore_keep keep = { .last = 1 };
+	char (*gone)[BSTORE_NAME_MAX];
+	char n1[BSTORE_NAME_MAX], n2[BSTORE_NAME_MAX], n3[BSTORE_NAME_MAX];
+	char p[600], mark[600], text[300];
+	struct bstore_entry e;
+	struct stat st;
+	size_t n;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(backup(s, "alpha", T0, 20000, n1), 0);
+	assert_int_equal(backup(s, "alpha", T0 + 60, 20000, n2), 0);
+	assert_int_equal(backup(s, "alpha", T0 + 120, 20000, n3), 0);
+	assert_int_equal(bstore_verify(s, n1, NULL), 0);
+	assert_int_equal(bstore_verify(s, n2, NULL), 0);
+	flip_byte(n2, 9000);
+	snprintf(p, sizeof(p), "%s/%s", spath, n2);
+	assert_int_equal(stat(p, &st), 0);
+	snprintf(text, sizeof(text), "verified 2025-01-02T03:05:05Z deep "
+	    "%llu %llu %llu %lld.%09ld\n", (unsigned long long)st.st_dev,
+	    (unsigned long long)st.st_ino, (unsigned long long)st.st_size,
+	    (long long)st.st_ctim.tv_sec, (long)st.st_ctim.tv_nsec);
+	snprintf(mark, sizeof(mark), "%s/.verified/%s", spath, n2);
+	assert_non_null(f = fopen(mark, "w"));
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(bstore_show(s, n2, &e), 0);
+	assert_int_equal(e.verified, 1); /* the mark alone cannot tell */
+	/* keep last 1 keeps n3; the last good one is n1, not damaged n2. */
+	assert_int_equal(bstore_prune(s, &keep, 0, &gone, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(gone[0], n2);
+	free(gone);
+	assert_int_equal(bstore_show(s, n1, &e), 0);
+	assert_int_equal(e.verified, 1);
+	/* The damaged one lost its mark on the way (it is in the trash). */
+	assert_int_equal(access(mark, F_OK), -1);
+	/* A named series: another series is never touched. */
+	assert_int_equal(backup(s, "beta", T0, 20000, n2), 0);
+	assert_int_equal(backup(s, "beta", T0 + 60, 20000, n2), 0);
+	snprintf(keep.series, sizeof(keep.series), "alpha");
+	assert_int_equal(bstore_prune(s, &keep, 0, &gone, &n), 0);
+	assert_int_equal(n, 0); /* alpha: n3 kept by rule, n1 protected */
+	free(gone);
+	bstore_close(s);
+}
+
 /* The read side restore uses: open by name, stream, finish. */
 static int
 count_sink(void *arg, const void *p, size_t n)
@@ -936,6 +993,7 @@ main(void)
 		T(test_failed_write_leaves_store),
 		T(test_name_taken),
 		T(test_verify),
+		T(test_retention_rechecks),
 		T(test_read_back),
 		T(test_trash_purge),
 		T(test_never_last_verified),
