@@ -78,6 +78,25 @@ struct job_state {
 	struct job_disabled off;
 };
 
+/* The verify job's last run (verify every N). */
+struct verify_state {
+	int64_t last_run;
+	int last_exit;
+	size_t checked, failed;
+};
+
+/*
+ * backupd enable JOB --config FILE: removes JOB's disabled mark (jobstate.c)
+ * so the scheduler runs it again.
+ */
+int backupd_enable(const char *config, const char *job);
+
+/*
+ * backupd check --config FILE: validates a configuration without touching
+ * a partition (check.c).
+ */
+int backupd_check(const char *config, int json);
+
 /*
  * backupd run --config FILE [--once]: runs every due job, then sleeps until
  * the next one is due, until SIGTERM or SIGINT; --once runs every job once
@@ -87,6 +106,6 @@ int backupd_run(const char *config, int once);
 
 /* Writes the metrics of every job to c->metrics (atomically). */
 int metrics_write(const struct bdconf *c, const struct job_state *st,
-    uint64_t backups, unsigned capacity);
+    const struct verify_state *v, uint64_t backups, unsigned capacity);
 
 #endif

@@ -59,6 +59,8 @@ help(FILE *f)
 	    "--challenge-file F]  (PED)\n"
 	    "       %s init dir:PATH [--capacity N] [--grace-days N]\n"
 	    "       %s run --config FILE [--once]\n"
+	    "       %s check --config FILE [--json]\n"
+	    "       %s enable JOB --config FILE\n"
 	    "       %s prune dir:PATH [--keep-last N] [--keep-daily N] "
 	    "[--keep-weekly N]\n"
 	    "               [--keep-monthly N] [--dry-run] [--json]\n"
@@ -71,7 +73,7 @@ help(FILE *f)
 	    "a prompt. Never argv.\n"
 	    "Exit status: 0 done, 1 failed, 2 usage, 3 refused (credential, "
 	    "policy), 4 integrity.\nSee docs/backupd.md.\n", PROG, PROG, PROG,
-	    PROG, PROG, PROG);
+	    PROG, PROG, PROG, PROG, PROG);
 }
 
 static int
@@ -196,6 +198,18 @@ run(int argc, char **argv)
 			return cli_usage_error(PROG, "run needs --config FILE "
 			    "(docs/backupd.md) and no other argument");
 		return backupd_run(o.config, o.once);
+	}
+	if (strcmp(argv[1], "check") == 0) {
+		if (o.config == NULL || o.nargs != 0)
+			return cli_usage_error(PROG, "check needs --config FILE "
+			    "and no other argument");
+		return backupd_check(o.config, o.json);
+	}
+	if (strcmp(argv[1], "enable") == 0) {
+		if (o.config == NULL || o.nargs != 1)
+			return cli_usage_error(PROG, "enable needs the JOB and "
+			    "--config FILE");
+		return backupd_enable(o.config, o.args[0]);
 	}
 	return cli_usage_error(PROG, "unknown command '%s'", argv[1]);
 }

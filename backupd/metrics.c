@@ -4,7 +4,6 @@
  * Labels are job names (bdconf: A-Z a-z 0-9 . _ -, nothing to escape).
  */
 #include <stdarg.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +27,14 @@ static const struct metric per_job[] = {
 	    "Objects in the job's last backup." },
 	{ "coffer_backup_last_exit_status",
 	    "Exit status of the job's last run: 0 done, 1 failed, 3 refused, 4 integrity." },
+	{ "coffer_backup_last_failure_timestamp_seconds",
+	    "When the job last failed (UTC seconds; 0: never)." },
+	{ "coffer_backup_last_bytes",
+	    "Size of the job's last backup file in bytes." },
+	{ "coffer_backup_last_verified_timestamp_seconds",
+	    "Newest verified mark of the job's series (UTC seconds; 0: none)." },
+	{ "coffer_backup_job_disabled",
+	    "1 when a refused credential disabled the job (backupd enable)." },
 	{ "coffer_backup_failures_total",
 	    "Runs of the job that failed since backupd started." },
 	{ "coffer_backup_pruned_total",
@@ -44,7 +51,11 @@ value(const struct job_state *s, size_t m)
 	case 2: return s->last_duration;
 	case 3: return (double)s->last_objects;
 	case 4: return s->last_exit;
-	case 5: return (double)s->failures;
+	case 5: return (double)s->last_failure;
+	case 6: return (double)s->last_bytes;
+	case 7: return (double)s->last_verified;
+	case 8: return s->off.disabled;
+	case 9: return (double)s->failures;
 	default: return (double)s->pruned;
 	}
 }
@@ -67,9 +78,12 @@ put(struct buf *b, const char *fmt, ...)
 	return buf_put(b, line, (size_t)n);
 }
 
+/* The first per-job metrics are gauges; the last two are counters. */
+#define FIRST_COUNTER (NPER - 2)
+
 int
 metrics_write(const struct bdconf *c, const struct job_state *st,
-    uint64_t backups, unsigned capacity)
+    const struct verify_state *v, uint64_t backups, unsigned capacity)
 {
 	struct buf *b;
 	size_t m, j;
@@ -81,8 +95,8 @@ metrics_write(const struct bdconf *c, const struct job_state *st,
 		return CE_NOMEM;
 	for (m = 0; m < NPER && r == 0; m++) {
 		r = put(b, "# HELP %s %s\n# TYPE %s %s\n", per_job[m].name,
-		    per_job[m].help, per_job[m].name, m >= 5 ? "counter" :
-		    "gauge");
+		    per_job[m].help, per_job[m].name, m >= FIRST_COUNTER ?
+		    "counter" : "gauge");
 		for (j = 0; j < c->njobs && r == 0; j++)
 			r = put(b, "%s{job=\"%s\"} %.3f\n", per_job[m].name,
 			    c->jobs[j].name, value(&st[j], m));
@@ -95,6 +109,18 @@ metrics_write(const struct bdconf *c, const struct job_state *st,
 		    "store may hold.\n# TYPE coffer_backup_store_capacity gauge\n"
 		    "coffer_backup_store_capacity %u\n",
 		    (unsigned long long)backups, capacity);
+	if (r == 0 && c->verify_every != 0)
+		r = put(b, "# HELP coffer_backup_verify_last_timestamp_seconds "
+		    "When the verify job last ran (0: never).\n"
+		    "# TYPE coffer_backup_verify_last_timestamp_seconds gauge\n"
+		    "coffer_backup_verify_last_timestamp_seconds %lld\n"
+		    "# HELP coffer_backup_verify_checked Backups the last verify "
+		    "checked.\n# TYPE coffer_backup_verify_checked gauge\n"
+		    "coffer_backup_verify_checked %zu\n"
+		    "# HELP coffer_backup_verify_failed Backups that failed the "
+		    "last verify.\n# TYPE coffer_backup_verify_failed gauge\n"
+		    "coffer_backup_verify_failed %zu\n", (long long)v->last_run,
+		    v->checked, v->failed);
 	if (r == 0)
 		r = file_write_atomic(c->metrics, buf_ptr(b), buf_len(b), 0644);
 	buf_free(b);
