@@ -132,6 +132,9 @@ install: all man
 	chmod 0755 $(DESTDIR)$(PREFIX)/bin/coffer
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 docs/runbooks/*.md $(DESTDIR)$(DOCDIR)/runbooks/
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	install -m 0644 scripts/monitoring/coffer-alerts.rules.yml \
+		$(DESTDIR)$(DOCDIR)/examples/
 	for t in $(MAN_TOOLS); do install -m 0644 build/man/$$t.1 \
 		$(DESTDIR)$(MANDIR)/man1/coffer-$$t.1; done
 	install -m 0644 scripts/completion/coffer.bash $(DESTDIR)$(COMPDIR)/coffer

@@ -30,4 +30,9 @@ grep -q '^coffer_backup_verify_failed 1$' "$T/m.prom" || fail "metrics: 1 failed
 restore list --from "dir:$T/s" --json |
 	jq -e ".backups[] | select(.name == \"$old\") | .verified == false" \
 	>/dev/null || fail "the damaged backup still lists verified"
+# Every metric the example alert rules use is one backupd writes.
+rules="$here/../../scripts/monitoring/coffer-alerts.rules.yml"
+for m in $(grep -o 'coffer_[a-z_]*' "$rules" | sort -u); do
+	grep -q "^$m[{ ]" "$T/m.prom" || fail "the alert rules use $m, which backupd does not write"
+done
 echo "backupd-verify-job: ok"
