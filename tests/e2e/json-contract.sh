@@ -136,12 +136,18 @@ check "backupd purge" ok backupd purge "dir:$T/s" --json
 check "backupd purge" fail backupd purge "dir:$T/none" --json
 check "backupd gc" ok backupd gc "dir:$T/s" --json
 check "backupd gc" fail backupd gc "dir:$T/none" --json
+printf 'store dir:%s/s\nstate %s\njob j from=%s pin-file=%s backup-pin-file=%s\n' \
+	"$T" "$T" "$P" "$CO" "$BK" >"$T/bd.conf"
+check "backupd check" ok backupd check --config "$T/bd.conf" --json
+check "backupd check" fail backupd check --config "$T/none.conf" --json
 check "restore list" ok restore list --from "dir:$T/s" --json
 check "restore list" fail restore list --from "dir:$T/none" --json
 check "restore show" ok restore show --from "dir:$T/s" "$name" --json
 check "restore show" fail restore show --from "dir:$T/s" "p1_20000101T000000Z.cbk" --json
 check "restore verify" ok restore verify --from "dir:$T/s" "$name" --json
 check "restore verify" fail restore verify --from "dir:$T/s" "p1_20000101T000000Z.cbk" --json
+check "restore verify --all" ok restore verify --from "dir:$T/s" --all --json
+check "restore verify --all" fail restore verify --from "dir:$T/none" --all --json
 check "restore" ok restore --from "dir:$T/s" --backup "$name" --to "$P" --add \
 	--pin-file "$CO" --backup-pin-file "$BK" --json
 check "restore" fail restore --from "dir:$T/s" --backup "$name" --to "$P" --add \
