@@ -131,16 +131,63 @@ leave_out(const char *prog, struct loaded *l, const char *path)
 	l->rejected++;
 }
 
-static int
-load_one(const char *prog, const struct cred_src *c, struct loaded *l,
-    const char *path)
+int
+cred_share_decode(const char *name, const uint8_t *p, size_t len,
+    struct cred_pin_queue *pins, struct share **shp)
 {
 	struct cli_secret_src src = { NULL, NULL };
 	struct share_info info;
 	struct secret *pin = NULL;
+	char id[SHARE_SET_ID_STR], prompt[PATH_MAX + 80];
+	int r;
+
+	*shp = NULL;
+	if (!share_file_is(p, len)) {
+		/* a share line (paper, typed in, or a file holding one) */
+		r = share_text_decode((const char *)p, len, shp);
+		if (r == CE_FORMAT)
+			err_set_detail("'%s' is neither a share file nor a share "
+			    "line", name);
+		return r;
+	}
+	if ((r = share_file_peek(p, len, &info)) != 0) {
+		/* its PIN file, if any, is not for the next share */
+		if (share_file_claims_pin(p, len) && pins->next < pins->n)
+			pins->next++;
+		return r;
+	}
+	if (info.pin_protected) {
+		share_set_id_str(info.set_id, id);
+		snprintf(prompt, sizeof(prompt), "PIN for share #%u of set %s "
+		    "(%s): ", info.index, id, name);
+		if (pins->next < pins->n)
+			src.file = pins->files[pins->next++];
+		if ((r = cli_read_secret(prompt, &src, 0, &pin)) != 0) {
+			if (r == CE_USAGE)
+				err_set_detail("share '%s' is PIN-protected and "
+				    "there is no terminal to ask on: give %s",
+				    name, pins->option);
+			return r;
+		}
+	}
+	r = share_file_decode(p, len, pin, shp);
+	secret_free(pin);
+	if (r == CE_BAD_CREDENTIAL) {
+		share_set_id_str(info.set_id, id);
+		err_set_detail("wrong PIN for share file '%s' (share #%u of set "
+		    "%s)", name, info.index, id);
+	}
+	return r;
+}
+
+static int
+load_one(const char *prog, const struct cred_src *c, struct loaded *l,
+    const char *path)
+{
+	struct cred_pin_queue pins = { c->share_pin, c->nshare_pin,
+	    l->pin_next, "--share-pin-file" };
 	struct share *sh = NULL;
 	struct buf *b = NULL;
-	char id[SHARE_SET_ID_STR], prompt[PATH_MAX + 80];
 	int r;
 
 	if ((r = file_read_secret_input(path, SHARE_INPUT_MAX, &b)) != 0) {
@@ -149,60 +196,27 @@ load_one(const char *prog, const struct cred_src *c, struct loaded *l,
 			    path);
 		return r;   /* file_read's detail names the path and why */
 	}
-	if (!share_file_is(buf_ptr(b), buf_len(b))) {
-		/* a file holding one share line (paper, typed in) */
-		r = share_text_decode((const char *)buf_ptr(b), buf_len(b), &sh);
-		if (r == CE_FORMAT)
-			err_set_detail("'%s' is neither a share file nor a share "
-			    "line", path);
-		goto done;
-	}
-	if ((r = share_file_peek(buf_ptr(b), buf_len(b), &info)) != 0) {
-		/* its PIN file, if any, is not for the next share */
-		if (share_file_claims_pin(buf_ptr(b), buf_len(b)) &&
-		    l->pin_next < c->nshare_pin)
-			l->pin_next++;
-		goto done;
-	}
-	if (info.pin_protected) {
-		share_set_id_str(info.set_id, id);
-		snprintf(prompt, sizeof(prompt), "PIN for share #%u of set %s "
-		    "(%s): ", info.index, id, path);
-		if (l->pin_next < c->nshare_pin)
-			src.file = c->share_pin[l->pin_next++];
-		if ((r = cli_read_secret(prompt, &src, 0, &pin)) != 0) {
-			if (r == CE_USAGE)
-				err_set_detail("share '%s' is PIN-protected and "
-				    "there is no terminal to ask on: give "
-				    "--share-pin-file", path);
-			goto out;
-		}
-	}
-	r = share_file_decode(buf_ptr(b), buf_len(b), pin, &sh);
-	if (r == CE_BAD_CREDENTIAL) {
-		share_set_id_str(info.set_id, id);
-		err_set_detail("wrong PIN for share file '%s' (share #%u of set "
-		    "%s); no login was attempted", path, info.index, id);
-	}
- done:
+	r = cred_share_decode(path, buf_ptr(b), buf_len(b), &pins, &sh);
+	l->pin_next = pins.next;
+	buf_free(b);
 	if (r == CE_SHARE_CORRUPT) {
 		leave_out(prog, l, path);
-		r = 0;
-		goto out;
+		return 0;
+	}
+	if (r == CE_BAD_CREDENTIAL) {
+		char keep[512];
+
+		snprintf(keep, sizeof(keep), "%s", err_detail());
+		err_set_detail("%s; no login was attempted", keep);
 	}
 	if (r != 0) {
 		if (err_detail()[0] == '\0')
 			err_set_detail("share '%s'", path);
-		goto out;
+		return r;
 	}
 	l->sh[l->n] = sh;
 	l->from[l->n++] = path;
-	sh = NULL;
- out:
-	share_free(sh);
-	secret_free(pin);
-	buf_free(b);
-	return r;
+	return 0;
 }
 
 void

@@ -130,6 +130,28 @@ void cred_shares_report_bad(const char *prog, struct share *const shs[],
 void cred_shares_list(const char *prog, struct share *const shs[],
     const char *const names[], size_t n);
 
+/*
+ * PIN files for PIN-protected shares, taken in order: a share file that
+ * needs no PIN takes none, one that claims a PIN but is damaged still uses
+ * up its file, so the next share gets the right one.
+ */
+struct cred_pin_queue {
+	const char *const *files;
+	size_t n, next;
+	const char *option;   /* the option that gives them, for messages */
+};
+
+/*
+ * The one decoder of a share every tool uses (the HSM tools here, `mofn`
+ * for each file or line it reads): p[0..len) is a share file or one share
+ * line, named name in messages; a PIN-protected file takes the next PIN
+ * file of pins, else a prompt. CE_SHARE_CORRUPT (its own checksum fails:
+ * the caller leaves it out), CE_BAD_CREDENTIAL (a wrong PIN, named),
+ * CE_FORMAT (neither a share file nor a share line).
+ */
+int cred_share_decode(const char *name, const uint8_t *p, size_t len,
+    struct cred_pin_queue *pins, struct share **shp);
+
 /* Recombines the shares of c (cred_read's PED half). */
 int cred_read_shares(const char *prog, const struct cred_src *c,
     struct secret **sp);

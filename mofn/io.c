@@ -191,46 +191,25 @@ load_failed(struct load_ctx *ctx, int r, const char *name)
 	return 0;
 }
 
-/* Decodes one share file or line into the inputs, asking its PIN. */
+/* Decodes one share file or line into the inputs (lib/cred's decoder). */
 static int
 load_one(void *vctx, const char *name, const uint8_t *p, size_t len,
     int is_file)
 {
 	struct load_ctx *ctx = vctx;
-	struct cli_secret_src src = { NULL, NULL };
-	struct share_info info;
-	struct secret *pin = NULL;
+	struct cred_pin_queue pins = { ctx->pins->files, ctx->pins->n,
+	    ctx->pins->next, "--pin-file" };
 	struct share *sh = NULL;
-	char id[SHARE_SET_ID_STR], prompt[PATH_MAX + 80];
 	int r;
 
-	if (!is_file) {
+	/* A line of a text file is a share line, whatever it looks like. */
+	if (!is_file)
 		r = share_text_decode((const char *)p, len, &sh);
-		if (r != 0)
-			return load_failed(ctx, r, name);
-		goto add;
-	}
-	if ((r = share_file_peek(p, len, &info)) != 0) {
-		/* its PIN file, if any, is not for the next share */
-		if (share_file_claims_pin(p, len) &&
-		    ctx->pins->next < ctx->pins->n)
-			ctx->pins->next++;
-		return load_failed(ctx, r, name);
-	}
-	if (info.pin_protected) {
-		share_set_id_str(info.set_id, id);
-		snprintf(prompt, sizeof(prompt), "PIN for share #%u of set %s "
-		    "(%s): ", info.index, id, name);
-		if (ctx->pins->next < ctx->pins->n)
-			src.file = ctx->pins->files[ctx->pins->next++];
-		if ((r = cli_read_secret(prompt, &src, 0, &pin)) != 0)
-			return cli_fail(PROG, r, "reading a PIN");
-	}
-	r = share_file_decode(p, len, pin, &sh);
-	secret_free(pin);
+	else
+		r = cred_share_decode(name, p, len, &pins, &sh);
+	ctx->pins->next = pins.next;
 	if (r != 0)
 		return load_failed(ctx, r, name);
- add:
 	if ((r = add_input(ctx->in, sh, name)) != 0)
 		return cli_fail(PROG, r, name);
 	return 0;
