@@ -91,11 +91,18 @@ static int
 opts_parse(int argc, char **argv, struct opts *o)
 {
 	int ch, r;
+	struct cli_getopt g;
 
 	memset(o, 0, sizeof(*o));
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	memset(&g, 0, sizeof(g));
+	g.prog = PROG;
+	g.words = NULL;
+	g.opts = longopts;
+	while ((ch = cli_getopt(&g, argc, argv)) != -1) {
+		if (ch == CLI_OPT_BAD)
+			return EXIT_USAGE;
 		if ((r = cred_opt(&o->cred, ch, optarg)) < 0)
 			return cli_usage_error(PROG, "too many --%s",
 			    cred_opt_name(ch));

@@ -71,10 +71,17 @@ parse(int argc, char **argv, struct clone_opts *o)
 	};
 	const char *conflict = NULL;
 	int c, r, sync = 0;
+	struct cli_getopt g;
 
 	memset(o, 0, sizeof(*o));
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	memset(&g, 0, sizeof(g));
+	g.prog = PROG;
+	g.words = NULL;
+	g.opts = opts;
+	while ((c = cli_getopt(&g, argc, argv)) != -1) {
+		if (c == CLI_OPT_BAD)
+			return EXIT_USAGE;
 		if ((r = cred_opt(CRED_OPT_SET(c) == CRED_FROM ? &o->from_cred :
 		    &o->to_cred, c, optarg)) != 0) {
 			if (r > 0)

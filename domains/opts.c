@@ -17,7 +17,7 @@
 enum {
 	L_DOM_PIN_FILE = 256, L_DOM_PIN_ENV, L_DOM_SHARE, L_DOM_SHARE_PIN,
 	L_ROLE, L_LABEL, L_TYPE, L_KDF, L_PRIMARY, L_JSON, L_M, L_N, L_OUT_DIR,
-	L_FORCE, L_NEW_SHARE_PIN, L_NEW_SHARE_PIN_FILE, L_HELP,
+	L_FORCE, L_NEW_SHARE_PIN, L_NEW_SHARE_PIN_FILE,
 };
 
 /* The login credential's options (lib/cred.h), under O_LOGIN. */
@@ -46,13 +46,14 @@ static const struct {
 	{ { "new-share-pin", no_argument, NULL, L_NEW_SHARE_PIN }, O_SPLIT },
 	{ { "new-share-pin-file", required_argument, NULL,
 	    L_NEW_SHARE_PIN_FILE }, O_SPLIT },
-	{ { "help", no_argument, NULL, L_HELP }, 0 },
 };
 #define NOPTS (sizeof(table) / sizeof(table[0]))
 
 static void
-usage(const struct cmd *c, FILE *f)
+usage(FILE *f, const void *ctx)
 {
+	const struct cmd *c = ctx;
+
 	fprintf(f, "usage: %s %s %s\n\n%s\nSee docs/domains.md for every "
 	    "option.\n", PROG, c->name, c->synopsis, c->help);
 }
@@ -74,41 +75,30 @@ int
 opts_parse(const struct cmd *c, int argc, char **argv, struct opts *o)
 {
 	struct option longopts[NOPTS + 1];
+	unsigned bits[NOPTS];
+	struct cli_getopt g;
+	const char *name;
 	size_t i;
 	int ch, r;
 
 	memset(o, 0, sizeof(*o));
-	for (i = 0; i < NOPTS; i++)
+	for (i = 0; i < NOPTS; i++) {
 		longopts[i] = table[i].opt;
+		bits[i] = table[i].bit;
+	}
 	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		const char *name = NULL;
-		unsigned bit = 0;
-
-		if (ch == 'h' || ch == L_HELP) {
-			usage(c, stdout);
-			return -1;
-		}
-		if (ch == '?' || ch == ':') {
-			fprintf(stderr, "%s %s: unknown option or missing value: "
-			    "%s\n", PROG, c->name, argv[optind - 1]);
-			usage(c, stderr);
-			return EXIT_USAGE;
-		}
-		for (i = 0; i < NOPTS; i++) {
-			if (table[i].opt.val == ch) {
-				name = table[i].opt.name;
-				bit = table[i].bit;
-			}
-		}
-		if ((c->allowed & bit) == 0) {
-			fprintf(stderr, "%s %s: --%s does not apply here\n", PROG,
-			    c->name, name);
-			usage(c, stderr);
-			return EXIT_USAGE;
-		}
+	memset(&g, 0, sizeof(g));
+	g.prog = PROG;
+	g.words = c->name;
+	g.opts = longopts;
+	g.bits = bits;
+	g.allowed = c->allowed;
+	g.usage = usage;
+	g.ctx = c;
+	while ((ch = cli_getopt(&g, argc, argv)) != -1) {
+		if (ch == CLI_OPT_HELP || ch == CLI_OPT_BAD)
+			return ch == CLI_OPT_HELP ? -1 : EXIT_USAGE;
+		name = g.name;
 		if ((r = cred_opt(&o->login, ch, optarg)) < 0)
 			return cli_usage_error(PROG, "too many --%s", name);
 		if (r > 0)
@@ -123,6 +113,7 @@ opts_parse(const struct cmd *c, int argc, char **argv, struct opts *o)
 		case L_KDF: o->kdf = optarg; break;
 		case L_PRIMARY: o->primary = 1; break;
 		case L_JSON: o->json = 1; cli_json_mode(); break;
+		case CLI_OPT_JSON: o->json = 1; break;
 		case L_OUT_DIR: o->out_dir = optarg; break;
 		case L_FORCE: o->force = 1; break;
 		case L_DOM_SHARE:
@@ -138,11 +129,9 @@ opts_parse(const struct cmd *c, int argc, char **argv, struct opts *o)
 				    name);
 			break;
 		case L_M:
-			if ((r = parse_count("--m", optarg, &o->m)) != 0)
-				return r;
-			break;
 		case L_N:
-			if ((r = parse_count("--n", optarg, &o->n)) != 0)
+			if ((r = parse_count(ch == L_M ? "--m" : "--n", optarg,
+			    ch == L_M ? &o->m : &o->n)) != 0)
 				return r;
 			break;
 		}
@@ -152,7 +141,7 @@ opts_parse(const struct cmd *c, int argc, char **argv, struct opts *o)
 	if (o->nargs != c->nargs) {
 		fprintf(stderr, "%s %s: expected %d argument%s, got %d\n", PROG,
 		    c->name, c->nargs, c->nargs == 1 ? "" : "s", o->nargs);
-		usage(c, stderr);
+		usage(stderr, c);
 		return EXIT_USAGE;
 	}
 	if ((o->login.pin_file && o->login.pin_env) ||

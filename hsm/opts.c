@@ -17,7 +17,7 @@ enum {
 	L_LABEL, L_KDF, L_JSON, L_ROLE, L_TYPE,
 	L_SIZE, L_COUNT, L_FIRST, L_IN, L_OUT, L_SIG, L_AAD, L_HASH, L_FORCE,
 	L_TAMPER, L_PUBLIC, L_APP, L_SERIAL, L_NO_CLONING, L_SO_RESET,
-	L_DOMLABEL, L_TAIL, L_HELP, L_M, L_N, L_SHARES_OUT,
+	L_DOMLABEL, L_TAIL, L_M, L_N, L_SHARES_OUT,
 	L_NEW_SHARE_PIN_FILE,
 	L_NEW_SHARE_PIN, L_DOM_SHARE, L_DOM_SHARE_PIN, L_DOM_SHARES_OUT,
 	L_DOM_M, L_DOM_N, L_PED, L_VERSION, L_AUTH_PIN_FILE, L_AUTH_PIN_ENV,
@@ -86,7 +86,6 @@ static const struct {
 	{ { "by", required_argument, NULL, L_BY }, O_BY },
 	{ { "id", required_argument, NULL, L_ID }, O_ID },
 	{ { "sig-format", required_argument, NULL, L_SIGFMT }, O_SIGFMT },
-	{ { "help", no_argument, NULL, L_HELP }, 0 },
 };
 #define NOPTS (sizeof(table) / sizeof(table[0]))
 
@@ -117,10 +116,18 @@ parse_u64(const char *s, uint64_t *vp)
 	return 0;
 }
 
+/* What usage() prints: the command's words and synopsis. */
+struct usage_ctx {
+	const char *words;
+	const struct cmd *c;
+};
+
 static void
-usage(const char *words, const struct cmd *c, FILE *f)
+usage(FILE *f, const void *ctx)
 {
-	fprintf(f, "usage: %s %s %s\n", PROG, words, c->synopsis);
+	const struct usage_ctx *u = ctx;
+
+	fprintf(f, "usage: %s %s %s\n", PROG, u->words, u->c->synopsis);
 	fprintf(f, "See docs/hsm.md for every option.\n");
 }
 
@@ -129,41 +136,31 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
     struct opts *o)
 {
 	struct option longopts[NOPTS + 1];
+	unsigned bits[NOPTS];
+	struct usage_ctx u = { words, c };
+	struct cli_getopt g;
+	const char *name;
 	size_t i;
-	int ch, idx, r;
+	int ch, r;
 
 	memset(o, 0, sizeof(*o));
-	for (i = 0; i < NOPTS; i++)
+	for (i = 0; i < NOPTS; i++) {
 		longopts[i] = table[i].opt;
+		bits[i] = table[i].bit;
+	}
 	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
-		const char *name = NULL;
-		unsigned bit = 0;
-
-		if (ch == 'h' || ch == L_HELP) {
-			usage(words, c, stdout);
-			return -1;
-		}
-		if (ch == '?' || ch == ':') {
-			fprintf(stderr, "%s %s: unknown option or missing value: "
-			    "%s\n", PROG, words, argv[optind - 1]);
-			usage(words, c, stderr);
-			return EXIT_USAGE;
-		}
-		for (i = 0; i < NOPTS; i++) {
-			if (table[i].opt.val == ch) {
-				name = table[i].opt.name;
-				bit = table[i].bit;
-			}
-		}
-		if ((c->allowed & bit) == 0) {
-			fprintf(stderr, "%s %s: --%s does not apply here\n", PROG,
-			    words, name);
-			usage(words, c, stderr);
-			return EXIT_USAGE;
-		}
+	memset(&g, 0, sizeof(g));
+	g.prog = PROG;
+	g.words = words;
+	g.opts = longopts;
+	g.bits = bits;
+	g.allowed = c->allowed;
+	g.usage = usage;
+	g.ctx = &u;
+	while ((ch = cli_getopt(&g, argc, argv)) != -1) {
+		if (ch == CLI_OPT_HELP || ch == CLI_OPT_BAD)
+			return ch == CLI_OPT_HELP ? -1 : EXIT_USAGE;
+		name = g.name;
 		if ((r = cred_opt(&o->login, ch, optarg)) > 0)
 			continue;
 		switch (ch) {
@@ -290,7 +287,7 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 	if (o->nargs != c->nargs) {
 		fprintf(stderr, "%s %s: expected %d argument%s, got %d\n", PROG,
 		    words, c->nargs, c->nargs == 1 ? "" : "s", o->nargs);
-		usage(words, c, stderr);
+		usage(stderr, &u);
 		return EXIT_USAGE;
 	}
 	if ((o->login.pin_file && o->login.pin_env) ||

@@ -231,7 +231,7 @@ progress_new(const char *what, uint64_t total)
 {
 	struct progress *p;
 
-	if ((p = calloc(1, sizeof(*p))) == NULL)
+	if (cli_quiet() || (p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
 	snprintf(p->what, sizeof(p->what), "%s", what);
 	p->total = total;

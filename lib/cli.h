@@ -11,6 +11,7 @@
 #define COFFER_CLI_H
 
 #include <stdint.h>
+#include <getopt.h>
 #include <stdio.h>
 
 struct secret;
@@ -50,6 +51,49 @@ void cli_print_version(const char *prog);
  */
 int cli_main_begin(const char *prog, int argc, char **argv,
     void (*help)(FILE *f));
+
+/*
+ * The one option parser of every tool: getopt_long over the tool's table
+ * (opts, NULL-terminated) plus the options every tool takes, handled alike
+ * everywhere (lib/cli_opt.c):
+ *   -h, --help    g->usage(stdout) is called; returns CLI_OPT_HELP
+ *   -q, --quiet   cli_set_quiet(1): progress bars and notes are not
+ *                 drawn, errors and results still are; not returned
+ *   --json        cli_json_mode(); returns CLI_OPT_JSON
+ *   a mistake     "PROG WORDS: unknown option or missing value: ARG" (or,
+ *                 with bits, "--NAME does not apply here") then g->usage
+ *                 on stderr; returns CLI_OPT_BAD (exit with EXIT_USAGE)
+ * Otherwise returns the option's code (optarg set, g->name its name), and
+ * -1 at the end (optind: the first operand). bits (may be NULL) gives per
+ * row of opts the commands it applies to: those whose allowed mask holds
+ * it (0: every command). A tool's table holds at most CLI_GETOPT_MAX rows.
+ */
+enum {
+	CLI_OPT_HELP = 0x0f01, CLI_OPT_QUIET, CLI_OPT_JSON,
+	CLI_OPT_BAD = -2,
+	CLI_GETOPT_MAX = 128,
+};
+struct cli_getopt {
+	const char *prog, *words;      /* "hsm", "partition init" (may be NULL) */
+	const struct option *opts;
+	const unsigned *bits;
+	unsigned allowed;
+	void (*usage)(FILE *f, const void *ctx);
+	const void *ctx;
+	const char *name;              /* the option just returned */
+	/* private: the tool's rows, then the common ones */
+	struct option all[CLI_GETOPT_MAX + 4];
+	size_t nopts;
+	int started;
+};
+int cli_getopt(struct cli_getopt *g, int argc, char **argv);
+
+/* --quiet: no progress bars, no notes (cli_note); errors still print. */
+void cli_set_quiet(int on);
+int cli_quiet(void);
+/* "prog: ..." on stderr: information, not a result; silent under --quiet. */
+void cli_note(const char *prog, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Prints a usage error to stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *prog, const char *fmt, ...)

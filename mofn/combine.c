@@ -57,9 +57,16 @@ combine_main(int argc, char **argv)
 	struct secret *s = NULL;
 	const char *out = NULL;
 	int c, r, to_stdout = 0, force = 0;
+	struct cli_getopt g;
 
 	memset(&pins, 0, sizeof(pins));
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	memset(&g, 0, sizeof(g));
+	g.prog = PROG;
+	g.words = "combine";
+	g.opts = opts;
+	while ((c = cli_getopt(&g, argc, argv)) != -1) {
+		if (c == CLI_OPT_BAD)
+			return EXIT_USAGE;
 		switch (c) {
 		case 'o':
 			out = optarg;

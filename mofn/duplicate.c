@@ -88,9 +88,16 @@ duplicate_main(int argc, char **argv)
 	const struct secret *pin;
 	const char *out = NULL;
 	int c, r, text = 0, ask = 0, nopin = 0, force = 0, kdf = 0;
+	struct cli_getopt g;
 
 	memset(&d, 0, sizeof(d));
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	memset(&g, 0, sizeof(g));
+	g.prog = PROG;
+	g.words = "duplicate";
+	g.opts = opts;
+	while ((c = cli_getopt(&g, argc, argv)) != -1) {
+		if (c == CLI_OPT_BAD)
+			return EXIT_USAGE;
 		switch (c) {
 		case 'o':
 			out = optarg;

@@ -81,8 +81,15 @@ inspect_main(int argc, char **argv)
 	};
 	struct inspect_ctx ctx = { NULL, 0 };
 	int c, r, json = 0;
+	struct cli_getopt g;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	memset(&g, 0, sizeof(g));
+	g.prog = PROG;
+	g.words = "inspect";
+	g.opts = opts;
+	while ((c = cli_getopt(&g, argc, argv)) != -1) {
+		if (c == CLI_OPT_BAD)
+			return EXIT_USAGE;
 		switch (c) {
 		case 'j':
 			json = 1;

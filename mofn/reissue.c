@@ -54,12 +54,19 @@ reissue_main(int argc, char **argv)
 	char oldid[SHARE_SET_ID_STR], newid[SHARE_SET_ID_STR];
 	unsigned m = 0, n = 0;
 	int c, r;
+	struct cli_getopt g;
 
 	memset(&o, 0, sizeof(o));
 	memset(&pins, 0, sizeof(pins));
 	memset(&in, 0, sizeof(in));
 	o.kdf = KDF_INTERACTIVE;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	memset(&g, 0, sizeof(g));
+	g.prog = PROG;
+	g.words = "reissue";
+	g.opts = opts;
+	while ((c = cli_getopt(&g, argc, argv)) != -1) {
+		if (c == CLI_OPT_BAD)
+			return EXIT_USAGE;
 		if ((r = out_opts_parse(c, optarg, &o, &m, &n)) >= 0) {
 			if (r != 0)
 				return r;

@@ -91,10 +91,17 @@ split_main(int argc, char **argv)
 	unsigned m = 0, n = 0;
 	long rl = 0;
 	int c, r;
+	struct cli_getopt g;
 
 	memset(&o, 0, sizeof(o));
 	o.kdf = KDF_INTERACTIVE;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	memset(&g, 0, sizeof(g));
+	g.prog = PROG;
+	g.words = "split";
+	g.opts = opts;
+	while ((c = cli_getopt(&g, argc, argv)) != -1) {
+		if (c == CLI_OPT_BAD)
+			return EXIT_USAGE;
 		if ((r = out_opts_parse(c, optarg, &o, &m, &n)) >= 0) {
 			if (r != 0)
 				return r;

@@ -76,9 +76,16 @@ verify_main(int argc, char **argv)
 	struct secret *s = NULL;
 	char id[SHARE_SET_ID_STR];
 	int c, r, json = 0;
+	struct cli_getopt g;
 
 	memset(&pins, 0, sizeof(pins));
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	memset(&g, 0, sizeof(g));
+	g.prog = PROG;
+	g.words = "verify";
+	g.opts = opts;
+	while ((c = cli_getopt(&g, argc, argv)) != -1) {
+		if (c == CLI_OPT_BAD)
+			return EXIT_USAGE;
 		switch (c) {
 		case 'j':
 			json = 1;

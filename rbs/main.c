@@ -72,11 +72,18 @@ static int
 parse(int argc, char **argv, struct opts *o)
 {
 	int c;
+	struct cli_getopt g;
 
 	memset(o, 0, sizeof(*o));
 	o->dir = RBS_STATE_DEFAULT;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	memset(&g, 0, sizeof(g));
+	g.prog = PROG;
+	g.words = NULL;
+	g.opts = longopts;
+	while ((c = cli_getopt(&g, argc, argv)) != -1) {
+		if (c == CLI_OPT_BAD)
+			return EXIT_USAGE;
 		switch (c) {
 		case L_DIR: o->dir = optarg; break;
 		case L_CERT: o->cert = optarg; break;

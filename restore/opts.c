@@ -57,11 +57,18 @@ int
 opts_parse(const char *cmd, int argc, char **argv, struct opts *o)
 {
 	int ch, r;
+	struct cli_getopt g;
 
 	memset(o, 0, sizeof(*o));
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	memset(&g, 0, sizeof(g));
+	g.prog = PROG;
+	g.words = NULL;
+	g.opts = longopts;
+	while ((ch = cli_getopt(&g, argc, argv)) != -1) {
+		if (ch == CLI_OPT_BAD)
+			return EXIT_USAGE;
 		if ((r = cred_opt(CRED_OPT_SET(ch) == 1 ? &o->po : &o->cred,
 		    ch, optarg)) < 0)
 			return cli_usage_error(PROG, "too many --%s",
