@@ -10,6 +10,7 @@
 #include <syslog.h>
 
 #include "backupd.h"
+#include "cli.h"
 
 void
 bd_log(int prio, const char *fmt, ...)
@@ -17,6 +18,9 @@ bd_log(int prio, const char *fmt, ...)
 	static int journal = -1;
 	va_list ap;
 
+	/* --quiet: failures and warnings only. */
+	if (cli_quiet() && (prio & LOG_PRIMASK) > LOG_WARNING)
+		return;
 	if (journal < 0)
 		journal = getenv("JOURNAL_STREAM") != NULL;
 	if (journal)

@@ -56,7 +56,8 @@ int cli_main_begin(const char *prog, int argc, char **argv,
  * The one option parser of every tool: getopt_long over the tool's table
  * (opts, NULL-terminated) plus the options every tool takes, handled alike
  * everywhere (lib/cli_opt.c):
- *   -h, --help    g->usage(stdout) is called; returns CLI_OPT_HELP
+ *   -h, --help    g->usage(stdout) is called; returns CLI_OPT_HELP (with
+ *                 no g->usage: returns 'h', the tool prints its help)
  *   -q, --quiet   cli_set_quiet(1): progress bars and notes are not
  *                 drawn, errors and results still are; not returned
  *   --json        cli_json_mode(); returns CLI_OPT_JSON

@@ -98,8 +98,10 @@ cli_getopt(struct cli_getopt *g, int argc, char **argv)
 			return -1;
 		case 'h':
 		case CLI_OPT_HELP:
-			if (g->usage != NULL)
-				g->usage(stdout, g->ctx);
+			/* A tool without a usage function prints its own. */
+			if (g->usage == NULL)
+				return 'h';
+			g->usage(stdout, g->ctx);
 			return CLI_OPT_HELP;
 		case 'q':
 		case CLI_OPT_QUIET:

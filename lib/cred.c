@@ -500,7 +500,7 @@ cred_written_report(const char *prog, const struct cred_written *w)
 	unsigned i;
 
 	for (i = 0; i < w->n; i++)
-		fprintf(stderr, "%s: wrote share #%u of %u to %s\n", prog, i + 1,
+		cli_note(prog, "wrote share #%u of %u to %s", i + 1,
 		    w->n, w->path[i]);
 }
 

@@ -107,8 +107,8 @@ combine_main(int argc, char **argv)
 		r = cli_fail(PROG, r, out != NULL ? out : "writing to stdout");
 		goto out;
 	}
-	fprintf(stderr, "%s: recovered the %zu-byte secret from %d of the %zu "
-	    "shares given (threshold %u of %u)%s%s\n", PROG, secret_len(s),
+	cli_note(PROG, "recovered the %zu-byte secret from %d of the %zu "
+	    "shares given (threshold %u of %u)%s%s", secret_len(s),
 	    __builtin_popcount(rep.used), in.n, rep.m, rep.n,
 	    out != NULL ? "; written to " : "", out != NULL ? out : "");
 	r = EXIT_DONE;

@@ -165,9 +165,9 @@ duplicate_main(int argc, char **argv)
 			goto out;
 		}
 	}
-	fprintf(stderr, "%s: copied share #%u of %u (threshold %u) from %s%s%s;"
+	cli_note(PROG, "copied share #%u of %u (threshold %u) from %s%s%s;"
 	    " the copy and the original are interchangeable: give only one "
-	    "of them when combining\n", PROG, info.index, info.n, info.m,
+	    "of them when combining", info.index, info.n, info.m,
 	    d.name, out ? " to " : "", out ? out : "");
 	r = EXIT_DONE;
  out:

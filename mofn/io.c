@@ -371,7 +371,7 @@ outputs_write(struct share *set[], unsigned n, const struct out_opts *o)
 	    o->kdf, o->force, paths, NULL)) != 0)
 		return cli_fail(PROG, r, "writing the shares");
 	for (i = 0; i < n; i++)
-		fprintf(stderr, "%s: wrote share #%u to %s%s\n", PROG, i + 1,
+		cli_note(PROG, "wrote share #%u to %s%s", i + 1,
 		    paths[i], o->pin_prompt || o->pins.n ? " (PIN-protected)" :
 		    "");
 	return 0;

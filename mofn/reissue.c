@@ -103,11 +103,11 @@ reissue_main(int argc, char **argv)
 	share_get_info(set[0], &newi);
 	share_set_id_str(oldi.set_id, oldid);
 	share_set_id_str(newi.set_id, newid);
-	fprintf(stderr, "%s: new set %s: any %u of the %u shares recover the "
-	    "secret.\n%s: the old set %s (%u of %u) is no longer needed: "
+	cli_note(PROG, "new set %s: any %u of the %u shares recover the "
+	    "secret.", newid, m, n);
+	cli_note(PROG, "the old set %s (%u of %u) is no longer needed: "
 	    "destroy all of its shares and copies, because they still "
-	    "recover the same secret.\n", PROG, newid, m, n, PROG, oldid,
-	    rep.m, rep.n);
+	    "recover the same secret.", oldid, rep.m, rep.n);
 	r = EXIT_DONE;
  out:
 	share_set_free(set, n);

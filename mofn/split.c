@@ -143,9 +143,9 @@ split_main(int argc, char **argv)
 		goto out;
 	share_get_info(set[0], &info);
 	share_set_id_str(info.set_id, id);
-	fprintf(stderr, "%s: set %s: any %u of the %u shares recover the "
-	    "%zu-byte secret%s. Give each share to a different holder.\n",
-	    PROG, id, m, n, secret_len(s), rl > 0 ? " (new and random: it "
+	cli_note(PROG, "set %s: any %u of the %u shares recover the "
+	    "%zu-byte secret%s. Give each share to a different holder.",
+	    id, m, n, secret_len(s), rl > 0 ? " (new and random: it "
 	    "exists only in these shares)" : "");
 	r = EXIT_DONE;
  out:

@@ -25,7 +25,7 @@ static void
 skip_cb(void *ctx, const char *label, const char *reason)
 {
 	(void)ctx;
-	fprintf(stderr, "%s: kept '%s': %s\n", PROG, label, reason);
+	cli_note(PROG, "kept '%s': %s", label, reason);
 }
 
 static void
@@ -118,7 +118,7 @@ cmd_restore(struct opts *o)
 		goto out;
 	}
 	if (sres.note[0] != '\0')
-		fprintf(stderr, "%s: note: %s\n", PROG, sres.note);
+		cli_note(PROG, "note: %s", sres.note);
 	if (o->json) {
 		j = json_new(stdout);
 		json_obj_begin(j, NULL);
