@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "backup.h"
+#include "backup_source.h"
 #include "endpoint.h"
 #include "chan.h"
 #include "crypto.h"
@@ -120,6 +121,44 @@ name_matches(const char *name, const struct cbk_manifest *m)
 }
 
 /*
+ * A format 2 backup that did not open says which secret was wrong: its
+ * domain checks tell whether one of doms is among its domains (then the
+ * backup password is wrong), and else name the domains it was made under
+ * with their KDF profiles, since the same password under another profile
+ * is another domain.
+ */
+static void
+why_closed(const char *name, const struct cbk_manifest *m,
+    const struct xfer_domain *doms, size_t ndoms, const char *who)
+{
+	int present[CBK_DOMAINS_MAX];
+	char list[3 * (CBK_DOMAIN_LABEL_MAX + 48)] = "";
+	size_t i, len;
+
+	if (backup_domains_present(m, doms, ndoms, present) == 0)
+		for (i = 0; i < m->ndomains; i++)
+			if (present[i]) {
+				err_set_detail("'%s' does not open: the backup "
+				    "password is wrong (the cloning domain '%s' "
+				    "is right); nothing was written", name,
+				    m->domains[i].label);
+				return;
+			}
+	for (i = 0; i < m->ndomains; i++) {
+		len = strlen(list);
+		snprintf(list + len, sizeof(list) - len, "%s'%s' (%s%s%s)",
+		    i > 0 ? ", " : "", m->domains[i].label, m->domains[i].type,
+		    strcmp(m->domains[i].type, "password") == 0 ?
+		    ", profile " : "", strcmp(m->domains[i].type,
+		    "password") == 0 ? m->domains[i].kdf : "");
+	}
+	err_set_detail("'%s' does not open: %s holds none of the cloning "
+	    "domains it was made under: %s. A domain password is a "
+	    "different domain under another KDF profile: check --kdf or "
+	    "the partition's domains; nothing was written", name, who, list);
+}
+
+/*
  * Opens backup name and its sealed stream with the password and one of
  * doms; who is what holds doms, for the message when none opens it.
  */
@@ -145,7 +184,9 @@ open_backup(struct bstore *st, const char *name, const struct secret *pw,
 	if ((r = cbk_manifest_ad(&o->m, ad)) != 0)
 		return r;
 	r = sealed_open(hdr, hlen, pw, doms, ndoms, ad, sizeof(ad), &o->sr);
-	if (r == CE_BAD_CREDENTIAL)
+	if (r == CE_BAD_CREDENTIAL && o->m.format_version >= 2)
+		why_closed(name, &o->m, doms, ndoms, who);
+	else if (r == CE_BAD_CREDENTIAL)
 		err_set_detail("'%s' does not open: the backup password is "
 		    "wrong, or %s holds none of the cloning domains it was "
 		    "made under; nothing was written", name, who);
