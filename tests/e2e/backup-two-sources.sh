@@ -3,8 +3,10 @@
 # store: a backup names its source by partition serial, so both series land
 # side by side; `backupd run` retention (keep last 1) keeps one backup per
 # series and never touches a backup made by hand under another label; and
-# `restore list --source` picks the right HSM's backup, which restores that
-# HSM's keys and not the other's.
+# `restore list --source` picks the right HSM's backup; after HSM b is
+# lost, the disaster-recovery runbook, run as written, restores b's backup
+# although a's backup of the same label is newer: b's keys prove
+# themselves, a's are not there.
 . "$(dirname "$0")/lib.sh"
 . "$here/helpers/hsm.sh"
 . "$here/helpers/backup.sh"
@@ -18,6 +20,10 @@ payments_on() {
 	hsm role init "hsm:$T/$1#payments" --role co --pin-file "$PO" \
 		--new-pin-file "$CO" >/dev/null
 	hsm key generate "hsm:$T/$1#payments" --type aes --label "$2" \
+		--pin-file "$CO" >/dev/null
+	hsm key generate "hsm:$T/$1#payments" --type ec --label sig \
+		--pin-file "$CO" >/dev/null
+	hsm key generate "hsm:$T/$1#payments" --type aes --label enc \
 		--pin-file "$CO" >/dev/null
 }
 serial_of() {
@@ -79,17 +85,38 @@ restore list --from "dir:$T/s" --label payments --json |
 expect_exit 1 restore list --from "dir:$T/s" --source 999 --latest
 grep -q "no backup .* matches" "$T/.err" || fail "--latest without a match"
 
-# HSM b is lost: its partition is rebuilt empty and restored from b's backup,
-# picked by source serial although a's backup of the same label is newer or
-# older: b's key comes back, a's does not.
+# HSM b's proof material, then a newer backup of a's payments (by hand):
+# the newest backup labelled payments is now a's.
+mkdir "$T/proof"
+echo "signed by HSM b before the disaster" >"$T/proof/message"
+hsm key sign "hsm:$T/b#payments" --label sig --in "$T/proof/message" \
+	--out "$T/proof/message.sig" --pin-file "$CO"
+hsm key encrypt "hsm:$T/b#payments" --label enc --in "$T/proof/message" \
+	--out "$T/proof/message.enc" --pin-file "$CO"
+backupd backup --from "hsm:$T/a#payments" --to "dir:$T/s" --pin-file "$CO" \
+	--backup-pin-file "$BK" --kdf test >/dev/null
+[ "$(restore list --from "dir:$T/s" --label payments --latest)" != "$nb" ] ||
+	fail "setup: b's backup is still the newest of the label"
+
+# HSM b is lost; the runbook brings its partition back from b's series.
 hsm zeroize "$T/b" --tamper >/dev/null
-rm -rf "$T/b"
-payments_on b placeholder
-hsm key delete "hsm:$T/b#payments" --label placeholder --pin-file "$CO" \
-	>/dev/null
-restore --from "dir:$T/s" --backup "$nb" --to "hsm:$T/b#payments" \
-	--pin-file "$CO" --backup-pin-file "$BK" --replace >/dev/null
+mkdir -m 700 "$T/cred"
+for f in so po co cu dom:domain bk:backup; do
+	cp "$T/${f%%:*}" "$T/cred/${f#*:}.pin"
+done
+chmod 600 "$T/cred"/*.pin
+awk '/^```sh$/ { on = 1; next } /^```/ { on = 0 } on' \
+	"$here/../../docs/runbooks/disaster-recovery.md" >"$T/runbook.sh"
+HSM_DIR="$T/b" HSM_LABEL=e2e PARTITION=payments SOURCE_SERIAL="$sb" \
+	DOMAIN_LABEL=default KDF=test STORE="$T/s" CRED="$T/cred" \
+	PROOF_DIR="$T/proof" SIGN_KEY=sig ENC_KEY=enc \
+	sh -eu "$T/runbook.sh" >"$T/runbook.out" 2>&1 || {
+	tail -20 "$T/runbook.out" >&2
+	fail "the runbook failed"
+}
+grep -q "proof: the restored keys are the keys of $nb" "$T/runbook.out" ||
+	fail "the runbook did not restore b's backup $nb"
 hsm key list "hsm:$T/b#payments" --pin-file "$CO" --json >"$T/keys"
-jq -e '[.objects[].label] == ["key-of-b"]' "$T/keys" >/dev/null ||
-	{ cat "$T/keys" >&2; fail "the rebuilt partition does not hold b's key"; }
+jq -e '[.objects[].label] | sort == ["enc", "key-of-b", "sig"]' "$T/keys" \
+	>/dev/null || { cat "$T/keys" >&2; fail "the rebuilt partition is not b's"; }
 echo "backup-two-sources: ok"
