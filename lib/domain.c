@@ -339,6 +339,8 @@ domain_remove(struct session *s, const char *label)
 		r = CE_POLICY;
 		goto out;
 	}
+	/* a wrap goes: no copy of it may stay in the WAL */
+	store_wipe_on_commit(s->h->st);
 	if ((r = store_prepare(s->h->st, "DELETE FROM domain WHERE "
 	    "partition_id = ? AND label = ?", &q)) != 0)
 		goto out;

@@ -577,7 +577,7 @@ hsm_init(const char *dir, const struct hsm_init_params *p,
 			goto out;
 		sqlite3_bind_blob(q, 1, akey, sizeof(akey), SQLITE_TRANSIENT);
 		sqlite3_bind_blob(q, 2, zero, sizeof(zero), SQLITE_TRANSIENT);
-		memset(akey, 0, sizeof(akey));
+		sodium_memzero(akey, sizeof(akey));
 		if ((r = hsm_step_done(h, q)) != 0)
 			goto out;
 	}
@@ -917,6 +917,8 @@ hsm_zeroize_tx(struct hsm *h, const char *why)
 
 	if ((r = sks_forget_tx(h, 0)) != 0)
 		return r;
+	/* a wrap goes: no copy of it may stay in the WAL */
+	store_wipe_on_commit(h->st);
 	if ((r = store_exec(h->st, "DELETE FROM object; DELETE FROM domain; "
 	    "DELETE FROM role; DELETE FROM smk; DELETE FROM partition; "
 	    "UPDATE hsm SET state = 2, so_salt = NULL, so_check = NULL, "

@@ -77,6 +77,8 @@ partition_zeroize_tx(struct hsm *h, int64_t pid, const char *label,
 
 	if ((r = hsm_erase_objects_tx(h, pid)) != 0)
 		return r;
+	/* a wrap goes: no copy of it may stay in the WAL */
+	store_wipe_on_commit(h->st);
 	if ((r = store_prepare(h->st, "DELETE FROM domain WHERE "
 	    "partition_id = ?", &q)) != 0)
 		return r;

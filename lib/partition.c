@@ -133,6 +133,8 @@ partition_delete(struct hsm *h, const char *label)
 		goto out;
 	if ((r = sks_forget_tx(h, serial)) != 0)
 		goto out;
+	/* a wrap goes: no copy of it may stay in the WAL */
+	store_wipe_on_commit(h->st);
 	if ((r = store_prepare(h->st, "DELETE FROM partition WHERE id = ?",
 	    &q)) != 0)
 		goto out;

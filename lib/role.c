@@ -490,6 +490,8 @@ activation_drop_was_tx(struct hsm *h, int64_t pid, uint64_t serial, const char *
 	int r;
 
 	*wasp = 0;
+	/* a wrap goes: no copy of it may stay in the WAL */
+	store_wipe_on_commit(hsm_store(h));
 	if ((r = store_prepare(hsm_store(h), "DELETE FROM activation WHERE "
 	    "partition_id = ? AND role = ?", &q)) != 0)
 		return r;
@@ -530,6 +532,8 @@ role_row_put(struct hsm *h, int64_t pid, int role, int kdf,
 	sqlite3_stmt *q;
 	int r;
 
+	/* a wrap goes: no copy of it may stay in the WAL */
+	store_wipe_on_commit(h->st);
 	if ((r = store_prepare(h->st, "INSERT OR REPLACE INTO role "
 	    "(partition_id, role, kdf, salt, psk_wrap, dsk_wrap, fail, locked) "
 	    "VALUES (?, ?, ?, ?, ?, ?, 0, 0)", &q)) != 0)
@@ -615,6 +619,8 @@ role_init(struct session *s, int role, const struct secret *cred)
 		goto out;
 	if (role == ROLE_CO && !p15) {
 		/* From now on only the CO and CU reach the objects. */
+		/* a wrap goes: no copy of it may stay in the WAL */
+		store_wipe_on_commit(h->st);
 		if ((r = store_prepare(h->st, "UPDATE role SET psk_wrap = NULL "
 		    "WHERE partition_id = ? AND role = ?", &q)) != 0)
 			goto out;

@@ -13,6 +13,7 @@
 struct store {
 	sqlite3 *db;
 	int in_tx;
+	int wipe;   /* key material deleted: checkpoint the WAL at commit */
 	size_t nstmt;
 	struct {
 		const char *sql;
@@ -223,7 +224,25 @@ store_commit(struct store *s)
 		return r;
 	}
 	s->in_tx = 0;
+	if (s->wipe) {
+		/*
+		 * secure_delete zeroes freed pages in the database, but the WAL
+		 * still holds the frames written before the deletion: copy the
+		 * WAL back and truncate it, so a deleted wrap is nowhere on disk.
+		 * A reader holding an old snapshot can keep it busy; the next
+		 * wiping commit tries again.
+		 */
+		(void)sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL,
+		    NULL, NULL);
+		s->wipe = 0;
+	}
 	return 0;
+}
+
+void
+store_wipe_on_commit(struct store *s)
+{
+	s->wipe = 1;
 }
 
 void
@@ -237,6 +256,7 @@ store_rollback(struct store *s)
 	if (sqlite3_get_autocommit(s->db) == 0)
 		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_tx = 0;
+	s->wipe = 0;
 }
 
 int

@@ -57,6 +57,13 @@ sqlite3 *store_db(struct store *s);
 /* BEGIN IMMEDIATE: waits up to STORE_BUSY_MS for the write lock. */
 int store_begin(struct store *s);
 int store_commit(struct store *s);
+
+/*
+ * The open transaction deletes or replaces key material (a wrap): after it
+ * commits, the WAL is checkpointed and truncated so the old bytes survive
+ * nowhere on disk (secure_delete handles the database file itself).
+ */
+void store_wipe_on_commit(struct store *s);
 /* Rolls back when a transaction is open; harmless otherwise. */
 void store_rollback(struct store *s);
 /* Returns 1 inside a transaction. */
