@@ -291,11 +291,16 @@ take_status(struct xfer *x, int final)
 	return code;
 }
 
-/* Ends the session in failure: tells the peer when keys exist, shuts down. */
+/*
+ * Ends the session in failure: tells the peer when keys exist, shuts down.
+ * The peer gets the error code only: the local detail (object labels, file
+ * names, which check failed) stays with the side that has it, so a peer,
+ * or whoever can read the wire once the protocol crosses a network, learns
+ * nothing about this partition from a refusal.
+ */
 static int
 fail(struct xfer *x, int code)
 {
-	char detail[XFER_DETAIL_MAX + 1];
 	int saved = x->state;
 
 	if (x->state == XS_FAILED || x->state == XS_DONE)
@@ -303,9 +308,8 @@ fail(struct xfer *x, int code)
 	x->state = XS_FAILED;
 	x->err = code;
 	if (x->ks != NULL && !x->peer_refused && saved != 0) {
-		snprintf(detail, sizeof(detail), "%s", err_detail());
 		buf_reset(x->pt);
-		if (xf_status_put(x->pt, code, detail) == 0)
+		if (xf_status_put(x->pt, code, NULL) == 0)
 			(void)send_sealed(x, XF_STATUS);
 	}
 	chan_shutdown(x->c);

@@ -134,6 +134,8 @@ sink_commit(void *arg, uint64_t count)
 
 	k->commits++;
 	k->committed_count = count;
+	if (k->commit_code != 0)
+		err_set_detail("object 'payroll-signing-key' clashes");
 	return k->commit_code;
 }
 
@@ -241,6 +243,7 @@ struct party {
 	int initiator, mode;
 	int r, refused;
 	char label[32];
+	char detail[256];     /* err_detail() at the end, in its thread */
 	struct src *src;
 	struct snk *snk;
 	/* PULL: the request */
@@ -283,6 +286,7 @@ party_body(struct party *p)
 	}
  out:
 	p->refused = x != NULL && xfer_peer_refused(x);
+	snprintf(p->detail, sizeof(p->detail), "%s", err_detail());
 	xfer_free(x);
 	chan_shutdown(p->c);
 	return r;
@@ -835,6 +839,43 @@ test_receiver_refuses_commit(void **state)
 	assert_int_equal(k.commits, 1);
 }
 
+/*
+ * A refusal reaches the peer as a code only: the receiver's local detail
+ * (here an object label) never crosses the wire.
+ */
+static void
+test_status_without_detail(void **state)
+{
+	struct src s = { 10, 0, -1 };
+	struct snk k;
+	struct party i = { 0 }, r = { 0 };
+	struct chan *ci, *cr;
+
+	(void)state;
+	snk_init(&k);
+	k.commit_code = CE_CONFLICT;
+	tamper_pair(&ci, &cr);
+	i.c = ci;
+	i.doms = DOMS({ "a", ka });
+	i.ndoms = 1;
+	i.initiator = 1;
+	i.mode = XFER_PUSH;
+	i.src = &s;
+	r.c = cr;
+	r.doms = DOMS({ "a", ka });
+	r.ndoms = 1;
+	r.snk = &k;
+	run_parties(&i, &r);
+	assert_int_equal(r.r, CE_CONFLICT);
+	assert_int_equal(i.r, CE_CONFLICT);
+	assert_true(i.refused);
+	assert_non_null(strstr(r.detail, "payroll-signing-key"));
+	assert_null(strstr(i.detail, "payroll-signing-key"));
+	assert_non_null(strstr(i.detail, "peer: "));
+	chan_free(ci);
+	chan_free(cr);
+}
+
 static void
 test_sender_aborts(void **state)
 {
@@ -1215,6 +1256,7 @@ main(void)
 		cmocka_unit_test(test_replay_other_session),
 		cmocka_unit_test(test_receiver_refuses_record),
 		cmocka_unit_test(test_receiver_refuses_commit),
+		cmocka_unit_test(test_status_without_detail),
 		cmocka_unit_test(test_sender_aborts),
 		cmocka_unit_test(test_pull_request),
 		cmocka_unit_test(test_limits),
