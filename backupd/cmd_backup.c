@@ -63,9 +63,10 @@ cmd_backup(struct opts *o)
 	if (o->from == NULL || o->to == NULL || o->nargs != 0)
 		return cli_usage_error(PROG, "backup needs --from "
 		    "hsm:DIR#LABEL --to dir:PATH and no other argument");
-	if (o->kdf != NULL && kdf_profile_parse(o->kdf, &kdf) != 0)
-		return cli_usage_error(PROG, "--kdf: unknown profile '%s' "
-		    "(test, interactive, moderate, sensitive)", o->kdf);
+	if (o->kdf != NULL && (r = kdf_profile_choose(o->kdf, &kdf)) != 0)
+		return r == CE_POLICY ? cli_fail(PROG, r, "--kdf") :
+		    cli_usage_error(PROG, "--kdf: unknown profile '%s' "
+		    "(interactive, moderate, sensitive)", o->kdf);
 	/* The store first: a typo in --to costs no secret and no login. */
 	if ((r = bstore_open(o->to, &s)) != 0) {
 		r = cli_fail(PROG, r, "cannot open the backup store");
@@ -79,7 +80,8 @@ cmd_backup(struct opts *o)
 		goto out;
 	}
 	if ((r = cli_read_secret("backup partition password: ", &bsrc, 1,
-	    &pw)) != 0) {
+	    &pw)) != 0 || (r = kdf_password_check(pw,
+	    "a backup partition password")) != 0) {
 		r = cli_fail(PROG, r, "no backup partition password");
 		goto out;
 	}

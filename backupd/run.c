@@ -31,6 +31,7 @@
 #include "cli.h"
 #include "cred.h"
 #include "endpoint.h"
+#include "kdf.h"
 #include "err.h"
 #include "backupd.h"
 #include "secret.h"
@@ -84,6 +85,7 @@ backup_job(const struct bdconf *c, const struct bdconf_job *j,
 	/* The backup password file is checked before any login is spent. */
 	if ((r = cli_read_secret("backup partition password: ", &bsrc, 0,
 	    &pw)) != 0 ||
+	    (r = kdf_password_check(pw, "a backup partition password")) != 0 ||
 	    (r = endpoint_open(j->from, &e)) != 0 ||
 	    (r = endpoint_cloning_check(e)) != 0 ||
 	    (r = cred_endpoint_login(PROG, e, j->role, &cred, 0)) != 0)

@@ -4,6 +4,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${COFFER_BIN:-$top/bin}
 export PATH="$BIN:$PATH"
+export COFFER_TEST_KDF=1 # the 'test' profile: benchmarks measure the rest
 W=$(mktemp -d "${TMPDIR:-/tmp}/coffer-bench.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 

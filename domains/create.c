@@ -98,6 +98,10 @@ create_password(struct opts *o, int kdf)
 
 	if ((r = read_domain_password(o, "New domain password: ", &pw)) != 0)
 		return cli_fail(PROG, r, "reading the domain password");
+	if ((r = kdf_password_check(pw, "a cloning domain password")) != 0) {
+		secret_free(pw);
+		return cli_fail(PROG, r, "domain password refused");
+	}
 	if ((r = domain_key_derive(DOMAIN_PASSWORD, kdf, pw, &key)) != 0 ||
 	    (r = domain_fingerprint(key, fp)) != 0) {
 		r = cli_fail(PROG, r, "deriving the domain key");
@@ -158,9 +162,10 @@ cmd_create(struct opts *o)
 	if (o->type != NULL && (r = domain_type_parse(o->type, &type)) != 0)
 		return cli_usage_error(PROG, "--type wants password or ped, not "
 		    "'%s'", o->type);
-	if (o->kdf != NULL && kdf_profile_parse(o->kdf, &kdf) != 0)
-		return cli_usage_error(PROG, "--kdf wants interactive, "
-		    "moderate, sensitive or test, not '%s'", o->kdf);
+	if (o->kdf != NULL && (r = kdf_profile_choose(o->kdf, &kdf)) != 0)
+		return r == CE_POLICY ? cli_fail(PROG, r, "--kdf") :
+		    cli_usage_error(PROG, "--kdf wants interactive, "
+		    "moderate or sensitive, not '%s'", o->kdf);
 	if (type == DOMAIN_PASSWORD) {
 		if (o->m || o->n || o->out_dir || o->force || o->new_pins.n ||
 		    o->new_pins.prompt)

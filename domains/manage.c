@@ -63,9 +63,10 @@ cmd_add(struct opts *o)
 	if (type == DOMAIN_PASSWORD && o->domain.nshare > 0)
 		return cli_usage_error(PROG, "--domain-share is for PED "
 		    "domains");
-	if (o->kdf != NULL && kdf_profile_parse(o->kdf, &kdf) != 0)
-		return cli_usage_error(PROG, "--kdf wants interactive, "
-		    "moderate, sensitive or test, not '%s'", o->kdf);
+	if (o->kdf != NULL && (r = kdf_profile_choose(o->kdf, &kdf)) != 0)
+		return r == CE_POLICY ? cli_fail(PROG, r, "--kdf") :
+		    cli_usage_error(PROG, "--kdf wants interactive, "
+		    "moderate or sensitive, not '%s'", o->kdf);
 	/* The new domain is read before the PO logs in, so a bad share set
 	 * or password leaves the store untouched. A password domain defaults
 	 * to the partition's own profile, the one `hsm partition init` used

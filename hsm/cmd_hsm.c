@@ -30,7 +30,7 @@ cmd_init(struct opts *o)
 	p.allow_cloning = !o->no_cloning;
 	p.so_reset_pin = o->so_reset_pin;
 	p.auth = o->ped ? HSM_AUTH_PED : HSM_AUTH_PASSWORD;
-	if (o->kdf != NULL && (r = kdf_profile_parse(o->kdf, &p.kdf)) != 0)
+	if (o->kdf != NULL && (r = kdf_profile_choose(o->kdf, &p.kdf)) != 0)
 		return cli_fail(PROG, r, "init");
 	if (cred_src_is_ped(&o->login))
 		return cli_usage_error(PROG, "init sets a new SO credential: "

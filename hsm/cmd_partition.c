@@ -83,7 +83,7 @@ cmd_init(struct opts *o)
 	if ((r = hsm_get_info(h, &hi)) != 0)
 		goto out;
 	p.kdf = hi.kdf;
-	if (o->kdf != NULL && (r = kdf_profile_parse(o->kdf, &p.kdf)) != 0)
+	if (o->kdf != NULL && (r = kdf_profile_choose(o->kdf, &p.kdf)) != 0)
 		goto out;
 	if (cred_src_is_ped(&o->login)) {
 		err_set_detail("partition init sets a new PO credential: --share "
@@ -108,8 +108,9 @@ cmd_init(struct opts *o)
 	if (hi.ped) {
 		p.domain_type = DOMAIN_PED;
 		r = ped_domain(o, &wdom, &dom);
-	} else
-		r = cli_read_secret("Cloning domain password: ", &dsrc, 1, &dom);
+	} else if ((r = cli_read_secret("Cloning domain password: ", &dsrc, 1,
+	    &dom)) == 0)
+		r = kdf_password_check(dom, "a cloning domain password");
 	if (r != 0)
 		goto out;
 	r = partition_init(h, label, &p, po, dom);

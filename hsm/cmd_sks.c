@@ -110,7 +110,7 @@ cmd_extract(struct opts *o)
 		return cli_usage_error(PROG, "sks extract: --out FILE is "
 		    "required");
 	if ((r = auth_kind(o, &auth.kind)) != 0 ||
-	    (o->kdf != NULL && (r = kdf_profile_parse(o->kdf, &auth.kdf)) != 0) ||
+	    (o->kdf != NULL && (r = kdf_profile_choose(o->kdf, &auth.kdf)) != 0) ||
 	    (auth.kind == SKS_AUTH_SHARES &&
 	    (r = cred_new_check(&o->auth_new, "sks-auth")) != 0))
 		return cli_fail(PROG, r, "sks extract");

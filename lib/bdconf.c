@@ -182,7 +182,7 @@ parse_job(char **w, size_t n, struct bdconf_job *j)
 		    j->backup_pin_file[0] == '\0')
 			r = copy(j->backup_pin_file, v);
 		else if (strcmp(w[i], "kdf") == 0)
-			r = kdf_profile_parse(v, &j->kdf) == 0 ? 0 : CE_FORMAT;
+			r = kdf_profile_choose(v, &j->kdf) == 0 ? 0 : CE_FORMAT;
 		else if (strcmp(w[i], "role") == 0)
 			r = role_parse(v, &j->role) == 0 && (j->role == ROLE_CO ||
 			    j->role == ROLE_CU) ? 0 : CE_FORMAT;

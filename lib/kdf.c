@@ -1,9 +1,11 @@
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "err.h"
 #include "kdf.h"
+#include "secret.h"
 
 struct profile {
 	int id;
@@ -44,6 +46,36 @@ kdf_profile_parse(const char *name, int *profilep)
 	err_set_detail("unknown KDF profile '%s' (use test, interactive, "
 	    "moderate or sensitive)", name);
 	return CE_INVALID;
+}
+
+int
+kdf_profile_choose(const char *name, int *profilep)
+{
+	const char *env;
+	int r;
+
+	if ((r = kdf_profile_parse(name, profilep)) != 0)
+		return r;
+	if (*profilep != KDF_TEST)
+		return 0;
+	env = getenv(KDF_TEST_ENV);
+	if (env != NULL && strcmp(env, "1") == 0)
+		return 0;
+	err_set_detail("the 'test' KDF profile costs an attacker almost nothing "
+	    "per guess and is for test suites only (set %s=1 there); use "
+	    "interactive, moderate or sensitive", KDF_TEST_ENV);
+	return CE_POLICY;
+}
+
+int
+kdf_password_check(const struct secret *s, const char *what)
+{
+	if (secret_len(s) >= KDF_PASSWORD_MIN)
+		return 0;
+	err_set_detail("%s must be at least %d characters (this one has %zu): "
+	    "it protects keys outside the HSM, where anyone holding a copy can "
+	    "guess offline", what, KDF_PASSWORD_MIN, secret_len(s));
+	return CE_POLICY;
 }
 
 const char *

@@ -24,6 +24,25 @@ enum kdf_profile {
 /* Returns the profile for a name ("test", "interactive", ...) or CE_INVALID. */
 int kdf_profile_parse(const char *name, int *profilep);
 
+/*
+ * A profile a person chooses for something new (a credential, a domain, a
+ * backup password, a share PIN): kdf_profile_parse, and the weak `test`
+ * profile only when COFFER_TEST_KDF=1 is in the environment (test suites,
+ * the demo); anywhere else CE_POLICY (exit 3) with a message. Reading what
+ * was made under a profile (a header, a manifest) never asks this.
+ */
+#define KDF_TEST_ENV "COFFER_TEST_KDF"
+int kdf_profile_choose(const char *name, int *profilep);
+
+/*
+ * Minimum length of a password that protects data at rest outside an HSM
+ * (a domain password, a backup partition password): CE_POLICY naming what
+ * it is and the minimum when secret s is shorter.
+ */
+#define KDF_PASSWORD_MIN 10
+struct secret;
+int kdf_password_check(const struct secret *s, const char *what);
+
 /* Returns the profile's name, or NULL when unknown. */
 const char *kdf_profile_name(int profile);
 

@@ -47,8 +47,8 @@ parse_kdf(const char *v, int *profilep)
 {
 	int r;
 
-	if ((r = kdf_profile_parse(v, profilep)) != 0)
-		return cli_fail(PROG, CE_USAGE, "--kdf");
+	if ((r = kdf_profile_choose(v, profilep)) != 0)
+		return cli_fail(PROG, r == CE_POLICY ? r : CE_USAGE, "--kdf");
 	return 0;
 }
 

@@ -10,6 +10,9 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${COFFER_BIN:-$top/bin}
 export PATH="$BIN:$PATH"
+# The demo runs in seconds under the 'test' KDF profile, which the tools
+# refuse without this switch; production uses interactive or stronger.
+export COFFER_TEST_KDF=1
 for t in hsm backupd restore; do
 	[ -x "$BIN/$t" ] || { echo "demo: $BIN/$t is missing; run 'make demo'" >&2; exit 1; }
 done

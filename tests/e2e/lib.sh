@@ -13,6 +13,9 @@ BIN=${COFFER_BIN:-$here/../../bin}
 T=$(mktemp -d "${TMPDIR:-/tmp}/coffer-e2e.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 export PATH="$BIN:$PATH"
+# The scenarios run in seconds under the weak 'test' KDF profile, which the
+# tools refuse unless this is set (docs/security.md).
+export COFFER_TEST_KDF=1
 
 fail() {
 	echo "FAIL: $*" >&2

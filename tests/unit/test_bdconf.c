@@ -119,6 +119,8 @@ test_bad(void **state)
 int
 main(void)
 {
+	/* The configurations below choose the 'test' profile. */
+	setenv("COFFER_TEST_KDF", "1", 1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_bad),
