@@ -45,6 +45,14 @@ cmd_init(struct opts *o)
 	if ((r = new_cred(o, o->ped, p.kdf, "so", "New HSM SO credential: ", &w,
 	    &so)) == 0 && (r = hsm_init(u.dir, &p, so)) != 0)
 		cred_written_undo(&w);
+	if (r == 0 && w.tag.have) {
+		struct hsm *h = NULL;
+
+		/* Only this set logs the SO in from now on. */
+		if (hsm_open(u.dir, &h) == 0)
+			cred_tag_record(h, NULL, 0, &w.tag);
+		hsm_close(h);
+	}
 	secret_free(so);
 	if (r != 0) {
 		uri_clear(&u);
@@ -162,6 +170,8 @@ cmd_so_change(struct opts *o)
 	    (r = new_cred(o, in.ped, in.kdf, "so", "New HSM SO credential: ",
 	    &w, &nso)) == 0 && (r = hsm_so_change(h, nso)) != 0)
 		cred_written_undo(&w);
+	if (r == 0)
+		cred_tag_record(h, NULL, 0, &w.tag);
 	secret_free(nso);
 	hsm_close(h);
 	if (r != 0)

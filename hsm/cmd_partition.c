@@ -113,7 +113,9 @@ cmd_init(struct opts *o)
 		r = kdf_password_check(dom, "a cloning domain password");
 	if (r != 0)
 		goto out;
-	r = partition_init(h, label, &p, po, dom);
+	if ((r = partition_init(h, label, &p, po, dom)) == 0)
+		cred_tag_record(h, p.new_label ? p.new_label : label, ROLE_PO,
+		    &wpo.tag);
  out:
 	if (r != 0) {
 		cred_written_undo(&wpo);

@@ -41,6 +41,8 @@ set_cred(struct opts *o, struct session *s, int role, int init,
 	    &c)) != 0)
 		return r;
 	r = init ? role_init(s, role, c) : role_change(s, c);
+	if (r == 0)
+		cred_tag_record(session_hsm(s), session_label(s), role, &w.tag);
 	secret_free(c);
 	if (r != 0)
 		cred_written_undo(&w);

@@ -254,9 +254,20 @@ cred_shares_report_bad(const char *prog, struct share *const shs[],
 	}
 }
 
+static int read_shares(const char *prog, const struct cred_src *c,
+    struct secret **sp, struct cred_tag *tag);
+
 int
 cred_read_shares(const char *prog, const struct cred_src *c,
     struct secret **sp)
+{
+	return read_shares(prog, c, sp, NULL);
+}
+
+/* cred_read_shares, and the tag of the set that recombined (may be NULL). */
+static int
+read_shares(const char *prog, const struct cred_src *c, struct secret **sp,
+    struct cred_tag *tag)
 {
 	struct share_report rep;
 	struct loaded l;
@@ -289,6 +300,13 @@ cred_read_shares(const char *prog, const struct cred_src *c,
 		cred_shares_report_bad(prog, l.sh, l.from, l.n, rep.bad);
 	else if (r != 0 && l.n > 1 && r != CE_SHARE_TOO_FEW)
 		cred_shares_list(prog, l.sh, l.from, l.n);
+	if (r == 0 && tag != NULL)
+		for (i = 0; i < l.n; i++)
+			if (rep.used & (1u << i)) {
+				share_set_tag(l.sh[i], tag->v);
+				tag->have = 1;
+				break;
+			}
  out:
 	loaded_free(&l);
 	return r;
@@ -309,16 +327,19 @@ wrong_kind(int ped, const struct cred_src *c)
 	return CE_USAGE;
 }
 
-int
-cred_read(const char *prog, const struct cred_src *c, int ped,
-    const char *prompt, struct secret **sp)
+/* cred_read, with the tag of a share set that recombined (may be NULL). */
+static int
+read_cred(const char *prog, const struct cred_src *c, int ped,
+    const char *prompt, struct secret **sp, struct cred_tag *tag)
 {
 	struct cli_secret_src src = { c->pin_file, c->pin_env };
 
+	if (tag != NULL)
+		tag->have = 0;
 	if (ped) {
 		if (c->nshare == 0 || c->pin_file != NULL || c->pin_env != NULL)
 			return wrong_kind(ped, c);
-		return cred_read_shares(prog, c, sp);
+		return read_shares(prog, c, sp, tag);
 	}
 	if (cred_src_is_ped(c))
 		return wrong_kind(ped, c);
@@ -326,8 +347,36 @@ cred_read(const char *prog, const struct cred_src *c, int ped,
 }
 
 int
+cred_read(const char *prog, const struct cred_src *c, int ped,
+    const char *prompt, struct secret **sp)
+{
+	return read_cred(prog, c, ped, prompt, sp, NULL);
+}
+
+/*
+ * Shares of a set other than the one recorded for the role are refused
+ * before the login: a forged set never reaches the HSM nor its counter.
+ */
+static int
+tag_check(struct hsm *h, const char *label, int role,
+    const struct cred_tag *tag)
+{
+	return tag->have ? hsm_share_tag(h, label, role, tag->v, 0) : 0;
+}
+
+void
+cred_tag_record(struct hsm *h, const char *label, int role,
+    const struct cred_tag *tag)
+{
+	/* The login stands whether or not the tag could be written. */
+	if (tag != NULL && tag->have)
+		(void)hsm_share_tag(h, label, role, tag->v, 1);
+}
+
+int
 cred_so_login(const char *prog, struct hsm *h, const struct cred_src *c)
 {
+	struct cred_tag tag;
 	struct secret *so = NULL;
 	int r, ped;
 
@@ -338,8 +387,10 @@ cred_so_login(const char *prog, struct hsm *h, const struct cred_src *c)
 	}
 	if ((ped = hsm_is_ped(h)) < 0)
 		return ped;
-	if ((r = cred_read(prog, c, ped, "HSM SO credential: ", &so)) == 0)
-		r = hsm_so_login(h, so);
+	if ((r = read_cred(prog, c, ped, "HSM SO credential: ", &so,
+	    &tag)) == 0 && (r = tag_check(h, NULL, 0, &tag)) == 0 &&
+	    (r = hsm_so_login(h, so)) == 0)
+		cred_tag_record(h, NULL, 0, &tag);
 	secret_free(so);
 	return r;
 }
@@ -377,29 +428,46 @@ read_challenge(const struct cred_src *c, int ped, int role, const char *label,
  */
 static int
 login_input(const char *prog, struct hsm *h, const char *label, int role,
-    const struct cred_src *c, struct secret **chp, struct secret **credp)
+    const struct cred_src *c, struct secret **chp, struct secret **credp,
+    struct cred_tag *tag)
 {
 	char prompt[96];
 	int r, ped;
 
 	*chp = *credp = NULL;
+	tag->have = 0;
 	if ((ped = hsm_is_ped(h)) < 0)
 		return ped;
 	if ((r = read_challenge(c, ped, role, label, chp)) != 0 || *chp != NULL)
 		return r;
 	snprintf(prompt, sizeof(prompt), "%s credential for '%s': ",
 	    role_name(role), label);
-	return cred_read(prog, c, ped, prompt, credp);
+	if ((r = read_cred(prog, c, ped, prompt, credp, tag)) == 0 &&
+	    (r = tag_check(h, label, role, tag)) != 0) {
+		secret_free(*credp);
+		*credp = NULL;
+	}
+	return r;
 }
 
 int
 cred_login_secret(const char *prog, struct hsm *h, const char *label,
     int role, const struct cred_src *c, struct secret **sp)
 {
+	struct cred_tag tag;
+
+	return cred_login_secret_tag(prog, h, label, role, c, sp, &tag);
+}
+
+int
+cred_login_secret_tag(const char *prog, struct hsm *h, const char *label,
+    int role, const struct cred_src *c, struct secret **sp,
+    struct cred_tag *tag)
+{
 	struct secret *ch = NULL;
 	int r;
 
-	if ((r = login_input(prog, h, label, role, c, &ch, sp)) != 0 ||
+	if ((r = login_input(prog, h, label, role, c, &ch, sp, tag)) != 0 ||
 	    ch == NULL)
 		return r;
 	r = activation_open(h, label, role, ch, sp);
@@ -412,11 +480,13 @@ cred_session_login(const char *prog, struct hsm *h, const char *label,
     int role, const struct cred_src *c, struct session **sp)
 {
 	struct secret *ch = NULL, *cred = NULL;
+	struct cred_tag tag;
 	int r;
 
-	if ((r = login_input(prog, h, label, role, c, &ch, &cred)) == 0)
-		r = ch != NULL ? session_login_challenge(h, label, role, ch, sp) :
-		    session_login(h, label, role, cred, sp);
+	if ((r = login_input(prog, h, label, role, c, &ch, &cred, &tag)) == 0 &&
+	    (r = ch != NULL ? session_login_challenge(h, label, role, ch, sp) :
+	    session_login(h, label, role, cred, sp)) == 0)
+		cred_tag_record(h, label, role, &tag);
 	secret_free(ch);
 	secret_free(cred);
 	return r;
@@ -532,8 +602,11 @@ write_set(const struct cred_new *c, struct cred_pins *pins, const char *what,
 	if ((r = share_set_new(s, c->m, c->n, set)) == 0 &&
 	    (r = share_dir_write(c->dir, what, set, c->n, pin_cb, &pc,
 	    pins != NULL ? pins->kdf : 0, c->force, w->path,
-	    &w->made_dir)) == 0)
+	    &w->made_dir)) == 0) {
 		w->n = c->n;
+		share_set_tag(set[0], w->tag.v);
+		w->tag.have = 1;
+	}
 	share_set_free(set, c->n);
 	return r;
 }

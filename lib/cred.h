@@ -36,6 +36,12 @@ struct secret;
 struct session;
 
 #define CRED_PED_SECRET_LEN 32
+
+/* The tag of a share set (lib/share.h share_set_tag), when there is one. */
+struct cred_tag {
+	int have;
+	uint8_t v[SHARE_TAG_LEN];
+};
 /* PIN files for new shares: one set of 16 plus a domain set of 16. */
 #define CRED_MAX_NEW_PINS (2 * SHARE_MAX_N)
 
@@ -177,6 +183,20 @@ int cred_login_secret(const char *prog, struct hsm *h, const char *label,
     int role, const struct cred_src *c, struct secret **sp);
 
 /*
+ * On a PED HSM the shares a role logs in with must be of the set recorded
+ * for it (lib/hsm.h hsm_share_tag): shares of any other set, a forged set
+ * with a copied set id included, are refused (CE_BAD_CREDENTIAL) before
+ * the login and count nothing. cred_login_secret_tag also gives the tag,
+ * which the caller records with cred_tag_record() once the login
+ * succeeded (the first login after a credential is set records it).
+ */
+int cred_login_secret_tag(const char *prog, struct hsm *h, const char *label,
+    int role, const struct cred_src *c, struct secret **sp,
+    struct cred_tag *tag);
+void cred_tag_record(struct hsm *h, const char *label, int role,
+    const struct cred_tag *tag);
+
+/*
  * Opens the session of endpoint e (lib/endpoint.h, after endpoint_open) as
  * role with cred_login_secret's credential, under flags (ENDPOINT_TX).
  * lib/cred_endpoint.c.
@@ -206,6 +226,7 @@ struct cred_written {
 	unsigned n;
 	int made_dir;
 	char dir[PATH_MAX];
+	struct cred_tag tag;   /* the new set's, for cred_tag_record() */
 };
 
 /* Appends a PIN file for new shares; CE_USAGE when there are too many. */

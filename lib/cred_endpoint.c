@@ -13,11 +13,13 @@ cred_endpoint_login(const char *prog, struct endpoint *e, int role,
     const struct cred_src *c, int flags)
 {
 	struct secret *s = NULL;
+	struct cred_tag tag;
 	int r;
 
-	if ((r = cred_login_secret(prog, endpoint_hsm(e), endpoint_label(e),
-	    role, c, &s)) == 0)
-		r = endpoint_login(e, role, s, flags);
+	if ((r = cred_login_secret_tag(prog, endpoint_hsm(e), endpoint_label(e),
+	    role, c, &s, &tag)) == 0 &&
+	    (r = endpoint_login(e, role, s, flags)) == 0)
+		cred_tag_record(endpoint_hsm(e), endpoint_label(e), role, &tag);
 	secret_free(s);
 	return r;
 }

@@ -585,8 +585,8 @@ hsm_init(const char *dir, const struct hsm_init_params *p,
 	}
 	if ((r = store_prepare(h->st, "UPDATE hsm SET state = 1, label = ?, "
 	    "serial = ?, auth = ?, kdf = ?, so_salt = ?, so_check = ?,"
-	    " so_fail = 0, allow_cloning = ?, so_reset_pin = ?, created = ? "
-	    "WHERE id = 1", &q)) != 0)
+	    " so_fail = 0, so_set_tag = NULL, allow_cloning = ?, "
+	    "so_reset_pin = ?, created = ? WHERE id = 1", &q)) != 0)
 		goto out;
 	sqlite3_bind_text(q, 1, p->label, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(q, 2, (int64_t)serial);
@@ -805,7 +805,7 @@ hsm_so_change(struct hsm *h, const struct secret *newso)
 	if ((r = hsm_tx_enter(h, &own)) != 0)
 		return r;
 	if ((r = store_prepare(h->st, "UPDATE hsm SET so_salt = ?, "
-	    "so_check = ? WHERE id = 1", &q)) != 0)
+	    "so_check = ?, so_set_tag = NULL WHERE id = 1", &q)) != 0)
 		goto out;
 	sqlite3_bind_blob(q, 1, salt, sizeof(salt), SQLITE_TRANSIENT);
 	sqlite3_bind_blob(q, 2, check, sizeof(check), SQLITE_TRANSIENT);
@@ -815,6 +815,58 @@ hsm_so_change(struct hsm *h, const struct secret *newso)
 	ev.role = "so";
 	r = hsm_audit_tx(h, &ev);
  out:
+	return hsm_tx_leave(h, own, r, 0);
+}
+
+int
+hsm_share_tag(struct hsm *h, const char *label, int role, const uint8_t *tag,
+    int record)
+{
+	sqlite3_stmt *q;
+	int64_t pid = 0;
+	int r, own, rc;
+
+	if (label != NULL &&
+	    (r = partition_lookup(h, label, &pid, NULL, NULL, NULL)) != 0)
+		return r;
+	if (!record) {
+		if ((r = store_prepare(h->st, label == NULL ?
+		    "SELECT so_set_tag FROM hsm WHERE id = 1" :
+		    "SELECT set_tag FROM role WHERE partition_id = ? AND "
+		    "role = ?", &q)) != 0)
+			return r;
+		if (label != NULL) {
+			sqlite3_bind_int64(q, 1, pid);
+			sqlite3_bind_int(q, 2, role);
+		}
+		r = 0;
+		if ((rc = sqlite3_step(q)) == SQLITE_ROW &&
+		    sqlite3_column_type(q, 0) == SQLITE_BLOB &&
+		    (sqlite3_column_bytes(q, 0) != HSM_SHARE_TAG_LEN ||
+		    !cc_memeq(sqlite3_column_blob(q, 0), tag,
+		    HSM_SHARE_TAG_LEN))) {
+			err_set_detail("these shares are not of the share set "
+			    "that holds this credential (another set, or one "
+			    "made to look like it); no login was attempted");
+			r = CE_BAD_CREDENTIAL;
+		} else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			r = store_err(h->st, rc);
+		sqlite3_reset(q);
+		return r;
+	}
+	if ((r = hsm_tx_enter(h, &own)) != 0)
+		return r;
+	if ((r = store_prepare(h->st, label == NULL ?
+	    "UPDATE hsm SET so_set_tag = ? WHERE id = 1 AND so_set_tag IS NULL" :
+	    "UPDATE role SET set_tag = ? WHERE partition_id = ? AND role = ? "
+	    "AND set_tag IS NULL", &q)) == 0) {
+		sqlite3_bind_blob(q, 1, tag, HSM_SHARE_TAG_LEN, SQLITE_TRANSIENT);
+		if (label != NULL) {
+			sqlite3_bind_int64(q, 2, pid);
+			sqlite3_bind_int(q, 3, role);
+		}
+		r = hsm_step_done(h, q);
+	}
 	return hsm_tx_leave(h, own, r, 0);
 }
 

@@ -135,6 +135,19 @@ int hsm_so_change(struct hsm *h, const struct secret *newso);
 int hsm_zeroize(struct hsm *h, int tamper, const char *why);
 
 /* Transactions spanning several library calls (see above). */
+/*
+ * PED HSMs: the tag (lib/share.h share_set_tag) of the share set that
+ * logs a role in — the HSM SO when label is NULL, else role of partition
+ * label. check (record 0): 0 when tag is the recorded one or none is
+ * recorded yet; CE_BAD_CREDENTIAL when another set is recorded, so shares
+ * of a forged or foreign set are refused before any login and never count
+ * toward a lockout. record (record 1), after a successful login: records
+ * tag if none is (a credential change clears it). Tags are 16 bytes.
+ */
+#define HSM_SHARE_TAG_LEN 16   /* = SHARE_TAG_LEN (lib/share.h) */
+int hsm_share_tag(struct hsm *h, const char *label, int role,
+    const uint8_t *tag, int record);
+
 int hsm_tx_begin(struct hsm *h);
 int hsm_tx_commit(struct hsm *h);
 void hsm_tx_rollback(struct hsm *h);

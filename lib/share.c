@@ -92,6 +92,21 @@ share_get_info(const struct share *sh, struct share_info *ip)
 }
 
 void
+share_set_tag(const struct share *sh, uint8_t out[SHARE_TAG_LEN])
+{
+	static const char tag[] = "coffer-share-set-tag 1";
+	uint8_t in[sizeof(tag) - 1 + SHARE_SET_ID_LEN + SHARE_CHECK_LEN];
+	uint8_t h[CC_HASH_LEN];
+
+	memcpy(in, tag, sizeof(tag) - 1);
+	memcpy(in + sizeof(tag) - 1, sh->set_id, SHARE_SET_ID_LEN);
+	memcpy(in + sizeof(tag) - 1 + SHARE_SET_ID_LEN, sh->check,
+	    SHARE_CHECK_LEN);
+	(void)cc_sha384(in, sizeof(in), h);
+	memcpy(out, h, SHARE_TAG_LEN);
+}
+
+void
 share_set_id_str(const uint8_t id[SHARE_SET_ID_LEN], char out[SHARE_SET_ID_STR])
 {
 	/* 10 bytes are exactly 16 symbols: four groups of four */

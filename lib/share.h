@@ -35,6 +35,7 @@
 #define SHARE_SET_ID_LEN 10
 #define SHARE_CHECK_LEN 16
 #define SHARE_BLIND_LEN 16
+#define SHARE_TAG_LEN 16
 #define SHARE_SECRET_MAX 256
 /* "XXXX-XXXX-XXXX-XXXX" and a NUL */
 #define SHARE_SET_ID_STR 20
@@ -84,6 +85,15 @@ int share_dup(const struct share *sh, struct share **dupp);
 void share_get_info(const struct share *sh, struct share_info *ip);
 
 /* Formats a set identifier for people: "XXXX-XXXX-XXXX-XXXX". */
+/*
+ * The tag of the set sh belongs to: the first SHARE_TAG_LEN bytes of
+ * SHA-384 over "coffer-share-set-tag 1", the set id and the check value.
+ * A set made by someone else has another check value even with a copied
+ * set id, so an HSM that recorded a role's tag tells its set from any
+ * other without a login (lib/role.h role_share_tag_check).
+ */
+void share_set_tag(const struct share *sh, uint8_t out[SHARE_TAG_LEN]);
+
 void share_set_id_str(const uint8_t id[SHARE_SET_ID_LEN],
     char out[SHARE_SET_ID_STR]);
 

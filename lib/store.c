@@ -67,7 +67,17 @@ store_exec(struct store *s, const char *sql)
 /* The hsm.db kind: schema 1 gained the smk table in schema 2. */
 static const char hsm_upgrade_2[] = STORE_SCHEMA_SMK_TABLE
     "UPDATE meta SET value = '2' WHERE key = 'schema_version';";
-static const char *const hsm_upgrades[] = { NULL, NULL, hsm_upgrade_2 };
+/*
+ * Schema 3: the tag of the share set that last logged each PED role (and
+ * the HSM SO) in, so shares of any other set are refused before a login
+ * is attempted (docs/formats.md 2.4). NULL until the first login.
+ */
+static const char hsm_upgrade_3[] =
+    "ALTER TABLE role ADD COLUMN set_tag BLOB;"
+    "ALTER TABLE hsm ADD COLUMN so_set_tag BLOB;"
+    "UPDATE meta SET value = '3' WHERE key = 'schema_version';";
+static const char *const hsm_upgrades[] = { NULL, NULL, hsm_upgrade_2,
+    hsm_upgrade_3 };
 const struct store_kind store_kind_hsm = {
 	"hsm.db", store_schema_v2, STORE_SCHEMA_VERSION, hsm_upgrades,
 };

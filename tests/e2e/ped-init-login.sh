@@ -47,11 +47,13 @@ expect_exit 3 hsm key list "$P" $(co 3)
 grep -q "too few shares" "$T/.err" || fail "CO: too few named"
 [ "$(state_of h)" = "$before" ] || fail "too few shares changed hsm.db"
 
-# shares that combine into another role's secret: a counted failed login
+# shares of another role's set: refused before the login, nothing counted
+# (the HSM knows which set holds each credential: ped-forged-set.sh)
 expect_exit 3 hsm role login-check "$P" --role co $(po 1 2 3)
-grep -q "wrong credential.*1 of 10" "$T/.err" || fail "wrong set is counted"
+grep -q "not of the share set that holds this credential" "$T/.err" ||
+	fail "another role's set is not refused as such"
 hsm partition show "$P" --json >"$T/p.json"
-json_has '{"role":"co","initialized":true,"failed_logins":1' "$T/p.json"
+json_has '{"role":"co","initialized":true,"failed_logins":0' "$T/p.json"
 hsm role login-check "$P" --role co $(co 1 2) >/dev/null
 hsm partition show "$P" --json >"$T/p.json"
 json_has '{"role":"co","initialized":true,"failed_logins":0' "$T/p.json"
@@ -80,10 +82,13 @@ grep -q "already initialized" "$T/.err" || fail "second partition init"
 [ "$(state_of h)" = "$before" ] || fail "a refused partition init changed hsm.db"
 
 # so-change: a new random SO secret in a new set; the old shares stop
-# working (a counted failure: they recombine, into the old secret)
+# working (refused as a set the HSM no longer knows, counting nothing)
 hsm so-change "$T/h" $(so 1 3) --m 3 --n 4 --shares-out "$T/so2" >/dev/null 2>&1
 expect_exit 3 hsm policy set "$T/h" so-reset-pin 0 $(so 1 2)
-grep -q "1 of 3 before the HSM zeroizes" "$T/.err" || fail "old SO shares counted"
+grep -q "not of the share set that holds this credential" "$T/.err" ||
+	fail "old SO shares not refused as a foreign set"
+hsm show "$T/h" --json | grep -q '"so_failed_logins":0' ||
+	fail "old SO shares counted"
 hsm policy set "$T/h" so-reset-pin 0 --share "$T/so2/so-1-of-4.cshare" \
 	--share "$T/so2/so-2-of-4.cshare" --share "$T/so2/so-4-of-4.cshare" >/dev/null
 hsm show "$T/h" --json >"$T/show.json"

@@ -40,7 +40,11 @@ hsm key list "$P" $(co 2 3) | grep -q "^k1 " || fail "keys survive the lockout"
 expect_exit 3 hsm key list "$P" --challenge-file "$CH"
 grep -q "not activated" "$T/.err" || fail "activation gone after unlock"
 
-# PO: three combinations of the wrong set zeroize the partition
+# PO: three combinations of the wrong set zeroize the partition. The HSM
+# refuses a set it does not know before the login (ped-forged-set.sh), so
+# the counting is shown as on an HSM made before it recorded sets: the
+# PO's recorded set is cleared first.
+sqlite3 "$T/h/hsm.db" "UPDATE role SET set_tag = NULL WHERE role = 1"
 for i in 1 2 3; do
 	expect_exit 3 hsm role login-check "$P" --role po $(co 1 2)
 done
@@ -49,7 +53,8 @@ hsm partition show "$P" --json >"$T/p.json"
 json_has '"state":"created"' "$T/p.json"
 json_has '"objects":0' "$T/p.json"
 
-# SO: three wrong combinations zeroize the HSM
+# SO: three wrong combinations zeroize the HSM (its set cleared, as above)
+sqlite3 "$T/h/hsm.db" "UPDATE hsm SET so_set_tag = NULL"
 for i in 1 2; do
 	expect_exit 3 hsm policy set "$T/h" so-reset-pin 0 $(po 1 2 3)
 done

@@ -43,8 +43,12 @@ test_newer_schema_refused(void **state)
 		sqlite3 *db;
 
 		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-		assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value = '2'",
-		    NULL, NULL, NULL), SQLITE_OK);
+		char sql[64];
+
+		snprintf(sql, sizeof(sql), "UPDATE meta SET value = '%d'",
+		    STORE_SCHEMA_VERSION);
+		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL),
+		    SQLITE_OK);
 		sqlite3_close(db);
 	}
 }
