@@ -160,6 +160,7 @@ partition_init(struct hsm *h, const char *label,
     const struct secret *domain)
 {
 	struct secret *psk = NULL, *dsk = NULL, *kek = NULL, *dkey = NULL;
+	uint8_t kmac[ROLE_KDF_MAC_LEN];
 	struct buf *psk_po = NULL, *dsk_po = NULL, *dsk_psk = NULL;
 	uint8_t salt[KDF_SALT_LEN];
 	const char *newlabel = p->new_label ? p->new_label : label;
@@ -215,16 +216,20 @@ partition_init(struct hsm *h, const char *label,
 		goto out;
 	}
 	err_set_detail(NULL);
+	/* The profile is bound to the PSK: hsm.db alone cannot change it. */
+	if ((r = role_kdf_mac(psk, serial, p->kdf, kmac)) != 0)
+		goto out;
 	if ((r = store_prepare(h->st, "UPDATE partition SET label = ?, "
 	    "state = 1, kdf = ?, dsk_wrap = ?, initialized = ?, used = 0, "
-	    "count = 0 WHERE id = ?", &q)) != 0)
+	    "count = 0, kdf_mac = ? WHERE id = ?", &q)) != 0)
 		goto out;
 	sqlite3_bind_text(q, 1, newlabel, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(q, 2, p->kdf);
 	if ((r = bind_buf(q, 3, dsk_psk)) != 0)
 		goto out;
 	sqlite3_bind_int64(q, 4, (int64_t)time(NULL));
-	sqlite3_bind_int64(q, 5, pid);
+	sqlite3_bind_blob(q, 5, kmac, sizeof(kmac), SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 6, pid);
 	if ((r = hsm_step_done(h, q)) != 0)
 		goto out;
 	if ((r = store_prepare(h->st, "INSERT INTO role (partition_id, role, "

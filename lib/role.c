@@ -3,6 +3,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "buf.h"
 #include "crypto.h"
 #include "err.h"
@@ -555,20 +557,75 @@ role_row_put(struct hsm *h, int64_t pid, int role, int kdf,
 	return hsm_step_done(h, q);
 }
 
-static int
-partition_kdf(struct hsm *h, int64_t pid, int *kdfp)
+int
+role_kdf_mac(const struct secret *psk, uint64_t serial, int kdf,
+    uint8_t out[ROLE_KDF_MAC_LEN])
 {
-	sqlite3_stmt *q;
-	int r, rc;
+	static const char info[] = "coffer-partition-kdf-mac 1";
+	uint8_t key[CC_HASH_LEN], msg[9], mac[CC_HASH_LEN];
+	int r, i;
 
-	if ((r = store_prepare(h->st, "SELECT kdf FROM partition WHERE id = ?",
-	    &q)) != 0)
+	for (i = 0; i < 8; i++)
+		msg[i] = (uint8_t)(serial >> (56 - 8 * i));
+	msg[8] = (uint8_t)kdf;
+	if ((r = cc_hkdf_sha384(NULL, 0, secret_ptr(psk), secret_len(psk),
+	    info, sizeof(info) - 1, key, sizeof(key))) == 0 &&
+	    (r = cc_hmac_sha384(key, sizeof(key), msg, sizeof(msg), mac)) == 0)
+		memcpy(out, mac, ROLE_KDF_MAC_LEN);
+	sodium_memzero(key, sizeof(key));
+	return r;
+}
+
+/*
+ * The partition's KDF profile for a new credential, checked against the
+ * MAC under the PSK: a write to hsm.db that switches it (to `test`, say)
+ * is refused instead of weakening every credential set from then on. A
+ * partition from before schema 3 gets its MAC at the first use.
+ */
+static int
+partition_kdf(struct session *s, int *kdfp)
+{
+	struct hsm *h = s->h;
+	uint8_t want[ROLE_KDF_MAC_LEN];
+	sqlite3_stmt *q;
+	int r, rc, have = 0, ok = 0, own;
+
+	if ((r = store_prepare(h->st, "SELECT kdf, kdf_mac FROM partition "
+	    "WHERE id = ?", &q)) != 0)
 		return r;
-	sqlite3_bind_int64(q, 1, pid);
-	rc = sqlite3_step(q);
-	*kdfp = rc == SQLITE_ROW ? sqlite3_column_int(q, 0) : 0;
+	sqlite3_bind_int64(q, 1, s->pid);
+	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
+		sqlite3_reset(q);
+		return store_err(h->st, rc);
+	}
+	*kdfp = sqlite3_column_int(q, 0);
+	if ((r = role_kdf_mac(s->psk, s->serial, *kdfp, want)) == 0 &&
+	    sqlite3_column_type(q, 1) == SQLITE_BLOB) {
+		have = 1;
+		ok = sqlite3_column_bytes(q, 1) == ROLE_KDF_MAC_LEN &&
+		    cc_memeq(sqlite3_column_blob(q, 1), want, sizeof(want));
+	}
 	sqlite3_reset(q);
-	return rc == SQLITE_ROW ? 0 : store_err(h->st, rc);
+	if (r != 0)
+		return r;
+	if (have && !ok) {
+		err_set_detail("the partition's KDF profile in hsm.db does not "
+		    "match its MAC: it was changed outside Coffer; no "
+		    "credential is set under it (restore hsm.db from a good "
+		    "copy, or investigate)");
+		return CE_INTEGRITY;
+	}
+	if (have)
+		return 0;
+	if ((r = hsm_tx_enter(h, &own)) != 0)
+		return r;
+	if ((r = store_prepare(h->st, "UPDATE partition SET kdf_mac = ? "
+	    "WHERE id = ? AND kdf_mac IS NULL", &q)) == 0) {
+		sqlite3_bind_blob(q, 1, want, sizeof(want), SQLITE_TRANSIENT);
+		sqlite3_bind_int64(q, 2, s->pid);
+		r = hsm_step_done(h, q);
+	}
+	return hsm_tx_leave(h, own, r, 0);
 }
 
 int
@@ -591,7 +648,7 @@ role_init(struct session *s, int role, const struct secret *cred)
 		return r;
 	if ((r = role_status_get(h, s->pid, st)) != 0 ||
 	    (r = hsm_policy15(h, &p15)) != 0 ||
-	    (r = partition_kdf(h, s->pid, &kdf)) != 0)
+	    (r = partition_kdf(s, &kdf)) != 0)
 		return r;
 	reset = st[role - ROLE_PO].initialized;
 	if (reset && role == ROLE_CO && !p15) {
@@ -653,7 +710,7 @@ role_change(struct session *s, const struct secret *newcred)
 	int r, own = 0, kdf;
 
 	if ((r = activation_need_shares(s, "changing a credential")) != 0 ||
-	    (r = partition_kdf(h, s->pid, &kdf)) != 0)
+	    (r = partition_kdf(s, &kdf)) != 0)
 		return r;
 	cc_random(salt, sizeof(salt));
 	if ((r = wrap_kek(newcred, kdf, salt, &kek)) != 0)

@@ -70,10 +70,12 @@ static const char hsm_upgrade_2[] = STORE_SCHEMA_SMK_TABLE
 /*
  * Schema 3: the tag of the share set that last logged each PED role (and
  * the HSM SO) in, so shares of any other set are refused before a login
- * is attempted (docs/formats.md 2.4). NULL until the first login.
+ * is attempted (docs/formats.md 2.4), NULL until the first login; and the
+ * MAC that binds a partition's KDF profile to its PSK (2.2).
  */
 static const char hsm_upgrade_3[] =
     "ALTER TABLE role ADD COLUMN set_tag BLOB;"
+    "ALTER TABLE partition ADD COLUMN kdf_mac BLOB;"
     "ALTER TABLE hsm ADD COLUMN so_set_tag BLOB;"
     "UPDATE meta SET value = '3' WHERE key = 'schema_version';";
 static const char *const hsm_upgrades[] = { NULL, NULL, hsm_upgrade_2,
