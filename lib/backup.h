@@ -81,6 +81,7 @@ struct restore_params {
 	void (*on_skip)(void *ctx, const char *label, const char *reason);
 	backup_progress_fn *progress;  /* may be NULL */
 	void *ctx;
+	int allow_retired_smk;         /* V1: restore --force (see endpoint.h) */
 };
 
 struct restore_result {

@@ -184,6 +184,9 @@ struct endpoint_sink_opts {
 	 * the detail says how many objects would be lost).
 	 */
 	int force_smk;
+	/* V1 targets: take an SMK the target retired in a rollover (refused
+	 * without it: it would revive a replaced key). */
+	int allow_retired_smk;
 };
 
 /* Why an object was not written. */

@@ -134,6 +134,7 @@ endpoint_sink_new(struct endpoint *e, const struct endpoint_sink_opts *o,
 	    o->conflict == ENDPOINT_REPLACE ? OBJ_CONFLICT_REPLACE :
 	    OBJ_CONFLICT_FAIL;
 	ao.empty_first = o->empty_first;
+	ao.allow_retired_smk = o->allow_retired_smk;
 	ao.audit_event = o->audit_event;
 	ao.audit_detail = o->audit_detail;
 	ao.on_skip = on_skip;

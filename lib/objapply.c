@@ -13,6 +13,7 @@
 #include "secret.h"
 #include "sks_int.h"
 #include "store.h"
+#include "utc.h"
 
 struct object_apply {
 	struct session *s;
@@ -218,6 +219,31 @@ object_apply_add(struct object_apply *a, const uint8_t *rec, size_t len)
 	return r;
 }
 
+/*
+ * An SMK this partition retired (replaced by a rollover, perhaps after a
+ * suspected compromise) is not taken back without allow (clone --force,
+ * restore --force): adopting it would revive the key the rollover meant
+ * to end.
+ */
+static int
+refuse_retired(struct session *s, const uint8_t id[SKS_ID_LEN], int allow)
+{
+	char hex[2 * SKS_ID_LEN + 1], when[32];
+	int64_t at;
+	int r;
+
+	if ((r = sks_smk_retired(s->h, s->pid, id, &at)) <= 0 || allow)
+		return r < 0 ? r : 0;
+	sks_id_hex(id, hex);
+	utc_iso_show(at, when);
+	err_set_detail("the incoming SMK %s was retired on partition '%s' "
+	    "(rolled over%s%s); taking it back would revive a key the rollover "
+	    "replaced, perhaps after a suspected compromise; nothing was "
+	    "written. If that is meant, add --force", hex, s->label,
+	    at ? " at " : "", at ? when : "");
+	return CE_POLICY;
+}
+
 int
 object_apply_smk(struct object_apply *a, const uint8_t *rec, size_t len,
     int force)
@@ -244,6 +270,8 @@ object_apply_smk(struct object_apply *a, const uint8_t *rec, size_t len,
 		return r;
 	if (cc_memeq(s->smk_id, id, SKS_ID_LEN))
 		return 0;
+	if ((r = refuse_retired(s, id, a->o.allow_retired_smk)) != 0)
+		return r;
 	if ((r = sks_usage(s->h, s->serial, &count, &used)) != 0)
 		return r;
 	if (count > 0 && !force) {

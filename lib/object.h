@@ -200,6 +200,8 @@ struct object_apply_opts {
 	/* Called for each record not written (skip mode): the reason says why. */
 	void (*on_skip)(void *ctx, const char *label, const char *reason);
 	void *ctx;
+	/* V1: take back an SMK this partition retired (clone/restore --force) */
+	int allow_retired_smk;
 };
 
 struct object_apply_stats {

@@ -87,6 +87,14 @@ int sks_obj_foreach(struct session *s,
     size_t len), void *ctx);
 
 /* Replaces the partition's SMK by smk (clone): the caller checked force. */
+/*
+ * 1 when partition pid retired SMK id (an SMK rollover replaced it), with
+ * *whenp the time it was retired (0 when unknown); 0 when it did not; or
+ * a CE_* error.
+ */
+int sks_smk_retired(struct hsm *h, int64_t pid, const uint8_t id[SKS_ID_LEN],
+    int64_t *whenp);
+
 int sks_smk_replace_tx(struct session *s, const struct secret *smk,
     const uint8_t id[SKS_ID_LEN]);
 

@@ -202,6 +202,28 @@ rows_read(struct hsm *h, int64_t pid, struct smk_row **rowsp, size_t *np)
 	return r;
 }
 
+int
+sks_smk_retired(struct hsm *h, int64_t pid, const uint8_t id[SKS_ID_LEN],
+    int64_t *whenp)
+{
+	sqlite3_stmt *q;
+	int r, rc;
+
+	*whenp = 0;
+	if ((r = store_prepare(h->st, "SELECT coalesce(retired, 0) FROM smk "
+	    "WHERE partition_id = ? AND smk_id = ? AND state = 2", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, pid);
+	sqlite3_bind_blob(q, 2, id, SKS_ID_LEN, SQLITE_TRANSIENT);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*whenp = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : store_err(h->st, rc);
+}
+
 /* 1 when hsm.db's rows already agree with truth t. */
 static int
 settled(const struct smk_row *rows, size_t n, const uint8_t t[SKS_ID_LEN])

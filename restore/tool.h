@@ -33,6 +33,7 @@ struct opts {
 	int latest, verified_only;  /* list: the newest one; verified only */
 	int names;                  /* list: names only, one per line */
 	int all;                    /* verify: every backup of the store */
+	int force;                  /* restore: take back a retired SMK */
 	int with_domains, with_policies; /* restore: bring them back too */
 	char **args;
 	int nargs;
