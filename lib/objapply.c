@@ -312,6 +312,35 @@ object_apply_blob_open(struct object_apply *a, const uint8_t *blob,
 	return r;
 }
 
+/*
+ * A blob stored as it came must open under the SMK the transfer carried
+ * (its GCM tag covers the header) and hold the object its header names:
+ * a blob with a broken tag, or a header label that is not its object's,
+ * would otherwise sit in the partition until someone used it.
+ */
+static int
+blob_check(struct object_apply *a, const uint8_t *blob, size_t len,
+    const struct sks_blob_info *bi)
+{
+	struct object *o = NULL;
+	const uint8_t *val;
+	size_t rl = 0, vlen;
+	int r;
+
+	if (a->rec == NULL && (a->rec = malloc(SKS_BLOB_MAX)) == NULL)
+		return CE_NOMEM;
+	if ((r = object_apply_blob_open(a, blob, len, a->rec, &rl)) == 0 &&
+	    (r = object_decode_view(a->rec, rl, &o, &val, &vlen)) == 0 &&
+	    strcmp(o->label, bi->label) != 0) {
+		err_set_detail("SKS blob '%s' holds the object '%s': its header "
+		    "names another; nothing was written", bi->label, o->label);
+		r = CE_INTEGRITY;
+	}
+	object_free(o);
+	sodium_memzero(a->rec, rl);
+	return r;
+}
+
 int
 object_apply_blob(struct object_apply *a, const uint8_t *blob, size_t len)
 {
@@ -342,7 +371,9 @@ object_apply_blob(struct object_apply *a, const uint8_t *blob, size_t len)
 		sodium_memzero(a->rec, rl);
 		return r;
 	}
-	/* V1 to V1: the blob goes in as it is, never decrypted. */
+	/* V1 to V1: the blob goes in as it is, after it proved itself. */
+	if ((r = blob_check(a, blob, len, &bi)) != 0)
+		return r;
 	if ((r = make_room(a, bi.label)) != 0)
 		return r == 1 ? 0 : r;
 	if ((r = sks_blob_insert_tx(s, blob, len, &bi)) != 0)
