@@ -224,6 +224,48 @@ sks_smk_retired(struct hsm *h, int64_t pid, const uint8_t id[SKS_ID_LEN],
 	return rc == SQLITE_DONE ? 0 : store_err(h->st, rc);
 }
 
+/*
+ * Before settling deletes any SMK wrap, the partition's blobs must be
+ * under the SMK sks.db names (a switch commits the pointer and the blobs
+ * sealed under the new SMK together). A pointer edited to name another
+ * row (a pending one, say) while the blobs stay under the real SMK would
+ * otherwise make settling destroy the real SMK's wrap, and with it every
+ * object: refused, nothing deleted. The blob header's SMK id is covered
+ * by its GCM tag, so it cannot be edited to match without the SMK.
+ */
+static int
+blobs_agree(struct hsm *h, uint64_t serial, const uint8_t t[SKS_ID_LEN],
+    const char *label)
+{
+	struct sks_blob_info bi;
+	char want[2 * SKS_ID_LEN + 1], have[2 * SKS_ID_LEN + 1];
+	sqlite3_stmt *q;
+	int r, rc;
+
+	if ((r = store_prepare(h->sks, "SELECT blob FROM blob WHERE serial = ? "
+	    "ORDER BY id LIMIT 1", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, (int64_t)serial);
+	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
+		sqlite3_reset(q);
+		return rc == SQLITE_DONE ? 0 : store_err(h->sks, rc);
+	}
+	r = sks_blob_parse(sqlite3_column_blob(q, 0),
+	    (size_t)sqlite3_column_bytes(q, 0), &bi);
+	sqlite3_reset(q);
+	if (r != 0)
+		return r;
+	if (cc_memeq(bi.smk_id, t, SKS_ID_LEN))
+		return 0;
+	sks_id_hex(t, want);
+	sks_id_hex(bi.smk_id, have);
+	err_set_detail("%s names SMK %s for partition '%s' but its blobs are "
+	    "under SMK %s: the pointer was changed outside Coffer; no key was "
+	    "deleted (restore sks.db and hsm.db from the same good copy)",
+	    SKS_DB_NAME, want, label, have);
+	return CE_INTEGRITY;
+}
+
 /* 1 when hsm.db's rows already agree with truth t. */
 static int
 settled(const struct smk_row *rows, size_t n, const uint8_t t[SKS_ID_LEN])
@@ -294,6 +336,9 @@ sks_settle(struct hsm *h, int64_t pid, uint64_t serial, const char *label)
 		goto out;
 	}
 	if (settled(rows, n, t))
+		goto out;
+	/* Settling may delete a wrap: first the blobs must agree with t. */
+	if ((r = blobs_agree(h, serial, t, label)) != 0)
 		goto out;
 	for (i = 0; i < n && r == 0; i++) {
 		if (memcmp(rows[i].id, t, SKS_ID_LEN) == 0) {
