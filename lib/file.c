@@ -61,6 +61,17 @@ write_via_temp(const char *path, const void *p, size_t len, int mode)
 		err_set_detail("cannot create '%s': %s", tmp, strerror(errno));
 		return CE_IO;
 	}
+	/*
+	 * The mode asked for, whatever the umask: a service runs with
+	 * UMask=0077, and its metrics file (0644) is for another daemon.
+	 */
+	if (fchmod(fd, (mode_t)mode) != 0) {
+		err_set_detail("cannot set the mode of '%s': %s", tmp,
+		    strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return CE_IO;
+	}
 	if ((r = write_all(fd, p, len)) != 0 || fsync(fd) != 0) {
 		err_set_detail("cannot write '%s': %s", tmp, strerror(errno));
 		close(fd);

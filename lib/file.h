@@ -16,7 +16,10 @@ struct buf;
  */
 int file_write_secret(const char *path, const void *p, size_t len, int force);
 
-/* Writes p to path atomically: temporary, fsync, rename, directory fsync. */
+/*
+ * Writes p to path atomically: temporary, fsync, rename, directory fsync.
+ * The file gets mode exactly, whatever the umask.
+ */
 int file_write_atomic(const char *path, const void *p, size_t len, int mode);
 
 /* Reads a whole file of at most max bytes into a new buffer *bp. */
