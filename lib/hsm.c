@@ -86,9 +86,6 @@ hsm_new(const char *dir, int create, struct hsm **hp)
 	}
 	if ((r = store_open(h->dbpath, create, &h->st)) != 0)
 		goto out;
-	/* Deleted rows are overwritten, so zeroized keys do not linger. */
-	if ((r = store_exec(h->st, "PRAGMA secure_delete = ON")) != 0)
-		goto out;
 	if ((r = sks_attach(h, 0)) != 0)
 		goto out;
 	*hp = h;

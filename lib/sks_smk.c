@@ -273,6 +273,8 @@ sks_settle(struct hsm *h, int64_t pid, uint64_t serial, const char *label)
 	}
 	if (settled(rows, n, t))
 		goto out;
+	/* a wrap goes: no copy of it may stay in the WAL */
+	store_wipe_on_commit(h->st);
 	for (i = 0; i < n && r == 0; i++) {
 		if (memcmp(rows[i].id, t, SKS_ID_LEN) == 0) {
 			if (rows[i].state != SMK_CURRENT)
@@ -401,6 +403,24 @@ int
 sks_load(struct session *s)
 {
 	return sks_session_smk(s);
+}
+
+int
+sks_settle_now(struct session *s)
+{
+	struct smk_row *rows = NULL;
+	uint8_t t[SKS_ID_LEN];
+	size_t n = 0;
+	int r, done;
+
+	if (s->version != 1 || s->psk == NULL)
+		return 0;
+	if ((r = truth_get(s->h, s->serial, t, NULL)) != 0 ||
+	    (r = rows_read(s->h, s->pid, &rows, &n)) != 0)
+		return r;
+	done = settled(rows, n, t);
+	free(rows);
+	return done ? 0 : sks_settle(s->h, s->pid, s->serial, s->label);
 }
 
 int

@@ -62,9 +62,6 @@ sks_attach(struct hsm *h, int create)
 	}
 	if ((r = store_open_kind(path, create, &store_kind_sks, &h->sks)) != 0)
 		goto out;
-	/* Freed pages are zeroed: blobs of a retired SMK do not linger. */
-	if ((r = store_exec(h->sks, "PRAGMA secure_delete = ON")) != 0)
-		goto out;
 	if (store_in_tx(h->st) && (r = store_begin(h->sks)) != 0)
 		goto out;
  out:
