@@ -75,6 +75,8 @@ enum backup_restore_mode {
 struct restore_params {
 	const struct secret *password; /* the backup partition password */
 	int mode;                      /* enum backup_restore_mode */
+	int force;                     /* V1: take back an SMK the target
+	                                  retired (a rollover) */
 	const char *const *labels;     /* objects to restore; NULL: all */
 	size_t nlabels;
 	/* Called per object not written in add mode, with the reason. */

@@ -184,6 +184,13 @@ struct endpoint_sink_opts {
 	 * the detail says how many objects would be lost).
 	 */
 	int force_smk;
+	/*
+	 * V1 targets: take back an SMK the target retired (by a rollover or
+	 * an earlier replacement). Without it that is refused (CE_POLICY):
+	 * an old backup or partition must not quietly revive a key the
+	 * partition gave up.
+	 */
+	int force_retired;
 };
 
 /* Why an object was not written. */

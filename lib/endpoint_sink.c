@@ -122,7 +122,8 @@ endpoint_sink_new(struct endpoint *e, const struct endpoint_sink_opts *o,
 		return CE_NOMEM;
 	k->e = e;
 	k->conflict = o->conflict;
-	k->force_smk = o->force_smk;
+	k->force_smk = (o->force_smk ? OBJ_SMK_ERASE : 0) |
+	    (o->force_retired ? OBJ_SMK_RETIRED : 0);
 	if ((k->scratch = buf_new(OBJECT_RECORD_MAX)) == NULL) {
 		endpoint_sink_free(k);
 		return CE_NOMEM;

@@ -244,9 +244,10 @@ object_apply_smk(struct object_apply *a, const uint8_t *rec, size_t len,
 		return r;
 	if (cc_memeq(s->smk_id, id, SKS_ID_LEN))
 		return 0;
-	if ((r = sks_usage(s->h, s->serial, &count, &used)) != 0)
+	if ((r = sks_smk_retired_check(s, id, force & OBJ_SMK_RETIRED)) != 0 ||
+	    (r = sks_usage(s->h, s->serial, &count, &used)) != 0)
 		return r;
-	if (count > 0 && !force) {
+	if (count > 0 && !(force & OBJ_SMK_ERASE)) {
 		sks_id_hex(s->smk_id, hex);
 		(void)sks_some_labels(s, 3, some, sizeof(some));
 		err_set_detail("partition '%s' holds %llu object(s) (%s%s) under "
@@ -314,7 +315,19 @@ object_apply_blob(struct object_apply *a, const uint8_t *blob, size_t len)
 		sodium_memzero(a->rec, rl);
 		return r;
 	}
-	/* V1 to V1: the blob goes in as it is, never decrypted. */
+	/* V1 to V1: the blob goes in as it is, never sealed again; but first
+	 * it must open under the SMK and hold the object its header names,
+	 * or the target would keep a key that cannot be used. */
+	if (a->rec == NULL && (a->rec = malloc(SKS_BLOB_MAX)) == NULL)
+		return CE_NOMEM;
+	if ((r = sks_blob_check(secret_ptr(a->src_smk), blob, len, a->rec,
+	    &bi)) != 0) {
+		if (r == CE_INTEGRITY)
+			err_set_detail("SKS blob '%s' does not open under the SMK "
+			    "the transfer carried, or holds another object than "
+			    "its header names; nothing was written", bi.label);
+		return r;
+	}
 	if ((r = make_room(a, bi.label)) != 0)
 		return r == 1 ? 0 : r;
 	if ((r = sks_blob_insert_tx(s, blob, len, &bi)) != 0)
@@ -368,7 +381,7 @@ object_apply_commit(struct object_apply *a, struct object_apply_stats *stp)
 	/* The old SMK's wrap goes once the switch committed (else the next
 	 * session of the partition does it). */
 	if (r == 0 && a->own && a->smk_replaced)
-		(void)sks_settle(s->h, s->pid, s->serial, s->label);
+		(void)sks_settle(s);
 	if (r == 0 && stp != NULL)
 		*stp = a->st;
 	apply_free(a);

@@ -94,6 +94,7 @@ cmd_restore(struct opts *o)
 	memset(&p, 0, sizeof(p));
 	p.password = pw;
 	p.mode = o->replace ? BACKUP_REPLACE : BACKUP_ADD;
+	p.force = o->force;
 	p.labels = o->nobjects ? o->objects : NULL;
 	p.nlabels = o->nobjects;
 	p.on_skip = skip_cb;

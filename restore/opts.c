@@ -18,6 +18,7 @@ enum {
 	L_DPIN_FILE, L_DPIN_ENV, L_OBJECT, L_JSON, L_DEEP, L_REPLACE, L_ADD,
 	L_MAX_KDF, L_RBS_ID, L_RBS_FP, L_SOURCE, L_LABEL, L_LATEST, L_VERIFIED,
 	L_WITH_DOMAINS, L_WITH_POLICIES, L_DOMAIN_DIR, L_NAMES, L_ALL, L_HELP,
+	L_FORCE,
 };
 
 static const struct option longopts[] = {
@@ -38,6 +39,7 @@ static const struct option longopts[] = {
 	{ "max-kdf", required_argument, NULL, L_MAX_KDF },
 	{ "replace", no_argument, NULL, L_REPLACE },
 	{ "add", no_argument, NULL, L_ADD },
+	{ "force", no_argument, NULL, L_FORCE },
 	{ "rbs-identity", required_argument, NULL, L_RBS_ID },
 	{ "server-fingerprint", required_argument, NULL, L_RBS_FP },
 	{ "source", required_argument, NULL, L_SOURCE },
@@ -112,6 +114,7 @@ opts_parse(const char *cmd, int argc, char **argv, struct opts *o)
 		case L_DOMAIN_DIR: o->domain_dir = optarg; break;
 		case L_REPLACE: o->replace = 1; break;
 		case L_ADD: o->add = 1; break;
+		case L_FORCE: o->force = 1; break;
 		case L_RBS_ID:
 		case L_RBS_FP:
 			/* rbs:// stores: the client identity and first pin. */
