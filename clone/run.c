@@ -246,7 +246,7 @@ clone_run(const struct clone_opts *o, struct clone_result *res)
 	memset(&so, 0, sizeof(so));
 	so.conflict = o->conflict;
 	so.force_smk = o->force;
-	so.force_retired = o->force;
+	so.allow_retired_smk = o->force;
 	so.audit_event = "clone";
 	snprintf(audit_detail, sizeof(audit_detail), "from %s (serial %llu)",
 	    endpoint_uri(src), (unsigned long long)endpoint_info(src)->serial);

@@ -75,14 +75,13 @@ enum backup_restore_mode {
 struct restore_params {
 	const struct secret *password; /* the backup partition password */
 	int mode;                      /* enum backup_restore_mode */
-	int force;                     /* V1: take back an SMK the target
-	                                  retired (a rollover) */
 	const char *const *labels;     /* objects to restore; NULL: all */
 	size_t nlabels;
 	/* Called per object not written in add mode, with the reason. */
 	void (*on_skip)(void *ctx, const char *label, const char *reason);
 	backup_progress_fn *progress;  /* may be NULL */
 	void *ctx;
+	int allow_retired_smk;         /* V1: restore --force (see endpoint.h) */
 };
 
 struct restore_result {

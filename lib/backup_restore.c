@@ -304,7 +304,7 @@ backup_restore(struct endpoint *e, struct bstore *st, const char *name,
 	/* V1: emptying the target first is what --replace promises, so the
 	 * backup's SMK may take over even from objects under another one. */
 	so.force_smk = so.empty_first;
-	so.force_retired = p->force;
+	so.allow_retired_smk = p->allow_retired_smk;
 	so.audit_event = "restore";
 	snprintf(detail, sizeof(detail), "from %s", name);
 	so.audit_detail = detail;

@@ -184,13 +184,9 @@ struct endpoint_sink_opts {
 	 * the detail says how many objects would be lost).
 	 */
 	int force_smk;
-	/*
-	 * V1 targets: take back an SMK the target retired (by a rollover or
-	 * an earlier replacement). Without it that is refused (CE_POLICY):
-	 * an old backup or partition must not quietly revive a key the
-	 * partition gave up.
-	 */
-	int force_retired;
+	/* V1 targets: take an SMK the target retired in a rollover (refused
+	 * without it: it would revive a replaced key). */
+	int allow_retired_smk;
 };
 
 /* Why an object was not written. */

@@ -122,8 +122,7 @@ endpoint_sink_new(struct endpoint *e, const struct endpoint_sink_opts *o,
 		return CE_NOMEM;
 	k->e = e;
 	k->conflict = o->conflict;
-	k->force_smk = (o->force_smk ? OBJ_SMK_ERASE : 0) |
-	    (o->force_retired ? OBJ_SMK_RETIRED : 0);
+	k->force_smk = o->force_smk;
 	if ((k->scratch = buf_new(OBJECT_RECORD_MAX)) == NULL) {
 		endpoint_sink_free(k);
 		return CE_NOMEM;
@@ -135,6 +134,7 @@ endpoint_sink_new(struct endpoint *e, const struct endpoint_sink_opts *o,
 	    o->conflict == ENDPOINT_REPLACE ? OBJ_CONFLICT_REPLACE :
 	    OBJ_CONFLICT_FAIL;
 	ao.empty_first = o->empty_first;
+	ao.allow_retired_smk = o->allow_retired_smk;
 	ao.audit_event = o->audit_event;
 	ao.audit_detail = o->audit_detail;
 	ao.on_skip = on_skip;

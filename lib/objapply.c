@@ -244,10 +244,10 @@ object_apply_smk(struct object_apply *a, const uint8_t *rec, size_t len,
 		return r;
 	if (cc_memeq(s->smk_id, id, SKS_ID_LEN))
 		return 0;
-	if ((r = sks_smk_retired_check(s, id, force & OBJ_SMK_RETIRED)) != 0 ||
+	if ((r = sks_smk_retired_check(s, id, a->o.allow_retired_smk)) != 0 ||
 	    (r = sks_usage(s->h, s->serial, &count, &used)) != 0)
 		return r;
-	if (count > 0 && !(force & OBJ_SMK_ERASE)) {
+	if (count > 0 && !force) {
 		sks_id_hex(s->smk_id, hex);
 		(void)sks_some_labels(s, 3, some, sizeof(some));
 		err_set_detail("partition '%s' holds %llu object(s) (%s%s) under "
@@ -285,6 +285,23 @@ object_apply_blob_open(struct object_apply *a, const uint8_t *blob,
 	return r;
 }
 
+/*
+ * A blob stored as it came must open under the SMK the transfer carried
+ * (its GCM tag covers the header) and hold the object its header names:
+ * a blob with a broken tag, or a header label that is not its object's,
+ * would otherwise sit in the partition until someone used it.
+ */
+static int
+blob_check(struct object_apply *a, const uint8_t *blob, size_t len)
+{
+	struct sks_blob_info bi;
+
+	if (a->rec == NULL && (a->rec = malloc(SKS_BLOB_MAX)) == NULL)
+		return CE_NOMEM;
+	return sks_blob_check(secret_ptr(a->src_smk), blob, len, a->rec, &bi,
+	    "the SMK the transfer carried");
+}
+
 int
 object_apply_blob(struct object_apply *a, const uint8_t *blob, size_t len)
 {
@@ -315,19 +332,9 @@ object_apply_blob(struct object_apply *a, const uint8_t *blob, size_t len)
 		sodium_memzero(a->rec, rl);
 		return r;
 	}
-	/* V1 to V1: the blob goes in as it is, never sealed again; but first
-	 * it must open under the SMK and hold the object its header names,
-	 * or the target would keep a key that cannot be used. */
-	if (a->rec == NULL && (a->rec = malloc(SKS_BLOB_MAX)) == NULL)
-		return CE_NOMEM;
-	if ((r = sks_blob_check(secret_ptr(a->src_smk), blob, len, a->rec,
-	    &bi)) != 0) {
-		if (r == CE_INTEGRITY)
-			err_set_detail("SKS blob '%s' does not open under the SMK "
-			    "the transfer carried, or holds another object than "
-			    "its header names; nothing was written", bi.label);
+	/* V1 to V1: the blob goes in as it is, after it proved itself. */
+	if ((r = blob_check(a, blob, len)) != 0)
 		return r;
-	}
 	if ((r = make_room(a, bi.label)) != 0)
 		return r == 1 ? 0 : r;
 	if ((r = sks_blob_insert_tx(s, blob, len, &bi)) != 0)

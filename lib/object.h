@@ -200,6 +200,8 @@ struct object_apply_opts {
 	/* Called for each record not written (skip mode): the reason says why. */
 	void (*on_skip)(void *ctx, const char *label, const char *reason);
 	void *ctx;
+	/* V1: take back an SMK this partition retired (clone/restore --force) */
+	int allow_retired_smk;
 };
 
 struct object_apply_stats {
@@ -220,19 +222,13 @@ int object_apply_begin(struct session *s, const struct object_apply_opts *o,
     struct object_apply **ap);
 /* Writes one record (CE_CONFLICT in fail mode: abort afterwards). */
 int object_apply_add(struct object_apply *a, const uint8_t *rec, size_t len);
-/* What object_apply_smk may do to a V1 target (flags). */
-enum {
-	OBJ_SMK_ERASE = 1,    /* erase objects under the target's own SMK */
-	OBJ_SMK_RETIRED = 2,  /* take back an SMK the target retired */
-};
-
 /*
  * The XFER_REC_SMK record of a V1 source (lib/sks.h). A V1 target holding
  * another SMK takes this one; refused (CE_POLICY, with a detail) when the
- * target retired it (a rollover or an earlier replacement) unless force
- * has OBJ_SMK_RETIRED, and when the target holds objects unless force has
- * OBJ_SMK_ERASE, which erases them. A V0 target only keeps the key to open
- * the blobs.
+ * target retired it (its MACed retired list, lib/sks_ptr.c) unless the
+ * options allow_retired_smk, and when the target holds objects unless
+ * force, which erases them. A V0 target only keeps the key to open the
+ * blobs.
  */
 int object_apply_smk(struct object_apply *a, const uint8_t *rec, size_t len,
     int force);

@@ -216,8 +216,8 @@ partition_init(struct hsm *h, const char *label,
 		goto out;
 	}
 	err_set_detail(NULL);
-	/* The profile is bound to the PSK: hsm.db alone cannot change it. */
-	if ((r = role_kdf_mac(psk, serial, p->kdf, kmac)) != 0)
+	/* The profile is bound to the DSK: hsm.db alone cannot change it. */
+	if ((r = role_kdf_mac(dsk, serial, p->kdf, kmac)) != 0)
 		goto out;
 	if ((r = store_prepare(h->st, "UPDATE partition SET label = ?, "
 	    "state = 1, kdf = ?, dsk_wrap = ?, initialized = ?, used = 0, "

@@ -558,7 +558,7 @@ role_row_put(struct hsm *h, int64_t pid, int role, int kdf,
 }
 
 int
-role_kdf_mac(const struct secret *psk, uint64_t serial, int kdf,
+role_kdf_mac(const struct secret *dsk, uint64_t serial, int kdf,
     uint8_t out[ROLE_KDF_MAC_LEN])
 {
 	static const char info[] = "coffer-partition-kdf-mac 1";
@@ -568,7 +568,7 @@ role_kdf_mac(const struct secret *psk, uint64_t serial, int kdf,
 	for (i = 0; i < 8; i++)
 		msg[i] = (uint8_t)(serial >> (56 - 8 * i));
 	msg[8] = (uint8_t)kdf;
-	if ((r = cc_hkdf_sha384(NULL, 0, secret_ptr(psk), secret_len(psk),
+	if ((r = cc_hkdf_sha384(NULL, 0, secret_ptr(dsk), secret_len(dsk),
 	    info, sizeof(info) - 1, key, sizeof(key))) == 0 &&
 	    (r = cc_hmac_sha384(key, sizeof(key), msg, sizeof(msg), mac)) == 0)
 		memcpy(out, mac, ROLE_KDF_MAC_LEN);
@@ -578,7 +578,8 @@ role_kdf_mac(const struct secret *psk, uint64_t serial, int kdf,
 
 /*
  * The partition's KDF profile for a new credential, checked against the
- * MAC under the PSK: a write to hsm.db that switches it (to `test`, say)
+ * MAC under the DSK (every role holds it; the PO holds the PSK only with
+ * HSM policy 15): a write to hsm.db that switches it (to `test`, say)
  * is refused instead of weakening every credential set from then on. A
  * partition from before schema 3 gets its MAC at the first use.
  */
@@ -599,7 +600,7 @@ partition_kdf(struct session *s, int *kdfp)
 		return store_err(h->st, rc);
 	}
 	*kdfp = sqlite3_column_int(q, 0);
-	if ((r = role_kdf_mac(s->psk, s->serial, *kdfp, want)) == 0 &&
+	if ((r = role_kdf_mac(s->dsk, s->serial, *kdfp, want)) == 0 &&
 	    sqlite3_column_type(q, 1) == SQLITE_BLOB) {
 		have = 1;
 		ok = sqlite3_column_bytes(q, 1) == ROLE_KDF_MAC_LEN &&

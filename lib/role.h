@@ -76,13 +76,14 @@ const struct secret *session_psk(const struct session *s);
 int role_init(struct session *s, int role, const struct secret *cred);
 
 /*
- * The MAC that binds partition serial's KDF profile kdf to its PSK
- * (docs/formats.md 2.2): HMAC-SHA-384 under HKDF(PSK, "coffer-partition-
- * kdf-mac 1") over the serial (u64 big-endian) and the profile (u8),
- * first ROLE_KDF_MAC_LEN bytes.
+ * The MAC that binds partition serial's KDF profile kdf to its domain
+ * storage key, which every role of the partition holds (docs/formats.md
+ * 2.2): HMAC-SHA-384 under HKDF(DSK, "coffer-partition-kdf-mac 1") over
+ * the serial (u64 big-endian) and the profile (u8), first
+ * ROLE_KDF_MAC_LEN bytes.
  */
 #define ROLE_KDF_MAC_LEN 16
-int role_kdf_mac(const struct secret *psk, uint64_t serial, int kdf,
+int role_kdf_mac(const struct secret *dsk, uint64_t serial, int kdf,
     uint8_t out[ROLE_KDF_MAC_LEN]);
 
 /* Changes the logged-in role's own credential (re-wraps its keys). */

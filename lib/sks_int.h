@@ -94,12 +94,14 @@ int sks_ptr_retire(struct sks_ptr *p, const uint8_t id[SKS_ID_LEN]);
 void sks_ptr_unretire(struct sks_ptr *p, const uint8_t id[SKS_ID_LEN]);
 
 /*
- * Opens a blob under smk into rec (SKS_BLOB_MAX bytes, wiped again) and
- * checks that it holds the object its header names (label and class):
- * CE_INTEGRITY otherwise. Counts one decryption.
+ * A blob stored as it is must open under smk (its GCM tag covers the
+ * header) and hold the object its header names (label and class): opens
+ * it into rec (SKS_BLOB_MAX bytes, wiped again) and checks; CE_INTEGRITY
+ * with a detail (naming the key as under) otherwise. Counts one
+ * decryption.
  */
 int sks_blob_check(const uint8_t smk[SKS_SMK_LEN], const uint8_t *blob,
-    size_t n, uint8_t *rec, struct sks_blob_info *bi);
+    size_t n, uint8_t *rec, struct sks_blob_info *bi, const char *under);
 
 /* --- the session's SMK (sks_smk.c) --------------------------------------- */
 
@@ -145,7 +147,10 @@ int sks_obj_foreach(struct session *s,
     int (*cb)(void *ctx, const struct object_info *oi, const uint8_t *rec,
     size_t len), void *ctx);
 
-/* Replaces the partition's SMK by smk (clone): the caller checked force. */
+/*
+ * Replaces the partition's SMK by smk (clone): the caller checked force and
+ * the retired list. The previous SMK joins the retired list.
+ */
 int sks_smk_replace_tx(struct session *s, const struct secret *smk,
     const uint8_t id[SKS_ID_LEN]);
 

@@ -208,19 +208,29 @@ sks_ptr_unretire(struct sks_ptr *p, const uint8_t id[SKS_ID_LEN])
 
 int
 sks_blob_check(const uint8_t smk[SKS_SMK_LEN], const uint8_t *blob,
-    size_t n, uint8_t *rec, struct sks_blob_info *bi)
+    size_t n, uint8_t *rec, struct sks_blob_info *bi, const char *under)
 {
 	struct object *o = NULL;
 	const uint8_t *v;
 	size_t rl = 0, vl;
 	int r;
 
-	if ((r = sks_blob_open(smk, blob, n, bi, rec, &rl)) != 0)
-		return r == CE_NOMEM ? r : CE_INTEGRITY;
-	if ((r = object_decode_view(rec, rl, &o, &v, &vl)) != 0)
+	if ((r = sks_blob_open(smk, blob, n, bi, rec, &rl)) != 0) {
+		if (r == CE_NOMEM)
+			return r;
+		err_set_detail("SKS blob '%s' fails its integrity check under %s; "
+		    "nothing was written", bi->label, under);
+		return CE_INTEGRITY;
+	}
+	if ((r = object_decode_view(rec, rl, &o, &v, &vl)) != 0) {
+		err_set_detail("SKS blob '%s' opens but holds no object record; "
+		    "nothing was written", bi->label);
 		r = CE_INTEGRITY;
-	else if (strcmp(o->label, bi->label) != 0 || o->cls != bi->cls)
+	} else if (strcmp(o->label, bi->label) != 0 || o->cls != bi->cls) {
+		err_set_detail("SKS blob '%s' holds the object '%s': its header "
+		    "names another; nothing was written", bi->label, o->label);
 		r = CE_INTEGRITY;
+	}
 	object_free(o);
 	sodium_memzero(rec, rl);
 	return r;

@@ -17,6 +17,7 @@
 #include "secret.h"
 #include "sks_int.h"
 #include "store.h"
+#include "utc.h"
 #include "wrap.h"
 
 /* The SMK wrap: under the PSK, bound to serial, generation and SMK id. */
@@ -286,7 +287,7 @@ blobs_under(struct session *s, const struct secret *smk, const char *what)
 	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		id = sqlite3_column_int64(q, 0);
 		r = sks_blob_check(secret_ptr(smk), sqlite3_column_blob(q, 1),
-		    (size_t)sqlite3_column_bytes(q, 1), rec, &bi);
+		    (size_t)sqlite3_column_bytes(q, 1), rec, &bi, "");
 		if (r == CE_INTEGRITY)
 			err_set_detail("SKS blob %lld of partition '%s' does not "
 			    "open under the SMK %s names: the pointer or the "
@@ -538,15 +539,21 @@ sks_settle_now(struct session *s)
 	return done ? 0 : sks_settle(s);
 }
 
+/*
+ * An SMK this partition retired (replaced by a rollover, perhaps after a
+ * suspected compromise, or by an earlier clone or restore) is not taken
+ * back without force (clone --force, restore --force): adopting it would
+ * revive the key the partition gave up. The list is the MACed one in
+ * sks.db; hsm.db's retired row, when there, gives the time.
+ */
 int
 sks_smk_retired_check(struct session *s, const uint8_t id[SKS_ID_LEN],
     int force)
 {
 	struct sks_ptr p;
 	sqlite3_stmt *q;
-	char hex[2 * SKS_ID_LEN + 1], when[40] = "";
-	time_t t;
-	struct tm tm;
+	char hex[2 * SKS_ID_LEN + 1], when[UTC_ISO_LEN + 1];
+	int64_t at = 0;
 	int r, retired;
 
 	if ((r = ptr_get(s, &p)) != 0)
@@ -555,24 +562,21 @@ sks_smk_retired_check(struct session *s, const uint8_t id[SKS_ID_LEN],
 	sks_ptr_clear(&p);
 	if (!retired || force)
 		return 0;
-	if (store_prepare(s->h->st, "SELECT retired FROM smk WHERE "
-	    "partition_id = ? AND smk_id = ? AND retired IS NOT NULL",
-	    &q) == 0) {
+	if (store_prepare(s->h->st, "SELECT coalesce(retired, 0) FROM smk "
+	    "WHERE partition_id = ? AND smk_id = ?", &q) == 0) {
 		sqlite3_bind_int64(q, 1, s->pid);
 		sqlite3_bind_blob(q, 2, id, SKS_ID_LEN, SQLITE_TRANSIENT);
-		if (sqlite3_step(q) == SQLITE_ROW) {
-			t = (time_t)sqlite3_column_int64(q, 0);
-			gmtime_r(&t, &tm);
-			strftime(when, sizeof(when), " at %Y-%m-%dT%H:%M:%SZ",
-			    &tm);
-		}
+		if (sqlite3_step(q) == SQLITE_ROW)
+			at = sqlite3_column_int64(q, 0);
 		sqlite3_reset(q);
 	}
 	sks_id_hex(id, hex);
-	err_set_detail("the incoming SMK %s is one partition '%s' retired%s "
-	    "(an SMK rollover or replacement): taking it back would revive a "
-	    "key the partition gave up; nothing was written. Use --force to "
-	    "take it back anyway", hex, s->label, when);
+	utc_iso_show(at, when);
+	err_set_detail("the incoming SMK %s was retired on partition '%s' "
+	    "(rolled over or replaced%s%s); taking it back would revive a key "
+	    "the partition gave up, perhaps after a suspected compromise; "
+	    "nothing was written. If that is meant, add --force", hex,
+	    s->label, at ? " at " : "", at ? when : "");
 	return CE_POLICY;
 }
 

@@ -94,10 +94,10 @@ cmd_restore(struct opts *o)
 	memset(&p, 0, sizeof(p));
 	p.password = pw;
 	p.mode = o->replace ? BACKUP_REPLACE : BACKUP_ADD;
-	p.force = o->force;
 	p.labels = o->nobjects ? o->objects : NULL;
 	p.nlabels = o->nobjects;
 	p.on_skip = skip_cb;
+	p.allow_retired_smk = o->force;
 	p.progress = prog_cb;
 	p.ctx = &cb;
 	cb.pg = progress_new("restoring", ent.r == 0 ? ent.m.object_count : 0);

@@ -17,8 +17,8 @@ enum {
 	L_FROM = 256, L_BACKUP, L_TO, L_ROLE, L_KDF, L_BPIN_FILE, L_BPIN_ENV,
 	L_DPIN_FILE, L_DPIN_ENV, L_OBJECT, L_JSON, L_DEEP, L_REPLACE, L_ADD,
 	L_MAX_KDF, L_RBS_ID, L_RBS_FP, L_SOURCE, L_LABEL, L_LATEST, L_VERIFIED,
-	L_WITH_DOMAINS, L_WITH_POLICIES, L_DOMAIN_DIR, L_NAMES, L_ALL, L_HELP,
-	L_FORCE,
+	L_WITH_DOMAINS, L_WITH_POLICIES, L_DOMAIN_DIR, L_NAMES, L_ALL, L_FORCE,
+	L_HELP,
 };
 
 static const struct option longopts[] = {
@@ -39,7 +39,6 @@ static const struct option longopts[] = {
 	{ "max-kdf", required_argument, NULL, L_MAX_KDF },
 	{ "replace", no_argument, NULL, L_REPLACE },
 	{ "add", no_argument, NULL, L_ADD },
-	{ "force", no_argument, NULL, L_FORCE },
 	{ "rbs-identity", required_argument, NULL, L_RBS_ID },
 	{ "server-fingerprint", required_argument, NULL, L_RBS_FP },
 	{ "source", required_argument, NULL, L_SOURCE },
@@ -47,6 +46,7 @@ static const struct option longopts[] = {
 	{ "latest", no_argument, NULL, L_LATEST },
 	{ "names", no_argument, NULL, L_NAMES },
 	{ "all", no_argument, NULL, L_ALL },
+	{ "force", no_argument, NULL, L_FORCE },
 	{ "verified", no_argument, NULL, L_VERIFIED },
 	{ "with-domains", no_argument, NULL, L_WITH_DOMAINS },
 	{ "with-policies", no_argument, NULL, L_WITH_POLICIES },
@@ -108,13 +108,13 @@ opts_parse(const char *cmd, int argc, char **argv, struct opts *o)
 		case L_LATEST: o->latest = 1; break;
 		case L_NAMES: o->names = 1; break;
 		case L_ALL: o->all = 1; break;
+		case L_FORCE: o->force = 1; break;
 		case L_VERIFIED: o->verified_only = 1; break;
 		case L_WITH_DOMAINS: o->with_domains = 1; break;
 		case L_WITH_POLICIES: o->with_policies = 1; break;
 		case L_DOMAIN_DIR: o->domain_dir = optarg; break;
 		case L_REPLACE: o->replace = 1; break;
 		case L_ADD: o->add = 1; break;
-		case L_FORCE: o->force = 1; break;
 		case L_RBS_ID:
 		case L_RBS_FP:
 			/* rbs:// stores: the client identity and first pin. */

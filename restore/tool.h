@@ -30,10 +30,10 @@ struct opts {
 	const char *objects[MAX_OBJECTS];
 	size_t nobjects;
 	int json, deep, replace, add;
-	int force;                  /* restore: take back a retired SMK (V1) */
 	int latest, verified_only;  /* list: the newest one; verified only */
 	int names;                  /* list: names only, one per line */
 	int all;                    /* verify: every backup of the store */
+	int force;                  /* restore: take back a retired SMK */
 	int with_domains, with_policies; /* restore: bring them back too */
 	char **args;
 	int nargs;

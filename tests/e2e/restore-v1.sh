@@ -3,10 +3,10 @@
 # blob under the SMK the backup carries; after an SMK rollover the backup's
 # SMK is no longer the partition's, so --add is refused (exit 3: the blobs
 # under the current SMK would be lost) and leaves the partition as it was,
-# while --replace --force (--replace empties the partition by definition;
-# --force takes back the SMK the rollover retired, sks-retired-smk.sh)
-# brings back exactly the backup (its SMK, its objects) and the old keys
-# work.
+# while --replace, which empties the partition by definition, brings back
+# exactly the backup (its SMK, its objects) and the old keys work. The
+# backup's SMK was retired by the rollover, so taking it back needs
+# --force: without it the restore is refused (exit 3) and changes nothing.
 . "$(dirname "$0")/lib.sh"
 . "$here/helpers/hsm.sh"
 . "$here/helpers/sks.sh"
@@ -34,6 +34,10 @@ before=$(hsm_state h)
 expect_exit 3 restore_to h s "$name" add
 [ "$(hsm_state h)" = "$before" ] || fail "a refused --add changed the partition"
 
+expect_exit 3 restore_to h s "$name" replace
+grep -q "was retired on partition 'p1'.*add --force" "$T/.err" ||
+	{ cat "$T/.err" >&2; fail "a retired SMK is not refused by name"; }
+[ "$(hsm_state h)" = "$before" ] || fail "a refused retired SMK changed the partition"
 restore_to h s "$name" replace --force --json >"$T/r.json"
 json_has '"written":40' "$T/r.json"
 [ "$(smk)" = "$smk0" ] || fail "--replace did not bring the backup's SMK"

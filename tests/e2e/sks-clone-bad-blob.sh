@@ -22,7 +22,7 @@ snap() {
 }
 snap >"$T/s0"
 expect_exit 4 clone --from "$A" --to "$B" --from-pin-file "$CO" --to-pin-file "$CO"
-grep -q "blob 'k-3' does not open" "$T/.err" ||
+grep -q "blob 'k-3' fails its integrity check" "$T/.err" ||
 	{ cat "$T/.err"; fail "the refusal does not name the bad blob"; }
 snap | cmp -s - "$T/s0" || fail "a refused clone changed the target"
 [ -z "$(hsm key list "$B" --pin-file "$CO" | grep '^k-')" ] ||

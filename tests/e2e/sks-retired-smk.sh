@@ -25,9 +25,9 @@ state() { hsm_state h; sqlite3 "$T/h/sks.db" .dump | sha256sum; }
 before=$(state)
 
 expect_exit 3 restore_to h s "$name" replace
-grep -q "SMK $old is one partition 'p1' retired" "$T/.err" ||
+grep -q "the incoming SMK $old was retired on partition 'p1'" "$T/.err" ||
 	{ cat "$T/.err"; fail "the refusal does not name the retired SMK"; }
-grep -q -- "--force" "$T/.err" || fail "the refusal does not name --force"
+grep -q -- "add --force" "$T/.err" || fail "the refusal does not name --force"
 [ "$(state)" = "$before" ] || fail "a refused restore changed the HSM"
 [ "$(smk)" = "$new" ] || fail "the SMK changed"
 

@@ -19,6 +19,7 @@
 #include "p11.h"
 #include "sks.h"
 #include "sks_int.h"
+#include "sks_int.h"
 #include "xfer.h"
 
 /* docs/formats.md 9.6: SMK 00..1f, a data object "note" = "hi". */
@@ -397,8 +398,73 @@ clone_v1(const char *dir, const char *from, const char *to,
 	return r;
 }
 
+/*
+ * A V1 target stores a blob as it came only after the blob proved itself:
+ * an altered byte (its tag fails) and a header that names another object
+ * than the one sealed inside are refused with CE_INTEGRITY.
+ */
 static void
-test_v1_clone_checks_each_blob_once(void **state)
+test_v1_blob_checked(void **state)
+{
+	struct hsmfix f;
+	struct session *s = NULL, *t = NULL;
+	struct object_apply_opts ao;
+	struct object_apply *a = NULL;
+	struct buf *rec = buf_new(SKS_BLOB_MAX), *smkrec = buf_new(256);
+	struct buf *blob = buf_new(SKS_BLOB_MAX);
+	struct sks_blob_info meta;
+	struct secret *smk = NULL;
+	uint8_t id[SKS_ID_LEN];
+
+	(void)state;
+	setup_v1(&f);
+	assert_int_equal(fx_partition_v(f.h, "b", "dom-pw", 1), 0);
+	/* an object record (V0 holds them as records), sealed into blobs
+	 * under V1 partition a's SMK below */
+	assert_int_equal(fx_partition_v(f.h, "c", "dom-pw", 0), 0);
+	assert_int_equal(fx_login(f.h, "c", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_generate(s, OBJ_AES, 256, "real", NULL), 0);
+	assert_int_equal(object_record_get(s, "real", rec), 0);
+	session_close(s);
+	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(sks_smk_record(s, smkrec), 0);
+	assert_int_equal(sks_smk_record_parse(buf_ptr(smkrec),
+	    buf_len(smkrec), &smk, id), 0);
+	session_close(s);
+	/* a blob under the source's SMK whose header says "other" */
+	memset(&meta, 0, sizeof(meta));
+	snprintf(meta.label, sizeof(meta.label), "other");
+	assert_int_equal(sks_blob_seal(secret_ptr(smk), &meta, buf_ptr(rec),
+	    buf_len(rec), blob), 0);
+	assert_int_equal(fx_login(f.h, "b", ROLE_CO, "co-pin", &t), 0);
+	memset(&ao, 0, sizeof(ao));
+	ao.conflict = OBJ_CONFLICT_FAIL;
+	ao.allow_retired_smk = 1;
+	assert_int_equal(object_apply_begin(t, &ao, &a), 0);
+	assert_int_equal(object_apply_smk(a, buf_ptr(smkrec), buf_len(smkrec),
+	    1), 0);
+	assert_int_equal(object_apply_blob(a, buf_ptr(blob), buf_len(blob)),
+	    CE_INTEGRITY);
+	assert_non_null(strstr(err_detail(), "holds the object 'real'"));
+	/* the right header, one flipped byte of ciphertext */
+	buf_reset(blob);
+	snprintf(meta.label, sizeof(meta.label), "real");
+	assert_int_equal(sks_blob_seal(secret_ptr(smk), &meta, buf_ptr(rec),
+	    buf_len(rec), blob), 0);
+	((uint8_t *)buf_ptr(blob))[buf_len(blob) - 20] ^= 1;
+	assert_int_equal(object_apply_blob(a, buf_ptr(blob), buf_len(blob)),
+	    CE_INTEGRITY);
+	object_apply_abort(a);
+	session_close(t);
+	secret_free(smk);
+	buf_free(rec);
+	buf_free(smkrec);
+	buf_free(blob);
+	fx_teardown(&f);
+}
+
+static void
+test_v1_clone_checks_each_blob(void **state)
 {
 	struct hsmfix f;
 	struct session *s = NULL;
@@ -419,9 +485,10 @@ test_v1_clone_checks_each_blob_once(void **state)
 	session_close(s);
 	before = sks_decryptions();
 	assert_int_equal(clone_v1(f.dir, "a", "b", "dom", "dom", 0), 0);
-	/* the source opened no blob; the target opened each one once to
-	 * check it before storing it as it came, and one more to prove the
-	 * SMK it kept before settling destroyed its previous one */
+	/* the target opened each blob exactly once to check its tag and
+	 * label before storing it as it came, and one more when settling
+	 * proved the SMK it kept before destroying the one it replaced (no
+	 * other decryption) */
 	assert_int_equal(sks_decryptions(), before + 301 + 1);
 	assert_int_equal(fx_login(f.h, "b", ROLE_CO, "co-pin", &s), 0);
 	assert_int_equal(object_list(s, count_cb, &n), 0);
@@ -938,7 +1005,8 @@ main(void)
 		cmocka_unit_test(test_blob_vector),
 		cmocka_unit_test(test_pointer_mac_vector),
 		cmocka_unit_test(test_v1_objects),
-		cmocka_unit_test(test_v1_clone_checks_each_blob_once),
+		cmocka_unit_test(test_v1_clone_checks_each_blob),
+		cmocka_unit_test(test_v1_blob_checked),
 		cmocka_unit_test(test_smk_overwrite_refused_unless_forced),
 		cmocka_unit_test(test_migrate_v0_v1_v0),
 		cmocka_unit_test(test_extract_insert),
