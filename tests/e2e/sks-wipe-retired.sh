@@ -17,24 +17,14 @@ db=$T/h/hsm.db
 hsm key generate "$A" --type aes --label src --count 3 --pin-file "$CO" >/dev/null
 hsm key generate "$B" --type aes --label mine --pin-file "$CO" >/dev/null
 
-# Another process holds hsm.db open, idle, as a long-running one would.
-mkfifo "$T/fifo"
-sqlite3 "$db" <"$T/fifo" >/dev/null &
-exec 9>"$T/fifo"
-echo "SELECT count(*) FROM smk;" >&9
+db_hold "$db"
 
 old=$(sqlite3 "$db" "SELECT lower(hex(s.wrap)) FROM smk s JOIN partition p ON p.id = s.partition_id WHERE p.label = 'b' AND s.state = 1")
 [ ${#old} -gt 64 ] || fail "setup: no SMK wrap of b read"
 clone --from "$A" --to "$B" --force --from-pin-file "$CO" \
 	--to-pin-file "$CO" >/dev/null
 [ -f "$db-wal" ] || fail "setup: the WAL is gone (no other connection?)"
-for f in "$db" "$db-wal" "$db-shm"; do
-	[ -f "$f" ] || continue
-	if od -An -v -tx1 "$f" | tr -d ' \n' | grep -qi "$old"; then
-		fail "the retired SMK's wrap is still in $(basename "$f")"
-	fi
-done
+nowhere "$db" "$old" "retired SMK"
 key_works "$B" src-2
-exec 9>&-
-wait
+db_release
 echo "sks-wipe-retired: ok"
