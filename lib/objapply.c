@@ -13,7 +13,6 @@
 #include "secret.h"
 #include "sks_int.h"
 #include "store.h"
-#include "utc.h"
 
 struct object_apply {
 	struct session *s;
@@ -219,31 +218,6 @@ object_apply_add(struct object_apply *a, const uint8_t *rec, size_t len)
 	return r;
 }
 
-/*
- * An SMK this partition retired (replaced by a rollover, perhaps after a
- * suspected compromise) is not taken back without allow (clone --force,
- * restore --force): adopting it would revive the key the rollover meant
- * to end.
- */
-static int
-refuse_retired(struct session *s, const uint8_t id[SKS_ID_LEN], int allow)
-{
-	char hex[2 * SKS_ID_LEN + 1], when[32];
-	int64_t at;
-	int r;
-
-	if ((r = sks_smk_retired(s->h, s->pid, id, &at)) <= 0 || allow)
-		return r < 0 ? r : 0;
-	sks_id_hex(id, hex);
-	utc_iso_show(at, when);
-	err_set_detail("the incoming SMK %s was retired on partition '%s' "
-	    "(rolled over%s%s); taking it back would revive a key the rollover "
-	    "replaced, perhaps after a suspected compromise; nothing was "
-	    "written. If that is meant, add --force", hex, s->label,
-	    at ? " at " : "", at ? when : "");
-	return CE_POLICY;
-}
-
 int
 object_apply_smk(struct object_apply *a, const uint8_t *rec, size_t len,
     int force)
@@ -270,9 +244,8 @@ object_apply_smk(struct object_apply *a, const uint8_t *rec, size_t len,
 		return r;
 	if (cc_memeq(s->smk_id, id, SKS_ID_LEN))
 		return 0;
-	if ((r = refuse_retired(s, id, a->o.allow_retired_smk)) != 0)
-		return r;
-	if ((r = sks_usage(s->h, s->serial, &count, &used)) != 0)
+	if ((r = sks_smk_retired_check(s, id, a->o.allow_retired_smk)) != 0 ||
+	    (r = sks_usage(s->h, s->serial, &count, &used)) != 0)
 		return r;
 	if (count > 0 && !force) {
 		sks_id_hex(s->smk_id, hex);
@@ -319,26 +292,14 @@ object_apply_blob_open(struct object_apply *a, const uint8_t *blob,
  * would otherwise sit in the partition until someone used it.
  */
 static int
-blob_check(struct object_apply *a, const uint8_t *blob, size_t len,
-    const struct sks_blob_info *bi)
+blob_check(struct object_apply *a, const uint8_t *blob, size_t len)
 {
-	struct object *o = NULL;
-	const uint8_t *val;
-	size_t rl = 0, vlen;
-	int r;
+	struct sks_blob_info bi;
 
 	if (a->rec == NULL && (a->rec = malloc(SKS_BLOB_MAX)) == NULL)
 		return CE_NOMEM;
-	if ((r = object_apply_blob_open(a, blob, len, a->rec, &rl)) == 0 &&
-	    (r = object_decode_view(a->rec, rl, &o, &val, &vlen)) == 0 &&
-	    strcmp(o->label, bi->label) != 0) {
-		err_set_detail("SKS blob '%s' holds the object '%s': its header "
-		    "names another; nothing was written", bi->label, o->label);
-		r = CE_INTEGRITY;
-	}
-	object_free(o);
-	sodium_memzero(a->rec, rl);
-	return r;
+	return sks_blob_check(secret_ptr(a->src_smk), blob, len, a->rec, &bi,
+	    "the SMK the transfer carried");
 }
 
 int
@@ -372,7 +333,7 @@ object_apply_blob(struct object_apply *a, const uint8_t *blob, size_t len)
 		return r;
 	}
 	/* V1 to V1: the blob goes in as it is, after it proved itself. */
-	if ((r = blob_check(a, blob, len, &bi)) != 0)
+	if ((r = blob_check(a, blob, len)) != 0)
 		return r;
 	if ((r = make_room(a, bi.label)) != 0)
 		return r == 1 ? 0 : r;
@@ -427,7 +388,7 @@ object_apply_commit(struct object_apply *a, struct object_apply_stats *stp)
 	/* The old SMK's wrap goes once the switch committed (else the next
 	 * session of the partition does it). */
 	if (r == 0 && a->own && a->smk_replaced)
-		(void)sks_settle(s->h, s->pid, s->serial, s->label);
+		(void)sks_settle(s);
 	if (r == 0 && stp != NULL)
 		*stp = a->st;
 	apply_free(a);

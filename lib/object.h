@@ -224,16 +224,20 @@ int object_apply_begin(struct session *s, const struct object_apply_opts *o,
 int object_apply_add(struct object_apply *a, const uint8_t *rec, size_t len);
 /*
  * The XFER_REC_SMK record of a V1 source (lib/sks.h). A V1 target holding
- * another SMK takes this one; when it holds objects that is refused
- * (CE_POLICY, the detail says how many would be lost) unless force, which
- * erases them. A V0 target only keeps the key to open the blobs.
+ * another SMK takes this one; refused (CE_POLICY, with a detail) when the
+ * target retired it (its MACed retired list, lib/sks_ptr.c) unless the
+ * options allow_retired_smk, and when the target holds objects unless
+ * force, which erases them. A V0 target only keeps the key to open the
+ * blobs.
  */
 int object_apply_smk(struct object_apply *a, const uint8_t *rec, size_t len,
     int force);
 /*
- * An XFER_REC_SKS_BLOB record, after the SMK record: a V1 target stores it
- * as it is (no decryption); a V0 target opens it and stores the object
- * under its PSK (migration).
+ * An XFER_REC_SKS_BLOB record, after the SMK record: a V1 target checks
+ * that it opens under the SMK and holds the object its header names
+ * (CE_INTEGRITY otherwise), wipes what it opened and stores the blob as it
+ * is; a V0 target opens it and stores the object under its PSK
+ * (migration).
  */
 int object_apply_blob(struct object_apply *a, const uint8_t *blob,
     size_t len);

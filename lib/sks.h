@@ -111,6 +111,13 @@ int sks_smk_public(struct hsm *h, uint64_t serial, uint8_t id[SKS_ID_LEN],
 int sks_load(struct session *s);
 
 /*
+ * After a commit that switched the SMK (a clone or restore that took the
+ * source's): destroys the previous SMK's wrap now rather than at the next
+ * login. Nothing to do (and no write) when hsm.db already agrees.
+ */
+int sks_settle_now(struct session *s);
+
+/*
  * Makes the session's SMK the partition's current one, reloading it when a
  * rollover committed since it was loaded (lib/sks_smk.c). Backups and
  * clones call it before they send the SMK record and the blobs.

@@ -51,6 +51,58 @@ int sks_forget_tx(struct hsm *h, uint64_t serial);
 int sks_init_tx(struct hsm *h, int64_t pid, uint64_t serial,
     const struct secret *psk);
 
+/* --- the SMK pointer (sks_ptr.c) ----------------------------------------- */
+
+#define SKS_PTR_MAC_LEN 32
+#define SKS_PTR_RETIRED_MAX 1024  /* ids kept; the oldest goes first */
+
+/* sks.db's row of a V1 partition (docs/formats.md 9.3). */
+struct sks_ptr {
+	uint8_t id[SKS_ID_LEN];     /* the current SMK */
+	uint64_t gen;
+	uint8_t *retired;           /* nretired ids the partition gave up */
+	size_t nretired;
+	int macked;                 /* read: the row carries a MAC */
+};
+
+void sks_ptr_clear(struct sks_ptr *p);
+
+/*
+ * The pointer's MAC: HMAC-SHA-384 keyed by HKDF-SHA-384(PSK, info
+ * "coffer-sks-pointer-mac 1") over u64 serial, id, u64 gen, u32 count and
+ * the retired ids; the first SKS_PTR_MAC_LEN bytes.
+ */
+int sks_ptr_mac(const struct secret *psk, uint64_t serial,
+    const struct sks_ptr *p, uint8_t out[SKS_PTR_MAC_LEN]);
+
+/*
+ * Reads the pointer of serial. With psk its MAC is checked: CE_INTEGRITY
+ * (with a detail) when it fails; a row from before sks.db schema 2 has
+ * none (macked 0) and is returned as it is. Without psk nothing is checked
+ * (listings without a login). Clear *p after use.
+ */
+int sks_ptr_read(struct hsm *h, uint64_t serial, const struct secret *psk,
+    struct sks_ptr *p);
+
+/* Writes the pointer of serial with its MAC (in the open transaction). */
+int sks_ptr_write(struct hsm *h, uint64_t serial, const struct secret *psk,
+    const struct sks_ptr *p);
+
+int sks_ptr_is_retired(const struct sks_ptr *p, const uint8_t id[SKS_ID_LEN]);
+/* Adds id to the retired list (once); past the bound the oldest goes. */
+int sks_ptr_retire(struct sks_ptr *p, const uint8_t id[SKS_ID_LEN]);
+void sks_ptr_unretire(struct sks_ptr *p, const uint8_t id[SKS_ID_LEN]);
+
+/*
+ * A blob stored as it is must open under smk (its GCM tag covers the
+ * header) and hold the object its header names (label and class): opens
+ * it into rec (SKS_BLOB_MAX bytes, wiped again) and checks; CE_INTEGRITY
+ * with a detail (naming the key as under) otherwise. Counts one
+ * decryption.
+ */
+int sks_blob_check(const uint8_t smk[SKS_SMK_LEN], const uint8_t *blob,
+    size_t n, uint8_t *rec, struct sks_blob_info *bi, const char *under);
+
 /* --- the session's SMK (sks_smk.c) --------------------------------------- */
 
 /* Loads (once) the session's SMK, reconciling hsm.db with sks.db first. */
@@ -59,8 +111,17 @@ int sks_session_smk(struct session *s);
 /*
  * Makes hsm.db's SMK rows agree with sks.db (after a crash, or right after
  * an SMK switch committed): runs its own transaction unless one is open.
+ * Believes only a pointer whose MAC holds, and destroys no wrap unless a
+ * blob of the partition opens under the SMK the pointer names.
  */
-int sks_settle(struct hsm *h, int64_t pid, uint64_t serial, const char *label);
+int sks_settle(struct session *s);
+
+/*
+ * SMK id is one partition s retired (a rollover or a replacement): unless
+ * force, CE_POLICY with a detail; 0 when it is not (or with force).
+ */
+int sks_smk_retired_check(struct session *s, const uint8_t id[SKS_ID_LEN],
+    int force);
 
 /* Drops the cached SMK so the next use reloads it (after a rollover). */
 void sks_session_forget(struct session *s);
@@ -86,15 +147,10 @@ int sks_obj_foreach(struct session *s,
     int (*cb)(void *ctx, const struct object_info *oi, const uint8_t *rec,
     size_t len), void *ctx);
 
-/* Replaces the partition's SMK by smk (clone): the caller checked force. */
 /*
- * 1 when partition pid retired SMK id (an SMK rollover replaced it), with
- * *whenp the time it was retired (0 when unknown); 0 when it did not; or
- * a CE_* error.
+ * Replaces the partition's SMK by smk (clone): the caller checked force and
+ * the retired list. The previous SMK joins the retired list.
  */
-int sks_smk_retired(struct hsm *h, int64_t pid, const uint8_t id[SKS_ID_LEN],
-    int64_t *whenp);
-
 int sks_smk_replace_tx(struct session *s, const struct secret *smk,
     const uint8_t id[SKS_ID_LEN]);
 

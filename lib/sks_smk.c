@@ -17,6 +17,7 @@
 #include "secret.h"
 #include "sks_int.h"
 #include "store.h"
+#include "utc.h"
 #include "wrap.h"
 
 /* The SMK wrap: under the PSK, bound to serial, generation and SMK id. */
@@ -66,55 +67,41 @@ new_smk(struct secret **smkp, uint8_t id[SKS_ID_LEN])
 	return 0;
 }
 
-/* Points sks.db's partition row at id (creating it when absent). */
-static int
-truth_set(struct hsm *h, uint64_t serial, const uint8_t id[SKS_ID_LEN],
-    uint64_t gen)
-{
-	sqlite3_stmt *q;
-	int r, rc;
-
-	if ((r = store_prepare(h->sks, "INSERT INTO part (serial, smk_id, gen) "
-	    "VALUES (?, ?, ?) ON CONFLICT (serial) DO UPDATE SET "
-	    "smk_id = excluded.smk_id, gen = excluded.gen", &q)) != 0)
-		return r;
-	sqlite3_bind_int64(q, 1, (int64_t)serial);
-	sqlite3_bind_blob(q, 2, id, SKS_ID_LEN, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(q, 3, (int64_t)gen);
-	rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? 0 : store_err(h->sks, rc);
-}
-
-/* Reads sks.db's current SMK id for serial (CE_INTEGRITY when none). */
+/*
+ * Reads sks.db's current SMK id for serial without checking its MAC (no
+ * PSK at hand: listings); CE_INTEGRITY when there is none.
+ */
 static int
 truth_get(struct hsm *h, uint64_t serial, uint8_t id[SKS_ID_LEN],
     uint64_t *genp)
 {
-	sqlite3_stmt *q;
-	int r, rc;
+	struct sks_ptr p;
+	int r;
 
-	if ((r = sks_require(h)) != 0)
+	if ((r = sks_ptr_read(h, serial, NULL, &p)) != 0)
 		return r;
-	if ((r = store_prepare(h->sks, "SELECT smk_id, gen FROM part WHERE "
-	    "serial = ?", &q)) != 0)
+	memcpy(id, p.id, SKS_ID_LEN);
+	if (genp != NULL)
+		*genp = p.gen;
+	sks_ptr_clear(&p);
+	return 0;
+}
+
+/* The session's pointer, its MAC checked (CE_INTEGRITY without one). */
+static int
+ptr_get(struct session *s, struct sks_ptr *p)
+{
+	int r;
+
+	if ((r = sks_ptr_read(s->h, s->serial, s->psk, p)) != 0)
 		return r;
-	sqlite3_bind_int64(q, 1, (int64_t)serial);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW && sqlite3_column_bytes(q, 0) == SKS_ID_LEN) {
-		memcpy(id, sqlite3_column_blob(q, 0), SKS_ID_LEN);
-		if (genp != NULL)
-			*genp = (uint64_t)sqlite3_column_int64(q, 1);
-		r = 0;
-	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
-		err_set_detail("%s has no SMK entry for V1 partition serial "
-		    "%llu: the off-board store does not belong to this HSM",
-		    SKS_DB_NAME, (unsigned long long)serial);
-		r = CE_INTEGRITY;
-	} else
-		r = store_err(h->sks, rc);
-	sqlite3_reset(q);
-	return r;
+	if (!p->macked) {
+		sks_ptr_clear(p);
+		err_set_detail("the SMK pointer of partition '%s' in %s has no "
+		    "MAC; nothing was changed", s->label, SKS_DB_NAME);
+		return CE_INTEGRITY;
+	}
+	return 0;
 }
 
 int
@@ -130,10 +117,12 @@ sks_init_tx(struct hsm *h, int64_t pid, uint64_t serial,
 {
 	struct secret *smk = NULL;
 	struct buf *wrap = NULL;
+	struct sks_ptr p;
 	sqlite3_stmt *q;
 	uint8_t id[SKS_ID_LEN];
 	int r;
 
+	memset(&p, 0, sizeof(p));
 	if ((r = sks_attach(h, 1)) != 0)
 		return r;
 	if ((r = new_smk(&smk, id)) != 0 ||
@@ -147,7 +136,9 @@ sks_init_tx(struct hsm *h, int64_t pid, uint64_t serial,
 	    (r = smk_row_put(h, pid, id, 1, SMK_CURRENT, wrap)) != 0 ||
 	    (r = sks_forget_tx(h, serial)) != 0)
 		goto out;
-	r = truth_set(h, serial, id, 1);
+	memcpy(p.id, id, SKS_ID_LEN);
+	p.gen = 1;
+	r = sks_ptr_write(h, serial, psk, &p);
  out:
 	secret_free(smk);
 	buf_free(wrap);
@@ -202,70 +193,6 @@ rows_read(struct hsm *h, int64_t pid, struct smk_row **rowsp, size_t *np)
 	return r;
 }
 
-int
-sks_smk_retired(struct hsm *h, int64_t pid, const uint8_t id[SKS_ID_LEN],
-    int64_t *whenp)
-{
-	sqlite3_stmt *q;
-	int r, rc;
-
-	*whenp = 0;
-	if ((r = store_prepare(h->st, "SELECT coalesce(retired, 0) FROM smk "
-	    "WHERE partition_id = ? AND smk_id = ? AND state = 2", &q)) != 0)
-		return r;
-	sqlite3_bind_int64(q, 1, pid);
-	sqlite3_bind_blob(q, 2, id, SKS_ID_LEN, SQLITE_TRANSIENT);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		*whenp = sqlite3_column_int64(q, 0);
-	sqlite3_reset(q);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : store_err(h->st, rc);
-}
-
-/*
- * Before settling deletes any SMK wrap, the partition's blobs must be
- * under the SMK sks.db names (a switch commits the pointer and the blobs
- * sealed under the new SMK together). A pointer edited to name another
- * row (a pending one, say) while the blobs stay under the real SMK would
- * otherwise make settling destroy the real SMK's wrap, and with it every
- * object: refused, nothing deleted. The blob header's SMK id is covered
- * by its GCM tag, so it cannot be edited to match without the SMK.
- */
-static int
-blobs_agree(struct hsm *h, uint64_t serial, const uint8_t t[SKS_ID_LEN],
-    const char *label)
-{
-	struct sks_blob_info bi;
-	char want[2 * SKS_ID_LEN + 1], have[2 * SKS_ID_LEN + 1];
-	sqlite3_stmt *q;
-	int r, rc;
-
-	if ((r = store_prepare(h->sks, "SELECT blob FROM blob WHERE serial = ? "
-	    "ORDER BY id LIMIT 1", &q)) != 0)
-		return r;
-	sqlite3_bind_int64(q, 1, (int64_t)serial);
-	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
-		sqlite3_reset(q);
-		return rc == SQLITE_DONE ? 0 : store_err(h->sks, rc);
-	}
-	r = sks_blob_parse(sqlite3_column_blob(q, 0),
-	    (size_t)sqlite3_column_bytes(q, 0), &bi);
-	sqlite3_reset(q);
-	if (r != 0)
-		return r;
-	if (cc_memeq(bi.smk_id, t, SKS_ID_LEN))
-		return 0;
-	sks_id_hex(t, want);
-	sks_id_hex(bi.smk_id, have);
-	err_set_detail("%s names SMK %s for partition '%s' but its blobs are "
-	    "under SMK %s: the pointer was changed outside Coffer; no key was "
-	    "deleted (restore sks.db and hsm.db from the same good copy)",
-	    SKS_DB_NAME, want, label, have);
-	return CE_INTEGRITY;
-}
-
 /* 1 when hsm.db's rows already agree with truth t. */
 static int
 settled(const struct smk_row *rows, size_t n, const uint8_t t[SKS_ID_LEN])
@@ -298,30 +225,114 @@ row_update(struct hsm *h, int64_t pid, const uint8_t id[SKS_ID_LEN],
 	return hsm_step_done(h, q);
 }
 
+/* Opens the wrap of SMK id (of partition s) into *smkp; *genp its gen. */
+static int
+smk_open(struct session *s, const uint8_t id[SKS_ID_LEN], struct secret **smkp,
+    uint64_t *genp)
+{
+	sqlite3_stmt *q;
+	uint64_t gen;
+	int r, rc;
+
+	if ((r = store_prepare(s->h->st, "SELECT gen, wrap FROM smk WHERE "
+	    "partition_id = ? AND smk_id = ? AND wrap IS NOT NULL", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, s->pid);
+	sqlite3_bind_blob(q, 2, id, SKS_ID_LEN, SQLITE_TRANSIENT);
+	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
+		sqlite3_reset(q);
+		if (rc != SQLITE_DONE)
+			return store_err(s->h->st, rc);
+		err_set_detail("%s names an SMK for partition '%s' but hsm.db "
+		    "holds no key for it: the two stores do not match (restore "
+		    "both from the same backup)", SKS_DB_NAME, s->label);
+		return CE_INTEGRITY;
+	}
+	gen = (uint64_t)sqlite3_column_int64(q, 0);
+	r = wrap_open(secret_ptr(s->psk), WRAP_SMK, s->serial, gen, id,
+	    SKS_ID_LEN, sqlite3_column_blob(q, 1),
+	    (size_t)sqlite3_column_bytes(q, 1), smkp);
+	sqlite3_reset(q);
+	if (r == CE_AUTH_TAG || r == CE_FORMAT || r == CE_VERSION) {
+		err_set_detail("the SMK of partition '%s' fails its integrity "
+		    "check: hsm.db was altered", s->label);
+		return CE_INTEGRITY;
+	}
+	if (r == 0 && genp != NULL)
+		*genp = gen;
+	return r;
+}
+
+/*
+ * The proof that smk is the SMK of the partition's blobs: the first one
+ * opens under it and holds the object its header names (no blob: nothing
+ * to disprove). Settling destroys no wrap, and an old pointer gets no MAC,
+ * without it.
+ */
+static int
+blobs_under(struct session *s, const struct secret *smk, const char *what)
+{
+	struct sks_blob_info bi;
+	sqlite3_stmt *q;
+	uint8_t *rec;
+	int64_t id;
+	int r, rc;
+
+	if ((rec = malloc(SKS_BLOB_MAX)) == NULL)
+		return CE_NOMEM;
+	if ((r = store_prepare(s->h->sks, "SELECT id, blob FROM blob WHERE "
+	    "serial = ? ORDER BY id LIMIT 1", &q)) != 0)
+		goto out;
+	sqlite3_bind_int64(q, 1, (int64_t)s->serial);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		id = sqlite3_column_int64(q, 0);
+		r = sks_blob_check(secret_ptr(smk), sqlite3_column_blob(q, 1),
+		    (size_t)sqlite3_column_bytes(q, 1), rec, &bi, "");
+		if (r == CE_INTEGRITY)
+			err_set_detail("SKS blob %lld of partition '%s' does not "
+			    "open under the SMK %s names: the pointer or the "
+			    "blobs were altered, or hsm.db and %s come from "
+			    "different moments; %s, nothing was changed",
+			    (long long)id, s->label, SKS_DB_NAME, SKS_DB_NAME,
+			    what);
+	} else if (rc != SQLITE_DONE)
+		r = store_err(s->h->sks, rc);
+	sqlite3_reset(q);
+ out:
+	free(rec);
+	return r;
+}
+
 /*
  * Makes hsm.db agree with sks.db (the truth): the row of the current id is
  * current; a row marked current that sks.db does not name is an SMK switch
  * that never took (deleted: the partition is as before it); a retired row
  * loses its wrap (the old SMK is gone). Pending rows are left alone: a
  * rollover may be between its two transactions. Runs under both write
- * locks, so it never sees a switch half-committed.
+ * locks, so it never sees a switch half-committed. The truth must carry
+ * its MAC, and before any wrap goes a blob must open under the SMK kept.
  */
 int
-sks_settle(struct hsm *h, int64_t pid, uint64_t serial, const char *label)
+sks_settle(struct session *s)
 {
+	struct hsm *h = s->h;
 	struct smk_row *rows = NULL;
+	struct secret *keep = NULL;
+	struct sks_ptr p;
 	uint8_t t[SKS_ID_LEN];
 	char detail[160];
 	size_t n = 0, i;
 	int r, own = 0, found = 0, undone = 0, dropped = 0;
 
+	memset(&p, 0, sizeof(p));
 	if ((r = sks_require(h)) != 0)
 		return r;
 	if ((r = hsm_tx_enter(h, &own)) != 0)
 		return r;
-	if ((r = truth_get(h, serial, t, NULL)) != 0 ||
-	    (r = rows_read(h, pid, &rows, &n)) != 0)
+	if ((r = ptr_get(s, &p)) != 0 ||
+	    (r = rows_read(h, s->pid, &rows, &n)) != 0)
 		goto out;
+	memcpy(t, p.id, SKS_ID_LEN);
 	for (i = 0; i < n; i++)
 		if (memcmp(rows[i].id, t, SKS_ID_LEN) == 0 && rows[i].has_wrap)
 			found = 1;
@@ -331,29 +342,31 @@ sks_settle(struct hsm *h, int64_t pid, uint64_t serial, const char *label)
 		sks_id_hex(t, hex);
 		err_set_detail("%s names SMK %s for partition '%s' but hsm.db "
 		    "holds no key for it: the two stores do not match (restore "
-		    "both from the same backup)", SKS_DB_NAME, hex, label);
+		    "both from the same backup)", SKS_DB_NAME, hex, s->label);
 		r = CE_INTEGRITY;
 		goto out;
 	}
 	if (settled(rows, n, t))
 		goto out;
-	/* Settling may delete a wrap: first the blobs must agree with t. */
-	if ((r = blobs_agree(h, serial, t, label)) != 0)
+	if ((r = smk_open(s, t, &keep, NULL)) != 0 ||
+	    (r = blobs_under(s, keep, "no SMK was settled")) != 0)
 		goto out;
+	/* a wrap goes: no copy of it may stay in the WAL */
+	store_wipe_on_commit(h->st);
 	for (i = 0; i < n && r == 0; i++) {
 		if (memcmp(rows[i].id, t, SKS_ID_LEN) == 0) {
 			if (rows[i].state != SMK_CURRENT)
-				r = row_update(h, pid, rows[i].id, "UPDATE smk SET "
-				    "state = 1, retired = NULL WHERE ?1 IS NOT NULL"
-				    " AND partition_id = ?2 AND smk_id = ?3");
+				r = row_update(h, s->pid, rows[i].id, "UPDATE smk "
+				    "SET state = 1, retired = NULL WHERE ?1 IS NOT "
+				    "NULL AND partition_id = ?2 AND smk_id = ?3");
 		} else if (rows[i].state == SMK_CURRENT) {
 			undone++;
-			r = row_update(h, pid, rows[i].id, "DELETE FROM smk "
+			r = row_update(h, s->pid, rows[i].id, "DELETE FROM smk "
 			    "WHERE ?1 IS NOT NULL AND partition_id = ?2 AND "
 			    "smk_id = ?3");
 		} else if (rows[i].state == SMK_RETIRED && rows[i].has_wrap) {
 			dropped++;
-			r = row_update(h, pid, rows[i].id, "UPDATE smk SET "
+			r = row_update(h, s->pid, rows[i].id, "UPDATE smk SET "
 			    "wrap = NULL, retired = coalesce(retired, ?1) WHERE "
 			    "partition_id = ?2 AND smk_id = ?3");
 		}
@@ -362,8 +375,52 @@ sks_settle(struct hsm *h, int64_t pid, uint64_t serial, const char *label)
 		goto out;
 	snprintf(detail, sizeof(detail), "SMK settled: %d switch(es) that never "
 	    "committed undone, %d retired key(s) destroyed", undone, dropped);
-	r = hsm_audit_part(h, "smk-settle", 1, NULL, label, serial, detail);
+	r = hsm_audit_part(h, "smk-settle", 1, NULL, s->label, s->serial,
+	    detail);
  out:
+	secret_free(keep);
+	sks_ptr_clear(&p);
+	free(rows);
+	return hsm_tx_leave(h, own, r, 0);
+}
+
+/*
+ * A pointer from before sks.db schema 2 carries no MAC: it gets one at the
+ * first login holding the PSK, but only when the SMK it names opens a blob
+ * of the partition (or it has none), and with the retired ids hsm.db's smk
+ * table remembers.
+ */
+static int
+ptr_adopt(struct session *s)
+{
+	struct hsm *h = s->h;
+	struct smk_row *rows = NULL;
+	struct secret *smk = NULL;
+	struct sks_ptr p;
+	size_t n = 0, i;
+	int r, own = 0;
+
+	memset(&p, 0, sizeof(p));
+	if ((r = hsm_tx_enter(h, &own)) != 0)
+		return r;
+	/* again under the lock: another session may have done it */
+	if ((r = sks_ptr_read(h, s->serial, s->psk, &p)) != 0 || p.macked)
+		goto out;
+	if ((r = smk_open(s, p.id, &smk, NULL)) != 0 ||
+	    (r = blobs_under(s, smk, "the pointer was given no MAC")) != 0 ||
+	    (r = rows_read(h, s->pid, &rows, &n)) != 0)
+		goto out;
+	for (i = 0; i < n && r == 0; i++)
+		if (rows[i].state == SMK_RETIRED)
+			r = sks_ptr_retire(&p, rows[i].id);
+	if (r != 0 || (r = sks_ptr_write(h, s->serial, s->psk, &p)) != 0)
+		goto out;
+	r = hsm_audit_part(h, "smk-pointer", 1, role_name(s->role), s->label,
+	    s->serial, "the SMK pointer in sks.db was given its MAC (sks.db "
+	    "schema 2)");
+ out:
+	secret_free(smk);
+	sks_ptr_clear(&p);
 	free(rows);
 	return hsm_tx_leave(h, own, r, 0);
 }
@@ -377,47 +434,37 @@ sks_session_forget(struct session *s)
 	s->smk = NULL;
 }
 
+enum { NEED_NOTHING = 0, NEED_SETTLE = 1, NEED_MAC = 2 };
+
 static int
 load_once(struct session *s, int *needp)
 {
-	struct hsm *h = s->h;
-	sqlite3_stmt *q;
 	struct smk_row *rows = NULL;
+	struct sks_ptr p;
 	uint8_t t[SKS_ID_LEN];
 	uint64_t gen = 0;
 	size_t n = 0;
-	int r, rc;
+	int r, ok;
 
-	*needp = 0;
-	if ((r = truth_get(h, s->serial, t, NULL)) != 0 ||
-	    (r = rows_read(h, s->pid, &rows, &n)) != 0)
+	*needp = NEED_NOTHING;
+	if ((r = sks_ptr_read(s->h, s->serial, s->psk, &p)) != 0)
 		return r;
-	if (!settled(rows, n, t)) {
-		*needp = 1;
-		free(rows);
+	memcpy(t, p.id, SKS_ID_LEN);
+	ok = p.macked;
+	sks_ptr_clear(&p);
+	if (!ok) {
+		*needp = NEED_MAC;
 		return 0;
 	}
-	free(rows);
-	if ((r = store_prepare(h->st, "SELECT gen, wrap FROM smk WHERE "
-	    "partition_id = ? AND smk_id = ?", &q)) != 0)
+	if ((r = rows_read(s->h, s->pid, &rows, &n)) != 0)
 		return r;
-	sqlite3_bind_int64(q, 1, s->pid);
-	sqlite3_bind_blob(q, 2, t, SKS_ID_LEN, SQLITE_TRANSIENT);
-	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
-		sqlite3_reset(q);
-		return rc == SQLITE_DONE ? CE_INTEGRITY : store_err(h->st, rc);
+	ok = settled(rows, n, t);
+	free(rows);
+	if (!ok) {
+		*needp = NEED_SETTLE;
+		return 0;
 	}
-	gen = (uint64_t)sqlite3_column_int64(q, 0);
-	r = wrap_open(secret_ptr(s->psk), WRAP_SMK, s->serial, gen, t,
-	    SKS_ID_LEN, sqlite3_column_blob(q, 1),
-	    (size_t)sqlite3_column_bytes(q, 1), &s->smk);
-	sqlite3_reset(q);
-	if (r == CE_AUTH_TAG || r == CE_FORMAT || r == CE_VERSION) {
-		err_set_detail("the SMK of partition '%s' fails its integrity "
-		    "check: hsm.db was altered", s->label);
-		return CE_INTEGRITY;
-	}
-	if (r != 0)
+	if ((r = smk_open(s, t, &s->smk, &gen)) != 0)
 		return r;
 	memcpy(s->smk_id, t, SKS_ID_LEN);
 	s->smk_gen = gen;
@@ -427,7 +474,7 @@ load_once(struct session *s, int *needp)
 int
 sks_session_smk(struct session *s)
 {
-	int r, need;
+	int r, need, tries;
 
 	if (s->smk != NULL)
 		return 0;
@@ -438,12 +485,16 @@ sks_session_smk(struct session *s)
 		    "User; log in as co or cu");
 		return CE_PERMISSION;
 	}
-	if ((r = load_once(s, &need)) != 0 || !need)
-		return r;
-	if ((r = sks_settle(s->h, s->pid, s->serial, s->label)) != 0 ||
-	    (r = load_once(s, &need)) != 0)
-		return r;
-	return need ? CE_INTEGRITY : 0;
+	/* at most: a MAC for an old pointer, then settling, then the load */
+	for (tries = 0; tries < 3; tries++) {
+		if ((r = load_once(s, &need)) != 0 || need == NEED_NOTHING)
+			return r;
+		if ((r = need == NEED_MAC ? ptr_adopt(s) : sks_settle(s)) != 0)
+			return r;
+	}
+	err_set_detail("the SMK of partition '%s' could not be settled",
+	    s->label);
+	return CE_INTEGRITY;
 }
 
 int
@@ -471,6 +522,65 @@ sks_load(struct session *s)
 }
 
 int
+sks_settle_now(struct session *s)
+{
+	struct smk_row *rows = NULL;
+	uint8_t t[SKS_ID_LEN];
+	size_t n = 0;
+	int r, done;
+
+	if (s->version != 1 || s->psk == NULL)
+		return 0;
+	if ((r = truth_get(s->h, s->serial, t, NULL)) != 0 ||
+	    (r = rows_read(s->h, s->pid, &rows, &n)) != 0)
+		return r;
+	done = settled(rows, n, t);
+	free(rows);
+	return done ? 0 : sks_settle(s);
+}
+
+/*
+ * An SMK this partition retired (replaced by a rollover, perhaps after a
+ * suspected compromise, or by an earlier clone or restore) is not taken
+ * back without force (clone --force, restore --force): adopting it would
+ * revive the key the partition gave up. The list is the MACed one in
+ * sks.db; hsm.db's retired row, when there, gives the time.
+ */
+int
+sks_smk_retired_check(struct session *s, const uint8_t id[SKS_ID_LEN],
+    int force)
+{
+	struct sks_ptr p;
+	sqlite3_stmt *q;
+	char hex[2 * SKS_ID_LEN + 1], when[UTC_ISO_LEN + 1];
+	int64_t at = 0;
+	int r, retired;
+
+	if ((r = ptr_get(s, &p)) != 0)
+		return r;
+	retired = sks_ptr_is_retired(&p, id);
+	sks_ptr_clear(&p);
+	if (!retired || force)
+		return 0;
+	if (store_prepare(s->h->st, "SELECT coalesce(retired, 0) FROM smk "
+	    "WHERE partition_id = ? AND smk_id = ?", &q) == 0) {
+		sqlite3_bind_int64(q, 1, s->pid);
+		sqlite3_bind_blob(q, 2, id, SKS_ID_LEN, SQLITE_TRANSIENT);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			at = sqlite3_column_int64(q, 0);
+		sqlite3_reset(q);
+	}
+	sks_id_hex(id, hex);
+	utc_iso_show(at, when);
+	err_set_detail("the incoming SMK %s was retired on partition '%s' "
+	    "(rolled over or replaced%s%s); taking it back would revive a key "
+	    "the partition gave up, perhaps after a suspected compromise; "
+	    "nothing was written. If that is meant, add --force", hex,
+	    s->label, at ? " at " : "", at ? when : "");
+	return CE_POLICY;
+}
+
+int
 sks_status_get(struct session *s, struct sks_status *st)
 {
 	sqlite3_stmt *q;
@@ -479,9 +589,16 @@ sks_status_get(struct session *s, struct sks_status *st)
 	memset(st, 0, sizeof(*st));
 	if ((r = sks_session_smk(s)) != 0)
 		return r;
-	memcpy(st->smk_id, s->smk_id, SKS_ID_LEN);
-	if ((r = truth_get(s->h, s->serial, st->smk_id, &st->gen)) != 0 ||
-	    (r = sks_usage(s->h, s->serial, &st->objects, &st->bytes)) != 0)
+	{
+		struct sks_ptr p;
+
+		if ((r = ptr_get(s, &p)) != 0)
+			return r;
+		memcpy(st->smk_id, p.id, SKS_ID_LEN);
+		st->gen = p.gen;
+		sks_ptr_clear(&p);
+	}
+	if ((r = sks_usage(s->h, s->serial, &st->objects, &st->bytes)) != 0)
 		return r;
 	if ((r = store_prepare(s->h->st, "SELECT count(*) FROM smk WHERE "
 	    "partition_id = ? AND state = 2", &q)) != 0)
@@ -626,8 +743,9 @@ sks_rollover(struct session *s, void (*progress)(void *ctx, uint64_t done),
 	struct hsm *h = s->h;
 	struct secret *nsmk = NULL;
 	struct buf *wrap = NULL;
+	struct sks_ptr p;
 	sqlite3_stmt *q;
-	uint8_t nid[SKS_ID_LEN], t[SKS_ID_LEN], oid[SKS_ID_LEN];
+	uint8_t nid[SKS_ID_LEN], oid[SKS_ID_LEN];
 	char ohex[2 * SKS_ID_LEN + 1], nhex[2 * SKS_ID_LEN + 1], detail[200];
 	uint64_t gen = 0, tgen = 0, count = 0;
 	int r, own = 0, st = -1;
@@ -644,6 +762,7 @@ sks_rollover(struct session *s, void (*progress)(void *ctx, uint64_t done),
 		err_set_detail("an SMK rollover runs in transactions of its own");
 		return CE_INVALID;
 	}
+	memset(&p, 0, sizeof(p));
 	if ((r = sks_session_smk(s)) != 0 || (r = new_smk(&nsmk, nid)) != 0)
 		return r;
 	memcpy(oid, s->smk_id, SKS_ID_LEN);
@@ -662,21 +781,25 @@ sks_rollover(struct session *s, void (*progress)(void *ctx, uint64_t done),
  leave1:
 	if ((r = hsm_tx_leave(h, own, r, 0)) != 0)
 		goto out;
-	if (hsm_test_hook != NULL)
-		hsm_test_hook("rollover-pending");
+	hsm_test_point("rollover-pending");
 	/* 2: every blob re-sealed and the switch, one sks.db transaction. */
 	if ((r = hsm_tx_enter(h, &own)) != 0)
 		goto out;
+	if ((r = ptr_get(s, &p)) != 0)
+		goto leave2;
+	tgen = p.gen;
 	if ((r = row_state(h, s->pid, nid, &st)) != 0 || st != SMK_PENDING ||
-	    (r = truth_get(h, s->serial, t, &tgen)) != 0 ||
-	    !cc_memeq(t, oid, SKS_ID_LEN)) {
+	    !cc_memeq(p.id, oid, SKS_ID_LEN)) {
 		err_set_detail("another session changed the SMK of '%s' during "
 		    "the rollover; nothing was changed, run it again", s->label);
 		r = CE_BUSY;
 		goto leave2;
 	}
+	memcpy(p.id, nid, SKS_ID_LEN);
+	p.gen = tgen + 1;
 	if ((r = reseal_all(s, nsmk, progress, ctx, &count)) != 0 ||
-	    (r = truth_set(h, s->serial, nid, tgen + 1)) != 0 ||
+	    (r = sks_ptr_retire(&p, oid)) != 0 ||
+	    (r = sks_ptr_write(h, s->serial, s->psk, &p)) != 0 ||
 	    (r = row_update(h, s->pid, oid, "UPDATE smk SET state = 2, "
 	    "retired = ?1 WHERE partition_id = ?2 AND smk_id = ?3")) != 0 ||
 	    (r = row_update(h, s->pid, nid, "UPDATE smk SET state = 1 WHERE "
@@ -701,18 +824,18 @@ sks_rollover(struct session *s, void (*progress)(void *ctx, uint64_t done),
  leave2:
 	if ((r = hsm_tx_leave(h, own, r, 0)) != 0)
 		goto out;
-	if (hsm_test_hook != NULL)
-		hsm_test_hook("rollover-switched");
+	hsm_test_point("rollover-switched");
 	/* 3: the old SMK's wrap is destroyed (also done by any later session
 	 * should this process die here). */
 	sks_session_forget(s);
-	if ((r = sks_settle(h, s->pid, s->serial, s->label)) != 0)
+	if ((r = sks_settle(s)) != 0)
 		goto out;
 	hsm_checkpoint(h);
 	if (countp != NULL)
 		*countp = count;
 	r = sks_session_smk(s);
  out:
+	sks_ptr_clear(&p);
 	secret_free(nsmk);
 	buf_free(wrap);
 	return r;
@@ -726,20 +849,27 @@ sks_smk_replace_tx(struct session *s, const struct secret *smk,
 {
 	struct hsm *h = s->h;
 	struct buf *wrap = NULL;
+	struct sks_ptr p;
 	uint8_t t[SKS_ID_LEN];
-	uint64_t gen = 0, tgen = 0;
+	uint64_t gen = 0;
 	int r;
 
-	if ((r = sks_session_smk(s)) != 0 ||
-	    (r = truth_get(h, s->serial, t, &tgen)) != 0 ||
+	memset(&p, 0, sizeof(p));
+	if ((r = sks_session_smk(s)) != 0 || (r = ptr_get(s, &p)) != 0 ||
 	    (r = next_gen(h, s->pid, &gen)) != 0 ||
 	    (r = smk_wrap(s->psk, s->serial, gen, smk, id, &wrap)) != 0)
 		goto out;
+	memcpy(t, p.id, SKS_ID_LEN);
+	/* The previous SMK is retired; one taken back is no longer. */
+	memcpy(p.id, id, SKS_ID_LEN);
+	p.gen++;
+	sks_ptr_unretire(&p, id);
 	/* The old wrap stays until the switch has committed in sks.db. */
 	if ((r = row_update(h, s->pid, t, "UPDATE smk SET state = 2, "
 	    "retired = ?1 WHERE partition_id = ?2 AND smk_id = ?3")) != 0 ||
 	    (r = smk_row_put(h, s->pid, id, gen, SMK_CURRENT, wrap)) != 0 ||
-	    (r = truth_set(h, s->serial, id, tgen + 1)) != 0)
+	    (r = sks_ptr_retire(&p, t)) != 0 ||
+	    (r = sks_ptr_write(h, s->serial, s->psk, &p)) != 0)
 		goto out;
 	sks_session_forget(s);
 	if ((s->smk = secret_dup(smk)) == NULL) {
@@ -749,6 +879,7 @@ sks_smk_replace_tx(struct session *s, const struct secret *smk,
 	memcpy(s->smk_id, id, SKS_ID_LEN);
 	s->smk_gen = gen;
  out:
+	sks_ptr_clear(&p);
 	buf_free(wrap);
 	return r;
 }

@@ -14,7 +14,8 @@
 #include "sks_int.h"
 #include "store.h"
 
-static const char sks_schema_v1[] =
+/* Schema 2 added the retired ids and the MAC of the pointer (sks_ptr.c). */
+static const char sks_schema_v2[] =
     "CREATE TABLE meta ("
     " key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE part ("
@@ -22,7 +23,9 @@ static const char sks_schema_v1[] =
     " smk_id BLOB NOT NULL,"              /* the current SMK: the truth */
     " gen INTEGER NOT NULL,"
     " count INTEGER NOT NULL DEFAULT 0,"
-    " used INTEGER NOT NULL DEFAULT 0);"
+    " used INTEGER NOT NULL DEFAULT 0,"
+    " retired BLOB NOT NULL DEFAULT x'',"  /* ids given up, 16 bytes each */
+    " mac BLOB);"
     "CREATE TABLE blob ("
     " id INTEGER PRIMARY KEY,"
     " serial INTEGER NOT NULL,"
@@ -37,12 +40,17 @@ static const char sks_schema_v1[] =
     " UNIQUE (serial, label));"
     /* Walks go by partition in id order without a sort. */
     "CREATE INDEX blob_serial_id ON blob (serial, id);"
-    "INSERT INTO meta VALUES ('schema_version', '1');"
+    "INSERT INTO meta VALUES ('schema_version', '2');"
     "INSERT INTO meta VALUES ('store', 'sks');";
 
-static const char *const sks_upgrades[] = { NULL, NULL };
+/* A schema 1 pointer gets its MAC at the first login holding the PSK. */
+static const char sks_upgrade_2[] =
+    "ALTER TABLE part ADD COLUMN retired BLOB NOT NULL DEFAULT x'';"
+    "ALTER TABLE part ADD COLUMN mac BLOB;"
+    "UPDATE meta SET value = '2' WHERE key = 'schema_version';";
+static const char *const sks_upgrades[] = { NULL, NULL, sks_upgrade_2 };
 static const struct store_kind store_kind_sks = {
-	SKS_DB_NAME, sks_schema_v1, 1, sks_upgrades,
+	SKS_DB_NAME, sks_schema_v2, 2, sks_upgrades,
 };
 
 int
@@ -61,9 +69,6 @@ sks_attach(struct hsm *h, int create)
 		return 0;
 	}
 	if ((r = store_open_kind(path, create, &store_kind_sks, &h->sks)) != 0)
-		goto out;
-	/* Freed pages are zeroed: blobs of a retired SMK do not linger. */
-	if ((r = store_exec(h->sks, "PRAGMA secure_delete = ON")) != 0)
 		goto out;
 	if (store_in_tx(h->st) && (r = store_begin(h->sks)) != 0)
 		goto out;

@@ -149,8 +149,12 @@ store_open_kind(const char *path, int create, const struct store_kind *k,
 	}
 	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
 	sqlite3_extended_result_codes(s->db, 0);
+	/* secure_delete: deleted rows and freed pages are overwritten, so
+	 * a deleted wrap does not linger in the database file (the WAL is
+	 * the job of store_wipe_on_commit). */
 	if ((r = store_exec(s, "PRAGMA foreign_keys = ON;"
-	    "PRAGMA synchronous = FULL;")) != 0)
+	    "PRAGMA synchronous = FULL;"
+	    "PRAGMA secure_delete = ON;")) != 0)
 		goto out;
 	if (fresh) {
 		if ((r = store_exec(s, "PRAGMA journal_mode = WAL;")) != 0 ||

@@ -37,14 +37,16 @@ restore_help(FILE *f)
 	    "               [--object LABEL]... [--pin-file F] "
 	    "[--backup-pin-file F] [--json]\n"
 	    "               [--with-domains [--domain-dir D]] "
-	    "[--with-policies] [--po-pin-file F]\n", PROG);
+	    "[--with-policies] [--po-pin-file F]\n"
+	    "               [--force]\n", PROG);
 	for (i = 0; i < NCMDS; i++)
 		fprintf(f, "       %s %s\n", PROG, cmds[i].synopsis);
 	fprintf(f, "\nSecrets: --pin-file/--pin-env (the target's Crypto "
 	    "Officer; on a PED HSM\n--share FILE ... [--share-pin-file F ...] "
 	    "or --challenge-file/--challenge-env),\n--backup-pin-file/"
 	    "--backup-pin-env (the backup password), --domain-pin-file/\n"
-	    "--domain-pin-env; or a prompt. Never argv.\nExit status: 0 done, 1 failed, 2 usage, 3 refused "
+	    "--domain-pin-env; or a prompt. Never argv.\n--force: a V1 "
+	    "partition takes back an SMK it retired (docs/sks.md).\nExit status: 0 done, 1 failed, 2 usage, 3 refused "
 	    "(credential, domain), 4 integrity.\nSee docs/restore.md.\n");
 }
 

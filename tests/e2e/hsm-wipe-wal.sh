@@ -11,26 +11,14 @@
 hsm_setup h
 P="hsm:$T/h#p1"
 db=$T/h/hsm.db
-nowhere() { # nowhere HEX WHAT: fail if HEX is in any file of the database
-	for f in "$db" "$db-wal" "$db-shm"; do
-		[ -f "$f" ] || continue
-		if od -An -v -tx1 "$f" | tr -d ' \n' | grep -qi "$1"; then
-			fail "$2: the old wrap is still in $(basename "$f")"
-		fi
-	done
-}
-# Another process holds hsm.db open, idle, as a long-running one would.
-mkfifo "$T/fifo"
-sqlite3 "$db" <"$T/fifo" >/dev/null &
-exec 9>"$T/fifo"
-echo "SELECT count(*) FROM role;" >&9
+db_hold "$db"
 
 old=$(sqlite3 "$db" "SELECT lower(hex(psk_wrap)) FROM role WHERE role = 2")
 [ ${#old} -gt 64 ] || fail "setup: no CO wrap read"
 NEW=$(pinfile new "new-co-secret-2")
 hsm role change "$P" --role co --pin-file "$CO" --new-pin-file "$NEW" >/dev/null
 [ -f "$db-wal" ] || fail "setup: the WAL is gone (no other connection?)"
-nowhere "$old" "credential change"
+nowhere "$db" "$old" "credential change"
 
 D2=$(pinfile d2 "second-domain-secret")
 domains add "$P" --label extra --kdf test --domain-pin-file "$D2" \
@@ -38,7 +26,6 @@ domains add "$P" --label extra --kdf test --domain-pin-file "$D2" \
 old=$(sqlite3 "$db" "SELECT lower(hex(wrap)) FROM domain WHERE label = 'extra'")
 [ ${#old} -gt 64 ] || fail "setup: no domain wrap read"
 domains remove "$P" extra --pin-file "$PO" >/dev/null
-nowhere "$old" "domain removal"
-exec 9>&-
-wait
+nowhere "$db" "$old" "domain removal"
+db_release
 echo "hsm-wipe-wal: ok"

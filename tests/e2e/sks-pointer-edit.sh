@@ -1,37 +1,36 @@
 #!/bin/sh
-# sks.db's SMK pointer edited to name a pending SMK row (as a rollover
-# killed at the right moment leaves one) while the blobs stay under the
-# real SMK: the next login must not settle the stores by destroying the
-# real SMK's wrap. It is refused (exit 4, naming both SMKs), nothing is
-# deleted, and with the pointer put back every blob opens again.
+# sks.db's SMK pointer is authenticated: a rollover dies after writing its
+# new SMK's wrap (pending), and the pointer is then edited with sqlite3 to
+# name that pending SMK. Believed, settling would make it current and
+# destroy the wrap of the SMK every blob is under. Instead the next login
+# that opens the SMK is refused (exit 4, the message names the MAC), no
+# SMK wrap is gone, and with the pointer put back every key works.
 . "$(dirname "$0")/lib.sh"
 . "$here/helpers/hsm.sh"
 . "$here/helpers/sks.sh"
 
 sks_hsm h
-sks_part h v1 1
-U="hsm:$T/h#v1"
-hsm key generate "$U" --type aes --label k --count 20 --pin-file "$CO" >/dev/null
-db=$T/h/hsm.db
-sks=$T/h/sks.db
-pid=$(sqlite3 "$db" "SELECT id FROM partition WHERE label = 'v1'")
-real=$(sqlite3 "$sks" "SELECT hex(smk_id) FROM part")
-fake=00112233445566778899AABBCCDDEEFF
-sqlite3 "$db" "INSERT INTO smk (partition_id, smk_id, gen, state, wrap, created)
-	VALUES ($pid, X'$fake', 2, 0, X'01', 0)"
-sqlite3 "$sks" "UPDATE part SET smk_id = X'$fake'"
-wraps_before=$(sqlite3 "$db" "SELECT count(*) FROM smk WHERE wrap IS NOT NULL")
+sks_part h p1 1
+P="hsm:$T/h#p1"
+hsm key generate "$P" --type aes --label k --count 5 --pin-file "$CO" >/dev/null
+expect_exit 137 env COFFER_TEST_CRASH_AT=rollover-pending \
+	hsm sks rollover "$P" --pin-file "$CO"
+cur=$(sqlite3 "$T/h/hsm.db" "SELECT hex(smk_id) FROM smk WHERE state = 1")
+pend=$(sqlite3 "$T/h/hsm.db" "SELECT hex(smk_id) FROM smk WHERE state = 0")
+[ ${#cur} = 32 ] && [ ${#pend} = 32 ] || fail "setup: want a current and a pending SMK"
+wraps() { sqlite3 "$T/h/hsm.db" "SELECT hex(smk_id), state, hex(wrap) FROM smk ORDER BY gen"; }
+wraps >"$T/before"
 
-expect_exit 4 hsm sks verify "$U" --pin-file "$CO"
-grep -qi "names SMK $fake for partition 'v1' but its blobs are under SMK $real" \
-	"$T/.err" || { cat "$T/.err" >&2; fail "the edit is not named"; }
-[ "$(sqlite3 "$db" "SELECT count(*) FROM smk WHERE wrap IS NOT NULL")" = \
-	"$wraps_before" ] || fail "a wrap was deleted"
-[ "$(sqlite3 "$db" "SELECT count(*) FROM smk WHERE smk_id = X'$real' AND
-	state = 1 AND wrap IS NOT NULL")" = 1 ] || fail "the real SMK lost its wrap"
+sqlite3 "$T/h/sks.db" "UPDATE part SET smk_id = X'$pend'"
+expect_exit 4 hsm key encrypt "$P" --label k-2 --in "$T/before" \
+	--out "$T/ct" --pin-file "$CO"
+grep -q "SMK pointer .* fails its MAC" "$T/.err" ||
+	{ cat "$T/.err"; fail "the refusal does not name the pointer's MAC"; }
+expect_exit 4 hsm sks verify "$P" --pin-file "$CO"
+wraps | cmp -s - "$T/before" || fail "a wrap changed on an edited pointer's word"
 
-sqlite3 "$sks" "UPDATE part SET smk_id = X'$real'"
-sqlite3 "$db" "DELETE FROM smk WHERE smk_id = X'$fake'"
-hsm sks verify "$U" --pin-file "$CO" | grep -q "^20 blob(s) open" ||
-	fail "the blobs do not open with the pointer put back"
+sqlite3 "$T/h/sks.db" "UPDATE part SET smk_id = X'$cur'"
+keys_work "$P" k 5
+hsm sks verify "$P" --pin-file "$CO" >/dev/null
+hsm audit verify "$T/h" >/dev/null
 echo "sks-pointer-edit: ok"

@@ -118,6 +118,52 @@ test_smk_id_vector(void **state)
 	assert_string_equal(hex, vec_smk_id);
 }
 
+/* docs/formats.md 9.7: the MAC of an SMK pointer (computed independently
+ * with Python's hmac and hashlib when the vector was written); any change
+ * to a field changes it. */
+static void
+test_pointer_mac_vector(void **state)
+{
+	struct secret *psk = secret_new(32);
+	struct sks_ptr p;
+	uint8_t mac[SKS_PTR_MAC_LEN], want[SKS_PTR_MAC_LEN], other[SKS_PTR_MAC_LEN];
+	size_t i;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	for (i = 0; i < 32; i++)
+		secret_ptr(psk)[i] = (uint8_t)i;
+	assert_int_equal(unhex(vec_smk_id, p.id, SKS_ID_LEN), SKS_ID_LEN);
+	p.gen = 1;
+	assert_int_equal(sks_ptr_mac(psk, 123456789012ULL, &p, mac), 0);
+	assert_int_equal(unhex("acf224c38c240470120c1210ba9292438ef0e7745d6690"
+	    "69da999c5abfbcd21b", want, sizeof(want)), sizeof(want));
+	assert_memory_equal(mac, want, sizeof(mac));
+	p.gen = 3;
+	for (i = 0; i < SKS_ID_LEN; i++)
+		want[i] = (uint8_t)(0xa0 + i);
+	assert_int_equal(sks_ptr_retire(&p, want), 0);
+	assert_int_equal(sks_ptr_retire(&p, want), 0);  /* once */
+	assert_int_equal(p.nretired, 1);
+	assert_int_equal(sks_ptr_mac(psk, 123456789012ULL, &p, mac), 0);
+	assert_int_equal(unhex("0abe6e7c8cf11b36f12b616135f6eb486972edbeea8b59"
+	    "e4262d7ba4cc2a8dd3", want, sizeof(want)), sizeof(want));
+	assert_memory_equal(mac, want, sizeof(mac));
+	/* another serial, generation or retired list: another MAC */
+	assert_int_equal(sks_ptr_mac(psk, 123456789013ULL, &p, other), 0);
+	assert_memory_not_equal(mac, other, sizeof(mac));
+	p.gen = 4;
+	assert_int_equal(sks_ptr_mac(psk, 123456789012ULL, &p, other), 0);
+	assert_memory_not_equal(mac, other, sizeof(mac));
+	p.gen = 3;
+	sks_ptr_unretire(&p, p.retired);
+	assert_int_equal(p.nretired, 0);
+	assert_int_equal(sks_ptr_mac(psk, 123456789012ULL, &p, other), 0);
+	assert_memory_not_equal(mac, other, sizeof(mac));
+	sks_ptr_clear(&p);
+	secret_free(psk);
+}
+
 /* docs/formats.md 9.7, reproduced byte for byte (and independently with
  * Python's cryptography AESGCM when the vector was written). */
 static void
@@ -440,8 +486,10 @@ test_v1_clone_checks_each_blob(void **state)
 	before = sks_decryptions();
 	assert_int_equal(clone_v1(f.dir, "a", "b", "dom", "dom", 0), 0);
 	/* the target opened each blob exactly once to check its tag and
-	 * label before storing it as it came (no other decryption) */
-	assert_int_equal(sks_decryptions(), before + 301);
+	 * label before storing it as it came, and one more when settling
+	 * proved the SMK it kept before destroying the one it replaced (no
+	 * other decryption) */
+	assert_int_equal(sks_decryptions(), before + 301 + 1);
 	assert_int_equal(fx_login(f.h, "b", ROLE_CO, "co-pin", &s), 0);
 	assert_int_equal(object_list(s, count_cb, &n), 0);
 	assert_int_equal(n, 301);
@@ -913,9 +961,22 @@ test_mismatched_stores_refused(void **state)
 	session_close(s);
 	hsm_close(f.h);
 	f.h = NULL;
-	/* sks.db now names an SMK hsm.db never wrapped */
+	/* sks.db's pointer edited to an SMK hsm.db never wrapped: its MAC */
+	snprintf(cmd, sizeof(cmd), "sqlite3 %s/sks.db \"CREATE TABLE keep AS "
+	    "SELECT smk_id FROM part; UPDATE part SET smk_id = zeroblob(16)\"",
+	    f.dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(hsm_open(f.dir, &f.h), 0);
+	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_get(s, "k", &o), CE_INTEGRITY);
+	assert_non_null(strstr(err_detail(), "fails its MAC"));
+	session_close(s);
+	hsm_close(f.h);
+	f.h = NULL;
+	/* a good pointer, but hsm.db (from another moment) lacks its key */
 	snprintf(cmd, sizeof(cmd), "sqlite3 %s/sks.db \"UPDATE part SET "
-	    "smk_id = zeroblob(16)\"", f.dir);
+	    "smk_id = (SELECT smk_id FROM keep)\" && sqlite3 %s/hsm.db "
+	    "\"UPDATE smk SET wrap = NULL\"", f.dir, f.dir);
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(hsm_open(f.dir, &f.h), 0);
 	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &s), 0);
@@ -942,6 +1003,7 @@ main(void)
 		cmocka_unit_test(test_blob_roundtrip_and_tamper),
 		cmocka_unit_test(test_smk_id_vector),
 		cmocka_unit_test(test_blob_vector),
+		cmocka_unit_test(test_pointer_mac_vector),
 		cmocka_unit_test(test_v1_objects),
 		cmocka_unit_test(test_v1_clone_checks_each_blob),
 		cmocka_unit_test(test_v1_blob_checked),

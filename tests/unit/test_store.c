@@ -1,7 +1,8 @@
 /* store: creation mode, schema version, transactions, a second connection
- * waiting for the first, integrity check. */
+ * waiting for the first, integrity check, deleted rows wiped from disk. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include "testutil.h"
 #include "err.h"
@@ -107,6 +108,70 @@ test_not_a_store(void **state)
 	assert_int_not_equal(store_open(p2, 0, &s), 0);
 }
 
+/* 1 when the file at p holds the n bytes m. */
+static int
+file_has(const char *p, const void *m, size_t n)
+{
+	FILE *f;
+	char *b;
+	long len;
+	int found;
+
+	if ((f = fopen(p, "rb")) == NULL)
+		return 0;
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	assert_non_null(b = malloc(len > 0 ? (size_t)len : 1));
+	assert_int_equal(fread(b, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	found = len > 0 && memmem(b, (size_t)len, m, n) != NULL;
+	free(b);
+	return found;
+}
+
+/*
+ * Every connection overwrites what it deletes (secure_delete, set by
+ * store_open itself), and a commit marked with store_wipe_on_commit folds
+ * the WAL back and truncates it: a deleted value is in neither file, even
+ * while another connection keeps the database (and so the WAL) open.
+ */
+static void
+test_deleted_rows_wiped(void **state)
+{
+	static const char mark[] = "wrap-bytes-7f3a9c1e5d";
+	struct store *s = NULL, *other = NULL;
+	sqlite3_stmt *q;
+	char wal[160], sql[128];
+	struct stat sb;
+
+	(void)state;
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	assert_int_equal(store_open(path, 1, &s), 0);
+	assert_int_equal(sqlite3_prepare_v2(store_db(s), "PRAGMA secure_delete",
+	    -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 1);
+	sqlite3_finalize(q);
+	assert_int_equal(store_open(path, 0, &other), 0);
+	snprintf(sql, sizeof(sql), "INSERT INTO meta VALUES ('w', '%s')", mark);
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_exec(s, sql), 0);
+	assert_int_equal(store_commit(s), 0);
+	assert_true(file_has(path, mark, strlen(mark)) ||
+	    file_has(wal, mark, strlen(mark)));
+	assert_int_equal(store_begin(s), 0);
+	store_wipe_on_commit(s);
+	assert_int_equal(store_exec(s, "DELETE FROM meta WHERE key = 'w'"), 0);
+	assert_int_equal(store_commit(s), 0);
+	assert_false(file_has(path, mark, strlen(mark)));
+	assert_false(file_has(wal, mark, strlen(mark)));
+	assert_int_equal(stat(wal, &sb), 0);
+	assert_int_equal(sb.st_size, 0);
+	store_close(other);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -115,6 +180,7 @@ main(void)
 		cmocka_unit_test(test_newer_schema_refused),
 		cmocka_unit_test(test_transactions),
 		cmocka_unit_test(test_not_a_store),
+		cmocka_unit_test(test_deleted_rows_wiped),
 	};
 	char cmd[128];
 	int r;

@@ -3,6 +3,10 @@
 #                       PO/CO/CU; pin files $SO $PO $CO $CU $DOM
 #                       (HSM_E2E_VERSION=1: p1 is a V1 partition)
 #   json_has TEXT FILE  fail unless FILE contains TEXT
+#   db_hold DB          another process keeps the SQLite file DB open,
+#                       idle, as a long-running one would (so the WAL is
+#                       not folded back when a command exits); db_release
+#   nowhere DB HEX WHAT fail if HEX is in DB, DB-wal or DB-shm
 SO=$(pinfile so "so-secret-1")
 PO=$(pinfile po "po-secret-1")
 CO=$(pinfile co "co-secret-1")
@@ -24,4 +28,25 @@ hsm_setup() {
 
 json_has() {
 	grep -q -F -- "$1" "$2" || { cat "$2" >&2; fail "expected '$1' in $2"; }
+}
+
+db_hold() {
+	mkfifo "$T/.hold"
+	sqlite3 "$1" <"$T/.hold" >/dev/null &
+	exec 9>"$T/.hold"
+	echo "SELECT count(*) FROM sqlite_master;" >&9
+}
+
+db_release() {
+	exec 9>&-
+	wait
+}
+
+nowhere() {
+	for f in "$1" "$1-wal" "$1-shm"; do
+		[ -f "$f" ] || continue
+		if od -An -v -tx1 "$f" | tr -d ' \n' | grep -qi "$2"; then
+			fail "$3: the old wrap is still in $(basename "$f")"
+		fi
+	done
 }
