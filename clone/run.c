@@ -12,9 +12,11 @@
 
 #include "cli.h"
 #include "clone.h"
+#include "domain.h"
 #include "endpoint.h"
 #include "err.h"
 #include "hsm.h"
+#include "kdf.h"
 #include "object.h"
 #include "partition.h"
 #include "role.h"
@@ -186,6 +188,51 @@ audit_source(struct endpoint *src, struct endpoint *dst,
 	(void)hsm_audit(endpoint_hsm(src), &ev);
 }
 
+/*
+ * No domain in common. A domain of one label on both sides whose password
+ * profiles differ is the usual cause (the same password under another
+ * profile is another domain): name it and the fix; else say what to
+ * compare.
+ */
+static void
+mismatch_detail(const struct clone_opts *o, struct endpoint *src,
+    struct endpoint *dst)
+{
+	struct domain_list a, b;
+	size_t i, k;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	if (domain_list_get(endpoint_session(src), &a) == 0 &&
+	    domain_list_get(endpoint_session(dst), &b) == 0)
+		for (i = 0; i < a.n; i++)
+			for (k = 0; k < b.n; k++) {
+				if (strcmp(a.d[i].label, b.d[k].label) != 0 ||
+				    a.d[i].type != DOMAIN_PASSWORD ||
+				    b.d[k].type != DOMAIN_PASSWORD ||
+				    a.d[i].kdf == b.d[k].kdf)
+					continue;
+				err_set_detail("%s and %s hold no cloning domain "
+				    "in common: domain '%s' is under KDF profile "
+				    "%s on the source and %s on the target, and "
+				    "the same password under another profile is "
+				    "another domain; have the target's PO add it "
+				    "with 'domains add --kdf %s'; nothing was "
+				    "written", o->from, o->to, a.d[i].label,
+				    kdf_profile_name(a.d[i].kdf),
+				    kdf_profile_name(b.d[k].kdf),
+				    kdf_profile_name(a.d[i].kdf));
+				goto out;
+			}
+	err_set_detail("%s and %s hold no cloning domain in common; compare "
+	    "'domains list' on both and have the target's PO add one of the "
+	    "source's domains ('domains add'); nothing was written", o->from,
+	    o->to);
+ out:
+	domain_list_clear(&a);
+	domain_list_clear(&b);
+}
+
 int
 clone_run(const struct clone_opts *o, struct clone_result *res)
 {
@@ -278,11 +325,7 @@ clone_run(const struct clone_opts *o, struct clone_result *res)
 	res->st = endpoint_sink_stats(sink);
 	if (r != 0) {
 		if (r == CE_DOMAIN_MISMATCH)
-			err_set_detail("%s and %s hold no cloning domain in "
-			    "common; compare 'domains list' on both and have "
-			    "the target's PO add one of the source's domains "
-			    "('domains add'); nothing was written", o->from,
-			    o->to);
+			mismatch_detail(o, src, dst);
 		fail_at(res, r, "transferring");
 		endpoint_rollback(dst);
 		if (r == CE_CONFLICT)
