@@ -432,6 +432,9 @@ backupd_run(const char *config, int once)
 		    "backups", i, i == 1 ? "y" : "ies");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
+	/* A SIGHUP or SIGTERM mid-job must not fail the job's reads and
+	 * writes with EINTR; the one-second naps end early anyway. */
+	sa.sa_flags = SA_RESTART;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
