@@ -94,12 +94,7 @@ opts_parse(int argc, char **argv, struct opts *o)
 	struct cli_getopt g;
 
 	memset(o, 0, sizeof(*o));
-	optind = 1;
-	opterr = 0;
-	memset(&g, 0, sizeof(g));
-	g.prog = PROG;
-	g.words = NULL;
-	g.opts = longopts;
+	cli_getopt_init(&g, PROG, NULL, longopts);
 	while ((ch = cli_getopt(&g, argc, argv)) != -1) {
 		if (ch == CLI_OPT_BAD)
 			return EXIT_USAGE;

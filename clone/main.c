@@ -74,11 +74,7 @@ parse(int argc, char **argv, struct clone_opts *o)
 	struct cli_getopt g;
 
 	memset(o, 0, sizeof(*o));
-	opterr = 0;
-	memset(&g, 0, sizeof(g));
-	g.prog = PROG;
-	g.words = NULL;
-	g.opts = opts;
+	cli_getopt_init(&g, PROG, NULL, opts);
 	while ((c = cli_getopt(&g, argc, argv)) != -1) {
 		if (c == CLI_OPT_BAD)
 			return EXIT_USAGE;

@@ -87,10 +87,7 @@ opts_parse(const struct cmd *c, int argc, char **argv, struct opts *o)
 		bits[i] = table[i].bit;
 	}
 	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
-	memset(&g, 0, sizeof(g));
-	g.prog = PROG;
-	g.words = c->name;
-	g.opts = longopts;
+	cli_getopt_init(&g, PROG, c->name, longopts);
 	g.bits = bits;
 	g.allowed = c->allowed;
 	g.usage = usage;

@@ -149,10 +149,7 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 		bits[i] = table[i].bit;
 	}
 	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
-	memset(&g, 0, sizeof(g));
-	g.prog = PROG;
-	g.words = words;
-	g.opts = longopts;
+	cli_getopt_init(&g, PROG, words, longopts);
 	g.bits = bits;
 	g.allowed = c->allowed;
 	g.usage = usage;

@@ -31,26 +31,41 @@ text_ok(const char *s, size_t len, size_t max)
 	return 1;
 }
 
-/* The members version 2 adds: the source HSM, the profile, the domains. */
+/* A text member the writer supplies: its name (for messages) and limit. */
+struct text_field {
+	const char *name, *v;
+	size_t max;
+};
+
+/* 0 when every field is 1..max bytes of text, else CE_INVALID naming it. */
 static int
-check_v2(const struct cbk_manifest *m)
+fields_ok(const struct text_field *f, size_t n)
 {
-	const struct {
-		const char *name, *v;
-		size_t max;
-	} f[] = {
-		{ "source HSM serial", m->hsm_serial, CBK_SERIAL_MAX },
-		{ "source HSM label", m->hsm_label, CBK_HSM_LABEL_MAX },
-		{ "KDF profile", m->kdf, CBK_WORD_MAX },
-	};
 	size_t i;
 
-	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+	for (i = 0; i < n; i++)
 		if (!text_ok(f[i].v, strnlen(f[i].v, f[i].max + 1), f[i].max)) {
 			err_set_detail("%s must be 1 to %zu bytes without control "
 			    "characters", f[i].name, f[i].max);
 			return CE_INVALID;
 		}
+	return 0;
+}
+
+/* The members version 2 adds: the source HSM, the profile, the domains. */
+static int
+check_v2(const struct cbk_manifest *m)
+{
+	const struct text_field f[] = {
+		{ "source HSM serial", m->hsm_serial, CBK_SERIAL_MAX },
+		{ "source HSM label", m->hsm_label, CBK_HSM_LABEL_MAX },
+		{ "KDF profile", m->kdf, CBK_WORD_MAX },
+	};
+	size_t i;
+	int r;
+
+	if ((r = fields_ok(f, sizeof(f) / sizeof(f[0]))) != 0)
+		return r;
 	if (m->ndomains < 1 || m->ndomains > CBK_DOMAINS_MAX) {
 		err_set_detail("a backup records 1 to %d cloning domains",
 		    CBK_DOMAINS_MAX);
@@ -58,16 +73,14 @@ check_v2(const struct cbk_manifest *m)
 	}
 	for (i = 0; i < m->ndomains; i++) {
 		const struct cbk_domain *d = &m->domains[i];
+		const struct text_field df[] = {
+			{ "domain label", d->label, CBK_DOMAIN_LABEL_MAX },
+			{ "domain type", d->type, CBK_WORD_MAX },
+			{ "domain profile", d->kdf, CBK_WORD_MAX },
+		};
 
-		if (!text_ok(d->label, strnlen(d->label, CBK_DOMAIN_LABEL_MAX +
-		    1), CBK_DOMAIN_LABEL_MAX) || !text_ok(d->type,
-		    strnlen(d->type, CBK_WORD_MAX + 1), CBK_WORD_MAX) ||
-		    !text_ok(d->kdf, strnlen(d->kdf, CBK_WORD_MAX + 1),
-		    CBK_WORD_MAX)) {
-			err_set_detail("domain %zu: label, type and profile must "
-			    "be short text", i + 1);
-			return CE_INVALID;
-		}
+		if ((r = fields_ok(df, sizeof(df) / sizeof(df[0]))) != 0)
+			return r;
 	}
 	if (m->policies.storage_size > INT64_MAX ||
 	    m->policies.lockout > 1000) {
@@ -80,27 +93,19 @@ check_v2(const struct cbk_manifest *m)
 int
 cbk_manifest_check(const struct cbk_manifest *m)
 {
-	const struct {
-		const char *name, *v;
-		size_t max;
-	} f[] = {
+	const struct text_field f[] = {
 		{ "source label", m->label, CBK_LABEL_MAX },
 		{ "source serial", m->serial, CBK_SERIAL_MAX },
 		{ "tool version", m->tool_version, CBK_TOOL_MAX },
 	};
-	size_t i;
 	int r;
 
 	if (m->format_version != 1 && m->format_version != 2) {
 		err_set_detail("format version must be 1 or 2");
 		return CE_INVALID;
 	}
-	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		if (!text_ok(f[i].v, strnlen(f[i].v, f[i].max + 1), f[i].max)) {
-			err_set_detail("%s must be 1 to %zu bytes without control "
-			    "characters", f[i].name, f[i].max);
-			return CE_INVALID;
-		}
+	if ((r = fields_ok(f, sizeof(f) / sizeof(f[0]))) != 0)
+		return r;
 	if (m->format_version == 2 && (r = check_v2(m)) != 0)
 		return r;
 	if (m->partition_version != 0 && m->partition_version != 1) {

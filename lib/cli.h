@@ -87,6 +87,9 @@ struct cli_getopt {
 	size_t nopts;
 	int started;
 };
+/* Starts g for prog (words: the command, or NULL) over the table opts. */
+void cli_getopt_init(struct cli_getopt *g, const char *prog,
+    const char *words, const struct option *opts);
 int cli_getopt(struct cli_getopt *g, int argc, char **argv);
 
 /* --quiet: no progress bars, no notes (cli_note); errors still print. */

@@ -76,6 +76,16 @@ bad(struct cli_getopt *g, const char *what, const char *arg)
 	return CLI_OPT_BAD;
 }
 
+void
+cli_getopt_init(struct cli_getopt *g, const char *prog, const char *words,
+    const struct option *opts)
+{
+	memset(g, 0, sizeof(*g));
+	g->prog = prog;
+	g->words = words;
+	g->opts = opts;
+}
+
 int
 cli_getopt(struct cli_getopt *g, int argc, char **argv)
 {

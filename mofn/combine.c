@@ -60,10 +60,7 @@ combine_main(int argc, char **argv)
 	struct cli_getopt g;
 
 	memset(&pins, 0, sizeof(pins));
-	memset(&g, 0, sizeof(g));
-	g.prog = PROG;
-	g.words = "combine";
-	g.opts = opts;
+	cli_getopt_init(&g, PROG, "combine", opts);
 	while ((c = cli_getopt(&g, argc, argv)) != -1) {
 		if (c == CLI_OPT_BAD)
 			return EXIT_USAGE;

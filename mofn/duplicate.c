@@ -91,10 +91,7 @@ duplicate_main(int argc, char **argv)
 	struct cli_getopt g;
 
 	memset(&d, 0, sizeof(d));
-	memset(&g, 0, sizeof(g));
-	g.prog = PROG;
-	g.words = "duplicate";
-	g.opts = opts;
+	cli_getopt_init(&g, PROG, "duplicate", opts);
 	while ((c = cli_getopt(&g, argc, argv)) != -1) {
 		if (c == CLI_OPT_BAD)
 			return EXIT_USAGE;

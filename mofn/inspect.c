@@ -83,10 +83,7 @@ inspect_main(int argc, char **argv)
 	int c, r, json = 0;
 	struct cli_getopt g;
 
-	memset(&g, 0, sizeof(g));
-	g.prog = PROG;
-	g.words = "inspect";
-	g.opts = opts;
+	cli_getopt_init(&g, PROG, "inspect", opts);
 	while ((c = cli_getopt(&g, argc, argv)) != -1) {
 		if (c == CLI_OPT_BAD)
 			return EXIT_USAGE;

@@ -60,10 +60,7 @@ reissue_main(int argc, char **argv)
 	memset(&pins, 0, sizeof(pins));
 	memset(&in, 0, sizeof(in));
 	o.kdf = KDF_INTERACTIVE;
-	memset(&g, 0, sizeof(g));
-	g.prog = PROG;
-	g.words = "reissue";
-	g.opts = opts;
+	cli_getopt_init(&g, PROG, "reissue", opts);
 	while ((c = cli_getopt(&g, argc, argv)) != -1) {
 		if (c == CLI_OPT_BAD)
 			return EXIT_USAGE;

@@ -95,10 +95,7 @@ split_main(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.kdf = KDF_INTERACTIVE;
-	memset(&g, 0, sizeof(g));
-	g.prog = PROG;
-	g.words = "split";
-	g.opts = opts;
+	cli_getopt_init(&g, PROG, "split", opts);
 	while ((c = cli_getopt(&g, argc, argv)) != -1) {
 		if (c == CLI_OPT_BAD)
 			return EXIT_USAGE;

@@ -79,10 +79,7 @@ verify_main(int argc, char **argv)
 	struct cli_getopt g;
 
 	memset(&pins, 0, sizeof(pins));
-	memset(&g, 0, sizeof(g));
-	g.prog = PROG;
-	g.words = "verify";
-	g.opts = opts;
+	cli_getopt_init(&g, PROG, "verify", opts);
 	while ((c = cli_getopt(&g, argc, argv)) != -1) {
 		if (c == CLI_OPT_BAD)
 			return EXIT_USAGE;

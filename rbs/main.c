@@ -76,11 +76,7 @@ parse(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->dir = RBS_STATE_DEFAULT;
-	optind = 1;
-	memset(&g, 0, sizeof(g));
-	g.prog = PROG;
-	g.words = NULL;
-	g.opts = longopts;
+	cli_getopt_init(&g, PROG, NULL, longopts);
 	while ((c = cli_getopt(&g, argc, argv)) != -1) {
 		if (c == CLI_OPT_BAD)
 			return EXIT_USAGE;

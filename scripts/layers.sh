@@ -4,9 +4,9 @@
 # the built objects, and fails on a call from one family to a family listed
 # below it, unless that exact call is in the table of known upward calls
 # (which fails in turn when one of its entries is no longer needed).
-# Usage: scripts/layers.sh OBJDIR [DOC]    (OBJDIR: build/default/lib)
+# Usage: scripts/layers.sh [OBJDIR [DOC]]   (OBJDIR: build/default/lib)
 set -eu
-objdir=$1
+objdir=${1:-$(dirname "$0")/../build/default/lib}
 doc=${2:-$(dirname "$0")/../docs/architecture.md}
 [ -d "$objdir" ] || { echo "layers: no object directory $objdir" >&2; exit 2; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/layers.XXXXXX")

@@ -105,8 +105,7 @@ for f in so po co cu dom:domain bk:backup; do
 	cp "$T/${f%%:*}" "$T/cred/${f#*:}.pin"
 done
 chmod 600 "$T/cred"/*.pin
-awk '/^```sh$/ { on = 1; next } /^```/ { on = 0 } on' \
-	"$here/../../docs/runbooks/disaster-recovery.md" >"$T/runbook.sh"
+runbook_script "$here/../../docs/runbooks/disaster-recovery.md"
 HSM_DIR="$T/b" HSM_LABEL=e2e PARTITION=payments SOURCE_SERIAL="$sb" \
 	DOMAIN_LABEL=default KDF=test STORE="$T/s" CRED="$T/cred" \
 	PROOF_DIR="$T/proof" SIGN_KEY=sig ENC_KEY=enc \

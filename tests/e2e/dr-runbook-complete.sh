@@ -74,8 +74,7 @@ chmod 600 "$T/cred"/*.pin "$T/cred/domains/site-b.pin" \
 hsm key generate "$PEER" --type aes --label made-on-peer --pin-file "$CO" \
 	>/dev/null
 
-awk '/^```sh$/ { on = 1; next } /^```/ { on = 0 } on' "$runbook" \
-	>"$T/runbook.sh"
+runbook_script "$runbook"
 HSM_DIR="$T/h" HSM_LABEL=e2e PARTITION=p1 DOMAIN_LABEL=default KDF=test \
 	SOURCE_SERIAL="$SOURCE_SERIAL" HA_PEER="$PEER" \
 	STORE="$T/s" CRED="$T/cred" PROOF_DIR="$T/proof" SIGN_KEY=sig \

@@ -35,9 +35,7 @@ cp "$T/dom/domain-1-of-3.cshare" "$T/dom/domain-3-of-3.cshare" "$T/cred/domain/"
 cp "$BK" "$T/cred/backup.pin"
 chmod 600 "$T/cred/backup.pin"
 
-awk '/^```sh$/ { on = 1; next } /^```/ { on = 0 } on' "$runbook" \
-	>"$T/runbook.sh"
-[ "$(grep -c . "$T/runbook.sh")" -gt 30 ] || fail "too few runbook commands"
+runbook_script "$runbook"
 HSM_DIR="$T/h" HSM_LABEL=ped PARTITION=p1 SOURCE_SERIAL="$SOURCE_SERIAL" \
 	KDF=test SET_M=2 SET_N=3 STORE="$T/s" CRED="$T/cred" \
 	PROOF_DIR="$T/proof" SIGN_KEY=sig ENC_KEY=enc \

@@ -40,9 +40,7 @@ done
 chmod 600 "$T/cred"/*.pin
 
 # Exactly the runbook's commands.
-awk '/^```sh$/ { on = 1; next } /^```/ { on = 0 } on' "$runbook" \
-	>"$T/runbook.sh"
-[ "$(grep -c . "$T/runbook.sh")" -gt 30 ] || fail "too few runbook commands"
+runbook_script "$runbook"
 HSM_DIR="$T/h" HSM_LABEL=e2e PARTITION=p1 DOMAIN_LABEL=default KDF=test \
 	SOURCE_SERIAL="$SOURCE_SERIAL" \
 	STORE="$T/s" CRED="$T/cred" PROOF_DIR="$T/proof" SIGN_KEY=sig \

@@ -8,6 +8,8 @@
 #                      audit head included) and of its audit.log
 #   store_state STORE  a digest of every file in a store (names and bytes)
 #   restore_to DIR STORE NAME MODE [...]   restore NAME into p1 of DIR
+#   runbook_script FILE  the ```sh blocks of FILE (a runbook), in order, into
+#                      $T/runbook.sh
 #   bk_damage_setup    for the damaged-archive scenarios: HSM h with 300
 #                      keys backed up into store s as $name ($S bytes; the
 #                      integrity entry's data starts at $D), then 'sig'
@@ -122,4 +124,11 @@ header_set_byte() {
 		h && /"sha384"/ { sub(/"[0-9a-f]+"/, "\"" sha "\""); h = 0 }
 		{ print }' "$1/manifest.json" >"$1/m.tmp"
 	mv "$1/m.tmp" "$1/manifest.json"
+}
+
+runbook_script() {
+	awk '/^```sh$/ { on = 1; next } /^```/ { on = 0 } on' "$1" \
+		>"$T/runbook.sh"
+	[ "$(grep -c . "$T/runbook.sh")" -gt 30 ] ||
+		fail "too few commands in $1"
 }
