@@ -78,8 +78,16 @@ static const char hsm_upgrade_3[] =
     "ALTER TABLE partition ADD COLUMN kdf_mac BLOB;"
     "ALTER TABLE hsm ADD COLUMN so_set_tag BLOB;"
     "UPDATE meta SET value = '3' WHERE key = 'schema_version';";
+/*
+ * Schema 4: a form 2 password domain's public salt (docs/formats.md 2.5);
+ * NULL for PED domains and for legacy unsalted password domains, which
+ * keep working as they are.
+ */
+static const char hsm_upgrade_4[] =
+    "ALTER TABLE domain ADD COLUMN salt BLOB;"
+    "UPDATE meta SET value = '4' WHERE key = 'schema_version';";
 static const char *const hsm_upgrades[] = { NULL, NULL, hsm_upgrade_2,
-    hsm_upgrade_3 };
+    hsm_upgrade_3, hsm_upgrade_4 };
 const struct store_kind store_kind_hsm = {
 	"hsm.db", store_schema_v2, STORE_SCHEMA_VERSION, hsm_upgrades,
 };
