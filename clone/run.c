@@ -194,6 +194,21 @@ audit_source(struct endpoint *src, struct endpoint *dst,
  * profile is another domain): name it and the fix; else say what to
  * compare.
  */
+/* The options of `domains add` that join password domain sp (public). */
+static const char *
+join_options(const struct domain_spec *sp)
+{
+	static char opt[32 + DOMAIN_STRING_MAX];
+	char str[DOMAIN_STRING_MAX];
+
+	if (sp->salted && domain_string_format(sp, str) == 0)
+		snprintf(opt, sizeof(opt), "--domain-string %s", str);
+	else
+		snprintf(opt, sizeof(opt), "--legacy-domain --kdf %s",
+		    kdf_profile_name(sp->kdf));
+	return opt;
+}
+
 /*
  * Two password domains of one label that differ in profile or salt: the
  * same password made two domains. Sets the detail naming the fix.
@@ -211,10 +226,10 @@ same_label_differs(const struct clone_opts *o, const struct domain_entry *a,
 		err_set_detail("%s and %s hold no cloning domain in common: "
 		    "domain '%s' is under KDF profile %s on the source and %s "
 		    "on the target, and the same password under another profile "
-		    "is another domain; have the target's PO add it with "
-		    "'domains add --kdf %s'; nothing was written", o->from, o->to,
+		    "is another domain; have the target's PO add the source's "
+		    "with 'domains add %s'; nothing was written", o->from, o->to,
 		    a->label, kdf_profile_name(x->kdf), kdf_profile_name(y->kdf),
-		    kdf_profile_name(x->kdf));
+		    join_options(x));
 		return 1;
 	}
 	if (x->salted != y->salted || (x->salted &&
@@ -222,9 +237,9 @@ same_label_differs(const struct clone_opts *o, const struct domain_entry *a,
 		err_set_detail("%s and %s hold no cloning domain in common: "
 		    "domain '%s' was given a different domain string (or none) "
 		    "on each side, and the same password with another string is "
-		    "another domain; compare 'domains list --json' "
-		    "(domain_string) on both and have the target's PO add the "
-		    "source's; nothing was written", o->from, o->to, a->label);
+		    "another domain; have the target's PO add the source's with "
+		    "'domains add %s'; nothing was written", o->from, o->to,
+		    a->label, join_options(x));
 		return 1;
 	}
 	return 0;

@@ -18,10 +18,23 @@
 #include "tool.h"
 #include "utc.h"
 
+/* The domain string of a form 2 password domain a backup recorded. */
+static int
+domain_string_of(const struct cbk_domain *d, char str[DOMAIN_STRING_MAX])
+{
+	struct domain_spec sp;
+	int r;
+
+	if ((r = backup_domain_spec(d, &sp)) != 0)
+		return r;
+	return domain_string_format(&sp, str);
+}
+
 /* What a format 2 manifest adds: the source HSM, profile, policies, domains. */
 static void
 json_source_v2(struct json *j, const struct cbk_manifest *m)
 {
+	char str[DOMAIN_STRING_MAX];
 	size_t i;
 
 	json_str(j, "hsm_serial", m->hsm_serial);
@@ -39,6 +52,8 @@ json_source_v2(struct json *j, const struct cbk_manifest *m)
 		json_str(j, "label", m->domains[i].label);
 		json_str(j, "type", m->domains[i].type);
 		json_str(j, "kdf", m->domains[i].kdf);
+		if (domain_string_of(&m->domains[i], str) == 0)
+			json_str(j, "domain_string", str);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
@@ -217,12 +232,17 @@ print_entry(const struct bstore_entry *e)
 	    e->m.policies.allow_cloning ? "on" : "off",
 	    (unsigned long long)e->m.policies.storage_size,
 	    e->m.policies.lockout, e->m.policies.activation ? "on" : "off");
-	for (size_t i = 0; i < e->m.ndomains; i++)
+	for (size_t i = 0; i < e->m.ndomains; i++) {
+		char str[DOMAIN_STRING_MAX];
+
 		printf("cloning domain:    %s (%s%s%s)\n", e->m.domains[i].label,
 		    e->m.domains[i].type, strcmp(e->m.domains[i].type,
 		    "password") == 0 ? ", kdf " : "", strcmp(
 		    e->m.domains[i].type, "password") == 0 ?
 		    e->m.domains[i].kdf : "");
+		if (domain_string_of(&e->m.domains[i], str) == 0)
+			printf("  domain string:   %s\n", str);
+	}
 }
 
 int
