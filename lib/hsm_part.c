@@ -99,7 +99,8 @@ partition_zeroize_tx(struct hsm *h, int64_t pid, const char *label,
 	    (r = sks_forget_tx(h, serial)) != 0)
 		return r;
 	if ((r = store_prepare(h->st, "UPDATE partition SET state = 0, "
-	    "kdf = NULL, dsk_wrap = NULL, initialized = NULL WHERE id = ?",
+	    "kdf = NULL, dsk_wrap = NULL, initialized = NULL, psk_prev = NULL, "
+	    "psk_gen = 1 WHERE id = ?",
 	    &q)) != 0)
 		return r;
 	sqlite3_bind_int64(q, 1, pid);
