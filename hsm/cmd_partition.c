@@ -417,7 +417,8 @@ const struct cmd cmds_partition[] = {
 	{ "zeroize", cmd_zeroize, O_PIN | O_ROLE, 1,
 	    "hsm:DIR#LABEL [--role so|po] [--pin-file F]" },
 	{ "delete", cmd_delete, O_PIN, 1, "hsm:DIR#LABEL [--pin-file F]  (SO)" },
-	{ "rekey", cmd_rekey, O_PIN, 1, "hsm:DIR#LABEL [--pin-file F]  (CO)" },
+	{ "rekey", cmd_rekey, O_PIN | O_ROLE, 1,
+	    "hsm:DIR#LABEL [--pin-file F]  (CO)" },
 };
 const size_t ncmds_partition = sizeof(cmds_partition) /
     sizeof(cmds_partition[0]);
