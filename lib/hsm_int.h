@@ -117,6 +117,9 @@ int partition_zeroize_tx(struct hsm *h, int64_t pid, const char *label,
 /* The serial of partition row pid. */
 int partition_serial_of(struct hsm *h, int64_t pid, uint64_t *serialp);
 
+/* The PSK generation of partition row pid (+1 a rekey; schema 4). */
+int partition_psk_gen_of(struct hsm *h, int64_t pid, uint64_t *genp);
+
 /* Looks up a partition's id, serial, state and version by label. */
 int partition_lookup(struct hsm *h, const char *label, int64_t *pidp,
     uint64_t *serialp, int *statep, int *versionp);

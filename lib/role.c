@@ -375,32 +375,13 @@ buf_same(const struct buf *a, const struct buf *b)
 	    memcmp(buf_ptr(a), buf_ptr(b), buf_len(a)) == 0;
 }
 
-/* The partition's PSK generation (bumped by each rekey). */
-static int
-psk_gen_get(struct hsm *h, int64_t pid, uint64_t *genp)
-{
-	sqlite3_stmt *q;
-	int r, rc;
-
-	if ((r = store_prepare(h->st, "SELECT psk_gen FROM partition WHERE "
-	    "id = ?", &q)) != 0)
-		return r;
-	sqlite3_bind_int64(q, 1, pid);
-	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		*genp = (uint64_t)sqlite3_column_int64(q, 0);
-	sqlite3_reset(q);
-	if (rc == SQLITE_DONE)
-		return CE_NOT_FOUND;
-	return rc == SQLITE_ROW ? 0 : store_err(h->st, rc);
-}
-
 int
 session_psk_current(struct session *s)
 {
 	uint64_t gen = 0;
 	int r;
 
-	if ((r = psk_gen_get(s->h, s->pid, &gen)) != 0)
+	if ((r = partition_psk_gen_of(s->h, s->pid, &gen)) != 0)
 		return r;
 	if (gen != s->psk_gen) {
 		err_set_detail("partition '%s' was rekeyed after this session "
@@ -628,7 +609,7 @@ session_login_how(struct hsm *h, const char *label, int role,
 		}
 	} else if ((r = dsk_from_psk(h, pid, serial, s->psk, &s->dsk)) != 0)
 		goto out;
-	if ((r = psk_gen_get(h, pid, &s->psk_gen)) != 0 ||
+	if ((r = partition_psk_gen_of(h, pid, &s->psk_gen)) != 0 ||
 	    (rr.role_key == NULL && (r = role_convert_tx(s, kek)) != 0))
 		goto out;
 	if ((r = store_prepare(h->st, "UPDATE role SET fail = 0 WHERE "
