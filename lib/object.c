@@ -352,9 +352,13 @@ row_object(struct session *s, sqlite3_stmt *q, struct object **op)
 	    alen, sqlite3_column_blob(q, 8), (size_t)sqlite3_column_bytes(q, 8),
 	    &o->value);
 	if (r == CE_AUTH_TAG || r == CE_FORMAT || r == CE_VERSION) {
-		err_set_detail("object '%s' (id %llu) fails its integrity check: "
-		    "hsm.db was altered", o->label, (unsigned long long)id);
-		r = CE_INTEGRITY;
+		/* a session from before a rekey: say so, not "altered" */
+		if ((r = session_psk_current(s)) == 0) {
+			err_set_detail("object '%s' (id %llu) fails its integrity "
+			    "check: hsm.db was altered", o->label,
+			    (unsigned long long)id);
+			r = CE_INTEGRITY;
+		}
 		goto out;
 	}
 	if (r != 0)
@@ -457,7 +461,8 @@ row_record(struct session *s, sqlite3_stmt *q, struct buf *rec)
 	r = wrap_open_to(secret_ptr(s->psk), WRAP_OBJECT, s->serial, id, attrs,
 	    alen, blob, blen, v);
  out:
-	if (r == CE_AUTH_TAG || r == CE_FORMAT || r == CE_VERSION) {
+	if ((r == CE_AUTH_TAG || r == CE_FORMAT || r == CE_VERSION) &&
+	    (r = session_psk_current(s)) == 0) {
 		err_set_detail("object id %llu fails its integrity check: hsm.db "
 		    "was altered", (unsigned long long)id);
 		r = CE_INTEGRITY;

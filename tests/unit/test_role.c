@@ -197,6 +197,8 @@ test_rekey_v0(void **state)
 	object_free(o);
 	o = NULL;
 	assert_int_equal(object_import_data(old, "d", NULL, "x", 1, 0), CE_BUSY);
+	assert_int_equal(object_get(old, "k2", &o), CE_BUSY);
+	assert_null(o);
 	session_close(old);
 	assert_int_equal(fx_login(f.h, "p1", ROLE_CU, "cu-pin", &s), 0);
 	assert_int_equal(object_get(s, "k2", &o), 0);
