@@ -133,6 +133,37 @@ test_seal_pub(void **state)
 	buf_free(w2);
 }
 
+/* docs/formats.md 2.6: a PSK sealed to a role's public key, computed
+ * independently with Python (cryptography's X25519 and AESGCM, HKDF from
+ * hmac/hashlib); the C code must open it and agree on the public key. */
+static void
+test_seal_pub_vector(void **state)
+{
+	uint8_t sk[CC_X25519_LEN], pk[CC_X25519_LEN], want[CC_X25519_LEN];
+	uint8_t blob[128];
+	struct secret *pt = NULL;
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(sk); i++)
+		sk[i] = (uint8_t)(i + 1);
+	assert_int_equal(cc_x25519_public(sk, pk), 0);
+	assert_int_equal(unhex("07a37cbc142093c8b755dc1b10e86cb426374ad16aa853"
+	    "ed0bdfc0b2b86d1c7c", want, sizeof(want)), sizeof(want));
+	assert_memory_equal(pk, want, sizeof(pk));
+	n = unhex("493e82fc74464a59268817623d2053c5eb8e2cc4a988b4fee179ec6b01"
+	    "0d531d01000102030405060708090a0b99cefb31f795a2b62a6a9a3bd2855a6b"
+	    "7e1d19f3d788508aecd07b9917621344b0fbc802190c626fea03f1cbc926a3ed",
+	    blob, sizeof(blob));
+	assert_int_equal(n, 93);
+	assert_int_equal(wrap_open_pub(sk, pk, WRAP_PSK_PUB, 123456789012ULL, 2,
+	    blob, n, &pt), 0);
+	assert_int_equal(secret_len(pt), 32);
+	for (i = 0; i < 32; i++)
+		assert_int_equal(secret_ptr(pt)[i], i);
+	secret_free(pt);
+}
+
 int
 main(void)
 {
@@ -140,6 +171,7 @@ main(void)
 		cmocka_unit_test(test_roundtrip_and_bindings),
 		cmocka_unit_test(test_kek_depends_on_everything),
 		cmocka_unit_test(test_seal_pub),
+		cmocka_unit_test(test_seal_pub_vector),
 	};
 
 	secret_init();
