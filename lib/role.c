@@ -843,6 +843,9 @@ role_init(struct session *s, int role, const struct secret *cred)
 		goto out;
 	if ((r = hsm_tx_enter(h, &own)) != 0)
 		goto out;
+	/* the PSK sealed for the role must be the partition's (a rekey) */
+	if ((r = session_psk_current(s)) != 0)
+		goto out;
 	/* A reset credential leaves no cached old one behind. */
 	if (reset && (r = activation_drop_tx(h, s->pid, s->serial, s->label,
 	    role, "credential reset")) != 0)
@@ -899,6 +902,8 @@ role_change(struct session *s, const struct secret *newcred)
 	    s->serial, s->role, s->dsk, &dw)) != 0)
 		goto out;
 	if ((r = hsm_tx_enter(h, &own)) != 0)
+		goto out;
+	if (s->psk != NULL && (r = session_psk_current(s)) != 0)
 		goto out;
 	/* The cached secret would be the old one: drop it. */
 	if ((r = activation_drop_tx(h, s->pid, s->serial, s->label, s->role,

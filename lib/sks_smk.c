@@ -485,7 +485,9 @@ sks_session_smk(struct session *s)
 		    "User; log in as co or cu");
 		return CE_PERMISSION;
 	}
-	if ((r = sks_rekey_finish(s)) != 0)
+	/* a session from before a rekey holds the old PSK */
+	if ((r = session_psk_current(s)) != 0 ||
+	    (r = sks_rekey_finish(s)) != 0)
 		return r;
 	/* at most: a MAC for an old pointer, then settling, then the load */
 	for (tries = 0; tries < 3; tries++) {
@@ -771,6 +773,9 @@ sks_rollover(struct session *s, void (*progress)(void *ctx, uint64_t done),
 	/* 1: the new SMK's wrap is durable (pending) before any blob uses it. */
 	if ((r = hsm_tx_enter(h, &own)) != 0)
 		goto out;
+	/* a session from before a rekey would wrap it under the old PSK */
+	if ((r = session_psk_current(s)) != 0)
+		goto leave1;
 	if ((r = store_prepare(h->st, "DELETE FROM smk WHERE partition_id = ? "
 	    "AND state = 0", &q)) != 0)
 		goto leave1;
@@ -906,8 +911,17 @@ sks_psk_rekey_tx(struct session *s, const struct secret *newpsk, int *np)
 	if ((r = ptr_get(s, &p)) != 0 ||
 	    (r = rows_read(h, s->pid, &rows, &n)) != 0)
 		goto out;
+	/* A pending SMK is a rollover that never switched (or is between its
+	 * transactions: its next step then finds its row gone, CE_BUSY); it
+	 * is dropped, not carried over. */
+	if ((r = store_prepare(h->st, "DELETE FROM smk WHERE partition_id = ? "
+	    "AND state = 0", &q)) != 0)
+		goto out;
+	sqlite3_bind_int64(q, 1, s->pid);
+	if ((r = hsm_step_done(h, q)) != 0)
+		goto out;
 	for (i = 0; i < n; i++) {
-		if (!rows[i].has_wrap)
+		if (!rows[i].has_wrap || rows[i].state == SMK_PENDING)
 			continue;
 		if ((r = smk_open(s, rows[i].id, &smk, &gen)) != 0 ||
 		    (r = smk_wrap(newpsk, s->serial, gen, smk, rows[i].id,

@@ -1019,6 +1019,71 @@ test_mismatched_stores_refused(void **state)
 	fx_teardown(&f);
 }
 
+/*
+ * A V1 rekey: the SMK rolls over and its wrap and the pointer move to the
+ * new PSK; every role opens the objects after it; a CO session from
+ * before it can neither roll the SMK over nor rekey (it holds the old
+ * PSK), and a pending SMK row is dropped, not carried over.
+ */
+static void
+test_v1_rekey(void **state)
+{
+	struct hsmfix f;
+	struct session *co = NULL, *old = NULL, *s = NULL;
+	struct partition_rekey_stats st;
+	struct sks_status a, b;
+	struct object *o = NULL;
+	uint64_t n = 0;
+
+	(void)state;
+	setup_v1(&f);
+	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &co), 0);
+	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &old), 0);
+	assert_int_equal(object_generate_bulk(co, OBJ_AES, 256, "k", 1, 30,
+	    NULL, NULL), 0);
+	assert_int_equal(object_import_data(co, "d", "app", "hello", 5, 1), 0);
+	assert_int_equal(sks_status_get(co, &a), 0);
+	assert_int_equal(partition_rekey(co, &st), 0);
+	assert_int_equal(st.psk_gen, 2);
+	assert_int_equal(st.blobs, 31);
+	assert_int_equal(st.smk_wraps, 1);
+	assert_int_equal(sks_status_get(co, &b), 0);
+	assert_int_equal(b.gen, a.gen + 1);
+	assert_memory_not_equal(a.smk_id, b.smk_id, SKS_ID_LEN);
+	assert_int_equal(sks_rollover(old, NULL, NULL, &n), CE_BUSY);
+	assert_int_equal(partition_rekey(old, &st), CE_BUSY);
+	session_close(old);
+	assert_int_equal(fx_login(f.h, "a", ROLE_CU, "cu-pin", &s), 0);
+	assert_int_equal(object_get(s, "d", &o), 0);
+	assert_memory_equal(secret_ptr(o->value), "hello", 5);
+	object_free(o);
+	session_close(s);
+	/* a pending SMK row (a rollover that died after step a) */
+	assert_int_equal(store_exec(hsm_store(f.h), "INSERT INTO smk "
+	    "(partition_id, smk_id, gen, state, wrap, created) SELECT "
+	    "partition_id, x'00112233445566778899aabbccddeeff', 99, 0, wrap, "
+	    "created FROM smk WHERE state = 1"), 0);
+	assert_int_equal(partition_rekey(co, &st), 0);
+	assert_int_equal(st.psk_gen, 3);
+	session_close(co);
+	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_get(s, "k-30", &o), 0);
+	object_free(o);
+	session_close(s);
+	{
+		sqlite3_stmt *q;
+
+		/* one wrap left: the current SMK's; the pending row is gone */
+		assert_int_equal(sqlite3_prepare_v2(store_db(hsm_store(f.h)),
+		    "SELECT count(*) FROM smk WHERE wrap IS NOT NULL", -1, &q,
+		    NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(q, 0), 1);
+		sqlite3_finalize(q);
+	}
+	fx_teardown(&f);
+}
+
 int
 main(void)
 {
@@ -1037,6 +1102,7 @@ main(void)
 		cmocka_unit_test(test_rollover_online),
 		cmocka_unit_test(test_stale_smk_reader),
 		cmocka_unit_test(test_mismatched_stores_refused),
+		cmocka_unit_test(test_v1_rekey),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
