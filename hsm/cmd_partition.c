@@ -178,6 +178,8 @@ json_partition(struct json *j, const struct partition_info *pi, int ped,
 	json_str(j, "state", pstate(pi->state));
 	json_str(j, "kdf", pi->state == PARTITION_INITIALIZED ?
 	    kdf_profile_name(pi->kdf) : NULL);
+	if (pi->state == PARTITION_INITIALIZED)
+		json_int(j, "key_generation", (int64_t)pi->psk_gen);
 	json_bool(j, "allow_cloning", pi->allow_cloning);
 	json_bool(j, "cloning", pi->cloning);
 	json_int(j, "storage_size", (int64_t)pi->capacity);
@@ -240,8 +242,11 @@ cmd_show(struct opts *o)
 	if (sp.have)
 		printf("SMK:            %s (generation %llu)\n", sp.hex,
 		    (unsigned long long)sp.gen);
-	if (pi.state == PARTITION_INITIALIZED)
+	if (pi.state == PARTITION_INITIALIZED) {
 		printf("KDF profile:    %s\n", kdf_profile_name(pi.kdf));
+		printf("Key generation: %llu (+1 each 'hsm partition rekey')\n",
+		    (unsigned long long)pi.psk_gen);
+	}
 	printf("Cloning:        %s (partition policy %s, HSM policy 7 %s)\n",
 	    pi.cloning ? "allowed" : "not allowed",
 	    pi.allow_cloning ? "on" : "off", pi.hsm_allow_cloning ? "on" : "off");

@@ -263,7 +263,8 @@ partition_init(struct hsm *h, const char *label,
     "SELECT p.id, p.label, p.serial, p.version, p.state, p.kdf, " \
     "p.allow_cloning, h.allow_cloning, p.capacity, p.used, p.count, " \
     "p.lockout, (SELECT count(*) FROM domain d WHERE d.partition_id = p.id)," \
-    " p.created, p.initialized, p.allow_activation FROM partition p, hsm h " \
+    " p.created, p.initialized, p.allow_activation, p.psk_gen " \
+    "FROM partition p, hsm h " \
     "WHERE h.id = 1"
 
 static void
@@ -288,6 +289,7 @@ info_row(sqlite3_stmt *q, struct partition_info *in)
 	in->created = sqlite3_column_int64(q, 13);
 	in->initialized = sqlite3_column_int64(q, 14);
 	in->allow_activation = sqlite3_column_int(q, 15);
+	in->psk_gen = (uint64_t)sqlite3_column_int64(q, 16);
 }
 
 /* V1 objects are counted in sks.db, beside the blobs. */

@@ -63,6 +63,7 @@ struct partition_info {
 	int domains;
 	int64_t created;
 	int64_t initialized;
+	uint64_t psk_gen;          /* the PSK's generation: 1, +1 a rekey */
 	struct role_status roles[3];  /* PO, CO, CU */
 };
 

@@ -61,6 +61,8 @@ for v in 0 1; do
 	fi
 	[ "$(sqlite3 "$T/h$v/hsm.db" "SELECT psk_gen, psk_prev IS NULL FROM partition")" = "2|1" ] ||
 		fail "V$v: psk_gen/psk_prev after the rekey"
+	hsm partition show "$U" --json >"$T/show$v"
+	json_has '"key_generation":2' "$T/show$v"
 	nowhere "$T/h$v/hsm.db" "$old" "V$v CO PSK wrap"
 	nowhere "$T/h$v/hsm.db" "$olddsk" "V$v DSK wrap"
 
