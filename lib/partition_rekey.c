@@ -45,6 +45,34 @@ rekey_allowed(struct session *s)
 	return 0;
 }
 
+/*
+ * Every role holding the PSK must have its key pair (hsm.db schema 4)
+ * before anything moves, a V1 partition's SMK included; lib/role.c checks
+ * again inside the transaction.
+ */
+static int
+roles_ready(struct session *s)
+{
+	sqlite3_stmt *q;
+	int r, rc, role = 0;
+
+	if ((r = store_prepare(s->h->st, "SELECT role FROM role WHERE "
+	    "partition_id = ? AND psk_wrap IS NOT NULL AND role_key IS NULL "
+	    "ORDER BY role LIMIT 1", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, s->pid);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		role = sqlite3_column_int(q, 0);
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : store_err(s->h->st, rc);
+	err_set_detail("the %s of partition '%s' still has a credential wrap "
+	    "from before hsm.db schema 4; it gets its key pair at its next "
+	    "login: log in once as %s, then rekey (nothing was changed)",
+	    role_name(role), s->label, role_name(role));
+	return CE_POLICY;
+}
+
 /* The partition row's part: the DSK under the new PSK, the generation and,
  * for V1, the old PSK under the new one until sks.db has caught up. */
 static int
@@ -141,7 +169,7 @@ partition_rekey(struct session *s, struct partition_rekey_stats *st)
 	memset(st, 0, sizeof(*st));
 	if ((r = rekey_allowed(s)) != 0)
 		return r;
-	if ((r = session_psk_current(s)) != 0)
+	if ((r = session_psk_current(s)) != 0 || (r = roles_ready(s)) != 0)
 		return r;
 	/* V1: the blobs leave the SMK the old PSK opens (own transactions,
 	 * crash-safe on their own: docs/sks.md). */

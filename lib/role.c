@@ -975,11 +975,11 @@ role_psk_reseal_tx(struct hsm *h, int64_t pid, uint64_t serial,
 		if (rr.psk_wrap == NULL)
 			goto next;
 		if (rr.role_key == NULL) {
-			err_set_detail("the %s of partition '%s' still has a "
-			    "credential wrap from before hsm.db schema 4; it "
-			    "gets its key pair at its next login: log in once "
-			    "as %s, then rekey (nothing was changed)",
-			    role_name(role), label, role_name(role));
+			/* partition_rekey checked before it began; a login
+			 * may not undo a key pair, so this is a guard */
+			err_set_detail("the %s of partition '%s' has no key pair "
+			    "yet: log in once as %s", role_name(role), label,
+			    role_name(role));
 			r = CE_POLICY;
 			goto next;
 		}
