@@ -975,8 +975,7 @@ role_psk_reseal_tx(struct hsm *h, int64_t pid, uint64_t serial,
 		if (rr.psk_wrap == NULL)
 			goto next;
 		if (rr.role_key == NULL) {
-			/* partition_rekey checked before it began; a login
-			 * may not undo a key pair, so this is a guard */
+			/* a guard: partition_rekey checks before it begins */
 			err_set_detail("the %s of partition '%s' has no key pair "
 			    "yet: log in once as %s", role_name(role), label,
 			    role_name(role));
