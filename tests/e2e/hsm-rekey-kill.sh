@@ -40,7 +40,9 @@ check() {  # V WHAT
 			fail "V$1 $2: $db integrity_check"
 	done
 	hsm audit verify "$T/h$1" >/dev/null || fail "V$1 $2: audit chain"
-	echo "V$1 $2: generation $last -> $g"
+	smk=
+	[ "$1" = 0 ] || smk=", SMK generation $(sqlite3 "$T/h1/sks.db" 'SELECT gen FROM part')"
+	echo "V$1 $2: generation $last -> $g$smk"
 	last=$g
 }
 
@@ -76,7 +78,9 @@ for v in 0 1; do
 	i=0
 	while [ $i -lt 6 ]; do
 		i=$((i + 1))
-		ms=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % window ))
+		# past the login's first fifth, where the work is
+		ms=$(( window / 5 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') %
+		    (window - window / 5) ))
 		hsm partition rekey "$U" --pin-file "$CO" >/dev/null 2>&1 &
 		pid=$!
 		sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
