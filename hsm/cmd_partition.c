@@ -202,6 +202,8 @@ json_partition(struct json *j, const struct partition_info *pi, int ped,
 	json_str(j, "state", pstate(pi->state));
 	json_str(j, "kdf", pi->state == PARTITION_INITIALIZED ?
 	    kdf_profile_name(pi->kdf) : NULL);
+	if (pi->state == PARTITION_INITIALIZED)
+		json_int(j, "key_generation", (int64_t)pi->psk_gen);
 	json_bool(j, "allow_cloning", pi->allow_cloning);
 	json_bool(j, "cloning", pi->cloning);
 	json_int(j, "storage_size", (int64_t)pi->capacity);
@@ -264,8 +266,11 @@ cmd_show(struct opts *o)
 	if (sp.have)
 		printf("SMK:            %s (generation %llu)\n", sp.hex,
 		    (unsigned long long)sp.gen);
-	if (pi.state == PARTITION_INITIALIZED)
+	if (pi.state == PARTITION_INITIALIZED) {
 		printf("KDF profile:    %s\n", kdf_profile_name(pi.kdf));
+		printf("Key generation: %llu (+1 each 'hsm partition rekey')\n",
+		    (unsigned long long)pi.psk_gen);
+	}
 	printf("Cloning:        %s (partition policy %s, HSM policy 7 %s)\n",
 	    pi.cloning ? "allowed" : "not allowed",
 	    pi.allow_cloning ? "on" : "off", pi.hsm_allow_cloning ? "on" : "off");
@@ -395,6 +400,38 @@ cmd_delete(struct opts *o)
 	return EXIT_DONE;
 }
 
+/* A new partition storage key for everything in the partition (CO). */
+static int
+cmd_rekey(struct opts *o)
+{
+	struct partition_rekey_stats st;
+	struct hsm *h = NULL;
+	struct session *s = NULL;
+	int r, v1 = 0;
+
+	memset(&st, 0, sizeof(st));
+	if ((r = open_session(o, o->args[0], ROLE_CO, &h, &s)) == 0) {
+		v1 = session_version(s) == 1;
+		r = partition_rekey(s, &st);
+	}
+	session_close(s);
+	hsm_close(h);
+	if (r != 0)
+		return cli_fail(PROG, r, "partition rekey");
+	if (v1)
+		printf("partition rekeyed: key generation %llu; SMK rolled over "
+		    "(%llu blob(s) re-sealed), %d SMK wrap(s) and %d role "
+		    "wrap(s) re-sealed; the old keys destroyed\n",
+		    (unsigned long long)st.psk_gen,
+		    (unsigned long long)st.blobs, st.smk_wraps, st.roles);
+	else
+		printf("partition rekeyed: key generation %llu; %llu object(s) "
+		    "and %d role wrap(s) re-sealed; the old key destroyed\n",
+		    (unsigned long long)st.psk_gen,
+		    (unsigned long long)st.objects, st.roles);
+	return EXIT_DONE;
+}
+
 const struct cmd cmds_partition[] = {
 	{ "create", cmd_create, O_PIN | O_VERSION, 1,
 	    "hsm:DIR#LABEL [--version 0|1] [--pin-file F]  (SO)" },
@@ -409,6 +446,8 @@ const struct cmd cmds_partition[] = {
 	{ "zeroize", cmd_zeroize, O_PIN | O_ROLE, 1,
 	    "hsm:DIR#LABEL [--role so|po] [--pin-file F]" },
 	{ "delete", cmd_delete, O_PIN, 1, "hsm:DIR#LABEL [--pin-file F]  (SO)" },
+	{ "rekey", cmd_rekey, O_PIN | O_ROLE, 1,
+	    "hsm:DIR#LABEL [--pin-file F]  (CO)" },
 };
 const size_t ncmds_partition = sizeof(cmds_partition) /
     sizeof(cmds_partition[0]);

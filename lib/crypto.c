@@ -358,3 +358,25 @@ cc_ecdh_free(struct cc_ecdh *k)
 	EVP_PKEY_free(k->pkey);
 	free(k);
 }
+
+int
+cc_x25519_public(const uint8_t sk[CC_X25519_LEN], uint8_t pk[CC_X25519_LEN])
+{
+	if (sodium_init() < 0)
+		return CE_CRYPTO;
+	return crypto_scalarmult_base(pk, sk) == 0 ? 0 : CE_CRYPTO;
+}
+
+int
+cc_x25519(const uint8_t sk[CC_X25519_LEN], const uint8_t pk[CC_X25519_LEN],
+    uint8_t shared[CC_X25519_LEN])
+{
+	if (sodium_init() < 0)
+		return CE_CRYPTO;
+	/* libsodium refuses a result of all zeros (a low-order point) */
+	if (crypto_scalarmult(shared, sk, pk) != 0) {
+		sodium_memzero(shared, CC_X25519_LEN);
+		return CE_CRYPTO;
+	}
+	return 0;
+}

@@ -68,4 +68,13 @@ void cc_ecdh_free(struct cc_ecdh *k);
 /* Builds a key pair from a known private scalar (for known-answer tests). */
 int cc_ecdh_from_private(const uint8_t priv[48], struct cc_ecdh **kp);
 
+/* X25519 (RFC 7748): keys at rest sealed to a public key (lib/wrap.h). */
+#define CC_X25519_LEN 32
+/* The public key of private key sk. */
+int cc_x25519_public(const uint8_t sk[CC_X25519_LEN],
+    uint8_t pk[CC_X25519_LEN]);
+/* The shared secret of sk and pk; CE_CRYPTO for a low-order pk. */
+int cc_x25519(const uint8_t sk[CC_X25519_LEN], const uint8_t pk[CC_X25519_LEN],
+    uint8_t shared[CC_X25519_LEN]);
+
 #endif

@@ -2,7 +2,7 @@
  * domain: cloning domains of a partition.
  *
  * A domain key is 32 bytes. A password domain (form 2, docs/formats.md
- * 2.5) is its password plus a public *domain string* that `domains create`
+ * 2.7) is its password plus a public *domain string* that `domains create`
  * makes: the profile and 16 random salt bytes. Its key is
  *   HKDF-SHA-384(salt = "coffer-domain-v2", ikm = Argon2id(password,
  *   salt = domain salt, profile), info = "password-domain"),

@@ -269,14 +269,27 @@ tx_rollback(struct hsm *h)
 /*
  * COFFER_TEST_CRASH_AT=before-commit makes a command die as a crash would
  * after its audit line is durable and before hsm.db commits: the e2e tests
- * of crash recovery use it. It only ends the caller's own process.
+ * of crash recovery use it ("between-commits#3": the third time the
+ * process passes that point). It only ends the caller's own process.
  */
 static void
 crash_point(const char *point)
 {
-	const char *at = getenv("COFFER_TEST_CRASH_AT");
+	static unsigned seen;
+	const char *at = getenv("COFFER_TEST_CRASH_AT"), *hash;
+	size_t n;
 
-	if (at != NULL && strcmp(at, point) == 0)
+	if (at == NULL)
+		return;
+	/* "point#N": the Nth time this process passes the point */
+	if ((hash = strchr(at, '#')) == NULL) {
+		if (strcmp(at, point) == 0)
+			_exit(137);
+		return;
+	}
+	n = (size_t)(hash - at);
+	if (strlen(point) == n && strncmp(at, point, n) == 0 &&
+	    ++seen == (unsigned)strtoul(hash + 1, NULL, 10))
 		_exit(137);
 }
 

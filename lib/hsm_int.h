@@ -10,6 +10,7 @@
 
 #include "hsm.h"
 #include "role.h"
+#include "kdf.h"
 #include "store.h"
 
 struct buf;
@@ -34,6 +35,7 @@ struct session {
 	int role;                 /* ROLE_* */
 	int version;              /* 0 or 1 */
 	struct secret *psk;       /* partition storage key, NULL if the role has none */
+	uint64_t psk_gen;         /* its generation (partition.psk_gen) */
 	struct secret *dsk;       /* domain storage key */
 	int by_challenge;         /* PED: logged in with an activation challenge */
 	struct secret *smk;       /* V1: SKS master key, loaded on first use */
@@ -116,6 +118,9 @@ int partition_zeroize_tx(struct hsm *h, int64_t pid, const char *label,
 /* The serial of partition row pid. */
 int partition_serial_of(struct hsm *h, int64_t pid, uint64_t *serialp);
 
+/* The PSK generation of partition row pid (+1 a rekey; schema 4). */
+int partition_psk_gen_of(struct hsm *h, int64_t pid, uint64_t *genp);
+
 /* Looks up a partition's id, serial, state and version by label. */
 int partition_lookup(struct hsm *h, const char *label, int64_t *pidp,
     uint64_t *serialp, int *statep, int *versionp);
@@ -151,5 +156,45 @@ int activation_drop_tx(struct hsm *h, int64_t pid, uint64_t serial,
 /* Wraps key (PSK or DSK) for a role credential's KEK. */
 int role_wrap_key(const struct secret *kek, const char *purpose,
     uint64_t serial, int role, const struct secret *key, struct buf **outp);
+
+/*
+ * A role's keys at rest (schema 4, docs/formats.md 2.2): a new X25519 key
+ * pair, its private key wrapped under the credential's KEK (key), its
+ * public key (pub) and the PSK sealed to it (psk; NULL when psk is NULL).
+ */
+struct role_wraps {
+	struct buf *key;
+	uint8_t pub[32];
+	struct buf *psk;
+};
+int role_wraps_make(const struct secret *kek, uint64_t serial, int role,
+    const struct secret *psk, struct role_wraps *w);
+void role_wraps_clear(struct role_wraps *w);
+
+/* Writes (insert or replace) a role row holding w and dsk_wrap (may be
+ * NULL), failures and lock cleared, in the open transaction. */
+int role_row_put(struct hsm *h, int64_t pid, int role, int kdf,
+    const uint8_t salt[KDF_SALT_LEN], const struct role_wraps *w,
+    const struct buf *dsk_wrap);
+
+/*
+ * The rekey's part in role.c: every role row of partition pid that holds
+ * the PSK gets newpsk sealed to its public key (no credential needed).
+ * CE_POLICY, naming the role, when a role holding the PSK still has a row
+ * from before schema 4 (it converts at its next login). *np: rows sealed.
+ */
+int role_psk_reseal_tx(struct hsm *h, int64_t pid, uint64_t serial,
+    const char *label, const struct secret *newpsk, int *np);
+
+/*
+ * The rekey's part in object.c (V0): every object value of s's partition
+ * opened under s->psk and sealed again under newpsk (same AAD), in the
+ * open transaction. *countp: objects re-sealed.
+ */
+int object_reseal_tx(struct session *s, const struct secret *newpsk,
+    uint64_t *countp);
+
+/* CE_BUSY when the partition was rekeyed since session s logged in. */
+int session_psk_current(struct session *s);
 
 #endif

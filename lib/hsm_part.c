@@ -50,22 +50,36 @@ partition_lookup(struct hsm *h, const char *label, int64_t *pidp,
 	return r;
 }
 
-int
-partition_serial_of(struct hsm *h, int64_t pid, uint64_t *serialp)
+/* One integer of partition row pid, by a query taking the id. */
+static int
+partition_u64(struct hsm *h, const char *sql, int64_t pid, uint64_t *vp)
 {
 	sqlite3_stmt *q;
 	int r, rc;
 
-	if ((r = store_prepare(h->st, "SELECT serial FROM partition WHERE "
-	    "id = ?", &q)) != 0)
+	if ((r = store_prepare(h->st, sql, &q)) != 0)
 		return r;
 	sqlite3_bind_int64(q, 1, pid);
 	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		*serialp = (uint64_t)sqlite3_column_int64(q, 0);
+		*vp = (uint64_t)sqlite3_column_int64(q, 0);
 	sqlite3_reset(q);
 	if (rc == SQLITE_DONE)
 		return CE_NOT_FOUND;
 	return rc == SQLITE_ROW ? 0 : store_err(h->st, rc);
+}
+
+int
+partition_serial_of(struct hsm *h, int64_t pid, uint64_t *serialp)
+{
+	return partition_u64(h, "SELECT serial FROM partition WHERE id = ?",
+	    pid, serialp);
+}
+
+int
+partition_psk_gen_of(struct hsm *h, int64_t pid, uint64_t *genp)
+{
+	return partition_u64(h, "SELECT psk_gen FROM partition WHERE id = ?",
+	    pid, genp);
 }
 
 int
@@ -99,7 +113,8 @@ partition_zeroize_tx(struct hsm *h, int64_t pid, const char *label,
 	    (r = sks_forget_tx(h, serial)) != 0)
 		return r;
 	if ((r = store_prepare(h->st, "UPDATE partition SET state = 0, "
-	    "kdf = NULL, dsk_wrap = NULL, initialized = NULL WHERE id = ?",
+	    "kdf = NULL, dsk_wrap = NULL, initialized = NULL, psk_prev = NULL, "
+	    "psk_gen = 1 WHERE id = ?",
 	    &q)) != 0)
 		return r;
 	sqlite3_bind_int64(q, 1, pid);

@@ -196,6 +196,10 @@ object_insert_tx(struct session *s, const struct object *o,
 
 	if (s->version == 1)
 		return sks_obj_insert_tx(s, o, val, vlen, addp, scratch);
+	/* a session from before a rekey holds the old PSK: nothing it seals
+	 * would open for anyone else */
+	if ((r = session_psk_current(s)) != 0)
+		return r;
 	buf_reset(attrs);
 	if ((r = object_attrs_encode(o, attrs)) != 0)
 		return r;
@@ -348,9 +352,13 @@ row_object(struct session *s, sqlite3_stmt *q, struct object **op)
 	    alen, sqlite3_column_blob(q, 8), (size_t)sqlite3_column_bytes(q, 8),
 	    &o->value);
 	if (r == CE_AUTH_TAG || r == CE_FORMAT || r == CE_VERSION) {
-		err_set_detail("object '%s' (id %llu) fails its integrity check: "
-		    "hsm.db was altered", o->label, (unsigned long long)id);
-		r = CE_INTEGRITY;
+		/* a session from before a rekey: say so, not "altered" */
+		if ((r = session_psk_current(s)) == 0) {
+			err_set_detail("object '%s' (id %llu) fails its integrity "
+			    "check: hsm.db was altered", o->label,
+			    (unsigned long long)id);
+			r = CE_INTEGRITY;
+		}
 		goto out;
 	}
 	if (r != 0)
@@ -453,7 +461,8 @@ row_record(struct session *s, sqlite3_stmt *q, struct buf *rec)
 	r = wrap_open_to(secret_ptr(s->psk), WRAP_OBJECT, s->serial, id, attrs,
 	    alen, blob, blen, v);
  out:
-	if (r == CE_AUTH_TAG || r == CE_FORMAT || r == CE_VERSION) {
+	if ((r == CE_AUTH_TAG || r == CE_FORMAT || r == CE_VERSION) &&
+	    (r = session_psk_current(s)) == 0) {
 		err_set_detail("object id %llu fails its integrity check: hsm.db "
 		    "was altered", (unsigned long long)id);
 		r = CE_INTEGRITY;
@@ -613,5 +622,72 @@ object_import_cert(struct session *s, const char *label, const void *p,
 	X509_free(x);
 	BIO_free(bio);
 	object_free(o);
+	return r;
+}
+
+int
+object_reseal_tx(struct session *s, const struct secret *newpsk,
+    uint64_t *countp)
+{
+	struct hsm *h = s->h;
+	struct secret *v = NULL;
+	struct buf *nb = NULL;
+	sqlite3_stmt *sel, *upd;
+	int64_t last = -1;
+	uint64_t id, n = 0;
+	int r, rc;
+
+	/* One row at a time by id: the table is updated as it is walked. */
+	for (;;) {
+		if ((r = store_prepare(h->st, "SELECT id, attrs, value FROM "
+		    "object WHERE partition_id = ? AND id > ? ORDER BY id "
+		    "LIMIT 1", &sel)) != 0)
+			goto out;
+		sqlite3_bind_int64(sel, 1, s->pid);
+		sqlite3_bind_int64(sel, 2, last);
+		if ((rc = sqlite3_step(sel)) != SQLITE_ROW) {
+			sqlite3_reset(sel);
+			r = rc == SQLITE_DONE ? 0 : store_err(h->st, rc);
+			break;
+		}
+		id = (uint64_t)sqlite3_column_int64(sel, 0);
+		r = wrap_open(secret_ptr(s->psk), WRAP_OBJECT, s->serial, id,
+		    sqlite3_column_blob(sel, 1),
+		    (size_t)sqlite3_column_bytes(sel, 1),
+		    sqlite3_column_blob(sel, 2),
+		    (size_t)sqlite3_column_bytes(sel, 2), &v);
+		if (r == 0)
+			r = wrap_seal(secret_ptr(newpsk), WRAP_OBJECT, s->serial,
+			    id, sqlite3_column_blob(sel, 1),
+			    (size_t)sqlite3_column_bytes(sel, 1), secret_ptr(v),
+			    secret_len(v), &nb);
+		sqlite3_reset(sel);
+		secret_free(v);
+		v = NULL;
+		if (r == CE_AUTH_TAG || r == CE_FORMAT || r == CE_VERSION) {
+			err_set_detail("object id %llu of partition '%s' does not "
+			    "open under the partition key: hsm.db was altered; "
+			    "nothing was changed", (unsigned long long)id,
+			    s->label);
+			r = CE_INTEGRITY;
+		}
+		if (r != 0)
+			goto out;
+		if ((r = store_prepare(h->st, "UPDATE object SET value = ? "
+		    "WHERE id = ?", &upd)) != 0)
+			goto out;
+		sqlite3_bind_blob(upd, 1, buf_ptr(nb), (int)buf_len(nb),
+		    SQLITE_TRANSIENT);
+		sqlite3_bind_int64(upd, 2, (int64_t)id);
+		if ((r = hsm_step_done(h, upd)) != 0)
+			goto out;
+		buf_free(nb);
+		nb = NULL;
+		last = (int64_t)id;
+		n++;
+	}
+	*countp = n;
+ out:
+	buf_free(nb);
 	return r;
 }

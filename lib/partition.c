@@ -161,7 +161,8 @@ partition_init(struct hsm *h, const char *label,
 {
 	struct secret *psk = NULL, *dsk = NULL, *kek = NULL, *dkey = NULL;
 	uint8_t kmac[ROLE_KDF_MAC_LEN];
-	struct buf *psk_po = NULL, *dsk_po = NULL, *dsk_psk = NULL;
+	struct buf *dsk_po = NULL, *dsk_psk = NULL;
+	struct role_wraps po_w;
 	uint8_t salt[KDF_SALT_LEN];
 	const char *newlabel = p->new_label ? p->new_label : label;
 	const char *dlabel = p->domain_label ? p->domain_label : "default";
@@ -184,6 +185,7 @@ partition_init(struct hsm *h, const char *label,
 		    "it first to start over", label);
 		return CE_EXISTS;
 	}
+	memset(&po_w, 0, sizeof(po_w));
 	/* The slow Argon2id work happens before the write lock is taken. */
 	if ((psk = secret_new(CC_KEY_LEN)) == NULL ||
 	    (dsk = secret_new(CC_KEY_LEN)) == NULL) {
@@ -195,7 +197,7 @@ partition_init(struct hsm *h, const char *label,
 	cc_random(salt, sizeof(salt));
 	if ((r = wrap_kek(po, p->kdf, salt, &kek)) != 0 ||
 	    (r = domain_key_derive(&p->domain, domain, &dkey)) != 0 ||
-	    (r = role_wrap_key(kek, WRAP_PSK, serial, ROLE_PO, psk, &psk_po)) != 0 ||
+	    (r = role_wraps_make(kek, serial, ROLE_PO, psk, &po_w)) != 0 ||
 	    (r = role_wrap_key(kek, WRAP_DSK_ROLE, serial, ROLE_PO, dsk,
 	    &dsk_po)) != 0 ||
 	    (r = wrap_seal(secret_ptr(psk), WRAP_DSK_PSK, serial, 0, NULL, 0,
@@ -234,16 +236,8 @@ partition_init(struct hsm *h, const char *label,
 	sqlite3_bind_int64(q, 6, pid);
 	if ((r = hsm_step_done(h, q)) != 0)
 		goto out;
-	if ((r = store_prepare(h->st, "INSERT INTO role (partition_id, role, "
-	    "kdf, salt, psk_wrap, dsk_wrap) VALUES (?, ?, ?, ?, ?, ?)", &q)) != 0)
-		goto out;
-	sqlite3_bind_int64(q, 1, pid);
-	sqlite3_bind_int(q, 2, ROLE_PO);
-	sqlite3_bind_int(q, 3, p->kdf);
-	sqlite3_bind_blob(q, 4, salt, sizeof(salt), SQLITE_TRANSIENT);
-	if ((r = bind_buf(q, 5, psk_po)) != 0 || (r = bind_buf(q, 6, dsk_po)) != 0)
-		goto out;
-	if ((r = hsm_step_done(h, q)) != 0)
+	if ((r = role_row_put(h, pid, ROLE_PO, p->kdf, salt, &po_w,
+	    dsk_po)) != 0)
 		goto out;
 	if ((r = domain_insert_tx(h, pid, serial, dsk, dlabel, &p->domain, dkey,
 	    1)) != 0)
@@ -261,7 +255,7 @@ partition_init(struct hsm *h, const char *label,
 	secret_free(dsk);
 	secret_free(kek);
 	secret_free(dkey);
-	buf_free(psk_po);
+	role_wraps_clear(&po_w);
 	buf_free(dsk_po);
 	buf_free(dsk_psk);
 	return r;
@@ -271,7 +265,8 @@ partition_init(struct hsm *h, const char *label,
     "SELECT p.id, p.label, p.serial, p.version, p.state, p.kdf, " \
     "p.allow_cloning, h.allow_cloning, p.capacity, p.used, p.count, " \
     "p.lockout, (SELECT count(*) FROM domain d WHERE d.partition_id = p.id)," \
-    " p.created, p.initialized, p.allow_activation FROM partition p, hsm h " \
+    " p.created, p.initialized, p.allow_activation, p.psk_gen " \
+    "FROM partition p, hsm h " \
     "WHERE h.id = 1"
 
 static void
@@ -296,6 +291,7 @@ info_row(sqlite3_stmt *q, struct partition_info *in)
 	in->created = sqlite3_column_int64(q, 13);
 	in->initialized = sqlite3_column_int64(q, 14);
 	in->allow_activation = sqlite3_column_int(q, 15);
+	in->psk_gen = (uint64_t)sqlite3_column_int64(q, 16);
 }
 
 /* V1 objects are counted in sks.db, beside the blobs. */

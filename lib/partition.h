@@ -64,6 +64,7 @@ struct partition_info {
 	int domains;
 	int64_t created;
 	int64_t initialized;
+	uint64_t psk_gen;          /* the PSK's generation: 1, +1 a rekey */
 	struct role_status roles[3];  /* PO, CO, CU */
 };
 
@@ -117,6 +118,27 @@ int partition_policy_set(struct session *s, int policy, uint64_t value);
 /* Parses a policy name ("allow-cloning", "storage-size", "lockout") or code. */
 int partition_policy_parse(const char *name, int *policyp);
 const char *partition_policy_name(int policy);
+
+/* What a rekey did (lib/partition_rekey.c). */
+struct partition_rekey_stats {
+	uint64_t psk_gen;          /* the new PSK's generation */
+	int roles;                 /* role wraps of the PSK re-sealed */
+	uint64_t objects;          /* V0: object values re-sealed */
+	uint64_t blobs;            /* V1: blobs re-sealed by the SMK rollover */
+	int smk_wraps;             /* V1: SMK wraps re-made */
+};
+
+/*
+ * `hsm partition rekey` (CO): a new partition storage key; every role's
+ * wrap of it, the DSK's wrap, every V0 object value, a V1 partition's SMK
+ * wraps and sks.db pointer MAC re-sealed under it, in one transaction;
+ * the old PSK's wraps destroyed (WAL included). A V1 partition's SMK is
+ * rolled over first. Activations are dropped. A crash at any moment
+ * leaves the partition wholly under the old or the new key (a V1 one
+ * finishes at the next session). CE_POLICY when a role holding the PSK
+ * has not logged in since hsm.db schema 4 (named in the detail).
+ */
+int partition_rekey(struct session *s, struct partition_rekey_stats *st);
 
 /* Object count and used bytes (a session of any role). */
 int partition_usage(struct session *s, uint64_t *objectsp, uint64_t *usedp);

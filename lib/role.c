@@ -99,12 +99,19 @@ role_status_get(struct hsm *h, int64_t pid, struct role_status st[3])
 	return rc == SQLITE_DONE ? 0 : store_err(h->st, rc);
 }
 
-/* The role row: KDF, salt and wraps. */
+/*
+ * The role row: KDF, salt and wraps. role_key NULL: the form of schema 3
+ * and before (the PSK wrapped under the KEK itself), converted at the
+ * role's next login; otherwise role_key holds the role's X25519 private
+ * key under the KEK and psk_wrap the PSK sealed to pub.
+ */
 struct role_row {
 	int kdf;
 	uint8_t salt[KDF_SALT_LEN];
 	struct buf *psk_wrap;
 	struct buf *dsk_wrap;
+	struct buf *role_key;
+	uint8_t pub[CC_X25519_LEN];
 	int fail;
 	int locked;
 };
@@ -114,7 +121,20 @@ role_row_clear(struct role_row *rr)
 {
 	buf_free(rr->psk_wrap);
 	buf_free(rr->dsk_wrap);
+	buf_free(rr->role_key);
 	memset(rr, 0, sizeof(*rr));
+}
+
+static int
+column_buf(sqlite3_stmt *q, int i, struct buf **bp)
+{
+	*bp = NULL;
+	if (sqlite3_column_type(q, i) != SQLITE_BLOB)
+		return 0;
+	if ((*bp = buf_from(sqlite3_column_blob(q, i),
+	    (size_t)sqlite3_column_bytes(q, i))) == NULL)
+		return CE_NOMEM;
+	return 0;
 }
 
 static int
@@ -125,8 +145,8 @@ role_row_get(struct hsm *h, int64_t pid, int role, struct role_row *rr)
 
 	memset(rr, 0, sizeof(*rr));
 	if ((r = store_prepare(h->st, "SELECT kdf, salt, psk_wrap, dsk_wrap, "
-	    "fail, locked FROM role WHERE partition_id = ? AND role = ?",
-	    &q)) != 0)
+	    "fail, locked, role_key, role_pub FROM role WHERE partition_id = ? "
+	    "AND role = ?", &q)) != 0)
 		return r;
 	sqlite3_bind_int64(q, 1, pid);
 	sqlite3_bind_int(q, 2, role);
@@ -140,20 +160,21 @@ role_row_get(struct hsm *h, int64_t pid, int role, struct role_row *rr)
 		goto out;
 	}
 	memcpy(rr->salt, sqlite3_column_blob(q, 1), KDF_SALT_LEN);
-	if (sqlite3_column_type(q, 2) == SQLITE_BLOB &&
-	    (rr->psk_wrap = buf_from(sqlite3_column_blob(q, 2),
-	    (size_t)sqlite3_column_bytes(q, 2))) == NULL) {
-		r = CE_NOMEM;
+	if ((r = column_buf(q, 2, &rr->psk_wrap)) != 0 ||
+	    (r = column_buf(q, 3, &rr->dsk_wrap)) != 0 ||
+	    (r = column_buf(q, 6, &rr->role_key)) != 0)
 		goto out;
-	}
-	if (sqlite3_column_type(q, 3) == SQLITE_BLOB &&
-	    (rr->dsk_wrap = buf_from(sqlite3_column_blob(q, 3),
-	    (size_t)sqlite3_column_bytes(q, 3))) == NULL) {
-		r = CE_NOMEM;
-		goto out;
-	}
 	rr->fail = sqlite3_column_int(q, 4);
 	rr->locked = sqlite3_column_int(q, 5);
+	if (rr->role_key != NULL) {
+		if (sqlite3_column_bytes(q, 7) != CC_X25519_LEN) {
+			err_set_detail("the %s key pair in hsm.db is damaged",
+			    role_name(role));
+			r = CE_INTEGRITY;
+			goto out;
+		}
+		memcpy(rr->pub, sqlite3_column_blob(q, 7), CC_X25519_LEN);
+	}
 	r = 0;
  out:
 	sqlite3_reset(q);
@@ -170,6 +191,57 @@ open_wrap(const struct secret *kek, const char *purpose, uint64_t serial,
 		return CE_NOT_FOUND;
 	return wrap_open(secret_ptr(kek), purpose, serial, (uint64_t)role,
 	    NULL, 0, buf_ptr(w), buf_len(w), kp);
+}
+
+/*
+ * Opens the PSK of a role row: sealed to the role's public key (sk is the
+ * private key, opened from role_key) or, in a row from before schema 4,
+ * wrapped under the KEK itself.
+ */
+static int
+role_psk_open(const struct role_row *rr, const struct secret *sk,
+    const struct secret *kek, uint64_t serial, int role, struct secret **pskp)
+{
+	if (rr->psk_wrap == NULL)
+		return CE_NOT_FOUND;
+	if (rr->role_key == NULL)
+		return open_wrap(kek, WRAP_PSK, serial, role, rr->psk_wrap, pskp);
+	return wrap_open_pub(secret_ptr(sk), rr->pub, WRAP_PSK_PUB, serial,
+	    (uint64_t)role, buf_ptr(rr->psk_wrap), buf_len(rr->psk_wrap), pskp);
+}
+
+void
+role_wraps_clear(struct role_wraps *w)
+{
+	buf_free(w->psk);
+	buf_free(w->key);
+	memset(w, 0, sizeof(*w));
+}
+
+int
+role_wraps_make(const struct secret *kek, uint64_t serial, int role,
+    const struct secret *psk, struct role_wraps *w)
+{
+	struct secret *sk;
+	int r;
+
+	memset(w, 0, sizeof(*w));
+	if ((sk = secret_new(CC_X25519_LEN)) == NULL)
+		return CE_NOMEM;
+	cc_random(secret_ptr(sk), CC_X25519_LEN);
+	if ((r = cc_x25519_public(secret_ptr(sk), w->pub)) != 0 ||
+	    (r = wrap_seal(secret_ptr(kek), WRAP_ROLE_KEY, serial,
+	    (uint64_t)role, NULL, 0, secret_ptr(sk), CC_X25519_LEN,
+	    &w->key)) != 0)
+		goto out;
+	if (psk != NULL)
+		r = wrap_seal_pub(w->pub, WRAP_PSK_PUB, serial, (uint64_t)role,
+		    secret_ptr(psk), secret_len(psk), &w->psk);
+ out:
+	secret_free(sk);
+	if (r != 0)
+		role_wraps_clear(w);
+	return r;
 }
 
 /* Opens the DSK wrapped under the PSK in the partition row. */
@@ -293,6 +365,68 @@ session_login(struct hsm *h, const char *label, int role,
 	return session_login_how(h, label, role, cred, NULL, sp);
 }
 
+/* 1 when both are absent or hold the same bytes. */
+static int
+buf_same(const struct buf *a, const struct buf *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return buf_len(a) == buf_len(b) &&
+	    memcmp(buf_ptr(a), buf_ptr(b), buf_len(a)) == 0;
+}
+
+int
+session_psk_current(struct session *s)
+{
+	uint64_t gen = 0;
+	int r;
+
+	if ((r = partition_psk_gen_of(s->h, s->pid, &gen)) != 0)
+		return r;
+	if (gen != s->psk_gen) {
+		err_set_detail("partition '%s' was rekeyed after this session "
+		    "logged in; log in again", s->label);
+		return CE_BUSY;
+	}
+	return 0;
+}
+
+/*
+ * A row from before schema 4, at its role's first good login: the role
+ * gets its key pair and the PSK (when it holds it) is sealed to it; the
+ * wrap under the KEK goes.
+ */
+static int
+role_convert_tx(struct session *s, const struct secret *kek)
+{
+	struct role_wraps w;
+	sqlite3_stmt *q;
+	int r;
+
+	if ((r = role_wraps_make(kek, s->serial, s->role, s->psk, &w)) != 0)
+		return r;
+	/* a wrap goes: no copy of it may stay in the WAL */
+	store_wipe_on_commit(s->h->st);
+	if ((r = store_prepare(s->h->st, "UPDATE role SET role_key = ?, "
+	    "role_pub = ?, psk_wrap = ? WHERE partition_id = ? AND role = ?",
+	    &q)) != 0)
+		goto out;
+	sqlite3_bind_blob(q, 1, buf_ptr(w.key), (int)buf_len(w.key),
+	    SQLITE_TRANSIENT);
+	sqlite3_bind_blob(q, 2, w.pub, CC_X25519_LEN, SQLITE_TRANSIENT);
+	if (w.psk != NULL)
+		sqlite3_bind_blob(q, 3, buf_ptr(w.psk), (int)buf_len(w.psk),
+		    SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(q, 3);
+	sqlite3_bind_int64(q, 4, s->pid);
+	sqlite3_bind_int(q, 5, s->role);
+	r = hsm_step_done(s->h, q);
+ out:
+	role_wraps_clear(&w);
+	return r;
+}
+
 /*
  * What a login read before its KDF, read again inside the write
  * transaction that will record its outcome. The KDF takes long enough for
@@ -331,6 +465,13 @@ login_recheck(struct hsm *h, const char *label, int64_t pid,
 		    "while this login ran; log in again", role_name(role),
 		    label);
 		r = CE_BUSY;
+	} else if (!buf_same(now.psk_wrap, before->psk_wrap) ||
+	    !buf_same(now.role_key, before->role_key)) {
+		/* a rekey (or a conversion) committed: the PSK opened from the
+		 * wrap read before the KDF is no longer the partition's */
+		err_set_detail("the keys of partition '%s' changed while this "
+		    "login ran (a rekey); log in again", label);
+		r = CE_BUSY;
 	}
 	role_row_clear(&now);
 	return r;
@@ -342,7 +483,7 @@ session_login_how(struct hsm *h, const char *label, int role,
 {
 	struct session *s = NULL;
 	struct role_row rr;
-	struct secret *kek = NULL, *k = NULL;
+	struct secret *kek = NULL, *k = NULL, *sk = NULL;
 	sqlite3_stmt *q;
 	int64_t pid;
 	uint64_t serial;
@@ -387,14 +528,32 @@ session_login_how(struct hsm *h, const char *label, int role,
 	s->role = role;
 	s->version = version;
 	snprintf(s->label, sizeof(s->label), "%s", label);
+	/* The credential is right when the wrap it keys opens: the PO's
+	 * DSK, another role's private key (its PSK before schema 4). */
 	if (role == ROLE_PO)
 		ur = open_wrap(kek, WRAP_DSK_ROLE, serial, role, rr.dsk_wrap,
 		    &s->dsk);
+	else if (rr.role_key != NULL)
+		ur = open_wrap(kek, WRAP_ROLE_KEY, serial, role, rr.role_key,
+		    &sk);
 	else
-		ur = open_wrap(kek, WRAP_PSK, serial, role, rr.psk_wrap,
-		    &s->psk);
+		ur = role_psk_open(&rr, NULL, kek, serial, role, &s->psk);
+	if (ur == 0 && rr.role_key != NULL && sk == NULL)
+		ur = open_wrap(kek, WRAP_ROLE_KEY, serial, role, rr.role_key,
+		    &sk);
+	if (ur == 0 && role != ROLE_PO && s->psk == NULL)
+		ur = role_psk_open(&rr, sk, kek, serial, role, &s->psk);
 	if (ur != 0 && ur != CE_AUTH_TAG) {
 		r = ur == CE_NOT_FOUND ? CE_INTEGRITY : ur;
+		goto out;
+	}
+	if (ur == CE_AUTH_TAG && sk != NULL) {
+		/* the credential opened the role's key: the PSK sealed to it
+		 * does not open, so hsm.db was altered */
+		err_set_detail("the %s's partition key wrap in hsm.db does not "
+		    "open under its key pair: hsm.db was altered",
+		    role_name(role));
+		r = CE_INTEGRITY;
 		goto out;
 	}
 	/* COFFER_TEST_PAUSE_AT=login-after-kdf: the race tests stop a
@@ -419,9 +578,15 @@ session_login_how(struct hsm *h, const char *label, int role,
 		if ((r = hsm_policy15(h, &p15)) != 0)
 			goto out;
 		if (rr.psk_wrap != NULL &&
-		    (r = open_wrap(kek, WRAP_PSK, serial, role, rr.psk_wrap,
-		    &s->psk)) != 0)
+		    (r = role_psk_open(&rr, sk, kek, serial, role,
+		    &s->psk)) != 0) {
+			if (r == CE_AUTH_TAG) {
+				err_set_detail("the PO's partition key wrap in "
+				    "hsm.db does not open: hsm.db was altered");
+				r = CE_INTEGRITY;
+			}
 			goto out;
+		}
 		if (s->psk != NULL && !p15) {
 			struct role_status st[3];
 
@@ -444,6 +609,9 @@ session_login_how(struct hsm *h, const char *label, int role,
 		}
 	} else if ((r = dsk_from_psk(h, pid, serial, s->psk, &s->dsk)) != 0)
 		goto out;
+	if ((r = partition_psk_gen_of(h, pid, &s->psk_gen)) != 0 ||
+	    (rr.role_key == NULL && (r = role_convert_tx(s, kek)) != 0))
+		goto out;
 	if ((r = store_prepare(h->st, "UPDATE role SET fail = 0 WHERE "
 	    "partition_id = ? AND role = ?", &q)) != 0)
 		goto out;
@@ -464,6 +632,7 @@ session_login_how(struct hsm *h, const char *label, int role,
 	session_close(s);
 	secret_free(kek);
 	secret_free(k);
+	secret_free(sk);
 	role_row_clear(&rr);
 	return r;
 }
@@ -526,20 +695,25 @@ role_wrap_key(const struct secret *kek, const char *purpose, uint64_t serial,
 }
 
 /* Writes (insert or replace) a role row holding the given wraps. */
-static int
+int
 role_row_put(struct hsm *h, int64_t pid, int role, int kdf,
-    const uint8_t salt[KDF_SALT_LEN], const struct buf *psk_wrap,
+    const uint8_t salt[KDF_SALT_LEN], const struct role_wraps *w,
     const struct buf *dsk_wrap)
 {
+	const struct buf *psk_wrap = w->psk;
 	sqlite3_stmt *q;
 	int r;
 
 	/* a wrap goes: no copy of it may stay in the WAL */
 	store_wipe_on_commit(h->st);
 	if ((r = store_prepare(h->st, "INSERT OR REPLACE INTO role "
-	    "(partition_id, role, kdf, salt, psk_wrap, dsk_wrap, fail, locked) "
-	    "VALUES (?, ?, ?, ?, ?, ?, 0, 0)", &q)) != 0)
+	    "(partition_id, role, kdf, salt, psk_wrap, dsk_wrap, fail, locked, "
+	    "role_key, role_pub) VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?, ?)",
+	    &q)) != 0)
 		return r;
+	sqlite3_bind_blob(q, 7, buf_ptr(w->key), (int)buf_len(w->key),
+	    SQLITE_TRANSIENT);
+	sqlite3_bind_blob(q, 8, w->pub, CC_X25519_LEN, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(q, 1, pid);
 	sqlite3_bind_int(q, 2, role);
 	sqlite3_bind_int(q, 3, kdf);
@@ -634,7 +808,7 @@ role_init(struct session *s, int role, const struct secret *cred)
 {
 	struct hsm *h = s->h;
 	struct secret *kek = NULL;
-	struct buf *w = NULL;
+	struct role_wraps w;
 	struct role_status st[3];
 	sqlite3_stmt *q;
 	uint8_t salt[KDF_SALT_LEN];
@@ -662,18 +836,21 @@ role_init(struct session *s, int role, const struct secret *cred)
 		    "policy 15 was off when the CO was initialized)");
 		return CE_POLICY;
 	}
+	memset(&w, 0, sizeof(w));
 	cc_random(salt, sizeof(salt));
 	if ((r = wrap_kek(cred, kdf, salt, &kek)) != 0 ||
-	    (r = role_wrap_key(kek, WRAP_PSK, s->serial, role, s->psk,
-	    &w)) != 0)
+	    (r = role_wraps_make(kek, s->serial, role, s->psk, &w)) != 0)
 		goto out;
 	if ((r = hsm_tx_enter(h, &own)) != 0)
+		goto out;
+	/* the PSK sealed for the role must be the partition's (a rekey) */
+	if ((r = session_psk_current(s)) != 0)
 		goto out;
 	/* A reset credential leaves no cached old one behind. */
 	if (reset && (r = activation_drop_tx(h, s->pid, s->serial, s->label,
 	    role, "credential reset")) != 0)
 		goto out;
-	if ((r = role_row_put(h, s->pid, role, kdf, salt, w, NULL)) != 0)
+	if ((r = role_row_put(h, s->pid, role, kdf, salt, &w, NULL)) != 0)
 		goto out;
 	if (role == ROLE_CO && !p15) {
 		/* From now on only the CO and CU reach the objects. */
@@ -697,7 +874,7 @@ role_init(struct session *s, int role, const struct secret *cred)
 		s->psk = NULL;
 	}
 	secret_free(kek);
-	buf_free(w);
+	role_wraps_clear(&w);
 	return r;
 }
 
@@ -706,36 +883,40 @@ role_change(struct session *s, const struct secret *newcred)
 {
 	struct hsm *h = s->h;
 	struct secret *kek = NULL;
-	struct buf *pw = NULL, *dw = NULL;
+	struct buf *dw = NULL;
+	struct role_wraps w;
 	uint8_t salt[KDF_SALT_LEN];
 	int r, own = 0, kdf;
 
+	memset(&w, 0, sizeof(w));
 	if ((r = activation_need_shares(s, "changing a credential")) != 0 ||
 	    (r = partition_kdf(s, &kdf)) != 0)
 		return r;
 	cc_random(salt, sizeof(salt));
-	if ((r = wrap_kek(newcred, kdf, salt, &kek)) != 0)
-		goto out;
-	if (s->psk != NULL && (r = role_wrap_key(kek, WRAP_PSK, s->serial,
-	    s->role, s->psk, &pw)) != 0)
+	/* A new key pair too: the old credential's private key, in an old
+	 * copy of hsm.db, opens nothing sealed from now on (a rekey). */
+	if ((r = wrap_kek(newcred, kdf, salt, &kek)) != 0 ||
+	    (r = role_wraps_make(kek, s->serial, s->role, s->psk, &w)) != 0)
 		goto out;
 	if (s->role == ROLE_PO && (r = role_wrap_key(kek, WRAP_DSK_ROLE,
 	    s->serial, s->role, s->dsk, &dw)) != 0)
 		goto out;
 	if ((r = hsm_tx_enter(h, &own)) != 0)
 		goto out;
+	if (s->psk != NULL && (r = session_psk_current(s)) != 0)
+		goto out;
 	/* The cached secret would be the old one: drop it. */
 	if ((r = activation_drop_tx(h, s->pid, s->serial, s->label, s->role,
 	    "credential changed")) != 0)
 		goto out;
-	if ((r = role_row_put(h, s->pid, s->role, kdf, salt, pw, dw)) != 0)
+	if ((r = role_row_put(h, s->pid, s->role, kdf, salt, &w, dw)) != 0)
 		goto out;
 	r = hsm_audit_part(h, "credential-change", 1, role_name(s->role),
 	    s->label, s->serial, NULL);
  out:
 	r = hsm_tx_leave(h, own, r, 0);
 	secret_free(kek);
-	buf_free(pw);
+	role_wraps_clear(&w);
 	buf_free(dw);
 	return r;
 }
@@ -772,4 +953,51 @@ role_unlock(struct session *s, int role)
 	    role == ROLE_CO ? "CO and CU unlocked" : "CU unlocked");
  out:
 	return hsm_tx_leave(h, own, r, 0);
+}
+
+int
+role_psk_reseal_tx(struct hsm *h, int64_t pid, uint64_t serial,
+    const char *label, const struct secret *newpsk, int *np)
+{
+	struct role_row rr;
+	struct buf *w = NULL;
+	sqlite3_stmt *q;
+	int r = 0, role;
+
+	*np = 0;
+	for (role = ROLE_PO; role <= ROLE_CU && r == 0; role++) {
+		if ((r = role_row_get(h, pid, role, &rr)) == CE_NOT_FOUND) {
+			r = 0;
+			continue;
+		}
+		if (r != 0)
+			break;
+		if (rr.psk_wrap == NULL)
+			goto next;
+		if (rr.role_key == NULL) {
+			/* a guard: partition_rekey checks before it begins */
+			err_set_detail("the %s of partition '%s' has no key pair "
+			    "yet: log in once as %s", role_name(role), label,
+			    role_name(role));
+			r = CE_POLICY;
+			goto next;
+		}
+		if ((r = wrap_seal_pub(rr.pub, WRAP_PSK_PUB, serial,
+		    (uint64_t)role, secret_ptr(newpsk), secret_len(newpsk),
+		    &w)) != 0 ||
+		    (r = store_prepare(h->st, "UPDATE role SET psk_wrap = ? "
+		    "WHERE partition_id = ? AND role = ?", &q)) != 0)
+			goto next;
+		sqlite3_bind_blob(q, 1, buf_ptr(w), (int)buf_len(w),
+		    SQLITE_TRANSIENT);
+		sqlite3_bind_int64(q, 2, pid);
+		sqlite3_bind_int(q, 3, role);
+		if ((r = hsm_step_done(h, q)) == 0)
+			(*np)++;
+ next:
+		buf_free(w);
+		w = NULL;
+		role_row_clear(&rr);
+	}
+	return r;
 }

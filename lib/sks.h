@@ -39,7 +39,9 @@ struct session;
 #define SKS_SMK_LEN 32
 #define SKS_ID_LEN 16                 /* SMK id and object uid */
 #define SKS_BLOB_MAX (64 * 1024)      /* Luna's SKS blob limit */
-#define SKS_BLOB_VERSION 1
+#define SKS_BLOB_VERSION 2             /* written; 2: GCM under a subkey */
+#define SKS_BLOB_VERSION_1 1          /* read: GCM under the SMK itself */
+#define SKS_SMK_RECORD_VERSION 1
 #define SKS_FILE_VERSION 1
 #define SKS_DB_NAME "sks.db"
 
@@ -52,6 +54,7 @@ struct sks_blob_info {
 	uint32_t bits;
 	char label[OBJECT_LABEL_MAX + 1];
 	size_t hdr_len;               /* bytes of header (the AAD's tail) */
+	int version;                  /* the blob's: 1 or 2 (parse fills it) */
 };
 
 /* --- blobs (no store) ---------------------------------------------------- */

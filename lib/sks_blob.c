@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "buf.h"
 #include "crypto.h"
 #include "err.h"
@@ -14,8 +16,12 @@
 
 static const char blob_magic[4] = { 'C', 'S', 'K', 'B' };
 static const char smk_magic[4] = { 'C', 'S', 'M', 'K' };
-static const char blob_ctx[] = "coffer-sks-blob-v1";  /* AAD prefix, with NUL */
+/* AAD prefixes with their NUL: version 1 (read only), version 2 */
+static const char blob_ctx1[] = "coffer-sks-blob-v1";
+static const char blob_ctx2[] = "coffer-sks-blob-v2";
 static const char id_ctx[] = "coffer-smk-id-v1";
+/* The HKDF info of the blob key (version 2 blobs, docs/formats.md 9.1). */
+static const char blob_key_info[] = "coffer-sks-blob-key 2";
 
 static _Atomic uint64_t decryptions;
 
@@ -47,15 +53,35 @@ sks_smk_id(const uint8_t smk[SKS_SMK_LEN], uint8_t id[SKS_ID_LEN])
 	return 0;
 }
 
-/* AAD = context string with its NUL, then the header bytes. */
+/*
+ * The GCM key of a blob. Version 1 blobs used the SMK itself, which was also
+ * the HMAC key of its id and the HKDF input of extract files; version 2
+ * uses a subkey of its own, HKDF-SHA-384(SMK, "coffer-sks-blob-key 2"), so
+ * the SMK keys only derivations. Version 1 is still read.
+ */
 static int
-blob_aad(const uint8_t *hdr, size_t hl, uint8_t *aad, size_t max, size_t *lenp)
+blob_key(const uint8_t smk[SKS_SMK_LEN], int ver, uint8_t key[CC_KEY_LEN])
 {
-	if (sizeof(blob_ctx) + hl > max)
+	if (ver == SKS_BLOB_VERSION_1) {
+		memcpy(key, smk, CC_KEY_LEN);
+		return 0;
+	}
+	return cc_hkdf_sha384(NULL, 0, smk, SKS_SMK_LEN, blob_key_info,
+	    sizeof(blob_key_info) - 1, key, CC_KEY_LEN);
+}
+
+/* AAD = context string of the version with its NUL, then the header. */
+static int
+blob_aad(int ver, const uint8_t *hdr, size_t hl, uint8_t *aad, size_t max,
+    size_t *lenp)
+{
+	const char *ctx = ver == SKS_BLOB_VERSION_1 ? blob_ctx1 : blob_ctx2;
+
+	if (sizeof(blob_ctx2) + hl > max)
 		return CE_TOO_LONG;
-	memcpy(aad, blob_ctx, sizeof(blob_ctx));
-	memcpy(aad + sizeof(blob_ctx), hdr, hl);
-	*lenp = sizeof(blob_ctx) + hl;
+	memcpy(aad, ctx, sizeof(blob_ctx2));
+	memcpy(aad + sizeof(blob_ctx2), hdr, hl);
+	*lenp = sizeof(blob_ctx2) + hl;
 	return 0;
 }
 
@@ -74,8 +100,8 @@ sks_blob_seal_nonce(const uint8_t smk[SKS_SMK_LEN],
     const struct sks_blob_info *o, const uint8_t nonce[12],
     const uint8_t *rec, size_t reclen, struct buf *out)
 {
-	uint8_t id[SKS_ID_LEN], aad[sizeof(blob_ctx) + 64 + OBJECT_LABEL_MAX];
-	uint8_t *p, *hdr;
+	uint8_t id[SKS_ID_LEN], aad[sizeof(blob_ctx2) + 64 + OBJECT_LABEL_MAX];
+	uint8_t key[CC_KEY_LEN], *p, *hdr;
 	size_t ll = strlen(o->label), start = buf_len(out), hl, al;
 	int r;
 
@@ -102,11 +128,15 @@ sks_blob_seal_nonce(const uint8_t smk[SKS_SMK_LEN],
 	    (r = buf_reserve(out, CC_NONCE_LEN + reclen + CC_TAG_LEN, &p)) != 0)
 		return r;
 	hdr = (uint8_t *)buf_ptr(out) + start;
-	if ((r = blob_aad(hdr, hl, aad, sizeof(aad), &al)) != 0)
-		return r;
+	if ((r = blob_aad(SKS_BLOB_VERSION, hdr, hl, aad, sizeof(aad),
+	    &al)) != 0 || (r = blob_key(smk, SKS_BLOB_VERSION, key)) != 0)
+		goto out;
 	memcpy(p, nonce, CC_NONCE_LEN);
-	return cc_aead_seal(smk, p, aad, al, rec, reclen, p + CC_NONCE_LEN,
+	r = cc_aead_seal(key, p, aad, al, rec, reclen, p + CC_NONCE_LEN,
 	    p + CC_NONCE_LEN + reclen);
+ out:
+	sodium_memzero(key, sizeof(key));
+	return r;
 }
 
 int
@@ -131,12 +161,13 @@ sks_blob_parse(const uint8_t *p, size_t n, struct sks_blob_info *bi)
 	}
 	if ((r = buf_get_u8(b, &ver)) != 0)
 		goto out;
-	if (ver != SKS_BLOB_VERSION) {
-		err_set_detail("SKS blob version %u; this build reads %d", ver,
-		    SKS_BLOB_VERSION);
+	if (ver != SKS_BLOB_VERSION_1 && ver != SKS_BLOB_VERSION) {
+		err_set_detail("SKS blob version %u; this build reads %d and %d",
+		    ver, SKS_BLOB_VERSION_1, SKS_BLOB_VERSION);
 		r = CE_VERSION;
 		goto out;
 	}
+	bi->version = ver;
 	if ((r = buf_get(b, bi->smk_id, SKS_ID_LEN)) != 0 ||
 	    (r = buf_get(b, bi->uid, SKS_ID_LEN)) != 0 ||
 	    (r = buf_get_u32(b, &bi->cls)) != 0 ||
@@ -173,23 +204,26 @@ int
 sks_blob_open(const uint8_t smk[SKS_SMK_LEN], const uint8_t *p, size_t n,
     struct sks_blob_info *bi, uint8_t *rec, size_t *reclenp)
 {
-	uint8_t aad[sizeof(blob_ctx) + 64 + OBJECT_LABEL_MAX];
+	uint8_t aad[sizeof(blob_ctx2) + 64 + OBJECT_LABEL_MAX], key[CC_KEY_LEN];
 	size_t al, clen;
 	const uint8_t *nonce;
 	int r;
 
 	if ((r = sks_blob_parse(p, n, bi)) != 0)
 		return r;
-	if ((r = blob_aad(p, bi->hdr_len, aad, sizeof(aad), &al)) != 0)
-		return r;
+	if ((r = blob_aad(bi->version, p, bi->hdr_len, aad, sizeof(aad),
+	    &al)) != 0 || (r = blob_key(smk, bi->version, key)) != 0)
+		goto out;
 	nonce = p + bi->hdr_len;
 	clen = n - bi->hdr_len - CC_NONCE_LEN - CC_TAG_LEN;
 	atomic_fetch_add(&decryptions, 1);
-	if ((r = cc_aead_open(smk, nonce, aad, al, nonce + CC_NONCE_LEN, clen,
+	if ((r = cc_aead_open(key, nonce, aad, al, nonce + CC_NONCE_LEN, clen,
 	    nonce + CC_NONCE_LEN + clen, rec)) != 0)
-		return r;
+		goto out;
 	*reclenp = clen;
-	return 0;
+ out:
+	sodium_memzero(key, sizeof(key));
+	return r;
 }
 
 int
@@ -214,9 +248,9 @@ sks_smk_record_parse(const uint8_t *p, size_t n, struct secret **smkp,
 		r = CE_FORMAT;
 		goto out;
 	}
-	if (ver != SKS_BLOB_VERSION) {
+	if (ver != SKS_SMK_RECORD_VERSION) {
 		err_set_detail("SMK record version %u; this build reads %d", ver,
-		    SKS_BLOB_VERSION);
+		    SKS_SMK_RECORD_VERSION);
 		r = CE_VERSION;
 		goto out;
 	}
@@ -252,7 +286,7 @@ sks_smk_record_put(const struct secret *smk, struct buf *out)
 	if ((r = sks_smk_id(secret_ptr(smk), id)) != 0)
 		return r;
 	if ((r = buf_put(out, smk_magic, 4)) != 0 ||
-	    (r = buf_put_u8(out, SKS_BLOB_VERSION)) != 0 ||
+	    (r = buf_put_u8(out, SKS_SMK_RECORD_VERSION)) != 0 ||
 	    (r = buf_put(out, id, SKS_ID_LEN)) != 0)
 		return r;
 	return buf_put(out, secret_ptr(smk), SKS_SMK_LEN);

@@ -109,6 +109,23 @@ int sks_blob_check(const uint8_t smk[SKS_SMK_LEN], const uint8_t *blob,
 int sks_session_smk(struct session *s);
 
 /*
+ * The rekey's part in sks_smk.c (V1): every SMK wrap of s's partition that
+ * still has one opened under s->psk and wrapped again under newpsk, and
+ * sks.db's pointer (its MAC checked under s->psk) written again with its
+ * MAC under newpsk, in the open transaction. *np: SMK wraps re-made.
+ */
+int sks_psk_rekey_tx(struct session *s, const struct secret *newpsk, int *np);
+
+/*
+ * After a rekey of a V1 partition, or at the next session that opens the
+ * SMK should the rekey have died between its hsm.db and sks.db commits:
+ * makes sks.db's pointer MAC the new PSK's (checked under the old one,
+ * kept as psk_prev) and destroys psk_prev. Nothing to do (no write) when
+ * the partition has no psk_prev.
+ */
+int sks_rekey_finish(struct session *s);
+
+/*
  * Makes hsm.db's SMK rows agree with sks.db (after a crash, or right after
  * an SMK switch committed): runs its own transaction unless one is open.
  * Believes only a pointer whose MAC holds, and destroys no wrap unless a

@@ -85,7 +85,10 @@ sks_obj_insert_tx(struct session *s, const struct object *o,
 	uint8_t *v;
 	int r;
 
-	if ((r = sks_session_smk(s)) != 0 || (r = scratch(&s->sks_rec)) != 0 ||
+	/* sks_refresh: a rollover (or a rekey) may have committed since the
+	 * session loaded its SMK; a blob sealed under the retired one would
+	 * not open once its wrap is gone */
+	if ((r = sks_refresh(s)) != 0 || (r = scratch(&s->sks_rec)) != 0 ||
 	    (r = scratch(&s->sks_blob)) != 0)
 		return r;
 	buf_reset(attrs);
@@ -118,7 +121,7 @@ sks_blob_insert_tx(struct session *s, const uint8_t *blob, size_t n,
 {
 	int r;
 
-	if ((r = sks_session_smk(s)) != 0)
+	if ((r = sks_refresh(s)) != 0)
 		return r;
 	if (!cc_memeq(bi->smk_id, s->smk_id, SKS_ID_LEN)) {
 		err_set_detail("blob '%s' is sealed under another SMK than "

@@ -485,6 +485,10 @@ sks_session_smk(struct session *s)
 		    "User; log in as co or cu");
 		return CE_PERMISSION;
 	}
+	/* a session from before a rekey holds the old PSK */
+	if ((r = session_psk_current(s)) != 0 ||
+	    (r = sks_rekey_finish(s)) != 0)
+		return r;
 	/* at most: a MAC for an old pointer, then settling, then the load */
 	for (tries = 0; tries < 3; tries++) {
 		if ((r = load_once(s, &need)) != 0 || need == NEED_NOTHING)
@@ -769,6 +773,9 @@ sks_rollover(struct session *s, void (*progress)(void *ctx, uint64_t done),
 	/* 1: the new SMK's wrap is durable (pending) before any blob uses it. */
 	if ((r = hsm_tx_enter(h, &own)) != 0)
 		goto out;
+	/* a session from before a rekey would wrap it under the old PSK */
+	if ((r = session_psk_current(s)) != 0)
+		goto leave1;
 	if ((r = store_prepare(h->st, "DELETE FROM smk WHERE partition_id = ? "
 	    "AND state = 0", &q)) != 0)
 		goto leave1;
@@ -881,5 +888,157 @@ sks_smk_replace_tx(struct session *s, const struct secret *smk,
  out:
 	sks_ptr_clear(&p);
 	buf_free(wrap);
+	return r;
+}
+
+/* --- the PSK rekey (lib/partition_rekey.c) ------------------------------- */
+
+int
+sks_psk_rekey_tx(struct session *s, const struct secret *newpsk, int *np)
+{
+	struct hsm *h = s->h;
+	struct smk_row *rows = NULL;
+	struct secret *smk = NULL;
+	struct buf *w = NULL;
+	struct sks_ptr p;
+	sqlite3_stmt *q;
+	uint64_t gen = 0;
+	size_t n = 0, i;
+	int r;
+
+	*np = 0;
+	memset(&p, 0, sizeof(p));
+	if ((r = ptr_get(s, &p)) != 0 ||
+	    (r = rows_read(h, s->pid, &rows, &n)) != 0)
+		goto out;
+	/* A pending SMK is a rollover that never switched (or is between its
+	 * transactions: its next step then finds its row gone, CE_BUSY); it
+	 * is dropped, not carried over. */
+	if ((r = store_prepare(h->st, "DELETE FROM smk WHERE partition_id = ? "
+	    "AND state = 0", &q)) != 0)
+		goto out;
+	sqlite3_bind_int64(q, 1, s->pid);
+	if ((r = hsm_step_done(h, q)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (!rows[i].has_wrap || rows[i].state == SMK_PENDING)
+			continue;
+		if ((r = smk_open(s, rows[i].id, &smk, &gen)) != 0 ||
+		    (r = smk_wrap(newpsk, s->serial, gen, smk, rows[i].id,
+		    &w)) != 0 ||
+		    (r = store_prepare(h->st, "UPDATE smk SET wrap = ? WHERE "
+		    "partition_id = ? AND smk_id = ?", &q)) != 0)
+			goto out;
+		sqlite3_bind_blob(q, 1, buf_ptr(w), (int)buf_len(w),
+		    SQLITE_TRANSIENT);
+		sqlite3_bind_int64(q, 2, s->pid);
+		sqlite3_bind_blob(q, 3, rows[i].id, SKS_ID_LEN, SQLITE_TRANSIENT);
+		if ((r = hsm_step_done(h, q)) != 0)
+			goto out;
+		secret_free(smk);
+		smk = NULL;
+		buf_free(w);
+		w = NULL;
+		(*np)++;
+	}
+	/* sks.db's pointer, the same, under the new PSK's MAC key */
+	r = sks_ptr_write(h, s->serial, newpsk, &p);
+ out:
+	secret_free(smk);
+	buf_free(w);
+	sks_ptr_clear(&p);
+	free(rows);
+	return r;
+}
+
+/* The partition's psk_prev wrap and PSK generation; *prevp NULL: none. */
+static int
+prev_get(struct session *s, struct buf **prevp, uint64_t *genp)
+{
+	sqlite3_stmt *q;
+	int r, rc;
+
+	*prevp = NULL;
+	if ((r = store_prepare(s->h->st, "SELECT psk_prev, psk_gen FROM "
+	    "partition WHERE id = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, s->pid);
+	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
+		sqlite3_reset(q);
+		return rc == SQLITE_DONE ? CE_NOT_FOUND : store_err(s->h->st, rc);
+	}
+	*genp = (uint64_t)sqlite3_column_int64(q, 1);
+	if (sqlite3_column_type(q, 0) == SQLITE_BLOB &&
+	    (*prevp = buf_from(sqlite3_column_blob(q, 0),
+	    (size_t)sqlite3_column_bytes(q, 0))) == NULL)
+		r = CE_NOMEM;
+	sqlite3_reset(q);
+	return r;
+}
+
+/*
+ * A rekey commits hsm.db (every wrap under the new PSK, and psk_prev: the
+ * old PSK under the new one) before sks.db (the pointer's MAC under the
+ * new PSK). A crash between the two leaves a pointer MACed under the old
+ * PSK: it is checked under the old PSK from psk_prev and MACed again under
+ * the new one. Then psk_prev is destroyed. No wrap is re-made here.
+ */
+int
+sks_rekey_finish(struct session *s)
+{
+	struct hsm *h = s->h;
+	struct secret *old = NULL;
+	struct buf *prev = NULL;
+	struct sks_ptr p;
+	sqlite3_stmt *q;
+	uint64_t gen = 0;
+	int r, own = 0, remac = 0;
+
+	memset(&p, 0, sizeof(p));
+	if ((r = prev_get(s, &prev, &gen)) != 0 || prev == NULL)
+		return r;
+	buf_free(prev);
+	prev = NULL;
+	if ((r = sks_require(h)) != 0 || (r = hsm_tx_enter(h, &own)) != 0)
+		return r;
+	/* again under the lock: another session may have finished it */
+	if ((r = prev_get(s, &prev, &gen)) != 0 || prev == NULL)
+		goto out;
+	if ((r = wrap_open(secret_ptr(s->psk), WRAP_PSK_PREV, s->serial, gen,
+	    NULL, 0, buf_ptr(prev), buf_len(prev), &old)) != 0) {
+		err_set_detail("partition '%s': the previous partition key kept "
+		    "for the rekey does not open: hsm.db was altered",
+		    s->label);
+		r = CE_INTEGRITY;
+		goto out;
+	}
+	if ((r = sks_ptr_read(h, s->serial, s->psk, &p)) == CE_INTEGRITY) {
+		/* sks.db did not commit the rekey: its MAC is the old PSK's */
+		sks_ptr_clear(&p);
+		if ((r = sks_ptr_read(h, s->serial, old, &p)) != 0)
+			goto out;
+		remac = 1;
+		if ((r = sks_ptr_write(h, s->serial, s->psk, &p)) != 0)
+			goto out;
+	} else if (r != 0)
+		goto out;
+	err_set_detail(NULL);
+	/* a wrap goes: no copy of it may stay in the WAL */
+	store_wipe_on_commit(h->st);
+	if ((r = store_prepare(h->st, "UPDATE partition SET psk_prev = NULL "
+	    "WHERE id = ?", &q)) != 0)
+		goto out;
+	sqlite3_bind_int64(q, 1, s->pid);
+	if ((r = hsm_step_done(h, q)) != 0)
+		goto out;
+	r = hsm_audit_part(h, "partition-rekey-finish", 1, NULL, s->label,
+	    s->serial, remac ? "the rekey's sks.db step completed after a "
+	    "crash: SMK pointer MACed under the new partition key; the old "
+	    "key destroyed" : "the old partition key destroyed");
+ out:
+	r = hsm_tx_leave(h, own, r, 0);
+	secret_free(old);
+	buf_free(prev);
+	sks_ptr_clear(&p);
 	return r;
 }

@@ -79,15 +79,32 @@ static const char hsm_upgrade_3[] =
     "ALTER TABLE hsm ADD COLUMN so_set_tag BLOB;"
     "UPDATE meta SET value = '3' WHERE key = 'schema_version';";
 /*
- * Schema 4: a form 2 password domain's public salt (docs/formats.md 2.5);
+ * Schema 4: role key pairs and the PSK rekey (docs/formats.md 2.2). Each
+ * role gets an X25519 key pair, its private key wrapped under the
+ * credential's KEK (role_key) and its public key in clear (role_pub), and
+ * the PSK is sealed to the public key, so `hsm partition rekey` re-seals a
+ * new PSK for every role without their credentials. Rows of schema 3 keep
+ * the old form until their role's next login converts them. The partition
+ * counts its PSK generations (psk_gen) and, while a V1 rekey has committed
+ * in hsm.db but not yet in sks.db, holds the old PSK under the new one
+ * (psk_prev).
+ */
+static const char hsm_upgrade_4[] =
+    "ALTER TABLE role ADD COLUMN role_key BLOB;"
+    "ALTER TABLE role ADD COLUMN role_pub BLOB;"
+    "ALTER TABLE partition ADD COLUMN psk_gen INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE partition ADD COLUMN psk_prev BLOB;"
+    "UPDATE meta SET value = '4' WHERE key = 'schema_version';";
+/*
+ * Schema 5: a form 2 password domain's public salt (docs/formats.md 2.7);
  * NULL for PED domains and for legacy unsalted password domains, which
  * keep working as they are.
  */
-static const char hsm_upgrade_4[] =
+static const char hsm_upgrade_5[] =
     "ALTER TABLE domain ADD COLUMN salt BLOB;"
-    "UPDATE meta SET value = '4' WHERE key = 'schema_version';";
+    "UPDATE meta SET value = '5' WHERE key = 'schema_version';";
 static const char *const hsm_upgrades[] = { NULL, NULL, hsm_upgrade_2,
-    hsm_upgrade_3, hsm_upgrade_4 };
+    hsm_upgrade_3, hsm_upgrade_4, hsm_upgrade_5 };
 const struct store_kind store_kind_hsm = {
 	"hsm.db", store_schema_v2, STORE_SCHEMA_VERSION, hsm_upgrades,
 };

@@ -1,5 +1,7 @@
 #include <string.h>
 
+#include <sodium.h>
+
 #include "buf.h"
 #include "err.h"
 #include "secret.h"
@@ -165,4 +167,79 @@ wrap_kek(const struct secret *cred, int kdf, const uint8_t salt[KDF_SALT_LEN],
 	}
 	*kekp = k;
 	return 0;
+}
+
+static const char pub_info[] = "coffer-wrap-pub 1";
+
+/* K of a wrap sealed to pub: HKDF over the X25519 secret and both keys. */
+static int
+pub_key(const uint8_t shared[CC_X25519_LEN], const uint8_t epk[CC_X25519_LEN],
+    const uint8_t pub[CC_X25519_LEN], uint8_t key[CC_KEY_LEN])
+{
+	uint8_t info[sizeof(pub_info) - 1 + 2 * CC_X25519_LEN];
+	size_t n = sizeof(pub_info) - 1;
+
+	memcpy(info, pub_info, n);
+	memcpy(info + n, epk, CC_X25519_LEN);
+	memcpy(info + n + CC_X25519_LEN, pub, CC_X25519_LEN);
+	return cc_hkdf_sha384(NULL, 0, shared, CC_X25519_LEN, info,
+	    sizeof(info), key, CC_KEY_LEN);
+}
+
+int
+wrap_seal_pub(const uint8_t pub[CC_X25519_LEN], const char *purpose,
+    uint64_t serial, uint64_t sub, const void *pt, size_t ptlen,
+    struct buf **outp)
+{
+	uint8_t esk[CC_X25519_LEN], epk[CC_X25519_LEN], shared[CC_X25519_LEN];
+	uint8_t key[CC_KEY_LEN];
+	struct buf *b = NULL;
+	int r;
+
+	cc_random(esk, sizeof(esk));
+	if ((r = cc_x25519_public(esk, epk)) != 0 ||
+	    (r = cc_x25519(esk, pub, shared)) != 0 ||
+	    (r = pub_key(shared, epk, pub, key)) != 0)
+		goto out;
+	if ((b = buf_new(WRAP_PUB_OVERHEAD + ptlen + 1)) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	if ((r = buf_put(b, epk, sizeof(epk))) != 0 ||
+	    (r = wrap_seal_to(b, key, purpose, serial, sub, NULL, 0, pt,
+	    ptlen)) != 0)
+		goto out;
+	*outp = b;
+	b = NULL;
+ out:
+	buf_free(b);
+	sodium_memzero(esk, sizeof(esk));
+	sodium_memzero(shared, sizeof(shared));
+	sodium_memzero(key, sizeof(key));
+	return r;
+}
+
+int
+wrap_open_pub(const uint8_t sk[CC_X25519_LEN],
+    const uint8_t pub[CC_X25519_LEN], const char *purpose, uint64_t serial,
+    uint64_t sub, const void *blob, size_t bloblen, struct secret **ptp)
+{
+	uint8_t shared[CC_X25519_LEN], key[CC_KEY_LEN];
+	const uint8_t *epk = blob;
+	int r;
+
+	if (blob == NULL || bloblen < WRAP_PUB_OVERHEAD)
+		return CE_FORMAT;
+	if ((r = cc_x25519(sk, epk, shared)) != 0) {
+		r = CE_AUTH_TAG;
+		goto out;
+	}
+	if ((r = pub_key(shared, epk, pub, key)) != 0)
+		goto out;
+	r = wrap_open(key, purpose, serial, sub, NULL, 0, epk + CC_X25519_LEN,
+	    bloblen - CC_X25519_LEN, ptp);
+ out:
+	sodium_memzero(shared, sizeof(shared));
+	sodium_memzero(key, sizeof(key));
+	return r;
 }

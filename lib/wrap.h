@@ -31,6 +31,12 @@ struct secret;
 #define WRAP_OBJECT "object"    /* an object value under the PSK */
 #define WRAP_SMK "smk"          /* a V1 partition's SKS master key under the PSK */
 #define WRAP_ACTIVATION "activation" /* a PED role secret under a challenge */
+#define WRAP_ROLE_KEY "role-key" /* a role's X25519 private key under its KEK */
+#define WRAP_PSK_PUB "psk-pub"  /* the PSK sealed to a role's public key */
+#define WRAP_PSK_PREV "psk-prev" /* V1, mid-rekey: the old PSK under the new */
+
+/* A wrap sealed to a public key: ephemeral public key, then a wrap. */
+#define WRAP_PUB_OVERHEAD (CC_X25519_LEN + WRAP_OVERHEAD)
 
 /*
  * Seals pt under key into *outp (a new buffer). The AAD is
@@ -62,6 +68,22 @@ int wrap_open(const uint8_t key[CC_KEY_LEN], const char *purpose,
 int wrap_open_to(const uint8_t key[CC_KEY_LEN], const char *purpose,
     uint64_t serial, uint64_t sub, const void *extra, size_t extralen,
     const void *blob, size_t bloblen, uint8_t *out);
+
+/*
+ * Seals pt to the X25519 public key pub: a fresh ephemeral key e, then
+ * K = HKDF-SHA-384(salt empty, IKM X25519(e, pub), info
+ * "coffer-wrap-pub 1" | e.pub | pub, L 32) and out = e.pub | wrap_seal(K,
+ * purpose, serial, sub, no extra, pt). Anyone may seal; only the holder of
+ * the private key opens (docs/formats.md 2.2).
+ */
+int wrap_seal_pub(const uint8_t pub[CC_X25519_LEN], const char *purpose,
+    uint64_t serial, uint64_t sub, const void *pt, size_t ptlen,
+    struct buf **outp);
+
+/* Opens a wrap_seal_pub() blob with private key sk (public key pub). */
+int wrap_open_pub(const uint8_t sk[CC_X25519_LEN],
+    const uint8_t pub[CC_X25519_LEN], const char *purpose, uint64_t serial,
+    uint64_t sub, const void *blob, size_t bloblen, struct secret **ptp);
 
 /* Derives a 32-byte key-encryption key from a credential (Argon2id). */
 int wrap_kek(const struct secret *cred, int kdf, const uint8_t salt[KDF_SALT_LEN],

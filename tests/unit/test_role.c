@@ -3,6 +3,10 @@
 #include "testutil.h"
 #include "hsmfix.h"
 #include "object.h"
+#include "buf.h"
+#include "hsm_int.h"
+#include "store.h"
+#include "wrap.h"
 
 static void
 test_login_and_counter(void **state)
@@ -152,6 +156,117 @@ test_change_and_permissions(void **state)
 	fx_teardown(&f);
 }
 
+static int
+db_int(struct hsm *h, const char *sql)
+{
+	sqlite3_stmt *q;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(store_db(hsm_store(h)), sql, -1, &q, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
+/* A V0 rekey: objects open for every role after it, a session from before
+ * it may not seal a new object, and the generation moves on. */
+static void
+test_rekey_v0(void **state)
+{
+	struct hsmfix f;
+	struct session *co = NULL, *old = NULL, *s = NULL;
+	struct partition_rekey_stats st;
+	struct object *o = NULL;
+
+	(void)state;
+	assert_int_equal(fx_setup(&f), 0);
+	assert_int_equal(fx_login(f.h, "p1", ROLE_CO, "co-pin", &co), 0);
+	assert_int_equal(fx_login(f.h, "p1", ROLE_CU, "cu-pin", &old), 0);
+	assert_int_equal(object_generate(co, OBJ_AES, 256, "k", NULL), 0);
+	assert_int_equal(object_generate(co, OBJ_AES, 128, "k2", NULL), 0);
+	assert_int_equal(partition_rekey(old, &st), CE_PERMISSION);
+	assert_int_equal(partition_rekey(co, &st), 0);
+	assert_int_equal(st.psk_gen, 2);
+	assert_int_equal(st.objects, 2);
+	assert_int_equal(st.roles, 2);       /* CO, CU (policy 15 off) */
+	/* the rekeying session goes on; a stale one seals nothing */
+	assert_int_equal(object_get(co, "k", &o), 0);
+	object_free(o);
+	o = NULL;
+	assert_int_equal(object_import_data(old, "d", NULL, "x", 1, 0), CE_BUSY);
+	assert_int_equal(object_get(old, "k2", &o), CE_BUSY);
+	assert_null(o);
+	session_close(old);
+	assert_int_equal(fx_login(f.h, "p1", ROLE_CU, "cu-pin", &s), 0);
+	assert_int_equal(object_get(s, "k2", &o), 0);
+	object_free(o);
+	session_close(s);
+	assert_int_equal(fx_login(f.h, "p1", ROLE_PO, "po-pin", &s), 0);
+	session_close(s);
+	assert_int_equal(db_int(f.h, "SELECT psk_gen FROM partition"), 2);
+	assert_int_equal(partition_rekey(co, &st), 0);
+	assert_int_equal(st.psk_gen, 3);
+	session_close(co);
+	fx_teardown(&f);
+}
+
+/*
+ * A role row of hsm.db schema 3 form (the PSK wrapped under the KEK, no
+ * key pair): the rekey refuses while it lasts, the role's next login
+ * converts it, then the rekey goes through and the role still logs in.
+ */
+static void
+test_schema3_row_converted(void **state)
+{
+	struct hsmfix f;
+	struct session *co = NULL, *s = NULL;
+	struct partition_rekey_stats st;
+	struct secret *cu = fx_pin("cu-pin"), *kek = NULL;
+	struct buf *w = NULL;
+	sqlite3_stmt *q;
+	uint8_t salt[KDF_SALT_LEN];
+	int kdf;
+
+	(void)state;
+	assert_int_equal(fx_setup(&f), 0);
+	assert_int_equal(fx_login(f.h, "p1", ROLE_CO, "co-pin", &co), 0);
+	assert_int_equal(sqlite3_prepare_v2(store_db(hsm_store(f.h)),
+	    "SELECT kdf, salt FROM role WHERE role = 3", -1, &q, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	kdf = sqlite3_column_int(q, 0);
+	memcpy(salt, sqlite3_column_blob(q, 1), sizeof(salt));
+	sqlite3_finalize(q);
+	assert_int_equal(wrap_kek(cu, kdf, salt, &kek), 0);
+	assert_int_equal(role_wrap_key(kek, WRAP_PSK, session_serial(co),
+	    ROLE_CU, session_psk(co), &w), 0);
+	assert_int_equal(sqlite3_prepare_v2(store_db(hsm_store(f.h)),
+	    "UPDATE role SET psk_wrap = ?, role_key = NULL, role_pub = NULL "
+	    "WHERE role = 3", -1, &q, NULL), SQLITE_OK);
+	sqlite3_bind_blob(q, 1, buf_ptr(w), (int)buf_len(w), SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+	sqlite3_finalize(q);
+	assert_int_equal(partition_rekey(co, &st), CE_POLICY);
+	assert_int_equal(db_int(f.h, "SELECT psk_gen FROM partition"), 1);
+	assert_int_equal(fx_login(f.h, "p1", ROLE_CU, "cu-pin", &s), 0);
+	session_close(s);
+	assert_int_equal(db_int(f.h, "SELECT role_key IS NOT NULL AND "
+	    "length(role_pub) = 32 FROM role WHERE role = 3"), 1);
+	assert_int_equal(partition_rekey(co, &st), 0);
+	assert_int_equal(fx_login(f.h, "p1", ROLE_CU, "cu-pin", &s), 0);
+	assert_int_equal(fx_login(f.h, "p1", ROLE_CU, "co-pin", &s),
+	    CE_BAD_CREDENTIAL);
+	session_close(s);
+	session_close(co);
+	secret_free(cu);
+	secret_free(kek);
+	buf_free(w);
+	fx_teardown(&f);
+}
+
 int
 main(void)
 {
@@ -161,6 +276,8 @@ main(void)
 		cmocka_unit_test(test_co_lockout_and_unlock),
 		cmocka_unit_test(test_po_psk_follows_policy15),
 		cmocka_unit_test(test_change_and_permissions),
+		cmocka_unit_test(test_rekey_v0),
+		cmocka_unit_test(test_schema3_row_converted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

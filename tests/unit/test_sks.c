@@ -22,7 +22,8 @@
 #include "sks_int.h"
 #include "xfer.h"
 
-/* docs/formats.md 9.6: SMK 00..1f, a data object "note" = "hi". */
+/* docs/formats.md 9.7: SMK 00..1f, a data object "note" = "hi"; vec_blob
+ * is version 1 (read only), vec_blob2 version 2 (written since issue 12). */
 static const char vec_smk_id[] = "cf5a864e5299a136afae255fa6d79b1d";
 static const char vec_record[] =
     "434f424a0100010000001c00000000000000080000000000000000000000030000"
@@ -32,6 +33,11 @@ static const char vec_blob[] =
     "acadaeaf00000000ffffffff00000000046e6f7465000102030405060708090a0b"
     "044d9451c4e5c31b8d418b8bb1e9786d83d68f34f07b5f7c3867e5851d6903b201"
     "10aa92c0b5779876a47fed8aef41fff32428eb5ee38763d85a3416f2ac5d";
+static const char vec_blob2[] =
+    "43534b4202cf5a864e5299a136afae255fa6d79b1da0a1a2a3a4a5a6a7a8a9aaab"
+    "acadaeaf00000000ffffffff00000000046e6f7465000102030405060708090a0b"
+    "c989a0a12244981db4350389fe6d96d475e95a35776f7a3413d6d5a6485198b5cc"
+    "095a00a138c43b5f8e7412f7499a20834875572c8bbceedd91c06a2ec7ce";
 static const char vec_smk_record[] =
     "43534d4b01cf5a864e5299a136afae255fa6d79b1d000102030405060708090a0b"
     "0c0d0e0f101112131415161718191a1b1c1d1e1f";
@@ -88,7 +94,7 @@ test_blob_roundtrip_and_tamper(void **state)
 		    out, &rl), 0);
 		p[i] ^= 0x40;
 	}
-	p[4] = 2;
+	p[4] = 3;
 	assert_int_equal(sks_blob_parse(p, buf_len(blob), &bi), CE_VERSION);
 	/* past 64 KiB is refused */
 	buf_reset(rec);
@@ -198,13 +204,30 @@ test_blob_vector(void **state)
 	snprintf(meta.label, sizeof(meta.label), "note");
 	assert_int_equal(sks_blob_seal_nonce(smk, &meta, nonce, buf_ptr(rec),
 	    buf_len(rec), blob), 0);
-	wl = unhex(vec_blob, want, sizeof(want));
+	wl = unhex(vec_blob2, want, sizeof(want));
 	assert_int_equal(buf_len(blob), wl);
 	assert_memory_equal(buf_ptr(blob), want, wl);
 	assert_int_equal(sks_blob_open(smk, want, wl, &bi, out, &rl), 0);
+	assert_int_equal(bi.version, 2);
 	assert_int_equal(rl, buf_len(rec));
 	assert_memory_equal(out, buf_ptr(rec), rl);
 	assert_int_equal(bi.key_type, 0xffffffffu);
+	/* version 2 under the SMK itself, or with version 1's AAD: refused */
+	want[4] = 1;
+	assert_int_equal(sks_blob_open(smk, want, wl, &bi, out, &rl),
+	    CE_AUTH_TAG);
+	/* a version 1 blob (GCM under the SMK itself) still opens */
+	wl = unhex(vec_blob, want, sizeof(want));
+	assert_int_equal(sks_blob_open(smk, want, wl, &bi, out, &rl), 0);
+	assert_int_equal(bi.version, 1);
+	assert_int_equal(rl, buf_len(rec));
+	assert_memory_equal(out, buf_ptr(rec), rl);
+	want[4] = 2;
+	assert_int_equal(sks_blob_open(smk, want, wl, &bi, out, &rl),
+	    CE_AUTH_TAG);
+	want[4] = 3;
+	assert_int_equal(sks_blob_open(smk, want, wl, &bi, out, &rl),
+	    CE_VERSION);
 	/* the SMK record */
 	buf_reset(blob);
 	smk_out = secret_from(smk, sizeof(smk));
@@ -996,6 +1019,71 @@ test_mismatched_stores_refused(void **state)
 	fx_teardown(&f);
 }
 
+/*
+ * A V1 rekey: the SMK rolls over and its wrap and the pointer move to the
+ * new PSK; every role opens the objects after it; a CO session from
+ * before it can neither roll the SMK over nor rekey (it holds the old
+ * PSK), and a pending SMK row is dropped, not carried over.
+ */
+static void
+test_v1_rekey(void **state)
+{
+	struct hsmfix f;
+	struct session *co = NULL, *old = NULL, *s = NULL;
+	struct partition_rekey_stats st;
+	struct sks_status a, b;
+	struct object *o = NULL;
+	uint64_t n = 0;
+
+	(void)state;
+	setup_v1(&f);
+	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &co), 0);
+	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &old), 0);
+	assert_int_equal(object_generate_bulk(co, OBJ_AES, 256, "k", 1, 30,
+	    NULL, NULL), 0);
+	assert_int_equal(object_import_data(co, "d", "app", "hello", 5, 1), 0);
+	assert_int_equal(sks_status_get(co, &a), 0);
+	assert_int_equal(partition_rekey(co, &st), 0);
+	assert_int_equal(st.psk_gen, 2);
+	assert_int_equal(st.blobs, 31);
+	assert_int_equal(st.smk_wraps, 1);
+	assert_int_equal(sks_status_get(co, &b), 0);
+	assert_int_equal(b.gen, a.gen + 1);
+	assert_memory_not_equal(a.smk_id, b.smk_id, SKS_ID_LEN);
+	assert_int_equal(sks_rollover(old, NULL, NULL, &n), CE_BUSY);
+	assert_int_equal(partition_rekey(old, &st), CE_BUSY);
+	session_close(old);
+	assert_int_equal(fx_login(f.h, "a", ROLE_CU, "cu-pin", &s), 0);
+	assert_int_equal(object_get(s, "d", &o), 0);
+	assert_memory_equal(secret_ptr(o->value), "hello", 5);
+	object_free(o);
+	session_close(s);
+	/* a pending SMK row (a rollover that died after step a) */
+	assert_int_equal(store_exec(hsm_store(f.h), "INSERT INTO smk "
+	    "(partition_id, smk_id, gen, state, wrap, created) SELECT "
+	    "partition_id, x'00112233445566778899aabbccddeeff', 99, 0, wrap, "
+	    "created FROM smk WHERE state = 1"), 0);
+	assert_int_equal(partition_rekey(co, &st), 0);
+	assert_int_equal(st.psk_gen, 3);
+	session_close(co);
+	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_get(s, "k-30", &o), 0);
+	object_free(o);
+	session_close(s);
+	{
+		sqlite3_stmt *q;
+
+		/* one wrap left: the current SMK's; the pending row is gone */
+		assert_int_equal(sqlite3_prepare_v2(store_db(hsm_store(f.h)),
+		    "SELECT count(*) FROM smk WHERE wrap IS NOT NULL", -1, &q,
+		    NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(q, 0), 1);
+		sqlite3_finalize(q);
+	}
+	fx_teardown(&f);
+}
+
 int
 main(void)
 {
@@ -1014,6 +1102,7 @@ main(void)
 		cmocka_unit_test(test_rollover_online),
 		cmocka_unit_test(test_stale_smk_reader),
 		cmocka_unit_test(test_mismatched_stores_refused),
+		cmocka_unit_test(test_v1_rekey),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
