@@ -5,7 +5,7 @@
 # domains; a backup names its domains' strings, so a lost inventory entry
 # is found again; a legacy (unsalted) domain has no fingerprint, keeps
 # working, and is rolled over to a domain string by the documented path;
-# an hsm.db of schema 3 keeps its legacy domains.
+# an hsm.db of schema 4 keeps its legacy domains.
 . "$(dirname "$0")/lib.sh"
 . "$here/helpers/hsm.sh"
 . "$here/helpers/clone.sh"
@@ -94,16 +94,16 @@ cl c#p1 c#p2 --sync --json >"$T/r.json"
 json_has '"domain":"salted"' "$T/r.json"
 json_has '"written":1' "$T/r.json"
 
-# an hsm.db of schema 3 (before domain salts) opens and keeps its domain
+# an hsm.db of schema 4 (before domain salts) opens and keeps its domain
 hsm_new d
 hsm partition create "hsm:$T/d#p1" --pin-file "$SO" >/dev/null
 hsm partition init "hsm:$T/d#p1" --new-pin-file "$PO" --domain-pin-file "$DOM2" \
 	--legacy-domain >/dev/null
 sqlite3 "$T/d/hsm.db" "ALTER TABLE domain DROP COLUMN salt;
-	UPDATE meta SET value = '3' WHERE key = 'schema_version';"
+	UPDATE meta SET value = '4' WHERE key = 'schema_version';"
 domains list "hsm:$T/d#p1" --pin-file "$PO" --json | jq -e \
-	'.domains[0].form == "legacy"' >/dev/null || fail "schema 3 domain lost"
-[ "$(sqlite3 "$T/d/hsm.db" "SELECT value FROM meta WHERE key = 'schema_version'")" -ge 4 ] ||
+	'.domains[0].form == "legacy"' >/dev/null || fail "schema 4 domain lost"
+[ "$(sqlite3 "$T/d/hsm.db" "SELECT value FROM meta WHERE key = 'schema_version'")" -ge 5 ] ||
 	fail "schema not upgraded"
 # a salt written into a legacy row makes the domain refuse to open
 sqlite3 "$T/d/hsm.db" "UPDATE domain SET salt = zeroblob(16)"
