@@ -31,6 +31,7 @@ struct secret;
 #define WRAP_OBJECT "object"    /* an object value under the PSK */
 #define WRAP_SMK "smk"          /* a V1 partition's SKS master key under the PSK */
 #define WRAP_ACTIVATION "activation" /* a PED role secret under a challenge */
+#define WRAP_AUDIT_EPOCH "audit-epoch" /* an audit chain's start key under the SO */
 
 /*
  * Seals pt under key into *outp (a new buffer). The AAD is
