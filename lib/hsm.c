@@ -455,8 +455,16 @@ hsm_audit_export(struct hsm *h, const char *logout, const char *headout,
 	struct audit_event ev;
 	struct audit_head hd;
 	struct buf *head = NULL;
+	struct stat sb;
 	int r, own = 0;
 
+	/* refused before anything is recorded (the writes are O_EXCL too) */
+	if ((logout != NULL && lstat(logout, &sb) == 0) ||
+	    lstat(headout, &sb) == 0) {
+		err_set_detail("%s exists; an export never overwrites",
+		    logout != NULL && lstat(logout, &sb) == 0 ? logout : headout);
+		return CE_EXISTS;
+	}
 	if ((r = hsm_tx_enter(h, &own)) != 0)
 		return r;
 	hsm_event(&ev, "audit-export", 1);
