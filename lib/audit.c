@@ -1045,17 +1045,19 @@ verify_end(const struct verify_ctx *c, const struct audit_head *hd,
 		rep->bad_line = hd->seq + 1;
 		return CE_INTEGRITY;
 	}
-	if (!cc_memeq(c->prev, hd->mac, CC_HASH_LEN) || c->bytes != hd->size) {
+	if (!cc_memeq(c->prev, hd->mac, CC_HASH_LEN)) {
 		err_set_detail("audit.log's last record does not match the "
 		    "head recorded in hsm.db");
 		rep->bad_line = c->line;
 		return CE_INTEGRITY;
 	}
-	if (hd->have_digest && !cc_memeq(c->digest, hd->digest, CC_HASH_LEN)) {
-		err_set_detail("audit.log does not match the digest recorded in "
-		    "hsm.db: a record was edited or replaced (the SO's "
-		    "'hsm audit verify' with the SO credential, or --head with "
-		    "an exported head, names it)");
+	if (c->bytes != hd->size || (hd->have_digest &&
+	    !cc_memeq(c->digest, hd->digest, CC_HASH_LEN))) {
+		err_set_detail("audit.log does not match the %s recorded in "
+		    "hsm.db: a record was edited or replaced (the SO's 'hsm "
+		    "audit verify' with the SO credential, or --head with an "
+		    "exported head, names it)", c->bytes != hd->size ?
+		    "length" : "digest");
 		rep->bad_line = c->line;
 		return CE_INTEGRITY;
 	}
