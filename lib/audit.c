@@ -475,48 +475,6 @@ audit_epoch_begin(struct store *st, const struct secret *so_kek, int kdf,
 	return r;
 }
 
-int
-audit_epoch_seal(struct store *st, const struct secret *so_kek, int kdf,
-    const uint8_t salt[KDF_SALT_LEN])
-{
-	uint8_t k[AUDIT_KEY_LEN], wk[CC_KEY_LEN];
-	uint64_t first, ratchet;
-	sqlite3_stmt *q;
-	int r, rc;
-
-	if ((r = epoch_wrap_key(so_kek, wk)) != 0)
-		goto out;
-	for (;;) {
-		if ((r = store_prepare(st, "SELECT first_seq, ratchet_seq, key "
-		    "FROM audit_epoch WHERE key IS NOT NULL ORDER BY first_seq "
-		    "LIMIT 1", &q)) != 0)
-			goto out;
-		if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
-			sqlite3_reset(q);
-			r = rc == SQLITE_DONE ? 0 : store_err(st, rc);
-			goto out;
-		}
-		first = (uint64_t)sqlite3_column_int64(q, 0);
-		ratchet = (uint64_t)sqlite3_column_int64(q, 1);
-		if (sqlite3_column_bytes(q, 2) != AUDIT_KEY_LEN) {
-			sqlite3_reset(q);
-			err_set_detail("audit epoch %llu in hsm.db is malformed",
-			    (unsigned long long)first);
-			r = CE_INTEGRITY;
-			goto out;
-		}
-		memcpy(k, sqlite3_column_blob(q, 2), AUDIT_KEY_LEN);
-		sqlite3_reset(q);
-		if ((r = epoch_put(st, first, ratchet, wk, kdf, salt, k)) != 0)
-			goto out;
-		store_wipe_on_commit(st);
-	}
- out:
-	sodium_memzero(k, sizeof(k));
-	sodium_memzero(wk, sizeof(wk));
-	return r;
-}
-
 /* Opens the start key of the epoch from first (wrap under wk). */
 static int
 epoch_open(const uint8_t wk[CC_KEY_LEN], uint64_t first, const void *blob,
@@ -538,43 +496,81 @@ epoch_open(const uint8_t wk[CC_KEY_LEN], uint64_t first, const void *blob,
 	return 0;
 }
 
+/*
+ * Stores under nwk (kdf, salt) every epoch start key that is held in clear
+ * or, with owk, wrapped under owk and old_salt; others stay as they are.
+ */
+static int
+epochs_move(struct store *st, const uint8_t *owk, const uint8_t *old_salt,
+    const uint8_t nwk[CC_KEY_LEN], int kdf, const uint8_t salt[KDF_SALT_LEN])
+{
+	uint8_t k[AUDIT_KEY_LEN];
+	uint64_t first = 0, ratchet;
+	sqlite3_stmt *q;
+	int r, rc, have;
+
+	for (;;) {
+		if ((r = store_prepare(st, "SELECT first_seq, ratchet_seq, key, "
+		    "salt, wrap FROM audit_epoch WHERE first_seq > ? ORDER BY "
+		    "first_seq LIMIT 1", &q)) != 0)
+			break;
+		sqlite3_bind_int64(q, 1, (int64_t)first);
+		if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
+			sqlite3_reset(q);
+			r = rc == SQLITE_DONE ? 0 : store_err(st, rc);
+			break;
+		}
+		first = (uint64_t)sqlite3_column_int64(q, 0);
+		ratchet = (uint64_t)sqlite3_column_int64(q, 1);
+		have = sqlite3_column_bytes(q, 2) == AUDIT_KEY_LEN;
+		if (have)
+			memcpy(k, sqlite3_column_blob(q, 2), AUDIT_KEY_LEN);
+		else if (owk != NULL &&
+		    sqlite3_column_bytes(q, 3) == KDF_SALT_LEN &&
+		    memcmp(sqlite3_column_blob(q, 3), old_salt,
+		    KDF_SALT_LEN) == 0) {
+			if ((r = epoch_open(owk, first, sqlite3_column_blob(q, 4),
+			    (size_t)sqlite3_column_bytes(q, 4), k)) != 0) {
+				sqlite3_reset(q);
+				break;
+			}
+			have = 1;
+		}
+		sqlite3_reset(q);
+		if (!have)
+			continue;
+		if ((r = epoch_put(st, first, ratchet, nwk, kdf, salt, k)) != 0)
+			break;
+		store_wipe_on_commit(st);
+	}
+	sodium_memzero(k, sizeof(k));
+	return r;
+}
+
+int
+audit_epoch_seal(struct store *st, const struct secret *so_kek, int kdf,
+    const uint8_t salt[KDF_SALT_LEN])
+{
+	uint8_t wk[CC_KEY_LEN];
+	int r;
+
+	if ((r = epoch_wrap_key(so_kek, wk)) == 0)
+		r = epochs_move(st, NULL, NULL, wk, kdf, salt);
+	sodium_memzero(wk, sizeof(wk));
+	return r;
+}
+
 int
 audit_epoch_rewrap(struct store *st, const struct secret *old_kek,
     const uint8_t old_salt[KDF_SALT_LEN], const struct secret *new_kek,
     int kdf, const uint8_t new_salt[KDF_SALT_LEN])
 {
-	uint8_t k[AUDIT_KEY_LEN], owk[CC_KEY_LEN], nwk[CC_KEY_LEN];
-	uint64_t first = 0, ratchet;
-	sqlite3_stmt *q;
-	int r, rc;
+	uint8_t owk[CC_KEY_LEN], nwk[CC_KEY_LEN];
+	int r;
 
-	if ((r = epoch_wrap_key(old_kek, owk)) != 0 ||
-	    (r = epoch_wrap_key(new_kek, nwk)) != 0)
-		goto out;
-	for (;;) {
-		if ((r = store_prepare(st, "SELECT first_seq, ratchet_seq, wrap "
-		    "FROM audit_epoch WHERE first_seq > ? AND salt = ? AND "
-		    "wrap IS NOT NULL ORDER BY first_seq LIMIT 1", &q)) != 0)
-			goto out;
-		sqlite3_bind_int64(q, 1, (int64_t)first);
-		sqlite3_bind_blob(q, 2, old_salt, KDF_SALT_LEN, SQLITE_TRANSIENT);
-		if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
-			sqlite3_reset(q);
-			r = rc == SQLITE_DONE ? 0 : store_err(st, rc);
-			goto out;
-		}
-		first = (uint64_t)sqlite3_column_int64(q, 0);
-		ratchet = (uint64_t)sqlite3_column_int64(q, 1);
-		r = epoch_open(owk, first, sqlite3_column_blob(q, 2),
-		    (size_t)sqlite3_column_bytes(q, 2), k);
-		sqlite3_reset(q);
-		if (r != 0 ||
-		    (r = epoch_put(st, first, ratchet, nwk, kdf, new_salt, k)) != 0)
-			goto out;
-		store_wipe_on_commit(st);
-	}
- out:
-	sodium_memzero(k, sizeof(k));
+	if ((r = epoch_wrap_key(old_kek, owk)) == 0 &&
+	    (r = epoch_wrap_key(new_kek, nwk)) == 0)
+		r = epochs_move(st, owk, old_salt, nwk, kdf, new_salt);
 	sodium_memzero(owk, sizeof(owk));
 	sodium_memzero(nwk, sizeof(nwk));
 	return r;

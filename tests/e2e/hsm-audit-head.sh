@@ -9,9 +9,7 @@
 . "$here/helpers/hsm.sh"
 . "$here/helpers/audit.sh"
 
-hsm_setup h
-P="hsm:$T/h#p1"
-expect_exit 3 hsm role login-check "$P" --role co --pin-file "$BAD"
+audit_setup
 hsm audit export "$T/h" --out "$T/exp.log" >"$T/out"
 H=$T/exp.log.head
 [ -f "$H" ] || fail "no head beside the export"

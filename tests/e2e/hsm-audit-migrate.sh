@@ -9,9 +9,7 @@
 . "$here/helpers/hsm.sh"
 . "$here/helpers/audit.sh"
 
-hsm_setup h
-P="hsm:$T/h#p1"
-expect_exit 3 hsm role login-check "$P" --role co --pin-file "$BAD"
+audit_setup
 
 # the HSM as schema 3 left it: one fixed key K
 K=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f
@@ -40,20 +38,7 @@ grep -q "line 2 (seq 2) fails its MAC" "$T/.err" || fail "an old edit"
 # the next records ratchet from K
 hsm key generate "$P" --type aes --label k1 --pin-file "$CO" >/dev/null
 m=$(wc -l <"$T/h/audit.log")
-key=$K
-i=$((n + 1))
-while [ "$i" -le "$m" ]; do
-	prev=$(sed -n "$((i - 1))p" "$T/h/audit.log")
-	prev=${prev##*\"mac\":\"}
-	prev=${prev%\"\}}
-	line=$(sed -n "${i}p" "$T/h/audit.log")
-	cat_hex_text "$prev" "${line%%,\"mac\":\"*}" "$T/in"
-	[ "$(hmac384 "$key" "$T/in")" = "$(echo "$line" |
-		sed 's/.*"mac":"\([0-9a-f]*\)"}$/\1/')" ] ||
-		fail "record $i is not MACed under the ratchet from K"
-	key=$(ratchet "$key")
-	i=$((i + 1))
-done
+key=$(check_ratchet "$T/h/audit.log" $((n + 1)) "$K")
 [ "$(db_hex "$T/h" "SELECT hex(audit_key) FROM hsm")" = "$key" ] ||
 	fail "hsm.db does not hold the ratchet's next key"
 [ "$(sqlite3 "$T/h/hsm.db" "SELECT audit_digest IS NOT NULL AND

@@ -10,9 +10,7 @@
 . "$here/helpers/hsm.sh"
 . "$here/helpers/audit.sh"
 
-hsm_setup h
-P="hsm:$T/h#p1"
-expect_exit 3 hsm role login-check "$P" --role co --pin-file "$BAD"
+audit_setup
 k=$(grep -n '"result":"fail"' "$T/h/audit.log" | head -n 1 | cut -d: -f1)
 [ -n "$k" ] || fail "no failed login in the log"
 
@@ -24,19 +22,7 @@ hsm key generate "$P" --type aes --label k1 --pin-file "$CO" >/dev/null
 hsm key generate "$P" --type aes --label k2 --pin-file "$CO" >/dev/null
 n=$(wc -l <"$T/h/audit.log")
 [ "$n" -gt $((n0 + 1)) ] || fail "expected new records"
-i=$((n0 + 1))
-while [ "$i" -le "$n" ]; do
-	prev=$(sed -n "$((i - 1))p" "$T/h/audit.log")
-	prev=${prev##*\"mac\":\"}
-	prev=${prev%\"\}}
-	line=$(sed -n "${i}p" "$T/h/audit.log")
-	cat_hex_text "$prev" "${line%%,\"mac\":\"*}" "$T/in"
-	[ "$(hmac384 "$key" "$T/in")" = "$(echo "$line" |
-		sed 's/.*"mac":"\([0-9a-f]*\)"}$/\1/')" ] ||
-		fail "record $i is not MACed under the ratchet's key"
-	key=$(ratchet "$key")
-	i=$((i + 1))
-done
+key=$(check_ratchet "$T/h/audit.log" $((n0 + 1)) "$key")
 [ "$(db_hex "$T/h" "SELECT hex(audit_key) FROM hsm")" = "$key" ] ||
 	fail "hsm.db does not hold the next key of the ratchet"
 hsm audit verify "$T/h" --pin-file "$SO" >"$T/ok"

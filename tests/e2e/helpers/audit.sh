@@ -9,6 +9,11 @@
 #                                KEYHEX and re-chained, into OUT; prints
 #                                "MAC DIGEST SIZE" of the result's head
 #   db_hex DIR SQL               a hex column of DIR's hsm.db
+#   audit_setup                  hsm_setup h, P its partition, and one
+#                                failed CO login in the log
+#   check_ratchet LOG FROM KEYHEX   fails unless records FROM.. of LOG are
+#                                MACed under KEYHEX and its successors;
+#                                prints the key after the last
 
 hex_to_file() {
 	: >"$2"
@@ -62,4 +67,29 @@ rechain() {
 		printf '%s\n' "$line" >>"$4"
 	done <"$1"
 	echo "$prev $dig $(wc -c <"$4" | tr -d ' ')"
+}
+
+audit_setup() {
+	hsm_setup h
+	P="hsm:$T/h#p1"
+	expect_exit 3 hsm role login-check "$P" --role co --pin-file "$BAD"
+}
+
+check_ratchet() {
+	key=$3
+	i=$2
+	last=$(wc -l <"$1")
+	while [ "$i" -le "$last" ]; do
+		prev=$(sed -n "$((i - 1))p" "$1")
+		prev=${prev##*\"mac\":\"}
+		prev=${prev%\"\}}
+		line=$(sed -n "${i}p" "$1")
+		cat_hex_text "$prev" "${line%%,\"mac\":\"*}" "$T/.in"
+		[ "$(hmac384 "$key" "$T/.in")" = "$(echo "$line" |
+			sed 's/.*"mac":"\([0-9a-f]*\)"}$/\1/')" ] ||
+			fail "record $i is not MACed under the ratchet's key"
+		key=$(ratchet "$key")
+		i=$((i + 1))
+	done
+	echo "$key"
 }
