@@ -436,45 +436,6 @@ epoch_put(struct store *st, uint64_t first, uint64_t ratchet,
 	return r;
 }
 
-int
-audit_epoch_begin(struct store *st, const struct secret *so_kek, int kdf,
-    const uint8_t salt[KDF_SALT_LEN])
-{
-	uint8_t k[AUDIT_KEY_LEN], wk[CC_KEY_LEN], zero[CC_HASH_LEN];
-	struct audit_head hd;
-	sqlite3_stmt *q;
-	int r, rc, seeded = 0;
-
-	if ((r = head_read(st, NULL, &hd, &seeded)) != 0)
-		return r;
-	cc_random(k, sizeof(k));
-	memset(zero, 0, sizeof(zero));
-	if ((r = epoch_wrap_key(so_kek, wk)) != 0 ||
-	    (r = epoch_put(st, hd.seq + 1, hd.seq + 1, wk, kdf, salt, k)) != 0)
-		goto out;
-	if ((r = store_prepare(st, "UPDATE hsm SET audit_key = ?, "
-	    "audit_digest = CASE WHEN audit_digest IS NULL AND audit_seq = 0 "
-	    "THEN ? ELSE audit_digest END WHERE id = 1", &q)) != 0)
-		goto out;
-	sqlite3_bind_blob(q, 1, k, sizeof(k), SQLITE_TRANSIENT);
-	sqlite3_bind_blob(q, 2, zero, sizeof(zero), SQLITE_TRANSIENT);
-	rc = sqlite3_step(q);
-	sqlite3_clear_bindings(q);
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE) {
-		r = store_err(st, rc);
-		goto out;
-	}
-	if (!seeded && (r = sign_seed_make(st)) != 0)
-		goto out;
-	store_wipe_on_commit(st);
-	r = 0;
- out:
-	sodium_memzero(k, sizeof(k));
-	sodium_memzero(wk, sizeof(wk));
-	return r;
-}
-
 /* Opens the start key of the epoch from first (wrap under wk). */
 static int
 epoch_open(const uint8_t wk[CC_KEY_LEN], uint64_t first, const void *blob,
@@ -544,6 +505,49 @@ epochs_move(struct store *st, const uint8_t *owk, const uint8_t *old_salt,
 		store_wipe_on_commit(st);
 	}
 	sodium_memzero(k, sizeof(k));
+	return r;
+}
+
+int
+audit_epoch_begin(struct store *st, const struct secret *so_kek, int kdf,
+    const uint8_t salt[KDF_SALT_LEN])
+{
+	uint8_t k[AUDIT_KEY_LEN], wk[CC_KEY_LEN], zero[CC_HASH_LEN];
+	struct audit_head hd;
+	sqlite3_stmt *q;
+	int r, rc, seeded = 0;
+
+	if ((r = head_read(st, NULL, &hd, &seeded)) != 0)
+		return r;
+	cc_random(k, sizeof(k));
+	memset(zero, 0, sizeof(zero));
+	/* an epoch whose SO is gone with its key still in clear (a chain
+	 * from before schema 4 zeroized before any SO login) goes under
+	 * the new SO too */
+	if ((r = epoch_wrap_key(so_kek, wk)) != 0 ||
+	    (r = epoch_put(st, hd.seq + 1, hd.seq + 1, wk, kdf, salt, k)) != 0 ||
+	    (r = epochs_move(st, NULL, NULL, wk, kdf, salt)) != 0)
+		goto out;
+	if ((r = store_prepare(st, "UPDATE hsm SET audit_key = ?, "
+	    "audit_digest = CASE WHEN audit_digest IS NULL AND audit_seq = 0 "
+	    "THEN ? ELSE audit_digest END WHERE id = 1", &q)) != 0)
+		goto out;
+	sqlite3_bind_blob(q, 1, k, sizeof(k), SQLITE_TRANSIENT);
+	sqlite3_bind_blob(q, 2, zero, sizeof(zero), SQLITE_TRANSIENT);
+	rc = sqlite3_step(q);
+	sqlite3_clear_bindings(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE) {
+		r = store_err(st, rc);
+		goto out;
+	}
+	if (!seeded && (r = sign_seed_make(st)) != 0)
+		goto out;
+	store_wipe_on_commit(st);
+	r = 0;
+ out:
+	sodium_memzero(k, sizeof(k));
+	sodium_memzero(wk, sizeof(wk));
 	return r;
 }
 

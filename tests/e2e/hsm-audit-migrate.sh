@@ -48,6 +48,16 @@ hsm audit verify "$T/h" --json >"$T/v.json"
 json_has "\"macs_checked\":$m" "$T/v.json"
 json_has '"digest_checked":true' "$T/v.json"
 
+# zeroized before any SO login and re-initialized: the new SO gets K
+cp -a "$T/h" "$T/z"
+hsm zeroize "$T/z" --tamper >/dev/null
+SO2=$(pinfile so2 "so-secret-2")
+hsm init "$T/z" --label z --kdf test --pin-file "$SO2" >/dev/null
+[ "$(sqlite3 "$T/z/hsm.db" "SELECT count(*) FROM audit_epoch WHERE
+	key IS NOT NULL")" = 0 ] || fail "K stays in clear after a re-init"
+hsm audit verify "$T/z" --pin-file "$SO2" --json >"$T/v.json"
+json_has "\"macs_checked\":$(wc -l <"$T/z/audit.log")," "$T/v.json"
+
 # the SO's login wraps K and erases it
 db_hold "$T/h/hsm.db"
 hsm audit verify "$T/h" --pin-file "$SO" --json >"$T/v.json"
