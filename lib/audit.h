@@ -16,8 +16,8 @@
  * Events such as failed logins are still logged with no credential at
  * hand (the next key is in clear). Who checks the MACs: the start key of
  * each epoch (an `hsm init`) is wrapped under the HSM SO's credential, so
- * the SO checks every MAC; anyone else checks the sequence, the chain of
- * MAC fields, the digest and the head, which catches every change by
+ * the SO checks every MAC; anyone else checks the sequence, the digest
+ * and the head, which catches every change by
  * someone who cannot write hsm.db. An exported head (lib/audit_head.c),
  * kept off the host, catches a rewritten past even then.
  *
