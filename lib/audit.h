@@ -17,9 +17,9 @@
  * hand (the next key is in clear). Who checks the MACs: the start key of
  * each epoch (an `hsm init`) is wrapped under the HSM SO's credential, so
  * the SO checks every MAC; anyone else checks the sequence, the digest
- * and the head, which catches every change by
- * someone who cannot write hsm.db. An exported head (lib/audit_head.c),
- * kept off the host, catches a rewritten past even then.
+ * and the head, which catches every change by someone who cannot write
+ * hsm.db. An exported head (lib/audit_head.c), kept off the host, catches
+ * a rewritten past even then.
  *
  * Format: docs/formats.md section 3.
  */
