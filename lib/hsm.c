@@ -856,7 +856,6 @@ hsm_so_login(struct hsm *h, const struct secret *so)
 		h->so_kek = kek;
 		kek = NULL;
 		memcpy(h->so_salt, salt, KDF_SALT_LEN);
-		h->so_kdf = kdf;
 		goto out;
 	}
 	keep = 1;
@@ -937,7 +936,6 @@ hsm_so_change(struct hsm *h, const struct secret *newso)
 		h->so_kek = kek;
 		kek = NULL;
 		memcpy(h->so_salt, salt, KDF_SALT_LEN);
-		h->so_kdf = in.kdf;
 	}
 	secret_free(kek);
 	return r;

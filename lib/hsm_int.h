@@ -24,7 +24,6 @@ struct hsm {
 	int so_ok;
 	struct secret *so_kek;    /* the SO's KEK while logged in (audit epochs) */
 	uint8_t so_salt[KDF_SALT_LEN]; /* its salt */
-	int so_kdf;
 	int user_tx;              /* hsm_tx_begin() is open */
 	int quarantine;           /* tx_begin leaves the audit tail alone */
 	uint64_t audit_size;      /* committed audit.log length at begin */
