@@ -219,6 +219,10 @@ int audit_head_sign(struct store *st, struct buf **outp);
 int audit_head_check(struct store *st, const char *logpath, const void *text,
     size_t len, struct audit_headinfo *hip);
 
+/* Parses a head without checking it (CE_FORMAT when malformed). */
+int audit_head_parse(const void *text, size_t len,
+    struct audit_headinfo *hip);
+
 /* Parses one line (without newline) into *recp; CE_FORMAT when malformed. */
 int audit_parse(const char *line, size_t len, struct audit_rec *recp);
 

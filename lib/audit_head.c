@@ -236,6 +236,17 @@ head_parse(const char *text, size_t len, struct head *hp)
 }
 
 int
+audit_head_parse(const void *text, size_t len, struct audit_headinfo *hip)
+{
+	struct head h;
+	int r;
+
+	if ((r = head_parse(text, len, &h)) == 0 && hip != NULL)
+		*hip = h.in;
+	return r;
+}
+
+int
 audit_head_check(struct store *st, const char *logpath, const void *text,
     size_t len, struct audit_headinfo *hip)
 {
