@@ -521,9 +521,8 @@ audit_epoch_begin(struct store *st, const struct secret *so_kek, int kdf,
 		return r;
 	cc_random(k, sizeof(k));
 	memset(zero, 0, sizeof(zero));
-	/* an epoch whose SO is gone with its key still in clear (a chain
-	 * from before schema 4 zeroized before any SO login) goes under
-	 * the new SO too */
+	/* a start key still in clear (a chain from before schema 4) goes
+	 * under this SO too */
 	if ((r = epoch_wrap_key(so_kek, wk)) != 0 ||
 	    (r = epoch_put(st, hd.seq + 1, hd.seq + 1, wk, kdf, salt, k)) != 0 ||
 	    (r = epochs_move(st, NULL, NULL, wk, kdf, salt)) != 0)
@@ -547,19 +546,6 @@ audit_epoch_begin(struct store *st, const struct secret *so_kek, int kdf,
 	r = 0;
  out:
 	sodium_memzero(k, sizeof(k));
-	sodium_memzero(wk, sizeof(wk));
-	return r;
-}
-
-int
-audit_epoch_seal(struct store *st, const struct secret *so_kek, int kdf,
-    const uint8_t salt[KDF_SALT_LEN])
-{
-	uint8_t wk[CC_KEY_LEN];
-	int r;
-
-	if ((r = epoch_wrap_key(so_kek, wk)) == 0)
-		r = epochs_move(st, NULL, NULL, wk, kdf, salt);
 	sodium_memzero(wk, sizeof(wk));
 	return r;
 }

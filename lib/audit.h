@@ -100,19 +100,18 @@ int audit_digest_step(uint8_t digest[CC_HASH_LEN], const void *line,
     size_t len);
 
 /*
- * Epochs. audit_epoch_begin (hsm init, inside its transaction) starts one
- * at the next record: a random start key becomes the current key and is
- * stored wrapped under so_kek (the SO's key-encryption key, lib/wrap.h
- * wrap_kek under kdf and salt); it also makes the head-signing key if
- * there is none. audit_epoch_seal (an SO login) wraps any start key still
- * held in clear (a chain begun before schema 4) and erases it.
- * audit_epoch_rewrap (an SO credential change) moves the wraps made under
- * old_salt to the new credential. All run inside a store transaction.
+ * Epochs. audit_epoch_begin (hsm init, every SO login; inside its
+ * transaction) starts one at the next record: a random start key becomes
+ * the current key, so a key read from hsm.db before computes none after,
+ * and is stored wrapped under so_kek (the SO's key-encryption key,
+ * lib/wrap.h wrap_kek under kdf and salt). It also wraps any start key
+ * still held in clear (a chain begun before schema 4) and erases it, and
+ * makes the head-signing key if there is none. audit_epoch_rewrap (an SO
+ * credential change) moves the wraps made under old_salt to the new
+ * credential. Both run inside a store transaction.
  */
 struct secret;
 int audit_epoch_begin(struct store *st, const struct secret *so_kek, int kdf,
-    const uint8_t salt[KDF_SALT_LEN]);
-int audit_epoch_seal(struct store *st, const struct secret *so_kek, int kdf,
     const uint8_t salt[KDF_SALT_LEN]);
 int audit_epoch_rewrap(struct store *st, const struct secret *old_kek,
     const uint8_t old_salt[KDF_SALT_LEN], const struct secret *new_kek,

@@ -695,7 +695,9 @@ hsm_init(const char *dir, const struct hsm_init_params *p,
 	sqlite3_bind_int64(q, 9, (int64_t)time(NULL));
 	if ((r = hsm_step_done(h, q)) != 0)
 		goto out;
-	/* a new epoch of the audit chain, checkable by this SO */
+	/* a new epoch of the audit chain, checkable by this SO (so is
+	 * every SO login: a key read from hsm.db before it computes none
+	 * after it) */
 	if ((r = audit_epoch_begin(h->st, kek, p->kdf, salt)) != 0)
 		goto out;
 	hsm_event(&ev, "init", 1);
@@ -850,7 +852,7 @@ hsm_so_login(struct hsm *h, const struct secret *so)
 		if ((r = store_prepare(h->st, "UPDATE hsm SET so_fail = 0 "
 		    "WHERE id = 1", &q)) != 0 || (r = hsm_step_done(h, q)) != 0 ||
 		    (r = hsm_audit_tx(h, &ev)) != 0 ||
-		    (r = audit_epoch_seal(h->st, kek, kdf, salt)) != 0)
+		    (r = audit_epoch_begin(h->st, kek, kdf, salt)) != 0)
 			goto out;
 		h->so_ok = 1;
 		h->so_kek = kek;

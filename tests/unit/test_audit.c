@@ -393,6 +393,33 @@ test_ratchet_erases_old_keys(void **state)
 }
 
 /*
+ * An SO login starts a new epoch: the key a reader of hsm.db had before it
+ * ratchets to none of the keys after it.
+ */
+static void
+test_so_login_starts_epoch(void **state)
+{
+	struct hsmfix f;
+	struct audit_report rep;
+	uint8_t k[AUDIT_KEY_LEN], now[AUDIT_KEY_LEN];
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_setup(&f), 0);
+	stored_key(f.h, k);
+	assert_int_equal(fx_so(f.h, "so-pin"), 0);
+	append_events(f.h, 2);
+	stored_key(f.h, now);
+	for (i = 0; i < 8; i++) {
+		assert_memory_not_equal(k, now, AUDIT_KEY_LEN);
+		assert_int_equal(audit_ratchet(k, k), 0);
+	}
+	assert_int_equal(hsm_audit_verify(f.h, &rep), 0);
+	assert_int_equal(rep.macs, rep.records);
+	fx_teardown(&f);
+}
+
+/*
  * A thief with today's hsm.db rewrites record 3 and re-chains everything
  * after it under the only key on disk (the stored one), fixing the head
  * and the digest in hsm.db: the SO's verification names record 3.
@@ -562,6 +589,7 @@ main(void)
 		cmocka_unit_test(test_ratchet_vectors),
 		cmocka_unit_test(test_ratchet_erases_old_keys),
 		cmocka_unit_test(test_rewrite_with_stored_key_fails),
+		cmocka_unit_test(test_so_login_starts_epoch),
 		cmocka_unit_test(test_epochs_follow_the_so),
 		cmocka_unit_test(test_signed_head),
 	};
