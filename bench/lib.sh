@@ -5,6 +5,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${COFFER_BIN:-$top/bin}
 export PATH="$BIN:$PATH"
 export COFFER_TEST_KDF=1 # the 'test' profile: benchmarks measure the rest
+. "$top/tests/e2e/helpers/domstr.sh"
 W=$(mktemp -d "${TMPDIR:-/tmp}/coffer-bench.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 
@@ -54,7 +55,7 @@ bench_partition() {
 	hsm partition create "hsm:$1#p" --version "${2:-0}" \
 		--pin-file "$W/so" >/dev/null
 	hsm partition init "hsm:$1#p" --new-pin-file "$W/po" \
-		--domain-pin-file "$W/dom" >/dev/null
+		--domain-pin-file "$W/dom" --domain-string "$(domstr "$W/dom")" >/dev/null
 	hsm partition policy set "hsm:$1#p" storage-size 1099511627776 \
 		--pin-file "$W/po" >/dev/null
 	hsm role init "hsm:$1#p" --role co --pin-file "$W/po" \

@@ -15,7 +15,7 @@ printf 'bench-challenge-1\n' >"$W/ch"
 # password HSM: SO, PO, CO all "bench-password-1"
 hsm init "$W/pwh" --label pw --pin-file "$W/pw" >/dev/null
 hsm partition create "hsm:$W/pwh#p" --pin-file "$W/pw" >/dev/null
-hsm partition init "hsm:$W/pwh#p" --new-pin-file "$W/pw" --domain-pin-file "$W/pw" >/dev/null
+hsm partition init "hsm:$W/pwh#p" --new-pin-file "$W/pw" --domain-pin-file "$W/pw" --domain-string "$(domstr "$W/pw")" >/dev/null
 hsm role init "hsm:$W/pwh#p" --role co --pin-file "$W/pw" --new-pin-file "$W/pw" >/dev/null
 
 # PED HSM: 2-of-3 SO, 3-of-5 PO under PINs, 2-of-3 CO, CO activated

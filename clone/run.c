@@ -194,6 +194,57 @@ audit_source(struct endpoint *src, struct endpoint *dst,
  * profile is another domain): name it and the fix; else say what to
  * compare.
  */
+/* The options of `domains add` that join password domain sp (public). */
+static const char *
+join_options(const struct domain_spec *sp)
+{
+	static char opt[32 + DOMAIN_STRING_MAX];
+	char str[DOMAIN_STRING_MAX];
+
+	if (sp->salted && domain_string_format(sp, str) == 0)
+		snprintf(opt, sizeof(opt), "--domain-string %s", str);
+	else
+		snprintf(opt, sizeof(opt), "--legacy-domain --kdf %s",
+		    kdf_profile_name(sp->kdf));
+	return opt;
+}
+
+/*
+ * Two password domains of one label that differ in profile or salt: the
+ * same password made two domains. Sets the detail naming the fix.
+ */
+static int
+same_label_differs(const struct clone_opts *o, const struct domain_entry *a,
+    const struct domain_entry *b)
+{
+	const struct domain_spec *x = &a->spec, *y = &b->spec;
+
+	if (strcmp(a->label, b->label) != 0 || x->type != DOMAIN_PASSWORD ||
+	    y->type != DOMAIN_PASSWORD)
+		return 0;
+	if (x->kdf != y->kdf) {
+		err_set_detail("%s and %s hold no cloning domain in common: "
+		    "domain '%s' is under KDF profile %s on the source and %s "
+		    "on the target, and the same password under another profile "
+		    "is another domain; have the target's PO add the source's "
+		    "with 'domains add %s'; nothing was written", o->from, o->to,
+		    a->label, kdf_profile_name(x->kdf), kdf_profile_name(y->kdf),
+		    join_options(x));
+		return 1;
+	}
+	if (x->salted != y->salted || (x->salted &&
+	    memcmp(x->salt, y->salt, DOMAIN_SALT_LEN) != 0)) {
+		err_set_detail("%s and %s hold no cloning domain in common: "
+		    "domain '%s' was given a different domain string (or none) "
+		    "on each side, and the same password with another string is "
+		    "another domain; have the target's PO add the source's with "
+		    "'domains add %s'; nothing was written", o->from, o->to,
+		    a->label, join_options(x));
+		return 1;
+	}
+	return 0;
+}
+
 static void
 mismatch_detail(const struct clone_opts *o, struct endpoint *src,
     struct endpoint *dst)
@@ -206,24 +257,9 @@ mismatch_detail(const struct clone_opts *o, struct endpoint *src,
 	if (domain_list_get(endpoint_session(src), &a) == 0 &&
 	    domain_list_get(endpoint_session(dst), &b) == 0)
 		for (i = 0; i < a.n; i++)
-			for (k = 0; k < b.n; k++) {
-				if (strcmp(a.d[i].label, b.d[k].label) != 0 ||
-				    a.d[i].type != DOMAIN_PASSWORD ||
-				    b.d[k].type != DOMAIN_PASSWORD ||
-				    a.d[i].kdf == b.d[k].kdf)
-					continue;
-				err_set_detail("%s and %s hold no cloning domain "
-				    "in common: domain '%s' is under KDF profile "
-				    "%s on the source and %s on the target, and "
-				    "the same password under another profile is "
-				    "another domain; have the target's PO add it "
-				    "with 'domains add --kdf %s'; nothing was "
-				    "written", o->from, o->to, a.d[i].label,
-				    kdf_profile_name(a.d[i].kdf),
-				    kdf_profile_name(b.d[k].kdf),
-				    kdf_profile_name(a.d[i].kdf));
-				goto out;
-			}
+			for (k = 0; k < b.n; k++)
+				if (same_label_differs(o, &a.d[i], &b.d[k]))
+					goto out;
 	err_set_detail("%s and %s hold no cloning domain in common; compare "
 	    "'domains list' on both and have the target's PO add one of the "
 	    "source's domains ('domains add'); nothing was written", o->from,

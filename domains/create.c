@@ -1,12 +1,14 @@
 /*
  * domains create: make a new cloning domain for people to hold.
  *
- * A password domain is nothing but its password (and the Argon2id profile
- * it is stretched under): create reads it, derives the key exactly as a
- * partition will, and prints the fingerprint and profile for the
- * credential inventory. Nothing is stored anywhere; the domain exists on
- * an HSM only once `domains add` or `hsm partition init` puts it on a
- * partition, and the fingerprints let people check they typed the same one.
+ * A password domain is its password plus a public domain string (the
+ * Argon2id profile and a random salt, lib/domain.h): create reads the
+ * password, draws the salt, derives the key exactly as a partition will,
+ * and prints the string, fingerprint and profile for the credential
+ * inventory. Nothing is stored anywhere; the domain exists on an HSM only
+ * once `domains add` or `hsm partition init` puts it on a partition with
+ * the string, and the fingerprints let people check they typed the same
+ * password.
  *
  * A PED domain is 32 random bytes that no person types: create draws them,
  * splits them into an M-of-N share set and writes the share files (0600,
@@ -41,22 +43,27 @@ set_id_of(const char *path, char id[SHARE_SET_ID_STR])
 }
 
 static void
-report(const struct opts *o, int type, int kdf, const char *fp,
+report(const struct opts *o, const struct domain_spec *sp, const char *fp,
     const struct cred_written *w)
 {
-	char id[SHARE_SET_ID_STR];
+	char id[SHARE_SET_ID_STR], str[DOMAIN_STRING_MAX] = "";
+	int type = sp->type, kdf = sp->kdf;
 	struct json *j;
 	unsigned i;
 
 	if (w != NULL)
 		set_id_of(w->path[0], id);
+	if (type == DOMAIN_PASSWORD)
+		(void)domain_string_format(sp, str);
 	if (o->json) {
 		j = json_new(stdout);
 		json_obj_begin(j, NULL);
 		json_str(j, "type", domain_type_name(type));
 		json_str(j, "fingerprint", fp);
-		if (type == DOMAIN_PASSWORD)
+		if (type == DOMAIN_PASSWORD) {
 			json_str(j, "kdf", kdf_profile_name(kdf));
+			json_str(j, "domain_string", str);
+		}
 		if (w != NULL) {
 			json_str(j, "set", id);
 			json_int(j, "m", o->m);
@@ -71,12 +78,13 @@ report(const struct opts *o, int type, int kdf, const char *fp,
 		return;
 	}
 	if (type == DOMAIN_PASSWORD) {
-		printf("password domain\n  fingerprint  %s\n  KDF profile  %s\n",
-		    fp, kdf_profile_name(kdf));
-		printf("Nothing was stored. Record the fingerprint and profile "
-		    "in the credential\ninventory; put the domain on a "
+		printf("password domain\n  string       %s\n  fingerprint  %s\n"
+		    "  KDF profile  %s\n", str, fp, kdf_profile_name(kdf));
+		printf("Nothing was stored. Record the string (public, like a "
+		    "label) and the\nfingerprint in the credential inventory; "
+		    "the password goes to its holders\nonly. Put the domain on a "
 		    "partition with\n  domains add hsm:DIR#PARTITION --label "
-		    "LABEL --kdf %s\n", kdf_profile_name(kdf));
+		    "LABEL --domain-string %s\n", str);
 		return;
 	}
 	printf("PED domain\n  fingerprint  %s\n  share set    %s (any %u of "
@@ -93,21 +101,23 @@ static int
 create_password(struct opts *o, int kdf)
 {
 	struct secret *pw = NULL, *key = NULL;
+	struct domain_spec sp;
 	char fp[DOMAIN_FP_LEN];
 	int r;
 
+	domain_spec_new(kdf, &sp);
 	if ((r = read_domain_password(o, "New domain password: ", &pw)) != 0)
 		return cli_fail(PROG, r, "reading the domain password");
 	if ((r = kdf_password_check(pw, "a cloning domain password")) != 0) {
 		secret_free(pw);
 		return cli_fail(PROG, r, "domain password refused");
 	}
-	if ((r = domain_key_derive(DOMAIN_PASSWORD, kdf, pw, &key)) != 0 ||
-	    (r = domain_fingerprint(key, fp)) != 0) {
+	if ((r = domain_key_derive(&sp, pw, &key)) != 0 ||
+	    (r = domain_fingerprint(&sp, key, fp)) != 0) {
 		r = cli_fail(PROG, r, "deriving the domain key");
 		goto out;
 	}
-	report(o, DOMAIN_PASSWORD, kdf, fp, NULL);
+	report(o, &sp, fp, NULL);
 	r = EXIT_DONE;
  out:
 	secret_free(pw);
@@ -123,6 +133,7 @@ create_ped(struct opts *o)
 	struct cred_new nc;
 	struct cred_written w;
 	struct secret *raw = NULL, *key = NULL;
+	struct domain_spec sp = { .type = DOMAIN_PED };
 	char fp[DOMAIN_FP_LEN];
 	int r;
 
@@ -140,13 +151,13 @@ create_ped(struct opts *o)
 	if ((r = cred_domain_secret(PROG, NULL, &nc, &o->new_pins, &w,
 	    &raw)) != 0)
 		return cli_fail(PROG, r, "writing the domain's shares");
-	if ((r = domain_key_derive(DOMAIN_PED, 0, raw, &key)) != 0 ||
-	    (r = domain_fingerprint(key, fp)) != 0) {
+	if ((r = domain_key_derive(&sp, raw, &key)) != 0 ||
+	    (r = domain_fingerprint(&sp, key, fp)) != 0) {
 		cred_written_undo(&w);
 		r = cli_fail(PROG, r, "making the domain");
 		goto out;
 	}
-	report(o, DOMAIN_PED, 0, fp, &w);
+	report(o, &sp, fp, &w);
 	r = EXIT_DONE;
  out:
 	secret_free(raw);

@@ -20,6 +20,8 @@ struct opts {
 	struct cred_src domain;                 /* a PED domain's shares */
 	struct cred_pins new_pins;              /* PINs for new share files */
 	const char *role, *label, *type, *kdf, *out_dir;
+	const char *domain_string;              /* a form 2 password domain */
+	int legacy_domain;                      /* --legacy-domain */
 	unsigned m, n;
 	int json, primary, force;
 	char **args;                            /* positional arguments */
@@ -39,6 +41,7 @@ enum {
 	O_PRIMARY = 1u << 7, /* --primary */
 	O_JSON = 1u << 8,    /* --json */
 	O_SPLIT = 1u << 9,   /* --m, --n, --out-dir, --force, --new-share-pin* */
+	O_DOMSTR = 1u << 10, /* --domain-string, --legacy-domain */
 };
 
 struct cmd {

@@ -15,9 +15,9 @@ kdf_of(const struct domain_entry *d)
 {
 	const char *n;
 
-	if (d->type != DOMAIN_PASSWORD)
+	if (d->spec.type != DOMAIN_PASSWORD)
 		return "-";
-	n = kdf_profile_name(d->kdf);
+	n = kdf_profile_name(d->spec.kdf);
 	return n ? n : "?";
 }
 
@@ -32,9 +32,11 @@ print_human(const char *label, const struct domain_list *l,
 	printf("  %-32s  %-8s  %-7s  %-19s  %s\n", "LABEL", "TYPE", "PRIMARY",
 	    "FINGERPRINT", "KDF");
 	for (i = 0; i < l->n; i++)
-		printf("  %-32s  %-8s  %-7s  %-19s  %s\n", l->d[i].label,
-		    domain_type_name(l->d[i].type), l->d[i].primary ? "yes" :
-		    "no", fps[i], kdf_of(&l->d[i]));
+		printf("  %-32s  %-8s  %-7s  %-19s  %s%s\n", l->d[i].label,
+		    domain_type_name(l->d[i].spec.type), l->d[i].primary ? "yes" :
+		    "no", fps[i], kdf_of(&l->d[i]), l->d[i].spec.type ==
+		    DOMAIN_PASSWORD && !l->d[i].spec.salted ? "  (legacy "
+		    "unsalted: roll over)" : "");
 }
 
 static void
@@ -42,7 +44,7 @@ print_json(const char *label, const struct domain_list *l,
     char fps[][DOMAIN_FP_LEN])
 {
 	struct json *j = json_new(stdout);
-	char t[21];
+	char t[21], str[DOMAIN_STRING_MAX];
 	size_t i;
 
 	json_obj_begin(j, NULL);
@@ -51,11 +53,17 @@ print_json(const char *label, const struct domain_list *l,
 	for (i = 0; i < l->n; i++) {
 		json_obj_begin(j, NULL);
 		json_str(j, "label", l->d[i].label);
-		json_str(j, "type", domain_type_name(l->d[i].type));
+		json_str(j, "type", domain_type_name(l->d[i].spec.type));
 		json_bool(j, "primary", l->d[i].primary);
-		json_str(j, "fingerprint", fps[i]);
-		if (l->d[i].type == DOMAIN_PASSWORD)
+		if (fps[i][0] != '-')  /* a legacy domain has none */
+			json_str(j, "fingerprint", fps[i]);
+		if (l->d[i].spec.type == DOMAIN_PASSWORD) {
 			json_str(j, "kdf", kdf_of(&l->d[i]));
+			json_str(j, "form", l->d[i].spec.salted ? "salted" :
+			    "legacy");
+		}
+		if (domain_string_format(&l->d[i].spec, str) == 0)
+			json_str(j, "domain_string", str);
 		utc_iso_show(l->d[i].created, t);
 		json_str(j, "created", t);
 		json_obj_end(j);
@@ -83,7 +91,13 @@ cmd_list(struct opts *o)
 		goto out;
 	}
 	for (i = 0; i < l.n; i++) {
-		if ((r = domain_fingerprint(l.d[i].key, fps[i])) != 0) {
+		/* A legacy password domain has no fingerprint (lib/domain.h). */
+		if (l.d[i].spec.type == DOMAIN_PASSWORD && !l.d[i].spec.salted) {
+			snprintf(fps[i], DOMAIN_FP_LEN, "-");
+			continue;
+		}
+		if ((r = domain_fingerprint(&l.d[i].spec, l.d[i].key,
+		    fps[i])) != 0) {
 			r = cli_fail(PROG, r, "fingerprint");
 			goto out;
 		}

@@ -17,9 +17,11 @@ static const struct cmd cmds[] = {
 	    "       domains create --type ped --m M --n N --out-dir DIR "
 	    "[--new-share-pin | --new-share-pin-file F ...] [--force] "
 	    "[--json]",
-	    "Makes a new cloning domain. A password domain: reads the password "
-	    "and prints\nits fingerprint and KDF profile for the credential "
-	    "inventory (nothing is\nstored). A PED domain: 32 random bytes "
+	    "Makes a new cloning domain. A password domain: reads the password, "
+	    "draws a\nrandom salt and prints the domain string, fingerprint and "
+	    "KDF profile for\nthe credential inventory (nothing is stored; "
+	    "every partition that joins\nthe domain is given the string and the "
+	    "password). A PED domain: 32 random bytes "
 	    "written as an M-of-N set of share\nfiles DIR/domain-I-of-N.cshare "
 	    "(0600, never overwritten unless --force),\noptionally each under "
 	    "its own PIN." },
@@ -30,14 +32,17 @@ static const struct cmd cmds[] = {
 	    "Lists the partition's domains: label, type, primary, local "
 	    "fingerprint." },
 	{ "add", cmd_add, O_LOGIN | O_DOMPIN | O_SHARE | O_LABEL | O_TYPE |
-	    O_KDF | O_PRIMARY, 1,
-	    "hsm:DIR#LABEL --label L [--primary] [--kdf PROFILE]\n"
-	    "       [--domain-pin-file F | --domain-pin-env V | --domain-share "
-	    "FILE ...\n       [--domain-share-pin-file F ...]] [--pin-file F | "
-	    "--share F ...]",
+	    O_KDF | O_PRIMARY | O_DOMSTR, 1,
+	    "hsm:DIR#LABEL --label L [--primary]\n"
+	    "       (--domain-string S | --legacy-domain [--kdf PROFILE]) "
+	    "[--domain-pin-file F | --domain-pin-env V]\n"
+	    "       | --domain-share FILE ... [--domain-share-pin-file F ...]\n"
+	    "       [--pin-file F | --share F ...]",
 	    "PO: adds a domain (at most three per partition; labels 1-32 "
-	    "characters,\nunique). A password domain from --domain-pin-*/a "
-	    "prompt, a PED domain from\nM of its share files (--domain-share)." },
+	    "characters,\nunique). A password domain from its domain string and "
+	    "its password\n(--domain-pin-*/a prompt); an unsalted domain made "
+	    "before domain strings\nwith --legacy-domain; a PED domain from M of "
+	    "its share files (--domain-share)." },
 	{ "remove", cmd_remove, O_LOGIN, 2,
 	    "hsm:DIR#LABEL DOMAIN [--pin-file F | --pin-env V]",
 	    "PO: removes a domain; the last one is never removed." },

@@ -16,7 +16,8 @@
 
 /* The new domain's key, from its password or its share files. */
 static int
-new_domain_key(const struct opts *o, int type, int kdf, struct secret **keyp)
+new_domain_key(const struct opts *o, const struct domain_spec *sp,
+    struct secret **keyp)
 {
 	struct cred_written w;
 	struct cred_new none;
@@ -24,13 +25,13 @@ new_domain_key(const struct opts *o, int type, int kdf, struct secret **keyp)
 	int r;
 
 	memset(&none, 0, sizeof(none));
-	if (type == DOMAIN_PED)
+	if (sp->type == DOMAIN_PED)
 		r = cred_domain_secret(PROG, &o->domain, &none, NULL, &w, &m);
 	else
 		r = read_domain_password(o, "Password of the domain to add: ",
 		    &m);
 	if (r == 0)
-		r = domain_key_derive(type, kdf, m, keyp);
+		r = domain_key_derive(sp, m, keyp);
 	secret_free(m);
 	return r;
 }
@@ -40,7 +41,8 @@ cmd_add(struct opts *o)
 {
 	struct endpoint *e = NULL;
 	struct secret *key = NULL;
-	char fp[DOMAIN_FP_LEN];
+	struct domain_spec sp = { .type = DOMAIN_PED };
+	char fp[DOMAIN_FP_LEN] = "none (legacy)";
 	int r, type, kdf = 0;
 
 	if (o->label == NULL)
@@ -57,9 +59,12 @@ cmd_add(struct opts *o)
 		return cli_usage_error(PROG, "a PED domain comes from its share "
 		    "files: give --domain-share FILE for each of M shares");
 	if (type == DOMAIN_PED && (o->dom_pin_file || o->dom_pin_env ||
-	    o->kdf))
+	    o->kdf || o->domain_string || o->legacy_domain))
 		return cli_usage_error(PROG, "a PED domain takes --domain-share "
-		    "files, not a password or --kdf");
+		    "files, not a password, --kdf or a domain string");
+	if (o->domain_string != NULL && o->kdf != NULL)
+		return cli_usage_error(PROG, "the domain string names the "
+		    "domain's KDF profile: --kdf is for --legacy-domain");
 	if (type == DOMAIN_PASSWORD && o->domain.nshare > 0)
 		return cli_usage_error(PROG, "--domain-share is for PED "
 		    "domains");
@@ -77,7 +82,12 @@ cmd_add(struct opts *o)
 	}
 	if (type == DOMAIN_PASSWORD && o->kdf == NULL)
 		kdf = endpoint_info(e)->kdf;
-	if ((r = new_domain_key(o, type, kdf, &key)) != 0) {
+	if (type == DOMAIN_PASSWORD && (r = domain_spec_choose(o->domain_string,
+	    0, o->legacy_domain, kdf, &sp)) != 0) {
+		r = cli_fail(PROG, r, "which domain");
+		goto out;
+	}
+	if ((r = new_domain_key(o, &sp, &key)) != 0) {
 		r = cli_fail(PROG, r, "reading the new domain");
 		goto out;
 	}
@@ -85,8 +95,12 @@ cmd_add(struct opts *o)
 		r = cli_fail(PROG, r, "login");
 		goto out;
 	}
-	if ((r = domain_fingerprint(key, fp)) != 0 ||
-	    (r = domain_add(endpoint_session(e), o->label, type, kdf, key,
+	if ((sp.type == DOMAIN_PED || sp.salted) &&
+	    (r = domain_fingerprint(&sp, key, fp)) != 0) {
+		r = cli_fail(PROG, r, "fingerprint");
+		goto out;
+	}
+	if ((r = domain_add(endpoint_session(e), o->label, &sp, key,
 	    o->primary)) != 0 || (r = endpoint_commit(e)) != 0) {
 		r = cli_fail(PROG, r, "adding the domain");
 		goto out;

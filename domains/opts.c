@@ -17,7 +17,8 @@
 enum {
 	L_DOM_PIN_FILE = 256, L_DOM_PIN_ENV, L_DOM_SHARE, L_DOM_SHARE_PIN,
 	L_ROLE, L_LABEL, L_TYPE, L_KDF, L_PRIMARY, L_JSON, L_M, L_N, L_OUT_DIR,
-	L_FORCE, L_NEW_SHARE_PIN, L_NEW_SHARE_PIN_FILE,
+	L_FORCE, L_NEW_SHARE_PIN, L_NEW_SHARE_PIN_FILE, L_DOM_STRING,
+	L_LEGACY_DOMAIN,
 };
 
 /* The login credential's options (lib/cred.h), under O_LOGIN. */
@@ -33,6 +34,8 @@ static const struct {
 	{ { "domain-share", required_argument, NULL, L_DOM_SHARE }, O_SHARE },
 	{ { "domain-share-pin-file", required_argument, NULL, L_DOM_SHARE_PIN },
 	    O_SHARE },
+	{ { "domain-string", required_argument, NULL, L_DOM_STRING }, O_DOMSTR },
+	{ { "legacy-domain", no_argument, NULL, L_LEGACY_DOMAIN }, O_DOMSTR },
 	{ { "role", required_argument, NULL, L_ROLE }, O_ROLE },
 	{ { "label", required_argument, NULL, L_LABEL }, O_LABEL },
 	{ { "type", required_argument, NULL, L_TYPE }, O_TYPE },
@@ -104,6 +107,8 @@ opts_parse(const struct cmd *c, int argc, char **argv, struct opts *o)
 		case L_NEW_SHARE_PIN: o->new_pins.prompt = 1; break;
 		case L_DOM_PIN_FILE: o->dom_pin_file = optarg; break;
 		case L_DOM_PIN_ENV: o->dom_pin_env = optarg; break;
+		case L_DOM_STRING: o->domain_string = optarg; break;
+		case L_LEGACY_DOMAIN: o->legacy_domain = 1; break;
 		case L_ROLE: o->role = optarg; break;
 		case L_LABEL: o->label = optarg; break;
 		case L_TYPE: o->type = optarg; break;

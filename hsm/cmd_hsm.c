@@ -95,7 +95,7 @@ cmd_show(struct opts *o)
 	}
 	utc_iso_show(in.created, t);
 	/* the key that signs exported audit heads (none yet on an HSM from
-	 * before schema 4 that nothing was written to since) */
+	 * before schema 5 that nothing was written to since) */
 	if (hsm_audit_pubkey(h, pk) == 0)
 		sodium_bin2hex(pkhex, sizeof(pkhex), pk, sizeof(pk));
 	else

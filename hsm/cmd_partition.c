@@ -60,6 +60,20 @@ ped_domain(struct opts *o, struct cred_written *w, struct secret **sp)
 	return cred_domain_secret(PROG, &o->dom, &o->newdom, &o->pins, w, sp);
 }
 
+/* A domain made by --new-domain: its string must reach the inventory. */
+static void
+new_domain_report(const struct domain_spec *sp)
+{
+	char str[DOMAIN_STRING_MAX];
+
+	if (domain_string_format(sp, str) != 0)
+		return;
+	printf("new password domain %s\n", str);
+	cli_note(PROG, "record the domain string with the domain in the "
+	    "credential inventory: every partition that joins the domain is "
+	    "given it (--domain-string), with the password");
+}
+
 static int
 cmd_init(struct opts *o)
 {
@@ -77,7 +91,6 @@ cmd_init(struct opts *o)
 	memset(&wdom, 0, sizeof(wdom));
 	p.new_label = o->label;
 	p.domain_label = o->domain_label;
-	p.domain_type = DOMAIN_PASSWORD;
 	if ((r = open_hsm(o->args[0], 1, &h, &label)) != 0)
 		goto out;
 	if ((r = hsm_get_info(h, &hi)) != 0)
@@ -106,9 +119,18 @@ cmd_init(struct opts *o)
 	    "New partition SO (PO) credential: ", &wpo, &po)) != 0)
 		goto out;
 	if (hi.ped) {
-		p.domain_type = DOMAIN_PED;
+		if (o->domain_string || o->new_domain || o->legacy_domain) {
+			err_set_detail("a PED partition's first domain is a PED "
+			    "domain: --domain-string, --new-domain and "
+			    "--legacy-domain are for password domains");
+			r = CE_USAGE;
+			goto out;
+		}
+		p.domain.type = DOMAIN_PED;
 		r = ped_domain(o, &wdom, &dom);
-	} else if ((r = cli_read_secret("Cloning domain password: ", &dsrc, 1,
+	} else if ((r = domain_spec_choose(o->domain_string, o->new_domain,
+	    o->legacy_domain, p.kdf, &p.domain)) == 0 &&
+	    (r = cli_read_secret("Cloning domain password: ", &dsrc, 1,
 	    &dom)) == 0)
 		r = kdf_password_check(dom, "a cloning domain password");
 	if (r != 0)
@@ -131,6 +153,8 @@ cmd_init(struct opts *o)
 		    "'%s')\n", p.new_label ? p.new_label : label,
 		    kdf_profile_name(p.kdf), hi.ped ? "PED" : "password",
 		    p.domain_label ? p.domain_label : "default");
+		if (o->new_domain)
+			new_domain_report(&p.domain);
 	}
 	free(label);
 	return r ? cli_fail(PROG, r, "cannot initialize the partition") :

@@ -22,7 +22,8 @@ enum {
 	L_NEW_SHARE_PIN, L_DOM_SHARE, L_DOM_SHARE_PIN, L_DOM_SHARES_OUT,
 	L_DOM_M, L_DOM_N, L_PED, L_VERSION, L_AUTH_PIN_FILE, L_AUTH_PIN_ENV,
 	L_OBJECT, L_CONFLICT, L_AUTH_SHARE, L_AUTH_M, L_AUTH_N,
-	L_AUTH_SHARES_OUT, L_BY, L_ID, L_SIGFMT, L_HEAD,
+	L_AUTH_SHARES_OUT, L_BY, L_ID, L_SIGFMT, L_DOM_STRING, L_NEW_DOMAIN,
+	L_LEGACY_DOMAIN, L_HEAD,
 };
 
 /* The login credential's options (lib/cred.h) go where --pin-file does. */
@@ -58,6 +59,9 @@ static const struct {
 	{ { "no-cloning", no_argument, NULL, L_NO_CLONING }, O_INIT },
 	{ { "so-reset-pin", no_argument, NULL, L_SO_RESET }, O_INIT },
 	{ { "domain-label", required_argument, NULL, L_DOMLABEL }, O_DOMLABEL },
+	{ { "domain-string", required_argument, NULL, L_DOM_STRING }, O_DOMPIN },
+	{ { "new-domain", no_argument, NULL, L_NEW_DOMAIN }, O_DOMPIN },
+	{ { "legacy-domain", no_argument, NULL, L_LEGACY_DOMAIN }, O_DOMPIN },
 	{ { "tail", required_argument, NULL, L_TAIL }, O_TAIL },
 	{ { "m", required_argument, NULL, L_M }, O_NEWPIN },
 	{ { "n", required_argument, NULL, L_N }, O_NEWPIN },
@@ -226,6 +230,9 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 		case L_NO_CLONING: o->no_cloning = 1; break;
 		case L_SO_RESET: o->so_reset_pin = 1; break;
 		case L_DOMLABEL: o->domain_label = optarg; break;
+		case L_DOM_STRING: o->domain_string = optarg; break;
+		case L_NEW_DOMAIN: o->new_domain = 1; break;
+		case L_LEGACY_DOMAIN: o->legacy_domain = 1; break;
 		case L_AUTH_PIN_FILE: o->auth_pin_file = optarg; break;
 		case L_AUTH_PIN_ENV: o->auth_pin_env = optarg; break;
 		case L_CONFLICT: o->conflict = optarg; break;

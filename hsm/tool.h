@@ -65,7 +65,8 @@ struct opts {
 	struct cred_pins pins;   /* PINs of the share files written */
 	const char *dom_pin_file, *dom_pin_env;
 	const char *label, *kdf, *role, *type, *in, *out, *sig, *aad, *hash;
-	const char *application, *domain_label;
+	const char *application, *domain_label, *domain_string;
+	int new_domain, legacy_domain;
 	const char *auth_pin_file, *auth_pin_env, *conflict, *by, *id;
 	const char *sig_format;
 	const char *head;

@@ -216,7 +216,7 @@ digest_line(void *vctx, const char *line, size_t len)
 }
 
 /*
- * A chain begun before schema 4 has no digest yet: the first write
+ * A chain begun before schema 5 has no digest yet: the first write
  * computes it over the committed log. It vouches for nothing the MACs do
  * not (they are still checked under the epoch's key); it anchors the
  * bytes from here on.
@@ -521,7 +521,7 @@ audit_epoch_begin(struct store *st, const struct secret *so_kek, int kdf,
 		return r;
 	cc_random(k, sizeof(k));
 	memset(zero, 0, sizeof(zero));
-	/* a start key still in clear (a chain from before schema 4) goes
+	/* a start key still in clear (a chain from before schema 5) goes
 	 * under this SO too */
 	if ((r = epoch_wrap_key(so_kek, wk)) != 0 ||
 	    (r = epoch_put(st, hd.seq + 1, hd.seq + 1, wk, kdf, salt, k)) != 0 ||
@@ -792,7 +792,7 @@ unhex(const char *h, uint8_t *out, size_t n)
 
 /*
  * Loads the chain's epochs: a start key held in clear (a chain begun
- * before schema 4, until the SO's next login) is used as it is; a wrapped
+ * before schema 5, until the SO's next login) is used as it is; a wrapped
  * one only with so_kek, and only when it was wrapped under that SO
  * credential (salt); any other epoch's records are checked without MACs.
  */

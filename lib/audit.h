@@ -84,7 +84,7 @@ struct audit_head {
 	uint64_t size;                /* committed bytes of audit.log */
 	uint8_t mac[CC_HASH_LEN];     /* its MAC */
 	uint8_t digest[CC_HASH_LEN];  /* digest of lines 1..seq */
-	int have_digest;              /* 0: a chain from before schema 4 that
+	int have_digest;              /* 0: a chain from before schema 5 that
 	                                 has not been written to since */
 };
 
@@ -105,7 +105,7 @@ int audit_digest_step(uint8_t digest[CC_HASH_LEN], const void *line,
  * the current key, so a key read from hsm.db before computes none after,
  * and is stored wrapped under so_kek (the SO's key-encryption key,
  * lib/wrap.h wrap_kek under kdf and salt). It also wraps any start key
- * still held in clear (a chain begun before schema 4) and erases it, and
+ * still held in clear (a chain begun before schema 5) and erases it, and
  * makes the head-signing key if there is none. audit_epoch_rewrap (an SO
  * credential change) moves the wraps made under old_salt to the new
  * credential. Both run inside a store transaction.
@@ -197,7 +197,7 @@ int audit_prefix(const char *logpath, uint64_t lines,
 
 /*
  * Signed heads (lib/audit_head.c, docs/formats.md 3.3). The head-signing
- * key is Ed25519, made at `hsm init` (or the first write after schema 4),
+ * key is Ed25519, made at `hsm init` (or the first write after schema 5),
  * its seed kept in hsm.db. audit_pubkey: its public key (CE_NOT_FOUND
  * before it exists). audit_head_sign: the text of a signed head of the
  * committed chain (a new buffer). audit_head_check: checks a head's

@@ -139,10 +139,14 @@ describe_source(struct endpoint *e, struct cbk_manifest *m)
 
 		snprintf(d->label, sizeof(d->label), "%s", dl.d[i].label);
 		snprintf(d->type, sizeof(d->type), "%s",
-		    domain_type_name(dl.d[i].type));
+		    domain_type_name(dl.d[i].spec.type));
 		/* A PED domain is random bytes: no password profile. */
-		snprintf(d->kdf, sizeof(d->kdf), "%s", dl.d[i].type ==
-		    DOMAIN_PED ? "-" : kdf_profile_name(dl.d[i].kdf));
+		snprintf(d->kdf, sizeof(d->kdf), "%s", dl.d[i].spec.type ==
+		    DOMAIN_PED ? "-" : kdf_profile_name(dl.d[i].spec.kdf));
+		/* A form 2 password domain's salt is public: with it and the
+		 * password a restore can rebuild the domain (format 3). */
+		d->salted = dl.d[i].spec.salted;
+		memcpy(d->salt, dl.d[i].spec.salt, CBK_SALT_LEN);
 		if ((r = domain_check(dl.d[i].key, m->domain_salt,
 		    d->check)) != 0)
 			break;

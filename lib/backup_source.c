@@ -34,6 +34,23 @@ backup_domains_present(const struct cbk_manifest *m,
 }
 
 int
+backup_domain_spec(const struct cbk_domain *d, struct domain_spec *sp)
+{
+	memset(sp, 0, sizeof(*sp));
+	if (domain_type_parse(d->type, &sp->type) != 0 ||
+	    (sp->type == DOMAIN_PASSWORD &&
+	    kdf_profile_parse(d->kdf, &sp->kdf) != 0)) {
+		err_set_detail("domain '%s': unknown type or profile", d->label);
+		return CE_FORMAT;
+	}
+	if (sp->type == DOMAIN_PASSWORD && d->salted) {
+		sp->salted = 1;
+		memcpy(sp->salt, d->salt, DOMAIN_SALT_LEN);
+	}
+	return 0;
+}
+
+int
 backup_domain_matches(const struct cbk_manifest *m, size_t i,
     const struct secret *key)
 {
@@ -103,8 +120,9 @@ backup_apply_source(struct session *s, const struct cbk_manifest *m,
     struct secret *const keys[CBK_DOMAINS_MAX], int policies,
     struct backup_source_result *res)
 {
+	struct domain_spec sp;
 	size_t i;
-	int r, type, kdf;
+	int r;
 
 	memset(res, 0, sizeof(*res));
 	if (m->format_version < 2) {
@@ -116,15 +134,9 @@ backup_apply_source(struct session *s, const struct cbk_manifest *m,
 	for (i = 0; i < m->ndomains; i++) {
 		if (keys[i] == NULL)
 			continue;
-		kdf = 0; /* a PED domain's key is no password's: no profile */
-		if ((r = domain_type_parse(m->domains[i].type, &type)) != 0 ||
-		    (type == DOMAIN_PASSWORD &&
-		    (r = kdf_profile_parse(m->domains[i].kdf, &kdf)) != 0)) {
-			err_set_detail("domain '%s': unknown type or profile",
-			    m->domains[i].label);
-			return CE_FORMAT;
-		}
-		if ((r = domain_add(s, m->domains[i].label, type, kdf, keys[i],
+		if ((r = backup_domain_spec(&m->domains[i], &sp)) != 0)
+			return r;
+		if ((r = domain_add(s, m->domains[i].label, &sp, keys[i],
 		    0)) != 0)
 			return r;
 		res->domains_added++;

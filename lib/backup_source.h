@@ -33,6 +33,14 @@ int backup_domains_present(const struct cbk_manifest *m,
 int backup_domain_matches(const struct cbk_manifest *m, size_t i,
     const struct secret *key);
 
+/*
+ * The public spec of domain d as a backup recorded it: type, profile and
+ * (format 3) a form 2 password domain's salt. CE_FORMAT naming the domain
+ * for an unknown type or profile.
+ */
+struct domain_spec;
+int backup_domain_spec(const struct cbk_domain *d, struct domain_spec *sp);
+
 struct backup_source_result {
 	size_t domains_added;
 	size_t policies_set;

@@ -100,13 +100,14 @@ cbk_manifest_check(const struct cbk_manifest *m)
 	};
 	int r;
 
-	if (m->format_version != 1 && m->format_version != 2) {
-		err_set_detail("format version must be 1 or 2");
+	if (m->format_version < 1 || m->format_version > CBK_FORMAT_VERSION) {
+		err_set_detail("format version must be 1 to %d",
+		    CBK_FORMAT_VERSION);
 		return CE_INVALID;
 	}
 	if ((r = fields_ok(f, sizeof(f) / sizeof(f[0]))) != 0)
 		return r;
-	if (m->format_version == 2 && (r = check_v2(m)) != 0)
+	if (m->format_version >= 2 && (r = check_v2(m)) != 0)
 		return r;
 	if (m->partition_version != 0 && m->partition_version != 1) {
 		err_set_detail("partition version must be V0 or V1");
@@ -162,18 +163,29 @@ domains_new(const struct cbk_manifest *m)
 	json_t *a = json_array();
 	size_t i;
 
-	for (i = 0; a != NULL && i < m->ndomains; i++)
-		if (json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o}",
+	json_t *d;
+
+	for (i = 0; a != NULL && i < m->ndomains; i++) {
+		d = json_pack("{s:s, s:s, s:s, s:o}",
 		    "label", m->domains[i].label, "type", m->domains[i].type,
 		    "kdf", m->domains[i].kdf, "check",
-		    hex_new(m->domains[i].check, CBK_CHECK_LEN))) != 0) {
+		    hex_new(m->domains[i].check, CBK_CHECK_LEN));
+		if (d != NULL && m->format_version >= 3 &&
+		    m->domains[i].salted && json_object_set_new(d, "salt",
+		    hex_new(m->domains[i].salt, CBK_SALT_LEN)) != 0) {
+			json_decref(d);
+			d = NULL;
+		}
+		if (json_array_append_new(a, d) != 0) {
 			json_decref(a);
 			return NULL;
 		}
+	}
 	return a;
 }
 
-/* Version 2: version 1's members plus the source HSM, policies, domains. */
+/* Version 2: version 1's members plus the source HSM, policies, domains;
+ * version 3 the same with a salt in each form 2 password domain. */
 static json_t *
 encode_v2(const struct cbk_manifest *m, const char *created)
 {
@@ -183,7 +195,7 @@ encode_v2(const struct cbk_manifest *m, const char *created)
 	    "s:{s:s, s:s, s:s, s:s, s:s, s:s}, "
 	    "s:{s:b, s:I, s:i, s:b}, s:o, s:o, s:I, s:I, s:[o, o]}",
 	    "format", CBK_FORMAT_NAME,
-	    "format_version", 2,
+	    "format_version", m->format_version,
 	    "created", created,
 	    "tool_version", m->tool_version,
 	    "source",
@@ -219,7 +231,7 @@ cbk_manifest_encode(const struct cbk_manifest *m, struct buf **bp)
 	if ((r = cbk_manifest_check(m)) != 0 ||
 	    (r = utc_iso(m->created, created)) != 0)
 		goto out;
-	if (m->format_version == 2)
+	if (m->format_version >= 2)
 		root = encode_v2(m, created);
 	else
 		root = json_pack("{s:s, s:i, s:s, s:s, s:{s:s, s:s, s:s}, s:I, "
@@ -390,15 +402,21 @@ get_flag(const json_t *obj, const char *key, const char *field, int *vp)
 }
 
 static int
-parse_domain(const json_t *a, size_t i, struct cbk_domain *d)
+parse_domain(const json_t *a, size_t i, int version, struct cbk_domain *d)
 {
-	static const char *const keys[] = { "label", "type", "kdf", "check" };
+	static const char *const keys[] = { "label", "type", "kdf", "check",
+	    "salt" };
 	const json_t *e = json_array_get(a, i);
 	char field[32];
 	int r;
 
 	snprintf(field, sizeof(field), "domains[%zu]", i);
-	if ((r = exact_keys(e, field, keys, 4)) != 0 ||
+	/* Version 3: "salt" for a form 2 password domain, absent otherwise. */
+	d->salted = version >= 3 && json_object_get(e, "salt") != NULL;
+	if (d->salted && (r = get_hex(e, "salt", field, d->salt,
+	    CBK_SALT_LEN)) != 0)
+		return r;
+	if ((r = exact_keys(e, field, keys, d->salted ? 5 : 4)) != 0 ||
 	    (r = get_text(e, "label", field, CBK_DOMAIN_LABEL_MAX,
 	    d->label)) != 0 ||
 	    (r = get_text(e, "type", field, CBK_WORD_MAX, d->type)) != 0 ||
@@ -447,7 +465,8 @@ parse_v2(const json_t *root, const json_t *src, struct cbk_manifest *m)
 		return bad("domains", "is not an array of 1 to 3 domains");
 	m->ndomains = json_array_size(doms);
 	for (i = 0; i < m->ndomains; i++)
-		if ((r = parse_domain(doms, i, &m->domains[i])) != 0)
+		if ((r = parse_domain(doms, i, m->format_version,
+		    &m->domains[i])) != 0)
 			return r;
 	return 0;
 }
@@ -489,7 +508,7 @@ parse_root(const json_t *root, struct cbk_manifest *m)
 		return bad("(top)", "is not an object");
 	if ((r = check_version(root, m)) != 0)
 		return r;
-	v2 = m->format_version == 2;
+	v2 = m->format_version >= 2;
 	if ((r = exact_keys(root, "(top)", keys, v2 ? 11 : 8)) != 0)
 		return r;
 	v = json_object_get(root, "created");
@@ -586,23 +605,34 @@ ad_v2(struct buf *b, const struct cbk_manifest *m)
 	    (r = buf_put(b, m->domain_salt, CBK_SALT_LEN)) != 0 ||
 	    (r = buf_put_u8(b, (uint8_t)m->ndomains)) != 0)
 		return r;
-	for (i = 0; i < m->ndomains; i++)
-		if ((r = put_str(b, m->domains[i].label)) != 0 ||
-		    (r = put_str(b, m->domains[i].type)) != 0 ||
-		    (r = put_str(b, m->domains[i].kdf)) != 0 ||
-		    (r = buf_put(b, m->domains[i].check, CBK_CHECK_LEN)) != 0)
+	for (i = 0; i < m->ndomains; i++) {
+		const struct cbk_domain *d = &m->domains[i];
+
+		if ((r = put_str(b, d->label)) != 0 ||
+		    (r = put_str(b, d->type)) != 0 ||
+		    (r = put_str(b, d->kdf)) != 0 ||
+		    (r = buf_put(b, d->check, CBK_CHECK_LEN)) != 0)
 			return r;
+		if (m->format_version >= 3 &&
+		    ((r = buf_put_u8(b, (uint8_t)(d->salted != 0))) != 0 ||
+		    (d->salted && (r = buf_put(b, d->salt, CBK_SALT_LEN)) != 0)))
+			return r;
+	}
 	return 0;
 }
 
 int
 cbk_manifest_ad(const struct cbk_manifest *m, uint8_t out[CC_HASH_LEN])
 {
-	static const char tag1[] = "coffer-cbk-ad 1", tag2[] = "coffer-cbk-ad 2";
-	const char *tag = m->format_version == 2 ? tag2 : tag1;
+	static const char *const tags[] = { "coffer-cbk-ad 1",
+	    "coffer-cbk-ad 2", "coffer-cbk-ad 3" };
+	const char *tag;
 	struct buf *b;
 	int r;
 
+	if (m->format_version < 1 || m->format_version > CBK_FORMAT_VERSION)
+		return CE_INVALID;
+	tag = tags[m->format_version - 1];
 	if ((b = buf_new(CBK_MANIFEST_MAX)) == NULL)
 		return CE_NOMEM;
 	if ((r = buf_put(b, tag, strlen(tag))) != 0 ||
@@ -617,7 +647,7 @@ cbk_manifest_ad(const struct cbk_manifest *m, uint8_t out[CC_HASH_LEN])
 	    (r = buf_put_u64(b, m->plain_bytes)) != 0 ||
 	    (r = buf_put_u64(b, m->records_size)) != 0 ||
 	    (r = buf_put(b, m->records_sha384, CC_HASH_LEN)) != 0 ||
-	    (m->format_version == 2 && (r = ad_v2(b, m)) != 0))
+	    (m->format_version >= 2 && (r = ad_v2(b, m)) != 0))
 		goto out;
 	r = cc_sha384(buf_ptr(b), buf_len(b), out);
  out:

@@ -20,7 +20,7 @@
 struct buf;
 
 #define CBK_FORMAT_NAME "coffer-backup-partition"
-#define CBK_FORMAT_VERSION 2             /* written; 1 and 2 are read */
+#define CBK_FORMAT_VERSION 3             /* written; 1, 2 and 3 are read */
 #define CBK_MANIFEST_MAX (64u * 1024)   /* bytes of manifest.json */
 #define CBK_LABEL_MAX 64                /* bytes of a source label */
 #define CBK_SERIAL_MAX 64               /* bytes of a source serial */
@@ -38,6 +38,9 @@ struct cbk_domain {
 	char type[CBK_WORD_MAX + 1];   /* "password" or "ped" */
 	char kdf[CBK_WORD_MAX + 1];    /* its Argon2id profile (password) */
 	uint8_t check[CBK_CHECK_LEN];  /* domain_check() under domain_salt */
+	/* Version 3: a form 2 password domain's public salt (lib/domain.h). */
+	int salted;
+	uint8_t salt[CBK_SALT_LEN];
 };
 
 /* The source partition's policies (version 2). */

@@ -1,9 +1,11 @@
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <sodium.h>
 
+#include "b32.h"
 #include "buf.h"
 #include "crypto.h"
 #include "domain.h"
@@ -14,9 +16,10 @@
 #include "store.h"
 #include "wrap.h"
 
-static const char hkdf_salt[] = "coffer-domain-v1";
-/* Exactly KDF_SALT_LEN bytes: the fixed Argon2id context salt. */
-static const uint8_t argon_salt[KDF_SALT_LEN] = {
+static const char hkdf_salt_v1[] = "coffer-domain-v1";
+static const char hkdf_salt_v2[] = "coffer-domain-v2";
+/* Exactly KDF_SALT_LEN bytes: the legacy form's one Argon2id salt. */
+static const uint8_t legacy_salt[KDF_SALT_LEN] = {
 	'c', 'o', 'f', 'f', 'e', 'r', '.', 'd',
 	'o', 'm', 'a', 'i', 'n', '.', 'v', '1'
 };
@@ -48,26 +51,39 @@ domain_label_check(const char *label)
 	return hsm_label_check("domain label", label, DOMAIN_LABEL_MAX);
 }
 
+void
+domain_spec_new(int kdf, struct domain_spec *sp)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->type = DOMAIN_PASSWORD;
+	sp->kdf = kdf;
+	sp->salted = 1;
+	cc_random(sp->salt, sizeof(sp->salt));
+}
+
 int
-domain_key_derive(int type, int kdf, const struct secret *material,
-    struct secret **keyp)
+domain_key_derive(const struct domain_spec *sp,
+    const struct secret *material, struct secret **keyp)
 {
 	struct secret *ikm = NULL, *key = NULL;
-	const char *info;
+	const char *info, *hsalt = hkdf_salt_v1;
 	int r;
 
 	if ((key = secret_new(DOMAIN_KEY_LEN)) == NULL)
 		return CE_NOMEM;
-	if (type == DOMAIN_PASSWORD) {
+	if (sp->type == DOMAIN_PASSWORD) {
 		if ((ikm = secret_new(32)) == NULL) {
 			r = CE_NOMEM;
 			goto out;
 		}
-		if ((r = kdf_argon2id(kdf, secret_ptr(material),
-		    secret_len(material), argon_salt, secret_ptr(ikm), 32)) != 0)
+		if ((r = kdf_argon2id(sp->kdf, secret_ptr(material),
+		    secret_len(material), sp->salted ? sp->salt : legacy_salt,
+		    secret_ptr(ikm), 32)) != 0)
 			goto out;
 		info = "password-domain";
-	} else if (type == DOMAIN_PED) {
+		if (sp->salted)
+			hsalt = hkdf_salt_v2;
+	} else if (sp->type == DOMAIN_PED) {
 		if (secret_len(material) != DOMAIN_PED_SECRET_LEN) {
 			err_set_detail("a PED domain secret is %d bytes",
 			    DOMAIN_PED_SECRET_LEN);
@@ -83,9 +99,9 @@ domain_key_derive(int type, int kdf, const struct secret *material,
 		r = CE_INVALID;
 		goto out;
 	}
-	if ((r = cc_hkdf_sha384(hkdf_salt, sizeof(hkdf_salt) - 1,
-	    secret_ptr(ikm), secret_len(ikm), info, strlen(info),
-	    secret_ptr(key), DOMAIN_KEY_LEN)) != 0)
+	if ((r = cc_hkdf_sha384(hsalt, strlen(hsalt), secret_ptr(ikm),
+	    secret_len(ikm), info, strlen(info), secret_ptr(key),
+	    DOMAIN_KEY_LEN)) != 0)
 		goto out;
 	*keyp = key;
 	key = NULL;
@@ -96,17 +112,123 @@ domain_key_derive(int type, int kdf, const struct secret *material,
 }
 
 int
-domain_fingerprint(const struct secret *key, char out[DOMAIN_FP_LEN])
+domain_fingerprint(const struct domain_spec *sp, const struct secret *key,
+    char out[DOMAIN_FP_LEN])
 {
-	static const char info[] = "coffer-domain-fingerprint-v1";
+	static const char info1[] = "coffer-domain-fingerprint-v1";
+	static const char info2[] = "coffer-domain-fingerprint-v2";
 	uint8_t fp[8];
 	int r;
 
-	if ((r = cc_hkdf_sha384(NULL, 0, secret_ptr(key), secret_len(key),
-	    info, sizeof(info) - 1, fp, sizeof(fp))) != 0)
+	if (sp->type == DOMAIN_PASSWORD && !sp->salted) {
+		err_set_detail("a legacy (unsalted) password domain has no "
+		    "fingerprint; roll it over to a domain string (see "
+		    "'Rolling over a legacy domain' in the domains manual)");
+		return CE_UNSUPPORTED;
+	}
+	if (sp->type == DOMAIN_PED)
+		r = cc_hkdf_sha384(NULL, 0, secret_ptr(key), secret_len(key),
+		    info1, sizeof(info1) - 1, fp, sizeof(fp));
+	else
+		r = cc_hkdf_sha384(sp->salt, DOMAIN_SALT_LEN, secret_ptr(key),
+		    secret_len(key), info2, sizeof(info2) - 1, fp, sizeof(fp));
+	if (r != 0)
 		return r;
 	snprintf(out, DOMAIN_FP_LEN, "%02X%02X-%02X%02X-%02X%02X-%02X%02X",
 	    fp[0], fp[1], fp[2], fp[3], fp[4], fp[5], fp[6], fp[7]);
+	return 0;
+}
+
+#define STRING_CHECK_LEN 2
+
+static int
+string_check(const char *profile, const uint8_t salt[DOMAIN_SALT_LEN],
+    uint8_t out[STRING_CHECK_LEN])
+{
+	static const char tag[] = "coffer-domain-string 2";
+	uint8_t msg[sizeof(tag) + 16 + DOMAIN_SALT_LEN], h[CC_HASH_LEN];
+	size_t n = strlen(profile), o = 0;
+	int r;
+
+	if (n > 16)
+		return CE_INVALID;
+	memcpy(msg, tag, sizeof(tag));  /* with its NUL: a separator */
+	o = sizeof(tag);
+	memcpy(msg + o, profile, n);
+	o += n;
+	memcpy(msg + o, salt, DOMAIN_SALT_LEN);
+	o += DOMAIN_SALT_LEN;
+	if ((r = cc_sha384(msg, o, h)) == 0)
+		memcpy(out, h, STRING_CHECK_LEN);
+	return r;
+}
+
+int
+domain_string_format(const struct domain_spec *sp,
+    char out[DOMAIN_STRING_MAX])
+{
+	uint8_t raw[DOMAIN_SALT_LEN + STRING_CHECK_LEN];
+	const char *profile = kdf_profile_name(sp->kdf);
+	char sym[48];
+	int r;
+
+	if (sp->type != DOMAIN_PASSWORD || !sp->salted || profile == NULL)
+		return CE_INVALID;
+	memcpy(raw, sp->salt, DOMAIN_SALT_LEN);
+	if ((r = string_check(profile, sp->salt, raw + DOMAIN_SALT_LEN)) != 0 ||
+	    (r = b32_encode(raw, sizeof(raw), 5, sym, sizeof(sym))) != 0)
+		return r;
+	if (snprintf(out, DOMAIN_STRING_MAX, "CDOM2-%s-%s", profile, sym) >=
+	    DOMAIN_STRING_MAX)
+		return CE_TOO_LONG;
+	return 0;
+}
+
+int
+domain_string_parse(const char *s, struct domain_spec *sp)
+{
+	uint8_t raw[DOMAIN_SALT_LEN + STRING_CHECK_LEN], chk[STRING_CHECK_LEN];
+	char profile[17];
+	const char *p, *dash;
+	size_t n;
+	int r, kdf;
+
+	memset(sp, 0, sizeof(*sp));
+	if (strncasecmp(s, "CDOM2-", 6) != 0) {
+		err_set_detail("a domain string starts with CDOM2- (it is "
+		    "printed by 'domains create')");
+		return CE_FORMAT;
+	}
+	p = s + 6;
+	if ((dash = strchr(p, '-')) == NULL || dash == p ||
+	    (size_t)(dash - p) >= sizeof(profile)) {
+		err_set_detail("a domain string is CDOM2-PROFILE-SYMBOLS");
+		return CE_FORMAT;
+	}
+	memcpy(profile, p, (size_t)(dash - p));
+	profile[dash - p] = '\0';
+	if (kdf_profile_parse(profile, &kdf) != 0) {
+		err_set_detail("the domain string names an unknown KDF profile "
+		    "'%s'", profile);
+		return CE_FORMAT;
+	}
+	if ((r = b32_decode(dash + 1, strlen(dash + 1), raw, sizeof(raw),
+	    &n)) != 0 || n != sizeof(raw)) {
+		err_set_detail("the domain string's symbols do not decode: "
+		    "check it against the inventory");
+		return CE_FORMAT;
+	}
+	if ((r = string_check(kdf_profile_name(kdf), raw, chk)) != 0)
+		return r;
+	if (memcmp(chk, raw + DOMAIN_SALT_LEN, STRING_CHECK_LEN) != 0) {
+		err_set_detail("the domain string's check does not match: a "
+		    "symbol was mistyped; copy it again from the inventory");
+		return CE_FORMAT;
+	}
+	sp->type = DOMAIN_PASSWORD;
+	sp->kdf = kdf;
+	sp->salted = 1;
+	memcpy(sp->salt, raw, DOMAIN_SALT_LEN);
 	return 0;
 }
 
@@ -127,25 +249,63 @@ domain_check(const struct secret *key, const uint8_t salt[DOMAIN_SALT_LEN],
 	return r;
 }
 
-/* The wrap binds the partition serial and the domain's type and profile. */
-static uint64_t
-wrap_sub(int type, int kdf)
+int
+domain_spec_choose(const char *string, int new_domain, int legacy, int kdf,
+    struct domain_spec *sp)
 {
-	return ((uint64_t)(unsigned)type << 8) | (unsigned)kdf;
+	if ((string != NULL) + (new_domain != 0) + (legacy != 0) != 1) {
+		err_set_detail("say which password domain: --domain-string S "
+		    "(join the domain that string names, from the credential "
+		    "inventory), --new-domain (make a new one and print its "
+		    "string) or --legacy-domain (an unsalted domain made before "
+		    "domain strings)");
+		return CE_USAGE;
+	}
+	if (string != NULL)
+		return domain_string_parse(string, sp) == 0 ? 0 : CE_USAGE;
+	if (new_domain) {
+		domain_spec_new(kdf, sp);
+		return 0;
+	}
+	memset(sp, 0, sizeof(*sp));
+	sp->type = DOMAIN_PASSWORD;
+	sp->kdf = kdf;
+	return 0;
+}
+
+/*
+ * The wrap binds the partition serial, the domain's type, profile and form,
+ * and a form 2 domain's salt (as the wrap's associated data), so an edit of
+ * any public part in hsm.db makes the domain refuse to open.
+ */
+static uint64_t
+wrap_sub(const struct domain_spec *sp)
+{
+	return ((uint64_t)(sp->salted ? 1 : 0) << 16) |
+	    ((uint64_t)(unsigned)sp->type << 8) | (unsigned)sp->kdf;
+}
+
+static const uint8_t *
+wrap_ad(const struct domain_spec *sp, size_t *np)
+{
+	*np = sp->salted ? DOMAIN_SALT_LEN : 0;
+	return sp->salted ? sp->salt : NULL;
 }
 
 int
 domain_insert_tx(struct hsm *h, int64_t pid, uint64_t serial,
-    const struct secret *dsk, const char *label, int type, int kdf,
+    const struct secret *dsk, const char *label, const struct domain_spec *sp,
     const struct secret *key, int primary)
 {
 	struct buf *w = NULL;
+	const uint8_t *ad;
 	sqlite3_stmt *q;
+	size_t adlen;
 	int r;
 
-	if ((r = wrap_seal(secret_ptr(dsk), WRAP_DOMAIN, serial,
-	    wrap_sub(type, kdf), NULL, 0, secret_ptr(key), secret_len(key),
-	    &w)) != 0)
+	ad = wrap_ad(sp, &adlen);
+	if ((r = wrap_seal(secret_ptr(dsk), WRAP_DOMAIN, serial, wrap_sub(sp),
+	    ad, adlen, secret_ptr(key), secret_len(key), &w)) != 0)
 		return r;
 	if (primary) {
 		if ((r = store_prepare(h->st, "UPDATE domain SET is_primary = 0 "
@@ -156,18 +316,23 @@ domain_insert_tx(struct hsm *h, int64_t pid, uint64_t serial,
 			goto out;
 	}
 	if ((r = store_prepare(h->st, "INSERT INTO domain (partition_id, label,"
-	    " type, kdf, is_primary, pos, wrap, created) VALUES (?, ?, ?, ?, ?, "
-	    "(SELECT coalesce(max(pos), 0) + 1 FROM domain WHERE "
-	    "partition_id = ?), ?, ?)", &q)) != 0)
+	    " type, kdf, is_primary, pos, wrap, created, salt) VALUES (?, ?, ?, "
+	    "?, ?, (SELECT coalesce(max(pos), 0) + 1 FROM domain WHERE "
+	    "partition_id = ?), ?, ?, ?)", &q)) != 0)
 		goto out;
 	sqlite3_bind_int64(q, 1, pid);
 	sqlite3_bind_text(q, 2, label, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(q, 3, type);
-	sqlite3_bind_int(q, 4, kdf);
+	sqlite3_bind_int(q, 3, sp->type);
+	sqlite3_bind_int(q, 4, sp->kdf);
 	sqlite3_bind_int(q, 5, primary ? 1 : 0);
 	sqlite3_bind_int64(q, 6, pid);
 	sqlite3_bind_blob(q, 7, buf_ptr(w), (int)buf_len(w), SQLITE_TRANSIENT);
 	sqlite3_bind_int64(q, 8, (int64_t)time(NULL));
+	if (sp->salted)
+		sqlite3_bind_blob(q, 9, sp->salt, DOMAIN_SALT_LEN,
+		    SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(q, 9);
 	r = hsm_step_done(h, q);
 	if (r == CE_EXISTS)
 		err_set_detail("domain label '%s' is in use", label);
@@ -199,7 +364,7 @@ domain_list_get(struct session *s, struct domain_list *lp)
 	if (s->dsk == NULL)
 		return CE_NOT_LOGGED_IN;
 	if ((r = store_prepare(s->h->st, "SELECT label, type, kdf, is_primary,"
-	    " created, wrap FROM domain WHERE partition_id = ? ORDER BY "
+	    " created, wrap, salt FROM domain WHERE partition_id = ? ORDER BY "
 	    "is_primary DESC, pos", &q)) != 0)
 		return r;
 	sqlite3_bind_int64(q, 1, s->pid);
@@ -211,13 +376,29 @@ domain_list_get(struct session *s, struct domain_list *lp)
 		e = &l.d[l.n];
 		snprintf(e->label, sizeof(e->label), "%s",
 		    (const char *)sqlite3_column_text(q, 0));
-		e->type = sqlite3_column_int(q, 1);
-		e->kdf = sqlite3_column_int(q, 2);
+		e->spec.type = sqlite3_column_int(q, 1);
+		e->spec.kdf = sqlite3_column_int(q, 2);
 		e->primary = sqlite3_column_int(q, 3);
 		e->created = sqlite3_column_int64(q, 4);
-		r = wrap_open(secret_ptr(s->dsk), WRAP_DOMAIN, s->serial,
-		    wrap_sub(e->type, e->kdf), NULL, 0, sqlite3_column_blob(q, 5),
-		    (size_t)sqlite3_column_bytes(q, 5), &e->key);
+		r = CE_INTEGRITY;
+		if (sqlite3_column_type(q, 6) != SQLITE_NULL) {
+			e->spec.salted = 1;
+			if (sqlite3_column_bytes(q, 6) == DOMAIN_SALT_LEN)
+				memcpy(e->spec.salt, sqlite3_column_blob(q, 6),
+				    DOMAIN_SALT_LEN);
+			else
+				e->spec.salted = -1;  /* refused below */
+		}
+		if (e->spec.salted >= 0) {
+			const uint8_t *ad;
+			size_t adlen;
+
+			ad = wrap_ad(&e->spec, &adlen);
+			r = wrap_open(secret_ptr(s->dsk), WRAP_DOMAIN,
+			    s->serial, wrap_sub(&e->spec), ad, adlen,
+			    sqlite3_column_blob(q, 5),
+			    (size_t)sqlite3_column_bytes(q, 5), &e->key);
+		}
 		if (r != 0) {
 			err_set_detail("domain '%s' does not open: hsm.db was "
 			    "altered", e->label);
@@ -258,8 +439,8 @@ domain_audit(struct session *s, const char *event, const char *detail)
 }
 
 int
-domain_add(struct session *s, const char *label, int type, int kdf,
-    const struct secret *key, int primary)
+domain_add(struct session *s, const char *label,
+    const struct domain_spec *sp, const struct secret *key, int primary)
 {
 	struct domain_list l;
 	char detail[96];
@@ -270,7 +451,7 @@ domain_add(struct session *s, const char *label, int type, int kdf,
 	if ((r = require_po(s)) != 0 || (r = domain_label_check(label)) != 0)
 		return r;
 	if (secret_len(key) != DOMAIN_KEY_LEN ||
-	    (type != DOMAIN_PASSWORD && type != DOMAIN_PED))
+	    (sp->type != DOMAIN_PASSWORD && sp->type != DOMAIN_PED))
 		return CE_INVALID;
 	if ((r = hsm_tx_enter(s->h, &own)) != 0)
 		return r;
@@ -295,11 +476,13 @@ domain_add(struct session *s, const char *label, int type, int kdf,
 			goto out;
 		}
 	}
-	if ((r = domain_insert_tx(s->h, s->pid, s->serial, s->dsk, label, type,
-	    kdf, key, primary || l.n == 0)) != 0)
+	if ((r = domain_insert_tx(s->h, s->pid, s->serial, s->dsk, label, sp,
+	    key, primary || l.n == 0)) != 0)
 		goto out;
-	snprintf(detail, sizeof(detail), "domain '%s' (%s) added%s", label,
-	    domain_type_name(type), primary ? " as primary" : "");
+	snprintf(detail, sizeof(detail), "domain '%s' (%s%s) added%s", label,
+	    domain_type_name(sp->type), sp->type == DOMAIN_PASSWORD &&
+	    !sp->salted ? ", legacy unsalted" : "", primary ? " as primary" :
+	    "");
 	r = domain_audit(s, "domain-add", detail);
  out:
 	domain_list_clear(&l);

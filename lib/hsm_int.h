@@ -104,11 +104,12 @@ int hsm_step_done(struct hsm *h, sqlite3_stmt *q);
 
 
 struct buf;
+struct domain_spec;
 struct secret;
 
 /* Inserts a domain wrapped under dsk (inside a transaction). */
 int domain_insert_tx(struct hsm *h, int64_t pid, uint64_t serial,
-    const struct secret *dsk, const char *label, int type, int kdf,
+    const struct secret *dsk, const char *label, const struct domain_spec *sp,
     const struct secret *key, int primary);
 
 /* Zeroizes partition pid inside a transaction (PO lockout, zeroize). */

@@ -173,7 +173,9 @@ partition_init(struct hsm *h, const char *label,
 	if ((r = hsm_label_check("partition label", newlabel,
 	    PARTITION_LABEL_MAX)) != 0 || (r = domain_label_check(dlabel)) != 0)
 		return r;
-	if (kdf_profile_name(p->kdf) == NULL)
+	if (kdf_profile_name(p->kdf) == NULL ||
+	    (p->domain.type == DOMAIN_PASSWORD &&
+	    kdf_profile_name(p->domain.kdf) == NULL))
 		return CE_INVALID;
 	if ((r = partition_lookup(h, label, &pid, &serial, &state, NULL)) != 0)
 		return r;
@@ -192,7 +194,7 @@ partition_init(struct hsm *h, const char *label,
 	cc_random(secret_ptr(dsk), CC_KEY_LEN);
 	cc_random(salt, sizeof(salt));
 	if ((r = wrap_kek(po, p->kdf, salt, &kek)) != 0 ||
-	    (r = domain_key_derive(p->domain_type, p->kdf, domain, &dkey)) != 0 ||
+	    (r = domain_key_derive(&p->domain, domain, &dkey)) != 0 ||
 	    (r = role_wrap_key(kek, WRAP_PSK, serial, ROLE_PO, psk, &psk_po)) != 0 ||
 	    (r = role_wrap_key(kek, WRAP_DSK_ROLE, serial, ROLE_PO, dsk,
 	    &dsk_po)) != 0 ||
@@ -243,8 +245,8 @@ partition_init(struct hsm *h, const char *label,
 		goto out;
 	if ((r = hsm_step_done(h, q)) != 0)
 		goto out;
-	if ((r = domain_insert_tx(h, pid, serial, dsk, dlabel, p->domain_type,
-	    p->kdf, dkey, 1)) != 0)
+	if ((r = domain_insert_tx(h, pid, serial, dsk, dlabel, &p->domain, dkey,
+	    1)) != 0)
 		goto out;
 	/* A V1 partition's SMK is made here, wrapped under the new PSK. */
 	if (version == 1 && (r = sks_init_tx(h, pid, serial, psk)) != 0)

@@ -21,6 +21,7 @@
 
 #include <stdint.h>
 
+#include "domain.h"
 #include "role.h"
 
 struct hsm;
@@ -69,9 +70,9 @@ struct partition_info {
 /* Parameters of partition initialization by the PO. */
 struct partition_init_params {
 	const char *new_label;     /* NULL: keep the label given at creation */
-	int kdf;                   /* KDF profile for credentials and the domain */
+	int kdf;                   /* KDF profile of the credentials */
 	const char *domain_label;  /* NULL: "default" */
-	int domain_type;           /* DOMAIN_PASSWORD or DOMAIN_PED (lib/domain.h) */
+	struct domain_spec domain; /* the first domain's type, profile, salt */
 };
 
 /* Creates partition label (SO logged in on h). version 0; 1 is V1 (SKS). */

@@ -118,7 +118,8 @@ chunk_sum(const uint8_t sid[SEALED_ID_LEN], const uint8_t *p, size_t n,
 }
 
 int
-sealed_writer_new_kat(const struct secret *password, int kdf_profile,
+sealed_writer_new_kat(int version, const struct secret *password,
+    int kdf_profile,
     const struct xfer_domain *doms, size_t ndoms, struct chan *out,
     const uint8_t stream_id[SEALED_ID_LEN], const uint8_t sk[CC_KEY_LEN],
     const uint8_t salt[SEALED_SALT_LEN], struct sealed_writer **wp)
@@ -129,7 +130,7 @@ sealed_writer_new_kat(const struct secret *password, int kdf_profile,
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return CE_NOMEM;
 	w->out = out;
-	w->h.version = SEALED_VERSION;
+	w->h.version = (uint16_t)version;
 	w->h.kdf_profile = kdf_profile;
 	memcpy(w->h.stream_id, stream_id, SEALED_ID_LEN);
 	memcpy(w->h.salt, salt, SEALED_SALT_LEN);
@@ -165,8 +166,8 @@ sealed_writer_new(const struct secret *password, int kdf_profile,
 	cc_random(sid, sizeof(sid));
 	cc_random(salt, sizeof(salt));
 	cc_random(secret_ptr(sk), CC_KEY_LEN);
-	r = sealed_writer_new_kat(password, kdf_profile, doms, ndoms, out, sid,
-	    secret_ptr(sk), salt, wp);
+	r = sealed_writer_new_kat(SEALED_VERSION, password, kdf_profile, doms,
+	    ndoms, out, sid, secret_ptr(sk), salt, wp);
 	secret_free(sk);
 	return r;
 }

@@ -43,7 +43,7 @@ struct sealed_writer;
 
 #define SEALED_MAGIC "COFFSEAL"
 #define SEALED_MAGIC_LEN 8
-#define SEALED_VERSION 1
+#define SEALED_VERSION 2        /* written; 1 and 2 are read */
 #define SEALED_ID_LEN 16
 #define SEALED_SALT_LEN 16
 #define SEALED_WRAP_LEN 48      /* wrapped stream key and tag */

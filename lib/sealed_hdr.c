@@ -19,6 +19,7 @@
 #define WRAP_AAD_LEN (SEALED_MAGIC_LEN + 2 + SEALED_ID_LEN + 1)
 
 static const char wrap_label[] = "coffer sealed v1 wrap";
+static const char wrap_label2[] = "coffer sealed v2 wrap";
 static const char chunk_label[] = "coffer sealed v1 chunk";
 static const char header_label[] = "coffer sealed v1 header";
 
@@ -37,7 +38,7 @@ put_fields(struct buf *b, const struct sealed_header *h)
 	int r;
 
 	if ((r = buf_put(b, SEALED_MAGIC, SEALED_MAGIC_LEN)) != 0 ||
-	    (r = buf_put_u16(b, SEALED_VERSION)) != 0 ||
+	    (r = buf_put_u16(b, h->version)) != 0 ||
 	    (r = buf_put_u16(b, (uint16_t)header_len(h->nwraps))) != 0 ||
 	    (r = buf_put(b, h->stream_id, SEALED_ID_LEN)) != 0 ||
 	    (r = buf_put_u8(b, (uint8_t)h->kdf_profile)) != 0 ||
@@ -102,7 +103,7 @@ parse_fields(struct buf *b, struct sealed_header *h)
 	    (r = buf_get_u16(b, &h->version)) != 0 ||
 	    (r = buf_get_u16(b, &len)) != 0)
 		return r;
-	if (h->version != SEALED_VERSION)
+	if (h->version != 1 && h->version != 2)
 		return CE_VERSION;
 	if ((r = buf_get(b, h->stream_id, SEALED_ID_LEN)) != 0 ||
 	    (r = buf_get_u8(b, &profile)) != 0 ||
@@ -226,26 +227,46 @@ sealed_subkeys(const uint8_t sk[CC_KEY_LEN],
 	    sizeof(kp->header));
 }
 
-/* The wrap key of wrap i: HKDF(salt = domain key, ikm = password key). */
+/*
+ * The password and domain secret of one wrap (docs/formats.md 6.3):
+ * version 1 stretched the password alone (pwkey) and mixed in the domain
+ * key with HKDF, so a guesser holding a list of candidate domain keys paid
+ * one cheap HKDF per pair; version 2 stretches both together (one Argon2id
+ * over domain key || password per domain), so every (domain, password)
+ * pair costs a full run.
+ */
+struct wrap_secret {
+	int version;
+	const struct secret *pwk;   /* v1: Argon2id(password) */
+	struct secret *dk;          /* v1: the domain key */
+	struct secret *joint;       /* v2: Argon2id(domain key || password) */
+};
+
+/* The wrap key of wrap i from ws, and the wrap's associated data. */
 static int
-wrap_key(const struct secret *dk, const struct secret *pwk,
-    const struct sealed_header *h, size_t i, uint8_t wk[CC_KEY_LEN],
-    uint8_t aad[WRAP_AAD_LEN])
+wrap_key(const struct wrap_secret *ws, const struct sealed_header *h,
+    size_t i, uint8_t wk[CC_KEY_LEN], uint8_t aad[WRAP_AAD_LEN])
 {
+	const char *label = h->version == 1 ? wrap_label : wrap_label2;
 	uint8_t info[sizeof(wrap_label) - 1 + SEALED_ID_LEN + 1];
 	size_t o = 0;
 
-	memcpy(info, wrap_label, sizeof(wrap_label) - 1);
+	memcpy(info, label, sizeof(wrap_label) - 1);
 	memcpy(info + sizeof(wrap_label) - 1, h->stream_id, SEALED_ID_LEN);
 	info[sizeof(info) - 1] = (uint8_t)i;
 	memcpy(aad, SEALED_MAGIC, SEALED_MAGIC_LEN);
 	o = SEALED_MAGIC_LEN;
-	aad[o++] = SEALED_VERSION >> 8;
-	aad[o++] = SEALED_VERSION & 0xff;
+	aad[o++] = (uint8_t)(h->version >> 8);
+	aad[o++] = (uint8_t)(h->version & 0xff);
 	memcpy(aad + o, h->stream_id, SEALED_ID_LEN);
 	aad[o + SEALED_ID_LEN] = (uint8_t)i;
-	return cc_hkdf_sha384(secret_ptr(dk), secret_len(dk), secret_ptr(pwk),
-	    secret_len(pwk), info, sizeof(info), wk, CC_KEY_LEN);
+	if (h->version == 1)
+		return cc_hkdf_sha384(secret_ptr(ws->dk), secret_len(ws->dk),
+		    secret_ptr(ws->pwk), secret_len(ws->pwk), info,
+		    sizeof(info), wk, CC_KEY_LEN);
+	return cc_hkdf_sha384(h->stream_id, SEALED_ID_LEN,
+	    secret_ptr(ws->joint), secret_len(ws->joint), info, sizeof(info),
+	    wk, CC_KEY_LEN);
 }
 
 /*
@@ -263,14 +284,8 @@ sealed_set_max_kdf(int profile)
 }
 
 static int
-password_key(const struct sealed_header *h, const struct secret *password,
-    struct secret **pwkp)
+profile_allowed(const struct sealed_header *h)
 {
-	struct secret *k;
-	int r;
-
-	if (password == NULL || secret_len(password) == 0)
-		return CE_INVALID;
 	if (h->kdf_profile > max_kdf) {
 		err_set_detail("the backup's header asks for the '%s' KDF "
 		    "profile, costlier than the '%s' allowed; if the backup was "
@@ -279,15 +294,56 @@ password_key(const struct sealed_header *h, const struct secret *password,
 		    kdf_profile_name(h->kdf_profile));
 		return CE_POLICY;
 	}
-	if ((k = secret_new(CC_KEY_LEN)) == NULL)
-		return CE_NOMEM;
-	if ((r = kdf_argon2id(h->kdf_profile, secret_ptr(password),
-	    secret_len(password), h->salt, secret_ptr(k), CC_KEY_LEN)) != 0) {
-		secret_free(k);
-		return r;
-	}
-	*pwkp = k;
 	return 0;
+}
+
+/* Argon2id under the header's profile and salt of a || b into *kp. */
+static int
+stretch(const struct sealed_header *h, const struct secret *a,
+    const struct secret *b, struct secret **kp)
+{
+	struct secret *in = NULL, *k = NULL;
+	size_t alen = a ? secret_len(a) : 0;
+	int r = CE_NOMEM;
+
+	if ((in = secret_new(alen + secret_len(b))) == NULL ||
+	    (k = secret_new(CC_KEY_LEN)) == NULL)
+		goto out;
+	if (a != NULL)
+		memcpy(secret_ptr(in), secret_ptr(a), alen);
+	memcpy(secret_ptr(in) + alen, secret_ptr(b), secret_len(b));
+	if ((r = kdf_argon2id(h->kdf_profile, secret_ptr(in), secret_len(in),
+	    h->salt, secret_ptr(k), CC_KEY_LEN)) != 0)
+		goto out;
+	*kp = k;
+	k = NULL;
+ out:
+	secret_free(in);
+	secret_free(k);
+	return r;
+}
+
+/*
+ * Prepares ws for domain key dk: version 1 reuses the one password key
+ * (made on first use), version 2 stretches dk with the password.
+ */
+static int
+wrap_secret_for(const struct sealed_header *h, const struct secret *password,
+    const struct secret *dk, struct secret **pwkp, struct wrap_secret *ws)
+{
+	int r;
+
+	ws->version = h->version;
+	ws->dk = (struct secret *)dk;
+	secret_free(ws->joint);
+	ws->joint = NULL;
+	if (h->version == 1) {
+		if (*pwkp == NULL && (r = stretch(h, NULL, password, pwkp)) != 0)
+			return r;
+		ws->pwk = *pwkp;
+		return 0;
+	}
+	return stretch(h, dk, password, &ws->joint);
 }
 
 int
@@ -296,16 +352,21 @@ sealed_wrap(struct sealed_header *h, const struct secret *password,
 {
 	static const uint8_t zero_nonce[CC_NONCE_LEN];
 	uint8_t wk[CC_KEY_LEN], aad[WRAP_AAD_LEN];
+	struct wrap_secret ws = { 0 };
 	struct secret *pwk = NULL;
 	size_t i;
 	int r;
 
+	if (password == NULL || secret_len(password) == 0)
+		return CE_INVALID;
 	if ((r = xfer_domains_check(doms, ndoms)) != 0 ||
-	    (r = password_key(h, password, &pwk)) != 0)
+	    (r = profile_allowed(h)) != 0)
 		return r;
 	/* Each wrap key is used once (stream id and index in its info). */
 	for (i = 0; i < ndoms; i++) {
-		if ((r = wrap_key(doms[i].key, pwk, h, i, wk, aad)) != 0 ||
+		if ((r = wrap_secret_for(h, password, doms[i].key, &pwk,
+		    &ws)) != 0 ||
+		    (r = wrap_key(&ws, h, i, wk, aad)) != 0 ||
 		    (r = cc_aead_seal(wk, zero_nonce, aad, sizeof(aad), sk,
 		    CC_KEY_LEN, h->wraps[i], h->wraps[i] + CC_KEY_LEN)) != 0)
 			goto out;
@@ -313,6 +374,7 @@ sealed_wrap(struct sealed_header *h, const struct secret *password,
 	h->nwraps = ndoms;
  out:
 	sodium_memzero(wk, sizeof(wk));
+	secret_free(ws.joint);
 	secret_free(pwk);
 	return r;
 }
@@ -324,19 +386,26 @@ sealed_unwrap(const struct sealed_header *h, const struct secret *password,
 {
 	static const uint8_t zero_nonce[CC_NONCE_LEN];
 	uint8_t wk[CC_KEY_LEN], aad[WRAP_AAD_LEN];
+	struct wrap_secret ws = { 0 };
 	struct secret *pwk = NULL;
 	size_t d, i;
 	int r;
 
+	if (password == NULL || secret_len(password) == 0)
+		return CE_INVALID;
 	if ((r = xfer_domains_check(doms, ndoms)) != 0 ||
-	    (r = password_key(h, password, &pwk)) != 0)
+	    (r = profile_allowed(h)) != 0)
 		return r;
 	r = CE_BAD_CREDENTIAL;
 	for (d = 0; d < ndoms && r == CE_BAD_CREDENTIAL; d++) {
+		if ((r = wrap_secret_for(h, password, doms[d].key, &pwk,
+		    &ws)) != 0)
+			break;
+		r = CE_BAD_CREDENTIAL;
 		for (i = 0; i < h->nwraps; i++) {
 			int k;
 
-			if ((k = wrap_key(doms[d].key, pwk, h, i, wk, aad)) != 0) {
+			if ((k = wrap_key(&ws, h, i, wk, aad)) != 0) {
 				r = k;
 				break;
 			}
@@ -358,6 +427,7 @@ sealed_unwrap(const struct sealed_header *h, const struct secret *password,
 		err_set_detail("wrong backup password, or none of the given "
 		    "cloning domains protects this stream");
 	sodium_memzero(wk, sizeof(wk));
+	secret_free(ws.joint);
 	secret_free(pwk);
 	return r;
 }

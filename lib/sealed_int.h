@@ -39,8 +39,9 @@ int sealed_header_mac(const struct sealed_header *h,
 /* Encodes h (mac included) with its checksum into out. */
 int sealed_header_encode(const struct sealed_header *h, struct buf *out);
 
-/* sealed_writer_new with the random values given (tests only). */
-int sealed_writer_new_kat(const struct secret *password, int kdf_profile,
+/* sealed_writer_new with the version and random values given (tests). */
+int sealed_writer_new_kat(int version, const struct secret *password,
+    int kdf_profile,
     const struct xfer_domain *doms, size_t ndoms, struct chan *out,
     const uint8_t stream_id[SEALED_ID_LEN], const uint8_t sk[CC_KEY_LEN],
     const uint8_t salt[SEALED_SALT_LEN], struct sealed_writer **wp);

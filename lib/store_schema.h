@@ -26,10 +26,10 @@ extern const char store_schema_v2[];
     " PRIMARY KEY (partition_id, smk_id));"
 
 /*
- * Schema 4: the epochs of the audit chain (lib/audit.c, docs/formats.md
- * 3.2). An epoch starts at `hsm init` (and at a re-initialization); its
- * start key opens under the SO credential of that time (kdf, salt, wrap),
- * or, for a chain begun before schema 4, sits in key until the SO's next
+ * Schema 5: the epochs of the audit chain (lib/audit.c, docs/formats.md
+ * 3.2). An epoch starts at `hsm init`, a re-initialization and after
+ * each SO login; its start key opens under the SO credential of that time (kdf, salt, wrap),
+ * or, for a chain begun before schema 5, sits in key until the SO's next
  * login wraps it. Records from ratchet_seq on ratchet the key.
  */
 #define STORE_SCHEMA_AUDIT_EPOCH_TABLE \

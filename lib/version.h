@@ -6,6 +6,6 @@
 #ifndef COFFER_VERSION_H
 #define COFFER_VERSION_H
 
-#define COFFER_VERSION "1.1.0"
+#define COFFER_VERSION "1.2.0"
 
 #endif

@@ -83,13 +83,12 @@ domain_key_of(const struct opts *o, const struct cbk_domain *d,
 	struct cli_secret_src src = { NULL, NULL };
 	struct cred_src c;
 	struct secret *m = NULL;
-	int r, type, kdf = 0;
+	struct domain_spec sp;
+	int r, type;
 
-	if (domain_type_parse(d->type, &type) != 0 ||
-	    (type == DOMAIN_PASSWORD && kdf_profile_parse(d->kdf, &kdf) != 0)) {
-		err_set_detail("domain '%s': unknown type or profile", d->label);
-		return CE_FORMAT;
-	}
+	if ((r = backup_domain_spec(d, &sp)) != 0)
+		return r;
+	type = sp.type;
 	if (o->domain_dir != NULL && !label_is_file_name(d->label)) {
 		err_set_detail("domain '%s' cannot name a file in %s; add it "
 		    "with 'domains add' instead", d->label, o->domain_dir);
@@ -118,7 +117,7 @@ domain_key_of(const struct opts *o, const struct cbk_domain *d,
 		if ((r = cli_read_secret(prompt, &src, 0, &m)) != 0)
 			return r;
 	}
-	r = domain_key_derive(type, kdf, m, keyp);
+	r = domain_key_derive(&sp, m, keyp);
 	secret_free(m);
 	return r;
 }

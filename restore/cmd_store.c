@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backup.h"
+#include "backup_source.h"
 #include "bstore.h"
 #include "cli.h"
 #include "domain.h"
@@ -17,10 +18,23 @@
 #include "tool.h"
 #include "utc.h"
 
+/* The domain string of a form 2 password domain a backup recorded. */
+static int
+domain_string_of(const struct cbk_domain *d, char str[DOMAIN_STRING_MAX])
+{
+	struct domain_spec sp;
+	int r;
+
+	if ((r = backup_domain_spec(d, &sp)) != 0)
+		return r;
+	return domain_string_format(&sp, str);
+}
+
 /* What a format 2 manifest adds: the source HSM, profile, policies, domains. */
 static void
 json_source_v2(struct json *j, const struct cbk_manifest *m)
 {
+	char str[DOMAIN_STRING_MAX];
 	size_t i;
 
 	json_str(j, "hsm_serial", m->hsm_serial);
@@ -38,6 +52,8 @@ json_source_v2(struct json *j, const struct cbk_manifest *m)
 		json_str(j, "label", m->domains[i].label);
 		json_str(j, "type", m->domains[i].type);
 		json_str(j, "kdf", m->domains[i].kdf);
+		if (domain_string_of(&m->domains[i], str) == 0)
+			json_str(j, "domain_string", str);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
@@ -216,12 +232,17 @@ print_entry(const struct bstore_entry *e)
 	    e->m.policies.allow_cloning ? "on" : "off",
 	    (unsigned long long)e->m.policies.storage_size,
 	    e->m.policies.lockout, e->m.policies.activation ? "on" : "off");
-	for (size_t i = 0; i < e->m.ndomains; i++)
+	for (size_t i = 0; i < e->m.ndomains; i++) {
+		char str[DOMAIN_STRING_MAX];
+
 		printf("cloning domain:    %s (%s%s%s)\n", e->m.domains[i].label,
 		    e->m.domains[i].type, strcmp(e->m.domains[i].type,
 		    "password") == 0 ? ", kdf " : "", strcmp(
 		    e->m.domains[i].type, "password") == 0 ?
 		    e->m.domains[i].kdf : "");
+		if (domain_string_of(&e->m.domains[i], str) == 0)
+			printf("  domain string:   %s\n", str);
+	}
 }
 
 int
@@ -251,16 +272,56 @@ cmd_show(struct opts *o)
 	return r;
 }
 
+/*
+ * The key of the domain password pw for backup m: each password domain the
+ * backup records is tried under its own profile and salt (format 3) and
+ * checked against the backup's salted check, so a password of none of
+ * them is named as such; a format 1 backup records no domains, and a
+ * legacy domain is derived under --kdf.
+ */
+static int
+password_domain_key(const struct opts *o, const struct cbk_manifest *m,
+    const struct secret *pw, struct secret **dkeyp)
+{
+	struct domain_spec sp = { .type = DOMAIN_PASSWORD,
+	    .kdf = KDF_INTERACTIVE };
+	size_t i;
+	int r;
+
+	if (m == NULL || m->format_version < 2) {
+		if (o->kdf != NULL && (r = kdf_profile_parse(o->kdf,
+		    &sp.kdf)) != 0)
+			return r;
+		return domain_key_derive(&sp, pw, dkeyp);
+	}
+	for (i = 0; i < m->ndomains; i++) {
+		if (backup_domain_spec(&m->domains[i], &sp) != 0 ||
+		    sp.type != DOMAIN_PASSWORD)
+			continue;
+		if ((r = domain_key_derive(&sp, pw, dkeyp)) != 0)
+			return r;
+		if (backup_domain_matches(m, i, *dkeyp) == 0)
+			return 0;
+		secret_free(*dkeyp);
+		*dkeyp = NULL;
+	}
+	err_set_detail("the domain password is none of the backup's password "
+	    "domains (each was tried under its own profile); check the "
+	    "password, or give the domain as a partition with --to");
+	return CE_BAD_CREDENTIAL;
+}
+
 /* The domains for --deep: the target partition's, or a domain password. */
 static int
-deep_domains(struct opts *o, struct endpoint **ep, struct secret **dkeyp,
-    struct xfer_domain *x, size_t *np)
+deep_domains(struct opts *o, const struct cbk_manifest *m,
+    struct endpoint **ep, struct secret **dkeyp, struct xfer_domain *x,
+    size_t *np)
 {
 	struct cli_secret_src src = { o->dpin_file, o->dpin_env };
 	const struct xfer_domain *d;
 	struct secret *pw = NULL;
 	size_t i;
-	int r, kdf = KDF_INTERACTIVE;
+	int r;
 
 	if ((o->to != NULL) == (o->dpin_file != NULL || o->dpin_env != NULL)) {
 		err_set_detail("give the domain either as a partition (--to "
@@ -276,12 +337,10 @@ deep_domains(struct opts *o, struct endpoint **ep, struct secret **dkeyp,
 			x[i] = d[i];
 		return 0;
 	}
-	if (o->kdf != NULL && (r = kdf_profile_parse(o->kdf, &kdf)) != 0)
-		return r;
 	if ((r = cli_read_secret("cloning domain password: ", &src, 0,
 	    &pw)) != 0)
 		return r;
-	r = domain_key_derive(DOMAIN_PASSWORD, kdf, pw, dkeyp);
+	r = password_domain_key(o, m, pw, dkeyp);
 	secret_free(pw);
 	if (r != 0)
 		return r;
@@ -305,7 +364,8 @@ verify_deep(struct opts *o, struct bstore *s, const char *name)
 	int r;
 
 	if ((r = bstore_show(s, name, &ent)) != 0 ||
-	    (r = deep_domains(o, &e, &dkey, x, &n)) != 0 ||
+	    (r = deep_domains(o, ent.r == 0 ? &ent.m : NULL, &e, &dkey, x,
+	    &n)) != 0 ||
 	    (r = read_backup_pin(o, &pw)) != 0) {
 		r = cli_fail(PROG, r, name);
 		goto out;

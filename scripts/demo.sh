@@ -56,7 +56,10 @@ say "1. An HSM, a partition 'payments' and its keys"
 run hsm init "$H" --label demo-hsm --kdf test --new-pin-file "cred/so.pin"
 run hsm partition create "$P" --pin-file "cred/so.pin"
 run hsm partition init "$P" --kdf test --domain-label default \
-	--new-pin-file "cred/po.pin" --domain-pin-file "cred/domain.pin"
+	--new-pin-file "cred/po.pin" --domain-pin-file "cred/domain.pin" \
+	--new-domain
+# The new domain's string goes to the inventory (the runbook needs it).
+DOMAIN_STRING=$(sed -n 's/^new password domain //p' "$W/.out")
 run hsm role init "$P" --role co --pin-file "cred/po.pin" \
 	--new-pin-file "cred/co.pin"
 run hsm role init "$P" --role cu --pin-file "cred/co.pin" \
@@ -112,6 +115,7 @@ awk '/^## / { printf "printf \"\\n  -- %s\\n\"\n", substr($0, 4) }
 	/^```sh$/ { on = 1; next } /^```/ { on = 0 } on' \
 	"$top/docs/runbooks/disaster-recovery.md" >"runbook.sh"
 HSM_DIR="$H" HSM_LABEL=demo-hsm PARTITION=payments DOMAIN_LABEL=default \
+	DOMAIN_STRING="$DOMAIN_STRING" \
 	SOURCE_SERIAL="$SERIAL" KDF=test STORE="store" CRED="cred" PROOF_DIR="proof" \
 	SIGN_KEY=sign-key ENC_KEY=enc-key run sh -eu "runbook.sh"
 

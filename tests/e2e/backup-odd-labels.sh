@@ -8,7 +8,7 @@
 
 hsm_setup h
 hsm partition create "hsm:$T/h#-pay" --pin-file "$SO" >/dev/null
-hsm partition init "hsm:$T/h#-pay" --new-pin-file "$PO" --domain-pin-file "$DOM" >/dev/null
+hsm partition init "hsm:$T/h#-pay" --new-pin-file "$PO" --domain-pin-file "$DOM" --domain-string "$(domstr "$DOM")" >/dev/null
 hsm role init "hsm:$T/h#-pay" --role co --pin-file "$PO" --new-pin-file "$CO" >/dev/null
 hsm key generate "hsm:$T/h#-pay" --type aes --label k --pin-file "$CO" >/dev/null
 store_init s

@@ -16,7 +16,7 @@ payments_on() {
 	hsm_setup "$1"
 	hsm partition create "hsm:$T/$1#payments" --pin-file "$SO" >/dev/null
 	hsm partition init "hsm:$T/$1#payments" --new-pin-file "$PO" \
-		--domain-pin-file "$DOM" >/dev/null
+		--domain-pin-file "$DOM" --domain-string "$(domstr "$DOM")" >/dev/null
 	hsm role init "hsm:$T/$1#payments" --role co --pin-file "$PO" \
 		--new-pin-file "$CO" >/dev/null
 	hsm key generate "hsm:$T/$1#payments" --type aes --label "$2" \
@@ -108,6 +108,7 @@ chmod 600 "$T/cred"/*.pin
 runbook_script "$here/../../docs/runbooks/disaster-recovery.md"
 HSM_DIR="$T/b" HSM_LABEL=e2e PARTITION=payments SOURCE_SERIAL="$sb" \
 	DOMAIN_LABEL=default KDF=test STORE="$T/s" CRED="$T/cred" \
+	DOMAIN_STRING="$(domstr "$DOM")" \
 	PROOF_DIR="$T/proof" SIGN_KEY=sig ENC_KEY=enc \
 	sh -eu "$T/runbook.sh" >"$T/runbook.out" 2>&1 || {
 	tail -20 "$T/runbook.out" >&2

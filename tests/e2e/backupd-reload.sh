@@ -10,7 +10,7 @@
 bk_setup h 2
 hsm partition create "hsm:$T/h#p2" --pin-file "$SO" >/dev/null
 hsm partition init "hsm:$T/h#p2" --new-pin-file "$PO" \
-	--domain-pin-file "$DOM" >/dev/null
+	--domain-pin-file "$DOM" --domain-string "$(domstr "$DOM")" >/dev/null
 hsm role init "hsm:$T/h#p2" --role co --pin-file "$PO" --new-pin-file "$CO" \
 	>/dev/null
 store_init s

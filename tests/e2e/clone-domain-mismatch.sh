@@ -31,7 +31,7 @@ json_has '"label":"mine"' "$T/l.json"
 grep -q '"k-' "$T/l.json" && fail "an object arrived"
 
 # once the target's PO adds the source's domain, the same clone works
-domains add "hsm:$T/b#p1" --label from-a --domain-pin-file "$DOM" --pin-file "$PO" >/dev/null
+domains add "hsm:$T/b#p1" --label from-a --domain-pin-file "$DOM" --domain-string "$(domstr "$DOM")" --pin-file "$PO" >/dev/null
 cl a#p1 b#p1 --json >"$T/ok.json"
 json_has '"domain":"default"' "$T/ok.json"
 json_has '"written":20' "$T/ok.json"

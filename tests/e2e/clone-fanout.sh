@@ -9,8 +9,8 @@
 DOM4=$(pinfile dom4 "domain-secret-4")
 hsm_new a
 part_new a src "$DOM"
-domains add "hsm:$T/a#src" --label second --domain-pin-file "$DOM2" --pin-file "$PO" >/dev/null
-domains add "hsm:$T/a#src" --label third --domain-pin-file "$DOM3" --pin-file "$PO" >/dev/null
+domains add "hsm:$T/a#src" --label second --domain-pin-file "$DOM2" --domain-string "$(domstr "$DOM2")" --pin-file "$PO" >/dev/null
+domains add "hsm:$T/a#src" --label third --domain-pin-file "$DOM3" --domain-string "$(domstr "$DOM3")" --pin-file "$PO" >/dev/null
 domains list "hsm:$T/a#src" --pin-file "$PO" --json >"$T/d.json"
 json_has '"label":"third"' "$T/d.json"
 hsm key generate "hsm:$T/a#src" --type aes --label k --count 10 --pin-file "$CO" >/dev/null

@@ -12,18 +12,19 @@ hsm init "$T/g" --label g --kdf test --pin-file "$SO" >/dev/null
 G="hsm:$T/g#p1"
 hsm partition create "$G" --pin-file "$SO" >/dev/null
 hsm partition init "$G" --kdf interactive --new-pin-file "$PO" \
-	--domain-pin-file "$DOM" >/dev/null
+	--domain-pin-file "$DOM" --domain-string "$(domstr "$DOM" interactive)" >/dev/null
 hsm role init "$G" --role co --pin-file "$PO" --new-pin-file "$CO" >/dev/null
 
 expect_exit 3 clone --from "hsm:$T/h#p1" --to "$G" --from-pin-file "$CO" \
 	--to-pin-file "$CO"
 grep -q "domain 'default' is under KDF profile test on the source and interactive on the target" \
 	"$T/.err" || { cat "$T/.err" >&2; fail "the profiles are not named"; }
-grep -q "domains add --kdf test" "$T/.err" || fail "the fix is not named"
+grep -q -- "domains add --domain-string $(domstr "$DOM")" "$T/.err" ||
+	fail "the fix (the source's domain string) is not named"
 hsm key list "$G" --pin-file "$CO" --json | jq -e '.objects == []' >/dev/null ||
 	fail "the refused clone wrote something"
 
-domains add "$G" --label src --kdf test --domain-pin-file "$DOM" \
+domains add "$G" --label src --domain-pin-file "$DOM" --domain-string "$(domstr "$DOM")" \
 	--pin-file "$PO" >/dev/null
 clone --from "hsm:$T/h#p1" --to "$G" --from-pin-file "$CO" --to-pin-file "$CO" \
 	>/dev/null || fail "the clone with the domain under the right profile"

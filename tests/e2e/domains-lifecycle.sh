@@ -1,11 +1,20 @@
 #!/bin/sh
-# domains create (password: fingerprint and profile, nothing stored; PED: a
+# domains create (password: a domain string with a fresh salt, fingerprint
+# and profile, nothing stored; PED: a
 # 2-of-3 share set in 0600 files, never overwritten), list, add (PO only,
 # at most three, unique labels, a PED domain from M share files), relabel,
 # primary, remove (never the last); refusals change nothing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/helpers/hsm.sh"
 . "$(dirname "$0")/helpers/clone.sh"
+# create: a domain string and a fingerprint; the partition initialized with
+# the string shows the same fingerprint
+domains create --kdf test --domain-pin-file "$DOM" --json >"$T/c.json"
+fp=$(sed 's/.*"fingerprint":"\([^"]*\)".*/\1/' "$T/c.json")
+str=$(sed 's/.*"domain_string":"\([^"]*\)".*/\1/' "$T/c.json")
+case $str in CDOM2-test-?????-?????-?????-?????-?????-????) ;;
+*) fail "domain string '$str'" ;; esac
+echo "$str" >"$DOM.test.str"  # the string part_new joins (helpers/domstr.sh)
 hsm_new h
 part_new h p1 "$DOM"
 P="hsm:$T/h#p1"
@@ -13,12 +22,16 @@ P="hsm:$T/h#p1"
 domains list "$P" --pin-file "$PO" >"$T/l"
 grep -q "(1 of 3)" "$T/l" || fail "one domain"
 grep -q "^  default  *password  yes  " "$T/l" || { cat "$T/l"; fail "default row"; }
-# create: the same password and profile give the fingerprint the partition shows
-domains create --kdf test --domain-pin-file "$DOM" --json >"$T/c.json"
-fp=$(sed 's/.*"fingerprint":"\([^"]*\)".*/\1/' "$T/c.json")
 grep -q "$fp" "$T/l" || fail "create and list disagree on the fingerprint"
+domains list "$P" --pin-file "$PO" --json | grep -q "\"domain_string\":\"$str\"" ||
+	fail "list shows the domain string"
 json_has '"type":"password"' "$T/c.json"
 json_has '"kdf":"test"' "$T/c.json"
+# the same password again is another domain: a fresh salt, another
+# fingerprint (no table of guesses serves two domains)
+domains create --kdf test --domain-pin-file "$DOM" --json >"$T/c2.json"
+grep -q "$fp" "$T/c2.json" && fail "a second domain of one password has the same fingerprint"
+grep -q "$str" "$T/c2.json" && fail "a second domain of one password has the same string"
 ls -A "$T" >"$T/files.before"
 domains create --kdf test --domain-pin-file "$DOM2" >"$T/c.txt"
 grep -q "Nothing was stored" "$T/c.txt" || fail "says nothing is stored"
@@ -48,28 +61,28 @@ expect_exit 3 domains add "$P" --label ped --domain-share "$T/ped/domain-2-of-3.
 grep -q "too few shares" "$T/.err" || fail "too few shares"
 [ "$(state h)" = "$before" ] || fail "a refused add changed the store"
 # the PO manages domains: a CO credential is not the PO's
-expect_exit 3 domains add "$P" --label ped --domain-pin-file "$DOM2" --pin-file "$CO"
+expect_exit 3 domains add "$P" --label ped --domain-pin-file "$DOM2" --domain-string "$(domstr "$DOM2")" --pin-file "$CO"
 domains add "$P" --label ped --primary --domain-share "$T/ped/domain-3-of-3.cshare" \
 	--domain-share "$T/ped/domain-1-of-3.cshare" --pin-file "$PO" >"$T/a.txt"
 grep -q "$pedfp" "$T/a.txt" || fail "add shows the PED fingerprint"
-domains add "$P" --label second --domain-pin-file "$DOM2" --pin-file "$PO" >/dev/null
+domains add "$P" --label second --domain-pin-file "$DOM2" --domain-string "$(domstr "$DOM2")" --pin-file "$PO" >/dev/null
 domains list "$P" --pin-file "$CO" --role co --json >"$T/l.json"
 json_has "{\"label\":\"ped\",\"type\":\"ped\",\"primary\":true,\"fingerprint\":\"$pedfp\"" "$T/l.json"
 json_has '"label":"default","type":"password","primary":false' "$T/l.json"
 
 # refusals leave the store as it was
 before=$(state h)
-expect_exit 1 domains add "$P" --label fourth --domain-pin-file "$DOM3" --pin-file "$PO"
+expect_exit 1 domains add "$P" --label fourth --domain-pin-file "$DOM3" --domain-string "$(domstr "$DOM3")" --pin-file "$PO"
 grep -q "already holds 3 domains" "$T/.err" || fail "at most three"
 expect_exit 1 domains remove "$P" nope --pin-file "$PO"
-expect_exit 2 domains add "$P" --label "a-label-that-is-far-too-long-for-it" --domain-pin-file "$DOM3" --pin-file "$PO"
-expect_exit 2 domains add "$P" --domain-pin-file "$DOM3" --pin-file "$PO"
+expect_exit 2 domains add "$P" --label "a-label-that-is-far-too-long-for-it" --domain-pin-file "$DOM3" --domain-string "$(domstr "$DOM3")" --pin-file "$PO"
+expect_exit 2 domains add "$P" --domain-pin-file "$DOM3" --domain-string "$(domstr "$DOM3")" --pin-file "$PO"
 expect_exit 2 domains add "$P" --label x --domain-share "$T/ped/domain-1-of-3.cshare" --domain-pin-file "$DOM3" --pin-file "$PO"
 [ "$(state h)" = "$before" ] || fail "a refusal changed the store"
 domains remove "$P" second --pin-file "$PO" >/dev/null
-expect_exit 1 domains add "$P" --label dup --domain-pin-file "$DOM" --pin-file "$PO"
+expect_exit 1 domains add "$P" --label dup --domain-pin-file "$DOM" --domain-string "$(domstr "$DOM")" --pin-file "$PO"
 grep -q "already on the partition as 'default'" "$T/.err" || fail "same domain twice"
-expect_exit 1 domains add "$P" --label ped --domain-pin-file "$DOM3" --pin-file "$PO"
+expect_exit 1 domains add "$P" --label ped --domain-pin-file "$DOM3" --domain-string "$(domstr "$DOM3")" --pin-file "$PO"
 grep -q "in use" "$T/.err" || fail "label unique"
 
 # relabel, primary, remove; never the last

@@ -33,7 +33,7 @@ grep -q "no cloning domain in common" "$T/.err" || fail "mismatch"
 expect_exit 2 clone --from "$P" --to "$Q" --from-pin-file "$CO" --to-pin-file "$CO"
 
 # the PED partition's PO adds the password partition's domain
-domains add "$P" --label pw-link --domain-pin-file "$DOM" $(po 1 3 5) >/dev/null
+domains add "$P" --label pw-link --domain-pin-file "$DOM" --domain-string "$(domstr "$DOM")" $(po 1 3 5) >/dev/null
 domains list "$P" $(po 2 3 4) --json >"$T/h.json"
 domains list "$Q" --pin-file "$PO" --json >"$T/q.json"
 fp=$(sed 's/.*"label":"default","type":"password","primary":true,"fingerprint":"\([^"]*\)".*/\1/' "$T/q.json")

@@ -16,7 +16,7 @@ runbook="$here/../../docs/runbooks/disaster-recovery.md"
 bk_setup h 20
 P="hsm:$T/h#p1"
 D2=$(pinfile d2 "second-site-domain")
-domains add "$P" --label site-b --kdf test --domain-pin-file "$D2" \
+domains add "$P" --label site-b --domain-pin-file "$D2" --domain-string "$(domstr "$D2")" \
 	--pin-file "$PO" >/dev/null
 domains create --type ped --m 2 --n 3 --out-dir "$T/pedset" >/dev/null 2>&1
 domains add "$P" --label vault-ped \
@@ -31,7 +31,7 @@ hsm init "$T/g" --label peer --kdf test --pin-file "$SO" >/dev/null
 PEER="hsm:$T/g#p1"
 hsm partition create "$PEER" --pin-file "$SO" >/dev/null
 hsm partition init "$PEER" --new-pin-file "$PO" --domain-label site-b \
-	--domain-pin-file "$D2" >/dev/null
+	--domain-pin-file "$D2" --domain-string "$(domstr "$D2")" >/dev/null
 hsm role init "$PEER" --role co --pin-file "$PO" --new-pin-file "$CO" \
 	>/dev/null
 clone --from "$P" --to "$PEER" --sync --from-pin-file "$CO" \
@@ -76,6 +76,7 @@ hsm key generate "$PEER" --type aes --label made-on-peer --pin-file "$CO" \
 
 runbook_script "$runbook"
 HSM_DIR="$T/h" HSM_LABEL=e2e PARTITION=p1 DOMAIN_LABEL=default KDF=test \
+	DOMAIN_STRING="$(domstr "$DOM")" \
 	SOURCE_SERIAL="$SOURCE_SERIAL" HA_PEER="$PEER" \
 	STORE="$T/s" CRED="$T/cred" PROOF_DIR="$T/proof" SIGN_KEY=sig \
 	ENC_KEY=enc sh -eu "$T/runbook.sh" >"$T/runbook.out" 2>&1 || {

@@ -42,6 +42,7 @@ chmod 600 "$T/cred"/*.pin
 # Exactly the runbook's commands.
 runbook_script "$runbook"
 HSM_DIR="$T/h" HSM_LABEL=e2e PARTITION=p1 DOMAIN_LABEL=default KDF=test \
+	DOMAIN_STRING="$(domstr "$DOM")" \
 	SOURCE_SERIAL="$SOURCE_SERIAL" \
 	STORE="$T/s" CRED="$T/cred" PROOF_DIR="$T/proof" SIGN_KEY=sig \
 	ENC_KEY=enc sh -eu "$T/runbook.sh" >"$T/runbook.out" 2>&1 || {

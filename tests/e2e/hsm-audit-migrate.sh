@@ -1,5 +1,5 @@
 #!/bin/sh
-# An HSM from before hsm.db schema 4 (one fixed audit key in clear, every
+# An HSM from before hsm.db schema 5 (one fixed audit key in clear, every
 # record MACed under it) is upgraded when opened: its old records keep
 # verifying under that key, the ratchet starts at the next record (its
 # MACs match openssl's), the first write computes the digest and makes the
@@ -11,7 +11,7 @@
 
 audit_setup
 
-# the HSM as schema 3 left it: one fixed key K
+# the HSM as schema 4 left it: one fixed key K
 K=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f
 set -- $(rechain "$T/h/audit.log" "$K" 1 "$T/v1.log")
 cp "$T/v1.log" "$T/h/audit.log"
@@ -19,7 +19,7 @@ sqlite3 "$T/h/hsm.db" "DROP TABLE audit_epoch;
 	ALTER TABLE hsm DROP COLUMN audit_digest;
 	ALTER TABLE hsm DROP COLUMN audit_sign_seed;
 	UPDATE hsm SET audit_key = X'$K', audit_head = X'$1', audit_size = $3;
-	UPDATE meta SET value = '3' WHERE key = 'schema_version'"
+	UPDATE meta SET value = '4' WHERE key = 'schema_version'"
 n=$(wc -l <"$T/h/audit.log")
 
 # opened: upgraded, the old records verify under K with no credential
@@ -27,7 +27,7 @@ hsm audit verify "$T/h" --json >"$T/v.json"
 json_has "\"macs_checked\":$n" "$T/v.json"
 json_has '"digest_checked":false' "$T/v.json"
 [ "$(sqlite3 "$T/h/hsm.db" "SELECT value FROM meta WHERE
-	key = 'schema_version'")" = 4 ] || fail "hsm.db was not upgraded"
+	key = 'schema_version'")" = 5 ] || fail "hsm.db was not upgraded"
 [ "$(db_hex "$T/h" "SELECT first_seq, ratchet_seq, hex(key) FROM
 	audit_epoch")" = "1|$((n + 1))|$K" ] || fail "the old chain's epoch"
 rm -rf "$T/c" && cp -a "$T/h" "$T/c"

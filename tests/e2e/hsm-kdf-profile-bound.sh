@@ -11,7 +11,7 @@ hsm init "$T/h" --label e2e --kdf test --pin-file "$SO" >/dev/null
 P="hsm:$T/h#p1"
 hsm partition create "$P" --pin-file "$SO" >/dev/null
 hsm partition init "$P" --kdf interactive --new-pin-file "$PO" \
-	--domain-pin-file "$DOM" >/dev/null
+	--domain-pin-file "$DOM" --domain-string "$(domstr "$DOM" interactive)" >/dev/null
 hsm role init "$P" --role co --pin-file "$PO" --new-pin-file "$CO" >/dev/null
 db=$T/h/hsm.db
 [ "$(sqlite3 "$db" "SELECT length(kdf_mac) FROM partition")" = 16 ] ||

@@ -22,7 +22,7 @@ json_has '"objects":0' "$T/s.json"
 json_has '"domains":0' "$T/s.json"
 expect_exit 3 hsm key list "$P" --pin-file "$CO"
 # the PO starts over
-hsm partition init "$P" --new-pin-file "$PO" --domain-pin-file "$DOM" >/dev/null
+hsm partition init "$P" --new-pin-file "$PO" --domain-pin-file "$DOM" --domain-string "$(domstr "$DOM")" >/dev/null
 hsm role login-check "$P" --role po --pin-file "$PO" >/dev/null
 hsm audit show "$T/h" >"$T/audit"
 grep -q "partition-zeroize.*PO login failure limit" "$T/audit" || fail "audit records the zeroization"

@@ -21,7 +21,7 @@ hsm role change "$P" --role co --pin-file "$CO" --new-pin-file "$NEW" >/dev/null
 nowhere "$db" "$old" "credential change"
 
 D2=$(pinfile d2 "second-domain-secret")
-domains add "$P" --label extra --kdf test --domain-pin-file "$D2" \
+domains add "$P" --label extra --domain-pin-file "$D2" --domain-string "$(domstr "$D2")" \
 	--pin-file "$PO" >/dev/null
 old=$(sqlite3 "$db" "SELECT lower(hex(wrap)) FROM domain WHERE label = 'extra'")
 [ ${#old} -gt 64 ] || fail "setup: no domain wrap read"

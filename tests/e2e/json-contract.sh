@@ -85,7 +85,7 @@ P="hsm:$T/h#p1"
 NOPE="hsm:$T/nope#p1"
 name=$(backup_of h s)
 hsm partition create "hsm:$T/h#v1" --pin-file "$SO" --version 1 >/dev/null
-hsm partition init "hsm:$T/h#v1" --new-pin-file "$PO" --domain-pin-file "$DOM" >/dev/null
+hsm partition init "hsm:$T/h#v1" --new-pin-file "$PO" --domain-pin-file "$DOM" --domain-string "$(domstr "$DOM")" >/dev/null
 hsm role init "hsm:$T/h#v1" --role co --pin-file "$PO" --new-pin-file "$CO" >/dev/null
 V="hsm:$T/h#v1"
 mofn split --m 2 --n 3 --random 32 --out-dir "$T/sh" >/dev/null 2>&1

@@ -44,5 +44,5 @@ grep -q "a cloning domain password must be at least 10 characters" "$T/.err" ||
 	fail "domain password: message"
 hsm partition create "hsm:$T/h#p2" --pin-file "$SO" >/dev/null
 expect_exit 3 hsm partition init "hsm:$T/h#p2" --new-pin-file "$PO" \
-	--domain-pin-file "$SHORT"
+	--domain-pin-file "$SHORT" --new-domain
 echo "kdf-test-refused: ok"

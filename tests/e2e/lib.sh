@@ -7,6 +7,7 @@
 #   flip FILE OFFSET          xor one byte of FILE with 0x01, in place (a
 #                             sure change: writing a constant is a no-op
 #                             one time in 256)
+#   domstr FILE [PROFILE]     a password domain's string (helpers/domstr.sh)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 BIN=${COFFER_BIN:-$here/../../bin}
@@ -16,6 +17,7 @@ export PATH="$BIN:$PATH"
 # The scenarios run in seconds under the weak 'test' KDF profile, which the
 # tools refuse unless this is set (docs/security.md).
 export COFFER_TEST_KDF=1
+. "$here/helpers/domstr.sh"
 
 fail() {
 	echo "FAIL: $*" >&2

@@ -23,7 +23,7 @@ refused() { # refused CMD...: exit 3 naming the file and the fix
 }
 refused hsm key list "$P" --pin-file "$OPEN"
 hsm partition create "hsm:$T/h#p2" --pin-file "$SO" >/dev/null
-refused hsm partition init "hsm:$T/h#p2" --new-pin-file "$PO" --domain-pin-file "$OPEN"
+refused hsm partition init "hsm:$T/h#p2" --new-pin-file "$PO" --domain-pin-file "$OPEN" --new-domain
 refused domains list "$P" --role po --pin-file "$OPEN"
 hsm_setup h2
 refused clone --from "$P" --to "hsm:$T/h2#p1" --from-pin-file "$OPEN" --to-pin-file "$CO"

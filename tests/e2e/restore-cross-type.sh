@@ -22,7 +22,7 @@ hsm_setup() {
 	hsm init "$T/$1" --label pw --kdf test --pin-file "$SO" >/dev/null
 	hsm partition create "hsm:$T/$1#p1" --pin-file "$SO" >/dev/null
 	hsm partition init "hsm:$T/$1#p1" --new-pin-file "$PO" \
-		--domain-pin-file "$DOM" >/dev/null
+		--domain-pin-file "$DOM" --domain-string "$(domstr "$DOM")" >/dev/null
 	hsm role init "hsm:$T/$1#p1" --role co --pin-file "$PO" \
 		--new-pin-file "$CO" >/dev/null
 }
@@ -50,7 +50,7 @@ expect_exit 2 restore --from "dir:$T/s" --backup "$name" --to "$P" \
 	--pin-file "$CO" --backup-pin-file "$BK" --replace
 
 # Its PO (with shares) adds the password domain as an extra domain.
-domains add "$P" --label pw-link --domain-pin-file "$DOM" \
+domains add "$P" --label pw-link --domain-pin-file "$DOM" --domain-string "$(domstr "$DOM")" \
 	$(po 1 3 5) >/dev/null
 restore --from "dir:$T/s" --backup "$name" --to "$P" $(co 1 3) \
 	--backup-pin-file "$BK" --replace --json >"$T/r.json"

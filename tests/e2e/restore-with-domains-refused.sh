@@ -11,7 +11,7 @@
 bk_setup h 2
 P="hsm:$T/h#p1"
 D2=$(pinfile d2 "second-site-domain")
-domains add "$P" --label site-b --kdf test --domain-pin-file "$D2" \
+domains add "$P" --label site-b --domain-pin-file "$D2" --domain-string "$(domstr "$D2")" \
 	--pin-file "$PO" >/dev/null
 store_init s
 name=$(backup_of h s)

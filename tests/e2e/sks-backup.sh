@@ -34,7 +34,7 @@ grep -rq "$smk0" "$T/s" && fail "the store names the SMK"
 # disaster: the partition is zeroized and initialized again (a new SMK)
 hsm partition zeroize "$P" --pin-file "$SO" >/dev/null
 sks_part_init() {
-	hsm partition init "$P" --new-pin-file "$PO" --domain-pin-file "$DOM" >/dev/null
+	hsm partition init "$P" --new-pin-file "$PO" --domain-pin-file "$DOM" --domain-string "$(domstr "$DOM")" >/dev/null
 	hsm role init "$P" --role co --pin-file "$PO" --new-pin-file "$CO" >/dev/null
 }
 sks_part_init

@@ -50,6 +50,21 @@ fx_so(struct hsm *h, const char *pin)
 	return r;
 }
 
+/*
+ * The fixture's password domains: form 2 under the test profile with one
+ * fixed salt, so two partitions given the same password share the domain
+ * as two partitions given the same domain string do.
+ */
+static inline void
+fx_domain_spec(struct domain_spec *sp)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->type = DOMAIN_PASSWORD;
+	sp->kdf = KDF_TEST;
+	sp->salted = 1;
+	memset(sp->salt, 0x5a, sizeof(sp->salt));
+}
+
 /* Initializes a partition (V0 or V1) with PO, CO and CU. */
 static inline int
 fx_partition_v(struct hsm *h, const char *label, const char *domain_pw,
@@ -63,7 +78,7 @@ fx_partition_v(struct hsm *h, const char *label, const char *domain_pw,
 
 	memset(&pp, 0, sizeof(pp));
 	pp.kdf = KDF_TEST;
-	pp.domain_type = DOMAIN_PASSWORD;
+	fx_domain_spec(&pp.domain);
 	if ((r = fx_so(h, "so-pin")) != 0 ||
 	    (r = partition_create(h, label, version)) != 0 ||
 	    (r = partition_init(h, label, &pp, po, dom)) != 0 ||

@@ -427,7 +427,7 @@ test_newer_version(void **state)
 	(void)state;
 	snprintf(path, sizeof(path), "%s/v2.cbk", tmpdir);
 	make_archive(path, 2000, 10, 15);
-	patch(path, "\"format_version\": 1", "\"format_version\": 3");
+	patch(path, "\"format_version\": 1", "\"format_version\": 4");
 	assert_int_equal(verify_path(path), CE_INTEGRITY);
 	reseal(path);
 	assert_int_equal(verify_path(path), CE_VERSION);

@@ -131,7 +131,7 @@ test_rejects(void **state)
 		const char *from, *to;
 		int want;
 	} cases[] = {
-		{ "\"format_version\": 1", "\"format_version\": 3", CE_VERSION },
+		{ "\"format_version\": 1", "\"format_version\": 4", CE_VERSION },
 		/* A version 1 manifest claiming 2 lacks version 2's members. */
 		{ "\"format_version\": 1", "\"format_version\": 2", CE_FORMAT },
 		{ "\"format_version\": 1", "\"format_version\": 0", CE_FORMAT },
@@ -423,12 +423,56 @@ test_v2(void **state)
 	assert_int_equal(cbk_manifest_check(&x), CE_INVALID);
 }
 
+/* Version 3: a form 2 password domain carries its salt; bound and kept. */
+static void
+test_v3(void **state)
+{
+	static const char want[] = "3dc3013672343ebc8783511844191e75ddb0690f"
+	    "8f06f4ea73ce92ca68ca8e9b482b68b7977d11904412ee5fa815dbee";
+	struct cbk_manifest m, b, x;
+	uint8_t ad[CC_HASH_LEN], ad2[CC_HASH_LEN], w[CC_HASH_LEN];
+	struct buf *t;
+	size_t i;
+	char *s;
+
+	(void)state;
+	sample_v2(&m);
+	m.format_version = 3;
+	m.domains[0].salted = 1;
+	for (i = 0; i < CBK_SALT_LEN; i++)
+		m.domains[0].salt[i] = (uint8_t)(0xb0 + i);
+	assert_int_equal(cc_sha384("RECORDS-STREAM", 14, m.records_sha384), 0);
+	assert_int_equal(cbk_manifest_encode(&m, &t), 0);
+	s = strndup((const char *)buf_ptr(t), buf_len(t));
+	assert_int_equal(cbk_manifest_parse(t, &b), 0);
+	buf_free(t);
+	assert_int_equal(b.format_version, 3);
+	assert_int_equal(b.domains[0].salted, 1);
+	assert_memory_equal(b.domains[0].salt, m.domains[0].salt, CBK_SALT_LEN);
+	assert_int_equal(b.domains[1].salted, 0);
+	assert_non_null(strstr(s, "\"salt\": \"b0b1b2"));
+	free(s);
+	/* docs/formats.md 7.8, computed independently in Python */
+	assert_int_equal(cbk_manifest_ad(&m, ad), 0);
+	assert_int_equal(unhex(want, w, sizeof(w)), CC_HASH_LEN);
+	assert_memory_equal(ad, w, CC_HASH_LEN);
+#define CHANGES(stmt) do { x = m; stmt; \
+	assert_int_equal(cbk_manifest_ad(&x, ad2), 0); \
+	assert_memory_not_equal(ad, ad2, CC_HASH_LEN); } while (0)
+	CHANGES(x.domains[0].salt[7] ^= 1);
+	CHANGES(x.domains[0].salted = 0);
+	CHANGES(x.domains[1].salted = 1);
+	CHANGES(x.format_version = 2);
+#undef CHANGES
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_v2),
+		cmocka_unit_test(test_v3),
 		cmocka_unit_test(test_utf8_label),
 		cmocka_unit_test(test_rejects),
 		cmocka_unit_test(test_limits),

@@ -40,7 +40,7 @@ test_create_init_rules(void **state)
 	assert_true(pi.serial >= 100000000000ULL);
 	memset(&pp, 0, sizeof(pp));
 	pp.kdf = KDF_TEST;
-	pp.domain_type = DOMAIN_PASSWORD;
+	fx_domain_spec(&pp.domain);
 	pp.new_label = "p1"; /* taken */
 	assert_int_equal(partition_init(f.h, "p2", &pp, po, dom), CE_EXISTS);
 	pp.new_label = "renamed";

@@ -492,7 +492,7 @@ test_header_parse(void **state)
 	p[0] = 'X';
 	assert_int_equal(sealed_header_parse(p, len, &h), CE_FORMAT);
 	memcpy(p, buf_ptr(s), len);
-	p[9] = 2; /* version 2, checksum fixed */
+	p[9] = 3; /* version 3, checksum fixed */
 	fix_header(p, len);
 	assert_int_equal(sealed_header_parse(p, len, &h), CE_VERSION);
 	memcpy(p, buf_ptr(s), len);
@@ -626,7 +626,7 @@ test_vectors(void **state)
 	unhex(KAT_SK, sk, sizeof(sk));
 	unhex(KAT_SALT, salt, sizeof(salt));
 	assert_int_equal(chan_mem_writer(out, &c), 0);
-	assert_int_equal(sealed_writer_new_kat(pw, KDF_TEST, DOMS({ "a", ka }),
+	assert_int_equal(sealed_writer_new_kat(1, pw, KDF_TEST, DOMS({ "a", ka }),
 	    1, c, sid, sk, salt, &w), 0);
 	assert_int_equal(sealed_writer_record(w, 1, "hello", 5), 0);
 	assert_int_equal(sealed_writer_record(w, 3, "world", 5), 0);
@@ -667,11 +667,67 @@ test_vectors(void **state)
 	buf_free(out);
 }
 
+/*
+ * Version 2 (docs/formats.md 6.3): the same inputs, the wrap key from one
+ * Argon2id over domain key || password; computed independently in Python
+ * (argon2 CLI, cryptography's AESGCM).
+ */
+static const char *kat_header_v2 =
+    "434f46465345414c0002009e00112233445566778899aabbccddeeff01f0f1f2"
+    "f3f4f5f6f7f8f9fafbfcfdfeff015c7522b1bcc54fb28dbaad9d87be31f637a3"
+    "f42e582c05cc47b3fb9240d2bdfa54e761024be96f5d43c436c5d5cc674ec209"
+    "38c9a30b397933320f22baaa2391fea32b55557d66b035ba0c977826f4725154"
+    "2becefd58307c34572cbfd2af66988486db5d8a24513ec8748387a5dfb10";
+
+static void
+test_vectors_v2(void **state)
+{
+	uint8_t sid[16], sk[32], salt[16], hb[512], one[32];
+	struct sealed_writer *w;
+	struct sealed_reader *rd;
+	struct sealed_header h;
+	struct buf *out = buf_new(4096), *hdr = NULL;
+	struct secret *other = secret_new(32);
+	struct chan *c;
+	size_t hn, d;
+
+	(void)state;
+	unhex(KAT_SID, sid, sizeof(sid));
+	unhex(KAT_SK, sk, sizeof(sk));
+	unhex(KAT_SALT, salt, sizeof(salt));
+	assert_int_equal(chan_mem_writer(out, &c), 0);
+	assert_int_equal(sealed_writer_new_kat(2, pw, KDF_TEST, DOMS({ "a", ka }),
+	    1, c, sid, sk, salt, &w), 0);
+	assert_int_equal(sealed_writer_record(w, 1, "hello", 5), 0);
+	assert_int_equal(sealed_writer_finish(w), 0);
+	assert_int_equal(sealed_writer_header(w, "manifest", 8, &hdr), 0);
+	sealed_writer_free(w);
+	chan_free(c);
+	hn = unhex(kat_header_v2, hb, sizeof(hb));
+	assert_int_equal(hn, buf_len(hdr));
+	assert_memory_equal(buf_ptr(hdr), hb, hn);
+	assert_int_equal(sealed_header_parse(hb, hn, &h), 0);
+	assert_int_equal(h.version, 2);
+	assert_int_equal(sealed_unwrap(&h, pw, DOMS({ "a", ka }), 1, one, &d), 0);
+	assert_memory_equal(one, sk, sizeof(sk));
+	/* another domain with the right password opens nothing */
+	memset(secret_ptr(other), 0xa2, 32);
+	assert_int_equal(sealed_unwrap(&h, pw, DOMS({ "b", other }), 1, one, &d),
+	    CE_BAD_CREDENTIAL);
+	assert_int_equal(sealed_open(hb, hn, pw, DOMS({ "a", ka }), 1,
+	    "manifest", 8, &rd), 0);
+	sealed_reader_free(rd);
+	secret_free(other);
+	buf_free(hdr);
+	buf_free(out);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_vectors_v2),
 		cmocka_unit_test(test_header_apart),
 		cmocka_unit_test(test_credentials),
 		cmocka_unit_test(test_flipped_bytes),

@@ -18,7 +18,7 @@ hsm_new() {
 part_new() {
 	hsm partition create "hsm:$T/$1#$2" --pin-file "$SO" >/dev/null
 	hsm partition init "hsm:$T/$1#$2" --new-pin-file "$PO" \
-		--domain-pin-file "$3" --kdf test >/dev/null
+		--domain-pin-file "$3" --domain-string "$(domstr "$3")" --kdf test >/dev/null
 	hsm role init "hsm:$T/$1#$2" --role co --pin-file "$PO" \
 		--new-pin-file "$CO" >/dev/null
 }

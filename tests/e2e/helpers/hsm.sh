@@ -19,7 +19,7 @@ hsm_setup() {
 	hsm partition create "hsm:$T/$1#p1" --pin-file "$SO" \
 		--version "${HSM_E2E_VERSION:-0}" >/dev/null
 	hsm partition init "hsm:$T/$1#p1" --new-pin-file "$PO" \
-		--domain-pin-file "$DOM" >/dev/null
+		--domain-pin-file "$DOM" --domain-string "$(domstr "$DOM")" >/dev/null
 	hsm role init "hsm:$T/$1#p1" --role co --pin-file "$PO" \
 		--new-pin-file "$CO" >/dev/null
 	hsm role init "hsm:$T/$1#p1" --role cu --pin-file "$CO" \

@@ -13,7 +13,7 @@ sks_part() {
 	hsm partition create "hsm:$T/$1#$2" --version "$3" --pin-file "$SO" \
 		>/dev/null
 	hsm partition init "hsm:$T/$1#$2" --new-pin-file "$PO" \
-		--domain-pin-file "${4:-$DOM}" >/dev/null
+		--domain-pin-file "${4:-$DOM}" --domain-string "$(domstr "${4:-$DOM}")" >/dev/null
 	hsm role init "hsm:$T/$1#$2" --role co --pin-file "$PO" \
 		--new-pin-file "$CO" >/dev/null
 	hsm role init "hsm:$T/$1#$2" --role cu --pin-file "$CO" \
