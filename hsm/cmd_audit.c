@@ -109,7 +109,8 @@ verify_open(struct opts *o, struct hsm **hp, int *keyedp)
 {
 	const struct cred_src *c = &o->login;
 
-	*keyedp = c->pin_file != NULL || c->pin_env != NULL || c->nshare > 0;
+	*keyedp = c->pin_file != NULL || c->pin_env != NULL || c->nshare > 0 ||
+	    c->challenge_file != NULL || c->challenge_env != NULL;
 	if (*keyedp)
 		return open_so(o, o->args[0], 0, hp, NULL);
 	return open_hsm(o->args[0], 0, hp, NULL);
