@@ -1,10 +1,16 @@
-/* hsm audit show, verify and quarantine. */
+/* hsm audit show, verify, export, pubkey and quarantine. */
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
 
 #include "audit.h"
+#include "buf.h"
 #include "cli.h"
 #include "err.h"
+#include "file.h"
 #include "hsm.h"
 #include "tool.h"
 
@@ -96,41 +102,92 @@ cmd_show(struct opts *o)
 	return r ? cli_fail(PROG, r, "audit show") : EXIT_DONE;
 }
 
+/* Opens the HSM; with a login credential given, logs the SO in (the
+ * MACs of the SO's epochs are then checked too). */
+static int
+verify_open(struct opts *o, struct hsm **hp, int *keyedp)
+{
+	const struct cred_src *c = &o->login;
+
+	*keyedp = c->pin_file != NULL || c->pin_env != NULL || c->nshare > 0 ||
+	    c->challenge_file != NULL || c->challenge_env != NULL;
+	if (*keyedp)
+		return open_so(o, o->args[0], 0, hp, NULL);
+	return open_hsm(o->args[0], 0, hp, NULL);
+}
+
+/* --head FILE: the signed head must still describe the log's past. */
+static int
+verify_head(struct hsm *h, const char *path, struct audit_headinfo *hi)
+{
+	struct buf *b = NULL;
+	int r;
+
+	if ((r = file_read(path, 4096, &b)) != 0)
+		return r;
+	r = hsm_audit_head_check(h, buf_ptr(b), buf_len(b), hi);
+	buf_free(b);
+	return r;
+}
+
+static void
+verify_json(const struct opts *o, int r, const struct audit_report *rep,
+    int keyed, const struct audit_headinfo *hi)
+{
+	struct json *j = json_new(stdout);
+
+	json_obj_begin(j, NULL);
+	json_bool(j, "ok", r == 0);
+	json_int(j, "records", (int64_t)rep->records);
+	json_int(j, "head", (int64_t)rep->head_seq);
+	json_int(j, "macs_checked", (int64_t)rep->macs);
+	json_bool(j, "digest_checked", rep->digest_checked);
+	json_bool(j, "so", keyed);
+	if (o->head != NULL)
+		json_int(j, "head_file_seq", (int64_t)hi->seq);
+	json_bool(j, "crash_tail", rep->crash_tail);
+	if (rep->crash_tail) {
+		json_int(j, "tail_seq", (int64_t)rep->tail_seq);
+		json_str(j, "tail_event", rep->tail_event);
+	}
+	if (r != 0) {
+		json_int(j, "bad_line", (int64_t)rep->bad_line);
+		json_str(j, "error", err_detail());
+	}
+	json_obj_end(j);
+	json_free(j);
+}
+
 static int
 cmd_verify(struct opts *o)
 {
 	struct hsm *h = NULL;
 	struct audit_report rep;
-	struct json *j;
-	int r;
+	struct audit_headinfo hi;
+	int r, keyed;
 
-	if ((r = open_hsm(o->args[0], 0, &h, NULL)) != 0)
+	memset(&rep, 0, sizeof(rep));
+	memset(&hi, 0, sizeof(hi));
+	if ((r = verify_open(o, &h, &keyed)) != 0)
 		return cli_fail(PROG, r, "audit verify");
-	r = hsm_audit_verify(h, &rep);
+	if (o->head == NULL || (r = verify_head(h, o->head, &hi)) == 0)
+		r = hsm_audit_verify(h, &rep);
 	hsm_close(h);
-	if (o->json) {
-		j = json_new(stdout);
-		json_obj_begin(j, NULL);
-		json_bool(j, "ok", r == 0);
-		json_int(j, "records", (int64_t)rep.records);
-		json_int(j, "head", (int64_t)rep.head_seq);
-		json_bool(j, "crash_tail", rep.crash_tail);
-		if (rep.crash_tail) {
-			json_int(j, "tail_seq", (int64_t)rep.tail_seq);
-			json_str(j, "tail_event", rep.tail_event);
-		}
-		if (r != 0) {
-			json_int(j, "bad_line", (int64_t)rep.bad_line);
-			json_str(j, "error", err_detail());
-		}
-		json_obj_end(j);
-		json_free(j);
-	}
+	if (o->json)
+		verify_json(o, r, &rep, keyed, &hi);
 	if (r != 0)
 		return cli_fail(PROG, r, "audit log verification failed");
-	if (!o->json)
-		printf("audit log verified: %llu records, chain intact, head "
-		    "matches hsm.db\n", (unsigned long long)rep.records);
+	if (!o->json) {
+		printf("audit log verified: %llu records, head matches hsm.db; "
+		    "%llu MACs checked%s\n", (unsigned long long)rep.records,
+		    (unsigned long long)rep.macs, keyed ? " (SO)" :
+		    rep.macs < rep.records ? " (the SO credential checks the "
+		    "rest)" : "");
+		if (o->head != NULL)
+			printf("the head of %s (seq %llu) still holds: records 1 "
+			    "to %llu are the ones it vouches for\n", hi.time,
+			    (unsigned long long)hi.seq, (unsigned long long)hi.seq);
+	}
 	if (rep.crash_tail) {
 		if (rep.tail_seq != 0)
 			fprintf(stderr, "%s: warning: record %llu (%s) after the "
@@ -144,6 +201,55 @@ cmd_verify(struct opts *o)
 			    "writing it, not tampering; the next write drops it "
 			    "and records that it did\n", PROG);
 	}
+	return EXIT_DONE;
+}
+
+static int
+cmd_export(struct opts *o)
+{
+	struct hsm *h = NULL;
+	char *headpath = NULL;
+	uint64_t seq = 0;
+	int r;
+
+	if (o->out == NULL && o->head == NULL) {
+		fprintf(stderr, "%s audit export: give --out FILE (the log and "
+		    "FILE.head) or --head FILE (the head alone)\n", PROG);
+		return EXIT_USAGE;
+	}
+	if (o->head == NULL && asprintf(&headpath, "%s.head", o->out) < 0)
+		return cli_fail(PROG, CE_NOMEM, "audit export");
+	if ((r = open_hsm(o->args[0], 0, &h, NULL)) == 0)
+		r = hsm_audit_export(h, o->out, o->head != NULL ? o->head :
+		    headpath, &seq);
+	hsm_close(h);
+	if (r == 0) {
+		if (o->out != NULL)
+			printf("audit log up to record %llu written to %s\n",
+			    (unsigned long long)seq, o->out);
+		printf("signed head of record %llu written to %s; keep it off "
+		    "this host\n", (unsigned long long)seq, o->head != NULL ?
+		    o->head : headpath);
+	}
+	free(headpath);
+	return r ? cli_fail(PROG, r, "audit export") : EXIT_DONE;
+}
+
+static int
+cmd_pubkey(struct opts *o)
+{
+	struct hsm *h = NULL;
+	uint8_t pk[AUDIT_PUBKEY_LEN];
+	char hx[2 * AUDIT_PUBKEY_LEN + 1];
+	int r;
+
+	if ((r = open_hsm(o->args[0], 0, &h, NULL)) == 0)
+		r = hsm_audit_pubkey(h, pk);
+	hsm_close(h);
+	if (r != 0)
+		return cli_fail(PROG, r, "audit pubkey");
+	sodium_bin2hex(hx, sizeof(hx), pk, sizeof(pk));
+	printf("%s\n", hx);
 	return EXIT_DONE;
 }
 
@@ -171,7 +277,11 @@ cmd_quarantine(struct opts *o)
 
 const struct cmd cmds_audit[] = {
 	{ "show", cmd_show, O_JSON | O_TAIL, 1, "DIR [--tail N] [--json]" },
-	{ "verify", cmd_verify, O_JSON, 1, "DIR [--json]" },
+	{ "verify", cmd_verify, O_JSON | O_PIN | O_HEAD, 1,
+	    "DIR [--pin-file F | --share F ...] [--head FILE] [--json]" },
+	{ "export", cmd_export, O_OUT | O_HEAD, 1,
+	    "DIR --out FILE | --head FILE" },
+	{ "pubkey", cmd_pubkey, 0, 1, "DIR" },
 	{ "quarantine", cmd_quarantine, 0, 1, "DIR" },
 };
 const size_t ncmds_audit = sizeof(cmds_audit) / sizeof(cmds_audit[0]);

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "cli.h"
 #include "err.h"
 #include "hsm.h"
@@ -82,7 +84,8 @@ cmd_show(struct opts *o)
 	struct hsm *h = NULL;
 	struct hsm_info in;
 	struct json *j;
-	char t[21];
+	uint8_t pk[AUDIT_PUBKEY_LEN];
+	char t[21], pkhex[2 * AUDIT_PUBKEY_LEN + 1];
 	int r;
 
 	if ((r = open_hsm(o->args[0], 0, &h, NULL)) != 0 ||
@@ -91,6 +94,12 @@ cmd_show(struct opts *o)
 		return cli_fail(PROG, r, "show");
 	}
 	utc_iso_show(in.created, t);
+	/* the key that signs exported audit heads (none yet on an HSM from
+	 * before schema 5 that nothing was written to since) */
+	if (hsm_audit_pubkey(h, pk) == 0)
+		sodium_bin2hex(pkhex, sizeof(pkhex), pk, sizeof(pk));
+	else
+		pkhex[0] = '\0';
 	if (o->json) {
 		j = json_new(stdout);
 		json_obj_begin(j, NULL);
@@ -105,6 +114,8 @@ cmd_show(struct opts *o)
 		json_int(j, "so_failed_logins", in.so_failures);
 		json_int(j, "partitions", (int64_t)in.partitions);
 		json_int(j, "audit_records", (int64_t)in.audit_records);
+		if (pkhex[0])
+			json_str(j, "audit_pubkey", pkhex);
 		json_str(j, "created", t);
 		json_obj_end(j);
 		json_free(j);
@@ -130,6 +141,8 @@ cmd_show(struct opts *o)
 		}
 		printf("Audit records:     %llu\n",
 		    (unsigned long long)in.audit_records);
+		if (pkhex[0])
+			printf("Audit head key:    %s\n", pkhex);
 	}
 	hsm_close(h);
 	return EXIT_DONE;

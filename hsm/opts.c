@@ -23,7 +23,7 @@ enum {
 	L_DOM_M, L_DOM_N, L_PED, L_VERSION, L_AUTH_PIN_FILE, L_AUTH_PIN_ENV,
 	L_OBJECT, L_CONFLICT, L_AUTH_SHARE, L_AUTH_M, L_AUTH_N,
 	L_AUTH_SHARES_OUT, L_BY, L_ID, L_SIGFMT, L_DOM_STRING, L_NEW_DOMAIN,
-	L_LEGACY_DOMAIN,
+	L_LEGACY_DOMAIN, L_HEAD,
 };
 
 /* The login credential's options (lib/cred.h) go where --pin-file does. */
@@ -90,6 +90,7 @@ static const struct {
 	{ { "by", required_argument, NULL, L_BY }, O_BY },
 	{ { "id", required_argument, NULL, L_ID }, O_ID },
 	{ { "sig-format", required_argument, NULL, L_SIGFMT }, O_SIGFMT },
+	{ { "head", required_argument, NULL, L_HEAD }, O_HEAD },
 };
 #define NOPTS (sizeof(table) / sizeof(table[0]))
 
@@ -174,6 +175,7 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 		case L_BY: o->by = optarg; break;
 		case L_ID: o->id = optarg; break;
 		case L_SIGFMT: o->sig_format = optarg; break;
+		case L_HEAD: o->head = optarg; break;
 		case L_DOM_SHARE:
 		case L_DOM_SHARE_PIN:
 		case L_NEW_SHARE_PIN_FILE:

@@ -52,6 +52,7 @@ enum {
 	O_BY = 1u << 26,       /* --by ROLE (who logs in) */
 	O_ID = 1u << 27,       /* --id HEX (CKA_ID) */
 	O_SIGFMT = 1u << 28,   /* --sig-format der|raw */
+	O_HEAD = 1u << 29,     /* --head FILE (audit heads) */
 };
 
 #define OPTS_OBJECTS_MAX 256
@@ -68,6 +69,7 @@ struct opts {
 	int new_domain, legacy_domain;
 	const char *auth_pin_file, *auth_pin_env, *conflict, *by, *id;
 	const char *sig_format;
+	const char *head;
 	struct cred_src auth_src;  /* sks insert: --auth-share (M-of-N) */
 	struct cred_new auth_new;  /* sks extract: --auth-m/-n/-shares-out */
 	const char *objects[OPTS_OBJECTS_MAX];

@@ -2,21 +2,24 @@
  * audit: the emulated HSM's tamper-evident audit log (audit.log).
  *
  * One JSON object per line per security event. Each line ends in a "mac"
- * field: HMAC-SHA-384 under the HSM's audit key over the previous line's
- * MAC followed by this line up to (not including) ',"mac":'. The first
- * line chains from 48 zero bytes. hsm.db keeps the head: the last sequence
- * number, its MAC and the log's committed length, updated in the same
- * transaction as the event, so a truncated log is caught as well as an
- * edited, deleted or reordered line.
+ * field: HMAC-SHA-384 over the previous line's MAC followed by this line
+ * up to (not including) ',"mac":'. The first line chains from 48 zero
+ * bytes. hsm.db keeps the head: the last sequence number, its MAC, the
+ * log's committed length and a running SHA-384 digest of the lines,
+ * updated in the same transaction as the event, so a truncated log is
+ * caught as well as an edited, deleted or reordered line.
  *
- * Where the key lives, and what that buys: the 48-byte audit key is random,
- * made at `hsm init`, and kept in hsm.db (table hsm) in clear, because
- * events such as failed logins must be logged with no credential at hand.
- * The chain therefore proves the log was not altered by anyone who lacks
- * read access to hsm.db: a log copied off the box, a log shipper, a
- * careless edit or a partial restore of the directory. It does not stop
- * someone who can read and write hsm.db as well; that is the host's file
- * permissions' job (docs/security.md).
+ * The MAC key ratchets (chain version 2): record i is MACed under key_i,
+ * key_{i+1} = HKDF-Expand(key_i), and hsm.db keeps only the key of the
+ * next record, so a thief of today's hsm.db holds no key of any record
+ * already written and cannot rewrite the past without the MACs failing.
+ * Events such as failed logins are still logged with no credential at
+ * hand (the next key is in clear). Who checks the MACs: the start key of
+ * each epoch (an `hsm init`) is wrapped under the HSM SO's credential, so
+ * the SO checks every MAC; anyone else checks the sequence, the digest
+ * and the head, which catches every change by someone who cannot write
+ * hsm.db. An exported head (lib/audit_head.c), kept off the host, catches
+ * a rewritten past even then.
  *
  * Format: docs/formats.md section 3.
  */
@@ -27,11 +30,15 @@
 #include <stdint.h>
 
 #include "crypto.h"
+#include "kdf.h"
 
 struct store;
 
 #define AUDIT_KEY_LEN CC_HASH_LEN
 #define AUDIT_LINE_MAX 4096
+#define AUDIT_SEED_LEN 32     /* Ed25519 seed of the head-signing key */
+#define AUDIT_PUBKEY_LEN 32
+#define AUDIT_SIG_LEN 64
 
 /* One event; NULL strings and a zero serial are left out of the line. */
 struct audit_event {
@@ -71,6 +78,45 @@ int audit_append(struct store *st, const char *logpath,
 /* Reads the committed log length recorded in hsm.db. */
 int audit_committed_size(struct store *st, uint64_t *sizep);
 
+/* The committed head as hsm.db records it. */
+struct audit_head {
+	uint64_t seq;                 /* last sequence number */
+	uint64_t size;                /* committed bytes of audit.log */
+	uint8_t mac[CC_HASH_LEN];     /* its MAC */
+	uint8_t digest[CC_HASH_LEN];  /* digest of lines 1..seq */
+	int have_digest;              /* 0: a chain from before schema 6 that
+	                                 has not been written to since */
+};
+
+int audit_head_get(struct store *st, struct audit_head *hp);
+
+/* key_{i+1} = HKDF-Expand-SHA-384(key_i, "coffer-audit-ratchet-v1", 48).
+ * key and next may be the same buffer. */
+int audit_ratchet(const uint8_t key[AUDIT_KEY_LEN],
+    uint8_t next[AUDIT_KEY_LEN]);
+
+/* digest = SHA-384(digest || line), line without its newline. */
+int audit_digest_step(uint8_t digest[CC_HASH_LEN], const void *line,
+    size_t len);
+
+/*
+ * Epochs. audit_epoch_begin (hsm init, every SO login; inside its
+ * transaction) starts one at the next record: a random start key becomes
+ * the current key, so a key read from hsm.db before computes none after,
+ * and is stored wrapped under so_kek (the SO's key-encryption key,
+ * lib/wrap.h wrap_kek under kdf and salt). It also wraps any start key
+ * still held in clear (a chain begun before schema 6) and erases it, and
+ * makes the head-signing key if there is none. audit_epoch_rewrap (an SO
+ * credential change) moves the wraps made under old_salt to the new
+ * credential. Both run inside a store transaction.
+ */
+struct secret;
+int audit_epoch_begin(struct store *st, const struct secret *so_kek, int kdf,
+    const uint8_t salt[KDF_SALT_LEN]);
+int audit_epoch_rewrap(struct store *st, const struct secret *old_kek,
+    const uint8_t old_salt[KDF_SALT_LEN], const struct secret *new_kek,
+    int kdf, const uint8_t new_salt[KDF_SALT_LEN]);
+
 /* Truncates logpath to size (rollback; crash recovery of an unanchored tail). */
 int audit_truncate(const char *logpath, uint64_t size);
 
@@ -78,6 +124,9 @@ int audit_truncate(const char *logpath, uint64_t size);
 struct audit_report {
 	uint64_t records;   /* lines that verified */
 	uint64_t head_seq;  /* what hsm.db says the last sequence number is */
+	uint64_t macs;      /* records whose MAC was checked (the rest: no key
+	                       at hand; their sequence, chain and digest were) */
+	int digest_checked; /* the log matched the digest in hsm.db */
 	uint64_t bad_line;  /* 1-based line that failed, 0 when none */
 	int crash_tail;     /* 1: an interrupted command's uncommitted record
 	                       (or part of one) follows the head; not tampering */
@@ -123,6 +172,55 @@ int audit_tail(struct store *st, const char *logpath, struct audit_tail *t);
  */
 int audit_verify(struct store *st, const char *logpath,
     struct audit_report *repp);
+
+/*
+ * audit_verify that also checks the MAC of every record of an epoch whose
+ * start key opens under so_kek (the SO's key-encryption key under salt,
+ * the SO's current salt): a record rewritten by someone without that
+ * record's key fails here, named by its line.
+ */
+int audit_verify_keyed(struct store *st, const char *logpath,
+    const struct secret *so_kek, const uint8_t *salt,
+    struct audit_report *repp);
+
+/* The first lines of the log (an exported head's prefix). */
+struct audit_prefix {
+	uint64_t lines;               /* lines read (fewer: the log is shorter) */
+	uint64_t bytes;               /* their bytes, newlines included */
+	uint8_t digest[CC_HASH_LEN];  /* their digest */
+	uint8_t mac[CC_HASH_LEN];     /* the last one's MAC field */
+	int mac_ok;                   /* it parsed */
+};
+
+int audit_prefix(const char *logpath, uint64_t lines,
+    struct audit_prefix *pp);
+
+/*
+ * Signed heads (lib/audit_head.c, docs/formats.md 3.3). The head-signing
+ * key is Ed25519, made at `hsm init` (or the first write after schema 6),
+ * its seed kept in hsm.db. audit_pubkey: its public key (CE_NOT_FOUND
+ * before it exists). audit_head_sign: the text of a signed head of the
+ * committed chain (a new buffer). audit_head_check: checks a head's
+ * signature against this HSM's key and serial and that audit.log still
+ * holds exactly the records it vouches for; CE_INTEGRITY with a detail
+ * naming its seq otherwise. *hip (may be NULL) gets what the head says.
+ */
+struct audit_headinfo {
+	uint64_t serial;
+	uint64_t seq;
+	uint64_t size;
+	char time[24];
+};
+
+struct buf;
+int audit_pubkey(struct store *st, uint8_t pk[AUDIT_PUBKEY_LEN]);
+int audit_head_sign(struct store *st, struct buf **outp);
+int audit_head_check(struct store *st, const char *logpath, const void *text,
+    size_t len, struct audit_headinfo *hip);
+
+/* Parses a head without checking it (CE_FORMAT when malformed). */
+int audit_head_parse(const void *text, size_t len,
+    struct audit_headinfo *hip);
 
 /* Parses one line (without newline) into *recp; CE_FORMAT when malformed. */
 int audit_parse(const char *line, size_t len, struct audit_rec *recp);

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "crypto.h"
 #include "err.h"
+#include "file.h"
 #include "hsm_int.h"
 #include "kdf.h"
 #include "secret.h"
@@ -104,6 +105,7 @@ hsm_close(struct hsm *h)
 		hsm_tx_rollback(h);
 	store_close(h->st);
 	store_close(h->sks);
+	secret_free(h->so_kek);
 	free(h->dir);
 	free(h->dbpath);
 	free(h->logpath);
@@ -428,7 +430,80 @@ hsm_audit(struct hsm *h, const struct audit_event *ev)
 int
 hsm_audit_verify(struct hsm *h, struct audit_report *repp)
 {
+	if (h->so_ok && h->so_kek != NULL)
+		return audit_verify_keyed(h->st, h->logpath, h->so_kek,
+		    h->so_salt, repp);
 	return audit_verify(h->st, h->logpath, repp);
+}
+
+int
+hsm_audit_head_check(struct hsm *h, const void *text, size_t len,
+    struct audit_headinfo *hip)
+{
+	return audit_head_check(h->st, h->logpath, text, len, hip);
+}
+
+/* Copies the first size bytes of the log to a new file at path (0600). */
+static int
+log_copy(const char *logpath, uint64_t size, const char *path)
+{
+	struct buf *b = NULL;
+	int r;
+
+	if ((r = file_read_nofollow(logpath, SIZE_MAX / 2, &b)) != 0)
+		return r;
+	if (buf_len(b) < size) {
+		err_set_detail("%s is shorter than its committed head", logpath);
+		r = CE_INTEGRITY;
+	} else
+		r = file_write_secret(path, buf_ptr(b), (size_t)size, 0);
+	buf_free(b);
+	return r;
+}
+
+int
+hsm_audit_export(struct hsm *h, const char *logout, const char *headout,
+    uint64_t *seqp)
+{
+	struct audit_event ev;
+	struct audit_head hd;
+	struct buf *head = NULL;
+	struct stat sb;
+	int r, own = 0;
+
+	/* refused before anything is recorded (the writes are O_EXCL too) */
+	if ((logout != NULL && lstat(logout, &sb) == 0) ||
+	    lstat(headout, &sb) == 0) {
+		err_set_detail("%s exists; an export never overwrites",
+		    logout != NULL && lstat(logout, &sb) == 0 ? logout : headout);
+		return CE_EXISTS;
+	}
+	if ((r = hsm_tx_enter(h, &own)) != 0)
+		return r;
+	hsm_event(&ev, "audit-export", 1);
+	ev.detail = headout;
+	/* the head covers the record of its own export */
+	if ((r = hsm_audit_tx(h, &ev)) != 0 ||
+	    (r = audit_head_get(h->st, &hd)) != 0 ||
+	    (r = audit_head_sign(h->st, &head)) != 0)
+		goto out;
+ out:
+	if ((r = hsm_tx_leave(h, own, r, 0)) != 0)
+		goto done;
+	if ((logout != NULL && (r = log_copy(h->logpath, hd.size, logout)) != 0) ||
+	    (r = file_write_secret(headout, buf_ptr(head), buf_len(head),
+	    0)) != 0)
+		goto done;
+	*seqp = hd.seq;
+ done:
+	buf_free(head);
+	return r;
+}
+
+int
+hsm_audit_pubkey(struct hsm *h, uint8_t pk[AUDIT_PUBKEY_LEN])
+{
+	return audit_pubkey(h->st, pk);
 }
 
 int
@@ -509,9 +584,11 @@ hsm_audit_quarantine(struct hsm *h, char *path, size_t pathlen,
 
 /* --- init and info ------------------------------------------------------ */
 
+/* The SO's check value; *kekp (may be NULL) gets the KEK it was keyed by
+ * (the audit chain's epochs are wrapped under a key derived from it). */
 static int
 so_check(const struct secret *so, int kdf, const uint8_t salt[KDF_SALT_LEN],
-    uint64_t serial, uint8_t out[CC_HASH_LEN])
+    uint64_t serial, uint8_t out[CC_HASH_LEN], struct secret **kekp)
 {
 	struct secret *kek = NULL;
 	uint8_t msg[sizeof(so_check_ctx) + 8];
@@ -525,8 +602,21 @@ so_check(const struct secret *so, int kdf, const uint8_t salt[KDF_SALT_LEN],
 		    (uint8_t)(serial >> (56 - 8 * i));
 	r = cc_hmac_sha384(secret_ptr(kek), secret_len(kek), msg, sizeof(msg),
 	    out);
+	if (r == 0 && kekp != NULL) {
+		*kekp = kek;
+		kek = NULL;
+	}
 	secret_free(kek);
 	return r;
+}
+
+/* Forgets the SO's login (and its KEK). */
+static void
+so_forget(struct hsm *h)
+{
+	h->so_ok = 0;
+	secret_free(h->so_kek);
+	h->so_kek = NULL;
 }
 
 static uint64_t
@@ -546,6 +636,7 @@ hsm_init(const char *dir, const struct hsm_init_params *p,
 	sqlite3_stmt *q;
 	uint8_t salt[KDF_SALT_LEN], check[CC_HASH_LEN], akey[AUDIT_KEY_LEN];
 	uint8_t zero[CC_HASH_LEN];
+	struct secret *kek = NULL;
 	uint64_t serial;
 	int r, rc, own = 0, exists = 0, state = 0;
 	struct audit_event ev;
@@ -569,7 +660,7 @@ hsm_init(const char *dir, const struct hsm_init_params *p,
 	serial = p->serial ? p->serial : random_serial(1000000000ULL,
 	    9000000000ULL);
 	cc_random(salt, sizeof(salt));
-	if ((r = so_check(so, p->kdf, salt, serial, check)) != 0)
+	if ((r = so_check(so, p->kdf, salt, serial, check, &kek)) != 0)
 		goto out;
 	if ((r = hsm_tx_enter(h, &own)) != 0)
 		goto out;
@@ -617,6 +708,11 @@ hsm_init(const char *dir, const struct hsm_init_params *p,
 	sqlite3_bind_int64(q, 9, (int64_t)time(NULL));
 	if ((r = hsm_step_done(h, q)) != 0)
 		goto out;
+	/* a new epoch of the audit chain, checkable by this SO (so is
+	 * every SO login: a key read from hsm.db before it computes none
+	 * after it) */
+	if ((r = audit_epoch_begin(h->st, kek, p->kdf, salt)) != 0)
+		goto out;
 	hsm_event(&ev, "init", 1);
 	ev.role = "so";
 	ev.detail = p->auth == HSM_AUTH_PED ? (exists ?
@@ -625,6 +721,7 @@ hsm_init(const char *dir, const struct hsm_init_params *p,
 	r = hsm_audit_tx(h, &ev);
  out:
 	r = hsm_tx_leave(h, own, r, 0);
+	secret_free(kek);
 	hsm_close(h);
 	return r;
 }
@@ -710,12 +807,13 @@ hsm_so_login(struct hsm *h, const struct secret *so)
 {
 	sqlite3_stmt *q;
 	uint8_t salt[KDF_SALT_LEN], want[CC_HASH_LEN], got[CC_HASH_LEN];
+	struct secret *kek = NULL;
 	uint64_t serial;
 	int r, rc, kdf, fails, own = 0, good, keep = 0;
 	struct audit_event ev;
 	char detail[64];
 
-	h->so_ok = 0;
+	so_forget(h);
 	if ((r = hsm_require_initialized(h)) != 0)
 		return r;
 	if ((r = store_prepare(h->st, "SELECT so_salt, so_check, kdf, serial "
@@ -733,11 +831,13 @@ hsm_so_login(struct hsm *h, const struct secret *so)
 	kdf = sqlite3_column_int(q, 2);
 	serial = (uint64_t)sqlite3_column_int64(q, 3);
 	sqlite3_reset(q);
-	if ((r = so_check(so, kdf, salt, serial, got)) != 0)
+	if ((r = so_check(so, kdf, salt, serial, got, &kek)) != 0)
 		return r;
 	good = cc_memeq(got, want, CC_HASH_LEN);
-	if ((r = hsm_tx_enter(h, &own)) != 0)
+	if ((r = hsm_tx_enter(h, &own)) != 0) {
+		secret_free(kek);
 		return r;
+	}
 	/* Re-check the state under the write lock: another process may have
 	 * zeroized, re-initialized or changed the SO credential meanwhile;
 	 * the outcome is decided on what holds now. */
@@ -764,9 +864,13 @@ hsm_so_login(struct hsm *h, const struct secret *so)
 	if (good) {
 		if ((r = store_prepare(h->st, "UPDATE hsm SET so_fail = 0 "
 		    "WHERE id = 1", &q)) != 0 || (r = hsm_step_done(h, q)) != 0 ||
-		    (r = hsm_audit_tx(h, &ev)) != 0)
+		    (r = hsm_audit_tx(h, &ev)) != 0 ||
+		    (r = audit_epoch_begin(h->st, kek, kdf, salt)) != 0)
 			goto out;
 		h->so_ok = 1;
+		h->so_kek = kek;
+		kek = NULL;
+		memcpy(h->so_salt, salt, KDF_SALT_LEN);
 		goto out;
 	}
 	keep = 1;
@@ -797,7 +901,10 @@ hsm_so_login(struct hsm *h, const struct secret *so)
 	    fails, HSM_SO_LOCKOUT);
 	r = CE_BAD_CREDENTIAL;
  out:
+	secret_free(kek);
 	r = hsm_tx_leave(h, own, r, keep);
+	if (r != 0)
+		so_forget(h);
 	if (r == CE_ZEROIZED)
 		hsm_checkpoint(h);
 	return r;
@@ -808,19 +915,22 @@ hsm_so_change(struct hsm *h, const struct secret *newso)
 {
 	sqlite3_stmt *q;
 	uint8_t salt[KDF_SALT_LEN], check[CC_HASH_LEN];
+	struct secret *kek = NULL;
 	struct hsm_info in;
 	struct audit_event ev;
 	int r, own = 0;
 
-	if (!h->so_ok)
+	if (!h->so_ok || h->so_kek == NULL)
 		return CE_NOT_LOGGED_IN;
 	if ((r = hsm_get_info(h, &in)) != 0)
 		return r;
 	cc_random(salt, sizeof(salt));
-	if ((r = so_check(newso, in.kdf, salt, in.serial, check)) != 0)
+	if ((r = so_check(newso, in.kdf, salt, in.serial, check, &kek)) != 0)
 		return r;
-	if ((r = hsm_tx_enter(h, &own)) != 0)
+	if ((r = hsm_tx_enter(h, &own)) != 0) {
+		secret_free(kek);
 		return r;
+	}
 	if ((r = store_prepare(h->st, "UPDATE hsm SET so_salt = ?, "
 	    "so_check = ?, so_set_tag = NULL WHERE id = 1", &q)) != 0)
 		goto out;
@@ -828,11 +938,22 @@ hsm_so_change(struct hsm *h, const struct secret *newso)
 	sqlite3_bind_blob(q, 2, check, sizeof(check), SQLITE_TRANSIENT);
 	if ((r = hsm_step_done(h, q)) != 0)
 		goto out;
+	/* the audit chain's epochs follow the SO to the new credential */
+	if ((r = audit_epoch_rewrap(h->st, h->so_kek, h->so_salt, kek, in.kdf,
+	    salt)) != 0)
+		goto out;
 	hsm_event(&ev, "credential-change", 1);
 	ev.role = "so";
 	r = hsm_audit_tx(h, &ev);
  out:
-	return hsm_tx_leave(h, own, r, 0);
+	if ((r = hsm_tx_leave(h, own, r, 0)) == 0) {
+		secret_free(h->so_kek);
+		h->so_kek = kek;
+		kek = NULL;
+		memcpy(h->so_salt, salt, KDF_SALT_LEN);
+	}
+	secret_free(kek);
+	return r;
 }
 
 int
@@ -995,7 +1116,7 @@ hsm_zeroize_tx(struct hsm *h, const char *why)
 	    "UPDATE hsm SET state = 2, so_salt = NULL, so_check = NULL, "
 	    "so_fail = 0 WHERE id = 1")) != 0)
 		return r;
-	h->so_ok = 0;
+	so_forget(h);
 	hsm_event(&ev, "zeroize", 1);
 	ev.detail = why;
 	return hsm_audit_tx(h, &ev);

@@ -158,8 +158,29 @@ void hsm_tx_rollback(struct hsm *h);
  */
 int hsm_audit(struct hsm *h, const struct audit_event *ev);
 
-/* Checks the audit chain (lib/audit.h audit_verify). */
+/*
+ * Checks the audit chain (lib/audit.h audit_verify); after hsm_so_login()
+ * on h also the MAC of every record of each epoch made under the current
+ * SO credential (audit_verify_keyed).
+ */
 int hsm_audit_verify(struct hsm *h, struct audit_report *repp);
+
+/*
+ * Records an "audit-export" event, then writes a signed head of the chain
+ * that includes it (docs/formats.md 3.3) to headout and, when logout is
+ * not NULL, the committed log up to that head to logout; both new files,
+ * mode 0600, never overwritten. *seqp: the head's sequence number. No
+ * credential: it needs write access to the HSM directory.
+ */
+int hsm_audit_export(struct hsm *h, const char *logout, const char *headout,
+    uint64_t *seqp);
+
+/* Checks a signed head against this HSM and its log (audit_head_check). */
+int hsm_audit_head_check(struct hsm *h, const void *text, size_t len,
+    struct audit_headinfo *hip);
+
+/* The public key that signs this HSM's audit heads. */
+int hsm_audit_pubkey(struct hsm *h, uint8_t pk[AUDIT_PUBKEY_LEN]);
 
 /*
  * The officer's way out of a log that runs past hsm.db's head (a partial

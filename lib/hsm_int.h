@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "hsm.h"
+#include "kdf.h"
 #include "role.h"
 #include "kdf.h"
 #include "store.h"
@@ -22,6 +23,8 @@ struct hsm {
 	struct store *st;
 	struct store *sks;        /* sks.db (V1 blobs), NULL until needed */
 	int so_ok;
+	struct secret *so_kek;    /* the SO's KEK while logged in (audit epochs) */
+	uint8_t so_salt[KDF_SALT_LEN]; /* its salt */
 	int user_tx;              /* hsm_tx_begin() is open */
 	int quarantine;           /* tx_begin leaves the audit tail alone */
 	uint64_t audit_size;      /* committed audit.log length at begin */

@@ -103,8 +103,25 @@ static const char hsm_upgrade_4[] =
 static const char hsm_upgrade_5[] =
     "ALTER TABLE domain ADD COLUMN salt BLOB;"
     "UPDATE meta SET value = '5' WHERE key = 'schema_version';";
+/*
+ * Schema 6: the forward-secure audit chain (docs/formats.md 3.2). The
+ * chain's epochs, each with the start key its MACs are checked under,
+ * wrapped under the HSM SO (key is the clear start key of a chain begun
+ * before schema 6, until the SO's next login wraps it); the digest of the
+ * log (NULL until the next write computes it) and the seed of the key
+ * that signs exported heads (NULL until the next write makes it). Records
+ * written before keep their MACs under the old fixed key; the ratchet
+ * starts with the next record.
+ */
+static const char hsm_upgrade_6[] =
+    STORE_SCHEMA_AUDIT_EPOCH_TABLE
+    "ALTER TABLE hsm ADD COLUMN audit_digest BLOB;"
+    "ALTER TABLE hsm ADD COLUMN audit_sign_seed BLOB;"
+    "INSERT INTO audit_epoch (first_seq, ratchet_seq, key) "
+    " SELECT 1, audit_seq + 1, audit_key FROM hsm;"
+    "UPDATE meta SET value = '6' WHERE key = 'schema_version';";
 static const char *const hsm_upgrades[] = { NULL, NULL, hsm_upgrade_2,
-    hsm_upgrade_3, hsm_upgrade_4, hsm_upgrade_5 };
+    hsm_upgrade_3, hsm_upgrade_4, hsm_upgrade_5, hsm_upgrade_6 };
 const struct store_kind store_kind_hsm = {
 	"hsm.db", store_schema_v2, STORE_SCHEMA_VERSION, hsm_upgrades,
 };

@@ -17,7 +17,7 @@
 
 #include <sqlite3.h>
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 /* How long a writer waits for another process's transaction. */
 #define STORE_BUSY_MS 120000
 

@@ -25,4 +25,20 @@ extern const char store_schema_v2[];
     " retired INTEGER," \
     " PRIMARY KEY (partition_id, smk_id));"
 
+/*
+ * Schema 5: the epochs of the audit chain (lib/audit.c, docs/formats.md
+ * 3.2). An epoch starts at `hsm init`, a re-initialization and after
+ * each SO login; its start key opens under the SO credential of that time (kdf, salt, wrap),
+ * or, for a chain begun before schema 6, sits in key until the SO's next
+ * login wraps it. Records from ratchet_seq on ratchet the key.
+ */
+#define STORE_SCHEMA_AUDIT_EPOCH_TABLE \
+    "CREATE TABLE audit_epoch (" \
+    " first_seq INTEGER PRIMARY KEY," \
+    " ratchet_seq INTEGER NOT NULL," \
+    " kdf INTEGER," \
+    " salt BLOB," \
+    " wrap BLOB," \
+    " key BLOB);"
+
 #endif

@@ -31,6 +31,7 @@ struct secret;
 #define WRAP_OBJECT "object"    /* an object value under the PSK */
 #define WRAP_SMK "smk"          /* a V1 partition's SKS master key under the PSK */
 #define WRAP_ACTIVATION "activation" /* a PED role secret under a challenge */
+#define WRAP_AUDIT_EPOCH "audit-epoch" /* an audit chain's start key under the SO */
 #define WRAP_ROLE_KEY "role-key" /* a role's X25519 private key under its KEK */
 #define WRAP_PSK_PUB "psk-pub"  /* the PSK sealed to a role's public key */
 #define WRAP_PSK_PREV "psk-prev" /* V1, mid-rekey: the old PSK under the new */

@@ -99,7 +99,11 @@ hsm_new d
 hsm partition create "hsm:$T/d#p1" --pin-file "$SO" >/dev/null
 hsm partition init "hsm:$T/d#p1" --new-pin-file "$PO" --domain-pin-file "$DOM2" \
 	--legacy-domain >/dev/null
+# (schema 6's audit table and columns go too, or its upgrade cannot run;
+# the audit log of this fake is not verified)
 sqlite3 "$T/d/hsm.db" "ALTER TABLE domain DROP COLUMN salt;
+	DROP TABLE audit_epoch; ALTER TABLE hsm DROP COLUMN audit_digest;
+	ALTER TABLE hsm DROP COLUMN audit_sign_seed;
 	UPDATE meta SET value = '4' WHERE key = 'schema_version';"
 domains list "hsm:$T/d#p1" --pin-file "$PO" --json | jq -e \
 	'.domains[0].form == "legacy"' >/dev/null || fail "schema 4 domain lost"

@@ -98,4 +98,9 @@ json_has '"so_failed_logins":0' "$T/show.json"
 hsm init "$T/h1" --label one --kdf test --ped --m 1 --n 1 --shares-out "$T/one" 2>/dev/null >/dev/null
 hsm partition create "hsm:$T/h1#a" --share "$T/one/so-1-of-1.cshare" >/dev/null
 hsm audit verify "$T/h" >/dev/null
+# the SO's shares (of the set the SO changed to) check every MAC
+hsm audit verify "$T/h" --share "$T/so2/so-1-of-4.cshare" \
+	--share "$T/so2/so-3-of-4.cshare" --share "$T/so2/so-4-of-4.cshare" \
+	--json >"$T/v.json"
+json_has "\"macs_checked\":$(wc -l <"$T/h/audit.log")," "$T/v.json"
 echo "ped-init-login: ok"

@@ -7,6 +7,7 @@
 #include "testutil.h"
 #include "hsmfix.h"
 #include "audit.h"
+#include "crypto.h"
 #include "store.h"
 
 static char *
@@ -283,6 +284,299 @@ test_outside_transaction_refused(void **state)
 	fx_teardown(&f);
 }
 
+
+/* Vectors computed apart from this code (Python hmac and hashlib). */
+static void
+test_ratchet_vectors(void **state)
+{
+	uint8_t k[AUDIT_KEY_LEN], want[CC_HASH_LEN], mac[CC_HASH_LEN];
+	uint8_t in[CC_HASH_LEN + 128], d[CC_HASH_LEN];
+	const char body[] = "{\"seq\":1,\"time\":\"2026-01-01T00:00:00Z\","
+	    "\"event\":\"init\",\"result\":\"ok\",\"role\":\"so\","
+	    "\"detail\":\"initialized\"";
+	char line[256], hx[2 * CC_HASH_LEN + 1];
+	size_t i, n = sizeof(body) - 1;
+
+	(void)state;
+	for (i = 0; i < sizeof(k); i++)
+		k[i] = (uint8_t)i;
+	/* record 1 under key_1 = 00 01 .. 2f, chained from 48 zero bytes */
+	memset(in, 0, CC_HASH_LEN);
+	memcpy(in + CC_HASH_LEN, body, n);
+	assert_int_equal(cc_hmac_sha384(k, sizeof(k), in, CC_HASH_LEN + n, mac),
+	    0);
+	unhex("25a42f6d70a40cc02462ff88692059887dfd359e7730398b107e1ddc90e003"
+	    "39ba1dede0098e9b2caac39b8209b00906", want, sizeof(want));
+	assert_memory_equal(mac, want, CC_HASH_LEN);
+	/* the digest of the whole line */
+	for (i = 0; i < CC_HASH_LEN; i++)
+		snprintf(hx + 2 * i, 3, "%02x", mac[i]);
+	snprintf(line, sizeof(line), "%s,\"mac\":\"%s\"}", body, hx);
+	memset(d, 0, sizeof(d));
+	assert_int_equal(audit_digest_step(d, line, strlen(line)), 0);
+	unhex("cffc14f47c6c76b6f5335e8feda2e6189a96c4589c307b3fb70c26be133551"
+	    "15bc6dc65161868139f08bcc5d031a8057", want, sizeof(want));
+	assert_memory_equal(d, want, CC_HASH_LEN);
+	/* key_2, key_3 */
+	assert_int_equal(audit_ratchet(k, k), 0);
+	unhex("eaa806f8f4fe03453ffd56672fa676616a9bf77045d41d5248b2418363459b"
+	    "d8bd81094f000859bdbdc97f8809a4a0e7", want, sizeof(want));
+	assert_memory_equal(k, want, AUDIT_KEY_LEN);
+	assert_int_equal(audit_ratchet(k, k), 0);
+	unhex("aae2edaedf16087b58cff41c1f6ca1dcf382c57dd5b5b3ddb6e9ae166c144d"
+	    "8745433dadc06eaf8592035a5bfcc90c30", want, sizeof(want));
+	assert_memory_equal(k, want, AUDIT_KEY_LEN);
+}
+
+/* The current key (the next record's) as hsm.db holds it. */
+static void
+stored_key(struct hsm *h, uint8_t k[AUDIT_KEY_LEN])
+{
+	sqlite3_stmt *q;
+
+	assert_int_equal(sqlite3_prepare_v2(store_db(hsm_store(h)),
+	    "SELECT audit_key FROM hsm WHERE id = 1", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_bytes(q, 0), AUDIT_KEY_LEN);
+	memcpy(k, sqlite3_column_blob(q, 0), AUDIT_KEY_LEN);
+	sqlite3_finalize(q);
+}
+
+/* 1 when the file at path holds the n bytes of p anywhere. */
+static int
+file_holds(const char *path, const uint8_t *p, size_t n)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t len, i;
+	int found = 0;
+
+	if (f == NULL)
+		return 0;
+	fclose(f);
+	buf = slurp(path, &len);
+	for (i = 0; i + n <= len && !found; i++)
+		found = memcmp(buf + i, p, n) == 0;
+	free(buf);
+	return found;
+}
+
+/*
+ * After records are written, hsm.db keeps only the next record's key: the
+ * keys that MACed them are in none of hsm.db, its WAL or its shm, and the
+ * stored key is the start of the ratchet, not a way back.
+ */
+static void
+test_ratchet_erases_old_keys(void **state)
+{
+	static const char *const files[] = { "hsm.db", "hsm.db-wal",
+	    "hsm.db-shm" };
+	struct hsmfix f;
+	uint8_t k[4][AUDIT_KEY_LEN], now[AUDIT_KEY_LEN];
+	char path[128];
+	size_t i, j;
+
+	(void)state;
+	assert_int_equal(fx_setup(&f), 0);
+	stored_key(f.h, k[0]);
+	for (i = 1; i < 4; i++)
+		assert_int_equal(audit_ratchet(k[i - 1], k[i]), 0);
+	append_events(f.h, 3);
+	stored_key(f.h, now);
+	assert_memory_equal(now, k[3], AUDIT_KEY_LEN);
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < 3; j++) {
+			snprintf(path, sizeof(path), "%s/%s", f.dir, files[j]);
+			assert_false(file_holds(path, k[i], AUDIT_KEY_LEN));
+		}
+	fx_teardown(&f);
+}
+
+/*
+ * An SO login starts a new epoch: the key a reader of hsm.db had before it
+ * ratchets to none of the keys after it.
+ */
+static void
+test_so_login_starts_epoch(void **state)
+{
+	struct hsmfix f;
+	struct audit_report rep;
+	uint8_t k[AUDIT_KEY_LEN], now[AUDIT_KEY_LEN];
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_setup(&f), 0);
+	stored_key(f.h, k);
+	assert_int_equal(fx_so(f.h, "so-pin"), 0);
+	append_events(f.h, 2);
+	stored_key(f.h, now);
+	for (i = 0; i < 8; i++) {
+		assert_memory_not_equal(k, now, AUDIT_KEY_LEN);
+		assert_int_equal(audit_ratchet(k, k), 0);
+	}
+	assert_int_equal(hsm_audit_verify(f.h, &rep), 0);
+	assert_int_equal(rep.macs, rep.records);
+	fx_teardown(&f);
+}
+
+/*
+ * A thief with today's hsm.db rewrites record 3 and re-chains everything
+ * after it under the only key on disk (the stored one), fixing the head
+ * and the digest in hsm.db: the SO's verification names record 3.
+ */
+static void
+test_rewrite_with_stored_key_fails(void **state)
+{
+	struct hsmfix f;
+	struct audit_report rep;
+	struct audit_head hd;
+	uint8_t k[AUDIT_KEY_LEN], prev[CC_HASH_LEN], d[CC_HASH_LEN], *in;
+	char path[128], *log, *out, *p, *mac;
+	size_t n, o = 0, len, body;
+	sqlite3_stmt *q;
+	int line = 0, i;
+
+	(void)state;
+	assert_int_equal(fx_setup(&f), 0);
+	append_events(f.h, 4);
+	assert_int_equal(hsm_audit_verify(f.h, &rep), 0);
+	assert_int_equal(rep.macs, rep.records);
+	stored_key(f.h, k);
+	snprintf(path, sizeof(path), "%s/audit.log", f.dir);
+	log = slurp(path, &n);
+	out = malloc(n + 1);
+	memset(prev, 0, sizeof(prev));
+	memset(d, 0, sizeof(d));
+	for (p = log; p < log + n; p += len + 1) {
+		len = (size_t)(strchr(p, '\n') - p);
+		memcpy(out + o, p, len);
+		line++;
+		if (line == 3) /* the edit: a different event name */
+			out[o + (size_t)(strstr(p, "\"event\":\"") - p) + 9] ^= 1;
+		if (line >= 3) {
+			body = (size_t)(strstr(p, ",\"mac\":\"") - p);
+			in = malloc(CC_HASH_LEN + body);
+			memcpy(in, prev, CC_HASH_LEN);
+			memcpy(in + CC_HASH_LEN, out + o, body);
+			assert_int_equal(cc_hmac_sha384(k, sizeof(k), in,
+			    CC_HASH_LEN + body, prev), 0);
+			free(in);
+			mac = out + o + body + 8;
+			for (i = 0; i < CC_HASH_LEN; i++) {
+				char hx[3];
+
+				snprintf(hx, sizeof(hx), "%02x", prev[i]);
+				memcpy(mac + 2 * i, hx, 2);
+			}
+		} else
+			unhex(p + len - 2 - 2 * CC_HASH_LEN, prev, CC_HASH_LEN);
+		assert_int_equal(audit_digest_step(d, out + o, len), 0);
+		o += len;
+		out[o++] = '\n';
+	}
+	spit(path, out, o);
+	assert_int_equal(sqlite3_prepare_v2(store_db(hsm_store(f.h)),
+	    "UPDATE hsm SET audit_head = ?, audit_digest = ? WHERE id = 1", -1,
+	    &q, NULL), SQLITE_OK);
+	sqlite3_bind_blob(q, 1, prev, CC_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 2, d, CC_HASH_LEN, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+	sqlite3_finalize(q);
+	/* what is on disk agrees with itself ... */
+	assert_int_equal(audit_head_get(hsm_store(f.h), &hd), 0);
+	assert_memory_equal(hd.digest, d, CC_HASH_LEN);
+	/* ... but record 3's MAC is not under record 3's key */
+	assert_int_equal(hsm_audit_verify(f.h, &rep), CE_INTEGRITY);
+	assert_int_equal(rep.bad_line, 3);
+	assert_non_null(strstr(err_detail(), "line 3 (seq 3) fails its MAC"));
+	free(log);
+	free(out);
+	fx_teardown(&f);
+}
+
+/*
+ * The SO's credential change takes the chain's verification key along;
+ * after a zeroization and a re-initialization under another SO the old
+ * epoch's records are no longer MAC-checked (their key is under the old
+ * SO's credential) but the chain, the digest and the head still are.
+ */
+static void
+test_epochs_follow_the_so(void **state)
+{
+	struct hsmfix f;
+	struct audit_report rep;
+	struct hsm_init_params p;
+	struct secret *so2 = fx_pin("so-pin-2"), *so3 = fx_pin("so-pin-3");
+	uint64_t before;
+
+	(void)state;
+	assert_int_equal(fx_setup(&f), 0);
+	assert_int_equal(hsm_so_change(f.h, so2), 0);
+	hsm_close(f.h);
+	assert_int_equal(hsm_open(f.dir, &f.h), 0);
+	assert_int_equal(fx_so(f.h, "so-pin-2"), 0);
+	assert_int_equal(hsm_audit_verify(f.h, &rep), 0);
+	assert_int_equal(rep.macs, rep.records);
+	assert_int_equal(hsm_zeroize(f.h, 1, NULL), 0);
+	before = rep.records + 1;
+	hsm_close(f.h);
+	f.h = NULL;
+	hsm_init_params_default(&p);
+	p.label = "unit";
+	p.kdf = KDF_TEST;
+	assert_int_equal(hsm_init(f.dir, &p, so3), 0);
+	assert_int_equal(hsm_open(f.dir, &f.h), 0);
+	assert_int_equal(fx_so(f.h, "so-pin-3"), 0);
+	assert_int_equal(hsm_audit_verify(f.h, &rep), 0);
+	assert_true(rep.digest_checked);
+	assert_int_equal(rep.macs, rep.records - before);
+	assert_int_equal(audit_verify(hsm_store(f.h), hsm_audit_path(f.h),
+	    &rep), 0);
+	assert_int_equal(rep.macs, 0);
+	secret_free(so2);
+	secret_free(so3);
+	fx_teardown(&f);
+}
+
+/* A signed head: holds on the log it was made from, refused once the
+ * past changes or the head itself does. */
+static void
+test_signed_head(void **state)
+{
+	struct hsmfix f;
+	struct audit_headinfo hi;
+	char hpath[160], path[128], *head, *log, c;
+	size_t hn, n;
+	uint64_t seq;
+
+	(void)state;
+	assert_int_equal(fx_setup(&f), 0);
+	snprintf(hpath, sizeof(hpath), "%s/exported.head", f.dir);
+	assert_int_equal(hsm_audit_export(f.h, NULL, hpath, &seq), 0);
+	head = slurp(hpath, &hn);
+	assert_int_equal(hsm_audit_head_check(f.h, head, hn, &hi), 0);
+	assert_int_equal(hi.seq, seq);
+	append_events(f.h, 2);
+	assert_int_equal(hsm_audit_head_check(f.h, head, hn, &hi), 0);
+	/* a byte of the signature changed (still hex) */
+	c = head[hn - 3];
+	head[hn - 3] = c == '0' ? '1' : '0';
+	assert_int_equal(hsm_audit_head_check(f.h, head, hn, &hi),
+	    CE_INTEGRITY);
+	head[hn - 3] = c;
+	/* record 2 edited */
+	snprintf(path, sizeof(path), "%s/audit.log", f.dir);
+	log = slurp(path, &n);
+	log[line_at(log, 1) + 10] ^= 1;
+	spit(path, log, n);
+	assert_int_equal(hsm_audit_head_check(f.h, head, hn, &hi),
+	    CE_INTEGRITY);
+	assert_non_null(strstr(err_detail(), "up to seq"));
+	free(log);
+	free(head);
+	fx_teardown(&f);
+}
+
 int
 main(void)
 {
@@ -292,6 +586,12 @@ main(void)
 		cmocka_unit_test(test_rollback_truncates),
 		cmocka_unit_test(test_crash_tail_recovered),
 		cmocka_unit_test(test_outside_transaction_refused),
+		cmocka_unit_test(test_ratchet_vectors),
+		cmocka_unit_test(test_ratchet_erases_old_keys),
+		cmocka_unit_test(test_rewrite_with_stored_key_fails),
+		cmocka_unit_test(test_so_login_starts_epoch),
+		cmocka_unit_test(test_epochs_follow_the_so),
+		cmocka_unit_test(test_signed_head),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
