@@ -10,6 +10,8 @@
 
 #include "bstore.h"
 
+struct hsm;
+
 #define BSTORE_CONF "store.conf"
 #define BSTORE_TMP ".tmp"
 #define BSTORE_TRASH ".trash"
@@ -57,6 +59,9 @@ struct bstore_ops {
 	int (*gc)(struct bstore *s, size_t *removedp);
 	/* optional: one scheduler per store (NULL: the backend orders it) */
 	int (*run_lock)(struct bstore *s, int *fdp);
+	/* optional: removals need an HSM SO (NULL: they need none) */
+	const char *(*officer_dir)(const struct bstore *s);
+	int (*set_officer)(struct bstore *s, struct hsm *h);
 };
 
 struct bstore {
@@ -74,6 +79,9 @@ struct bstore_txn {
 	char name[BSTORE_NAME_MAX];  /* fixed by begin */
 	void *be;
 };
+
+/* The hsm: backend, a Backup HSM (bstore_hsm.c). */
+extern const struct bstore_ops bstore_hsm_ops;
 
 /* The rbs:// backend (bstore_rbs.c). */
 extern const struct bstore_ops bstore_rbs_ops;

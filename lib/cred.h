@@ -262,6 +262,15 @@ void cred_written_undo(struct cred_written *w);
 /* Prints "prog: wrote share #i of N to PATH" for each file. */
 void cred_written_report(const char *prog, const struct cred_written *w);
 
+/*
+ * Logs the SO in where store s wants one before it removes backups (a
+ * Backup HSM; lib/bstore.h bstore_officer_dir) and hands the login to s.
+ * 0 with nothing done for a store that needs none. lib/cred_store.c.
+ */
+struct bstore;
+int cred_store_officer(const char *prog, struct bstore *s,
+    const struct cred_src *c);
+
 /* Checks a new set's M and N (1 <= M <= N <= 16); CE_USAGE with detail. */
 int cred_new_check(const struct cred_new *c, const char *what);
 

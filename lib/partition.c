@@ -64,6 +64,8 @@ partition_create(struct hsm *h, const char *label, int version)
 
 	if (!hsm_so_ok(h))
 		return CE_NOT_LOGGED_IN;
+	if ((r = hsm_refuse_backup(h)) != 0)
+		return r;
 	if ((r = hsm_label_check("partition label", label,
 	    PARTITION_LABEL_MAX)) != 0)
 		return r;
