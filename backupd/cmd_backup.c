@@ -62,7 +62,8 @@ cmd_backup(struct opts *o)
 
 	if (o->from == NULL || o->to == NULL || o->nargs != 0)
 		return cli_usage_error(PROG, "backup needs --from "
-		    "hsm:DIR#LABEL --to dir:PATH and no other argument");
+		    "hsm:DIR#LABEL --to dir:PATH (or rbs://... or a Backup HSM, "
+		    "hsm:DIR) and no other argument");
 	if (o->kdf != NULL && (r = kdf_profile_choose(o->kdf, &kdf)) != 0)
 		return r == CE_POLICY ? cli_fail(PROG, r, "--kdf") :
 		    cli_usage_error(PROG, "--kdf: unknown profile '%s' "
@@ -73,6 +74,11 @@ cmd_backup(struct opts *o)
 		if (r != EXIT_USAGE)
 			fprintf(stderr, "A new store is made with 'backupd init "
 			    "%s'.\n", o->to);
+		goto out;
+	}
+	/* A full store refuses before any login or secret (formats.md 7.6). */
+	if ((r = bstore_room(s)) != 0) {
+		r = cli_fail(PROG, r, "backup refused; nothing was created");
 		goto out;
 	}
 	if ((r = open_source(o, &e)) != 0) {

@@ -71,6 +71,9 @@ help(FILE *f)
 	    "challenge of an activated role; "
 	    "--backup-pin-*: the\nbackup partition password; without them, "
 	    "a prompt. Never argv.\n"
+	    "A store is dir:PATH, rbs://HOST:PORT/STORE or a Backup HSM, "
+	    "hsm:DIR (hsm init\n--backup); on a Backup HSM delete, prune and "
+	    "purge take its SO's --pin-*\nor --share (docs/backup-hsm.md).\n"
 	    "Exit status: 0 done, 1 failed, 2 usage, 3 refused (credential, "
 	    "policy), 4 integrity.\nSee docs/backupd.md.\n", PROG, PROG, PROG,
 	    PROG, PROG, PROG, PROG, PROG);

@@ -79,6 +79,9 @@ backup_job(const struct bdconf *c, const struct bdconf_job *j,
 	struct secret *pw = NULL;
 	int r;
 
+	/* A full store refuses before any secret is read or login spent. */
+	if ((r = bstore_room(st)) != 0)
+		return r;
 	memset(&cred, 0, sizeof(cred));
 	cred.pin_file = j->pin_file[0] ? j->pin_file : NULL;
 	cred.challenge_file = j->challenge_file[0] ? j->challenge_file : NULL;
@@ -415,6 +418,26 @@ backupd_run(const char *config, int once)
 	if ((r = bstore_open(x.c->store, &x.st)) != 0) {
 		r = cli_fail(PROG, r, "cannot open the backup store");
 		goto out;
+	}
+	/* A Backup HSM's retention needs its SO: logged in once, here. */
+	if (bstore_officer_dir(x.st) != NULL && x.c->have_keep) {
+		struct cred_src so;
+
+		memset(&so, 0, sizeof(so));
+		so.pin_file = x.c->officer_pin_file[0] ?
+		    x.c->officer_pin_file : NULL;
+		if (so.pin_file == NULL) {
+			err_set_detail("retention ('keep') on the Backup HSM %s "
+			    "needs its SO: add 'officer-pin-file PATH' to %s",
+			    x.c->store, config);
+			r = cli_fail(PROG, CE_NOT_LOGGED_IN, "refused");
+			goto out;
+		}
+		if ((r = cred_store_officer(PROG, x.st, &so)) != 0) {
+			r = cli_fail(PROG, r, "the Backup HSM's SO did not log "
+			    "in");
+			goto out;
+		}
 	}
 	/* One scheduler per store: two would run each job twice and
 	 * overwrite each other's metrics. Held until this process ends. */

@@ -258,6 +258,12 @@ bdconf_parse(struct buf *b, struct bdconf *cp)
 			if (n != 2 || c->rbs_identity[0] != '\0' ||
 			    copy(c->rbs_identity, w[1]) != 0)
 				goto bad;
+		} else if (strcmp(w[0], "officer-pin-file") == 0) {
+			want = "'officer-pin-file PATH' (the SO password of a "
+			    "Backup HSM store, for retention), once";
+			if (n != 2 || c->officer_pin_file[0] != '\0' ||
+			    copy(c->officer_pin_file, w[1]) != 0)
+				goto bad;
 		} else if (strcmp(w[0], "job") == 0) {
 			want = "'job NAME from=hsm:DIR#LABEL (pin-file=F | "
 			    "challenge-file=F) backup-pin-file=F [kdf=P] "
@@ -276,7 +282,7 @@ bdconf_parse(struct buf *b, struct bdconf *cp)
 			c->njobs++;
 		} else {
 			want = "store, interval, keep, state, verify, metrics, "
-			    "rbs-identity or job";
+			    "rbs-identity, officer-pin-file or job";
 			goto bad;
 		}
 	}
