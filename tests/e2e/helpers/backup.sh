@@ -3,6 +3,7 @@
 #                      (AES-256) and N bulk AES keys 'k-1'.. in p1; pin
 #                      file $BK (the backup password)
 #   store_init NAME [capacity]   a backup store at $T/NAME
+#   bhsm_init NAME [capacity]    a Backup HSM at $T/NAME (SO: $BSO)
 #   backup_of DIR STORE          backupd backup of p1, prints the name
 #   hsm_state DIR      a digest of DIR's whole hsm.db (every table, the
 #                      audit head included) and of its audit.log
@@ -31,6 +32,13 @@ bk_setup() {
 
 store_init() {
 	backupd init "dir:$T/$1" ${2:+--capacity "$2"} >/dev/null
+}
+
+BSO=$(pinfile bso "backup-hsm-so-1")
+
+bhsm_init() {
+	hsm init "$T/$1" --backup --label "bhsm-$1" --kdf test \
+		${2:+--capacity "$2"} --pin-file "$BSO" >/dev/null
 }
 
 backup_of() {

@@ -1,0 +1,75 @@
+#!/bin/sh
+# A Backup HSM holds 100 backup partitions unless its capacity is set at
+# init. The 101st is refused before any work: exit 1 with "holds 100 of
+# 100", no login spent on the source (its hsm.db and audit log unchanged),
+# no secret read, nothing in the Backup HSM's backup area, not even a
+# temporary. A capacity set at init (--capacity 2) holds likewise, and a
+# slot freed by the Backup HSM's SO takes the next backup.
+. "$(dirname "$0")/lib.sh"
+. "$here/helpers/hsm.sh"
+. "$here/helpers/backup.sh"
+
+bk_setup h 3
+P="hsm:$T/h#p1"
+bhsm_init b
+B="hsm:$T/b"
+restore list --from "$B" 2>&1 | grep -q "0 of 100 backup partitions" ||
+	fail "a Backup HSM does not hold 100 by default"
+first=$(backupd backup --from "$P" --to "$B" --pin-file "$CO" \
+	--backup-pin-file "$BK" --kdf test)
+# 99 more backup partitions: copies of the first under other dated names.
+# Each lists (flagged as disagreeing with its manifest) and takes a slot.
+stem=${first%_*}
+i=1
+while [ "$i" -le 99 ]; do
+	cp -p "$T/b/backup/$first" \
+		"$T/b/backup/${stem}_2001$(printf '%02d' $((i % 12 + 1)))$(printf '%02d' $((i % 28 + 1)))T00$(printf '%02d' $((i / 60)))$(printf '%02d' $((i % 60)))Z.cbk"
+	i=$((i + 1))
+done
+[ "$(restore list --from "$B" --names | wc -l)" -eq 100 ] ||
+	fail "the Backup HSM does not list 100 backup partitions"
+
+src0=$(hsm_state h)
+files0=$(store_state b/backup)
+db0=$(sqlite3 "$T/b/hsm.db" .dump | sha256sum)
+expect_exit 1 backupd backup --from "$P" --to "$B" --pin-file "$CO" \
+	--backup-pin-file "$BK" --kdf test
+grep -q "holds 100 of 100 backup partitions" "$T/.err" ||
+	fail "message: the 101st is not refused for the capacity"
+grep -q "nothing was created" "$T/.err" || fail "message: nothing created"
+[ "$(hsm_state h)" = "$src0" ] || fail "the refused 101st did work on the source"
+[ "$(store_state b/backup)" = "$files0" ] ||
+	fail "the refused 101st left something in the Backup HSM"
+[ -z "$(ls -A "$T/b/backup/.tmp")" ] || fail "a temporary was left"
+[ "$(sqlite3 "$T/b/hsm.db" .dump | sha256sum)" = "$db0" ] ||
+	fail "the refused 101st changed the Backup HSM's hsm.db"
+# No secret was needed to refuse it: not even a backup password.
+expect_exit 1 backupd backup --from "$P" --to "$B" --pin-file /nonexistent \
+	--backup-pin-file /nonexistent --kdf test
+grep -q "holds 100 of 100" "$T/.err" || fail "a secret was read before the refusal"
+
+# Capacity set at init.
+bhsm_init c 2
+C="hsm:$T/c"
+backupd backup --from "$P" --to "$C" --pin-file "$CO" --backup-pin-file "$BK" \
+	--kdf test >/dev/null
+sleep 1
+backupd backup --from "$P" --to "$C" --pin-file "$CO" --backup-pin-file "$BK" \
+	--kdf test >/dev/null
+src0=$(hsm_state h)
+expect_exit 1 backupd backup --from "$P" --to "$C" --pin-file "$CO" \
+	--backup-pin-file "$BK" --kdf test
+grep -q "holds 2 of 2 backup partitions" "$T/.err" || fail "message: capacity 2"
+[ "$(hsm_state h)" = "$src0" ] || fail "the refused 3rd did work on the source"
+# The Backup HSM's SO frees a slot (the older; the newer is protected).
+old=$(restore list --from "$C" --names | tail -1)
+backupd delete "$C" "$old" --pin-file "$BSO" >/dev/null
+sleep 1
+backupd backup --from "$P" --to "$C" --pin-file "$CO" --backup-pin-file "$BK" \
+	--kdf test >/dev/null
+[ "$(restore list --from "$C" --names | wc -l)" -eq 2 ] ||
+	fail "a freed slot did not take the next backup"
+expect_exit 2 hsm init "$T/d" --backup --capacity 100001 --label d --kdf test \
+	--pin-file "$BSO"
+expect_exit 2 hsm init "$T/d" --capacity 5 --label d --kdf test --pin-file "$BSO"
+echo "backuphsm-capacity: ok"
