@@ -1,0 +1,83 @@
+#!/bin/sh
+# backupd backups into a Backup HSM, killed with SIGKILL at random moments
+# over several runs: a killed backup never leaves a backup partition. The
+# Backup HSM lists exactly the backups that finished (each verifies and
+# opens); its backup area holds nothing else at the top; what killed runs
+# left in .tmp/ never lists nor counts and gc removes it; every finished
+# backup partition is in the Backup HSM's audit log and its chain still
+# verifies (a run killed inside the audit step leaves only an interrupted
+# record, which the chain reports as a crash, not tampering).
+. "$(dirname "$0")/lib.sh"
+. "$here/helpers/hsm.sh"
+. "$here/helpers/backup.sh"
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+rand() { echo $(($(od -An -tu2 -N2 /dev/urandom) % $1)); }
+listed() { restore list --from "hsm:$T/b" --names | LC_ALL=C sort; }
+
+bk_setup h 40000
+bhsm_init b
+t0=$(now_ms)
+backupd backup --from "hsm:$T/h#p1" --to "hsm:$T/b" --pin-file "$CO" \
+	--backup-pin-file "$BK" --kdf test >"$T/names"
+dur=$(($(now_ms) - t0))
+[ "$dur" -gt 0 ] || dur=1
+sleep 1
+
+runs=8
+i=0
+killed=0
+while [ "$i" -lt "$runs" ]; do
+	i=$((i + 1))
+	n0=$(listed | wc -l)
+	backupd backup --from "hsm:$T/h#p1" --to "hsm:$T/b" --pin-file "$CO" \
+		--backup-pin-file "$BK" --kdf test >"$T/out" 2>"$T/err" &
+	pid=$!
+	ms=$(rand $((dur * 5 / 4 + 1)))
+	sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
+	kill -9 "$pid" 2>/dev/null || true
+	rc=0
+	wait "$pid" || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		cat "$T/out" >>"$T/names"
+	elif [ "$rc" -eq 137 ]; then
+		killed=$((killed + 1))
+	else
+		cat "$T/err" >&2
+		fail "run $i: exit $rc, neither done nor killed"
+	fi
+	n1=$(listed | wc -l)
+	echo "run $i: SIGKILL at ${ms} ms of ~${dur}: exit $rc; $n1 listed"
+	if [ "$rc" -eq 137 ] && [ "$n1" -gt "$n0" ]; then
+		# Killed after the rename: the backup partition is whole; it
+		# must verify below like the finished ones.
+		listed | comm -13 "$T/names" - | tail -1 >>"$T/names"
+	fi
+	[ "$n1" -gt "$n0" ] && sleep 1
+done
+[ "$killed" -gt 0 ] || echo "note: no run was killed before it finished"
+
+listed >"$T/listed"
+LC_ALL=C sort "$T/names" | cmp -s - "$T/listed" || {
+	LC_ALL=C sort "$T/names" | diff - "$T/listed" >&2
+	fail "the Backup HSM lists other than the finished backups"
+}
+while read -r name; do
+	restore verify --from "hsm:$T/b" "$name" >/dev/null ||
+		fail "$name lists but does not verify"
+	restore verify --deep --from "hsm:$T/b" "$name" --to "hsm:$T/h#p1" \
+		--pin-file "$CO" --backup-pin-file "$BK" >/dev/null ||
+		fail "$name lists but does not open"
+	grep -q "\"object\":\"$name\"" "$T/b/audit.log" ||
+		fail "$name is not in the Backup HSM's audit log"
+done <"$T/listed"
+(cd "$T/b/backup" && ls -A | grep -v -x -e store.conf -e .lock -e .tmp \
+	-e .trash -e .verified | LC_ALL=C sort) | cmp -s - "$T/listed" ||
+	fail "the Backup HSM's backup area holds more than the listed backups"
+[ -z "$(ls -A "$T/b/backup/.trash")" ] || fail "something went to the trash"
+echo "$(wc -l <"$T/listed") backup partitions, $(ls -A "$T/b/backup/.tmp" | wc -l) temporaries"
+backupd gc "hsm:$T/b" >/dev/null
+[ -z "$(ls -A "$T/b/backup/.tmp")" ] || fail "gc left temporaries"
+listed | cmp -s - "$T/listed" || fail "gc changed the listing"
+hsm audit verify "$T/b" >/dev/null || fail "the Backup HSM's audit chain broke"
+echo "backuphsm-sigkill: ok"
