@@ -218,11 +218,12 @@ bdconf_parse(struct buf *b, struct bdconf *cp)
 		if (n == 0)
 			continue;
 		if (strcmp(w[0], "store") == 0) {
-			want = "'store dir:PATH' or 'store rbs://HOST:PORT/NAME', "
-			    "once";
+			want = "'store dir:PATH', 'store rbs://HOST:PORT/NAME' "
+			    "or 'store hsm:DIR' (a Backup HSM), once";
 			if (n != 2 || c->store[0] != '\0' ||
 			    (strncmp(w[1], "dir:", 4) != 0 &&
-			    strncmp(w[1], "rbs://", 6) != 0) || copy(c->store, w[1]))
+			    strncmp(w[1], "rbs://", 6) != 0 &&
+			    strncmp(w[1], "hsm:", 4) != 0) || copy(c->store, w[1]))
 				goto bad;
 		} else if (strcmp(w[0], "interval") == 0) {
 			want = "'interval N[s|m|h|d]', 1 s to 366 d";

@@ -6,7 +6,7 @@
  * secrets themselves).
  *
  *   # comments and blank lines
- *   store dir:/srv/coffer/backups
+ *   store dir:/srv/coffer/backups   (or rbs://HOST:PORT/NAME, or hsm:DIR)
  *   interval 1d                     seconds, or N with s, m, h or d
  *   keep last 7 daily 14 weekly 8 monthly 12
  *   metrics /var/lib/node_exporter/textfile/coffer_backupd.prom
