@@ -41,7 +41,9 @@ restore_help(FILE *f)
 	    "               [--force]\n", PROG);
 	for (i = 0; i < NCMDS; i++)
 		fprintf(f, "       %s %s\n", PROG, cmds[i].synopsis);
-	fprintf(f, "\nSecrets: --pin-file/--pin-env (the target's Crypto "
+	fprintf(f, "\nA store is dir:PATH, rbs://HOST:PORT/STORE or a Backup HSM, "
+	    "hsm:DIR (docs/backup-hsm.md).\n");
+	fprintf(f, "Secrets: --pin-file/--pin-env (the target's Crypto "
 	    "Officer; on a PED HSM\n--share FILE ... [--share-pin-file F ...] "
 	    "or --challenge-file/--challenge-env),\n--backup-pin-file/"
 	    "--backup-pin-env (the backup password), --domain-pin-file/\n"
