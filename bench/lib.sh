@@ -41,7 +41,7 @@ gcm_records_per_sec() {
 # bench_pins: the credential files $W/so, po, co, dom and bk (0600).
 bench_pins() {
 	(umask 077 && for f in so po co dom bk; do
-		printf 'bench-%s\n' "$f" >"$W/$f"
+		printf 'bench-%s-secret\n' "$f" >"$W/$f"
 	done)
 }
 
