@@ -38,6 +38,7 @@ int cmd_delete(struct opts *o);
 int cmd_undelete(struct opts *o);
 int cmd_trash(struct opts *o);
 int cmd_purge(struct opts *o);
+int cmd_copy(struct opts *o);
 
 /* bd_log: one log line with a syslog priority (LOG_ERR...), log.c. */
 void bd_log(int prio, const char *fmt, ...)

@@ -252,3 +252,51 @@ cmd_purge(struct opts *o)
 	bstore_close(s);
 	return r;
 }
+
+/*
+ * backupd copy --from STORE --to STORE NAME: one backup partition between
+ * stores of any kinds (a Backup HSM and a dir: store, either way) as its
+ * sealed archive (lib/bstore.h bstore_copy): nothing is decrypted.
+ */
+int
+cmd_copy(struct opts *o)
+{
+	struct bstore *from = NULL, *to = NULL;
+	char name[BSTORE_NAME_MAX];
+	struct json *j;
+	int r;
+
+	if (o->from == NULL || o->to == NULL || o->nargs != 1)
+		return cli_usage_error(PROG, "copy needs --from STORE --to "
+		    "STORE and the backup's NAME");
+	if (bstore_name_parse(o->args[0], NULL, NULL) != 0)
+		return cli_usage_error(PROG, "'%s' is not a backup name "
+		    "(<label>_<serial>_<yyyymmddThhmmssZ>.cbk)", o->args[0]);
+	if ((r = bstore_open(o->from, &from)) != 0) {
+		r = cli_fail(PROG, r, "cannot open the store to copy from");
+		goto out;
+	}
+	if ((r = bstore_open(o->to, &to)) != 0) {
+		r = cli_fail(PROG, r, "cannot open the store to copy to");
+		goto out;
+	}
+	if ((r = bstore_copy(from, o->args[0], to, name)) != 0) {
+		r = cli_fail(PROG, r, "copy refused; nothing was created");
+		goto out;
+	}
+	if (o->json) {
+		j = json_new(stdout);
+		json_obj_begin(j, NULL);
+		json_str(j, "name", name);
+		json_str(j, "from", o->from);
+		json_str(j, "to", o->to);
+		json_obj_end(j);
+		json_free(j);
+	} else
+		printf("%s\n", name);
+	r = EXIT_DONE;
+ out:
+	bstore_close(from);
+	bstore_close(to);
+	return r;
+}

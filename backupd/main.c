@@ -65,7 +65,8 @@ help(FILE *f)
 	    "[--keep-weekly N]\n"
 	    "               [--keep-monthly N] [--dry-run] [--json]\n"
 	    "       %s delete|undelete dir:PATH NAME\n"
-	    "       %s trash|purge|gc dir:PATH [--json]\n\n"
+	    "       %s trash|purge|gc dir:PATH [--json]\n"
+	    "       %s copy --from STORE --to STORE NAME [--json]\n\n"
 	    "--pin-*, --share, --challenge-*: the source partition's Crypto "
 	    "Officer (or\n--role cu): a password, M share files, or the "
 	    "challenge of an activated role; "
@@ -76,7 +77,7 @@ help(FILE *f)
 	    "purge take its SO's --pin-*\nor --share (docs/backup-hsm.md).\n"
 	    "Exit status: 0 done, 1 failed, 2 usage, 3 refused (credential, "
 	    "policy), 4 integrity.\nSee docs/backupd.md.\n", PROG, PROG, PROG,
-	    PROG, PROG, PROG, PROG, PROG);
+	    PROG, PROG, PROG, PROG, PROG, PROG);
 }
 
 static int
@@ -184,7 +185,7 @@ run(int argc, char **argv)
 		{ "backup", cmd_backup }, { "init", cmd_init }, { "gc", cmd_gc },
 		{ "prune", cmd_prune }, { "delete", cmd_delete },
 		{ "undelete", cmd_undelete }, { "trash", cmd_trash },
-		{ "purge", cmd_purge },
+		{ "purge", cmd_purge }, { "copy", cmd_copy },
 	};
 	struct opts o;
 	size_t i;

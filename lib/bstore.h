@@ -277,6 +277,18 @@ int bstore_gc(struct bstore *s, size_t *removedp);
 int bstore_run_lock(struct bstore *s, int *fdp);
 
 /*
+ * Copies backup name of store from into store to (any two kinds: a Backup
+ * HSM and a dir: store, either way) as the sealed archive it is, nothing
+ * decrypted: the source's integrity is checked while it is read and the
+ * copy is written with bstore_begin/bstore_commit (the target's capacity,
+ * name, crash safety and audit). out (may be NULL) gets the name, the
+ * same. CE_EXISTS when the target has it; CE_INTEGRITY when the source is
+ * damaged or misnamed (nothing is left in the target).
+ */
+int bstore_copy(struct bstore *from, const char *name, struct bstore *to,
+    char out[BSTORE_NAME_MAX]);
+
+/*
  * Refuses (CE_FULL, naming the store and its capacity) when the store holds
  * its capacity already: for callers that want the refusal before any work,
  * such as a login (bstore_begin checks again).
