@@ -13,13 +13,7 @@
 runbook="$here/../../docs/runbooks/disaster-recovery.md"
 bk_setup h 30
 P="hsm:$T/h#p1"
-mkdir "$T/proof"
-echo "signed and encrypted before the disaster" >"$T/proof/message"
-hsm key sign "$P" --label sig --in "$T/proof/message" \
-	--out "$T/proof/message.sig" --pin-file "$CO"
-hsm key encrypt "$P" --label enc --in "$T/proof/message" \
-	--out "$T/proof/message.enc" --pin-file "$CO"
-labels_of h >"$T/before"
+dr_proof_make h
 SOURCE_SERIAL=$(hsm partition show "$P" --json | jq -r .serial)
 
 bhsm_init b
@@ -51,11 +45,7 @@ sleep 1 # the runbook ends with a new backup partition: a new name
 hsm zeroize "$T/h" --tamper >/dev/null
 expect_exit 3 hsm key list "$P" --pin-file "$CO"
 
-mkdir -m 700 "$T/cred"
-for f in so po co cu dom:domain bk:backup; do
-	cp "$T/${f%%:*}" "$T/cred/${f#*:}.pin"
-done
-chmod 600 "$T/cred"/*.pin
+dr_creds
 runbook_script "$runbook"
 HSM_DIR="$T/h" HSM_LABEL=e2e PARTITION=p1 DOMAIN_LABEL=default KDF=test \
 	SOURCE_SERIAL="$SOURCE_SERIAL" STORE=/nonexistent STORE_URI="$B" \
@@ -67,13 +57,7 @@ HSM_DIR="$T/h" HSM_LABEL=e2e PARTITION=p1 DOMAIN_LABEL=default KDF=test \
 grep -q "proof: the restored keys are the keys of $name" "$T/runbook.out" ||
 	fail "the runbook did not prove the keys from the Backup HSM"
 
-labels_of h >"$T/after"
-cmp -s "$T/before" "$T/after" || fail "the restored partition differs"
-hsm key verify "$P" --label sig --in "$T/proof/message" \
-	--signature "$T/proof/message.sig" --pin-file "$CO" >/dev/null
-hsm key decrypt "$P" --label enc --in "$T/proof/message.enc" \
-	--out "$T/plain" --pin-file "$CO"
-cmp -s "$T/proof/message" "$T/plain" || fail "the old ciphertext does not decrypt"
+dr_proved h
 # The runbook's closing backup is a second backup partition, of the new series.
 [ "$(restore list --from "$B" --json | grep -o '"name"' | wc -l)" -eq 2 ] ||
 	fail "no fresh backup partition after the recovery"

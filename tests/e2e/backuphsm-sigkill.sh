@@ -12,7 +12,6 @@
 . "$here/helpers/backup.sh"
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
-rand() { echo $(($(od -An -tu2 -N2 /dev/urandom) % $1)); }
 listed() { restore list --from "hsm:$T/b" --names | LC_ALL=C sort; }
 
 bk_setup h 40000
@@ -24,38 +23,7 @@ dur=$(($(now_ms) - t0))
 [ "$dur" -gt 0 ] || dur=1
 sleep 1
 
-runs=8
-i=0
-killed=0
-while [ "$i" -lt "$runs" ]; do
-	i=$((i + 1))
-	n0=$(listed | wc -l)
-	backupd backup --from "hsm:$T/h#p1" --to "hsm:$T/b" --pin-file "$CO" \
-		--backup-pin-file "$BK" --kdf test >"$T/out" 2>"$T/err" &
-	pid=$!
-	ms=$(rand $((dur * 5 / 4 + 1)))
-	sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
-	kill -9 "$pid" 2>/dev/null || true
-	rc=0
-	wait "$pid" || rc=$?
-	if [ "$rc" -eq 0 ]; then
-		cat "$T/out" >>"$T/names"
-	elif [ "$rc" -eq 137 ]; then
-		killed=$((killed + 1))
-	else
-		cat "$T/err" >&2
-		fail "run $i: exit $rc, neither done nor killed"
-	fi
-	n1=$(listed | wc -l)
-	echo "run $i: SIGKILL at ${ms} ms of ~${dur}: exit $rc; $n1 listed"
-	if [ "$rc" -eq 137 ] && [ "$n1" -gt "$n0" ]; then
-		# Killed after the rename: the backup partition is whole; it
-		# must verify below like the finished ones.
-		listed | comm -13 "$T/names" - | tail -1 >>"$T/names"
-	fi
-	[ "$n1" -gt "$n0" ] && sleep 1
-done
-[ "$killed" -gt 0 ] || echo "note: no run was killed before it finished"
+kill_backups "hsm:$T/b" 8
 
 listed >"$T/listed"
 LC_ALL=C sort "$T/names" | cmp -s - "$T/listed" || {
