@@ -243,22 +243,33 @@ hsm_commit(struct bstore_txn *t, const struct cbk_manifest *m,
 	return r;
 }
 
+/* op on backup partition name and its audit event, in one transaction. */
+static int
+audited(struct hsm *h, struct bstore *s, const char *name, const char *event,
+    const char *detail, int (*op)(struct bstore *, const char *))
+{
+	int r;
+
+	if ((r = hsm_tx_begin(h)) != 0)
+		return r;
+	if ((r = audit(h, event, 1, name, detail, -1)) != 0 ||
+	    (r = op(s, name)) != 0) {
+		hsm_tx_rollback(h);
+		return r;
+	}
+	return hsm_tx_commit(h);
+}
+
 static int
 hsm_trash(struct bstore *s, const char *name)
 {
 	struct hsm *h;
 	int r;
 
-	if ((r = officer(s, "deleting", &h)) != 0 ||
-	    (r = hsm_tx_begin(h)) != 0)
+	if ((r = officer(s, "deleting", &h)) != 0)
 		return r;
-	if ((r = audit(h, "backup-partition-delete", 1, name,
-	    "soft delete (undo: backupd undelete)", -1)) != 0 ||
-	    (r = bstore_dir_trash(s, name)) != 0) {
-		hsm_tx_rollback(h);
-		return r;
-	}
-	return hsm_tx_commit(h);
+	return audited(h, s, name, "backup-partition-delete",
+	    "soft delete (undo: backupd undelete)", bstore_dir_trash);
 }
 
 static int
@@ -268,16 +279,9 @@ hsm_untrash(struct bstore *s, const char *name)
 	struct hsm *h = NULL;
 	int r;
 
-	if ((r = backup_hsm_open(be->dir, &h)) != 0 ||
-	    (r = hsm_tx_begin(h)) != 0)
-		goto out;
-	if ((r = audit(h, "backup-partition-undelete", 1, name, NULL,
-	    -1)) != 0 || (r = bstore_dir_untrash(s, name)) != 0) {
-		hsm_tx_rollback(h);
-		goto out;
-	}
-	r = hsm_tx_commit(h);
- out:
+	if ((r = backup_hsm_open(be->dir, &h)) == 0)
+		r = audited(h, s, name, "backup-partition-undelete", NULL,
+		    bstore_dir_untrash);
 	hsm_close(h);
 	return r;
 }
