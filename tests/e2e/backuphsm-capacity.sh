@@ -69,6 +69,25 @@ backupd backup --from "$P" --to "$C" --pin-file "$CO" --backup-pin-file "$BK" \
 	--kdf test >/dev/null
 [ "$(restore list --from "$C" --names | wc -l)" -eq 2 ] ||
 	fail "a freed slot did not take the next backup"
+# A PED Backup HSM (capacity 1) is full after one backup partition. Its
+# SO logs in with 2 of its 3 shares (one share is refused and deletes
+# nothing), and even then its last good backup partition stays.
+hsm init "$T/pb" --backup --capacity 1 --label pbh --kdf test --ped \
+	--m 2 --n 3 --shares-out "$T/sos" >/dev/null 2>&1
+pn=$(backupd backup --from "$P" --to "hsm:$T/pb" --pin-file "$CO" \
+	--backup-pin-file "$BK" --kdf test)
+expect_exit 1 backupd backup --from "$P" --to "hsm:$T/pb" --pin-file "$CO" \
+	--backup-pin-file "$BK" --kdf test
+grep -q "holds 1 of 1" "$T/.err" || fail "message: PED Backup HSM full"
+expect_exit 3 backupd delete "hsm:$T/pb" "$pn" --share "$T/sos/so-1-of-3.cshare"
+backupd undelete "hsm:$T/pb" "$pn" >/dev/null 2>&1 && fail "undeleted what was never deleted"
+[ "$(restore list --from "hsm:$T/pb" --names)" = "$pn" ] ||
+	fail "one share deleted a backup partition"
+expect_exit 3 backupd delete "hsm:$T/pb" "$pn" --share "$T/sos/so-1-of-3.cshare" \
+	--share "$T/sos/so-3-of-3.cshare"
+grep -q "never removes the last good backup" "$T/.err" ||
+	fail "the PED SO removed the last good backup"
+
 expect_exit 2 hsm init "$T/d" --backup --capacity 100001 --label d --kdf test \
 	--pin-file "$BSO"
 expect_exit 2 hsm init "$T/d" --capacity 5 --label d --kdf test --pin-file "$BSO"
