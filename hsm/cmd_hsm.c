@@ -112,6 +112,24 @@ state_name(int state)
 	return state == HSM_STATE_INITIALIZED ? "initialized" : "zeroized";
 }
 
+/*
+ * A Backup HSM's backup partitions and capacity (lib/bstore_hsm.c); 0 with
+ * *np and *capp 0 when its backup area cannot be read (shown as such).
+ */
+static void
+backup_count(const char *dir, size_t *np, unsigned *capp)
+{
+	struct bstore *s = NULL;
+	char uri[4200];
+
+	*np = 0;
+	*capp = 0;
+	snprintf(uri, sizeof(uri), "hsm:%s", dir);
+	if (bstore_open(uri, &s) == 0 && bstore_count(s, np) == 0)
+		*capp = bstore_config(s)->capacity;
+	bstore_close(s);
+}
+
 static int
 cmd_show(struct opts *o)
 {
@@ -119,6 +137,8 @@ cmd_show(struct opts *o)
 	struct hsm_info in;
 	struct json *j;
 	char t[21];
+	size_t nb = 0;
+	unsigned cap = 0;
 	int r;
 
 	if ((r = open_hsm(o->args[0], 0, &h, NULL)) != 0 ||
@@ -126,6 +146,8 @@ cmd_show(struct opts *o)
 		hsm_close(h);
 		return cli_fail(PROG, r, "show");
 	}
+	if (in.backup && in.state == HSM_STATE_INITIALIZED)
+		backup_count(hsm_dir(h), &nb, &cap);
 	utc_iso_show(in.created, t);
 	if (o->json) {
 		j = json_new(stdout);
@@ -141,6 +163,10 @@ cmd_show(struct opts *o)
 		json_bool(j, "so_can_reset_partition_pin", in.so_reset_pin);
 		json_int(j, "so_failed_logins", in.so_failures);
 		json_int(j, "partitions", (int64_t)in.partitions);
+		if (in.backup) {
+			json_int(j, "backup_partitions", (int64_t)nb);
+			json_int(j, "backup_capacity", (int64_t)cap);
+		}
 		json_int(j, "audit_records", (int64_t)in.audit_records);
 		json_str(j, "created", t);
 		json_obj_end(j);
@@ -166,6 +192,13 @@ cmd_show(struct opts *o)
 			    HSM_SO_LOCKOUT);
 			printf("Partitions:        %llu\n",
 			    (unsigned long long)in.partitions);
+			if (in.backup && cap > 0)
+				printf("Backup partitions: %zu of %u\n", nb,
+				    cap);
+			else if (in.backup)
+				printf("Backup partitions: unreadable (its "
+				    "backup area: 'backupd init hsm:%s')\n",
+				    hsm_dir(h));
 			printf("Created:           %s\n", t);
 		}
 		printf("Audit records:     %llu\n",

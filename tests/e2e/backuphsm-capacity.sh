@@ -28,6 +28,8 @@ while [ "$i" -le 99 ]; do
 done
 [ "$(restore list --from "$B" --names | wc -l)" -eq 100 ] ||
 	fail "the Backup HSM does not list 100 backup partitions"
+hsm show "$T/b" | grep -q "^Backup partitions: 100 of 100$" ||
+	fail "hsm show does not count 100 of 100"
 
 src0=$(hsm_state h)
 files0=$(store_state b/backup)
