@@ -35,6 +35,7 @@ json_has '"objects":32' "$T/list"
 restore show --from "$B" "$name" | grep -q '^objects: *32$' ||
 	fail "show does not count 32 objects"
 restore verify --from "$B" "$name" >/dev/null
+restore verify --from "$B" --all >/dev/null
 restore verify --deep --from "$B" "$name" --to "$P" --pin-file "$CO" \
 	--backup-pin-file "$BK" >/dev/null
 restore list --from "$B" --json | grep -q '"verified":true' ||
@@ -65,4 +66,13 @@ dr_proved h
 	fail "the Backup HSM did not audit both backup partitions"
 hsm audit verify "$T/b" >/dev/null
 hsm audit verify "$T/h" >/dev/null
+
+# A zeroized Backup HSM serves nothing until it is a Backup HSM again; its
+# backup partitions (ciphertext) survive, as docs/backup-hsm.md says.
+hsm zeroize "$T/b" --tamper >/dev/null
+expect_exit 3 restore list --from "$B"
+grep -q "zeroized" "$T/.err" || fail "message: zeroized Backup HSM"
+bhsm_init b
+[ "$(restore list --from "$B" --names | wc -l)" -eq 2 ] ||
+	fail "the re-initialized Backup HSM lost its backup partitions"
 echo "backuphsm-basic: ok"

@@ -71,6 +71,16 @@ backupd backup --from "$P" --to "$C" --pin-file "$CO" --backup-pin-file "$BK" \
 	--kdf test >/dev/null
 [ "$(restore list --from "$C" --names | wc -l)" -eq 2 ] ||
 	fail "a freed slot did not take the next backup"
+# The trash: it lists the deleted one, which cannot come back into a full
+# Backup HSM; purging needs the SO and keeps it within the grace period.
+backupd trash "$C" --json | grep -q "\"name\":\"$old\"" || fail "trash: not listed"
+expect_exit 1 backupd undelete "$C" "$old"
+grep -q "full" "$T/.err" || fail "message: undelete into a full Backup HSM"
+expect_exit 3 backupd purge "$C" --pin-file "$BAD"
+backupd purge "$C" --pin-file "$BSO" --json | grep -q '"purged":0' ||
+	fail "purge removed a backup partition within its grace period"
+backupd prune "$C" --keep-last 1 --dry-run --json | grep -q '"pruned":\[' ||
+	fail "prune --dry-run needs no SO"
 # A PED Backup HSM (capacity 1) is full after one backup partition. Its
 # SO logs in with 2 of its 3 shares (one share is refused and deletes
 # nothing), and even then its last good backup partition stays.
