@@ -76,11 +76,6 @@ cmd_backup(struct opts *o)
 			    "%s'.\n", o->to);
 		goto out;
 	}
-	/* A full store refuses before any login or secret (formats.md 7.6). */
-	if ((r = bstore_room(s)) != 0) {
-		r = cli_fail(PROG, r, "backup refused; nothing was created");
-		goto out;
-	}
 	if ((r = open_source(o, &e)) != 0) {
 		r = cli_fail(PROG, r, "backup refused; nothing was created");
 		goto out;

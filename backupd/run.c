@@ -79,9 +79,6 @@ backup_job(const struct bdconf *c, const struct bdconf_job *j,
 	struct secret *pw = NULL;
 	int r;
 
-	/* A full store refuses before any secret is read or login spent. */
-	if ((r = bstore_room(st)) != 0)
-		return r;
 	memset(&cred, 0, sizeof(cred));
 	cred.pin_file = j->pin_file[0] ? j->pin_file : NULL;
 	cred.challenge_file = j->challenge_file[0] ? j->challenge_file : NULL;

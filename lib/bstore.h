@@ -289,9 +289,9 @@ int bstore_copy(struct bstore *from, const char *name, struct bstore *to,
     char out[BSTORE_NAME_MAX]);
 
 /*
- * Refuses (CE_FULL, naming the store and its capacity) when the store holds
- * its capacity already: for callers that want the refusal before any work,
- * such as a login (bstore_begin checks again).
+ * Refuses (CE_FULL, naming the store, its capacity and where to raise it)
+ * when the store holds its capacity already: bstore_begin's check before
+ * anything is created, again at commit, and before an undelete.
  */
 int bstore_room(struct bstore *s);
 

@@ -262,8 +262,15 @@ bstore_room(struct bstore *s)
 		return r;
 	if (n < s->cfg.capacity)
 		return 0;
-	err_set_detail("the store %s holds %zu of %u backup partitions; prune "
-	    "old backups or raise its capacity", s->path, n, s->cfg.capacity);
+	/* A local layout names its store.conf; a remote one's is the server's. */
+	if (s->dirfd >= 0)
+		err_set_detail("the store %s holds %zu of %u backup partitions; "
+		    "prune old backups or raise 'capacity' in %s/store.conf",
+		    s->path, n, s->cfg.capacity, s->path);
+	else
+		err_set_detail("the store %s holds %zu of %u backup partitions; "
+		    "prune old backups or raise its capacity on the server",
+		    s->path, n, s->cfg.capacity);
 	return CE_FULL;
 }
 

@@ -154,9 +154,6 @@ void bstore_protected_detail(const struct bstore_name *nm);
 int bstore_tmp_create(struct bstore *s, const char *name, const char *suffix,
     char tmpname[NAME_MAX + 1], int *fdp);
 
-/* CE_FULL with the detail when the store holds its capacity already. */
-int bstore_check_capacity(struct bstore *s);
-
 /* fsyncs a directory fd; 0 or CE_IO. */
 int bstore_fsync_fd(int dfd, const char *what);
 

@@ -1,10 +1,11 @@
 #!/bin/sh
 # A Backup HSM holds 100 backup partitions unless its capacity is set at
 # init. The 101st is refused before any work: exit 1 with "holds 100 of
-# 100", no login spent on the source (its hsm.db and audit log unchanged),
-# no secret read, nothing in the Backup HSM's backup area, not even a
-# temporary. A capacity set at init (--capacity 2) holds likewise, and a
-# slot freed by the Backup HSM's SO takes the next backup.
+# 100" and where to raise it, nothing in the Backup HSM's backup area, not
+# even a temporary, and no change to the Backup HSM but one audit line
+# that records the refusal (the source records the attempt too). A
+# capacity set at init (--capacity 2) holds likewise, and a slot freed by
+# the Backup HSM's SO takes the next backup.
 . "$(dirname "$0")/lib.sh"
 . "$here/helpers/hsm.sh"
 . "$here/helpers/backup.sh"
@@ -31,24 +32,34 @@ done
 hsm show "$T/b" | grep -q "^Backup partitions: 100 of 100$" ||
 	fail "hsm show does not count 100 of 100"
 
-src0=$(hsm_state h)
-files0=$(store_state b/backup)
-db0=$(sqlite3 "$T/b/hsm.db" .dump | sha256sum)
+# The Backup HSM's state but for its audit chain: every row of hsm.db
+# except the audit head, and every file of its backup area.
+bhsm_state() {
+	{ sqlite3 "$T/b/hsm.db" "SELECT state, label, serial, auth, kdf,
+		hex(so_salt), hex(so_check), so_fail, allow_cloning, created
+		FROM hsm; SELECT * FROM meta; SELECT count(*) FROM partition;"
+	  store_state b/backup; } | sha256sum
+}
+b0=$(bhsm_state)
+lines0=$(wc -l <"$T/b/audit.log")
 expect_exit 1 backupd backup --from "$P" --to "$B" --pin-file "$CO" \
 	--backup-pin-file "$BK" --kdf test
 grep -q "holds 100 of 100 backup partitions" "$T/.err" ||
 	fail "message: the 101st is not refused for the capacity"
+grep -q "raise 'capacity' in $T/b/backup/store.conf" "$T/.err" ||
+	fail "message: where the capacity is raised"
 grep -q "nothing was created" "$T/.err" || fail "message: nothing created"
-[ "$(hsm_state h)" = "$src0" ] || fail "the refused 101st did work on the source"
-[ "$(store_state b/backup)" = "$files0" ] ||
-	fail "the refused 101st left something in the Backup HSM"
+[ "$(bhsm_state)" = "$b0" ] || fail "the refused 101st changed the Backup HSM"
 [ -z "$(ls -A "$T/b/backup/.tmp")" ] || fail "a temporary was left"
-[ "$(sqlite3 "$T/b/hsm.db" .dump | sha256sum)" = "$db0" ] ||
-	fail "the refused 101st changed the Backup HSM's hsm.db"
-# No secret was needed to refuse it: not even a backup password.
-expect_exit 1 backupd backup --from "$P" --to "$B" --pin-file /nonexistent \
-	--backup-pin-file /nonexistent --kdf test
-grep -q "holds 100 of 100" "$T/.err" || fail "a secret was read before the refusal"
+[ "$(wc -l <"$T/b/audit.log")" -eq $((lines0 + 1)) ] ||
+	fail "the refusal is not one audit line of the Backup HSM"
+tail -1 "$T/b/audit.log" | grep -q '"event":"backup-partition-create","result":"fail"' ||
+	fail "the Backup HSM's audit line is not the refusal"
+# The attempt is in the source's audit log, as every attempt is.
+tail -1 "$T/h/audit.log" | grep '"event":"backup","result":"fail"' >"$T/src.line" ||
+	fail "the source did not record the refused attempt"
+grep -q "full" "$T/src.line" || fail "the source does not say the store was full"
+hsm audit verify "$T/b" >/dev/null
 
 # Capacity set at init.
 bhsm_init c 2
@@ -58,11 +69,11 @@ backupd backup --from "$P" --to "$C" --pin-file "$CO" --backup-pin-file "$BK" \
 sleep 1
 backupd backup --from "$P" --to "$C" --pin-file "$CO" --backup-pin-file "$BK" \
 	--kdf test >/dev/null
-src0=$(hsm_state h)
+ct=$(store_state c/backup)
 expect_exit 1 backupd backup --from "$P" --to "$C" --pin-file "$CO" \
 	--backup-pin-file "$BK" --kdf test
 grep -q "holds 2 of 2 backup partitions" "$T/.err" || fail "message: capacity 2"
-[ "$(hsm_state h)" = "$src0" ] || fail "the refused 3rd did work on the source"
+[ "$(store_state c/backup)" = "$ct" ] || fail "the refused 3rd changed the Backup HSM"
 # The Backup HSM's SO frees a slot (the older; the newer is protected).
 old=$(restore list --from "$C" --names | tail -1)
 backupd delete "$C" "$old" --pin-file "$BSO" >/dev/null
