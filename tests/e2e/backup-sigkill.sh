@@ -26,13 +26,7 @@ listed >"$T/listed"
 # Every run that finished lists; nothing lists that is not whole.
 LC_ALL=C sort "$T/names" | comm -23 - "$T/listed" | grep . &&
 	fail "a finished backup does not list"
-while read -r name; do
-	restore verify --from "dir:$T/s" "$name" >/dev/null ||
-		fail "$name lists but does not verify"
-	restore verify --deep --from "dir:$T/s" "$name" --to "hsm:$T/h#p1" \
-		--pin-file "$CO" --backup-pin-file "$BK" >/dev/null ||
-		fail "$name lists but does not open"
-done <"$T/listed"
+listed_open "dir:$T/s"
 # The top level holds the listed backups and the store's own files only.
 (cd "$T/s" && ls -A | grep -v -x -e store.conf -e .lock -e .tmp -e .trash \
 	-e .verified | LC_ALL=C sort) | cmp -s - "$T/listed" ||

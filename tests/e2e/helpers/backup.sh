@@ -20,6 +20,8 @@
 #                      labels and the reference signature and ciphertext
 #                      check with its keys
 #   p2_setup DIR       a second partition p2 in DIR (CO $CO) with one key
+#   listed_open URI    fail unless every name in $T/listed verifies in
+#                      store URI and opens with p1 of $T/h
 #   kill_backups URI RUNS  RUNS backups of p1 of $T/h into store URI, each
 #                      killed by SIGKILL at a random moment within $dur ms
 #                      and a quarter; what finished is added to $T/names
@@ -183,6 +185,16 @@ p2_setup() {
 		--new-pin-file "$CO" >/dev/null
 	hsm key generate "hsm:$T/$1#p2" --type aes --label only --pin-file "$CO" \
 		>/dev/null
+}
+
+listed_open() {
+	while read -r lo_name; do
+		restore verify --from "$1" "$lo_name" >/dev/null ||
+			fail "$lo_name lists but does not verify"
+		restore verify --deep --from "$1" "$lo_name" --to "hsm:$T/h#p1" \
+			--pin-file "$CO" --backup-pin-file "$BK" >/dev/null ||
+			fail "$lo_name lists but does not open"
+	done <"$T/listed"
 }
 
 kill_backups() {
