@@ -21,6 +21,7 @@ struct opts {
 	const char *from, *to, *role, *kdf, *config;
 	struct cred_src cred;   /* the role's: password, shares or challenge */
 	const char *bpin_file, *bpin_env;
+	struct cred_src bshares; /* --backup-share(-pin-file): a share set */
 	const char *objects[MAX_OBJECTS];
 	size_t nobjects;
 	unsigned long capacity, grace;

@@ -49,7 +49,7 @@ prog_cb(void *ctx, uint64_t done, uint64_t total)
 int
 cmd_backup(struct opts *o)
 {
-	struct cli_secret_src bsrc = { o->bpin_file, o->bpin_env };
+	struct cred_src bcred = o->bshares;
 	struct backup_params p;
 	struct backup_result res;
 	struct bstore *s = NULL;
@@ -76,14 +76,20 @@ cmd_backup(struct opts *o)
 			    "%s'.\n", o->to);
 		goto out;
 	}
+	/* A PED Backup HSM takes a share set: refused before any login. */
+	bcred.pin_file = o->bpin_file;
+	bcred.pin_env = o->bpin_env;
+	if ((r = cred_backup_kind(s, &bcred)) != 0) {
+		r = cli_fail(PROG, r, "backup refused; nothing was created");
+		goto out;
+	}
 	if ((r = open_source(o, &e)) != 0) {
 		r = cli_fail(PROG, r, "backup refused; nothing was created");
 		goto out;
 	}
-	if ((r = cli_read_secret("backup partition password: ", &bsrc, 1,
-	    &pw)) != 0 || (r = kdf_password_check(pw,
-	    "a backup partition password")) != 0) {
-		r = cli_fail(PROG, r, "no backup partition password");
+	if ((r = cred_backup_secret(PROG, &bcred, 1, &pw)) != 0 ||
+	    (r = kdf_password_check(pw, "a backup partition credential")) != 0) {
+		r = cli_fail(PROG, r, "no backup partition credential");
 		goto out;
 	}
 	memset(&p, 0, sizeof(p));

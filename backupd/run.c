@@ -416,6 +416,15 @@ backupd_run(const char *config, int once)
 		r = cli_fail(PROG, r, "cannot open the backup store");
 		goto out;
 	}
+	/* A job's credentials are files; a share set is held by people. */
+	if (bstore_ped(x.st)) {
+		err_set_detail("%s is a PED Backup HSM, whose backup partitions "
+		    "take a share set: scheduled jobs cannot present one; back "
+		    "up by hand with 'backupd backup --backup-share', or "
+		    "schedule to a password Backup HSM", x.c->store);
+		r = cli_fail(PROG, CE_UNSUPPORTED, "refused");
+		goto out;
+	}
 	/* A Backup HSM's retention needs its SO: logged in once, here. */
 	if (bstore_officer_dir(x.st) != NULL && x.c->have_keep) {
 		struct cred_src so;

@@ -306,4 +306,10 @@ int bstore_room(struct bstore *s);
 const char *bstore_officer_dir(const struct bstore *s);
 int bstore_set_officer(struct bstore *s, struct hsm *h);
 
+/*
+ * Returns 1 for a store whose backup partitions take a share set as their
+ * credential (a PED Backup HSM), 0 for any other.
+ */
+int bstore_ped(const struct bstore *s);
+
 #endif

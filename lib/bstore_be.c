@@ -283,6 +283,12 @@ bstore_officer_dir(const struct bstore *s)
 }
 
 int
+bstore_ped(const struct bstore *s)
+{
+	return s->ops->ped != NULL && s->ops->ped(s);
+}
+
+int
 bstore_set_officer(struct bstore *s, struct hsm *h)
 {
 	if (s->ops->set_officer == NULL)

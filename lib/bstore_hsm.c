@@ -34,6 +34,7 @@
 struct hsm_be {
 	char dir[PATH_MAX];
 	struct hsm *officer;  /* the SO logged in on it, or NULL */
+	int ped;              /* a PED Backup HSM */
 };
 
 /* "hsm:DIR" (no "#LABEL": that names a partition, not a store). */
@@ -63,9 +64,9 @@ inner_uri(const char *dir, char out[PATH_MAX + 16])
 	snprintf(out, PATH_MAX + 16, "dir:%s/" BACKUP_SUBDIR, dir);
 }
 
-/* Opens dir as an initialized Backup HSM. */
+/* Opens dir as an initialized Backup HSM; pedp (may be NULL): PED. */
 static int
-backup_hsm_open(const char *dir, struct hsm **hp)
+backup_hsm_open(const char *dir, struct hsm **hp, int *pedp)
 {
 	struct hsm *h = NULL;
 	struct hsm_info in;
@@ -85,6 +86,8 @@ backup_hsm_open(const char *dir, struct hsm **hp)
 		r = CE_UNSUPPORTED;
 		goto out;
 	}
+	if (pedp != NULL)
+		*pedp = in.ped;
 	*hp = h;
 	h = NULL;
  out:
@@ -120,7 +123,7 @@ audit_refusal(struct bstore *s, const char *event, const char *name, int r)
 
 	snprintf(detail, sizeof(detail), "%s", err_detail());
 	snprintf(why, sizeof(why), "%s: %s", err_str(r), detail);
-	if (backup_hsm_open(be->dir, &h) == 0)
+	if (backup_hsm_open(be->dir, &h, NULL) == 0)
 		(void)audit(h, event, 0, name, why, -1);
 	hsm_close(h);
 	/* the caller's detail stays what it was */
@@ -150,7 +153,8 @@ hsm_init_store(const char *uri, const struct bstore_config *cfg)
 	char dir[PATH_MAX], inner[PATH_MAX + 16], d[64];
 	int r;
 
-	if ((r = parse(uri, dir)) != 0 || (r = backup_hsm_open(dir, &h)) != 0)
+	if ((r = parse(uri, dir)) != 0 ||
+	    (r = backup_hsm_open(dir, &h, NULL)) != 0)
 		goto out;
 	inner_uri(dir, inner);
 	if ((r = bstore_dir_init(inner, cfg)) != 0)
@@ -175,7 +179,7 @@ hsm_open_store(const char *uri, struct bstore *s)
 		return CE_NOMEM;
 	s->be = be;
 	if ((r = parse(uri, be->dir)) != 0 ||
-	    (r = backup_hsm_open(be->dir, &h)) != 0)
+	    (r = backup_hsm_open(be->dir, &h, &be->ped)) != 0)
 		goto out;
 	inner_uri(be->dir, inner);
 	if ((r = bstore_dir_open(inner, s)) == CE_NOT_FOUND)
@@ -224,7 +228,7 @@ hsm_commit(struct bstore_txn *t, const struct cbk_manifest *m,
 	char d[CBK_LABEL_MAX + CBK_SERIAL_MAX + 64];
 	int r;
 
-	if ((r = backup_hsm_open(be->dir, &h)) != 0 ||
+	if ((r = backup_hsm_open(be->dir, &h, NULL)) != 0 ||
 	    (r = hsm_tx_begin(h)) != 0)
 		goto out;
 	snprintf(d, sizeof(d), "from partition '%s' serial %s", m->label,
@@ -279,7 +283,7 @@ hsm_untrash(struct bstore *s, const char *name)
 	struct hsm *h = NULL;
 	int r;
 
-	if ((r = backup_hsm_open(be->dir, &h)) == 0)
+	if ((r = backup_hsm_open(be->dir, &h, NULL)) == 0)
 		r = audited(h, s, name, "backup-partition-undelete", NULL,
 		    bstore_dir_untrash);
 	hsm_close(h);
@@ -343,6 +347,14 @@ hsm_officer_dir(const struct bstore *s)
 }
 
 static int
+hsm_ped(const struct bstore *s)
+{
+	const struct hsm_be *be = s->be;
+
+	return be->ped;
+}
+
+static int
 hsm_set_officer(struct bstore *s, struct hsm *h)
 {
 	struct hsm_be *be = s->be;
@@ -380,4 +392,5 @@ const struct bstore_ops bstore_hsm_ops = {
 	.run_lock = bstore_dir_run_lock,
 	.officer_dir = hsm_officer_dir,
 	.set_officer = hsm_set_officer,
+	.ped = hsm_ped,
 };

@@ -62,6 +62,8 @@ struct bstore_ops {
 	/* optional: removals need an HSM SO (NULL: they need none) */
 	const char *(*officer_dir)(const struct bstore *s);
 	int (*set_officer)(struct bstore *s, struct hsm *h);
+	/* optional: a PED Backup HSM (NULL: no) */
+	int (*ped)(const struct bstore *s);
 };
 
 struct bstore {

@@ -271,6 +271,21 @@ struct bstore;
 int cred_store_officer(const char *prog, struct bstore *s,
     const struct cred_src *c);
 
+/*
+ * The backup partition credential: the secret M shares of c recombine to
+ * (--backup-share; a set made by 'mofn split'), or else a password from
+ * c's pin file or variable, or a prompt (twice when confirm is set).
+ * Shares and a password together are CE_USAGE. lib/cred_store.c.
+ */
+int cred_backup_secret(const char *prog, const struct cred_src *c,
+    int confirm, struct secret **sp);
+
+/*
+ * Refuses (CE_USAGE, saying what to give) a new backup into a PED Backup
+ * HSM (bstore_ped) whose credential c is not a share set; 0 otherwise.
+ */
+int cred_backup_kind(const struct bstore *s, const struct cred_src *c);
+
 /* Checks a new set's M and N (1 <= M <= N <= 16); CE_USAGE with detail. */
 int cred_new_check(const struct cred_new *c, const char *what);
 

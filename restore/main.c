@@ -46,7 +46,9 @@ restore_help(FILE *f)
 	fprintf(f, "Secrets: --pin-file/--pin-env (the target's Crypto "
 	    "Officer; on a PED HSM\n--share FILE ... [--share-pin-file F ...] "
 	    "or --challenge-file/--challenge-env),\n--backup-pin-file/"
-	    "--backup-pin-env (the backup password), --domain-pin-file/\n"
+	    "--backup-pin-env (the backup password; or --backup-share FILE "
+	    "M times\n[--backup-share-pin-file F ...], its share set), "
+	    "--domain-pin-file/\n"
 	    "--domain-pin-env; or a prompt. Never argv.\n--force: a V1 "
 	    "partition takes back an SMK it retired (docs/sks.md).\nExit status: 0 done, 1 failed, 2 usage, 3 refused "
 	    "(credential, domain), 4 integrity.\nSee docs/restore.md.\n");
