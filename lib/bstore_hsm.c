@@ -290,34 +290,52 @@ hsm_untrash(struct bstore *s, const char *name)
 	return r;
 }
 
+/*
+ * Removals that cannot be undone are announced first: the audit event
+ * (with the count a look without changes finds) is written in the hsm.db
+ * transaction, then the removal runs, then the transaction commits. Every
+ * writer and remover of a Backup HSM holds that transaction around its
+ * change, so the count cannot move in between; a failed event removes
+ * nothing.
+ */
 static int
 hsm_purge(struct bstore *s, int64_t now, size_t *purgedp)
 {
+	struct bstore_trashed *t = NULL;
 	struct hsm *h;
-	size_t n = 0;
+	size_t n = 0, due = 0, i;
 	int r;
 
 	if ((r = officer(s, "purging", &h)) != 0 ||
 	    (r = hsm_tx_begin(h)) != 0)
 		return r;
-	if ((r = bstore_dir_purge(s, now, &n)) != 0 ||
-	    (n > 0 && (r = audit(h, "backup-partition-purge", 1, NULL,
-	    "past the grace period", (int64_t)n)) != 0)) {
-		hsm_tx_rollback(h);
-		return r;
-	}
+	if ((r = bstore_dir_trash_list(s, &t, &n)) != 0)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (t[i].purge_after <= now)
+			due++;
+	free(t);
+	if ((due > 0 && (r = audit(h, "backup-partition-purge", 1, NULL,
+	    "past the grace period", (int64_t)due)) != 0) ||
+	    (r = bstore_dir_purge(s, now, &n)) != 0)
+		goto fail;
 	if ((r = hsm_tx_commit(h)) != 0)
 		return r;
 	if (purgedp != NULL)
 		*purgedp = n;
 	return 0;
+ fail:
+	hsm_tx_rollback(h);
+	return r;
 }
 
 static int
 hsm_prune(struct bstore *s, const struct bstore_keep *keep, int dry_run,
     char (**namesp)[BSTORE_NAME_MAX], size_t *np)
 {
+	char (*would)[BSTORE_NAME_MAX] = NULL;
 	struct hsm *h;
+	size_t n = 0;
 	int r;
 
 	if (dry_run)
@@ -325,16 +343,15 @@ hsm_prune(struct bstore *s, const struct bstore_keep *keep, int dry_run,
 	if ((r = officer(s, "pruning", &h)) != 0 ||
 	    (r = hsm_tx_begin(h)) != 0)
 		return r;
-	if ((r = bstore_dir_prune(s, keep, dry_run, namesp, np)) != 0 ||
-	    (*np > 0 && (r = audit(h, "backup-partition-delete", 1, NULL,
-	    keep->series[0] ? keep->series : "retention", (int64_t)*np)) != 0)) {
-		if (r != 0 && *namesp != NULL) {
-			free(*namesp);
-			*namesp = NULL;
-		}
+	if ((r = bstore_dir_prune(s, keep, 1, &would, &n)) != 0 ||
+	    (n > 0 && (r = audit(h, "backup-partition-delete", 1, NULL,
+	    keep->series[0] ? keep->series : "retention", (int64_t)n)) != 0) ||
+	    (r = bstore_dir_prune(s, keep, 0, namesp, np)) != 0) {
+		free(would);
 		hsm_tx_rollback(h);
 		return r;
 	}
+	free(would);
 	return hsm_tx_commit(h);
 }
 

@@ -52,9 +52,10 @@ int
 cred_backup_kind(const struct bstore *s, const struct cred_src *c)
 {
 	if (bstore_ped(s) && c->nshare == 0) {
-		err_set_detail("%s is a PED Backup HSM: its backup partitions "
-		    "take a share set (--backup-share FILE, M times; make one "
-		    "with 'mofn split --random 32')", bstore_path(s));
+		err_set_detail("%s is the backup area of a PED Backup HSM: its "
+		    "backup partitions take a share set (--backup-share FILE, "
+		    "M times; make one with 'mofn split --random 32')",
+		    bstore_path(s));
 		return CE_USAGE;
 	}
 	return 0;

@@ -97,10 +97,11 @@ backupd prune "$C" --keep-last 1 --dry-run --json | grep -q '"pruned":\[' ||
 # nothing), and even then its last good backup partition stays.
 hsm init "$T/pb" --backup --capacity 1 --label pbh --kdf test --ped \
 	--m 2 --n 3 --shares-out "$T/sos" >/dev/null 2>&1
+mofn split --m 1 --n 1 --random 32 --out-dir "$T/bps" >/dev/null 2>&1
 pn=$(backupd backup --from "$P" --to "hsm:$T/pb" --pin-file "$CO" \
-	--backup-pin-file "$BK" --kdf test)
+	--backup-share "$T/bps/share-1-of-1.cshare" --kdf test)
 expect_exit 1 backupd backup --from "$P" --to "hsm:$T/pb" --pin-file "$CO" \
-	--backup-pin-file "$BK" --kdf test
+	--backup-share "$T/bps/share-1-of-1.cshare" --kdf test
 grep -q "holds 1 of 1" "$T/.err" || fail "message: PED Backup HSM full"
 expect_exit 3 backupd delete "hsm:$T/pb" "$pn" --share "$T/sos/so-1-of-3.cshare"
 backupd undelete "hsm:$T/pb" "$pn" >/dev/null 2>&1 && fail "undeleted what was never deleted"
