@@ -69,6 +69,8 @@ cat >"$T/conf" <<CONF
 store $B
 job pay from=$P pin-file=$CO backup-pin-file=$BK kdf=test
 CONF
+expect_exit 1 backupd check --config "$T/conf"
+grep -q "PED Backup HSM" "$T/.out" || fail "check: PED Backup HSM"
 expect_exit 1 backupd run --config "$T/conf" --once
 grep -q "PED Backup HSM" "$T/.err" || fail "message: run to a PED Backup HSM"
 [ "$(restore list --from "$B" --names)" = "$name" ] ||

@@ -33,8 +33,12 @@ CONF
 conf "$T/hsm.conf" "hsm:$T/b" "officer-pin-file $BSO"
 conf "$T/dir.conf" "dir:$T/s"
 
-# Retention on a Backup HSM needs its SO: refused before any job.
+# Retention on a Backup HSM needs its SO: 'check' says so, and run
+# refuses before any job.
+backupd check --config "$T/hsm.conf" >/dev/null
 conf "$T/noso.conf" "hsm:$T/b"
+expect_exit 3 backupd check --config "$T/noso.conf"
+grep -q "officer-pin-file" "$T/.out" || fail "check: no officer-pin-file"
 expect_exit 3 backupd run --config "$T/noso.conf" --once
 grep -q "officer-pin-file" "$T/.err" || fail "message: no officer-pin-file"
 conf "$T/badso.conf" "hsm:$T/b" "officer-pin-file $BAD"
