@@ -123,12 +123,9 @@ opts_parse(int argc, char **argv, struct opts *o)
 		case L_BPIN_ENV: o->bpin_env = optarg; break;
 		case L_BSHARE:
 		case L_BSHARE_PIN:
-			if ((ch == L_BSHARE ? cred_add_share(&o->bshares,
-			    optarg) : cred_add_share_pin(&o->bshares,
-			    optarg)) != 0)
-				return cli_usage_error(PROG, "too many --%s",
-				    ch == L_BSHARE ? "backup-share" :
-				    "backup-share-pin-file");
+			if (cred_add_backup_share(&o->bshares,
+			    ch == L_BSHARE_PIN, optarg) != 0)
+				return cli_usage_error(PROG, "%s", err_detail());
 			break;
 		case L_JSON: o->json = 1; cli_json_mode(); break;
 		case L_CONFIG: o->config = optarg; break;

@@ -281,6 +281,12 @@ int cred_backup_secret(const char *prog, const struct cred_src *c,
     int confirm, struct secret **sp);
 
 /*
+ * Adds a --backup-share file (pin 0) or a --backup-share-pin-file (pin 1)
+ * to c; CE_USAGE with the detail "too many --OPTION".
+ */
+int cred_add_backup_share(struct cred_src *c, int pin, const char *path);
+
+/*
  * Refuses (CE_USAGE, saying what to give) a new backup into a PED Backup
  * HSM (bstore_ped) whose credential c is not a share set; 0 otherwise.
  */

@@ -49,6 +49,16 @@ cred_backup_secret(const char *prog, const struct cred_src *c, int confirm,
 }
 
 int
+cred_add_backup_share(struct cred_src *c, int pin, const char *path)
+{
+	if ((pin ? cred_add_share_pin(c, path) : cred_add_share(c, path)) == 0)
+		return 0;
+	err_set_detail("too many --%s", pin ? "backup-share-pin-file" :
+	    "backup-share");
+	return CE_USAGE;
+}
+
+int
 cred_backup_kind(const struct bstore *s, const struct cred_src *c)
 {
 	if (bstore_ped(s) && c->nshare == 0) {
