@@ -376,8 +376,10 @@ hsm_set_officer(struct bstore *s, struct hsm *h)
 {
 	struct hsm_be *be = s->be;
 
-	if (!hsm_so_ok(h) || !hsm_is_backup(h)) {
-		err_set_detail("the Backup HSM's SO is not logged in");
+	if (!hsm_so_ok(h) || !hsm_is_backup(h) ||
+	    strcmp(hsm_dir(h), be->dir) != 0) {
+		err_set_detail("the SO of the Backup HSM %s is not logged in",
+		    be->dir);
 		return CE_NOT_LOGGED_IN;
 	}
 	hsm_close(be->officer);
