@@ -1,6 +1,7 @@
 #!/bin/sh
 # backupd copy: a backup partition of a Backup HSM into a dir: store as
-# its sealed archive, and back into another Backup HSM, nothing decrypted.
+# its sealed archive, and back into another Backup HSM, nothing decrypted;
+# the same through an rbs:// store.
 # Each copy has the original's name, lists, verifies and restores the same
 # keys; the copy into a Backup HSM is in its audit chain. A name the target
 # already holds, a full target and a damaged source are refused with
@@ -8,6 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$here/helpers/hsm.sh"
 . "$here/helpers/backup.sh"
+. "$here/helpers/rbs.sh"
 
 bk_setup h 8
 P="hsm:$T/h#p1"
@@ -37,6 +39,19 @@ restore --from "hsm:$T/c" --backup "$name" --to "$P" --add --pin-file "$CO" \
 	--backup-pin-file "$BK" >/dev/null 2>&1
 hsm key verify "$P" --label sig --in "$T/msg" --signature "$T/msg.sig" \
 	--pin-file "$CO" >/dev/null || fail "the copied backup's key is not the old key"
+
+# Backup HSM -> rbs:// and back into a third Backup HSM: any two stores.
+rbs_server srv r
+rbs_start srv
+rbs_client alice admin r
+U=$(rbs_url r)
+as alice backupd copy --from "hsm:$T/b" --to "$U" "$name" \
+	--server-fingerprint "$SFP" >/dev/null
+cmp -s "$T/b/backup/$name" "$T/r/$name" || fail "the rbs copy differs"
+bhsm_init d
+as alice backupd copy --from "$U" --to "hsm:$T/d" "$name" >/dev/null
+cmp -s "$T/b/backup/$name" "$T/d/backup/$name" || fail "the copy from rbs differs"
+rbs_stop
 
 # Refusals leave the target as it was.
 st=$(store_state s)
