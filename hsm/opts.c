@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bstore.h"
 #include "cli.h"
 #include "err.h"
 #include "hsm.h"
@@ -271,7 +272,12 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 				o->first = v;
 			else if (ch == L_SERIAL)
 				o->serial = v;
-			else if (ch == L_CAPACITY)
+			else if (ch == L_CAPACITY && v == 0) {
+				fprintf(stderr, "%s %s: --capacity: 1 to %u "
+				    "backup partitions\n", PROG, words,
+				    BSTORE_CAPACITY_MAX);
+				return EXIT_USAGE;
+			} else if (ch == L_CAPACITY)
 				o->capacity = v;
 			else
 				o->tail = v;

@@ -114,5 +114,7 @@ grep -q "never removes the last good backup" "$T/.err" ||
 
 expect_exit 2 hsm init "$T/d" --backup --capacity 100001 --label d --kdf test \
 	--pin-file "$BSO"
+expect_exit 2 hsm init "$T/d" --backup --capacity 0 --label d --kdf test \
+	--pin-file "$BSO"
 expect_exit 2 hsm init "$T/d" --capacity 5 --label d --kdf test --pin-file "$BSO"
 echo "backuphsm-capacity: ok"
