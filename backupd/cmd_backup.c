@@ -88,8 +88,11 @@ cmd_backup(struct opts *o)
 		goto out;
 	}
 	if ((r = cred_backup_secret(PROG, &bcred, 1, &pw)) != 0 ||
-	    (r = kdf_password_check(pw, "a backup partition credential")) != 0) {
-		r = cli_fail(PROG, r, "no backup partition credential");
+	    (r = kdf_password_check(pw, bcred.nshare > 0 ?
+	    "a backup partition credential" :
+	    "a backup partition password")) != 0) {
+		r = cli_fail(PROG, r, bcred.nshare > 0 ? "no backup partition "
+		    "credential" : "no backup partition password");
 		goto out;
 	}
 	memset(&p, 0, sizeof(p));
