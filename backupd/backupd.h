@@ -21,6 +21,7 @@ struct opts {
 	const char *from, *to, *role, *kdf, *config;
 	struct cred_src cred;   /* the role's: password, shares or challenge */
 	const char *bpin_file, *bpin_env;
+	struct cred_src bshares; /* --backup-share(-pin-file): a share set */
 	const char *objects[MAX_OBJECTS];
 	size_t nobjects;
 	unsigned long capacity, grace;
@@ -38,6 +39,7 @@ int cmd_delete(struct opts *o);
 int cmd_undelete(struct opts *o);
 int cmd_trash(struct opts *o);
 int cmd_purge(struct opts *o);
+int cmd_copy(struct opts *o);
 
 /* bd_log: one log line with a syslog priority (LOG_ERR...), log.c. */
 void bd_log(int prio, const char *fmt, ...)

@@ -46,7 +46,7 @@ problem(struct check *k, int exit, const char *where, const char *what,
 		printf("%s: %s\n    fix: %s\n", where, what, fix);
 }
 
-/* A secret file: there, regular, ours, private. */
+/* A secret file: there, regular, ours, private (job NULL: a global line). */
 static void
 check_secret(struct check *k, const char *job, const char *key,
     const char *path)
@@ -56,7 +56,10 @@ check_secret(struct check *k, const char *job, const char *key,
 
 	if (path[0] == '\0')
 		return;
-	snprintf(where, sizeof(where), "job %s: %s=%s", job, key, path);
+	if (job != NULL)
+		snprintf(where, sizeof(where), "job %s: %s=%s", job, key, path);
+	else
+		snprintf(where, sizeof(where), "%s %s", key, path);
 	if (stat(path, &st) != 0) {
 		snprintf(fix, sizeof(fix), "create it (umask 077) or correct "
 		    "the path");
@@ -152,6 +155,7 @@ backupd_check(const char *config, int json)
 	    (r = bstore_rbs_identity(c->rbs_identity, NULL)) != 0)
 		problem(&k, EXIT_FAILED, "rbs-identity", err_detail(),
 		    "make it with 'rbs enroll'");
+	check_secret(&k, NULL, "officer-pin-file", c->officer_pin_file);
 	if ((r = bstore_open(c->store, &st)) != 0) {
 		char what[512];
 
@@ -160,7 +164,17 @@ backupd_check(const char *config, int json)
 		problem(&k, EXIT_FAILED, "store", what, r == CE_NOT_FOUND ?
 		    "make it with 'backupd init STORE'" : "correct the store "
 		    "line, or make the store reachable");
-	}
+	} else if (bstore_ped(st))
+		problem(&k, EXIT_FAILED, "store", "a PED Backup HSM: its backup "
+		    "partitions take a share set, which a scheduled job cannot "
+		    "present", "schedule to a password Backup HSM or a dir: "
+		    "store; back up to this one by hand (backupd backup "
+		    "--backup-share)");
+	else if (bstore_officer_dir(st) != NULL && c->have_keep &&
+	    c->officer_pin_file[0] == '\0')
+		problem(&k, EXIT_REFUSED, "keep", "retention on a Backup HSM "
+		    "removes backup partitions, which needs its SO", "add "
+		    "'officer-pin-file PATH' (the Backup HSM SO's password)");
 	bstore_close(st);
 	jobstate_dir(c, config, dir);
 	check_writable(&k, "state directory", dir, 1);

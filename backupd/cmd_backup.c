@@ -49,7 +49,7 @@ prog_cb(void *ctx, uint64_t done, uint64_t total)
 int
 cmd_backup(struct opts *o)
 {
-	struct cli_secret_src bsrc = { o->bpin_file, o->bpin_env };
+	struct cred_src bcred = o->bshares;
 	struct backup_params p;
 	struct backup_result res;
 	struct bstore *s = NULL;
@@ -62,7 +62,8 @@ cmd_backup(struct opts *o)
 
 	if (o->from == NULL || o->to == NULL || o->nargs != 0)
 		return cli_usage_error(PROG, "backup needs --from "
-		    "hsm:DIR#LABEL --to dir:PATH and no other argument");
+		    "hsm:DIR#LABEL --to dir:PATH (or rbs://... or a Backup HSM, "
+		    "hsm:DIR) and no other argument");
 	if (o->kdf != NULL && (r = kdf_profile_choose(o->kdf, &kdf)) != 0)
 		return r == CE_POLICY ? cli_fail(PROG, r, "--kdf") :
 		    cli_usage_error(PROG, "--kdf: unknown profile '%s' "
@@ -75,14 +76,23 @@ cmd_backup(struct opts *o)
 			    "%s'.\n", o->to);
 		goto out;
 	}
+	/* A PED Backup HSM takes a share set: refused before any login. */
+	bcred.pin_file = o->bpin_file;
+	bcred.pin_env = o->bpin_env;
+	if ((r = cred_backup_kind(s, &bcred)) != 0) {
+		r = cli_fail(PROG, r, "backup refused; nothing was created");
+		goto out;
+	}
 	if ((r = open_source(o, &e)) != 0) {
 		r = cli_fail(PROG, r, "backup refused; nothing was created");
 		goto out;
 	}
-	if ((r = cli_read_secret("backup partition password: ", &bsrc, 1,
-	    &pw)) != 0 || (r = kdf_password_check(pw,
+	if ((r = cred_backup_secret(PROG, &bcred, 1, &pw)) != 0 ||
+	    (r = kdf_password_check(pw, bcred.nshare > 0 ?
+	    "a backup partition credential" :
 	    "a backup partition password")) != 0) {
-		r = cli_fail(PROG, r, "no backup partition password");
+		r = cli_fail(PROG, r, bcred.nshare > 0 ? "no backup partition "
+		    "credential" : "no backup partition password");
 		goto out;
 	}
 	memset(&p, 0, sizeof(p));

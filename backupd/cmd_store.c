@@ -67,9 +67,14 @@ cmd_gc(struct opts *o)
 }
 
 
-/* Opens the store named by the one argument; prints the failure. */
+/*
+ * Opens the store named by the one argument; prints the failure. With
+ * officer set, a store whose removals need an HSM SO (a Backup HSM) has
+ * the SO logged in with --pin-file/--pin-env/--share first.
+ */
 static int
-open_arg(struct opts *o, int nargs, const char *what, struct bstore **sp)
+open_arg(struct opts *o, int nargs, const char *what, int officer,
+    struct bstore **sp)
 {
 	int r;
 
@@ -82,6 +87,12 @@ open_arg(struct opts *o, int nargs, const char *what, struct bstore **sp)
 		    "(<label>_<yyyymmddThhmmssZ>.cbk)", o->args[1]);
 	if ((r = bstore_open(o->args[0], sp)) != 0)
 		return cli_fail(PROG, r, "cannot open the backup store");
+	if (officer && (r = cred_store_officer(PROG, *sp, &o->cred)) != 0) {
+		bstore_close(*sp);
+		*sp = NULL;
+		return cli_fail(PROG, r, "refused: the Backup HSM's SO did "
+		    "not log in; nothing was deleted");
+	}
 	return 0;
 }
 
@@ -94,7 +105,7 @@ cmd_prune(struct opts *o)
 	size_t n = 0, i;
 	int r;
 
-	if ((r = open_arg(o, 1, "prune", &s)) != 0)
+	if ((r = open_arg(o, 1, "prune", !o->dry_run, &s)) != 0)
 		return r;
 	if ((r = bstore_prune(s, &o->keep, o->dry_run, &names, &n)) != 0) {
 		r = cli_fail(PROG, r, "prune refused; nothing was deleted");
@@ -133,7 +144,7 @@ cmd_delete(struct opts *o)
 	struct bstore *s = NULL;
 	int r;
 
-	if ((r = open_arg(o, 2, "delete", &s)) != 0)
+	if ((r = open_arg(o, 2, "delete", 1, &s)) != 0)
 		return r;
 	if ((r = bstore_trash(s, o->args[1])) != 0)
 		r = cli_fail(PROG, r, "delete refused");
@@ -153,7 +164,7 @@ cmd_undelete(struct opts *o)
 	struct bstore *s = NULL;
 	int r;
 
-	if ((r = open_arg(o, 2, "undelete", &s)) != 0)
+	if ((r = open_arg(o, 2, "undelete", 0, &s)) != 0)
 		return r;
 	if ((r = bstore_untrash(s, o->args[1])) != 0)
 		r = cli_fail(PROG, r, "undelete refused");
@@ -175,7 +186,7 @@ cmd_trash(struct opts *o)
 	size_t n = 0, i;
 	int r;
 
-	if ((r = open_arg(o, 1, "trash", &s)) != 0)
+	if ((r = open_arg(o, 1, "trash", 0, &s)) != 0)
 		return r;
 	if ((r = bstore_trash_list(s, &t, &n)) != 0) {
 		r = cli_fail(PROG, r, "cannot list the trash");
@@ -220,7 +231,7 @@ cmd_purge(struct opts *o)
 	size_t n = 0;
 	int r;
 
-	if ((r = open_arg(o, 1, "purge", &s)) != 0)
+	if ((r = open_arg(o, 1, "purge", 1, &s)) != 0)
 		return r;
 	if ((r = bstore_purge(s, (int64_t)time(NULL), &n)) != 0)
 		r = cli_fail(PROG, r, "purge failed");
@@ -239,5 +250,53 @@ cmd_purge(struct opts *o)
 		r = EXIT_DONE;
 	}
 	bstore_close(s);
+	return r;
+}
+
+/*
+ * backupd copy --from STORE --to STORE NAME: one backup partition between
+ * stores of any kinds (a Backup HSM and a dir: store, either way) as its
+ * sealed archive (lib/bstore.h bstore_copy): nothing is decrypted.
+ */
+int
+cmd_copy(struct opts *o)
+{
+	struct bstore *from = NULL, *to = NULL;
+	char name[BSTORE_NAME_MAX];
+	struct json *j;
+	int r;
+
+	if (o->from == NULL || o->to == NULL || o->nargs != 1)
+		return cli_usage_error(PROG, "copy needs --from STORE --to "
+		    "STORE and the backup's NAME");
+	if (bstore_name_parse(o->args[0], NULL, NULL) != 0)
+		return cli_usage_error(PROG, "'%s' is not a backup name "
+		    "(<label>_<serial>_<yyyymmddThhmmssZ>.cbk)", o->args[0]);
+	if ((r = bstore_open(o->from, &from)) != 0) {
+		r = cli_fail(PROG, r, "cannot open the store to copy from");
+		goto out;
+	}
+	if ((r = bstore_open(o->to, &to)) != 0) {
+		r = cli_fail(PROG, r, "cannot open the store to copy to");
+		goto out;
+	}
+	if ((r = bstore_copy(from, o->args[0], to, name)) != 0) {
+		r = cli_fail(PROG, r, "copy refused; nothing was created");
+		goto out;
+	}
+	if (o->json) {
+		j = json_new(stdout);
+		json_obj_begin(j, NULL);
+		json_str(j, "name", name);
+		json_str(j, "from", o->from);
+		json_str(j, "to", o->to);
+		json_obj_end(j);
+		json_free(j);
+	} else
+		printf("%s\n", name);
+	r = EXIT_DONE;
+ out:
+	bstore_close(from);
+	bstore_close(to);
 	return r;
 }

@@ -19,7 +19,7 @@ enum {
 	L_FROM = 256, L_TO, L_ROLE, L_KDF, L_BPIN_FILE, L_BPIN_ENV, L_OBJECT,
 	L_JSON, L_CAPACITY, L_GRACE, L_CONFIG, L_ONCE, L_KEEP_LAST,
 	L_KEEP_DAILY, L_KEEP_WEEKLY, L_KEEP_MONTHLY, L_DRY_RUN, L_RBS_ID,
-	L_RBS_FP, L_HELP,
+	L_RBS_FP, L_HELP, L_BSHARE, L_BSHARE_PIN,
 };
 
 static const struct option longopts[] = {
@@ -30,6 +30,8 @@ static const struct option longopts[] = {
 	CRED_OPTIONS("", 0),
 	{ "backup-pin-file", required_argument, NULL, L_BPIN_FILE },
 	{ "backup-pin-env", required_argument, NULL, L_BPIN_ENV },
+	{ "backup-share", required_argument, NULL, L_BSHARE },
+	{ "backup-share-pin-file", required_argument, NULL, L_BSHARE_PIN },
 	{ "object", required_argument, NULL, L_OBJECT },
 	{ "json", no_argument, NULL, L_JSON },
 	{ "capacity", required_argument, NULL, L_CAPACITY },
@@ -57,6 +59,8 @@ help(FILE *f)
 	    "               [--kdf PROFILE] [--role co|cu]\n"
 	    "               [--share FILE ... [--share-pin-file F ...] | "
 	    "--challenge-file F]  (PED)\n"
+	    "               [--backup-share FILE ... [--backup-share-pin-file "
+	    "F ...]]  (PED Backup HSM)\n"
 	    "       %s init dir:PATH [--capacity N] [--grace-days N]\n"
 	    "       %s run --config FILE [--once]\n"
 	    "       %s check --config FILE [--json]\n"
@@ -65,15 +69,20 @@ help(FILE *f)
 	    "[--keep-weekly N]\n"
 	    "               [--keep-monthly N] [--dry-run] [--json]\n"
 	    "       %s delete|undelete dir:PATH NAME\n"
-	    "       %s trash|purge|gc dir:PATH [--json]\n\n"
+	    "       %s trash|purge|gc dir:PATH [--json]\n"
+	    "       %s copy --from STORE --to STORE NAME [--json]\n\n"
 	    "--pin-*, --share, --challenge-*: the source partition's Crypto "
 	    "Officer (or\n--role cu): a password, M share files, or the "
 	    "challenge of an activated role; "
 	    "--backup-pin-*: the\nbackup partition password; without them, "
-	    "a prompt. Never argv.\n"
+	    "a prompt. Never argv. --backup-share: the\nbackup partition "
+	    "credential as M share files (a PED Backup HSM takes only these).\n"
+	    "A store is dir:PATH, rbs://HOST:PORT/STORE or a Backup HSM, "
+	    "hsm:DIR (hsm init\n--backup); on a Backup HSM delete, prune and "
+	    "purge take its SO's --pin-*\nor --share (docs/backup-hsm.md).\n"
 	    "Exit status: 0 done, 1 failed, 2 usage, 3 refused (credential, "
 	    "policy), 4 integrity.\nSee docs/backupd.md.\n", PROG, PROG, PROG,
-	    PROG, PROG, PROG, PROG, PROG);
+	    PROG, PROG, PROG, PROG, PROG, PROG);
 }
 
 static int
@@ -112,6 +121,12 @@ opts_parse(int argc, char **argv, struct opts *o)
 		case L_KDF: o->kdf = optarg; break;
 		case L_BPIN_FILE: o->bpin_file = optarg; break;
 		case L_BPIN_ENV: o->bpin_env = optarg; break;
+		case L_BSHARE:
+		case L_BSHARE_PIN:
+			if (cred_add_backup_share(&o->bshares,
+			    ch == L_BSHARE_PIN, optarg) != 0)
+				return cli_usage_error(PROG, "%s", err_detail());
+			break;
 		case L_JSON: o->json = 1; cli_json_mode(); break;
 		case L_CONFIG: o->config = optarg; break;
 		case L_ONCE: o->once = 1; break;
@@ -181,7 +196,7 @@ run(int argc, char **argv)
 		{ "backup", cmd_backup }, { "init", cmd_init }, { "gc", cmd_gc },
 		{ "prune", cmd_prune }, { "delete", cmd_delete },
 		{ "undelete", cmd_undelete }, { "trash", cmd_trash },
-		{ "purge", cmd_purge },
+		{ "purge", cmd_purge }, { "copy", cmd_copy },
 	};
 	struct opts o;
 	size_t i;

@@ -416,6 +416,35 @@ backupd_run(const char *config, int once)
 		r = cli_fail(PROG, r, "cannot open the backup store");
 		goto out;
 	}
+	/* A job's credentials are files; a share set is held by people. */
+	if (bstore_ped(x.st)) {
+		err_set_detail("%s is a PED Backup HSM, whose backup partitions "
+		    "take a share set: scheduled jobs cannot present one; back "
+		    "up by hand with 'backupd backup --backup-share', or "
+		    "schedule to a password Backup HSM", x.c->store);
+		r = cli_fail(PROG, CE_UNSUPPORTED, "refused");
+		goto out;
+	}
+	/* A Backup HSM's retention needs its SO: logged in once, here. */
+	if (bstore_officer_dir(x.st) != NULL && x.c->have_keep) {
+		struct cred_src so;
+
+		memset(&so, 0, sizeof(so));
+		so.pin_file = x.c->officer_pin_file[0] ?
+		    x.c->officer_pin_file : NULL;
+		if (so.pin_file == NULL) {
+			err_set_detail("retention ('keep') on the Backup HSM %s "
+			    "needs its SO: add 'officer-pin-file PATH' to %s",
+			    x.c->store, config);
+			r = cli_fail(PROG, CE_NOT_LOGGED_IN, "refused");
+			goto out;
+		}
+		if ((r = cred_store_officer(PROG, x.st, &so)) != 0) {
+			r = cli_fail(PROG, r, "the Backup HSM's SO did not log "
+			    "in");
+			goto out;
+		}
+	}
 	/* One scheduler per store: two would run each job twice and
 	 * overwrite each other's metrics. Held until this process ends. */
 	if ((r = bstore_run_lock(x.st, &runlock)) != 0) {

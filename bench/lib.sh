@@ -42,7 +42,7 @@ gcm_records_per_sec() {
 # bench_pins: the credential files $W/so, po, co, dom and bk (0600).
 bench_pins() {
 	(umask 077 && for f in so po co dom bk; do
-		printf 'bench-%s\n' "$f" >"$W/$f"
+		printf 'bench-%s-secret\n' "$f" >"$W/$f"
 	done)
 }
 
@@ -60,4 +60,13 @@ bench_partition() {
 		--pin-file "$W/po" >/dev/null
 	hsm role init "hsm:$1#p" --role co --pin-file "$W/po" \
 		--new-pin-file "$W/co" >/dev/null
+}
+
+# bench_keys DIR N: bench_partition DIR (V0) holding N AES-256 keys
+# 'k-1'.., its WAL folded into hsm.db so the first reader pays no replay.
+bench_keys() {
+	bench_partition "$1" 0
+	hsm key generate "hsm:$1#p" --type aes --size 256 --label k \
+		--count "$2" --pin-file "$W/co" >/dev/null
+	sqlite3 "$1/hsm.db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
 }

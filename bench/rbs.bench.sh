@@ -51,10 +51,7 @@ for n in $sizes; do
 	echo "-- V0, $n objects"
 	d=$W/h$n
 	P="hsm:$d#p"
-	bench_partition "$d" 0
-	hsm key generate "$P" --type aes --size 256 --label k --count "$n" \
-		--pin-file "$W/co" >/dev/null
-	sqlite3 "$d/hsm.db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
+	bench_keys "$d" "$n"
 	backupd init "dir:$W/s$n" >/dev/null
 	U="rbs://127.0.0.1:$PORT/r$n"
 

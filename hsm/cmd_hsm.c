@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "bstore.h"
 #include "cli.h"
 #include "err.h"
 #include "hsm.h"
@@ -13,6 +14,26 @@
 #include "tool.h"
 #include "uri.h"
 #include "utc.h"
+
+/*
+ * The backup partitions' area of a new Backup HSM (lib/bstore_hsm.c): made
+ * right after the HSM, with the capacity (0: Luna's 100). Re-initializing
+ * a zeroized Backup HSM keeps an area that is there.
+ */
+static int
+backup_area(const char *dir, unsigned capacity)
+{
+	struct bstore_config cfg = { BSTORE_CAPACITY_DEFAULT,
+	    BSTORE_GRACE_DAYS_DEFAULT };
+	char uri[4200];
+	int r;
+
+	if (capacity != 0)
+		cfg.capacity = capacity;
+	snprintf(uri, sizeof(uri), "hsm:%s", dir);
+	r = bstore_init(uri, &cfg);
+	return r == CE_EXISTS ? 0 : r;
+}
 
 static int
 cmd_init(struct opts *o)
@@ -32,6 +53,13 @@ cmd_init(struct opts *o)
 	p.allow_cloning = !o->no_cloning;
 	p.so_reset_pin = o->so_reset_pin;
 	p.auth = o->ped ? HSM_AUTH_PED : HSM_AUTH_PASSWORD;
+	p.backup = o->backup;
+	if (o->capacity != 0 && !o->backup)
+		return cli_usage_error(PROG, "init: --capacity applies to a "
+		    "Backup HSM (--backup)");
+	if (o->backup && o->capacity > BSTORE_CAPACITY_MAX)
+		return cli_usage_error(PROG, "init: --capacity: 1 to %u backup "
+		    "partitions", BSTORE_CAPACITY_MAX);
 	if (o->kdf != NULL && (r = kdf_profile_choose(o->kdf, &p.kdf)) != 0)
 		return cli_fail(PROG, r, "init");
 	if (cred_src_is_ped(&o->login))
@@ -47,6 +75,8 @@ cmd_init(struct opts *o)
 	if ((r = new_cred(o, o->ped, p.kdf, "so", "New HSM SO credential: ", &w,
 	    &so)) == 0 && (r = hsm_init(u.dir, &p, so)) != 0)
 		cred_written_undo(&w);
+	if (r == 0 && o->backup)
+		r = backup_area(u.dir, (unsigned)o->capacity);
 	if (r == 0 && w.tag.have) {
 		struct hsm *h = NULL;
 
@@ -61,7 +91,13 @@ cmd_init(struct opts *o)
 		return cli_fail(PROG, r, "cannot initialize the HSM");
 	}
 	cred_written_report(PROG, &w);
-	if (o->ped)
+	if (o->backup)
+		printf("Backup HSM '%s' initialized in %s (KDF profile %s%s); it "
+		    "holds up to %u backup partitions, store URI hsm:%s\n",
+		    p.label, u.dir, kdf_profile_name(p.kdf), o->ped ? ", PED" :
+		    "", o->capacity ? (unsigned)o->capacity :
+		    BSTORE_CAPACITY_DEFAULT, u.dir);
+	else if (o->ped)
 		printf("PED HSM '%s' initialized in %s (KDF profile %s); the SO "
 		    "credential is a %u-of-%u share set in %s\n", p.label, u.dir,
 		    kdf_profile_name(p.kdf), o->newc.m, o->newc.n, o->newc.dir);
@@ -78,6 +114,24 @@ state_name(int state)
 	return state == HSM_STATE_INITIALIZED ? "initialized" : "zeroized";
 }
 
+/*
+ * A Backup HSM's backup partitions and capacity (lib/bstore_hsm.c); 0 with
+ * *np and *capp 0 when its backup area cannot be read (shown as such).
+ */
+static void
+backup_count(const char *dir, size_t *np, unsigned *capp)
+{
+	struct bstore *s = NULL;
+	char uri[4200];
+
+	*np = 0;
+	*capp = 0;
+	snprintf(uri, sizeof(uri), "hsm:%s", dir);
+	if (bstore_open(uri, &s) == 0 && bstore_count(s, np) == 0)
+		*capp = bstore_config(s)->capacity;
+	bstore_close(s);
+}
+
 static int
 cmd_show(struct opts *o)
 {
@@ -86,6 +140,8 @@ cmd_show(struct opts *o)
 	struct json *j;
 	uint8_t pk[AUDIT_PUBKEY_LEN];
 	char t[21], pkhex[2 * AUDIT_PUBKEY_LEN + 1];
+	size_t nb = 0;
+	unsigned cap = 0;
 	int r;
 
 	if ((r = open_hsm(o->args[0], 0, &h, NULL)) != 0 ||
@@ -93,6 +149,8 @@ cmd_show(struct opts *o)
 		hsm_close(h);
 		return cli_fail(PROG, r, "show");
 	}
+	if (in.backup && in.state == HSM_STATE_INITIALIZED)
+		backup_count(hsm_dir(h), &nb, &cap);
 	utc_iso_show(in.created, t);
 	/* the key that signs exported audit heads (none yet on an HSM from
 	 * before schema 5 that nothing was written to since) */
@@ -108,11 +166,16 @@ cmd_show(struct opts *o)
 		json_str(j, "label", in.label);
 		json_serial(j, "serial", in.serial);
 		json_str(j, "auth", in.auth);
+		json_str(j, "kind", in.backup ? "backup" : "hsm");
 		json_str(j, "kdf", kdf_profile_name(in.kdf));
 		json_bool(j, "allow_cloning", in.allow_cloning);
 		json_bool(j, "so_can_reset_partition_pin", in.so_reset_pin);
 		json_int(j, "so_failed_logins", in.so_failures);
 		json_int(j, "partitions", (int64_t)in.partitions);
+		if (in.backup) {
+			json_int(j, "backup_partitions", (int64_t)nb);
+			json_int(j, "backup_capacity", (int64_t)cap);
+		}
 		json_int(j, "audit_records", (int64_t)in.audit_records);
 		if (pkhex[0])
 			json_str(j, "audit_pubkey", pkhex);
@@ -126,6 +189,9 @@ cmd_show(struct opts *o)
 			printf("Label:             %s\n", in.label);
 			printf("Serial:            %llu\n",
 			    (unsigned long long)in.serial);
+			if (in.backup)
+				printf("Kind:              Backup HSM (backup "
+				    "partitions only, no key use)\n");
 			printf("Authentication:    %s\n", in.ped ?
 			    "PED (M-of-N share sets)" : "password");
 			printf("KDF profile:       %s\n", kdf_profile_name(in.kdf));
@@ -137,6 +203,13 @@ cmd_show(struct opts *o)
 			    HSM_SO_LOCKOUT);
 			printf("Partitions:        %llu\n",
 			    (unsigned long long)in.partitions);
+			if (in.backup && cap > 0)
+				printf("Backup partitions: %zu of %u\n", nb,
+				    cap);
+			else if (in.backup)
+				printf("Backup partitions: unreadable (its "
+				    "backup area: 'backupd init hsm:%s')\n",
+				    hsm_dir(h));
 			printf("Created:           %s\n", t);
 		}
 		printf("Audit records:     %llu\n",
@@ -198,7 +271,8 @@ cmd_so_change(struct opts *o)
 const struct cmd cmds_hsm[] = {
 	{ "init", cmd_init, O_PIN | O_NEWPIN | O_LABEL | O_KDF | O_INIT | O_PED,
 	    1, "DIR --label LABEL [--kdf test|interactive|moderate|sensitive] "
-	    "[--serial N] [--no-cloning] [--so-reset-pin] [--new-pin-file F | "
+	    "[--serial N] [--no-cloning] [--so-reset-pin] [--backup "
+	    "[--capacity N]] [--new-pin-file F | "
 	    "--new-pin-env V | --ped --m M --n N --shares-out DIR "
 	    "[--new-share-pin-file F ...|--new-share-pin]]" },
 	{ "show", cmd_show, O_JSON, 1, "DIR [--json]" },

@@ -93,7 +93,8 @@ cmd_init(struct opts *o)
 	p.domain_label = o->domain_label;
 	if ((r = open_hsm(o->args[0], 1, &h, &label)) != 0)
 		goto out;
-	if ((r = hsm_get_info(h, &hi)) != 0)
+	/* A Backup HSM holds no partitions: refused before any question. */
+	if ((r = hsm_refuse_backup(h)) != 0 || (r = hsm_get_info(h, &hi)) != 0)
 		goto out;
 	p.kdf = hi.kdf;
 	if (o->kdf != NULL && (r = kdf_profile_choose(o->kdf, &p.kdf)) != 0)

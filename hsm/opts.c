@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bstore.h"
 #include "cli.h"
 #include "err.h"
 #include "hsm.h"
@@ -23,7 +24,7 @@ enum {
 	L_DOM_M, L_DOM_N, L_PED, L_VERSION, L_AUTH_PIN_FILE, L_AUTH_PIN_ENV,
 	L_OBJECT, L_CONFLICT, L_AUTH_SHARE, L_AUTH_M, L_AUTH_N,
 	L_AUTH_SHARES_OUT, L_BY, L_ID, L_SIGFMT, L_DOM_STRING, L_NEW_DOMAIN,
-	L_LEGACY_DOMAIN, L_HEAD,
+	L_LEGACY_DOMAIN, L_HEAD, L_BACKUP, L_CAPACITY,
 };
 
 /* The login credential's options (lib/cred.h) go where --pin-file does. */
@@ -58,6 +59,8 @@ static const struct {
 	{ { "serial", required_argument, NULL, L_SERIAL }, O_INIT },
 	{ { "no-cloning", no_argument, NULL, L_NO_CLONING }, O_INIT },
 	{ { "so-reset-pin", no_argument, NULL, L_SO_RESET }, O_INIT },
+	{ { "backup", no_argument, NULL, L_BACKUP }, O_INIT },
+	{ { "capacity", required_argument, NULL, L_CAPACITY }, O_INIT },
 	{ { "domain-label", required_argument, NULL, L_DOMLABEL }, O_DOMLABEL },
 	{ { "domain-string", required_argument, NULL, L_DOM_STRING }, O_DOMPIN },
 	{ { "new-domain", no_argument, NULL, L_NEW_DOMAIN }, O_DOMPIN },
@@ -229,6 +232,7 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 		case L_APP: o->application = optarg; break;
 		case L_NO_CLONING: o->no_cloning = 1; break;
 		case L_SO_RESET: o->so_reset_pin = 1; break;
+		case L_BACKUP: o->backup = 1; break;
 		case L_DOMLABEL: o->domain_label = optarg; break;
 		case L_DOM_STRING: o->domain_string = optarg; break;
 		case L_NEW_DOMAIN: o->new_domain = 1; break;
@@ -259,6 +263,7 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 		case L_COUNT:
 		case L_FIRST:
 		case L_SERIAL:
+		case L_CAPACITY:
 		case L_TAIL: {
 			uint64_t v;
 
@@ -276,6 +281,13 @@ opts_parse(const char *words, const struct cmd *c, int argc, char **argv,
 				o->first = v;
 			else if (ch == L_SERIAL)
 				o->serial = v;
+			else if (ch == L_CAPACITY && v == 0) {
+				fprintf(stderr, "%s %s: --capacity: 1 to %u "
+				    "backup partitions\n", PROG, words,
+				    BSTORE_CAPACITY_MAX);
+				return EXIT_USAGE;
+			} else if (ch == L_CAPACITY)
+				o->capacity = v;
 			else
 				o->tail = v;
 			break;
@@ -380,7 +392,9 @@ open_session(const struct opts *o, const char *uri, int def_role,
 		return r;
 	if ((r = open_hsm(uri, 1, &h, &label)) != 0)
 		return r;
-	if ((r = cred_session_login(PROG, h, label, role, &o->login, sp)) != 0)
+	/* A Backup HSM offers no key use: refused before any credential. */
+	if ((r = hsm_refuse_backup(h)) != 0 ||
+	    (r = cred_session_login(PROG, h, label, role, &o->login, sp)) != 0)
 		goto out;
 	*hp = h;
 	h = NULL;

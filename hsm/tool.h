@@ -41,7 +41,8 @@ enum {
 	O_FORCE = 1u << 15,    /* --force */
 	O_TAMPER = 1u << 16,   /* --tamper */
 	O_PUBLIC = 1u << 17,   /* --public, --application */
-	O_INIT = 1u << 18,     /* --serial, --no-cloning, --so-reset-pin */
+	O_INIT = 1u << 18,     /* --serial, --no-cloning, --so-reset-pin,
+	                          --backup, --capacity */
 	O_DOMLABEL = 1u << 19, /* --domain-label */
 	O_TAIL = 1u << 20,     /* --tail */
 	O_PED = 1u << 21,      /* --ped */
@@ -75,8 +76,9 @@ struct opts {
 	const char *objects[OPTS_OBJECTS_MAX];
 	int nobjects;
 	int version;
-	uint64_t size, count, first, serial, tail;
+	uint64_t size, count, first, serial, tail, capacity;
 	int json, force, tamper, is_public, no_cloning, so_reset_pin, ped;
+	int backup;             /* init --backup: a Backup HSM */
 	int have_count;
 	char **args;   /* positional arguments */
 	int nargs;

@@ -218,11 +218,12 @@ bdconf_parse(struct buf *b, struct bdconf *cp)
 		if (n == 0)
 			continue;
 		if (strcmp(w[0], "store") == 0) {
-			want = "'store dir:PATH' or 'store rbs://HOST:PORT/NAME', "
-			    "once";
+			want = "'store dir:PATH', 'store rbs://HOST:PORT/NAME' "
+			    "or 'store hsm:DIR' (a Backup HSM), once";
 			if (n != 2 || c->store[0] != '\0' ||
 			    (strncmp(w[1], "dir:", 4) != 0 &&
-			    strncmp(w[1], "rbs://", 6) != 0) || copy(c->store, w[1]))
+			    strncmp(w[1], "rbs://", 6) != 0 &&
+			    strncmp(w[1], "hsm:", 4) != 0) || copy(c->store, w[1]))
 				goto bad;
 		} else if (strcmp(w[0], "interval") == 0) {
 			want = "'interval N[s|m|h|d]', 1 s to 366 d";
@@ -258,6 +259,12 @@ bdconf_parse(struct buf *b, struct bdconf *cp)
 			if (n != 2 || c->rbs_identity[0] != '\0' ||
 			    copy(c->rbs_identity, w[1]) != 0)
 				goto bad;
+		} else if (strcmp(w[0], "officer-pin-file") == 0) {
+			want = "'officer-pin-file PATH' (the SO password of a "
+			    "Backup HSM store, for retention), once";
+			if (n != 2 || c->officer_pin_file[0] != '\0' ||
+			    copy(c->officer_pin_file, w[1]) != 0)
+				goto bad;
 		} else if (strcmp(w[0], "job") == 0) {
 			want = "'job NAME from=hsm:DIR#LABEL (pin-file=F | "
 			    "challenge-file=F) backup-pin-file=F [kdf=P] "
@@ -276,7 +283,7 @@ bdconf_parse(struct buf *b, struct bdconf *cp)
 			c->njobs++;
 		} else {
 			want = "store, interval, keep, state, verify, metrics, "
-			    "rbs-identity or job";
+			    "rbs-identity, officer-pin-file or job";
 			goto bad;
 		}
 	}

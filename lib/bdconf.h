@@ -6,13 +6,15 @@
  * secrets themselves).
  *
  *   # comments and blank lines
- *   store dir:/srv/coffer/backups
+ *   store dir:/srv/coffer/backups   (or rbs://HOST:PORT/NAME, or hsm:DIR)
  *   interval 1d                     seconds, or N with s, m, h or d
  *   keep last 7 daily 14 weekly 8 monthly 12
  *   metrics /var/lib/node_exporter/textfile/coffer_backupd.prom
  *   state /var/lib/coffer/backupd       where disabled jobs are recorded
  *   verify every 7d                     a structure check of the whole store
  *   rbs-identity /etc/coffer/rbs-client   for an rbs:// store (rbs enroll)
+ *   officer-pin-file /etc/coffer/bhsm.so  a Backup HSM store's SO password
+ *                                         (its retention needs the SO)
  *   job payments from=hsm:/var/lib/coffer/hsm#payments
  *       challenge-file=/etc/coffer/payments.challenge
  *       backup-pin-file=/etc/coffer/payments.backup kdf=interactive
@@ -62,6 +64,7 @@ struct bdconf {
 	                                         config file's directory */
 	uint64_t verify_every;                /* seconds; 0: no verify job */
 	char rbs_identity[BDCONF_PATH_MAX];   /* "" when none */
+	char officer_pin_file[BDCONF_PATH_MAX]; /* "" when none */
 	size_t njobs;
 	struct bdconf_job jobs[BDCONF_JOBS_MAX];
 };

@@ -21,7 +21,9 @@
  * bstore_ops in bstore_int.h): "dir:PATH" is the directory above,
  * implemented in bstore.c, bstore_write.c and bstore_retain.c;
  * "rbs://HOST:PORT/STORE" is a store kept by an `rbs serve` server
- * (bstore_rbs.c, docs/rbs.md). Every
+ * (bstore_rbs.c, docs/rbs.md); "hsm:DIR" is an emulated Backup HSM whose
+ * backup partitions are DIR/backup/, a dir: store behind the HSM's SO and
+ * audit chain (bstore_hsm.c, docs/backup-hsm.md). Every
  * function below works the same on each backend, so no tool branches per
  * kind of store; what a backend cannot do is CE_UNSUPPORTED.
  */
@@ -46,6 +48,7 @@
 #define BSTORE_SERIES_MAX (CBK_LABEL_MAX + 1 + CBK_SERIAL_MAX + 1)
 
 struct bstore;
+struct hsm;
 
 struct bstore_config {
 	unsigned capacity;   /* backups the store may hold, 1..CAPACITY_MAX */
@@ -272,5 +275,41 @@ int bstore_gc(struct bstore *s, size_t *removedp);
  * *fdp is -1 where the backend orders writers itself (a remote store).
  */
 int bstore_run_lock(struct bstore *s, int *fdp);
+
+/*
+ * Copies backup name of store from into store to (any two kinds: a Backup
+ * HSM and a dir: store, either way) as the sealed archive it is, nothing
+ * decrypted: the source's integrity is checked while it is read and the
+ * copy is written with bstore_begin/bstore_commit (the target's capacity,
+ * name, crash safety and audit). out (may be NULL) gets the name, the
+ * same. CE_EXISTS when the target has it; CE_INTEGRITY when the source is
+ * damaged or misnamed (nothing is left in the target).
+ */
+int bstore_copy(struct bstore *from, const char *name, struct bstore *to,
+    char out[BSTORE_NAME_MAX]);
+
+/*
+ * Refuses (CE_FULL, naming the store, its capacity and where to raise it)
+ * when the store holds its capacity already: bstore_begin's check before
+ * anything is created, again at commit, and before an undelete.
+ */
+int bstore_room(struct bstore *s);
+
+/*
+ * Stores whose removals need an HSM Security Officer (a Backup HSM, hsm:DIR:
+ * deleting, pruning and purging backup partitions): the HSM directory on
+ * which the SO logs in, or NULL for a store that needs none. The tool logs
+ * the SO in there (hsm_so_login) and hands the HSM over with
+ * bstore_set_officer(), which takes h on success (closed with the store);
+ * lib/cred.h cred_store_officer() does both.
+ */
+const char *bstore_officer_dir(const struct bstore *s);
+int bstore_set_officer(struct bstore *s, struct hsm *h);
+
+/*
+ * Returns 1 for a store whose backup partitions take a share set as their
+ * credential (a PED Backup HSM), 0 for any other.
+ */
+int bstore_ped(const struct bstore *s);
 
 #endif

@@ -14,6 +14,7 @@
 static const struct bstore_ops *const backends[] = {
 	&bstore_dir_ops,
 	&bstore_rbs_ops,
+	&bstore_hsm_ops,
 };
 
 static int
@@ -249,6 +250,50 @@ bstore_run_lock(struct bstore *s, int *fdp)
 	if (s->ops->run_lock == NULL)
 		return 0;
 	return s->ops->run_lock(s, fdp);
+}
+
+int
+bstore_room(struct bstore *s)
+{
+	size_t n;
+	int r;
+
+	if ((r = s->ops->count(s, &n)) != 0)
+		return r;
+	if (n < s->cfg.capacity)
+		return 0;
+	/* A local layout names its store.conf; a remote one's is the server's. */
+	if (s->dirfd >= 0)
+		err_set_detail("the store %s holds %zu of %u backup partitions; "
+		    "prune old backups or raise 'capacity' in %s/store.conf",
+		    s->path, n, s->cfg.capacity, s->path);
+	else
+		err_set_detail("the store %s holds %zu of %u backup partitions; "
+		    "prune old backups or raise its capacity on the server",
+		    s->path, n, s->cfg.capacity);
+	return CE_FULL;
+}
+
+const char *
+bstore_officer_dir(const struct bstore *s)
+{
+	if (s->ops->officer_dir == NULL)
+		return NULL;
+	return s->ops->officer_dir(s);
+}
+
+int
+bstore_ped(const struct bstore *s)
+{
+	return s->ops->ped != NULL && s->ops->ped(s);
+}
+
+int
+bstore_set_officer(struct bstore *s, struct hsm *h)
+{
+	if (s->ops->set_officer == NULL)
+		return unsupported(s, "take an officer login");
+	return s->ops->set_officer(s, h);
 }
 
 int

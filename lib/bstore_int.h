@@ -10,6 +10,8 @@
 
 #include "bstore.h"
 
+struct hsm;
+
 #define BSTORE_CONF "store.conf"
 #define BSTORE_TMP ".tmp"
 #define BSTORE_TRASH ".trash"
@@ -57,6 +59,11 @@ struct bstore_ops {
 	int (*gc)(struct bstore *s, size_t *removedp);
 	/* optional: one scheduler per store (NULL: the backend orders it) */
 	int (*run_lock)(struct bstore *s, int *fdp);
+	/* optional: removals need an HSM SO (NULL: they need none) */
+	const char *(*officer_dir)(const struct bstore *s);
+	int (*set_officer)(struct bstore *s, struct hsm *h);
+	/* optional: a PED Backup HSM (NULL: no) */
+	int (*ped)(const struct bstore *s);
 };
 
 struct bstore {
@@ -74,6 +81,9 @@ struct bstore_txn {
 	char name[BSTORE_NAME_MAX];  /* fixed by begin */
 	void *be;
 };
+
+/* The hsm: backend, a Backup HSM (bstore_hsm.c). */
+extern const struct bstore_ops bstore_hsm_ops;
 
 /* The rbs:// backend (bstore_rbs.c). */
 extern const struct bstore_ops bstore_rbs_ops;
@@ -145,9 +155,6 @@ void bstore_protected_detail(const struct bstore_name *nm);
 /* Creates a locked temporary in .tmp/ named after name with suffix. */
 int bstore_tmp_create(struct bstore *s, const char *name, const char *suffix,
     char tmpname[NAME_MAX + 1], int *fdp);
-
-/* CE_FULL with the detail when the store holds its capacity already. */
-int bstore_check_capacity(struct bstore *s);
 
 /* fsyncs a directory fd; 0 or CE_IO. */
 int bstore_fsync_fd(int dfd, const char *what);

@@ -236,7 +236,7 @@ bstore_dir_untrash(struct bstore *s, const char *name)
 		r = CE_NOT_FOUND;
 		goto out;
 	}
-	if ((r = bstore_check_capacity(s)) != 0 ||
+	if ((r = bstore_room(s)) != 0 ||
 	    (r = utc_stamp(v[k].deleted, stamp)) != 0 ||
 	    (r = bstore_subdir(s, BSTORE_TRASH, &dfd)) != 0)
 		goto out;

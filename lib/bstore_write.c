@@ -78,23 +78,6 @@ tmp_remove(struct bstore *s, const char *tmpname)
 	close(dfd);
 }
 
-int
-bstore_check_capacity(struct bstore *s)
-{
-	size_t n;
-	int r;
-
-	if ((r = bstore_count(s, &n)) != 0)
-		return r;
-	if (n >= s->cfg.capacity) {
-		err_set_detail("the store %s holds %zu of %u backup partitions; "
-		    "prune old backups or raise 'capacity' in %s/store.conf",
-		    s->path, n, s->cfg.capacity, s->path);
-		return CE_FULL;
-	}
-	return 0;
-}
-
 static int
 check_free(struct bstore *s, const char *name)
 {
@@ -171,7 +154,7 @@ bstore_dir_begin(struct bstore *s, const struct cbk_manifest *m,
 	/* Every refusal comes before the first file is created. */
 	if ((r = cbk_manifest_check(&t->m)) != 0 ||
 	    (r = bstore_manifest_name(&t->m, t->name)) != 0 ||
-	    (r = bstore_check_capacity(s)) != 0 ||
+	    (r = bstore_room(s)) != 0 ||
 	    (r = check_free(s, t->name)) != 0 ||
 	    (r = check_space(s, estimate > UINT64_MAX / 2 ? UINT64_MAX :
 	    2 * estimate)) != 0)
@@ -231,7 +214,7 @@ publish(struct dir_txn *t, const char *part)
 
 	if ((r = bstore_lock(t->s, LOCK_EX, &lk)) != 0 ||
 	    (r = bstore_subdir(t->s, BSTORE_TMP, &dfd)) != 0 ||
-	    (r = bstore_check_capacity(t->s)) != 0 ||
+	    (r = bstore_room(t->s)) != 0 ||
 	    (r = check_free(t->s, t->name)) != 0)
 		goto out;
 	if (renameat2(dfd, part, t->s->dirfd, t->name, RENAME_NOREPLACE) != 0) {

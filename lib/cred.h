@@ -262,6 +262,36 @@ void cred_written_undo(struct cred_written *w);
 /* Prints "prog: wrote share #i of N to PATH" for each file. */
 void cred_written_report(const char *prog, const struct cred_written *w);
 
+/*
+ * Logs the SO in where store s wants one before it removes backups (a
+ * Backup HSM; lib/bstore.h bstore_officer_dir) and hands the login to s.
+ * 0 with nothing done for a store that needs none. lib/cred_store.c.
+ */
+struct bstore;
+int cred_store_officer(const char *prog, struct bstore *s,
+    const struct cred_src *c);
+
+/*
+ * The backup partition credential: the secret M shares of c recombine to
+ * (--backup-share; a set made by 'mofn split'), or else a password from
+ * c's pin file or variable, or a prompt (twice when confirm is set).
+ * Shares and a password together are CE_USAGE. lib/cred_store.c.
+ */
+int cred_backup_secret(const char *prog, const struct cred_src *c,
+    int confirm, struct secret **sp);
+
+/*
+ * Adds a --backup-share file (pin 0) or a --backup-share-pin-file (pin 1)
+ * to c; CE_USAGE with the detail "too many --OPTION".
+ */
+int cred_add_backup_share(struct cred_src *c, int pin, const char *path);
+
+/*
+ * Refuses (CE_USAGE, saying what to give) a new backup into a PED Backup
+ * HSM (bstore_ped) whose credential c is not a share set; 0 otherwise.
+ */
+int cred_backup_kind(const struct bstore *s, const struct cred_src *c);
+
 /* Checks a new set's M and N (1 <= M <= N <= 16); CE_USAGE with detail. */
 int cred_new_check(const struct cred_new *c, const char *what);
 

@@ -71,6 +71,61 @@ path_join(const char *dir, const char *name)
 	return p;
 }
 
+/* Reads the HSM's kind (meta "kind": "backup" on a Backup HSM). */
+static int
+kind_read(struct hsm *h)
+{
+	sqlite3_stmt *q;
+	int r, rc;
+
+	if ((r = store_prepare(h->st, "SELECT value FROM meta WHERE key = "
+	    "'kind'", &q)) != 0)
+		return r;
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		h->backup = strcmp((const char *)sqlite3_column_text(q, 0),
+		    "backup") == 0;
+	else if (rc != SQLITE_DONE)
+		r = store_err(h->st, rc);
+	sqlite3_reset(q);
+	return r;
+}
+
+/* Records the kind of a newly initialized HSM (inside its transaction). */
+static int
+kind_write(struct hsm *h, int backup)
+{
+	sqlite3_stmt *q;
+	int r;
+
+	h->backup = 0;
+	if ((r = store_exec(h->st, "DELETE FROM meta WHERE key = 'kind'")) != 0)
+		return r;
+	if (!backup)
+		return 0;
+	if ((r = store_prepare(h->st, "INSERT INTO meta VALUES ('kind', "
+	    "'backup')", &q)) != 0 || (r = hsm_step_done(h, q)) != 0)
+		return r;
+	h->backup = 1;
+	return 0;
+}
+
+int
+hsm_is_backup(const struct hsm *h)
+{
+	return h->backup;
+}
+
+int
+hsm_refuse_backup(const struct hsm *h)
+{
+	if (!h->backup)
+		return 0;
+	err_set_detail("%s is a Backup HSM: it holds only backup partitions "
+	    "and offers no partition and no key use", h->dir);
+	return CE_POLICY;
+}
+
 static int
 hsm_new(const char *dir, int create, struct hsm **hp)
 {
@@ -87,7 +142,7 @@ hsm_new(const char *dir, int create, struct hsm **hp)
 	}
 	if ((r = store_open(h->dbpath, create, &h->st)) != 0)
 		goto out;
-	if ((r = sks_attach(h, 0)) != 0)
+	if ((r = sks_attach(h, 0)) != 0 || (r = kind_read(h)) != 0)
 		goto out;
 	*hp = h;
 	h = NULL;
@@ -706,7 +761,8 @@ hsm_init(const char *dir, const struct hsm_init_params *p,
 	sqlite3_bind_int(q, 7, p->allow_cloning ? 1 : 0);
 	sqlite3_bind_int(q, 8, p->so_reset_pin ? 1 : 0);
 	sqlite3_bind_int64(q, 9, (int64_t)time(NULL));
-	if ((r = hsm_step_done(h, q)) != 0)
+	if ((r = hsm_step_done(h, q)) != 0 ||
+	    (r = kind_write(h, p->backup)) != 0)
 		goto out;
 	/* a new epoch of the audit chain, checkable by this SO (so is
 	 * every SO login: a key read from hsm.db before it computes none
@@ -715,7 +771,9 @@ hsm_init(const char *dir, const struct hsm_init_params *p,
 		goto out;
 	hsm_event(&ev, "init", 1);
 	ev.role = "so";
-	ev.detail = p->auth == HSM_AUTH_PED ? (exists ?
+	ev.detail = p->backup ? (p->auth == HSM_AUTH_PED ?
+	    "initialized as a Backup HSM (PED)" :
+	    "initialized as a Backup HSM") : p->auth == HSM_AUTH_PED ? (exists ?
 	    "re-initialized after zeroization (PED)" : "initialized (PED)") :
 	    exists ? "re-initialized after zeroization" : "initialized";
 	r = hsm_audit_tx(h, &ev);
@@ -775,6 +833,7 @@ hsm_get_info(struct hsm *h, struct hsm_info *ip)
 	in.created = sqlite3_column_int64(q, 8);
 	in.audit_records = (uint64_t)sqlite3_column_int64(q, 9);
 	in.partitions = (uint64_t)sqlite3_column_int64(q, 10);
+	in.backup = h->backup;
 	*ip = in;
 	r = 0;
  out:

@@ -58,6 +58,7 @@ struct hsm_init_params {
 	int auth;            /* HSM_AUTH_PASSWORD (default) or HSM_AUTH_PED */
 	int allow_cloning;   /* HSM policy 7 (default 1) */
 	int so_reset_pin;    /* HSM policy 15 (default 0) */
+	int backup;          /* a Backup HSM: backup partitions only */
 };
 
 struct hsm_info {
@@ -73,6 +74,7 @@ struct hsm_info {
 	int64_t created;
 	uint64_t partitions;
 	uint64_t audit_records;
+	int backup;                    /* 1 on a Backup HSM */
 };
 
 /* Fills p with the defaults (label NULL, interactive KDF, password
@@ -88,6 +90,16 @@ void hsm_init_params_default(struct hsm_init_params *p);
  */
 int hsm_init(const char *dir, const struct hsm_init_params *p,
     const struct secret *so);
+
+/*
+ * Backup HSMs (hsm init --backup, docs/backup-hsm.md): an HSM that holds
+ * only backup partitions. It has its own SO, lockout and audit chain, but
+ * no partition of its own and no key use: hsm_refuse_backup() is CE_POLICY
+ * on one (with a detail saying so), 0 on any other HSM. The kind is kept
+ * in hsm.db's meta table and read at hsm_open().
+ */
+int hsm_is_backup(const struct hsm *h);
+int hsm_refuse_backup(const struct hsm *h);
 
 /* Opens an existing HSM directory. */
 int hsm_open(const char *dir, struct hsm **hp);

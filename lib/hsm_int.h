@@ -28,6 +28,7 @@ struct hsm {
 	int user_tx;              /* hsm_tx_begin() is open */
 	int quarantine;           /* tx_begin leaves the audit tail alone */
 	uint64_t audit_size;      /* committed audit.log length at begin */
+	int backup;               /* a Backup HSM (meta kind = backup) */
 };
 
 struct session {

@@ -23,7 +23,8 @@ partition_lookup(struct hsm *h, const char *label, int64_t *pidp,
 	sqlite3_stmt *q;
 	int r, rc;
 
-	if ((r = hsm_require_initialized(h)) != 0)
+	if ((r = hsm_require_initialized(h)) != 0 ||
+	    (r = hsm_refuse_backup(h)) != 0)
 		return r;
 	if ((r = store_prepare(h->st, "SELECT id, serial, state, version "
 	    "FROM partition WHERE label = ?", &q)) != 0)

@@ -64,6 +64,8 @@ partition_create(struct hsm *h, const char *label, int version)
 
 	if (!hsm_so_ok(h))
 		return CE_NOT_LOGGED_IN;
+	if ((r = hsm_refuse_backup(h)) != 0)
+		return r;
 	if ((r = hsm_label_check("partition label", label,
 	    PARTITION_LABEL_MAX)) != 0)
 		return r;
@@ -309,7 +311,8 @@ partition_get_info(struct hsm *h, const char *label, struct partition_info *ip)
 	sqlite3_stmt *q;
 	int r, rc;
 
-	if ((r = hsm_require_initialized(h)) != 0)
+	if ((r = hsm_require_initialized(h)) != 0 ||
+	    (r = hsm_refuse_backup(h)) != 0)
 		return r;
 	if ((r = store_prepare(h->st, INFO_SQL " AND p.label = ?", &q)) != 0)
 		return r;

@@ -41,10 +41,14 @@ restore_help(FILE *f)
 	    "               [--force]\n", PROG);
 	for (i = 0; i < NCMDS; i++)
 		fprintf(f, "       %s %s\n", PROG, cmds[i].synopsis);
-	fprintf(f, "\nSecrets: --pin-file/--pin-env (the target's Crypto "
+	fprintf(f, "\nA store is dir:PATH, rbs://HOST:PORT/STORE or a Backup HSM, "
+	    "hsm:DIR (docs/backup-hsm.md).\n");
+	fprintf(f, "Secrets: --pin-file/--pin-env (the target's Crypto "
 	    "Officer; on a PED HSM\n--share FILE ... [--share-pin-file F ...] "
 	    "or --challenge-file/--challenge-env),\n--backup-pin-file/"
-	    "--backup-pin-env (the backup password), --domain-pin-file/\n"
+	    "--backup-pin-env (the backup password; or --backup-share FILE "
+	    "M times\n[--backup-share-pin-file F ...], its share set), "
+	    "--domain-pin-file/\n"
 	    "--domain-pin-env; or a prompt. Never argv.\n--force: a V1 "
 	    "partition takes back an SMK it retired (docs/sks.md).\nExit status: 0 done, 1 failed, 2 usage, 3 refused "
 	    "(credential, domain), 4 integrity.\nSee docs/restore.md.\n");

@@ -18,7 +18,7 @@ enum {
 	L_DPIN_FILE, L_DPIN_ENV, L_OBJECT, L_JSON, L_DEEP, L_REPLACE, L_ADD,
 	L_MAX_KDF, L_RBS_ID, L_RBS_FP, L_SOURCE, L_LABEL, L_LATEST, L_VERIFIED,
 	L_WITH_DOMAINS, L_WITH_POLICIES, L_DOMAIN_DIR, L_NAMES, L_ALL, L_FORCE,
-	L_HELP,
+	L_HELP, L_BSHARE, L_BSHARE_PIN,
 };
 
 static const struct option longopts[] = {
@@ -31,6 +31,8 @@ static const struct option longopts[] = {
 	CRED_OPTIONS("po-", 1),
 	{ "backup-pin-file", required_argument, NULL, L_BPIN_FILE },
 	{ "backup-pin-env", required_argument, NULL, L_BPIN_ENV },
+	{ "backup-share", required_argument, NULL, L_BSHARE },
+	{ "backup-share-pin-file", required_argument, NULL, L_BSHARE_PIN },
 	{ "domain-pin-file", required_argument, NULL, L_DPIN_FILE },
 	{ "domain-pin-env", required_argument, NULL, L_DPIN_ENV },
 	{ "object", required_argument, NULL, L_OBJECT },
@@ -84,6 +86,12 @@ opts_parse(const char *cmd, int argc, char **argv, struct opts *o)
 		case L_KDF: o->kdf = optarg; break;
 		case L_BPIN_FILE: o->bpin_file = optarg; break;
 		case L_BPIN_ENV: o->bpin_env = optarg; break;
+		case L_BSHARE:
+		case L_BSHARE_PIN:
+			if (cred_add_backup_share(&o->bshares,
+			    ch == L_BSHARE_PIN, optarg) != 0)
+				return cli_usage_error(PROG, "%s", err_detail());
+			break;
 		case L_DPIN_FILE: o->dpin_file = optarg; break;
 		case L_DPIN_ENV: o->dpin_env = optarg; break;
 		case L_JSON: o->json = 1; cli_json_mode(); break;
@@ -165,9 +173,11 @@ check_backup_name(const char *name)
 int
 read_backup_pin(const struct opts *o, struct secret **sp)
 {
-	struct cli_secret_src src = { o->bpin_file, o->bpin_env };
+	struct cred_src c = o->bshares;
 
-	return cli_read_secret("backup partition password: ", &src, 0, sp);
+	c.pin_file = o->bpin_file;
+	c.pin_env = o->bpin_env;
+	return cred_backup_secret(PROG, &c, 0, sp);
 }
 
 int

@@ -26,6 +26,7 @@ struct opts {
 	struct cred_src po;     /* --po-*: the partition SO, for --with-* */
 	const char *domain_dir; /* --domain-dir: the domains' secrets */
 	const char *bpin_file, *bpin_env;
+	struct cred_src bshares; /* --backup-share(-pin-file): a share set */
 	const char *dpin_file, *dpin_env;
 	const char *objects[MAX_OBJECTS];
 	size_t nobjects;
@@ -51,7 +52,8 @@ int open_store(const struct opts *o, struct bstore **sp);
 /* EXIT_USAGE (printed) unless name has a backup's form; 0 otherwise. */
 int check_backup_name(const char *name);
 
-/* Reads the backup partition password (--backup-pin-*, or a prompt). */
+/* Reads the backup partition credential (--backup-pin-*, --backup-share
+ * M times, or a prompt). */
 int read_backup_pin(const struct opts *o, struct secret **sp);
 
 /*

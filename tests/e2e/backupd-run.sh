@@ -10,13 +10,7 @@
 . "$here/helpers/backup.sh"
 
 bk_setup h 10
-hsm partition create "hsm:$T/h#p2" --pin-file "$SO" >/dev/null
-hsm partition init "hsm:$T/h#p2" --new-pin-file "$PO" \
-	--domain-pin-file "$DOM" --domain-string "$(domstr "$DOM")" >/dev/null
-hsm role init "hsm:$T/h#p2" --role co --pin-file "$PO" --new-pin-file "$CO" \
-	>/dev/null
-hsm key generate "hsm:$T/h#p2" --type aes --label only --pin-file "$CO" \
-	>/dev/null
+p2_setup h
 store_init s
 cat >"$T/conf" <<CONF
 # backupd configuration for the test

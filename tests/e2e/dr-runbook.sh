@@ -15,13 +15,7 @@ runbook="$here/../../docs/runbooks/disaster-recovery.md"
 # Before the disaster.
 bk_setup h 50
 P="hsm:$T/h#p1"
-mkdir "$T/proof"
-echo "signed and encrypted before the disaster" >"$T/proof/message"
-hsm key sign "$P" --label sig --in "$T/proof/message" \
-	--out "$T/proof/message.sig" --pin-file "$CO"
-hsm key encrypt "$P" --label enc --in "$T/proof/message" \
-	--out "$T/proof/message.enc" --pin-file "$CO"
-labels_of h >"$T/before"
+dr_proof_make h
 store_init s
 backup_of h s >/dev/null
 # The inventory's record of the partition's serial.
@@ -32,12 +26,7 @@ sleep 1 # the runbook ends with a new backup: a new second, a new name
 hsm zeroize "$T/h" --tamper >/dev/null
 expect_exit 3 hsm key list "$P" --pin-file "$CO"
 
-# Step 2's credential files, as the holders would write them.
-mkdir -m 700 "$T/cred"
-for f in so po co cu dom:domain bk:backup; do
-	cp "$T/${f%%:*}" "$T/cred/${f#*:}.pin"
-done
-chmod 600 "$T/cred"/*.pin
+dr_creds
 
 # Exactly the runbook's commands.
 runbook_script "$runbook"
@@ -53,13 +42,7 @@ grep -q "proof: the restored keys are the keys of p1_" "$T/runbook.out" ||
 	fail "the runbook did not prove the keys"
 
 # The proof again, from outside the runbook.
-labels_of h >"$T/after"
-cmp -s "$T/before" "$T/after" || fail "the restored partition differs"
-hsm key verify "$P" --label sig --in "$T/proof/message" \
-	--signature "$T/proof/message.sig" --pin-file "$CO" >/dev/null
-hsm key decrypt "$P" --label enc --in "$T/proof/message.enc" \
-	--out "$T/plain" --pin-file "$CO"
-cmp -s "$T/proof/message" "$T/plain" || fail "the old ciphertext does not decrypt"
+dr_proved h
 # The runbook shredded its credential files and took a fresh backup.
 [ -z "$(ls -A "$T/cred")" ] || fail "credential files left behind"
 [ "$(restore list --from "dir:$T/s" --json | grep -o '"name"' | wc -l)" -eq 2 ] ||

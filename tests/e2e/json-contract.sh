@@ -136,6 +136,9 @@ check "backupd purge" ok backupd purge "dir:$T/s" --json
 check "backupd purge" fail backupd purge "dir:$T/none" --json
 check "backupd gc" ok backupd gc "dir:$T/s" --json
 check "backupd gc" fail backupd gc "dir:$T/none" --json
+bhsm_init jb
+check "backupd copy" ok backupd copy --from "dir:$T/s" --to "hsm:$T/jb" "$name" --json
+check "backupd copy" fail backupd copy --from "dir:$T/s" --to "hsm:$T/jb" "$name" --json
 printf 'store dir:%s/s\nstate %s\njob j from=%s pin-file=%s backup-pin-file=%s\n' \
 	"$T" "$T" "$P" "$CO" "$BK" >"$T/bd.conf"
 check "backupd check" ok backupd check --config "$T/bd.conf" --json

@@ -56,6 +56,13 @@ test_good(void **state)
 	assert_int_equal(c->interval, 86400);
 	assert_false(c->have_keep);
 	assert_string_equal(c->metrics, "");
+	assert_string_equal(c->officer_pin_file, "");
+	/* A Backup HSM store and its SO's password file. */
+	assert_int_equal(parse("store hsm:/srv/bhsm\nkeep last 3\n"
+	    "officer-pin-file /etc/so\njob a from=hsm:/h#p pin-file=/p "
+	    "backup-pin-file=/b\n", c), 0);
+	assert_string_equal(c->store, "hsm:/srv/bhsm");
+	assert_string_equal(c->officer_pin_file, "/etc/so");
 	free(c);
 }
 
@@ -78,6 +85,8 @@ test_bad(void **state)
 		"keep yearly 1\n",
 		"keep last 1\nkeep daily 1\n",
 		"metrics\n",
+		"officer-pin-file\n",
+		"officer-pin-file /a\nofficer-pin-file /b\n",
 		"job\n",
 		"job a/b from=hsm:/h#p pin-file=/p backup-pin-file=/b\n",
 		"job a pin-file=/p backup-pin-file=/b\n",

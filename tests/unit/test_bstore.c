@@ -26,6 +26,7 @@
 #include "sealed.h"
 #include "cbk.h"
 #include "err.h"
+#include "hsm.h"
 
 static char base[] = "/tmp/coffer-test-bstore.XXXXXX";
 static char uri[320], spath[300];
@@ -977,6 +978,91 @@ test_killed_at_random(void **state)
 	bstore_close(s);
 }
 
+/*
+ * The hsm: backend, a Backup HSM: refused on an ordinary HSM and by a
+ * partition URI; the capacity set at its init; removals only with its SO
+ * handed over; every backup partition in its audit chain.
+ */
+static void
+test_backup_hsm(void **state)
+{
+	struct bstore_config c = { 2, 0 };
+	struct hsm_init_params p;
+	struct secret *so = secret_from("so-secret-1", 11);
+	struct secret *bad = secret_from("not-the-so", 10);
+	char (*names)[BSTORE_NAME_MAX] = NULL;
+	struct bstore_keep keep = { 1, 0, 0, 0, "" };
+	char huri[320], other[320], n1[BSTORE_NAME_MAX], n2[BSTORE_NAME_MAX];
+	struct bstore *s = NULL, *d = NULL;
+	struct hsm *h = NULL;
+	size_t n;
+
+	(void)state;
+	hsm_init_params_default(&p);
+	p.label = "bhsm";
+	p.kdf = KDF_TEST;
+	/* An ordinary HSM is no Backup HSM. */
+	snprintf(other, sizeof(other), "hsm:%s.plain", spath);
+	assert_int_equal(hsm_init(other + 4, &p, so), 0);
+	assert_int_equal(bstore_init(other, &c), CE_UNSUPPORTED);
+	assert_int_equal(bstore_open(other, &s), CE_UNSUPPORTED);
+	nftw(other + 4, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+
+	p.backup = 1;
+	assert_int_equal(hsm_init(spath, &p, so), 0);
+	snprintf(huri, sizeof(huri), "hsm:%s", spath);
+	assert_int_equal(bstore_open(huri, &s), CE_NOT_FOUND); /* no area yet */
+	assert_int_equal(bstore_init(huri, &c), 0);
+	assert_int_equal(bstore_init(huri, &c), CE_EXISTS);
+	snprintf(other, sizeof(other), "hsm:%s#p1", spath);
+	assert_int_equal(bstore_open(other, &s), CE_USAGE);
+	assert_int_equal(bstore_open(huri, &s), 0);
+	assert_string_equal(bstore_officer_dir(s), spath);
+	assert_int_equal(bstore_config(s)->capacity, 2);
+
+	assert_int_equal(backup(s, "pay", T0, 5000, n1), 0);
+	assert_int_equal(backup(s, "pay", T0 + 60, 5000, n2), 0);
+	assert_int_equal(bstore_room(s), CE_FULL);
+	assert_int_equal(backup(s, "pay", T0 + 120, 5000, NULL), CE_FULL);
+
+	/* Removals need the SO; a dry run and an undelete do not. */
+	assert_int_equal(bstore_trash(s, n1), CE_NOT_LOGGED_IN);
+	assert_int_equal(bstore_purge(s, T0, &n), CE_NOT_LOGGED_IN);
+	assert_int_equal(bstore_prune(s, &keep, 0, &names, &n),
+	    CE_NOT_LOGGED_IN);
+	assert_int_equal(bstore_prune(s, &keep, 1, &names, &n), 0);
+	assert_int_equal(n, 1);
+	free(names);
+	assert_int_equal(hsm_open(spath, &h), 0);
+	assert_int_equal(bstore_set_officer(s, h), CE_NOT_LOGGED_IN);
+	assert_int_equal(hsm_so_login(h, bad), CE_BAD_CREDENTIAL);
+	assert_int_equal(hsm_so_login(h, so), 0);
+	assert_int_equal(bstore_set_officer(s, h), 0); /* s owns h now */
+	assert_int_equal(bstore_trash(s, n1), 0);
+	assert_int_equal(bstore_count(s, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(bstore_room(s), 0);
+	assert_int_equal(bstore_untrash(s, n1), 0);
+	assert_int_equal(bstore_trash(s, n1), 0);
+	assert_int_equal(bstore_purge(s, T0 + 86400, &n), 0);
+	bstore_close(s);
+
+	/* A dir: store asks for no officer. */
+	snprintf(other, sizeof(other), "dir:%s.dir", spath);
+	assert_int_equal(bstore_init(other, NULL), 0);
+	assert_int_equal(bstore_open(other, &d), 0);
+	assert_null(bstore_officer_dir(d));
+	bstore_close(d);
+	nftw(other + 4, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+
+	/* The Backup HSM's chain holds every step. */
+	assert_int_equal(hsm_open(spath, &h), 0);
+	assert_int_equal(hsm_audit_verify(h, NULL), 0);
+	hsm_close(h);
+	secret_free(so);
+	secret_free(bad);
+}
+
 int
 main(void)
 {
@@ -1000,6 +1086,7 @@ main(void)
 		T(test_prune),
 		T(test_killed_writer_and_gc),
 		T(test_killed_at_random),
+		T(test_backup_hsm),
 	};
 	int r;
 

@@ -3,6 +3,7 @@
 #                      (AES-256) and N bulk AES keys 'k-1'.. in p1; pin
 #                      file $BK (the backup password)
 #   store_init NAME [capacity]   a backup store at $T/NAME
+#   bhsm_init NAME [capacity]    a Backup HSM at $T/NAME (SO: $BSO)
 #   backup_of DIR STORE          backupd backup of p1, prints the name
 #   hsm_state DIR      a digest of DIR's whole hsm.db (every table, the
 #                      audit head included) and of its audit.log
@@ -10,6 +11,20 @@
 #   restore_to DIR STORE NAME MODE [...]   restore NAME into p1 of DIR
 #   runbook_script FILE  the ```sh blocks of FILE (a runbook), in order, into
 #                      $T/runbook.sh
+#   dr_proof_make DIR  before a disaster: a reference message signed with
+#                      'sig' and encrypted with 'enc' of p1 of DIR, in
+#                      $T/proof; p1's labels in $T/before
+#   dr_creds           the DR runbook's step 2: credential files in $T/cred
+#                      as the holders would write them
+#   dr_proved DIR      after it: fail unless p1 of DIR holds $T/before's
+#                      labels and the reference signature and ciphertext
+#                      check with its keys
+#   p2_setup DIR       a second partition p2 in DIR (CO $CO) with one key
+#   listed_open URI    fail unless every name in $T/listed verifies in
+#                      store URI and opens with p1 of $T/h
+#   kill_backups URI RUNS  RUNS backups of p1 of $T/h into store URI, each
+#                      killed by SIGKILL at a random moment within $dur ms
+#                      and a quarter; what finished is added to $T/names
 #   bk_damage_setup    for the damaged-archive scenarios: HSM h with 300
 #                      keys backed up into store s as $name ($S bytes; the
 #                      integrity entry's data starts at $D), then 'sig'
@@ -31,6 +46,13 @@ bk_setup() {
 
 store_init() {
 	backupd init "dir:$T/$1" ${2:+--capacity "$2"} >/dev/null
+}
+
+BSO=$(pinfile bso "backup-hsm-so-1")
+
+bhsm_init() {
+	hsm init "$T/$1" --backup --label "bhsm-$1" --kdf test \
+		${2:+--capacity "$2"} --pin-file "$BSO" >/dev/null
 }
 
 backup_of() {
@@ -124,6 +146,92 @@ header_set_byte() {
 		h && /"sha384"/ { sub(/"[0-9a-f]+"/, "\"" sha "\""); h = 0 }
 		{ print }' "$1/manifest.json" >"$1/m.tmp"
 	mv "$1/m.tmp" "$1/manifest.json"
+}
+
+dr_proof_make() {
+	mkdir -p "$T/proof"
+	echo "signed and encrypted before the disaster" >"$T/proof/message"
+	hsm key sign "hsm:$T/$1#p1" --label sig --in "$T/proof/message" \
+		--out "$T/proof/message.sig" --pin-file "$CO"
+	hsm key encrypt "hsm:$T/$1#p1" --label enc --in "$T/proof/message" \
+		--out "$T/proof/message.enc" --pin-file "$CO"
+	labels_of "$1" >"$T/before"
+}
+
+dr_creds() {
+	mkdir -m 700 "$T/cred"
+	for f in so po co cu dom:domain bk:backup; do
+		cp "$T/${f%%:*}" "$T/cred/${f#*:}.pin"
+	done
+	chmod 600 "$T/cred"/*.pin
+}
+
+dr_proved() {
+	labels_of "$1" >"$T/after"
+	cmp -s "$T/before" "$T/after" || fail "the restored partition differs"
+	hsm key verify "hsm:$T/$1#p1" --label sig --in "$T/proof/message" \
+		--signature "$T/proof/message.sig" --pin-file "$CO" >/dev/null
+	hsm key decrypt "hsm:$T/$1#p1" --label enc --in "$T/proof/message.enc" \
+		--out "$T/plain" --pin-file "$CO"
+	cmp -s "$T/proof/message" "$T/plain" ||
+		fail "the old ciphertext does not decrypt"
+}
+
+p2_setup() {
+	hsm partition create "hsm:$T/$1#p2" --pin-file "$SO" >/dev/null
+	hsm partition init "hsm:$T/$1#p2" --new-pin-file "$PO" \
+		--domain-pin-file "$DOM" --domain-string "$(domstr "$DOM")" >/dev/null
+	hsm role init "hsm:$T/$1#p2" --role co --pin-file "$PO" \
+		--new-pin-file "$CO" >/dev/null
+	hsm key generate "hsm:$T/$1#p2" --type aes --label only --pin-file "$CO" \
+		>/dev/null
+}
+
+listed_open() {
+	while read -r lo_name; do
+		restore verify --from "$1" "$lo_name" >/dev/null ||
+			fail "$lo_name lists but does not verify"
+		restore verify --deep --from "$1" "$lo_name" --to "hsm:$T/h#p1" \
+			--pin-file "$CO" --backup-pin-file "$BK" >/dev/null ||
+			fail "$lo_name lists but does not open"
+	done <"$T/listed"
+}
+
+kill_backups() {
+	kb_i=0
+	touch "$T/names"
+	LC_ALL=C sort "$T/names" >"$T/names.sorted"
+	while [ "$kb_i" -lt "$2" ]; do
+		kb_i=$((kb_i + 1))
+		kb_n0=$(restore list --from "$1" --names | wc -l)
+		# backupd itself, not a subshell around it, gets the signal.
+		backupd backup --from "hsm:$T/h#p1" --to "$1" --pin-file "$CO" \
+			--backup-pin-file "$BK" --kdf test >"$T/out" 2>"$T/err" &
+		kb_pid=$!
+		# A moment between the start and a little past the usual end.
+		kb_ms=$(($(od -An -tu2 -N2 /dev/urandom) % (dur * 5 / 4 + 1)))
+		sleep "$((kb_ms / 1000)).$(printf '%03d' $((kb_ms % 1000)))"
+		kill -9 "$kb_pid" 2>/dev/null || true
+		kb_rc=0
+		wait "$kb_pid" || kb_rc=$?
+		if [ "$kb_rc" -eq 0 ]; then
+			cat "$T/out" >>"$T/names"
+		elif [ "$kb_rc" -ne 137 ]; then
+			cat "$T/err" >&2
+			fail "run $kb_i: exit $kb_rc, neither done nor killed"
+		fi
+		kb_n1=$(restore list --from "$1" --names | wc -l)
+		echo "run $kb_i: SIGKILL at ${kb_ms} ms of ~${dur}: exit $kb_rc;" \
+			"$kb_n1 listed"
+		# Killed after the rename: whole, and checked as the finished.
+		if [ "$kb_rc" -eq 137 ] && [ "$kb_n1" -gt "$kb_n0" ]; then
+			restore list --from "$1" --names | LC_ALL=C sort |
+				comm -13 "$T/names.sorted" - >>"$T/names"
+		fi
+		LC_ALL=C sort "$T/names" >"$T/names.sorted"
+		# A new second for the next name when this run got its backup in.
+		if [ "$kb_n1" -gt "$kb_n0" ]; then sleep 1; fi
+	done
 }
 
 runbook_script() {
