@@ -39,8 +39,9 @@ struct clone_opts {
  * (--*-challenge-file / --*-challenge-env). Both are read before either
  * partition is logged in to.
  */
+struct cred_login;
 int clone_read_creds(const struct clone_opts *o, struct endpoint *src,
-    struct endpoint *dst, struct secret **fromp, struct secret **top);
+    struct endpoint *dst, struct cred_login *from, struct cred_login *to);
 
 /* What a run did, for the report. */
 struct clone_result {

@@ -10,12 +10,12 @@
 
 static int
 read_one(const char *side, const struct cred_src *src, struct endpoint *e,
-    struct secret **sp)
+    struct cred_login *l)
 {
 	int r;
 
-	r = cred_login_secret(PROG, endpoint_hsm(e), endpoint_label(e), ROLE_CO,
-	    src, sp);
+	r = cred_login_read(PROG, endpoint_hsm(e), endpoint_label(e), ROLE_CO,
+	    src, l);
 	if (r == CE_USAGE && src->pin_file == NULL && src->pin_env == NULL &&
 	    !cred_src_is_ped(src))
 		err_set_detail("no terminal to type the %s credential on; use "
@@ -28,16 +28,13 @@ read_one(const char *side, const struct cred_src *src, struct endpoint *e,
 
 int
 clone_read_creds(const struct clone_opts *o, struct endpoint *src,
-    struct endpoint *dst, struct secret **fromp, struct secret **top)
+    struct endpoint *dst, struct cred_login *from, struct cred_login *to)
 {
 	int r;
 
-	*fromp = *top = NULL;
-	if ((r = read_one("source", &o->from_cred, src, fromp)) != 0)
+	if ((r = read_one("source", &o->from_cred, src, from)) != 0)
 		return r;
-	if ((r = read_one("target", &o->to_cred, dst, top)) != 0) {
-		secret_free(*fromp);
-		*fromp = NULL;
-	}
+	if ((r = read_one("target", &o->to_cred, dst, to)) != 0)
+		cred_login_clear(from);
 	return r;
 }

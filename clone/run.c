@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "clone.h"
+#include "cred.h"
 #include "domain.h"
 #include "endpoint.h"
 #include "err.h"
@@ -275,7 +276,7 @@ clone_run(const struct clone_opts *o, struct clone_result *res)
 	struct endpoint *src = NULL, *dst = NULL;
 	struct endpoint_sink *sink = NULL;
 	struct endpoint_sink_opts so;
-	struct secret *fc = NULL, *tc = NULL;
+	struct cred_login fc = { 0 }, tc = { 0 };
 	struct sender sd;
 	struct xfer_source source;
 	struct xfer_sink xs;
@@ -307,7 +308,7 @@ clone_run(const struct clone_opts *o, struct clone_result *res)
 	}
 	/* The source first: on one HSM the target's transaction holds the
 	 * write lock, and the source's login writes. */
-	if ((r = endpoint_login(src, ROLE_CO, fc, 0)) != 0) {
+	if ((r = cred_login_endpoint(src, ROLE_CO, &fc, 0)) != 0) {
 		fail_at(res, r, "logging in to the source");
 		goto out;
 	}
@@ -322,7 +323,7 @@ clone_run(const struct clone_opts *o, struct clone_result *res)
 		fail_at(res, r, "selecting objects");
 		goto out;
 	}
-	if ((r = endpoint_login(dst, ROLE_CO, tc, ENDPOINT_TX)) != 0) {
+	if ((r = cred_login_endpoint(dst, ROLE_CO, &tc, ENDPOINT_TX)) != 0) {
 		fail_at(res, r, "logging in to the target");
 		goto out;
 	}
@@ -375,8 +376,8 @@ clone_run(const struct clone_opts *o, struct clone_result *res)
 	if (src_in)
 		audit_source(src, dst, res, sd.sent);
 	progress_stop(sd.bar);
-	secret_free(fc);
-	secret_free(tc);
+	cred_login_clear(&fc);
+	cred_login_clear(&tc);
 	/* The stats live in the sink: report before it goes. */
 	r = clone_report(o, res);
 	endpoint_sink_free(sink);

@@ -170,18 +170,11 @@ read_domain_password(const struct opts *o, const char *prompt,
 int
 login(const struct opts *o, struct endpoint *e, int def_role)
 {
-	struct secret *c = NULL;
-	struct cred_tag tag;
 	int r, role = def_role;
 
 	if (o->role != NULL && (r = role_parse(o->role, &role)) != 0)
 		return r;
-	if ((r = cred_login_secret_tag(PROG, endpoint_hsm(e), endpoint_label(e),
-	    role, &o->login, &c, &tag)) == 0 &&
-	    (r = endpoint_login(e, role, c, ENDPOINT_TX)) == 0)
-		cred_tag_record(endpoint_hsm(e), endpoint_label(e), role, &tag);
-	secret_free(c);
-	return r;
+	return cred_endpoint_login(PROG, e, role, &o->login, ENDPOINT_TX);
 }
 
 int

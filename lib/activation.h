@@ -4,11 +4,15 @@
  * On a PED HSM every role credential is a random secret held as an M-of-N
  * share set (lib/cred.h). Gathering M holders for every nightly backup is
  * not practical, so, as on a Luna PED HSM, the Crypto Officer or Crypto
- * User may be *activated*: after a login with its shares, the role's
- * secret is cached in hsm.db, AES-256-GCM-wrapped under a key derived with
- * Argon2id (the partition's KDF profile, a fresh salt) from a typed
- * challenge secret. A job then logs in with the challenge alone; the
- * session it gets is the role's ordinary session.
+ * User may be *activated*: after a login with its shares, the keys the
+ * role's sessions use (the partition storage key and its generation, not
+ * the role's secret) are cached in hsm.db, AES-256-GCM-wrapped under a key
+ * derived with Argon2id (the partition's KDF profile, a fresh salt) from a
+ * typed challenge secret. A job then logs in with the challenge alone; the
+ * session it gets uses keys like the role's and sets no credential.
+ * Deactivation drops the cache; `hsm partition rekey` makes any copy of it
+ * useless. An activation made before this form cached the role's secret:
+ * its next challenge login converts it.
  *
  * Rules (docs/hsm.md, docs/security.md):
  *   - PED HSMs only; the CO and the CU only. The PO (and the HSM SO) can
@@ -61,18 +65,5 @@ int role_deactivate(struct session *s, int role, int *wasp);
  */
 int session_login_challenge(struct hsm *h, const char *label, int role,
     const struct secret *challenge, struct session **sp);
-
-/*
- * The first half of session_login_challenge(), for tools that log in
- * through another path (lib/endpoint): opens the activation of role with
- * the challenge and returns the role's credential in *credp, to be passed
- * to that login. A wrong challenge is counted as session_login_challenge()
- * counts it; a right one is audited as a "challenge" event, since the
- * login that follows cannot say how its credential came. (Sessions opened
- * this way are not marked as challenge sessions; such tools do not set
- * credentials.)
- */
-int activation_open(struct hsm *h, const char *label, int role,
-    const struct secret *challenge, struct secret **credp);
 
 #endif

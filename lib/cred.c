@@ -451,28 +451,20 @@ login_input(const char *prog, struct hsm *h, const char *label, int role,
 }
 
 int
-cred_login_secret(const char *prog, struct hsm *h, const char *label,
-    int role, const struct cred_src *c, struct secret **sp)
+cred_login_read(const char *prog, struct hsm *h, const char *label,
+    int role, const struct cred_src *c, struct cred_login *l)
 {
-	struct cred_tag tag;
-
-	return cred_login_secret_tag(prog, h, label, role, c, sp, &tag);
+	memset(l, 0, sizeof(*l));
+	return login_input(prog, h, label, role, c, &l->challenge, &l->cred,
+	    &l->tag);
 }
 
-int
-cred_login_secret_tag(const char *prog, struct hsm *h, const char *label,
-    int role, const struct cred_src *c, struct secret **sp,
-    struct cred_tag *tag)
+void
+cred_login_clear(struct cred_login *l)
 {
-	struct secret *ch = NULL;
-	int r;
-
-	if ((r = login_input(prog, h, label, role, c, &ch, sp, tag)) != 0 ||
-	    ch == NULL)
-		return r;
-	r = activation_open(h, label, role, ch, sp);
-	secret_free(ch);
-	return r;
+	secret_free(l->cred);
+	secret_free(l->challenge);
+	memset(l, 0, sizeof(*l));
 }
 
 int

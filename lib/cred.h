@@ -174,35 +174,41 @@ int cred_session_login(const char *prog, struct hsm *h, const char *label,
     int role, const struct cred_src *c, struct session **sp);
 
 /*
- * The credential of role for partition label as c gives it, for tools that
- * log in through another path (lib/endpoint's endpoint_login): the secret
- * an activation challenge opens (a wrong challenge counts as a failed
- * login), else the shares or the password the HSM takes.
- */
-int cred_login_secret(const char *prog, struct hsm *h, const char *label,
-    int role, const struct cred_src *c, struct secret **sp);
-
-/*
+ * What a login through lib/endpoint reads before it logs in: the
+ * credential (shares or a password, as the HSM takes) with its share-set
+ * tag, or the challenge of an activated role (its cache is opened by the
+ * login itself: lib/activation.h).
+ *
  * On a PED HSM the shares a role logs in with must be of the set recorded
  * for it (lib/hsm.h hsm_share_tag): shares of any other set, a forged set
  * with a copied set id included, are refused (CE_BAD_CREDENTIAL) before
- * the login and count nothing. cred_login_secret_tag also gives the tag,
- * which the caller records with cred_tag_record() once the login
- * succeeded (the first login after a credential is set records it).
+ * the login and count nothing; the tag is recorded once the login
+ * succeeds (the first login after a credential is set records it).
  */
-int cred_login_secret_tag(const char *prog, struct hsm *h, const char *label,
-    int role, const struct cred_src *c, struct secret **sp,
-    struct cred_tag *tag);
-void cred_tag_record(struct hsm *h, const char *label, int role,
-    const struct cred_tag *tag);
+struct cred_login {
+	struct secret *cred;
+	struct secret *challenge;
+	struct cred_tag tag;
+};
+
+int cred_login_read(const char *prog, struct hsm *h, const char *label,
+    int role, const struct cred_src *c, struct cred_login *l);
+void cred_login_clear(struct cred_login *l);
 
 /*
  * Opens the session of endpoint e (lib/endpoint.h, after endpoint_open) as
- * role with cred_login_secret's credential, under flags (ENDPOINT_TX).
- * lib/cred_endpoint.c.
+ * role with what cred_login_read() read, under flags (ENDPOINT_TX), and
+ * records the share-set tag. lib/cred_endpoint.c.
  */
+int cred_login_endpoint(struct endpoint *e, int role,
+    const struct cred_login *l, int flags);
+
+/* Both: read c, then log in. */
 int cred_endpoint_login(const char *prog, struct endpoint *e, int role,
     const struct cred_src *c, int flags);
+
+void cred_tag_record(struct hsm *h, const char *label, int role,
+    const struct cred_tag *tag);
 
 /* PINs for the share files a command writes (shared by all its new sets). */
 struct cred_pins {

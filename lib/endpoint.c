@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "activation.h"
 #include "domain.h"
 #include "endpoint.h"
 #include "err.h"
@@ -107,9 +108,10 @@ login_failure_kept(int r)
 	return r == CE_BAD_CREDENTIAL || r == CE_LOCKED || r == CE_ZEROIZED;
 }
 
-int
-endpoint_login(struct endpoint *e, int role, const struct secret *cred,
-    int flags)
+/* endpoint_login() with a credential or an activation challenge. */
+static int
+login_with(struct endpoint *e, int role, const struct secret *cred,
+    const struct secret *challenge, int flags)
 {
 	size_t i;
 	int r;
@@ -123,7 +125,10 @@ endpoint_login(struct endpoint *e, int role, const struct secret *cred,
 			return r;
 		e->tx = 1;
 	}
-	if ((r = session_login(e->h, e->u.label, role, cred, &e->s)) != 0) {
+	r = challenge != NULL ? session_login_challenge(e->h, e->u.label, role,
+	    challenge, &e->s) : session_login(e->h, e->u.label, role, cred,
+	    &e->s);
+	if (r != 0) {
 		if (e->tx && login_failure_kept(r))
 			(void)endpoint_commit(e);
 		goto out;
@@ -151,6 +156,20 @@ endpoint_login(struct endpoint *e, int role, const struct secret *cred,
 		}
 	}
 	return r;
+}
+
+int
+endpoint_login(struct endpoint *e, int role, const struct secret *cred,
+    int flags)
+{
+	return login_with(e, role, cred, NULL, flags);
+}
+
+int
+endpoint_login_challenge(struct endpoint *e, int role,
+    const struct secret *challenge, int flags)
+{
+	return login_with(e, role, NULL, challenge, flags);
 }
 
 struct hsm *

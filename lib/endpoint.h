@@ -89,6 +89,10 @@ int endpoint_cloning_check(const struct endpoint *e);
 int endpoint_login(struct endpoint *e, int role, const struct secret *cred,
     int flags);
 
+/* The same with the challenge of an activated CO or CU (lib/activation.h). */
+int endpoint_login_challenge(struct endpoint *e, int role,
+    const struct secret *challenge, int flags);
+
 /* After endpoint_login(): the handle, the session, the domains (primary
  * first) as the transfer protocol and sealed streams take them. */
 struct hsm *endpoint_hsm(struct endpoint *e);

@@ -137,6 +137,19 @@ int session_login_how(struct hsm *h, const char *label, int role,
     const struct secret *cred, const char *how, struct session **sp);
 
 /*
+ * A CO or CU session from the keys an activation cached (lib/activation.h):
+ * the PSK of generation gen. Inside the write transaction it checks what a
+ * login checks (partition initialized, role not locked), that gen is still
+ * the partition's (CE_BUSY after a rekey: activate again) and that the PSK
+ * opens the partition's DSK (CE_INTEGRITY otherwise); then it resets the
+ * role's failure count and audits a login with how. The session is marked
+ * as a challenge session: it uses keys and never sets credentials.
+ */
+int session_login_keys(struct hsm *h, const char *label, int role,
+    const struct secret *psk, uint64_t gen, const char *how,
+    struct session **sp);
+
+/*
  * Counts a failed login of role inside a transaction and applies the
  * lockout (zeroize on the PO, lock the CO+CU or the CU). Returns
  * CE_BAD_CREDENTIAL, CE_LOCKED or CE_ZEROIZED with a detail line.

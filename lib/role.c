@@ -637,6 +637,84 @@ session_login_how(struct hsm *h, const char *label, int role,
 	return r;
 }
 
+int
+session_login_keys(struct hsm *h, const char *label, int role,
+    const struct secret *psk, uint64_t gen, const char *how,
+    struct session **sp)
+{
+	struct session *s = NULL;
+	struct role_row rr;
+	sqlite3_stmt *q;
+	uint64_t serial, now_gen = 0;
+	int64_t pid;
+	int r, state, version, own = 0;
+
+	memset(&rr, 0, sizeof(rr));
+	if (role != ROLE_CO && role != ROLE_CU)
+		return CE_INVALID;
+	if ((r = hsm_tx_enter(h, &own)) != 0)
+		return r;
+	if ((r = partition_lookup(h, label, &pid, &serial, &state,
+	    &version)) != 0)
+		goto out;
+	if (state != PARTITION_INITIALIZED) {
+		err_set_detail("partition '%s' is not initialized", label);
+		r = CE_ZEROIZED;
+		goto out;
+	}
+	if ((r = role_row_get(h, pid, role, &rr)) != 0)
+		goto out;
+	if (rr.locked) {
+		err_set_detail("the %s of partition '%s' is locked out",
+		    role_name(role), label);
+		r = CE_LOCKED;
+		goto out;
+	}
+	if ((r = partition_psk_gen_of(h, pid, &now_gen)) != 0)
+		goto out;
+	if (now_gen != gen) {
+		err_set_detail("partition '%s' was rekeyed after the %s was "
+		    "activated: activate it again with its shares", label,
+		    role_name(role));
+		r = CE_BUSY;
+		goto out;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	s->h = h;
+	s->pid = pid;
+	s->serial = serial;
+	s->role = role;
+	s->version = version;
+	s->psk_gen = gen;
+	s->by_challenge = 1;
+	snprintf(s->label, sizeof(s->label), "%s", label);
+	if ((s->psk = secret_dup(psk)) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	if ((r = dsk_from_psk(h, pid, serial, s->psk, &s->dsk)) != 0)
+		goto out;
+	if ((r = store_prepare(h->st, "UPDATE role SET fail = 0 WHERE "
+	    "partition_id = ? AND role = ?", &q)) != 0)
+		goto out;
+	sqlite3_bind_int64(q, 1, pid);
+	sqlite3_bind_int(q, 2, role);
+	if ((r = hsm_step_done(h, q)) != 0 ||
+	    (r = hsm_audit_part(h, "login", 1, role_name(role), label, serial,
+	    how)) != 0)
+		goto out;
+	*sp = s;
+	s = NULL;
+ out:
+	r = hsm_tx_leave(h, own, r, 0);
+	session_close(s);
+	role_row_clear(&rr);
+	return r;
+}
+
 /*
  * The activation rows a role's lockout and credential changes must drop:
  * kept here, below lib/activation.c in the layers, because role lockout

@@ -30,7 +30,8 @@ struct secret;
 #define WRAP_DOMAIN "domain"    /* a domain key under the DSK */
 #define WRAP_OBJECT "object"    /* an object value under the PSK */
 #define WRAP_SMK "smk"          /* a V1 partition's SKS master key under the PSK */
-#define WRAP_ACTIVATION "activation" /* a PED role secret under a challenge */
+#define WRAP_ACTIVATION "activation" /* a PED role secret under a challenge (read only) */
+#define WRAP_ACTIVATION_KEYS "activation-keys" /* a CO/CU's key-use cache under a challenge */
 #define WRAP_AUDIT_EPOCH "audit-epoch" /* an audit chain's start key under the SO */
 #define WRAP_ROLE_KEY "role-key" /* a role's X25519 private key under its KEK */
 #define WRAP_PSK_PUB "psk-pub"  /* the PSK sealed to a role's public key */

@@ -100,7 +100,7 @@ hsm key list "$P" --role cu --share "$T/cu2/cu-1-of-2.cshare" --share "$T/cu2/cu
 
 # every step is in the audit log, and the chain holds
 hsm audit show "$T/h" >"$T/audit"
-grep -q "activate .*co .*secret cached under a challenge" "$T/audit" || fail "audit: activate"
+grep -q "activate .*co .*key-use cache under a challenge" "$T/audit" || fail "audit: activate"
 grep -q "login .*ok .*co .*by activation challenge" "$T/audit" || fail "audit: challenge login"
 grep -q "deactivate .*co .*deactivated by the co" "$T/audit" || fail "audit: deactivate"
 grep -q "deactivate .*co .*deactivated by the po" "$T/audit" || fail "audit: PO deactivates"

@@ -3,9 +3,12 @@
 #include "testutil.h"
 
 #include "activation.h"
+#include "buf.h"
 #include "hsm_int.h"
 #include "object.h"
+#include "partition.h"
 #include "store.h"
+#include "wrap.h"
 
 static struct secret *
 cred(const char *s)
@@ -244,30 +247,152 @@ test_bound_to_role(void **state)
 	free(buf);
 }
 
+/* The serial of p1 (the fixture's only partition, row 1). */
+static uint64_t
+session_serial_of(struct hsm *h)
+{
+	uint64_t serial = 0;
+
+	assert_int_equal(partition_serial_of(h, 1, &serial), 0);
+	return serial;
+}
+
+/* The activation row's wrap, opened under purpose with the challenge. */
+static int
+open_row(struct hsm *h, int role, const char *ch, const char *purpose,
+    struct secret **ptp)
+{
+	struct secret *c = cred(ch), *kek = NULL;
+	sqlite3_stmt *q = NULL;
+	uint8_t salt[KDF_SALT_LEN];
+	int r = CE_NOT_FOUND;
+
+	if (sqlite3_prepare_v2(store_db(hsm_store(h)), "SELECT kdf, salt, wrap "
+	    "FROM activation WHERE role = ?", -1, &q, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int(q, 1, role);
+	if (sqlite3_step(q) != SQLITE_ROW)
+		goto out;
+	memcpy(salt, sqlite3_column_blob(q, 1), sizeof(salt));
+	if ((r = wrap_kek(c, sqlite3_column_int(q, 0), salt, &kek)) == 0)
+		r = wrap_open(secret_ptr(kek), purpose, session_serial_of(h),
+		    (uint64_t)role, NULL, 0, sqlite3_column_blob(q, 2),
+		    (size_t)sqlite3_column_bytes(q, 2), ptp);
+ out:
+	sqlite3_finalize(q);
+	secret_free(c);
+	secret_free(kek);
+	return r;
+}
+
+/*
+ * The cache holds the keys a session uses, never the role's secret: a
+ * challenge session signs but sets no credential; deactivation and a
+ * rekey revoke it, a copy of the old row included.
+ */
 static void
-test_open_for_other_paths(void **state)
+test_cache_is_keys_only(void **state)
 {
 	struct hsmfix *f = *state;
-	struct secret *ch = cred("challenge-1"), *bad = cred("challenge-x");
-	struct secret *c = NULL, *want = cred("co-pin");
-	struct role_status st;
+	struct session *s = NULL, *co = NULL;
+	struct secret *pt = NULL, *newc = cred("co-pin-2");
+	struct partition_rekey_stats st;
+	sqlite3_stmt *q = NULL;
+	void *old = NULL;
+	uint8_t oldsalt[KDF_SALT_LEN];
+	int oldlen, oldkdf;
 
 	assert_int_equal(activate(f->h, ROLE_CO, "co-pin", "challenge-1"), 0);
-	/* what endpoint-based tools use: the credential itself comes back */
-	assert_int_equal(activation_open(f->h, "p1", ROLE_CO, ch, &c), 0);
-	assert_true(secret_equal(c, want));
+	assert_int_equal(open_row(f->h, ROLE_CO, "challenge-1",
+	    WRAP_ACTIVATION_KEYS, &pt), 0);
+	assert_int_equal(secret_len(pt), 8 + 32);
+	assert_null(memmem(secret_ptr(pt), secret_len(pt), "co-pin", 6));
+	secret_free(pt);
+	pt = NULL;
+	assert_int_equal(open_row(f->h, ROLE_CO, "challenge-1",
+	    WRAP_ACTIVATION, &pt), CE_AUTH_TAG);
+	/* the session uses keys and administers nothing */
+	assert_int_equal(chal_login(f->h, ROLE_CO, "challenge-1", &s), 0);
+	assert_non_null(session_psk(s));
+	assert_int_equal(role_change(s, newc), CE_POLICY);
+	assert_int_equal(partition_rekey(s, &st), CE_POLICY);
+	session_close(s);
+	s = NULL;
+	/* a copy of the row survives a rekey only as a refusal */
+	assert_int_equal(sqlite3_prepare_v2(store_db(hsm_store(f->h)),
+	    "SELECT wrap, kdf, salt FROM activation WHERE role = 2", -1, &q,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	oldlen = sqlite3_column_bytes(q, 0);
+	assert_non_null(old = malloc((size_t)oldlen));
+	memcpy(old, sqlite3_column_blob(q, 0), (size_t)oldlen);
+	oldkdf = sqlite3_column_int(q, 1);
+	memcpy(oldsalt, sqlite3_column_blob(q, 2), sizeof(oldsalt));
+	sqlite3_finalize(q);
+	assert_int_equal(fx_login(f->h, "p1", ROLE_CO, "co-pin", &co), 0);
+	assert_int_equal(partition_rekey(co, &st), 0);
+	session_close(co);
+	assert_int_equal(count_rows(f->h, "SELECT count(*) FROM activation"),
+	    0);
+	assert_int_equal(activate(f->h, ROLE_CO, "co-pin", "challenge-1"), 0);
+	assert_int_equal(sqlite3_prepare_v2(store_db(hsm_store(f->h)),
+	    "UPDATE activation SET wrap = ?, kdf = ?, salt = ? WHERE role = 2",
+	    -1, &q, NULL), SQLITE_OK);
+	sqlite3_bind_blob(q, 1, old, oldlen, SQLITE_TRANSIENT);
+	sqlite3_bind_int(q, 2, oldkdf);
+	sqlite3_bind_blob(q, 3, oldsalt, sizeof(oldsalt), SQLITE_TRANSIENT);
+	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+	sqlite3_finalize(q);
+	free(old);
+	/* the old cache opens, but its PSK is of the generation before */
+	assert_int_equal(chal_login(f->h, ROLE_CO, "challenge-1", &s),
+	    CE_BUSY);
+	assert_null(s);
+	secret_free(newc);
+}
+
+/* An activation written before the key-use cache held the role's secret:
+ * its next challenge login turns it into a cache under the same challenge. */
+static void
+test_legacy_converted(void **state)
+{
+	struct hsmfix *f = *state;
+	struct secret *c = cred("co-pin"), *ch = cred("challenge-1");
+	struct secret *kek = NULL, *pt = NULL;
+	struct session *s = NULL;
+	struct buf *w = NULL;
+	sqlite3_stmt *q = NULL;
+	uint8_t salt[KDF_SALT_LEN];
+
+	assert_int_equal(activate(f->h, ROLE_CO, "co-pin", "challenge-1"), 0);
+	memset(salt, 7, sizeof(salt));
+	assert_int_equal(wrap_kek(ch, KDF_TEST, salt, &kek), 0);
+	assert_int_equal(wrap_seal(secret_ptr(kek), WRAP_ACTIVATION,
+	    session_serial_of(f->h), ROLE_CO, NULL, 0, secret_ptr(c),
+	    secret_len(c), &w), 0);
+	assert_int_equal(sqlite3_prepare_v2(store_db(hsm_store(f->h)),
+	    "UPDATE activation SET kdf = ?, salt = ?, wrap = ? WHERE role = 2",
+	    -1, &q, NULL), SQLITE_OK);
+	sqlite3_bind_int(q, 1, KDF_TEST);
+	sqlite3_bind_blob(q, 2, salt, sizeof(salt), SQLITE_TRANSIENT);
+	sqlite3_bind_blob(q, 3, buf_ptr(w), (int)buf_len(w), SQLITE_TRANSIENT);
+	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+	sqlite3_finalize(q);
+	assert_int_equal(chal_login(f->h, ROLE_CO, "challenge-1", &s), 0);
+	session_close(s);
+	assert_int_equal(open_row(f->h, ROLE_CO, "challenge-1",
+	    WRAP_ACTIVATION_KEYS, &pt), 0);
+	secret_free(pt);
+	pt = NULL;
+	assert_int_equal(open_row(f->h, ROLE_CO, "challenge-1",
+	    WRAP_ACTIVATION, &pt), CE_AUTH_TAG);
+	/* and it still logs in */
+	assert_int_equal(chal_login(f->h, ROLE_CO, "challenge-1", &s), 0);
+	session_close(s);
+	buf_free(w);
 	secret_free(c);
-	c = NULL;
-	assert_int_equal(activation_open(f->h, "p1", ROLE_CO, bad, &c),
-	    CE_BAD_CREDENTIAL);
-	assert_null(c);
-	assert_int_equal(role_st(f->h, ROLE_CO, &st), 0);
-	assert_int_equal(st.failures, 1);
-	assert_int_equal(activation_open(f->h, "p1", ROLE_PO, ch, &c),
-	    CE_POLICY);
 	secret_free(ch);
-	secret_free(bad);
-	secret_free(want);
+	secret_free(kek);
 }
 
 static void
@@ -318,7 +443,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bound_to_role, ped_setup,
 		    teardown),
-		cmocka_unit_test_setup_teardown(test_open_for_other_paths,
+		cmocka_unit_test_setup_teardown(test_legacy_converted,
+		    ped_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache_is_keys_only,
 		    ped_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy, ped_setup,
 		    teardown),
