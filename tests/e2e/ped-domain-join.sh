@@ -50,7 +50,7 @@ clone --from "$P" --to "$Q" --from-challenge-file "$CH" \
 json_has '"written":1' "$T/r.json"
 hsm key list "$Q" --share "$T/qco/co-1-of-1.cshare" | grep -q "^k1 " || fail "k1 cloned"
 hsm audit show "$T/h" >"$T/audit"
-grep -q "challenge .*ok .*co .*p1 .*activation challenge opened" "$T/audit" ||
+grep -q "login .*ok .*co .*p1 .*by activation challenge" "$T/audit" ||
 	fail "the clone's challenge use is audited"
 hsm audit verify "$T/h" >/dev/null
 hsm audit verify "$T/h2" >/dev/null
