@@ -96,8 +96,8 @@ main(int argc, char **argv)
 	struct secret *key, *pw;
 	struct xfer_domain d;
 	struct job j = { n, size, NULL, 0 };
-	struct xfer_source so = { produce, &j };
-	struct xfer_sink si = { count, commit, &j };
+	struct xfer_source so = { produce, &j, 0 };
+	struct xfer_sink si = { count, commit, &j, 0 };
 	struct sealed_writer *w;
 	struct sealed_reader *rd;
 	struct sealed_header h;

@@ -347,6 +347,7 @@ clone_run(const struct clone_opts *o, struct clone_result *res)
 		    endpoint_info(src)->objects);
 	source.produce = produce;
 	source.arg = &sd;
+	source.serial = endpoint_info(src)->serial;
 	sdom = endpoint_domains(src, &ns);
 	ddom = endpoint_domains(dst, &nd);
 	r = xfer_run_pair(sdom, ns, ddom, nd, &source, &xs);

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "endpoint.h"
 #include "err.h"
+#include "partition.h"
 #include "object.h"
 #include "object_int.h"
 #include "role.h"
@@ -319,6 +320,7 @@ endpoint_sink_xfer(struct endpoint_sink *k, struct xfer_sink *sinkp)
 	sinkp->record = endpoint_sink_record;
 	sinkp->commit = endpoint_sink_commit;
 	sinkp->arg = k;
+	sinkp->serial = endpoint_info(k->e)->serial;
 }
 
 const struct endpoint_stats *

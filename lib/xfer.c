@@ -28,8 +28,8 @@
 #define KS_FIN_R 112
 #define KS_LEN 160
 
-static const char proof_label[] = "coffer xfer v1 proof";
-static const char keys_label[] = "coffer xfer v1 keys";
+static const char proof_label[] = "coffer xfer v2 proof";
+static const char keys_label[] = "coffer xfer v2 keys";
 
 enum state {
 	XS_REQUEST = 1, /* PULL: the request is next */
@@ -48,6 +48,7 @@ struct xfer {
 	struct buf *rx, *tx, *pt; /* frame in, frame out, plaintext */
 	uint64_t nrec, nframes;
 	const char *label;
+	uint64_t peer_serial;     /* from the peer's HELLO */
 };
 
 static int
@@ -356,8 +357,14 @@ recv_plain(struct xfer *x, uint8_t want)
 	if (type == XF_ERROR) {
 		if ((r = xf_code_get(x->rx, &code)) != 0)
 			return r;
+		if (code == CE_VERSION) {
+			err_set_detail("the peer refused this side's transfer "
+			    "protocol version %d: upgrade the side with the older "
+			    "Coffer", XFER_VERSION);
+			return CE_VERSION;
+		}
 		err_set_detail("peer refused the handshake: %s", err_str(code));
-		return code == CE_VERSION ? CE_VERSION : CE_PROTOCOL;
+		return CE_PROTOCOL;
 	}
 	if (type == XF_DOMAIN_MISMATCH && want == XF_SELECT) {
 		if ((r = xf_empty_get(x->rx)) != 0)
@@ -416,7 +423,7 @@ confirm_mac(struct xfer *x, int of_initiator, uint8_t out[CC_HASH_LEN])
 /* Sends our HELLO. */
 static int
 send_hello(struct xfer *x, const uint8_t nonce[XF_NONCE_LEN],
-    const struct cc_ecdh *eph)
+    const struct cc_ecdh *eph, uint64_t serial)
 {
 	struct xf_hello h;
 	struct buf *b;
@@ -425,6 +432,7 @@ send_hello(struct xfer *x, const uint8_t nonce[XF_NONCE_LEN],
 	memset(&h, 0, sizeof(h));
 	h.version = XFER_VERSION;
 	h.mode = (uint8_t)x->mode;
+	h.serial = serial;
 	memcpy(h.nonce, nonce, XF_NONCE_LEN);
 	if ((b = buf_new(512)) == NULL)
 		return CE_NOMEM;
@@ -435,108 +443,30 @@ send_hello(struct xfer *x, const uint8_t nonce[XF_NONCE_LEN],
 	return r;
 }
 
-int
-xfer_initiate_kat(struct chan *c, const struct xfer_domain *doms, size_t ndoms,
-    int mode, const uint8_t nonce[XF_NONCE_LEN],
-    const uint8_t priv[XFER_KAT_PRIV_LEN], struct xfer **xp)
+/* Reads the peer's HELLO; a version other than ours is told so (ERROR). */
+static int
+take_hello(struct xfer *x, struct xf_hello *peer, int of_initiator)
 {
-	uint8_t proofs[XFER_MAX_DOMAINS][CC_HASH_LEN], h1[CC_HASH_LEN];
-	uint8_t mac[CC_HASH_LEN], want[CC_HASH_LEN];
-	struct cc_ecdh *eph = NULL;
-	struct secret *z = NULL;
-	struct xf_hello peer;
-	struct xfer *x = NULL;
-	struct buf *b = NULL;
-	uint8_t index;
-	size_t i;
 	int r;
 
-	if ((r = xfer_domains_check(doms, ndoms)) != 0 ||
-	    (mode != XFER_PUSH && mode != XFER_PULL))
-		return CE_INVALID;
-	if ((r = xfer_new(c, 1, &x)) != 0)
-		return r;
-	x->mode = mode;
-	if (priv != NULL)
-		r = cc_ecdh_from_private(priv, &eph);
-	else
-		r = cc_ecdh_new(&eph);
-	if (r != 0)
-		goto out;
-	/* 1. the responder's HELLO */
 	if ((r = recv_plain(x, XF_HELLO)) != 0)
-		goto out;
-	if ((r = xf_hello_get(x->rx, &peer, 0)) != 0) {
-		if (r == CE_VERSION)
+		return r;
+	if ((r = xf_hello_get(x->rx, peer, of_initiator)) != 0) {
+		if (r == CE_VERSION) {
 			send_error(x, r);
-		goto out;
+			err_set_detail("the peer speaks transfer protocol "
+			    "version %u, this side %d: upgrade the side with the "
+			    "older Coffer", peer->version, XFER_VERSION);
+		}
+		return r;
 	}
-	/* 2. our HELLO, then PROOF over the transcript so far */
-	if ((r = send_hello(x, nonce, eph)) != 0)
-		goto out;
-	if ((z = secret_new(CC_EC_SHARED_LEN)) == NULL) {
-		r = CE_NOMEM;
-		goto out;
-	}
-	if ((r = cc_ecdh_derive(eph, peer.epub, secret_ptr(z))) != 0 ||
-	    (r = cc_hash_peek(x->th, h1)) != 0)
-		goto out;
-	for (i = 0; i < ndoms; i++)
-		if ((r = domain_proof(doms[i].key, secret_ptr(z), h1,
-		    proofs[i])) != 0)
-			goto out;
-	if ((b = buf_new(512)) == NULL) {
-		r = CE_NOMEM;
-		goto out;
-	}
-	if ((r = xf_proof_put(b, (const uint8_t (*)[CC_HASH_LEN])proofs,
-	    ndoms)) != 0 || (r = send_plain(x, XF_PROOF, b)) != 0)
-		goto out;
-	/* 3. SELECT or DOMAIN_MISMATCH */
-	if ((r = recv_plain(x, XF_SELECT)) != 0)
-		goto out;
-	if ((r = xf_select_get(x->rx, &index)) != 0)
-		goto out;
-	if (index >= ndoms) {
-		r = CE_PROTOCOL;
-		goto out;
-	}
-	/* 4. keys; the responder confirms first, then we do */
-	if ((r = derive_keys(x, doms[index].key, secret_ptr(z))) != 0 ||
-	    (r = confirm_mac(x, 0, want)) != 0 ||
-	    (r = recv_plain(x, XF_CONFIRM)) != 0 ||
-	    (r = xf_confirm_get(x->rx, mac)) != 0)
-		goto out;
-	if (!cc_memeq(mac, want, CC_HASH_LEN)) {
-		err_set_detail("the responder failed key confirmation: it "
-		    "does not hold the domain, or the handshake was altered");
-		r = CE_AUTH_TAG;
-		goto out;
-	}
-	buf_reset(b);
-	if ((r = confirm_mac(x, 1, mac)) != 0 ||
-	    (r = xf_confirm_put(b, mac)) != 0 ||
-	    (r = send_plain(x, XF_CONFIRM, b)) != 0)
-		goto out;
-	x->label = doms[index].label;
-	x->state = mode == XFER_PULL ? XS_REQUEST : XS_RECORDS;
-	*xp = x;
-	x = NULL;
-	r = 0;
- out:
-	if (r != 0 && x != NULL)
-		handshake_failed(x, r);
-	sodium_memzero(proofs, sizeof(proofs));
-	buf_free(b);
-	secret_free(z);
-	cc_ecdh_free(eph);
-	xfer_free(x);
-	return r;
+	x->peer_serial = peer->serial;
+	return 0;
 }
 
 /*
- * Picks our first domain (in our order) for which one of the initiator's
- * proofs verifies; *dp and *jp get our index and the initiator's.
+ * Picks our first domain (in our order) for which one of the peer's proofs
+ * verifies; *dp and *jp get our index and the peer's.
  */
 static int
 pick_domain(const struct xfer_domain *doms, size_t ndoms,
@@ -555,17 +485,26 @@ pick_domain(const struct xfer_domain *doms, size_t ndoms,
 			if (cc_memeq(want, proofs[j], CC_HASH_LEN)) {
 				*dp = d;
 				*jp = j;
+				sodium_memzero(want, sizeof(want));
 				return 0;
 			}
 		}
 	}
+	sodium_memzero(want, sizeof(want));
 	return CE_DOMAIN_MISMATCH;
 }
 
+/*
+ * Version 2 (docs/formats.md 5.4): the responder proves its domains first,
+ * so the initiator, the side that connects and could be lured to a fake
+ * peer, sends nothing keyed by a domain until one of the responder's
+ * proofs verified. Both HELLOs carry the sides' partition serials into the
+ * transcript.
+ */
 int
-xfer_accept_kat(struct chan *c, const struct xfer_domain *doms, size_t ndoms,
-    const uint8_t nonce[XF_NONCE_LEN], const uint8_t priv[XFER_KAT_PRIV_LEN],
-    struct xfer **xp)
+xfer_initiate_kat(struct chan *c, const struct xfer_domain *doms, size_t ndoms,
+    uint64_t serial, int mode, const uint8_t nonce[XF_NONCE_LEN],
+    const uint8_t priv[XFER_KAT_PRIV_LEN], struct xfer **xp)
 {
 	uint8_t proofs[XFER_MAX_DOMAINS][CC_HASH_LEN], h1[CC_HASH_LEN];
 	uint8_t mac[CC_HASH_LEN], want[CC_HASH_LEN];
@@ -577,37 +516,33 @@ xfer_accept_kat(struct chan *c, const struct xfer_domain *doms, size_t ndoms,
 	size_t nproofs, d = 0, j = 0;
 	int r;
 
-	if ((r = xfer_domains_check(doms, ndoms)) != 0)
+	if ((r = xfer_domains_check(doms, ndoms)) != 0 ||
+	    (mode != XFER_PUSH && mode != XFER_PULL))
+		return CE_INVALID;
+	if ((r = xfer_new(c, 1, &x)) != 0)
 		return r;
-	if ((r = xfer_new(c, 0, &x)) != 0)
-		return r;
+	x->mode = mode;
 	if (priv != NULL)
 		r = cc_ecdh_from_private(priv, &eph);
 	else
 		r = cc_ecdh_new(&eph);
 	if (r != 0)
 		goto out;
-	/* 1. our HELLO; 2. theirs and their PROOF */
-	if ((r = send_hello(x, nonce, eph)) != 0 ||
-	    (r = recv_plain(x, XF_HELLO)) != 0)
-		goto out;
-	if ((r = xf_hello_get(x->rx, &peer, 1)) != 0) {
-		if (r == CE_VERSION)
-			send_error(x, r);
-		goto out;
-	}
-	x->mode = peer.mode;
-	if ((r = cc_hash_peek(x->th, h1)) != 0 ||
-	    (r = recv_plain(x, XF_PROOF)) != 0 ||
-	    (r = xf_proof_get(x->rx, proofs, &nproofs)) != 0)
+	/* 1. the responder's HELLO; 2. ours */
+	if ((r = take_hello(x, &peer, 0)) != 0 ||
+	    (r = send_hello(x, nonce, eph, serial)) != 0)
 		goto out;
 	if ((z = secret_new(CC_EC_SHARED_LEN)) == NULL) {
 		r = CE_NOMEM;
 		goto out;
 	}
-	if ((r = cc_ecdh_derive(eph, peer.epub, secret_ptr(z))) != 0)
+	if ((r = cc_ecdh_derive(eph, peer.epub, secret_ptr(z))) != 0 ||
+	    (r = cc_hash_peek(x->th, h1)) != 0)
 		goto out;
-	/* 3. pick, or end with DOMAIN_MISMATCH and nothing else */
+	/* 3. the responder's PROOF: pick, or end with DOMAIN_MISMATCH */
+	if ((r = recv_plain(x, XF_PROOF)) != 0 ||
+	    (r = xf_proof_get(x->rx, proofs, &nproofs)) != 0)
+		goto out;
 	r = pick_domain(doms, ndoms, secret_ptr(z), h1,
 	    (const uint8_t (*)[CC_HASH_LEN])proofs, nproofs, &d, &j);
 	if (r == CE_DOMAIN_MISMATCH) {
@@ -621,12 +556,99 @@ xfer_accept_kat(struct chan *c, const struct xfer_domain *doms, size_t ndoms,
 	if ((r = xf_select_put(b, (uint8_t)j)) != 0 ||
 	    (r = send_plain(x, XF_SELECT, b)) != 0)
 		goto out;
-	/* 4. keys; we confirm first, then check the initiator's */
+	/* 4. keys; we confirm first (the responder proved the domain), then
+	 * check the responder's confirmation before anything sealed */
 	buf_reset(b);
 	if ((r = derive_keys(x, doms[d].key, secret_ptr(z))) != 0 ||
-	    (r = confirm_mac(x, 0, mac)) != 0 ||
+	    (r = confirm_mac(x, 1, mac)) != 0 ||
 	    (r = xf_confirm_put(b, mac)) != 0 ||
 	    (r = send_plain(x, XF_CONFIRM, b)) != 0 ||
+	    (r = confirm_mac(x, 0, want)) != 0 ||
+	    (r = recv_plain(x, XF_CONFIRM)) != 0 ||
+	    (r = xf_confirm_get(x->rx, mac)) != 0)
+		goto out;
+	if (!cc_memeq(mac, want, CC_HASH_LEN)) {
+		err_set_detail("the responder failed key confirmation: the "
+		    "handshake was altered");
+		r = CE_AUTH_TAG;
+		goto out;
+	}
+	x->label = doms[d].label;
+	x->state = mode == XFER_PULL ? XS_REQUEST : XS_RECORDS;
+	*xp = x;
+	x = NULL;
+	r = 0;
+ out:
+	if (r != 0 && x != NULL)
+		handshake_failed(x, r);
+	sodium_memzero(proofs, sizeof(proofs));
+	buf_free(b);
+	secret_free(z);
+	cc_ecdh_free(eph);
+	xfer_free(x);
+	return r;
+}
+
+int
+xfer_accept_kat(struct chan *c, const struct xfer_domain *doms, size_t ndoms,
+    uint64_t serial, const uint8_t nonce[XF_NONCE_LEN],
+    const uint8_t priv[XFER_KAT_PRIV_LEN], struct xfer **xp)
+{
+	uint8_t proofs[XFER_MAX_DOMAINS][CC_HASH_LEN], h1[CC_HASH_LEN];
+	uint8_t mac[CC_HASH_LEN], want[CC_HASH_LEN], index;
+	struct cc_ecdh *eph = NULL;
+	struct secret *z = NULL;
+	struct xf_hello peer;
+	struct xfer *x = NULL;
+	struct buf *b = NULL;
+	size_t i;
+	int r;
+
+	if ((r = xfer_domains_check(doms, ndoms)) != 0)
+		return r;
+	if ((r = xfer_new(c, 0, &x)) != 0)
+		return r;
+	if (priv != NULL)
+		r = cc_ecdh_from_private(priv, &eph);
+	else
+		r = cc_ecdh_new(&eph);
+	if (r != 0)
+		goto out;
+	/* 1. our HELLO; 2. theirs */
+	if ((r = send_hello(x, nonce, eph, serial)) != 0 ||
+	    (r = take_hello(x, &peer, 1)) != 0)
+		goto out;
+	x->mode = peer.mode;
+	if ((z = secret_new(CC_EC_SHARED_LEN)) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	if ((r = cc_ecdh_derive(eph, peer.epub, secret_ptr(z))) != 0 ||
+	    (r = cc_hash_peek(x->th, h1)) != 0)
+		goto out;
+	/* 3. our PROOF over the transcript so far */
+	for (i = 0; i < ndoms; i++)
+		if ((r = domain_proof(doms[i].key, secret_ptr(z), h1,
+		    proofs[i])) != 0)
+			goto out;
+	if ((b = buf_new(512)) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	if ((r = xf_proof_put(b, (const uint8_t (*)[CC_HASH_LEN])proofs,
+	    ndoms)) != 0 || (r = send_plain(x, XF_PROOF, b)) != 0)
+		goto out;
+	/* 4. SELECT or DOMAIN_MISMATCH */
+	if ((r = recv_plain(x, XF_SELECT)) != 0 ||
+	    (r = xf_select_get(x->rx, &index)) != 0)
+		goto out;
+	if (index >= ndoms) {
+		r = CE_PROTOCOL;
+		goto out;
+	}
+	/* 5. keys; the initiator confirms first, then we do */
+	buf_reset(b);
+	if ((r = derive_keys(x, doms[index].key, secret_ptr(z))) != 0 ||
 	    (r = confirm_mac(x, 1, want)) != 0 ||
 	    (r = recv_plain(x, XF_CONFIRM)) != 0 ||
 	    (r = xf_confirm_get(x->rx, mac)) != 0)
@@ -637,7 +659,11 @@ xfer_accept_kat(struct chan *c, const struct xfer_domain *doms, size_t ndoms,
 		r = CE_AUTH_TAG;
 		goto out;
 	}
-	x->label = doms[d].label;
+	if ((r = confirm_mac(x, 0, mac)) != 0 ||
+	    (r = xf_confirm_put(b, mac)) != 0 ||
+	    (r = send_plain(x, XF_CONFIRM, b)) != 0)
+		goto out;
+	x->label = doms[index].label;
 	x->state = x->mode == XFER_PULL ? XS_REQUEST : XS_RECORDS;
 	*xp = x;
 	x = NULL;
@@ -655,22 +681,28 @@ xfer_accept_kat(struct chan *c, const struct xfer_domain *doms, size_t ndoms,
 
 int
 xfer_initiate(struct chan *c, const struct xfer_domain *doms, size_t ndoms,
-    int mode, struct xfer **xp)
+    uint64_t serial, int mode, struct xfer **xp)
 {
 	uint8_t nonce[XF_NONCE_LEN];
 
 	cc_random(nonce, sizeof(nonce));
-	return xfer_initiate_kat(c, doms, ndoms, mode, nonce, NULL, xp);
+	return xfer_initiate_kat(c, doms, ndoms, serial, mode, nonce, NULL, xp);
 }
 
 int
 xfer_accept(struct chan *c, const struct xfer_domain *doms, size_t ndoms,
-    struct xfer **xp)
+    uint64_t serial, struct xfer **xp)
 {
 	uint8_t nonce[XF_NONCE_LEN];
 
 	cc_random(nonce, sizeof(nonce));
-	return xfer_accept_kat(c, doms, ndoms, nonce, NULL, xp);
+	return xfer_accept_kat(c, doms, ndoms, serial, nonce, NULL, xp);
+}
+
+uint64_t
+xfer_peer_serial(const struct xfer *x)
+{
+	return x->peer_serial;
 }
 
 int

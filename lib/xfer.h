@@ -32,7 +32,7 @@ struct chan;
 struct secret;
 struct xfer;
 
-#define XFER_VERSION 1
+#define XFER_VERSION 2
 #define XFER_MAX_DOMAINS 3           /* per side (Extended Domain Management) */
 #define XFER_DOMAIN_KEY_LEN 32
 #define XFER_RECORD_MAX (1024u * 1024) /* one record's bytes */
@@ -69,18 +69,26 @@ struct xfer_domain {
 int xfer_domains_check(const struct xfer_domain *doms, size_t ndoms);
 
 /*
- * Initiator: runs the handshake as the side that connects, offering doms
- * in order. Returns 0 with *xp ready for the records (PUSH) or the request
- * (PULL); CE_DOMAIN_MISMATCH when the peer shares none; CE_AUTH_TAG when
- * the peer fails key confirmation; CE_PROTOCOL, CE_VERSION, CE_PEER_CLOSED.
- * The channel stays the caller's; free the session before the channel.
+ * Initiator: runs the handshake as the side that connects, holding doms
+ * (in its order of preference) for partition serial (bound into the
+ * transcript with the peer's). The responder proves its domains first; the
+ * initiator sends nothing keyed by a domain before one of those proofs
+ * verified (docs/formats.md 5.4). Returns 0 with *xp ready for the records
+ * (PUSH) or the request (PULL); CE_DOMAIN_MISMATCH when the peer shares
+ * none; CE_AUTH_TAG when the peer fails key confirmation; CE_PROTOCOL,
+ * CE_VERSION, CE_PEER_CLOSED. The channel stays the caller's; free the
+ * session before the channel.
  */
 int xfer_initiate(struct chan *c, const struct xfer_domain *doms, size_t ndoms,
-    int mode, struct xfer **xp);
+    uint64_t serial, int mode, struct xfer **xp);
 
 /* Responder: the accepting side of xfer_initiate(); same returns. */
 int xfer_accept(struct chan *c, const struct xfer_domain *doms, size_t ndoms,
-    struct xfer **xp);
+    uint64_t serial, struct xfer **xp);
+
+/* The peer's partition serial, as its HELLO gave it (authenticated by the
+ * key confirmation). */
+uint64_t xfer_peer_serial(const struct xfer *x);
 
 /* Returns XFER_PUSH or XFER_PULL. */
 int xfer_mode(const struct xfer *x);
@@ -146,6 +154,7 @@ struct xfer_sink {
 	 */
 	int (*commit)(void *arg, uint64_t count);
 	void *arg;
+	uint64_t serial;          /* the receiving partition's (transcript) */
 };
 
 /*
@@ -167,6 +176,7 @@ void xfer_free(struct xfer *x);
 struct xfer_source {
 	int (*produce)(void *arg, struct xfer *x);
 	void *arg;
+	uint64_t serial;          /* the sending partition's (transcript) */
 };
 
 /*

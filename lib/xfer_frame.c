@@ -46,22 +46,26 @@ int
 xf_hello_put(struct buf *b, const struct xf_hello *h, int initiator)
 {
 	uint8_t v[2] = { (uint8_t)(h->version >> 8), (uint8_t)h->version };
-	int r;
+	uint8_t s[8];
+	int i, r;
 
 	if ((r = buf_put_tlv(b, XT_VERSION, v, sizeof(v))) != 0)
 		return r;
 	if (initiator && (r = buf_put_tlv(b, XT_MODE, &h->mode, 1)) != 0)
 		return r;
-	if ((r = buf_put_tlv(b, XT_NONCE, h->nonce, XF_NONCE_LEN)) != 0)
+	if ((r = buf_put_tlv(b, XT_NONCE, h->nonce, XF_NONCE_LEN)) != 0 ||
+	    (r = buf_put_tlv(b, XT_EPUB, h->epub, CC_EC_PUB_LEN)) != 0)
 		return r;
-	return buf_put_tlv(b, XT_EPUB, h->epub, CC_EC_PUB_LEN);
+	for (i = 0; i < 8; i++)
+		s[i] = (uint8_t)(h->serial >> (56 - 8 * i));
+	return buf_put_tlv(b, XT_SERIAL, s, sizeof(s));
 }
 
 int
 xf_hello_get(struct buf *b, struct xf_hello *h, int initiator)
 {
-	uint8_t v[2];
-	int r;
+	uint8_t v[2], s[8];
+	int i, r;
 
 	memset(h, 0, sizeof(*h));
 	/* The version comes first so a future layout is refused by name. */
@@ -77,8 +81,11 @@ xf_hello_get(struct buf *b, struct xf_hello *h, int initiator)
 			return CE_FORMAT;
 	}
 	if ((r = get_fixed(b, XT_NONCE, h->nonce, XF_NONCE_LEN)) != 0 ||
-	    (r = get_fixed(b, XT_EPUB, h->epub, CC_EC_PUB_LEN)) != 0)
+	    (r = get_fixed(b, XT_EPUB, h->epub, CC_EC_PUB_LEN)) != 0 ||
+	    (r = get_fixed(b, XT_SERIAL, s, sizeof(s))) != 0)
 		return r;
+	for (i = 0; i < 8; i++)
+		h->serial = (h->serial << 8) | s[i];
 	return buf_end(b);
 }
 

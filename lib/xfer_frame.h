@@ -42,6 +42,7 @@ enum xf_tlv {
 	XT_INDEX = 0x06,
 	XT_MAC = 0x07,
 	XT_CODE = 0x08,
+	XT_SERIAL = 0x09,
 	XT_BOX = 0x10,
 	XT_REQ_KIND = 0x11,
 	XT_REQ_BODY = 0x12,
@@ -55,6 +56,7 @@ struct xf_hello {
 	uint8_t mode; /* initiator only; 0 in the responder's hello */
 	uint8_t nonce[XF_NONCE_LEN];
 	uint8_t epub[CC_EC_PUB_LEN];
+	uint64_t serial; /* the sender's partition serial (version 2) */
 };
 
 /* Returns the frame header's body length (type included) and type. */

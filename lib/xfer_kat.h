@@ -15,10 +15,11 @@
 #define XFER_KAT_PRIV_LEN 48
 
 int xfer_initiate_kat(struct chan *c, const struct xfer_domain *doms,
-    size_t ndoms, int mode, const uint8_t nonce[XF_NONCE_LEN],
-    const uint8_t priv[XFER_KAT_PRIV_LEN], struct xfer **xp);
+    size_t ndoms, uint64_t serial, int mode,
+    const uint8_t nonce[XF_NONCE_LEN], const uint8_t priv[XFER_KAT_PRIV_LEN],
+    struct xfer **xp);
 int xfer_accept_kat(struct chan *c, const struct xfer_domain *doms,
-    size_t ndoms, const uint8_t nonce[XF_NONCE_LEN],
+    size_t ndoms, uint64_t serial, const uint8_t nonce[XF_NONCE_LEN],
     const uint8_t priv[XFER_KAT_PRIV_LEN], struct xfer **xp);
 
 #endif

@@ -25,7 +25,8 @@ run_sender(struct sender_job *j)
 	struct xfer *x = NULL;
 	int r;
 
-	if ((r = xfer_initiate(j->c, j->doms, j->ndoms, XFER_PUSH, &x)) != 0)
+	if ((r = xfer_initiate(j->c, j->doms, j->ndoms, j->source->serial,
+	    XFER_PUSH, &x)) != 0)
 		goto out;
 	if ((r = j->source->produce(j->source->arg, x)) != 0) {
 		r = xfer_abort(x, r);
@@ -58,7 +59,7 @@ run_receiver(struct chan *c, const struct xfer_domain *doms, size_t ndoms,
 	struct xfer *x = NULL;
 	int r;
 
-	if ((r = xfer_accept(c, doms, ndoms, &x)) != 0)
+	if ((r = xfer_accept(c, doms, ndoms, sink->serial, &x)) != 0)
 		goto out;
 	if (xfer_mode(x) != XFER_PUSH) {
 		r = xfer_abort(x, CE_PROTOCOL);

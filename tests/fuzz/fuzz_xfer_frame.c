@@ -32,7 +32,7 @@ handshake(const uint8_t *data, size_t size)
 		return;
 	d.label = "fuzz";
 	d.key = key;
-	if (xfer_accept(c, &d, 1, &x) == 0)
+	if (xfer_accept(c, &d, 1, 1, &x) == 0)
 		xfer_free(x);
 	chan_free(c);
 }

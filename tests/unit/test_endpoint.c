@@ -266,7 +266,7 @@ run_clone(struct two *t, const char *dst_uri, int mode, struct endpoint_stats
 	    ENDPOINT_TX);
 	struct endpoint_sink_opts so = { mode, 0, "clone", "unit test", 0, 0 };
 	struct endpoint_sink *k = NULL;
-	struct xfer_source source = { produce_xfer, src };
+	struct xfer_source source = { produce_xfer, src, 0 };
 	struct xfer_sink sink;
 	const struct xfer_domain *sd, *dd;
 	size_t ns, nd;
@@ -302,7 +302,7 @@ run_tampered(struct two *t, enum chan_tamper_op op, unsigned int frame,
 	    ENDPOINT_TX);
 	struct endpoint_sink_opts so = { ENDPOINT_FAIL, 0, "clone", NULL, 0, 0 };
 	struct endpoint_sink *k = NULL;
-	struct xfer_source source = { produce_xfer, src };
+	struct xfer_source source = { produce_xfer, src, 0 };
 	struct xfer_sink sink;
 	struct chan *a, *b, *ta;
 	const struct xfer_domain *sd, *dd;

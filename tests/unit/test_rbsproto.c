@@ -261,8 +261,8 @@ test_tls(void **state)
 		struct secret *key = secret_from(k, sizeof(k));
 		struct xfer_domain d = { "d", key };
 		size_t got_n = 0;
-		struct xfer_source so = { produce, NULL };
-		struct xfer_sink si = { count_record, commit_ok, &got_n };
+		struct xfer_source so = { produce, NULL, 0 };
+		struct xfer_sink si = { count_record, commit_ok, &got_n, 0 };
 
 		assert_int_equal(xfer_run(cc, &d, 1, sc, &d, 1, &so, &si), 0);
 		assert_int_equal(got_n, 300);

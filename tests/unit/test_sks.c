@@ -382,8 +382,8 @@ clone_v1(const char *dir, const char *from, const char *to,
 	struct object_apply_opts ao;
 	struct src sc;
 	struct dst dc = { NULL, force };
-	struct xfer_source source = { produce_v1, &sc };
-	struct xfer_sink sink = { sink_record, sink_commit, &dc };
+	struct xfer_source source = { produce_v1, &sc, 0 };
+	struct xfer_sink sink = { sink_record, sink_commit, &dc, 0 };
 	struct secret *k1 = NULL, *k2 = NULL;
 	struct xfer_domain d1, d2;
 	uint8_t hash[CC_HASH_LEN];
