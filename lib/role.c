@@ -358,6 +358,45 @@ role_login_failed_tx(struct hsm *h, int64_t pid, uint64_t serial,
 	return CE_LOCKED;
 }
 
+/* A session of role on partition pid, no keys yet. */
+static int
+session_new(struct hsm *h, int64_t pid, uint64_t serial, int role,
+    int version, const char *label, struct session **sp)
+{
+	struct session *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return CE_NOMEM;
+	s->h = h;
+	s->pid = pid;
+	s->serial = serial;
+	s->role = role;
+	s->version = version;
+	snprintf(s->label, sizeof(s->label), "%s", label);
+	*sp = s;
+	return 0;
+}
+
+/* A good login, inside its transaction: the failure count goes back to
+ * zero and the login is audited with how it came. */
+static int
+login_succeeded_tx(struct hsm *h, int64_t pid, uint64_t serial,
+    const char *label, int role, const char *how)
+{
+	sqlite3_stmt *q;
+	int r;
+
+	if ((r = store_prepare(h->st, "UPDATE role SET fail = 0 WHERE "
+	    "partition_id = ? AND role = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, pid);
+	sqlite3_bind_int(q, 2, role);
+	if ((r = hsm_step_done(h, q)) != 0)
+		return r;
+	return hsm_audit_part(h, "login", 1, role_name(role), label, serial,
+	    how);
+}
+
 int
 session_login(struct hsm *h, const char *label, int role,
     const struct secret *cred, struct session **sp)
@@ -518,16 +557,8 @@ session_login_how(struct hsm *h, const char *label, int role,
 	}
 	if ((r = wrap_kek(cred, rr.kdf, rr.salt, &kek)) != 0)
 		goto out;
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		r = CE_NOMEM;
+	if ((r = session_new(h, pid, serial, role, version, label, &s)) != 0)
 		goto out;
-	}
-	s->h = h;
-	s->pid = pid;
-	s->serial = serial;
-	s->role = role;
-	s->version = version;
-	snprintf(s->label, sizeof(s->label), "%s", label);
 	/* The credential is right when the wrap it keys opens: the PO's
 	 * DSK, another role's private key (its PSK before schema 4). */
 	if (role == ROLE_PO)
@@ -612,15 +643,7 @@ session_login_how(struct hsm *h, const char *label, int role,
 	if ((r = partition_psk_gen_of(h, pid, &s->psk_gen)) != 0 ||
 	    (rr.role_key == NULL && (r = role_convert_tx(s, kek)) != 0))
 		goto out;
-	if ((r = store_prepare(h->st, "UPDATE role SET fail = 0 WHERE "
-	    "partition_id = ? AND role = ?", &q)) != 0)
-		goto out;
-	sqlite3_bind_int64(q, 1, pid);
-	sqlite3_bind_int(q, 2, role);
-	if ((r = hsm_step_done(h, q)) != 0)
-		goto out;
-	if ((r = hsm_audit_part(h, "login", 1, role_name(role), label,
-	    serial, how)) != 0)
+	if ((r = login_succeeded_tx(h, pid, serial, label, role, how)) != 0)
 		goto out;
 	*sp = s;
 	s = NULL;
@@ -644,7 +667,6 @@ session_login_keys(struct hsm *h, const char *label, int role,
 {
 	struct session *s = NULL;
 	struct role_row rr;
-	sqlite3_stmt *q;
 	uint64_t serial, now_gen = 0;
 	int64_t pid;
 	int r, state, version, own = 0;
@@ -679,32 +701,17 @@ session_login_keys(struct hsm *h, const char *label, int role,
 		r = CE_BUSY;
 		goto out;
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		r = CE_NOMEM;
+	if ((r = session_new(h, pid, serial, role, version, label, &s)) != 0)
 		goto out;
-	}
-	s->h = h;
-	s->pid = pid;
-	s->serial = serial;
-	s->role = role;
-	s->version = version;
 	s->psk_gen = gen;
 	s->by_challenge = 1;
-	snprintf(s->label, sizeof(s->label), "%s", label);
 	if ((s->psk = secret_dup(psk)) == NULL) {
 		r = CE_NOMEM;
 		goto out;
 	}
 	if ((r = dsk_from_psk(h, pid, serial, s->psk, &s->dsk)) != 0)
 		goto out;
-	if ((r = store_prepare(h->st, "UPDATE role SET fail = 0 WHERE "
-	    "partition_id = ? AND role = ?", &q)) != 0)
-		goto out;
-	sqlite3_bind_int64(q, 1, pid);
-	sqlite3_bind_int(q, 2, role);
-	if ((r = hsm_step_done(h, q)) != 0 ||
-	    (r = hsm_audit_part(h, "login", 1, role_name(role), label, serial,
-	    how)) != 0)
+	if ((r = login_succeeded_tx(h, pid, serial, label, role, how)) != 0)
 		goto out;
 	*sp = s;
 	s = NULL;
