@@ -288,10 +288,15 @@ store_commit(struct store *s)
 		 * still holds the frames written before the deletion: copy the
 		 * WAL back and truncate it, so a deleted wrap is nowhere on disk.
 		 * A reader holding an old snapshot can keep it busy; the next
-		 * wiping commit tries again.
+		 * wiping commit tries again. It must not wait for one: while a
+		 * TRUNCATE checkpoint is pending it holds off every new writer,
+		 * and the audit chain wipes on every record, so a waiting
+		 * checkpoint made concurrent commands fail as busy.
 		 */
+		sqlite3_busy_timeout(s->db, 0);
 		(void)sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL,
 		    NULL, NULL);
+		sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
 		s->wipe = 0;
 	}
 	return 0;
