@@ -8,6 +8,7 @@
 #                             sure change: writing a constant is a no-op
 #                             one time in 256)
 #   domstr FILE [PROFILE]     a password domain's string (helpers/domstr.sh)
+#   sqlite3 ...               the sqlite3 shell, waiting up to 10 s for a lock
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 BIN=${COFFER_BIN:-$here/../../bin}
@@ -18,6 +19,13 @@ export PATH="$BIN:$PATH"
 # tools refuse unless this is set (docs/security.md).
 export COFFER_TEST_KDF=1
 . "$here/helpers/domstr.sh"
+
+# The sqlite3 shell gives up at once on a lock, and a tool of ours may be
+# checkpointing the same file (or another shell opening its WAL index) at
+# that moment; a scenario's own peek must wait like the tools do.
+sqlite3() {
+	command sqlite3 -cmd ".timeout 10000" "$@"
+}
 
 fail() {
 	echo "FAIL: $*" >&2
