@@ -1,6 +1,6 @@
-#include <string.h>
-
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -166,46 +166,140 @@ cc_hkdf(const char *digest, const void *salt, size_t slen, const void *ikm,
 	return r;
 }
 
+/*
+ * AES-256-GCM fetched once per process: EVP_aes_256_gcm() makes OpenSSL 3
+ * look the cipher up by name on every use, which cost more than sealing a
+ * small object (profile in bench/RESULTS.md, issue 19).
+ */
+static EVP_CIPHER *gcm;
+static pthread_once_t gcm_once = PTHREAD_ONCE_INIT;
+
+static void
+gcm_fetch(void)
+{
+	gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+}
+
+static const EVP_CIPHER *
+gcm_cipher(void)
+{
+	pthread_once(&gcm_once, gcm_fetch);
+	return gcm;
+}
+
+/* One GCM operation on ctx, already keyed: sets the nonce and runs. */
+static int
+aead_run(EVP_CIPHER_CTX *ctx, int enc, const uint8_t nonce[CC_NONCE_LEN],
+    const void *aad, size_t aadlen, const void *in, size_t inlen, uint8_t *out,
+    uint8_t tag[CC_TAG_LEN])
+{
+	int len;
+
+	if (inlen > INT32_MAX || aadlen > INT32_MAX)
+		return CE_TOO_LONG;
+	if (EVP_CipherInit_ex2(ctx, NULL, NULL, nonce, enc, NULL) != 1)
+		return CE_CRYPTO;
+	if (aadlen > 0 &&
+	    EVP_CipherUpdate(ctx, NULL, &len, aad, (int)aadlen) != 1)
+		return CE_CRYPTO;
+	if (inlen > 0 &&
+	    EVP_CipherUpdate(ctx, out, &len, in, (int)inlen) != 1)
+		return CE_CRYPTO;
+	if (enc) {
+		if (EVP_CipherFinal_ex(ctx, out + inlen, &len) != 1 ||
+		    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, CC_TAG_LEN,
+		    tag) != 1)
+			return CE_CRYPTO;
+		return 0;
+	}
+	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, CC_TAG_LEN,
+	    tag) != 1)
+		return CE_CRYPTO;
+	if (EVP_CipherFinal_ex(ctx, out + inlen, &len) != 1) {
+		if (inlen > 0)
+			sodium_memzero(out, inlen);
+		return CE_AUTH_TAG;
+	}
+	return 0;
+}
+
+static int
+aead_key(const uint8_t key[CC_KEY_LEN], EVP_CIPHER_CTX **ctxp)
+{
+	EVP_CIPHER_CTX *ctx;
+	const EVP_CIPHER *c;
+
+	if ((c = gcm_cipher()) == NULL)
+		return CE_CRYPTO;
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return CE_NOMEM;
+	if (EVP_CipherInit_ex2(ctx, c, key, NULL, 1, NULL) != 1) {
+		EVP_CIPHER_CTX_free(ctx);
+		return CE_CRYPTO;
+	}
+	*ctxp = ctx;
+	return 0;
+}
+
 static int
 aead(int enc, const uint8_t key[CC_KEY_LEN], const uint8_t nonce[CC_NONCE_LEN],
     const void *aad, size_t aadlen, const void *in, size_t inlen, uint8_t *out,
     uint8_t tag[CC_TAG_LEN])
 {
 	EVP_CIPHER_CTX *ctx;
-	int len, r = CE_CRYPTO;
+	int r;
 
-	if (inlen > INT32_MAX || aadlen > INT32_MAX)
-		return CE_TOO_LONG;
-	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
-		return CE_NOMEM;
-	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce, enc) != 1)
-		goto out;
-	if (aadlen > 0 &&
-	    EVP_CipherUpdate(ctx, NULL, &len, aad, (int)aadlen) != 1)
-		goto out;
-	if (inlen > 0 &&
-	    EVP_CipherUpdate(ctx, out, &len, in, (int)inlen) != 1)
-		goto out;
-	if (enc) {
-		if (EVP_CipherFinal_ex(ctx, out + inlen, &len) != 1 ||
-		    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, CC_TAG_LEN,
-		    tag) != 1)
-			goto out;
-	} else {
-		if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, CC_TAG_LEN,
-		    tag) != 1)
-			goto out;
-		if (EVP_CipherFinal_ex(ctx, out + inlen, &len) != 1) {
-			if (inlen > 0)
-				sodium_memzero(out, inlen);
-			r = CE_AUTH_TAG;
-			goto out;
-		}
-	}
-	r = 0;
- out:
+	if ((r = aead_key(key, &ctx)) != 0)
+		return r;
+	r = aead_run(ctx, enc, nonce, aad, aadlen, in, inlen, out, tag);
 	EVP_CIPHER_CTX_free(ctx);
 	return r;
+}
+
+struct cc_aead {
+	EVP_CIPHER_CTX *ctx;
+};
+
+int
+cc_aead_new(const uint8_t key[CC_KEY_LEN], struct cc_aead **ap)
+{
+	struct cc_aead *a;
+	int r;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return CE_NOMEM;
+	if ((r = aead_key(key, &a->ctx)) != 0) {
+		free(a);
+		return r;
+	}
+	*ap = a;
+	return 0;
+}
+
+int
+cc_aead_seal_k(struct cc_aead *a, const uint8_t nonce[CC_NONCE_LEN],
+    const void *aad, size_t aadlen, const void *pt, size_t ptlen,
+    uint8_t *ct, uint8_t tag[CC_TAG_LEN])
+{
+	return aead_run(a->ctx, 1, nonce, aad, aadlen, pt, ptlen, ct, tag);
+}
+
+int
+cc_aead_open_k(struct cc_aead *a, const uint8_t nonce[CC_NONCE_LEN],
+    const void *aad, size_t aadlen, const void *ct, size_t ctlen,
+    const uint8_t tag[CC_TAG_LEN], uint8_t *pt)
+{
+	return aead_run(a->ctx, 0, nonce, aad, aadlen, ct, ctlen, pt,
+	    (uint8_t *)tag);
+}
+
+void
+cc_aead_free(struct cc_aead *a)
+{
+	if (a == NULL)
+		return;
+	EVP_CIPHER_CTX_free(a->ctx); /* cleanses the key schedule */
+	free(a);
 }
 
 int

@@ -56,6 +56,22 @@ int cc_aead_open(const uint8_t key[CC_KEY_LEN], const uint8_t nonce[CC_NONCE_LEN
     const void *aad, size_t aadlen, const void *ct, size_t ctlen,
     const uint8_t tag[CC_TAG_LEN], uint8_t *pt);
 
+/*
+ * The same with a key set up once for many operations (a backup or restore
+ * opens every object of a partition under one key): the key schedule is
+ * kept in the context until cc_aead_free, which wipes it. Each call still
+ * takes its own nonce; a nonce must never repeat under one key.
+ */
+struct cc_aead;
+int cc_aead_new(const uint8_t key[CC_KEY_LEN], struct cc_aead **ap);
+int cc_aead_seal_k(struct cc_aead *a, const uint8_t nonce[CC_NONCE_LEN],
+    const void *aad, size_t aadlen, const void *pt, size_t ptlen,
+    uint8_t *ct, uint8_t tag[CC_TAG_LEN]);
+int cc_aead_open_k(struct cc_aead *a, const uint8_t nonce[CC_NONCE_LEN],
+    const void *aad, size_t aadlen, const void *ct, size_t ctlen,
+    const uint8_t tag[CC_TAG_LEN], uint8_t *pt);
+void cc_aead_free(struct cc_aead *a);
+
 /* Ephemeral ECDH P-384 key pair. */
 struct cc_ecdh;
 int cc_ecdh_new(struct cc_ecdh **kp);

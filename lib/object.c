@@ -316,7 +316,7 @@ object_list(struct session *s,
 		return sks_obj_list(s, cb, ctx);
 	/* Own statement: the callback may use the store. */
 	if ((rc = sqlite3_prepare_v2(store_db(s->h->st), "SELECT " OBJ_COLS
-	    " FROM object WHERE partition_id = ? ORDER BY id", -1, &q,
+	    " FROM object WHERE +partition_id = ? ORDER BY id", -1, &q,
 	    NULL)) != SQLITE_OK)
 		return store_err(s->h->st, rc);
 	sqlite3_bind_int64(q, 1, s->pid);
@@ -440,7 +440,8 @@ object_delete(struct session *s, const char *label)
 /* Builds the record of the current row straight from the stored
  * attributes, decrypting the value into the record buffer. */
 static int
-row_record(struct session *s, sqlite3_stmt *q, struct buf *rec)
+row_record(struct session *s, struct cc_aead *k, sqlite3_stmt *q,
+    struct buf *rec)
 {
 	const uint8_t *attrs = sqlite3_column_blob(q, 7);
 	const uint8_t *blob = sqlite3_column_blob(q, 8);
@@ -458,8 +459,12 @@ row_record(struct session *s, sqlite3_stmt *q, struct buf *rec)
 	if ((r = object_record_put(rec, attrs, alen, blen - WRAP_OVERHEAD,
 	    &v)) != 0)
 		return r;
-	r = wrap_open_to(secret_ptr(s->psk), WRAP_OBJECT, s->serial, id, attrs,
-	    alen, blob, blen, v);
+	if (k != NULL)
+		r = wrap_open_k(k, WRAP_OBJECT, s->serial, id, attrs, alen,
+		    blob, blen, v);
+	else
+		r = wrap_open_to(secret_ptr(s->psk), WRAP_OBJECT, s->serial,
+		    id, attrs, alen, blob, blen, v);
  out:
 	if ((r == CE_AUTH_TAG || r == CE_FORMAT || r == CE_VERSION) &&
 	    (r = session_psk_current(s)) == 0) {
@@ -484,7 +489,7 @@ object_record_get(struct session *s, const char *label, struct buf *rec)
 	sqlite3_bind_int64(q, 1, s->pid);
 	sqlite3_bind_text(q, 2, label, -1, SQLITE_TRANSIENT);
 	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		r = row_record(s, q, rec);
+		r = row_record(s, NULL, q, rec);
 	else
 		r = rc == SQLITE_DONE ? CE_NOT_FOUND : store_err(s->h->st, rc);
 	sqlite3_reset(q);
@@ -498,6 +503,7 @@ object_foreach(struct session *s,
 {
 	struct object_info in;
 	struct buf *rec = NULL;
+	struct cc_aead *k = NULL;
 	sqlite3_stmt *q = NULL;
 	int r, rc;
 
@@ -507,22 +513,28 @@ object_foreach(struct session *s,
 		return sks_obj_foreach(s, cb, ctx);
 	if ((rec = buf_new(OBJECT_RECORD_MAX)) == NULL)
 		return CE_NOMEM;
+	/* One key schedule for the walk, wiped when it ends. */
+	if ((r = cc_aead_new(secret_ptr(s->psk), &k)) != 0)
+		goto out;
+	/* "+partition_id": scan the table in rowid order, which is id order,
+	 * rather than walk the (partition_id, label) index and sort. */
 	if ((rc = sqlite3_prepare_v2(store_db(s->h->st), "SELECT " OBJ_COLS
-	    ", attrs, value FROM object WHERE partition_id = ? ORDER BY id", -1,
-	    &q, NULL)) != SQLITE_OK) {
+	    ", attrs, value FROM object WHERE +partition_id = ? ORDER BY id",
+	    -1, &q, NULL)) != SQLITE_OK) {
 		r = store_err(s->h->st, rc);
 		goto out;
 	}
 	sqlite3_bind_int64(q, 1, s->pid);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		object_info_row(q, &in);
-		if ((r = row_record(s, q, rec)) != 0 ||
+		if ((r = row_record(s, k, q, rec)) != 0 ||
 		    (r = cb(ctx, &in, buf_ptr(rec), buf_len(rec))) != 0)
 			goto out;
 	}
 	r = rc == SQLITE_DONE ? 0 : store_err(s->h->st, rc);
  out:
 	sqlite3_finalize(q);
+	cc_aead_free(k);
 	buf_free(rec);
 	return r;
 }

@@ -95,39 +95,67 @@ wrap_seal(const uint8_t key[CC_KEY_LEN], const char *purpose,
 	return 0;
 }
 
+/*
+ * Opens blob with key (a raw key) or k (a keyed context, for bulk reads).
+ * The associated data is built on the stack when it fits, as it does for
+ * every object record: no allocation per object.
+ */
+static int
+open_with(const uint8_t *key, struct cc_aead *k, const char *purpose,
+    uint64_t serial, uint64_t sub, const void *extra, size_t extralen,
+    const void *blob, size_t bloblen, uint8_t *out)
+{
+	uint8_t stack[1024];
+	struct buf *a = NULL;
+	const uint8_t *aad, *nonce, *ct, *tag;
+	size_t aadlen, hl, ctlen;
+	int r;
+
+	if (blob == NULL || bloblen < WRAP_OVERHEAD)
+		return CE_FORMAT;
+	if (((const uint8_t *)blob)[0] != WRAP_VERSION)
+		return CE_VERSION;
+	nonce = (const uint8_t *)blob + 1;
+	ctlen = bloblen - WRAP_OVERHEAD;
+	ct = nonce + CC_NONCE_LEN;
+	tag = ct + ctlen;
+	if (aad_build(stack, sizeof(stack), purpose, serial, sub, &hl) == 0 &&
+	    extralen <= sizeof(stack) - hl) {
+		if (extralen > 0)
+			memcpy(stack + hl, extra, extralen);
+		aad = stack;
+		aadlen = hl + extralen;
+	} else {
+		if ((r = aad_full(purpose, serial, sub, extra, extralen,
+		    &a)) != 0)
+			return r;
+		aad = buf_ptr(a);
+		aadlen = buf_len(a);
+	}
+	if (k != NULL)
+		r = cc_aead_open_k(k, nonce, aad, aadlen, ct, ctlen, tag, out);
+	else
+		r = cc_aead_open(key, nonce, aad, aadlen, ct, ctlen, tag, out);
+	buf_free(a);
+	return r;
+}
+
 int
 wrap_open_to(const uint8_t key[CC_KEY_LEN], const char *purpose,
     uint64_t serial, uint64_t sub, const void *extra, size_t extralen,
     const void *blob, size_t bloblen, uint8_t *out)
 {
-	struct buf *a = NULL, *b = NULL;
-	const uint8_t *nonce, *ct, *tag;
-	uint8_t ver;
-	size_t ctlen;
-	int r;
+	return open_with(key, NULL, purpose, serial, sub, extra, extralen,
+	    blob, bloblen, out);
+}
 
-	if (blob == NULL || bloblen < WRAP_OVERHEAD)
-		return CE_FORMAT;
-	if ((b = buf_from(blob, bloblen)) == NULL)
-		return CE_NOMEM;
-	if ((r = buf_get_u8(b, &ver)) != 0)
-		goto out;
-	if (ver != WRAP_VERSION) {
-		r = CE_VERSION;
-		goto out;
-	}
-	nonce = buf_ptr(b);
-	ctlen = bloblen - WRAP_OVERHEAD;
-	ct = nonce + CC_NONCE_LEN;
-	tag = ct + ctlen;
-	if ((r = aad_full(purpose, serial, sub, extra, extralen, &a)) != 0)
-		goto out;
-	r = cc_aead_open(key, nonce, buf_ptr(a), buf_len(a), ct, ctlen, tag,
-	    out);
- out:
-	buf_free(a);
-	buf_free(b);
-	return r;
+int
+wrap_open_k(struct cc_aead *k, const char *purpose, uint64_t serial,
+    uint64_t sub, const void *extra, size_t extralen, const void *blob,
+    size_t bloblen, uint8_t *out)
+{
+	return open_with(NULL, k, purpose, serial, sub, extra, extralen,
+	    blob, bloblen, out);
 }
 
 int

@@ -71,6 +71,12 @@ int wrap_open_to(const uint8_t key[CC_KEY_LEN], const char *purpose,
     uint64_t serial, uint64_t sub, const void *extra, size_t extralen,
     const void *blob, size_t bloblen, uint8_t *out);
 
+/* Same under a keyed context made once for a whole walk (cc_aead_new). */
+struct cc_aead;
+int wrap_open_k(struct cc_aead *k, const char *purpose, uint64_t serial,
+    uint64_t sub, const void *extra, size_t extralen, const void *blob,
+    size_t bloblen, uint8_t *out);
+
 /*
  * Seals pt to the X25519 public key pub: a fresh ephemeral key e, then
  * K = HKDF-SHA-384(salt empty, IKM X25519(e, pub), info
