@@ -55,8 +55,11 @@ for n in $sizes; do
 	measure "$W/t.rs" restore --from "dir:$W/s$n" --backup "$name" --to "$P" \
 		--replace --pin-file "$W/co" --backup-pin-file "$W/bk"
 	read -r rs rm <"$W/t.rs"
+	bi=$(bare_insert "$W/bare.db" "$n" 176 61)
 	echo "restore --replace $n objects: ${rs}s, $(per_sec "$n" "$rs") objects/s," \
-		"peak ${rm} KiB, time ratio to tar $(ratio "$rs" "$ts")"
+		"peak ${rm} KiB, time ratio to tar $(ratio "$rs" "$ts")," \
+		"to a bare insert of $n V0-sized rows (${bi}s) $(ratio "$rs" "$bi")"
+	rm -f "$W/bare.db" "$W/bare.db-wal" "$W/bare.db-shm"
 	rm -rf "$d" "$W/s$n" "$W/h$n.tar.zst"
 done
 done

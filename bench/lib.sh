@@ -70,3 +70,26 @@ bench_keys() {
 		--count "$2" --pin-file "$W/co" >/dev/null
 	sqlite3 "$1/hsm.db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
 }
+
+# bare_insert DB N ALEN VLEN: the restore floor. A fresh database with the
+# object table's shape (WAL, synchronous FULL, the UNIQUE label index, as
+# hsm.db), then N rows of ALEN-byte attrs and VLEN-byte values inserted in
+# one transaction by the sqlite3 shell. Prints its seconds.
+bare_insert() {
+	rm -f "$1" "$1-wal" "$1-shm"
+	/usr/bin/time -f '%e' -o "$1.t" sqlite3 "$1" >/dev/null <<SQL
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = FULL;
+CREATE TABLE object (id INTEGER PRIMARY KEY, partition_id INTEGER NOT NULL,
+ label TEXT NOT NULL, class INTEGER NOT NULL, key_type INTEGER NOT NULL,
+ bits INTEGER NOT NULL, size INTEGER NOT NULL, attrs BLOB NOT NULL,
+ value BLOB NOT NULL, created INTEGER NOT NULL,
+ UNIQUE (partition_id, label));
+BEGIN;
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < $2)
+INSERT INTO object SELECT x, 1, 'k-' || x, 4, 31, 256, $3 + $4,
+ randomblob($3), randomblob($4), 0 FROM c;
+COMMIT;
+SQL
+	cat "$1.t"
+}

@@ -31,6 +31,43 @@ cc_random(void *p, size_t n)
 	randombytes_buf(p, n);
 }
 
+/*
+ * Nonces come from a buffer of CSPRNG output refilled 4 KiB at a time: one
+ * getrandom(2) per object was an eighth of a restore's time. Nonces are
+ * public; keys still come straight from cc_random. A child after fork()
+ * drops the buffer (pthread_atfork), so it never repeats its parent's.
+ */
+static pthread_mutex_t nonce_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t nonce_once = PTHREAD_ONCE_INIT;
+static uint8_t nonce_buf[4096];
+static size_t nonce_pos = sizeof(nonce_buf);
+
+static void
+nonce_drop(void)
+{
+	nonce_pos = sizeof(nonce_buf);
+}
+
+static void
+nonce_init(void)
+{
+	(void)pthread_atfork(NULL, NULL, nonce_drop);
+}
+
+void
+cc_nonce(uint8_t nonce[CC_NONCE_LEN])
+{
+	pthread_once(&nonce_once, nonce_init);
+	pthread_mutex_lock(&nonce_mu);
+	if (nonce_pos > sizeof(nonce_buf) - CC_NONCE_LEN) {
+		cc_random(nonce_buf, sizeof(nonce_buf));
+		nonce_pos = 0;
+	}
+	memcpy(nonce, nonce_buf + nonce_pos, CC_NONCE_LEN);
+	nonce_pos += CC_NONCE_LEN;
+	pthread_mutex_unlock(&nonce_mu);
+}
+
 int
 cc_memeq(const void *a, const void *b, size_t n)
 {

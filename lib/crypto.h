@@ -22,6 +22,9 @@
 /* Fills p with n bytes from the CSPRNG. */
 void cc_random(void *p, size_t n);
 
+/* A fresh random GCM nonce (from a buffered CSPRNG stream; not for keys). */
+void cc_nonce(uint8_t nonce[CC_NONCE_LEN]);
+
 /* Returns 1 when a and b hold equal n bytes; constant time. */
 int cc_memeq(const void *a, const void *b, size_t n);
 

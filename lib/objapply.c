@@ -28,6 +28,11 @@ struct object_apply {
 	uint8_t src_smk_id[SKS_ID_LEN];
 	uint8_t *rec;             /* a V0 target's opened blob */
 	int smk_replaced;
+	struct cc_aead *k;        /* a V0 target's PSK, keyed once */
+	/* A V0 target's capacity and use when the transaction began: nothing
+	 * else writes while it is open, so the check needs no query per
+	 * object. */
+	uint64_t cap, used;
 };
 
 int
@@ -51,6 +56,7 @@ static void
 apply_free(struct object_apply *a)
 {
 	secret_free(a->src_smk);
+	cc_aead_free(a->k);
 	if (a->rec != NULL) {
 		sodium_memzero(a->rec, SKS_BLOB_MAX);
 		free(a->rec);
@@ -86,7 +92,9 @@ object_apply_begin(struct session *s, const struct object_apply_opts *o,
 	}
 	if (o->empty_first && (r = hsm_erase_objects_tx(s->h, s->pid)) != 0)
 		goto fail;
-	if ((r = object_next_id(s->h, &a->next_id)) != 0)
+	if ((r = object_next_id(s->h, &a->next_id)) != 0 ||
+	    (r = object_psk_aead(s, &a->k)) != 0 ||
+	    (r = object_capacity(s, &a->cap, &a->used)) != 0)
 		goto fail;
 	*ap = a;
 	return 0;
@@ -141,6 +149,15 @@ make_room(struct object_apply *a, const char *label)
 	uint64_t id, size;
 	int r;
 
+	/*
+	 * A target emptied by this transaction holds only what it wrote: a
+	 * stream repeats no label (and the UNIQUE constraint would refuse
+	 * one with CE_EXISTS), so there is nothing to look up.
+	 */
+	if (a->o.empty_first) {
+		a->st.written++;
+		return 0;
+	}
 	r = label_lookup(s, label, &id, &size);
 	if (r == CE_NOT_FOUND) {
 		a->st.written++;
@@ -184,7 +201,6 @@ object_apply_add(struct object_apply *a, const uint8_t *rec, size_t len)
 	const uint8_t *val;
 	size_t vlen;
 	uint64_t add;
-	uint64_t cap, used;
 	int r;
 
 	/* No guarded copy of the value: it is sealed straight from rec. */
@@ -195,20 +211,18 @@ object_apply_add(struct object_apply *a, const uint8_t *rec, size_t len)
 			r = 0;
 		goto out;
 	}
-	if ((r = object_insert_tx(s, o, val, vlen, &a->next_id, &add,
+	if ((r = object_insert_tx(s, a->k, o, val, vlen, &a->next_id, &add,
 	    a->scratch)) != 0)
 		goto out;
 	if (s->version == 0)
 		a->dbytes += (int64_t)add;
 	a->dcount++;
 	/* Capacity as we go, so a too-large transfer stops early. */
-	if ((r = object_capacity(s, &cap, &used)) != 0)
-		goto out;
-	if (a->dbytes > 0 && used + (uint64_t)a->dbytes > cap) {
+	if (a->dbytes > 0 && a->used + (uint64_t)a->dbytes > a->cap) {
 		err_set_detail("partition '%s' is full: %llu of %llu bytes used "
 		    "and this transfer needs %lld more; nothing was written",
-		    s->label, (unsigned long long)used, (unsigned long long)cap,
-		    (long long)a->dbytes);
+		    s->label, (unsigned long long)a->used,
+		    (unsigned long long)a->cap, (long long)a->dbytes);
 		r = CE_FULL;
 		goto out;
 	}

@@ -184,7 +184,16 @@ object_account_tx(struct session *s, int64_t dbytes, int64_t dcount)
 }
 
 int
-object_insert_tx(struct session *s, const struct object *o,
+object_psk_aead(struct session *s, struct cc_aead **kp)
+{
+	*kp = NULL;
+	if (s->version == 1)
+		return 0;
+	return cc_aead_new(secret_ptr(s->psk), kp);
+}
+
+int
+object_insert_tx(struct session *s, struct cc_aead *k, const struct object *o,
     const uint8_t *val, size_t vlen, uint64_t *nextidp, uint64_t *addp,
     struct buf *scratch)
 {
@@ -205,8 +214,13 @@ object_insert_tx(struct session *s, const struct object *o,
 		return r;
 	alen = buf_len(attrs);
 	/* The sealed value follows the attributes in the same buffer. */
-	if ((r = wrap_seal_to(attrs, secret_ptr(s->psk), WRAP_OBJECT, s->serial,
-	    id, buf_ptr(attrs), alen, vlen ? val : NULL, vlen)) != 0)
+	if (k != NULL)
+		r = wrap_seal_k(attrs, k, WRAP_OBJECT, s->serial, id,
+		    buf_ptr(attrs), alen, vlen ? val : NULL, vlen);
+	else
+		r = wrap_seal_to(attrs, secret_ptr(s->psk), WRAP_OBJECT,
+		    s->serial, id, buf_ptr(attrs), alen, vlen ? val : NULL, vlen);
+	if (r != 0)
 		return r;
 	if ((r = store_prepare(s->h->st, "INSERT INTO object (id, partition_id,"
 	    " label, class, key_type, bits, size, attrs, value, created) VALUES "
@@ -267,7 +281,8 @@ object_store(struct session *s, const struct object *o, uint64_t *idp)
 	if ((r = object_next_id(s->h, &id)) != 0)
 		goto out;
 	first = id;
-	if ((r = object_insert_tx(s, o, o->value ? secret_ptr(o->value) : NULL,
+	if ((r = object_insert_tx(s, NULL, o,
+	    o->value ? secret_ptr(o->value) : NULL,
 	    o->value ? secret_len(o->value) : 0, &id, &add, scratch)) != 0 ||
 	    (r = object_account_tx(s, (int64_t)add, 1)) != 0)
 		goto out;

@@ -24,16 +24,23 @@ int object_attrs_decode(struct object *o, const uint8_t *p, size_t len);
 /* Sets label, class, key type and bits from the attributes; validates. */
 int object_meta(struct object *o);
 
+/* A GCM context keyed with a V0 session's PSK (NULL for V1: blobs are
+ * sealed under the SMK); cc_aead_free() it. */
+struct cc_aead;
+int object_psk_aead(struct session *s, struct cc_aead **kp);
+
 /* Permission to create an object of this kind (role checks). */
 int object_may_create(struct session *s, const struct object *o);
 
 /*
  * Inserts o with value val in the current transaction: id from *nextidp
- * (advanced), value sealed under the session's PSK; *addp gets the bytes it counts.
+ * (advanced), value sealed under the session's PSK (through k, a context
+ * keyed with it by object_psk_aead for many inserts, or directly when k is
+ * NULL); *addp gets the bytes it counts.
  * Capacity and label uniqueness are the caller's business (the UNIQUE
  * constraint still refuses a duplicate with CE_EXISTS).
  */
-int object_insert_tx(struct session *s, const struct object *o,
+int object_insert_tx(struct session *s, struct cc_aead *k, const struct object *o,
     const uint8_t *val, size_t vlen, uint64_t *nextidp, uint64_t *addp,
     struct buf *scratch);
 

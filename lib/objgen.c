@@ -206,6 +206,7 @@ object_generate_bulk(struct session *s, int kind, unsigned bits,
 {
 	struct object *o = NULL;
 	struct buf *scratch = NULL;
+	struct cc_aead *k = NULL;
 	struct audit_event ev;
 	char label[OBJECT_LABEL_MAX + 1], detail[96];
 	uint64_t i, id, add, total = 0;
@@ -235,7 +236,8 @@ object_generate_bulk(struct session *s, int kind, unsigned bits,
 		goto out;
 	if ((r = hsm_tx_enter(s->h, &own)) != 0)
 		goto out;
-	if ((r = object_next_id(s->h, &id)) != 0)
+	if ((r = object_next_id(s->h, &id)) != 0 ||
+	    (r = object_psk_aead(s, &k)) != 0)
 		goto out;
 	for (i = 0; i < count; i++) {
 		snprintf(label, sizeof(label), "%s-%llu", prefix,
@@ -249,7 +251,7 @@ object_generate_bulk(struct session *s, int kind, unsigned bits,
 		}
 		if ((r = generate_value(o, kind, bits)) != 0 ||
 		    (r = object_meta(o)) != 0 ||
-		    (r = object_insert_tx(s, o, secret_ptr(o->value),
+		    (r = object_insert_tx(s, k, o, secret_ptr(o->value),
 		    secret_len(o->value), &id, &add, scratch)) != 0)
 			goto out;
 		total += add;
@@ -272,6 +274,7 @@ object_generate_bulk(struct session *s, int kind, unsigned bits,
 	if (progress != NULL)
 		progress(ctx, count);
  out:
+	cc_aead_free(k);
 	object_free(o);
 	buf_free(scratch);
 	return hsm_tx_leave(s->h, own, r, 0);

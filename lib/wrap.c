@@ -54,26 +54,84 @@ aad_full(const char *purpose, uint64_t serial, uint64_t sub,
 	return 0;
 }
 
+/* Room for the AAD of an object record on the stack (head plus attrs). */
+#define AAD_STACK 1024
+
+/*
+ * The AAD into stack when it fits, else into *heapp (freed by the caller).
+ * extra is copied, so it may live in a buffer the caller then grows.
+ */
+static int
+aad_make(uint8_t stack[AAD_STACK], const char *purpose, uint64_t serial,
+    uint64_t sub, const void *extra, size_t extralen, const uint8_t **aadp,
+    size_t *lenp, struct buf **heapp)
+{
+	size_t hl;
+	int r;
+
+	*heapp = NULL;
+	if (aad_build(stack, AAD_STACK, purpose, serial, sub, &hl) == 0 &&
+	    extralen <= AAD_STACK - hl) {
+		if (extralen > 0)
+			memcpy(stack + hl, extra, extralen);
+		*aadp = stack;
+		*lenp = hl + extralen;
+		return 0;
+	}
+	if ((r = aad_full(purpose, serial, sub, extra, extralen, heapp)) != 0)
+		return r;
+	*aadp = buf_ptr(*heapp);
+	*lenp = buf_len(*heapp);
+	return 0;
+}
+
+/* Seals with key (a raw key) or k (a keyed context, for bulk writes). */
+static int
+seal_with(struct buf *out, const uint8_t *key, struct cc_aead *k,
+    const char *purpose, uint64_t serial, uint64_t sub, const void *extra,
+    size_t extralen, const void *pt, size_t ptlen)
+{
+	uint8_t stack[AAD_STACK];
+	struct buf *a = NULL;
+	const uint8_t *aad;
+	size_t aadlen;
+	uint8_t *p;
+	int r;
+
+	if ((r = aad_make(stack, purpose, serial, sub, extra, extralen, &aad,
+	    &aadlen, &a)) != 0)
+		return r;
+	if ((r = buf_reserve(out, WRAP_OVERHEAD + ptlen, &p)) != 0)
+		goto out;
+	p[0] = WRAP_VERSION;
+	cc_nonce(p + 1);
+	if (k != NULL)
+		r = cc_aead_seal_k(k, p + 1, aad, aadlen, pt, ptlen,
+		    p + 1 + CC_NONCE_LEN, p + 1 + CC_NONCE_LEN + ptlen);
+	else
+		r = cc_aead_seal(key, p + 1, aad, aadlen, pt, ptlen,
+		    p + 1 + CC_NONCE_LEN, p + 1 + CC_NONCE_LEN + ptlen);
+ out:
+	buf_free(a);
+	return r;
+}
+
 int
 wrap_seal_to(struct buf *out, const uint8_t key[CC_KEY_LEN],
     const char *purpose, uint64_t serial, uint64_t sub, const void *extra,
     size_t extralen, const void *pt, size_t ptlen)
 {
-	struct buf *a = NULL;
-	uint8_t *p;
-	int r;
+	return seal_with(out, key, NULL, purpose, serial, sub, extra, extralen,
+	    pt, ptlen);
+}
 
-	if ((r = aad_full(purpose, serial, sub, extra, extralen, &a)) != 0)
-		return r;
-	if ((r = buf_reserve(out, WRAP_OVERHEAD + ptlen, &p)) != 0)
-		goto out;
-	p[0] = WRAP_VERSION;
-	cc_random(p + 1, CC_NONCE_LEN);
-	r = cc_aead_seal(key, p + 1, buf_ptr(a), buf_len(a), pt, ptlen,
-	    p + 1 + CC_NONCE_LEN, p + 1 + CC_NONCE_LEN + ptlen);
- out:
-	buf_free(a);
-	return r;
+int
+wrap_seal_k(struct buf *out, struct cc_aead *k, const char *purpose,
+    uint64_t serial, uint64_t sub, const void *extra, size_t extralen,
+    const void *pt, size_t ptlen)
+{
+	return seal_with(out, NULL, k, purpose, serial, sub, extra, extralen,
+	    pt, ptlen);
 }
 
 int
@@ -105,10 +163,10 @@ open_with(const uint8_t *key, struct cc_aead *k, const char *purpose,
     uint64_t serial, uint64_t sub, const void *extra, size_t extralen,
     const void *blob, size_t bloblen, uint8_t *out)
 {
-	uint8_t stack[1024];
+	uint8_t stack[AAD_STACK];
 	struct buf *a = NULL;
 	const uint8_t *aad, *nonce, *ct, *tag;
-	size_t aadlen, hl, ctlen;
+	size_t aadlen, ctlen;
 	int r;
 
 	if (blob == NULL || bloblen < WRAP_OVERHEAD)
@@ -119,19 +177,9 @@ open_with(const uint8_t *key, struct cc_aead *k, const char *purpose,
 	ctlen = bloblen - WRAP_OVERHEAD;
 	ct = nonce + CC_NONCE_LEN;
 	tag = ct + ctlen;
-	if (aad_build(stack, sizeof(stack), purpose, serial, sub, &hl) == 0 &&
-	    extralen <= sizeof(stack) - hl) {
-		if (extralen > 0)
-			memcpy(stack + hl, extra, extralen);
-		aad = stack;
-		aadlen = hl + extralen;
-	} else {
-		if ((r = aad_full(purpose, serial, sub, extra, extralen,
-		    &a)) != 0)
-			return r;
-		aad = buf_ptr(a);
-		aadlen = buf_len(a);
-	}
+	if ((r = aad_make(stack, purpose, serial, sub, extra, extralen, &aad,
+	    &aadlen, &a)) != 0)
+		return r;
 	if (k != NULL)
 		r = cc_aead_open_k(k, nonce, aad, aadlen, ct, ctlen, tag, out);
 	else

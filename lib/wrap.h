@@ -53,6 +53,12 @@ int wrap_seal_to(struct buf *out, const uint8_t key[CC_KEY_LEN],
     const char *purpose, uint64_t serial, uint64_t sub, const void *extra,
     size_t extralen, const void *pt, size_t ptlen);
 
+/* Same under a keyed context made once for many seals (cc_aead_new). */
+struct cc_aead;
+int wrap_seal_k(struct buf *out, struct cc_aead *k, const char *purpose,
+    uint64_t serial, uint64_t sub, const void *extra, size_t extralen,
+    const void *pt, size_t ptlen);
+
 /*
  * Opens a wrap into a new secret *ptp. CE_AUTH_TAG when the key is wrong or
  * anything (blob, purpose, serial, sub, extra) differs; CE_VERSION/CE_FORMAT
@@ -72,7 +78,6 @@ int wrap_open_to(const uint8_t key[CC_KEY_LEN], const char *purpose,
     const void *blob, size_t bloblen, uint8_t *out);
 
 /* Same under a keyed context made once for a whole walk (cc_aead_new). */
-struct cc_aead;
 int wrap_open_k(struct cc_aead *k, const char *purpose, uint64_t serial,
     uint64_t sub, const void *extra, size_t extralen, const void *blob,
     size_t bloblen, uint8_t *out);
