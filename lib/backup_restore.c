@@ -345,6 +345,7 @@ struct check_ctx {
 	uint64_t n, total;
 	int v1;                 /* the manifest says V1: an SMK, then blobs */
 	struct secret *smk;     /* from the V1 stream's SMK record */
+	struct sks_blob_keys *keys; /* its blob keys, set up once */
 	struct secret *scratch; /* one opened blob at a time */
 };
 
@@ -358,7 +359,8 @@ check_v1(struct check_ctx *c, uint8_t kind, const uint8_t *p, size_t n,
 
 	if (kind == XFER_REC_SMK) {
 		if (c->smk != NULL || c->n != 0 ||
-		    sks_smk_record_parse(p, n, &c->smk, id) != 0) {
+		    sks_smk_record_parse(p, n, &c->smk, id) != 0 ||
+		    sks_blob_keys_new(secret_ptr(c->smk), &c->keys) != 0) {
 			err_set_detail("the SMK record is malformed or not "
 			    "first and only");
 			return CE_INTEGRITY;
@@ -372,7 +374,7 @@ check_v1(struct check_ctx *c, uint8_t kind, const uint8_t *p, size_t n,
 		return CE_INTEGRITY;
 	}
 	/* Every blob authenticated under the backup's own SMK. */
-	if (sks_blob_open(secret_ptr(c->smk), p, n, &bi,
+	if (sks_blob_open_k(c->keys, p, n, &bi,
 	    secret_ptr(c->scratch), lenp) != 0) {
 		err_set_detail("blob %llu does not open under the backup's SMK",
 		    (unsigned long long)c->n);
@@ -460,6 +462,7 @@ backup_verify_deep(struct bstore *st, const char *name,
 	}
  out:
 	secret_free(c.smk);
+	sks_blob_keys_free(c.keys);
 	secret_free(c.scratch);
 	opened_close(&o);
 	return r;

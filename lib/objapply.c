@@ -25,6 +25,7 @@ struct object_apply {
 	int own;
 	/* A V1 source's SMK (V0 target: opens its blobs; V1: checked). */
 	struct secret *src_smk;
+	struct sks_blob_keys *src_keys; /* its blob keys, set up once */
 	uint8_t src_smk_id[SKS_ID_LEN];
 	uint8_t *rec;             /* a V0 target's opened blob */
 	int smk_replaced;
@@ -56,6 +57,7 @@ static void
 apply_free(struct object_apply *a)
 {
 	secret_free(a->src_smk);
+	sks_blob_keys_free(a->src_keys);
 	cc_aead_free(a->k);
 	if (a->rec != NULL) {
 		sodium_memzero(a->rec, SKS_BLOB_MAX);
@@ -249,6 +251,10 @@ object_apply_smk(struct object_apply *a, const uint8_t *rec, size_t len,
 	}
 	if ((r = sks_smk_record_parse(rec, len, &smk, id)) != 0)
 		return r;
+	if ((r = sks_blob_keys_new(secret_ptr(smk), &a->src_keys)) != 0) {
+		secret_free(smk);
+		return r;
+	}
 	a->src_smk = smk;
 	memcpy(a->src_smk_id, id, SKS_ID_LEN);
 	/* A V0 target keeps the key only to open the blobs that follow. */
@@ -290,7 +296,7 @@ object_apply_blob_open(struct object_apply *a, const uint8_t *blob,
 		err_set_detail("an SKS blob came before the SMK record");
 		return CE_FORMAT;
 	}
-	if ((r = sks_blob_open(secret_ptr(a->src_smk), blob, len, &bi, rec,
+	if ((r = sks_blob_open_k(a->src_keys, blob, len, &bi, rec,
 	    reclenp)) == CE_AUTH_TAG) {
 		err_set_detail("SKS blob '%s' fails its integrity check under "
 		    "the SMK the transfer carried", bi.label);
@@ -312,7 +318,7 @@ blob_check(struct object_apply *a, const uint8_t *blob, size_t len)
 
 	if (a->rec == NULL && (a->rec = malloc(SKS_BLOB_MAX)) == NULL)
 		return CE_NOMEM;
-	return sks_blob_check(secret_ptr(a->src_smk), blob, len, a->rec, &bi,
+	return sks_blob_check(a->src_keys, blob, len, a->rec, &bi,
 	    "the SMK the transfer carried");
 }
 

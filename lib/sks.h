@@ -82,6 +82,17 @@ int sks_blob_parse(const uint8_t *p, size_t n, struct sks_blob_info *bi);
 int sks_blob_open(const uint8_t smk[SKS_SMK_LEN], const uint8_t *p, size_t n,
     struct sks_blob_info *bi, uint8_t *rec, size_t *reclenp);
 
+/*
+ * The same with the keys of one SMK set up once (sks_blob_keys_new) for
+ * many blobs; sks_blob_keys_free wipes them.
+ */
+struct sks_blob_keys;
+int sks_blob_keys_new(const uint8_t smk[SKS_SMK_LEN],
+    struct sks_blob_keys **kp);
+void sks_blob_keys_free(struct sks_blob_keys *k);
+int sks_blob_open_k(const struct sks_blob_keys *k, const uint8_t *p,
+    size_t n, struct sks_blob_info *bi, uint8_t *rec, size_t *reclenp);
+
 /* Blob openings by this process so far (tests prove a path decrypts none). */
 uint64_t sks_decryptions(void);
 

@@ -200,30 +200,91 @@ sks_blob_parse(const uint8_t *p, size_t n, struct sks_blob_info *bi)
 	return r;
 }
 
+/*
+ * The GCM contexts of one SMK, keyed once for many blobs: a restore or a
+ * deep verify opens every blob under the same SMK, and deriving the
+ * version 2 subkey and a key schedule per blob was most of their time.
+ */
+struct sks_blob_keys {
+	struct cc_aead *k1;  /* version 1: the SMK itself */
+	struct cc_aead *k2;  /* version 2: the blob subkey */
+};
+
 int
-sks_blob_open(const uint8_t smk[SKS_SMK_LEN], const uint8_t *p, size_t n,
-    struct sks_blob_info *bi, uint8_t *rec, size_t *reclenp)
+sks_blob_keys_new(const uint8_t smk[SKS_SMK_LEN], struct sks_blob_keys **kp)
+{
+	struct sks_blob_keys *k;
+	uint8_t key[CC_KEY_LEN];
+	int r;
+
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return CE_NOMEM;
+	if ((r = blob_key(smk, SKS_BLOB_VERSION_1, key)) != 0 ||
+	    (r = cc_aead_new(key, &k->k1)) != 0 ||
+	    (r = blob_key(smk, SKS_BLOB_VERSION, key)) != 0 ||
+	    (r = cc_aead_new(key, &k->k2)) != 0) {
+		sks_blob_keys_free(k);
+		k = NULL;
+	}
+	sodium_memzero(key, sizeof(key));
+	*kp = k;
+	return r;
+}
+
+void
+sks_blob_keys_free(struct sks_blob_keys *k)
+{
+	if (k == NULL)
+		return;
+	cc_aead_free(k->k1);
+	cc_aead_free(k->k2);
+	free(k);
+}
+
+/* Opens with smk (derived here) or with k (keyed before). */
+static int
+blob_open(const uint8_t *smk, const struct sks_blob_keys *k, const uint8_t *p,
+    size_t n, struct sks_blob_info *bi, uint8_t *rec, size_t *reclenp)
 {
 	uint8_t aad[sizeof(blob_ctx2) + 64 + OBJECT_LABEL_MAX], key[CC_KEY_LEN];
 	size_t al, clen;
-	const uint8_t *nonce;
+	const uint8_t *nonce, *ct, *tag;
 	int r;
 
 	if ((r = sks_blob_parse(p, n, bi)) != 0)
 		return r;
 	if ((r = blob_aad(bi->version, p, bi->hdr_len, aad, sizeof(aad),
-	    &al)) != 0 || (r = blob_key(smk, bi->version, key)) != 0)
-		goto out;
+	    &al)) != 0)
+		return r;
 	nonce = p + bi->hdr_len;
 	clen = n - bi->hdr_len - CC_NONCE_LEN - CC_TAG_LEN;
+	ct = nonce + CC_NONCE_LEN;
+	tag = ct + clen;
 	atomic_fetch_add(&decryptions, 1);
-	if ((r = cc_aead_open(key, nonce, aad, al, nonce + CC_NONCE_LEN, clen,
-	    nonce + CC_NONCE_LEN + clen, rec)) != 0)
-		goto out;
-	*reclenp = clen;
- out:
-	sodium_memzero(key, sizeof(key));
+	if (k != NULL) {
+		r = cc_aead_open_k(bi->version == SKS_BLOB_VERSION_1 ? k->k1 :
+		    k->k2, nonce, aad, al, ct, clen, tag, rec);
+	} else if ((r = blob_key(smk, bi->version, key)) == 0) {
+		r = cc_aead_open(key, nonce, aad, al, ct, clen, tag, rec);
+		sodium_memzero(key, sizeof(key));
+	}
+	if (r == 0)
+		*reclenp = clen;
 	return r;
+}
+
+int
+sks_blob_open(const uint8_t smk[SKS_SMK_LEN], const uint8_t *p, size_t n,
+    struct sks_blob_info *bi, uint8_t *rec, size_t *reclenp)
+{
+	return blob_open(smk, NULL, p, n, bi, rec, reclenp);
+}
+
+int
+sks_blob_open_k(const struct sks_blob_keys *k, const uint8_t *p, size_t n,
+    struct sks_blob_info *bi, uint8_t *rec, size_t *reclenp)
+{
+	return blob_open(NULL, k, p, n, bi, rec, reclenp);
 }
 
 int

@@ -94,13 +94,13 @@ int sks_ptr_retire(struct sks_ptr *p, const uint8_t id[SKS_ID_LEN]);
 void sks_ptr_unretire(struct sks_ptr *p, const uint8_t id[SKS_ID_LEN]);
 
 /*
- * A blob stored as it is must open under smk (its GCM tag covers the
+ * A blob stored as it is must open under the SMK of k (its GCM tag covers the
  * header) and hold the object its header names (label and class): opens
  * it into rec (SKS_BLOB_MAX bytes, wiped again) and checks; CE_INTEGRITY
  * with a detail (naming the key as under) otherwise. Counts one
  * decryption.
  */
-int sks_blob_check(const uint8_t smk[SKS_SMK_LEN], const uint8_t *blob,
+int sks_blob_check(const struct sks_blob_keys *k, const uint8_t *blob,
     size_t n, uint8_t *rec, struct sks_blob_info *bi, const char *under);
 
 /* --- the session's SMK (sks_smk.c) --------------------------------------- */

@@ -207,7 +207,7 @@ sks_ptr_unretire(struct sks_ptr *p, const uint8_t id[SKS_ID_LEN])
 }
 
 int
-sks_blob_check(const uint8_t smk[SKS_SMK_LEN], const uint8_t *blob,
+sks_blob_check(const struct sks_blob_keys *k, const uint8_t *blob,
     size_t n, uint8_t *rec, struct sks_blob_info *bi, const char *under)
 {
 	struct object *o = NULL;
@@ -215,7 +215,7 @@ sks_blob_check(const uint8_t smk[SKS_SMK_LEN], const uint8_t *blob,
 	size_t rl = 0, vl;
 	int r;
 
-	if ((r = sks_blob_open(smk, blob, n, bi, rec, &rl)) != 0) {
+	if ((r = sks_blob_open_k(k, blob, n, bi, rec, &rl)) != 0) {
 		if (r == CE_NOMEM)
 			return r;
 		err_set_detail("SKS blob '%s' fails its integrity check under %s; "

@@ -273,6 +273,7 @@ static int
 blobs_under(struct session *s, const struct secret *smk, const char *what)
 {
 	struct sks_blob_info bi;
+	struct sks_blob_keys *keys = NULL;
 	sqlite3_stmt *q;
 	uint8_t *rec;
 	int64_t id;
@@ -286,8 +287,10 @@ blobs_under(struct session *s, const struct secret *smk, const char *what)
 	sqlite3_bind_int64(q, 1, (int64_t)s->serial);
 	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		id = sqlite3_column_int64(q, 0);
-		r = sks_blob_check(secret_ptr(smk), sqlite3_column_blob(q, 1),
-		    (size_t)sqlite3_column_bytes(q, 1), rec, &bi, "");
+		if ((r = sks_blob_keys_new(secret_ptr(smk), &keys)) == 0)
+			r = sks_blob_check(keys, sqlite3_column_blob(q, 1),
+			    (size_t)sqlite3_column_bytes(q, 1), rec, &bi, "");
+		sks_blob_keys_free(keys);
 		if (r == CE_INTEGRITY)
 			err_set_detail("SKS blob %lld of partition '%s' does not "
 			    "open under the SMK %s names: the pointer or the "
