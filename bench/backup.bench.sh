@@ -46,11 +46,15 @@ for n in $sizes; do
 	echo "restore verify $n objects: ${vs}s, $(per_sec "$n" "$vs") objects/s," \
 		"peak ${vm} KiB, time ratio to tar $(ratio "$vs" "$ts")"
 
+	measure "$W/t.tf" tar --zstd -tf "$W/h$n.tar.zst"
+	read -r tfs tfm <"$W/t.tf"
 	measure "$W/t.dv" restore verify --deep --from "dir:$W/s$n" "$name" \
 		--to "$P" --pin-file "$W/co" --backup-pin-file "$W/bk"
 	read -r ds dm <"$W/t.dv"
 	echo "restore verify --deep $n objects: ${ds}s, $(per_sec "$n" "$ds")" \
-		"objects/s, peak ${dm} KiB, time ratio to tar $(ratio "$ds" "$ts")"
+		"objects/s, peak ${dm} KiB, time ratio to tar -cf $(ratio "$ds" "$ts")," \
+		"to tar --zstd -tf of the HSM directory's archive (${tfs}s)" \
+		"$(ratio "$ds" "$tfs")"
 
 	measure "$W/t.rs" restore --from "dir:$W/s$n" --backup "$name" --to "$P" \
 		--replace --pin-file "$W/co" --backup-pin-file "$W/bk"

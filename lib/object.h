@@ -68,6 +68,7 @@ struct object {
 	uint32_t key_type;           /* CKK_* or CKK_NONE */
 	uint32_t bits;               /* key size in bits; 0 for data/certificates */
 	size_t nattrs;
+	size_t attrs_room;           /* attrs allocated (grows in steps) */
 	struct object_attr *attrs;   /* every attribute but CKA_VALUE */
 	struct secret *value;        /* CKA_VALUE; may be NULL */
 };

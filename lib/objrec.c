@@ -30,6 +30,7 @@ attrs_clear(struct object *o)
 	free(o->attrs);
 	o->attrs = NULL;
 	o->nattrs = 0;
+	o->attrs_room = 0;
 }
 
 void
@@ -106,12 +107,17 @@ object_set_attr(struct object *o, uint32_t type, const void *p, size_t len)
 	if (len)
 		memcpy(v, p, len);
 	if (a == NULL) {
-		if ((na = realloc(o->attrs, (o->nattrs + 1) * sizeof(*na))) ==
-		    NULL) {
-			free(v);
-			return CE_NOMEM;
+		/* Room for 16 more at a time: a record decodes a dozen or more
+		 * attributes, and a realloc each was a restore's hot spot. */
+		if (o->nattrs == o->attrs_room) {
+			if ((na = reallocarray(o->attrs, o->attrs_room + 16,
+			    sizeof(*na))) == NULL) {
+				free(v);
+				return CE_NOMEM;
+			}
+			o->attrs = na;
+			o->attrs_room += 16;
 		}
-		o->attrs = na;
 		a = &o->attrs[o->nattrs++];
 		a->type = type;
 	} else
