@@ -92,6 +92,9 @@ int sks_blob_keys_new(const uint8_t smk[SKS_SMK_LEN],
 void sks_blob_keys_free(struct sks_blob_keys *k);
 int sks_blob_open_k(const struct sks_blob_keys *k, const uint8_t *p,
     size_t n, struct sks_blob_info *bi, uint8_t *rec, size_t *reclenp);
+int sks_blob_seal_k(const struct sks_blob_keys *k,
+    const struct sks_blob_info *meta, const uint8_t *rec, size_t reclen,
+    struct buf *out);
 
 /* Blob openings by this process so far (tests prove a path decrypts none). */
 uint64_t sks_decryptions(void);

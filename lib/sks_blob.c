@@ -85,18 +85,52 @@ blob_aad(int ver, const uint8_t *hdr, size_t hl, uint8_t *aad, size_t max,
 	return 0;
 }
 
-int
-sks_blob_seal(const uint8_t smk[SKS_SMK_LEN], const struct sks_blob_info *o,
-    const uint8_t *rec, size_t reclen, struct buf *out)
-{
-	uint8_t nonce[CC_NONCE_LEN];
+/*
+ * The GCM contexts of one SMK, keyed once for many blobs: a restore or a
+ * deep verify opens every blob under the same SMK, and deriving the
+ * version 2 subkey and a key schedule per blob was most of their time.
+ */
+struct sks_blob_keys {
+	struct cc_aead *k1;  /* version 1: the SMK itself */
+	struct cc_aead *k2;  /* version 2: the blob subkey */
+	uint8_t smk_id[SKS_ID_LEN];
+};
 
-	cc_random(nonce, sizeof(nonce));
-	return sks_blob_seal_nonce(smk, o, nonce, rec, reclen, out);
+int
+sks_blob_keys_new(const uint8_t smk[SKS_SMK_LEN], struct sks_blob_keys **kp)
+{
+	struct sks_blob_keys *k;
+	uint8_t key[CC_KEY_LEN];
+	int r;
+
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return CE_NOMEM;
+	if ((r = sks_smk_id(smk, k->smk_id)) != 0 ||
+	    (r = blob_key(smk, SKS_BLOB_VERSION_1, key)) != 0 ||
+	    (r = cc_aead_new(key, &k->k1)) != 0 ||
+	    (r = blob_key(smk, SKS_BLOB_VERSION, key)) != 0 ||
+	    (r = cc_aead_new(key, &k->k2)) != 0) {
+		sks_blob_keys_free(k);
+		k = NULL;
+	}
+	sodium_memzero(key, sizeof(key));
+	*kp = k;
+	return r;
 }
 
-int
-sks_blob_seal_nonce(const uint8_t smk[SKS_SMK_LEN],
+void
+sks_blob_keys_free(struct sks_blob_keys *k)
+{
+	if (k == NULL)
+		return;
+	cc_aead_free(k->k1);
+	cc_aead_free(k->k2);
+	free(k);
+}
+
+/* Seals with smk (id and key derived here) or with k (set up before). */
+static int
+blob_seal(const uint8_t *smk, const struct sks_blob_keys *k,
     const struct sks_blob_info *o, const uint8_t nonce[12],
     const uint8_t *rec, size_t reclen, struct buf *out)
 {
@@ -114,7 +148,9 @@ sks_blob_seal_nonce(const uint8_t smk[SKS_SMK_LEN],
 		    hl + CC_NONCE_LEN + reclen + CC_TAG_LEN, SKS_BLOB_MAX);
 		return CE_TOO_LONG;
 	}
-	if ((r = sks_smk_id(smk, id)) != 0)
+	if (k != NULL)
+		memcpy(id, k->smk_id, SKS_ID_LEN);
+	else if ((r = sks_smk_id(smk, id)) != 0)
 		return r;
 	if ((r = buf_put(out, blob_magic, 4)) != 0 ||
 	    (r = buf_put_u8(out, SKS_BLOB_VERSION)) != 0 ||
@@ -129,14 +165,45 @@ sks_blob_seal_nonce(const uint8_t smk[SKS_SMK_LEN],
 		return r;
 	hdr = (uint8_t *)buf_ptr(out) + start;
 	if ((r = blob_aad(SKS_BLOB_VERSION, hdr, hl, aad, sizeof(aad),
-	    &al)) != 0 || (r = blob_key(smk, SKS_BLOB_VERSION, key)) != 0)
-		goto out;
+	    &al)) != 0)
+		return r;
 	memcpy(p, nonce, CC_NONCE_LEN);
-	r = cc_aead_seal(key, p, aad, al, rec, reclen, p + CC_NONCE_LEN,
-	    p + CC_NONCE_LEN + reclen);
- out:
+	if (k != NULL)
+		return cc_aead_seal_k(k->k2, p, aad, al, rec, reclen,
+		    p + CC_NONCE_LEN, p + CC_NONCE_LEN + reclen);
+	if ((r = blob_key(smk, SKS_BLOB_VERSION, key)) == 0)
+		r = cc_aead_seal(key, p, aad, al, rec, reclen,
+		    p + CC_NONCE_LEN, p + CC_NONCE_LEN + reclen);
 	sodium_memzero(key, sizeof(key));
 	return r;
+}
+
+int
+sks_blob_seal(const uint8_t smk[SKS_SMK_LEN], const struct sks_blob_info *o,
+    const uint8_t *rec, size_t reclen, struct buf *out)
+{
+	uint8_t nonce[CC_NONCE_LEN];
+
+	cc_nonce(nonce);
+	return blob_seal(smk, NULL, o, nonce, rec, reclen, out);
+}
+
+int
+sks_blob_seal_k(const struct sks_blob_keys *k, const struct sks_blob_info *o,
+    const uint8_t *rec, size_t reclen, struct buf *out)
+{
+	uint8_t nonce[CC_NONCE_LEN];
+
+	cc_nonce(nonce);
+	return blob_seal(NULL, k, o, nonce, rec, reclen, out);
+}
+
+int
+sks_blob_seal_nonce(const uint8_t smk[SKS_SMK_LEN],
+    const struct sks_blob_info *o, const uint8_t nonce[12],
+    const uint8_t *rec, size_t reclen, struct buf *out)
+{
+	return blob_seal(smk, NULL, o, nonce, rec, reclen, out);
 }
 
 int
@@ -198,47 +265,6 @@ sks_blob_parse(const uint8_t *p, size_t n, struct sks_blob_info *bi)
  out:
 	buf_free(b);
 	return r;
-}
-
-/*
- * The GCM contexts of one SMK, keyed once for many blobs: a restore or a
- * deep verify opens every blob under the same SMK, and deriving the
- * version 2 subkey and a key schedule per blob was most of their time.
- */
-struct sks_blob_keys {
-	struct cc_aead *k1;  /* version 1: the SMK itself */
-	struct cc_aead *k2;  /* version 2: the blob subkey */
-};
-
-int
-sks_blob_keys_new(const uint8_t smk[SKS_SMK_LEN], struct sks_blob_keys **kp)
-{
-	struct sks_blob_keys *k;
-	uint8_t key[CC_KEY_LEN];
-	int r;
-
-	if ((k = calloc(1, sizeof(*k))) == NULL)
-		return CE_NOMEM;
-	if ((r = blob_key(smk, SKS_BLOB_VERSION_1, key)) != 0 ||
-	    (r = cc_aead_new(key, &k->k1)) != 0 ||
-	    (r = blob_key(smk, SKS_BLOB_VERSION, key)) != 0 ||
-	    (r = cc_aead_new(key, &k->k2)) != 0) {
-		sks_blob_keys_free(k);
-		k = NULL;
-	}
-	sodium_memzero(key, sizeof(key));
-	*kp = k;
-	return r;
-}
-
-void
-sks_blob_keys_free(struct sks_blob_keys *k)
-{
-	if (k == NULL)
-		return;
-	cc_aead_free(k->k1);
-	cc_aead_free(k->k2);
-	free(k);
 }
 
 /* Opens with smk (derived here) or with k (keyed before). */

@@ -678,6 +678,7 @@ reseal_all(struct session *s, const struct secret *nsmk,
 	struct hsm *h = s->h;
 	struct sks_blob_info bi;
 	struct buf *nb = NULL;
+	struct sks_blob_keys *ok = NULL, *nk = NULL;
 	sqlite3_stmt *sel, *upd;
 	uint8_t *rec = NULL;
 	size_t rl;
@@ -690,6 +691,10 @@ reseal_all(struct session *s, const struct secret *nsmk,
 		r = CE_NOMEM;
 		goto out;
 	}
+	/* Both SMKs' keys set up once for the whole walk. */
+	if ((r = sks_blob_keys_new(secret_ptr(s->smk), &ok)) != 0 ||
+	    (r = sks_blob_keys_new(secret_ptr(nsmk), &nk)) != 0)
+		goto out;
 	/* One blob at a time by id: the table is updated as it is walked. */
 	for (;;) {
 		if ((r = store_prepare(h->sks, "SELECT id, blob FROM blob WHERE "
@@ -703,7 +708,7 @@ reseal_all(struct session *s, const struct secret *nsmk,
 			break;
 		}
 		id = sqlite3_column_int64(sel, 0);
-		r = sks_blob_open(secret_ptr(s->smk), sqlite3_column_blob(sel, 1),
+		r = sks_blob_open_k(ok, sqlite3_column_blob(sel, 1),
 		    (size_t)sqlite3_column_bytes(sel, 1), &bi, rec, &rl);
 		sqlite3_reset(sel);
 		if (r != 0) {
@@ -714,7 +719,7 @@ reseal_all(struct session *s, const struct secret *nsmk,
 			goto out;
 		}
 		buf_reset(nb);
-		r = sks_blob_seal(secret_ptr(nsmk), &bi, rec, rl, nb);
+		r = sks_blob_seal_k(nk, &bi, rec, rl, nb);
 		sodium_memzero(rec, rl);
 		if (r != 0)
 			goto out;
@@ -738,6 +743,8 @@ reseal_all(struct session *s, const struct secret *nsmk,
 	}
 	*countp = done;
  out:
+	sks_blob_keys_free(ok);
+	sks_blob_keys_free(nk);
 	free(rec);
 	buf_free(nb);
 	return r;
