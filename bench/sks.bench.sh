@@ -35,8 +35,19 @@ report "list (--json)"
 measure "$W/t" clone --from "$A" --to "$B" --from-pin-file "$W/co" \
 	--to-pin-file "$W/co" --json
 report "clone V1 -> V1 (blobs untouched)"
+# The rollover's floor: the same rows rewritten with new bytes of the same
+# size in one transaction by the sqlite3 shell, on a copy of sks.db.
+cp "$W/b/sks.db" "$W/floor.db"
+sqlite3 "$W/floor.db" 'PRAGMA journal_mode = WAL;' >/dev/null
+measure "$W/t.up" sqlite3 "$W/floor.db" \
+	'PRAGMA synchronous = FULL; BEGIN; UPDATE blob SET blob = randomblob(length(blob)); COMMIT;'
+read -r ups upm <"$W/t.up"
+rm -f "$W/floor.db" "$W/floor.db-wal" "$W/floor.db-shm"
+echo "UPDATE of the same $n blob rows in one transaction (sqlite3 shell): ${ups}s"
 measure "$W/t" hsm sks rollover "$B" --pin-file "$W/co"
 report "SMK rollover (open + re-seal each)"
+read -r rs rm <"$W/t"
+echo "SMK rollover time ratio to the UPDATE: $(ratio "$rs" "$ups")"
 measure "$W/t" hsm sks verify "$B" --pin-file "$W/co"
 report "sks verify (open each)"
 echo "sks.db for $n objects: $(du -k "$W/a/sks.db" | cut -f1) KiB"

@@ -44,6 +44,10 @@ struct session {
 	int by_challenge;         /* PED: logged in with an activation challenge */
 	struct secret *smk;       /* V1: SKS master key, loaded on first use */
 	uint8_t smk_id[16];       /* its id (lib/sks.h) */
+	/* its blob keys, set up on first use (sks_obj.c), for smk_keys_id:
+	 * as long-lived as smk itself, and dropped with it */
+	struct sks_blob_keys *smk_keys;
+	uint8_t smk_keys_id[16];
 	uint64_t smk_gen;
 	struct buf *sks_rec;      /* V1 scratch: a record, then its blob */
 	struct buf *sks_blob;

@@ -13,6 +13,7 @@
 #include "partition.h"
 #include "role.h"
 #include "secret.h"
+#include "sks.h"
 #include "store.h"
 #include "wrap.h"
 
@@ -64,6 +65,7 @@ session_close(struct session *s)
 	secret_free(s->psk);
 	secret_free(s->dsk);
 	secret_free(s->smk);
+	sks_blob_keys_free(s->smk_keys);
 	buf_free(s->sks_rec);
 	buf_free(s->sks_blob);
 	free(s);

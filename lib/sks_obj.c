@@ -77,10 +77,35 @@ row_insert(struct session *s, const uint8_t *blob, size_t n,
 	return count_add(s, 1, (int64_t)n);
 }
 
+/*
+ * The blob keys of the session's SMK (sks_session_smk first), set up once:
+ * a bulk generate seals a million blobs under one SMK.
+ */
+static int
+session_blob_keys(struct session *s, const struct sks_blob_keys **kp)
+{
+	int r;
+
+	if (s->smk_keys != NULL &&
+	    !cc_memeq(s->smk_keys_id, s->smk_id, SKS_ID_LEN)) {
+		sks_blob_keys_free(s->smk_keys);
+		s->smk_keys = NULL;
+	}
+	if (s->smk_keys == NULL) {
+		if ((r = sks_blob_keys_new(secret_ptr(s->smk),
+		    &s->smk_keys)) != 0)
+			return r;
+		memcpy(s->smk_keys_id, s->smk_id, SKS_ID_LEN);
+	}
+	*kp = s->smk_keys;
+	return 0;
+}
+
 int
 sks_obj_insert_tx(struct session *s, const struct object *o,
     const uint8_t *val, size_t vlen, uint64_t *addp, struct buf *attrs)
 {
+	const struct sks_blob_keys *keys;
 	struct sks_blob_info bi;
 	uint8_t *v;
 	int r;
@@ -104,7 +129,8 @@ sks_obj_insert_tx(struct session *s, const struct object *o,
 	bi.key_type = o->key_type;
 	bi.bits = o->bits;
 	snprintf(bi.label, sizeof(bi.label), "%s", o->label);
-	if ((r = sks_blob_seal(secret_ptr(s->smk), &bi, buf_ptr(s->sks_rec),
+	if ((r = session_blob_keys(s, &keys)) != 0 ||
+	    (r = sks_blob_seal_k(keys, &bi, buf_ptr(s->sks_rec),
 	    buf_len(s->sks_rec), s->sks_blob)) != 0 ||
 	    (r = row_insert(s, buf_ptr(s->sks_blob), buf_len(s->sks_blob),
 	    &bi)) != 0)
@@ -208,6 +234,7 @@ static int
 open_stored(struct session *s, const uint8_t *blob, size_t n, uint64_t id,
     struct sks_blob_info *bi, uint8_t *rec, size_t *rlp)
 {
+	const struct sks_blob_keys *keys;
 	int r;
 
 	if ((r = sks_session_smk(s)) != 0)
@@ -218,8 +245,8 @@ open_stored(struct session *s, const uint8_t *blob, size_t n, uint64_t id,
 		if ((r = sks_session_smk(s)) != 0)
 			return r;
 	}
-	if (r == 0)
-		r = sks_blob_open(secret_ptr(s->smk), blob, n, bi, rec, rlp);
+	if (r == 0 && (r = session_blob_keys(s, &keys)) == 0)
+		r = sks_blob_open_k(keys, blob, n, bi, rec, rlp);
 	if (r == CE_AUTH_TAG || r == CE_FORMAT || r == CE_VERSION ||
 	    r == CE_TRUNCATED || r == CE_TOO_LONG) {
 		err_set_detail("SKS blob %llu of partition '%s' fails its "

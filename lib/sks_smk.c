@@ -435,6 +435,8 @@ sks_session_forget(struct session *s)
 {
 	secret_free(s->smk);
 	s->smk = NULL;
+	sks_blob_keys_free(s->smk_keys);
+	s->smk_keys = NULL;
 }
 
 enum { NEED_NOTHING = 0, NEED_SETTLE = 1, NEED_MAC = 2 };
@@ -517,8 +519,7 @@ sks_refresh(struct session *s)
 	if (cc_memeq(t, s->smk_id, SKS_ID_LEN))
 		return 0;
 	/* A rollover committed since this session loaded its SMK. */
-	secret_free(s->smk);
-	s->smk = NULL;
+	sks_session_forget(s);
 	return sks_session_smk(s);
 }
 
