@@ -166,7 +166,7 @@ cmd_list(struct opts *o)
 	if (o->json) {
 		c.j = json_new(stdout);
 		json_obj_begin(c.j, NULL);
-		json_arr_begin(c.j, "objects");
+		json_arr_begin_spooled(c.j, "objects");
 	}
 	r = object_list(s, list_cb, &c);
 	if (c.j != NULL) {

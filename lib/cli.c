@@ -305,7 +305,31 @@ struct json {
 	json_t *stack[JSON_DEPTH];
 	int depth;
 	int broken; /* deeper than JSON_DEPTH or out of memory: print nothing */
+	int spooled; /* stack index of a spooled array (json_arr_begin_spooled);
+	                0: none (the root is never one) */
 };
+
+/*
+ * A spooled array's elements go to an unlinked temporary file as each
+ * one is complete, instead of staying in jansson's tree: a listing of a
+ * million objects held 1.2 GB as a tree. The tree holds a placeholder
+ * string, replaced by the file's contents when the document is printed,
+ * so stdout still gets one whole document or none.
+ */
+#define JSON_SPOOL_MARK "\\u0001coffer-spool\\u0001"
+static FILE *json_spool;
+static uint64_t json_spool_n;
+
+/* Writes element v of the spooled array to the spool; steals v. */
+static void
+json_spool_add(struct json *j, json_t *v)
+{
+	if (!j->broken && ((json_spool_n++ > 0 && fputc(',', json_spool) ==
+	    EOF) || json_dumpf(v, json_spool, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER) != 0))
+		j->broken = 1;
+	json_decref(v);
+}
 
 /* --json was given: failures print an error document (docs/json.md). */
 static int json_mode;
@@ -378,6 +402,13 @@ json_add(struct json *j, const char *key, json_t *v)
 		return;
 	}
 	top = j->stack[j->depth - 1];
+	/* a scalar element of a spooled array is complete now; a container
+	 * is spooled when it closes (json_close) */
+	if (j->spooled == j->depth - 1 && j->spooled > 0 &&
+	    !json_is_object(v) && !json_is_array(v)) {
+		json_spool_add(j, v);
+		return;
+	}
 	if (json_is_object(top))
 		r = json_object_set_new(top, key != NULL ? key : "", v);
 	else
@@ -405,11 +436,21 @@ json_open(struct json *j, const char *key, json_t *c)
 static void
 json_close(struct json *j)
 {
+	json_t *c, *arr;
+
 	if (j->depth == 0) {
 		j->broken = 1;
 		return;
 	}
-	json_decref(j->stack[--j->depth]);
+	c = j->stack[--j->depth];
+	if (j->spooled > 0 && j->depth == j->spooled + 1) {
+		/* an element of the spooled array is complete: out it goes */
+		arr = j->stack[j->spooled];
+		json_incref(c);
+		json_array_clear(arr);
+		json_spool_add(j, c);
+	}
+	json_decref(c);
 }
 
 void
@@ -433,7 +474,31 @@ json_arr_begin(struct json *j, const char *key)
 void
 json_arr_end(struct json *j)
 {
+	if (j->spooled > 0 && j->depth == j->spooled + 1)
+		j->spooled = 0;
 	json_close(j);
+}
+
+void
+json_arr_begin_spooled(struct json *j, const char *key)
+{
+	json_t *arr;
+
+	/* one spooled array per process, and never the root; without a
+	 * temporary file the array is built in memory as any other */
+	if (j->depth == 0 || json_spool != NULL || j->spooled > 0 ||
+	    (json_spool = tmpfile()) == NULL) {
+		json_arr_begin(j, key);
+		return;
+	}
+	json_add(j, key, json_string("\001coffer-spool\001"));
+	if (j->depth == JSON_DEPTH || (arr = json_array()) == NULL) {
+		j->broken = 1;
+		return;
+	}
+	/* on the stack but not in the tree: its elements go to the spool */
+	j->spooled = j->depth;
+	j->stack[j->depth++] = arr;
 }
 
 void
@@ -475,8 +540,28 @@ json_serial(struct json *j, const char *key, uint64_t v)
 static void
 json_print(json_t *doc, FILE *f)
 {
-	if (json_dumpf(doc, f, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0)
+	char *text, *mark, buf[65536];
+	size_t n;
+
+	if (json_spool == NULL) {
+		if (json_dumpf(doc, f, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0)
+			fputc('\n', f);
+	} else if ((text = json_dumps(doc, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER)) != NULL) {
+		/* the placeholder string becomes the spooled array */
+		if ((mark = strstr(text, "\"" JSON_SPOOL_MARK "\"")) != NULL) {
+			fwrite(text, 1, (size_t)(mark - text), f);
+			fputc('[', f);
+			rewind(json_spool);
+			while ((n = fread(buf, 1, sizeof(buf), json_spool)) > 0)
+				fwrite(buf, 1, n, f);
+			fputc(']', f);
+			fputs(mark + strlen(JSON_SPOOL_MARK) + 2, f);
+		} else
+			fputs(text, f);
 		fputc('\n', f);
+		free(text);
+	}
 	fflush(f);
 	json_printed = 1;
 }
@@ -513,6 +598,10 @@ cli_json_reset(void)
 	json_pending = NULL;
 	json_pending_f = NULL;
 	json_mode = json_printed = 0;
+	if (json_spool != NULL)
+		fclose(json_spool);
+	json_spool = NULL;
+	json_spool_n = 0;
 	json_last_code[0] = json_last_msg[0] = '\0';
 }
 

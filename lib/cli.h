@@ -123,6 +123,13 @@ void json_obj_begin(struct json *j, const char *key);
 void json_obj_end(struct json *j);
 void json_arr_begin(struct json *j, const char *key);
 void json_arr_end(struct json *j);
+/*
+ * An array whose elements can be many (a listing of a million objects): each
+ * element goes to an unlinked temporary file once complete, so memory stays
+ * flat; the document prints as if built in memory. One per document, never
+ * the root; end it with json_arr_end.
+ */
+void json_arr_begin_spooled(struct json *j, const char *key);
 void json_str(struct json *j, const char *key, const char *v);
 void json_int(struct json *j, const char *key, int64_t v);
 void json_bool(struct json *j, const char *key, int v);

@@ -122,6 +122,57 @@ test_json_writer(void **state)
 	cli_json_reset();
 }
 
+/* A spooled array prints as the same document an in-memory one makes. */
+static void
+test_json_spooled_array(void **state)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+	struct json *j;
+	int i;
+
+	(void)state;
+	cli_json_reset();
+	cli_json_mode();
+	f = open_memstream(&out, &len);
+	j = json_new(f);
+	json_obj_begin(j, NULL);
+	json_str(j, "label", "p1");
+	json_arr_begin_spooled(j, "objects");
+	for (i = 1; i <= 3; i++) {
+		json_obj_begin(j, NULL);
+		json_int(j, "handle", i);
+		json_str(j, "label", "k\001");
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_int(j, "count", 3);
+	json_obj_end(j);
+	json_free(j);
+	assert_int_equal(cli_exit(0), 0);
+	fclose(f);
+	assert_string_equal(out, "{\"ok\":true,\"label\":\"p1\",\"objects\":["
+	    "{\"handle\":1,\"label\":\"k\\u0001\"},"
+	    "{\"handle\":2,\"label\":\"k\\u0001\"},"
+	    "{\"handle\":3,\"label\":\"k\\u0001\"}],\"count\":3}\n");
+	free(out);
+	/* an empty one is [] */
+	cli_json_reset();
+	f = open_memstream(&out, &len);
+	j = json_new(f);
+	json_obj_begin(j, NULL);
+	json_arr_begin_spooled(j, "objects");
+	json_arr_end(j);
+	json_obj_end(j);
+	json_free(j);
+	assert_int_equal(cli_exit(0), 0);
+	fclose(f);
+	assert_string_equal(out, "{\"ok\":true,\"objects\":[]}\n");
+	free(out);
+	cli_json_reset();
+}
+
 static void
 test_json_failure_document(void **state)
 {
@@ -250,6 +301,7 @@ main(void)
 		cmocka_unit_test(test_json_failure_document),
 		cmocka_unit_test(test_progress_silent_off_tty),
 		cmocka_unit_test(test_exit_codes),
+		cmocka_unit_test(test_json_spooled_array),
 		cmocka_unit_test(test_secret_file_exclusive),
 		cmocka_unit_test(test_secret_buffers),
 	};
