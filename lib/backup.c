@@ -17,6 +17,7 @@
 #include "hsm.h"
 #include "kdf.h"
 #include "object.h"
+#include "recpipe.h"
 #include "partition.h"
 #include "role.h"
 #include "sealed.h"
@@ -197,6 +198,7 @@ backup_make(struct endpoint *e, struct bstore *st,
 	struct buf *hdr = NULL;
 	struct spool_out so;
 	struct emit_ctx ec;
+	struct recpipe *pipe = NULL;
 	struct prog_ctx pc;
 	uint8_t ad[CC_HASH_LEN];
 	uint64_t count = 0;
@@ -232,11 +234,15 @@ backup_make(struct endpoint *e, struct bstore *st,
 	    (r = sealed_writer_new(p->password, p->kdf, doms, ndoms, out,
 	    &ec.w)) != 0)
 		goto out;
+	/* Reading the partition here, sealing and writing in a thread of
+	 * its own: each gets a core. */
+	if ((r = recpipe_new(emit, &ec, &pipe)) != 0)
+		goto out;
 	memset(&po, 0, sizeof(po));
 	po.labels = p->nlabels ? p->labels : NULL;
 	po.nlabels = p->nlabels;
-	po.emit = emit;
-	po.arg = &ec;
+	po.emit = recpipe_emit;
+	po.arg = pipe;
 	pc.p = p;
 	pc.total = p->nlabels ? p->nlabels : pi->objects;
 	if (p->progress != NULL) {
@@ -244,6 +250,7 @@ backup_make(struct endpoint *e, struct bstore *st,
 		po.ctx = &pc;
 	}
 	if ((r = endpoint_produce(e, &po, &count)) != 0 ||
+	    (r = recpipe_finish(pipe)) != 0 ||
 	    (r = sealed_writer_finish(ec.w)) != 0)
 		goto out;
 	/* Objects, not records: a V1 stream has the SMK record in front. */
@@ -268,6 +275,7 @@ backup_make(struct endpoint *e, struct bstore *st,
 	res->ndomains = ndoms;
 	r = 0;
  out:
+	recpipe_free(pipe);
 	/* Every attempt is audited, refusals included. */
 	audit_backup(e, p, r == 0 ? res->name : t != NULL ?
 	    bstore_txn_name(t) : "", r, count);

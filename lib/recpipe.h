@@ -1,0 +1,41 @@
+/*
+ * recpipe: records handed from a producer to a consumer that runs in a
+ * thread of its own, so reading a partition and sealing a stream each get
+ * a core (issue 19: a backup read, decrypted, compressed, sealed and wrote
+ * on one core of two).
+ *
+ *   struct recpipe *p;
+ *   recpipe_new(consume, arg, &p);     starts the consumer thread
+ *   endpoint_produce(... emit = recpipe_emit, arg = p ...);
+ *   recpipe_finish(p);                 waits for the last record; its error
+ *   recpipe_free(p);
+ *
+ * Records travel in two batches that alternate (one filled while the other
+ * is consumed), in guarded secret memory wiped once consumed: V0 records
+ * carry key material in the clear. The consumer is called in record order,
+ * from one thread; its first error stops the pipe and is what the next
+ * recpipe_emit and recpipe_finish return, with its detail line.
+ */
+#ifndef COFFER_RECPIPE_H
+#define COFFER_RECPIPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct recpipe;
+
+typedef int recpipe_fn(void *arg, uint8_t kind, const void *p, size_t n);
+
+/* CE_NOMEM, or CE_IO when the thread cannot start. */
+int recpipe_new(recpipe_fn *fn, void *arg, struct recpipe **pp);
+
+/* Queues one record (an endpoint_emit_fn; pipe is the struct recpipe *). */
+int recpipe_emit(void *pipe, uint8_t kind, const void *p, size_t n);
+
+/* Hands over what is queued, waits for the consumer to finish it all. */
+int recpipe_finish(struct recpipe *p);
+
+/* Stops the consumer if still running, wipes and frees; NULL is fine. */
+void recpipe_free(struct recpipe *p);
+
+#endif
