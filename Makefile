@@ -24,7 +24,7 @@ ifeq ($(findstring -O0,$(CFLAGS)),)
 override CFLAGS += -D_FORTIFY_SOURCE=2
 endif
 LDFLAGS += $(SANFLAGS)
-LDLIBS := -lssl -lcrypto -lsodium -lzstd -larchive -ljansson -lsqlite3 -lpthread
+LDLIBS := -lssl -lcrypto -lsodium -lzstd -larchive -ljansson -lsqlite3 -lpthread -lcurl -lexpat
 
 ifeq ($(V),1)
 Q :=
