@@ -263,7 +263,12 @@ int object_apply_records(struct session *s, const struct object_apply_opts *o,
 
 /* --- using keys ---------------------------------------------------------- */
 
-enum object_hash { OBJ_SHA256 = 256, OBJ_SHA384 = 384 };
+/*
+ * OBJ_PREHASHED is PKCS#11's CKM_ECDSA and CKM_RSA_PKCS: msg is already
+ * the digest (for RSA the DER DigestInfo), which the key pads and signs as
+ * it is. Generic secrets (HMAC) refuse it.
+ */
+enum object_hash { OBJ_PREHASHED = 0, OBJ_SHA256 = 256, OBJ_SHA384 = 384 };
 
 /*
  * Signs msg: RSA PKCS#1 v1.5, ECDSA (DER signature, as `openssl dgst`
@@ -293,6 +298,18 @@ int object_encrypt(struct session *s, const char *label, const void *aad,
 /* Reverses object_encrypt; CE_AUTH_TAG for a wrong key, AAD or altered data. */
 int object_decrypt(struct session *s, const char *label, const void *aad,
     size_t aadlen, const void *in, size_t len, struct secret **ptp);
+/*
+ * AES-GCM as PKCS#11's CKM_AES_GCM: the caller's 96-bit IV, a 128-bit tag;
+ * out = ciphertext | tag. The caller keeps IVs unique per key.
+ */
+#define OBJ_GCM_IV_LEN 12
+int object_encrypt_iv(struct session *s, const char *label,
+    const uint8_t iv[OBJ_GCM_IV_LEN], const void *aad, size_t aadlen,
+    const void *pt, size_t len, struct buf **outp);
+/* Reverses object_encrypt_iv; CE_AUTH_TAG as object_decrypt. */
+int object_decrypt_iv(struct session *s, const char *label,
+    const uint8_t iv[OBJ_GCM_IV_LEN], const void *aad, size_t aadlen,
+    const void *in, size_t len, struct secret **ptp);
 /* The public key of an RSA/EC key pair as PEM (SubjectPublicKeyInfo). */
 int object_export_public(struct session *s, const char *label,
     struct buf **pemp);
