@@ -16,6 +16,28 @@
 #define CKA_PUBLIC_EXPONENT 0x122u
 #define CKA_EC_POINT 0x181u
 #define CKA_ALWAYS_AUTHENTICATE 0x202u
+#define CKA_SIGN_RECOVER 0x109u
+#define CKA_VERIFY_RECOVER 0x10bu
+
+/* A usage flag a key holds false unless it says otherwise (PKCS#11 4.7). */
+static int
+usage_flag(unsigned long type)
+{
+	switch (type) {
+	case CKA_ENCRYPT:
+	case CKA_DECRYPT:
+	case CKA_WRAP:
+	case CKA_UNWRAP:
+	case CKA_SIGN:
+	case CKA_VERIFY:
+	case CKA_SIGN_RECOVER:
+	case CKA_VERIFY_RECOVER:
+	case CKA_DERIVE:
+		return 1;
+	default:
+		return 0;
+	}
+}
 
 static int
 put(const void *p, size_t len, uint8_t **valp, size_t *lenp)
@@ -138,8 +160,6 @@ public_half(const struct object *o, unsigned long type, uint8_t **valp,
 	case CKA_CLASS:
 		return put_ulong(CKO_PUBLIC_KEY, valp, lenp);
 	case CKA_PRIVATE:
-	case CKA_WRAP:
-	case CKA_DERIVE:
 		return put_bool(0, valp, lenp);
 	case CKA_VERIFY:
 		object_get_bool(o, CKA_SIGN, &v);
@@ -165,7 +185,8 @@ public_half(const struct object *o, unsigned long type, uint8_t **valp,
 	case CKA_PUBLIC_EXPONENT:
 		return derived(o, type, valp, lenp);
 	default:
-		return ATTR_INVALID;
+		return usage_flag(type) ? put_bool(0, valp, lenp) :
+		    ATTR_INVALID;
 	}
 }
 
@@ -196,5 +217,8 @@ attr_get(const struct object *o, int pub, unsigned long type, uint8_t **valp,
 	if (o->cls == CKO_PRIVATE_KEY &&
 	    (type == CKA_MODULUS || type == CKA_PUBLIC_EXPONENT))
 		return derived(o, type, valp, lenp);
+	if ((o->cls == CKO_PRIVATE_KEY || o->cls == CKO_SECRET_KEY) &&
+	    usage_flag(type))
+		return put_bool(0, valp, lenp);
 	return ATTR_INVALID;
 }

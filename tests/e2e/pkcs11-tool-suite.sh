@@ -1,0 +1,169 @@
+#!/bin/sh
+# Coffer's PKCS#11 module (bin/libcoffer-pkcs11.so, docs/pkcs11.md) driven
+# end to end by OpenSC's pkcs11-tool:
+#   - every partition of every configured HSM is a slot, its token labelled
+#     with the partition, model Coffer, serial the partition's serial;
+#   - without a login no object shows; a wrong PIN is CKR_PIN_INCORRECT;
+#   - EC P-256/P-384 and RSA 2048 key pairs and an AES-256 key made through
+#     the module are `hsm key list` objects, each with its audit record;
+#   - the public key pkcs11-tool reads is the one `hsm key export-public`
+#     writes, and verifies with openssl: ECDSA-SHA256 (DER and raw r||s),
+#     ECDSA over a digest, SHA256-RSA-PKCS and raw RSA-PKCS; a changed
+#     message fails;
+#   - listing and deleting objects, and the chain still verifies.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/helpers/hsm.sh"
+. "$(dirname "$0")/helpers/pkcs11.sh"
+mod_setup pkcs11-tool-suite
+hsm_setup h
+P="hsm:$T/h#p1"
+# a second HSM with one partition: its slot comes after the first HSM's
+SO2=$(pinfile so2 "so-secret-2")
+PO2=$(pinfile po2 "po-secret-2")
+hsm init "$T/h2" --label other --kdf test --pin-file "$SO2" >/dev/null
+hsm partition create "hsm:$T/h2#q1" --pin-file "$SO2" >/dev/null
+hsm partition init "hsm:$T/h2#q1" --new-pin-file "$PO2" \
+	--domain-pin-file "$DOM" --domain-string "$(domstr "$DOM")" >/dev/null
+mod_hsm "$T/h"
+mod_hsm "$T/h2"
+
+# slots and tokens
+mod -L >"$T/slots"
+[ "$(grep -c '^Slot ' "$T/slots")" -eq 2 ] || { cat "$T/slots"; fail "two slots"; }
+serial=$(hsm partition show "$P" | sed -n 's/^Serial: *//p')
+awk '/^Slot 0/,/^Slot 1/' "$T/slots" >"$T/slot0"
+grep -q "token label *: p1$" "$T/slot0" || fail "slot 0 is not partition p1"
+grep -q "token model *: Coffer$" "$T/slot0" || fail "token model"
+grep -q "serial num *: $serial$" "$T/slot0" || fail "token serial is not $serial"
+grep -q "PIN initialized" "$T/slot0" || fail "the CO is initialized"
+sed -n '/^Slot 1/,$p' "$T/slots" >"$T/slot1"
+grep -q "token label *: q1$" "$T/slot1" || fail "slot 1 is not h2's q1"
+# q1 has no CO yet: its user PIN is not initialized
+! grep -q "PIN initialized" "$T/slot1" || fail "q1 claims an initialized CO"
+mod --token-label p1 -M >"$T/mechs"
+for m in ECDSA-KEY-PAIR-GEN RSA-PKCS-KEY-PAIR-GEN AES-KEY-GEN ECDSA \
+	ECDSA-SHA256 RSA-PKCS SHA256-RSA-PKCS AES-GCM; do
+	grep -q "^  $m," "$T/mechs" || fail "mechanism $m not listed"
+done
+
+# login
+if pkcs11-tool --module "$MOD" --token-label p1 --login \
+	--pin "$(modpin "$BAD")" -O >"$T/bad" 2>&1; then
+	fail "a wrong PIN logged in"
+fi
+grep -q CKR_PIN_INCORRECT "$T/bad" || { cat "$T/bad"; fail "not CKR_PIN_INCORRECT"; }
+hsm partition show "$P" | grep -q "Role co: *initialized, 1 failed login" ||
+	fail "the module's failed login is not counted"
+
+# key generation, through the library: hsm sees the keys and the audit log
+# has their records
+mod_co --keypairgen --key-type EC:prime256v1 --label ec256 --id 01 >/dev/null
+mod_co --keypairgen --key-type EC:secp384r1 --label ec384 --id 02 >/dev/null
+mod_co --keypairgen --key-type rsa:2048 --label rsa --id 03 >/dev/null
+mod_co --keygen --key-type AES:32 --label aes --id 04 >/dev/null
+hsm key list "$P" --pin-file "$CO" >"$T/list"
+grep -q "^ec256  *EC Private P-256 " "$T/list" || fail "ec256 not in hsm"
+grep -q "^ec384  *EC Private P-384 " "$T/list" || fail "ec384 not in hsm"
+grep -q "^rsa  *RSA Private  *2048" "$T/list" || fail "rsa not in hsm"
+grep -q "^aes  *AES  *256" "$T/list" || fail "aes not in hsm"
+[ "$(grep -c '"event":"key-create"' "$T/h/audit.log")" -eq 4 ] ||
+	fail "four key-create audit records"
+# a label in use is refused, and nothing is added
+! pkcs11-tool --module "$MOD" --token-label p1 --login \
+	--pin "$(modpin "$CO")" --keygen --key-type AES:16 --label aes \
+	>/dev/null 2>&1 || fail "a second 'aes' was made"
+grep -q "^4 objects" "$T/list" || fail "four objects"
+
+# listing: nothing without a login; with it, each key pair is a private
+# and a public object
+mod --token-label p1 -O >"$T/pubonly"
+! grep -q "Object;" "$T/pubonly" || fail "objects visible without a login"
+mod_co -O >"$T/objs"
+[ "$(grep -c '^Private Key Object' "$T/objs")" -eq 3 ] || fail "3 private keys"
+[ "$(grep -c '^Public Key Object' "$T/objs")" -eq 3 ] || fail "3 public keys"
+[ "$(grep -c '^Secret Key Object; AES length 32' "$T/objs")" -eq 1 ] ||
+	fail "1 AES key"
+# a template with CKA_CLASS (CKA_ID selects the keys below, --id)
+mod_co -O --type privkey >"$T/priv"
+[ "$(grep -c 'Object;' "$T/priv")" -eq 3 ] &&
+	[ "$(grep -c '^Private Key Object' "$T/priv")" -eq 3 ] ||
+	fail "a CKA_CLASS template does not select the private keys"
+if pkcs11-tool --module "$MOD" --token-label p1 --login \
+	--pin "$(modpin "$CO")" --read-object --type secrkey --id 04 \
+	-o "$T/aes.bin" >/dev/null 2>&1 && [ -s "$T/aes.bin" ]; then
+	fail "an AES key's value left the HSM"
+fi
+
+printf 'pay 100 EUR to account 42\n' >"$T/msg"
+printf 'pay 900 EUR to account 42\n' >"$T/other"
+for k in ec256:01:sha256 ec384:02:sha384 rsa:03:sha256; do
+	l=${k%%:*}
+	id=$(echo "$k" | cut -d: -f2)
+	h=${k##*:}
+	hsm key export-public "$P" --label "$l" --out "$T/$l.pem" \
+		--pin-file "$CO" >/dev/null
+	openssl pkey -pubin -in "$T/$l.pem" -outform DER -out "$T/$l.hsm.der"
+	if [ "$l" = ec384 ]; then
+		# pkcs11-tool 0.23 cannot export a P-384 public key ("cannot
+		# create EVP_PKEY"): compare the CKA_EC_POINT it lists
+		spki=$(od -An -v -tx1 "$T/$l.hsm.der" | tr -d ' \n')
+		grep -A3 "^Public Key Object; EC" "$T/objs" |
+			grep -q "EC_POINT: *0461$(echo "$spki" | tail -c 195)$" ||
+			fail "$l: the module's EC point is not hsm's"
+		continue
+	fi
+	mod_co --read-object --type pubkey --id "$id" -o "$T/$l.der" >/dev/null
+	cmp -s "$T/$l.der" "$T/$l.hsm.der" ||
+		fail "$l: the module's public key is not hsm's"
+done
+
+# ECDSA-SHA256 and -SHA384: DER for openssl, raw r||s for PKCS#11
+mod_co --sign -m ECDSA-SHA256 --id 01 -i "$T/msg" -f openssl \
+	-o "$T/ec256.sig" >/dev/null
+openssl dgst -sha256 -verify "$T/ec256.pem" -signature "$T/ec256.sig" \
+	"$T/msg" >/dev/null || fail "openssl rejects the module's ECDSA-SHA256"
+! openssl dgst -sha256 -verify "$T/ec256.pem" -signature "$T/ec256.sig" \
+	"$T/other" >/dev/null 2>&1 || fail "ECDSA signature fits another message"
+mod_co --sign -m ECDSA-SHA384 --id 02 -i "$T/msg" -f openssl \
+	-o "$T/ec384.sig" >/dev/null
+openssl dgst -sha384 -verify "$T/ec384.pem" -signature "$T/ec384.sig" \
+	"$T/msg" >/dev/null || fail "openssl rejects the module's ECDSA-SHA384"
+mod_co --sign -m ECDSA-SHA256 --id 01 -i "$T/msg" -o "$T/ec256.rs" >/dev/null
+[ "$(wc -c <"$T/ec256.rs")" -eq 64 ] || fail "ECDSA-SHA256 is not r||s"
+mod_co --verify -m ECDSA-SHA256 --id 01 -i "$T/msg" \
+	--signature-file "$T/ec256.rs" >"$T/v" 2>&1
+grep -q '^Signature is valid' "$T/v" || fail "the module rejects its own signature"
+pkcs11-tool --module "$MOD" --token-label p1 --login --pin "$(modpin "$CO")" \
+	--verify -m ECDSA-SHA256 --id 01 -i "$T/other" \
+	--signature-file "$T/ec256.rs" >"$T/v" 2>&1 || true
+grep -q '^Invalid signature' "$T/v" && ! grep -q '^Signature is valid' "$T/v" ||
+	{ cat "$T/v"; fail "a signature of another message is valid"; }
+# CKM_ECDSA: the caller hashes; hsm verifies the raw signature
+openssl dgst -sha256 -binary "$T/msg" >"$T/msg.dig"
+mod_co --sign -m ECDSA --id 01 -i "$T/msg.dig" -o "$T/ecdsa.rs" >/dev/null
+hsm key verify "$P" --label ec256 --hash sha256 --sig-format raw \
+	--in "$T/msg" --signature "$T/ecdsa.rs" --pin-file "$CO" >/dev/null ||
+	fail "hsm rejects the module's CKM_ECDSA signature"
+
+# RSA: SHA256-RSA-PKCS is deterministic, so hsm signs the same bytes
+mod_co --sign -m SHA256-RSA-PKCS --id 03 -i "$T/msg" -o "$T/rsa.sig" >/dev/null
+openssl dgst -sha256 -verify "$T/rsa.pem" -signature "$T/rsa.sig" \
+	"$T/msg" >/dev/null || fail "openssl rejects SHA256-RSA-PKCS"
+hsm key sign "$P" --label rsa --hash sha256 --in "$T/msg" \
+	--out "$T/rsa.hsm.sig" --pin-file "$CO" >/dev/null
+cmp -s "$T/rsa.sig" "$T/rsa.hsm.sig" || fail "module and hsm RSA signatures differ"
+# CKM_RSA_PKCS pads what it is given: openssl recovers it
+mod_co --sign -m RSA-PKCS --id 03 -i "$T/msg" -o "$T/rsa.raw" >/dev/null
+openssl pkeyutl -verifyrecover -pubin -inkey "$T/rsa.pem" -in "$T/rsa.raw" \
+	-out "$T/rsa.rec" 2>/dev/null
+cmp -s "$T/rsa.rec" "$T/msg" || fail "RSA-PKCS did not sign the bytes given"
+
+# random bytes, and deleting: the key is gone from hsm as well
+mod --token-label p1 --generate-random 32 -o "$T/rnd" >/dev/null
+[ "$(wc -c <"$T/rnd")" -eq 32 ] || fail "32 random bytes"
+mod_co --delete-object --type privkey --id 02 >/dev/null
+hsm key list "$P" --pin-file "$CO" >"$T/list"
+! grep -q "^ec384 " "$T/list" || fail "ec384 survives its deletion"
+grep -q '"event":"key-delete"' "$T/h/audit.log" || fail "no key-delete record"
+hsm audit verify "$T/h" >/dev/null
+echo "pkcs11-tool-suite: ok"
