@@ -91,6 +91,16 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+# The module's unit test links the module's objects (not PIC) directly.
+PKCS11_TOBJS := $(PKCS11_SRCS:%.c=$(BUILD)/%.o)
+$(PKCS11_TOBJS) $(BUILD)/tests/unit/test_pkcs11.o: \
+	override CFLAGS += $(P11KIT_CFLAGS) -Ipkcs11
+$(BUILD)/tests/test_pkcs11: $(BUILD)/tests/unit/test_pkcs11.o \
+	$(PKCS11_TOBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
 units: $(UNITS)
 
 # Man pages: each tool's docs/TOOL.md, rendered by scripts/man.sh (lowdown).
@@ -176,5 +186,5 @@ clean:
 	rm -rf build bin
 
 -include $(LIB_OBJS:.o=.d) $(UNITS:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)
--include $(PKCS11_OBJS:.o=.d)
+-include $(PKCS11_OBJS:.o=.d) $(PKCS11_TOBJS:.o=.d)
 -include $(foreach t,$(TOOLS),$(patsubst %.c,$(BUILD)/%.d,$(wildcard $(t)/*.c)))
