@@ -181,7 +181,9 @@ test_aes_gcm(void **state)
 	CK_GCM_PARAMS gp = { iv, 12, 96, aad, 6, 128 };
 	CK_MECHANISM mech = { CKM_AES_GCM, &gp, sizeof(gp) };
 	uint8_t pt[] = "attack at dawn", ct[64], out[64];
-	CK_ULONG tl = 0;
+	uint8_t framed[80];
+	struct session *s = NULL;
+	struct secret *dec = NULL;
 	uint8_t v[32];
 	CK_ATTRIBUTE val = { CKA_VALUE, v, sizeof(v) };
 
@@ -204,6 +206,16 @@ test_aes_gcm(void **state)
 	assert_int_equal(C_Decrypt(h, ct, n, out, &m), CKR_OK);
 	assert_int_equal(m, sizeof(pt));
 	assert_memory_equal(out, pt, sizeof(pt));
+	/* standard GCM under the caller's IV: hsm's nonce | ct | tag opens */
+	assert_int_equal(fx_login(f.h, "p1", ROLE_CO, "co-pin", &s), 0);
+	memcpy(framed, iv, 12);
+	memcpy(framed + 12, ct, n);
+	assert_int_equal(object_decrypt(s, "gcm", aad, 6, framed, 12 + n,
+	    &dec), 0);
+	assert_int_equal(secret_len(dec), sizeof(pt));
+	assert_memory_equal(secret_ptr(dec), pt, sizeof(pt));
+	secret_free(dec);
+	session_close(s);
 	/* another AAD, or a flipped bit, does not open */
 	gp.ulAADLen = 5;
 	assert_int_equal(C_DecryptInit(h, &mech, k), CKR_OK);
@@ -239,7 +251,6 @@ test_aes_gcm(void **state)
 	assert_int_equal(val.ulValueLen, 3);
 	assert_int_equal(C_DestroyObject(h, k), CKR_OK);
 	assert_int_equal(C_EncryptInit(h, &mech, k), CKR_KEY_HANDLE_INVALID);
-	(void)tl;
 	assert_int_equal(C_Finalize(NULL), CKR_OK);
 }
 
