@@ -2,8 +2,10 @@
  * pkcs11: the module's functions called directly (the e2e scenarios drive
  * it through pkcs11-tool, which cannot load the ASan build; this runs in
  * both): life and argument checks, per-token login shared by sessions,
- * AES-GCM (pkcs11-tool 0.23 has no GCM), sign/verify with size queries.
+ * AES-GCM (pkcs11-tool 0.23 has no GCM), sign/verify with size queries,
+ * threads signing at once through the module's one lock.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,6 +322,64 @@ test_sign_verify(void **state)
 	assert_int_equal(C_Finalize(NULL), CKR_OK);
 }
 
+/* One thread: its own session, sign and verify 10 times; 0 or a CKR_*. */
+static void *
+signer(void *arg)
+{
+	CK_OBJECT_HANDLE *keys = arg;
+	CK_MECHANISM mech = { CKM_ECDSA_SHA256, NULL, 0 };
+	CK_SESSION_HANDLE h = 0;
+	uint8_t msg[] = "threaded", sig[64];
+	CK_ULONG n;
+	CK_RV rv;
+	int i;
+
+	if ((rv = C_OpenSession(0, CKF_SERIAL_SESSION, NULL, NULL, &h)) != 0)
+		return (void *)(uintptr_t)rv;
+	for (i = 0; i < 10 && rv == CKR_OK; i++) {
+		n = sizeof(sig);
+		if ((rv = C_SignInit(h, &mech, keys[0])) == CKR_OK &&
+		    (rv = C_Sign(h, msg, 8, sig, &n)) == CKR_OK &&
+		    (rv = C_VerifyInit(h, &mech, keys[1])) == CKR_OK)
+			rv = C_Verify(h, msg, 8, sig, n);
+	}
+	if (rv == CKR_OK)
+		rv = C_CloseSession(h);
+	return (void *)(uintptr_t)rv;
+}
+
+static void
+test_threads(void **state)
+{
+	static const uint8_t p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
+	    0x3d, 0x03, 0x01, 0x07 };
+	CK_ATTRIBUTE pt[] = { { CKA_EC_PARAMS, (void *)p256, sizeof(p256) } };
+	CK_ATTRIBUTE kt[] = { { CKA_LABEL, "thr", 3 } };
+	CK_MECHANISM gen = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
+	CK_C_INITIALIZE_ARGS a;
+	CK_OBJECT_HANDLE keys[2];
+	pthread_t t[4];
+	void *ret;
+	CK_SESSION_HANDLE h;
+	int i;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.flags = CKF_OS_LOCKING_OK;
+	assert_int_equal(C_Initialize(&a), CKR_OK);
+	/* h stays open, so the login lasts while the threads come and go */
+	h = co_session();
+	assert_int_equal(C_GenerateKeyPair(h, &gen, pt, 1, kt, 1, &keys[1],
+	    &keys[0]), CKR_OK);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, signer, keys), 0);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], &ret), 0);
+		assert_int_equal((uintptr_t)ret, CKR_OK);
+	}
+	assert_int_equal(C_Finalize(NULL), CKR_OK);
+}
+
 int
 main(void)
 {
@@ -329,6 +389,7 @@ main(void)
 		cmocka_unit_test(test_login_shared),
 		cmocka_unit_test(test_aes_gcm),
 		cmocka_unit_test(test_sign_verify),
+		cmocka_unit_test(test_threads),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
