@@ -216,14 +216,13 @@ verify_final(struct mod_sess *s, CK_BYTE_PTR sig, CK_ULONG len)
 	return rv;
 }
 
-#define ENTER(rv) do { if (((rv) = mod_enter()) != CKR_OK) return (rv); } while (0)
-
 CK_RV
 C_SignInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key)
 {
 	CK_RV rv;
 
-	ENTER(rv);
+	if ((rv = mod_enter()) != CKR_OK)
+		return rv;
 	rv = op_init(h, OP_SIGN, m, key);
 	mod_leave();
 	return rv;
@@ -236,7 +235,8 @@ C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig,
 	struct mod_sess *s;
 	CK_RV rv;
 
-	ENTER(rv);
+	if ((rv = mod_enter()) != CKR_OK)
+		return rv;
 	if ((rv = op_get(h, OP_SIGN, &s)) != CKR_OK)
 		goto out;
 	/* a size query comes first, and again with the buffer: gather once */
@@ -256,7 +256,8 @@ C_SignUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR p, CK_ULONG len)
 	struct mod_sess *s;
 	CK_RV rv;
 
-	ENTER(rv);
+	if ((rv = mod_enter()) != CKR_OK)
+		return rv;
 	if ((rv = op_get(h, OP_SIGN, &s)) == CKR_OK) {
 		/* the raw mechanisms sign one digest, not a stream */
 		if (s->op.mech == CKM_ECDSA || s->op.mech == CKM_RSA_PKCS)
@@ -276,7 +277,8 @@ C_SignFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR sig, CK_ULONG_PTR siglenp)
 	struct mod_sess *s;
 	CK_RV rv;
 
-	ENTER(rv);
+	if ((rv = mod_enter()) != CKR_OK)
+		return rv;
 	if ((rv = op_get(h, OP_SIGN, &s)) == CKR_OK)
 		rv = sign_final(s, sig, siglenp);
 	mod_leave();
@@ -288,7 +290,8 @@ C_VerifyInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key)
 {
 	CK_RV rv;
 
-	ENTER(rv);
+	if ((rv = mod_enter()) != CKR_OK)
+		return rv;
 	rv = op_init(h, OP_VERIFY, m, key);
 	mod_leave();
 	return rv;
@@ -301,7 +304,8 @@ C_Verify(CK_SESSION_HANDLE h, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig,
 	struct mod_sess *s;
 	CK_RV rv;
 
-	ENTER(rv);
+	if ((rv = mod_enter()) != CKR_OK)
+		return rv;
 	if ((rv = op_get(h, OP_VERIFY, &s)) != CKR_OK)
 		goto out;
 	if ((rv = op_add(&s->op, data, len)) != CKR_OK) {
@@ -320,7 +324,8 @@ C_VerifyUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR p, CK_ULONG len)
 	struct mod_sess *s;
 	CK_RV rv;
 
-	ENTER(rv);
+	if ((rv = mod_enter()) != CKR_OK)
+		return rv;
 	if ((rv = op_get(h, OP_VERIFY, &s)) == CKR_OK) {
 		if (s->op.mech == CKM_ECDSA || s->op.mech == CKM_RSA_PKCS)
 			rv = CKR_FUNCTION_NOT_SUPPORTED;
@@ -339,7 +344,8 @@ C_VerifyFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR sig, CK_ULONG siglen)
 	struct mod_sess *s;
 	CK_RV rv;
 
-	ENTER(rv);
+	if ((rv = mod_enter()) != CKR_OK)
+		return rv;
 	if ((rv = op_get(h, OP_VERIFY, &s)) == CKR_OK)
 		rv = verify_final(s, sig, siglen);
 	mod_leave();
@@ -351,7 +357,8 @@ C_EncryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key)
 {
 	CK_RV rv;
 
-	ENTER(rv);
+	if ((rv = mod_enter()) != CKR_OK)
+		return rv;
 	rv = op_init(h, OP_ENCRYPT, m, key);
 	mod_leave();
 	return rv;
@@ -366,7 +373,8 @@ C_Encrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_PTR out,
 	struct buf *b = NULL;
 	CK_RV rv;
 
-	ENTER(rv);
+	if ((rv = mod_enter()) != CKR_OK)
+		return rv;
 	if ((rv = op_get(h, OP_ENCRYPT, &s)) != CKR_OK)
 		goto out;
 	if (outlenp == NULL || (in == NULL && len > 0)) {
@@ -399,7 +407,8 @@ C_DecryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key)
 {
 	CK_RV rv;
 
-	ENTER(rv);
+	if ((rv = mod_enter()) != CKR_OK)
+		return rv;
 	rv = op_init(h, OP_DECRYPT, m, key);
 	mod_leave();
 	return rv;
@@ -414,7 +423,8 @@ C_Decrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_PTR out,
 	struct secret *pt = NULL;
 	CK_RV rv;
 
-	ENTER(rv);
+	if ((rv = mod_enter()) != CKR_OK)
+		return rv;
 	if ((rv = op_get(h, OP_DECRYPT, &s)) != CKR_OK)
 		goto out;
 	if (outlenp == NULL || in == NULL) {

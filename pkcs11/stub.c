@@ -5,234 +5,222 @@
  */
 #include "mod.h"
 
+/* A stub has no use for its arguments: that is what it is. */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+
 CK_RV
 C_InitToken(CK_SLOT_ID a, CK_UTF8CHAR_PTR b, CK_ULONG c, CK_UTF8CHAR_PTR d)
 {
-	(void)a; (void)b; (void)c; (void)d;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
 C_InitPIN(CK_SESSION_HANDLE a, CK_UTF8CHAR_PTR b, CK_ULONG c)
 {
-	(void)a; (void)b; (void)c;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
-C_SetPIN(CK_SESSION_HANDLE a, CK_UTF8CHAR_PTR b, CK_ULONG c, CK_UTF8CHAR_PTR d, CK_ULONG e)
+C_SetPIN(CK_SESSION_HANDLE a, CK_UTF8CHAR_PTR b, CK_ULONG c, CK_UTF8CHAR_PTR d,
+    CK_ULONG e)
 {
-	(void)a; (void)b; (void)c; (void)d; (void)e;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
 C_GetOperationState(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG_PTR c)
 {
-	(void)a; (void)b; (void)c;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
-C_SetOperationState(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_OBJECT_HANDLE d, CK_OBJECT_HANDLE e)
+C_SetOperationState(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c,
+    CK_OBJECT_HANDLE d, CK_OBJECT_HANDLE e)
 {
-	(void)a; (void)b; (void)c; (void)d; (void)e;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
-C_CreateObject(CK_SESSION_HANDLE a, CK_ATTRIBUTE_PTR b, CK_ULONG c, CK_OBJECT_HANDLE_PTR d)
+C_CreateObject(CK_SESSION_HANDLE a, CK_ATTRIBUTE_PTR b, CK_ULONG c,
+    CK_OBJECT_HANDLE_PTR d)
 {
-	(void)a; (void)b; (void)c; (void)d;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
-C_CopyObject(CK_SESSION_HANDLE a, CK_OBJECT_HANDLE b, CK_ATTRIBUTE_PTR c, CK_ULONG d, CK_OBJECT_HANDLE_PTR e)
+C_CopyObject(CK_SESSION_HANDLE a, CK_OBJECT_HANDLE b, CK_ATTRIBUTE_PTR c,
+    CK_ULONG d, CK_OBJECT_HANDLE_PTR e)
 {
-	(void)a; (void)b; (void)c; (void)d; (void)e;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
 C_GetObjectSize(CK_SESSION_HANDLE a, CK_OBJECT_HANDLE b, CK_ULONG_PTR c)
 {
-	(void)a; (void)b; (void)c;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
-C_SetAttributeValue(CK_SESSION_HANDLE a, CK_OBJECT_HANDLE b, CK_ATTRIBUTE_PTR c, CK_ULONG d)
+C_SetAttributeValue(CK_SESSION_HANDLE a, CK_OBJECT_HANDLE b, CK_ATTRIBUTE_PTR c,
+    CK_ULONG d)
 {
-	(void)a; (void)b; (void)c; (void)d;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
-C_EncryptUpdate(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG_PTR e)
+C_EncryptUpdate(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d,
+    CK_ULONG_PTR e)
 {
-	(void)a; (void)b; (void)c; (void)d; (void)e;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
 C_EncryptFinal(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG_PTR c)
 {
-	(void)a; (void)b; (void)c;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
-C_DecryptUpdate(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG_PTR e)
+C_DecryptUpdate(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d,
+    CK_ULONG_PTR e)
 {
-	(void)a; (void)b; (void)c; (void)d; (void)e;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
 C_DecryptFinal(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG_PTR c)
 {
-	(void)a; (void)b; (void)c;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
 C_DigestInit(CK_SESSION_HANDLE a, CK_MECHANISM_PTR b)
 {
-	(void)a; (void)b;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
-C_Digest(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG_PTR e)
+C_Digest(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d,
+    CK_ULONG_PTR e)
 {
-	(void)a; (void)b; (void)c; (void)d; (void)e;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
 C_DigestUpdate(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c)
 {
-	(void)a; (void)b; (void)c;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
 C_DigestKey(CK_SESSION_HANDLE a, CK_OBJECT_HANDLE b)
 {
-	(void)a; (void)b;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
 C_DigestFinal(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG_PTR c)
 {
-	(void)a; (void)b; (void)c;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
 C_SignRecoverInit(CK_SESSION_HANDLE a, CK_MECHANISM_PTR b, CK_OBJECT_HANDLE c)
 {
-	(void)a; (void)b; (void)c;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
-C_SignRecover(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG_PTR e)
+C_SignRecover(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d,
+    CK_ULONG_PTR e)
 {
-	(void)a; (void)b; (void)c; (void)d; (void)e;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
 C_VerifyRecoverInit(CK_SESSION_HANDLE a, CK_MECHANISM_PTR b, CK_OBJECT_HANDLE c)
 {
-	(void)a; (void)b; (void)c;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
-C_VerifyRecover(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG_PTR e)
+C_VerifyRecover(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d,
+    CK_ULONG_PTR e)
 {
-	(void)a; (void)b; (void)c; (void)d; (void)e;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
-C_DigestEncryptUpdate(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG_PTR e)
+C_DigestEncryptUpdate(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c,
+    CK_BYTE_PTR d, CK_ULONG_PTR e)
 {
-	(void)a; (void)b; (void)c; (void)d; (void)e;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
-C_DecryptDigestUpdate(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG_PTR e)
+C_DecryptDigestUpdate(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c,
+    CK_BYTE_PTR d, CK_ULONG_PTR e)
 {
-	(void)a; (void)b; (void)c; (void)d; (void)e;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
-C_SignEncryptUpdate(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG_PTR e)
+C_SignEncryptUpdate(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR
+    d, CK_ULONG_PTR e)
 {
-	(void)a; (void)b; (void)c; (void)d; (void)e;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
-C_DecryptVerifyUpdate(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG_PTR e)
+C_DecryptVerifyUpdate(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c,
+    CK_BYTE_PTR d, CK_ULONG_PTR e)
 {
-	(void)a; (void)b; (void)c; (void)d; (void)e;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
-C_WrapKey(CK_SESSION_HANDLE a, CK_MECHANISM_PTR b, CK_OBJECT_HANDLE c, CK_OBJECT_HANDLE d, CK_BYTE_PTR e, CK_ULONG_PTR f)
+C_WrapKey(CK_SESSION_HANDLE a, CK_MECHANISM_PTR b, CK_OBJECT_HANDLE c,
+    CK_OBJECT_HANDLE d, CK_BYTE_PTR e, CK_ULONG_PTR f)
 {
-	(void)a; (void)b; (void)c; (void)d; (void)e; (void)f;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
-C_UnwrapKey(CK_SESSION_HANDLE a, CK_MECHANISM_PTR b, CK_OBJECT_HANDLE c, CK_BYTE_PTR d, CK_ULONG e, CK_ATTRIBUTE_PTR f, CK_ULONG g, CK_OBJECT_HANDLE_PTR h)
+C_UnwrapKey(CK_SESSION_HANDLE a, CK_MECHANISM_PTR b, CK_OBJECT_HANDLE c,
+    CK_BYTE_PTR d, CK_ULONG e, CK_ATTRIBUTE_PTR f, CK_ULONG g,
+    CK_OBJECT_HANDLE_PTR h)
 {
-	(void)a; (void)b; (void)c; (void)d; (void)e; (void)f; (void)g; (void)h;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
-C_DeriveKey(CK_SESSION_HANDLE a, CK_MECHANISM_PTR b, CK_OBJECT_HANDLE c, CK_ATTRIBUTE_PTR d, CK_ULONG e, CK_OBJECT_HANDLE_PTR f)
+C_DeriveKey(CK_SESSION_HANDLE a, CK_MECHANISM_PTR b, CK_OBJECT_HANDLE c,
+    CK_ATTRIBUTE_PTR d, CK_ULONG e, CK_OBJECT_HANDLE_PTR f)
 {
-	(void)a; (void)b; (void)c; (void)d; (void)e; (void)f;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
 C_SeedRandom(CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c)
 {
-	(void)a; (void)b; (void)c;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
 C_GetFunctionStatus(CK_SESSION_HANDLE a)
 {
-	(void)a;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
 C_CancelFunction(CK_SESSION_HANDLE a)
 {
-	(void)a;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV
 C_WaitForSlotEvent(CK_FLAGS a, CK_SLOT_ID_PTR b, CK_VOID_PTR c)
 {
-	(void)a; (void)b; (void)c;
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
