@@ -51,6 +51,44 @@ sig_len(const struct mod_op *op)
 	return 2 * ((op->bits + 7) / 8);
 }
 
+/*
+ * CK_GCM_PARAMS in either layout applications use: the v2.40 headers' with
+ * ulIvBits, and the one without it that the v2.40 text describes (and
+ * NSS and others send). Only a 96-bit IV and a 128-bit tag.
+ */
+struct gcm_params_short {
+	CK_BYTE_PTR pIv;
+	CK_ULONG ulIvLen;
+	CK_BYTE_PTR pAAD;
+	CK_ULONG ulAADLen;
+	CK_ULONG ulTagBits;
+};
+
+static CK_RV
+gcm_params(const CK_MECHANISM *m, CK_GCM_PARAMS *gp)
+{
+	const struct gcm_params_short *sp = m->pParameter;
+
+	if (m->pParameter == NULL)
+		return CKR_MECHANISM_PARAM_INVALID;
+	if (m->ulParameterLen == sizeof(*gp))
+		memcpy(gp, m->pParameter, sizeof(*gp));
+	else if (m->ulParameterLen == sizeof(*sp)) {
+		memset(gp, 0, sizeof(*gp));
+		gp->pIv = sp->pIv;
+		gp->ulIvLen = sp->ulIvLen;
+		gp->pAAD = sp->pAAD;
+		gp->ulAADLen = sp->ulAADLen;
+		gp->ulTagBits = sp->ulTagBits;
+	} else
+		return CKR_MECHANISM_PARAM_INVALID;
+	if (gp->ulIvLen != OBJ_GCM_IV_LEN || gp->pIv == NULL ||
+	    gp->ulTagBits != 128 || (gp->pAAD == NULL && gp->ulAADLen > 0) ||
+	    gp->ulAADLen > MOD_DATA_MAX)
+		return CKR_MECHANISM_PARAM_INVALID;
+	return CKR_OK;
+}
+
 static CK_RV
 op_init(CK_SESSION_HANDLE h, int kind, CK_MECHANISM_PTR m,
     CK_OBJECT_HANDLE key)
@@ -58,7 +96,7 @@ op_init(CK_SESSION_HANDLE h, int kind, CK_MECHANISM_PTR m,
 	struct mod_sess *s;
 	struct session *l;
 	struct object *o = NULL;
-	const CK_GCM_PARAMS *gp;
+	CK_GCM_PARAMS gp;
 	uint32_t kt = CKK_AES;
 	int hash, pub;
 	CK_RV rv;
@@ -85,23 +123,17 @@ op_init(CK_SESSION_HANDLE h, int kind, CK_MECHANISM_PTR m,
 		goto out;
 	}
 	memset(&s->op, 0, sizeof(s->op));
+	if (m->mechanism == CKM_AES_GCM && (rv = gcm_params(m, &gp)) != CKR_OK)
+		goto out;
 	if (m->mechanism == CKM_AES_GCM) {
-		gp = m->pParameter;
-		if (gp == NULL || m->ulParameterLen != sizeof(*gp) ||
-		    gp->ulIvLen != OBJ_GCM_IV_LEN || gp->pIv == NULL ||
-		    (gp->ulTagBits != 128 && gp->ulTagBits != 0) ||
-		    (gp->pAAD == NULL && gp->ulAADLen > 0)) {
-			rv = CKR_MECHANISM_PARAM_INVALID;
-			goto out;
-		}
-		memcpy(s->op.iv, gp->pIv, OBJ_GCM_IV_LEN);
-		if (gp->ulAADLen > 0) {
-			if ((s->op.aad = malloc(gp->ulAADLen)) == NULL) {
+		memcpy(s->op.iv, gp.pIv, OBJ_GCM_IV_LEN);
+		if (gp.ulAADLen > 0) {
+			if ((s->op.aad = malloc(gp.ulAADLen)) == NULL) {
 				rv = CKR_HOST_MEMORY;
 				goto out;
 			}
-			memcpy(s->op.aad, gp->pAAD, gp->ulAADLen);
-			s->op.aadlen = gp->ulAADLen;
+			memcpy(s->op.aad, gp.pAAD, gp.ulAADLen);
+			s->op.aadlen = gp.ulAADLen;
 		}
 	}
 	s->op.kind = kind;
@@ -175,20 +207,23 @@ sign_final(struct mod_sess *s, CK_BYTE_PTR sig, CK_ULONG_PTR lenp)
 	int hash;
 	CK_RV rv;
 
-	if (lenp == NULL)
+	if (lenp == NULL) {
+		mod_op_clear(&s->op);
 		return CKR_ARGUMENTS_BAD;
+	}
 	/* A size query, or a buffer too small, leaves the operation on. */
 	if (sig == NULL || *lenp < sig_len(&s->op)) {
 		*lenp = sig_len(&s->op);
 		return sig == NULL ? CKR_OK : CKR_BUFFER_TOO_SMALL;
 	}
-	if ((rv = mod_login_of(s, &l)) == CKR_OK &&
+	/* PKCS#1 v1.5 padding needs 11 bytes of the modulus */
+	if (s->op.mech == CKM_RSA_PKCS && s->op.len + 11 > sig_len(&s->op))
+		rv = CKR_DATA_LEN_RANGE;
+	else if ((rv = mod_login_of(s, &l)) == CKR_OK &&
 	    (rv = sign_mech(s->op.mech, &hash, &kt)) == CKR_OK &&
 	    (rv = mod_rv(object_sign_fmt(l, s->op.label, hash, OBJ_SIG_RAW,
 	    s->op.data, s->op.len, &b))) == CKR_OK)
 		rv = give(buf_ptr(b), buf_len(b), sig, lenp);
-	if (rv == CKR_SIGNATURE_INVALID || rv == CKR_KEY_TYPE_INCONSISTENT)
-		rv = CKR_DATA_INVALID; /* e.g. too long for CKM_RSA_PKCS */
 	buf_free(b);
 	mod_op_clear(&s->op);
 	return rv;

@@ -86,6 +86,7 @@ C_Initialize(CK_VOID_PTR args)
 {
 	CK_C_INITIALIZE_ARGS *a = args;
 	CK_RV rv;
+	int n;
 
 	/*
 	 * The module locks with pthreads. An application that hands in its
@@ -95,7 +96,11 @@ C_Initialize(CK_VOID_PTR args)
 	if (a != NULL) {
 		if (a->pReserved != NULL)
 			return CKR_ARGUMENTS_BAD;
-		if (a->CreateMutex != NULL && !(a->flags & CKF_OS_LOCKING_OK))
+		n = (a->CreateMutex != NULL) + (a->DestroyMutex != NULL) +
+		    (a->LockMutex != NULL) + (a->UnlockMutex != NULL);
+		if (n != 0 && n != 4)
+			return CKR_ARGUMENTS_BAD;
+		if (n == 4 && !(a->flags & CKF_OS_LOCKING_OK))
 			return CKR_CANT_LOCK;
 	}
 	pthread_mutex_lock(&mod_lock);
@@ -253,7 +258,7 @@ C_GetTokenInfo(CK_SLOT_ID id, CK_TOKEN_INFO_PTR info)
 		info->flags |= CKF_USER_PIN_INITIALIZED;
 	if (pi.roles[1].failures > 0)
 		info->flags |= CKF_USER_PIN_COUNT_LOW;
-	if (pi.roles[1].failures + 1 >= pi.lockout)
+	if (pi.roles[1].initialized && pi.roles[1].failures + 1 >= pi.lockout)
 		info->flags |= CKF_USER_PIN_FINAL_TRY;
 	if (pi.roles[1].locked)
 		info->flags |= CKF_USER_PIN_LOCKED;

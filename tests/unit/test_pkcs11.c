@@ -75,6 +75,10 @@ test_life_and_slots(void **state)
 	/* the application's own mutexes without OS locking: refused */
 	memset(&a, 0, sizeof(a));
 	a.CreateMutex = (CK_CREATEMUTEX)1;
+	assert_int_equal(C_Initialize(&a), CKR_ARGUMENTS_BAD);
+	a.DestroyMutex = (CK_DESTROYMUTEX)1;
+	a.LockMutex = (CK_LOCKMUTEX)1;
+	a.UnlockMutex = (CK_UNLOCKMUTEX)1;
 	assert_int_equal(C_Initialize(&a), CKR_CANT_LOCK);
 	a.flags = CKF_OS_LOCKING_OK;
 	assert_int_equal(C_Initialize(&a), CKR_OK);
@@ -182,7 +186,14 @@ test_aes_gcm(void **state)
 	uint8_t iv[12] = { 1, 2, 3 }, aad[] = "header";
 	CK_GCM_PARAMS gp = { iv, 12, 96, aad, 6, 128 };
 	CK_MECHANISM mech = { CKM_AES_GCM, &gp, sizeof(gp) };
-	uint8_t pt[] = "attack at dawn", ct[64], out[64];
+	struct {
+		CK_BYTE_PTR iv;
+		CK_ULONG ivlen;
+		CK_BYTE_PTR aad;
+		CK_ULONG aadlen, tagbits;
+	} sp = { iv, 12, aad, 6, 128 }; /* CK_GCM_PARAMS without ulIvBits */
+	CK_MECHANISM smech = { CKM_AES_GCM, &sp, sizeof(sp) };
+	uint8_t pt[] = "attack at dawn", ct[64], ct2[64], out[64];
 	uint8_t framed[80];
 	struct session *s = NULL;
 	struct secret *dec = NULL;
@@ -238,6 +249,14 @@ test_aes_gcm(void **state)
 	gp.ulTagBits = 96;
 	assert_int_equal(C_EncryptInit(h, &mech, k),
 	    CKR_MECHANISM_PARAM_INVALID);
+	/* the layout without ulIvBits gives the same ciphertext */
+	gp.ulTagBits = 128;
+	ct[0] ^= 1;
+	assert_int_equal(C_EncryptInit(h, &smech, k), CKR_OK);
+	m = sizeof(ct2);
+	assert_int_equal(C_Encrypt(h, pt, sizeof(pt), ct2, &m), CKR_OK);
+	assert_int_equal(m, n);
+	assert_memory_equal(ct2, ct, n);
 	/* a label in use is refused, and keys carry no session flag */
 	assert_int_equal(C_GenerateKey(h, &gen, t, 3, &r),
 	    CKR_TEMPLATE_INCONSISTENT);
