@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "buf.h"
 #include "err.h"
 #include "mod.h"
@@ -177,7 +179,7 @@ op_add(struct mod_op *op, const void *p, CK_ULONG len)
 		memcpy(t, op->data, op->len);
 	memcpy(t + op->len, p, len);
 	if (op->data != NULL) {
-		explicit_bzero(op->data, op->len);
+		sodium_memzero(op->data, op->len);
 		free(op->data);
 	}
 	op->data = t;

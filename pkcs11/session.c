@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "activation.h"
 #include "crypto.h"
 #include "err.h"
@@ -48,7 +50,7 @@ mod_op_clear(struct mod_op *op)
 	if (op->aad != NULL)
 		free(op->aad);
 	if (op->data != NULL) {
-		explicit_bzero(op->data, op->len);
+		sodium_memzero(op->data, op->len);
 		free(op->data);
 	}
 	memset(op, 0, sizeof(*op));
