@@ -318,6 +318,26 @@ object_find(struct session *s, const char *label, struct object_info *ip)
 }
 
 int
+object_find_id(struct session *s, uint64_t id, struct object_info *ip)
+{
+	sqlite3_stmt *q;
+	char name[32];
+	int r;
+
+	if ((r = object_require_user(s)) != 0)
+		return r;
+	snprintf(name, sizeof(name), "#%llu", (unsigned long long)id);
+	if (s->version == 1)
+		return sks_obj_find_id(s, id, name, ip);
+	if ((r = store_prepare(s->h->st, "SELECT " OBJ_COLS " FROM object "
+	    "WHERE partition_id = ? AND id = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, s->pid);
+	sqlite3_bind_int64(q, 2, (int64_t)id);
+	return object_info_one(s, s->h->st, q, name, ip);
+}
+
+int
 object_list(struct session *s,
     int (*cb)(void *ctx, const struct object_info *oi), void *ctx)
 {

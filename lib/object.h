@@ -158,6 +158,12 @@ int object_store(struct session *s, const struct object *o, uint64_t *idp);
 /* Looks an object up by label (any CO/CU session). */
 int object_find(struct session *s, const char *label, struct object_info *ip);
 
+/*
+ * Looks an object up by its store id (struct object_info id), as a
+ * PKCS#11 handle names it; CE_NOT_FOUND when the partition has none.
+ */
+int object_find_id(struct session *s, uint64_t id, struct object_info *ip);
+
 /* Calls cb for every object in id order (no decryption). */
 int object_list(struct session *s,
     int (*cb)(void *ctx, const struct object_info *oi), void *ctx);

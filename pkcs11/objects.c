@@ -1,10 +1,10 @@
 /*
  * Objects: C_FindObjects*, C_GetAttributeValue, C_DestroyObject and key
  * generation. Coffer names objects by label; a handle is the object's
- * store id (mod.h MOD_HANDLE), turned back into a label by a listing,
- * which reads no value. Every write is the library call `hsm key
- * generate` and `hsm key delete` make: one store transaction with its
- * audit record.
+ * store id (mod.h MOD_HANDLE), turned back into a label by
+ * object_find_id(), which reads no value. Every write is the library call
+ * `hsm key generate` and `hsm key delete` make: one store transaction with
+ * its audit record.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,41 +16,18 @@
 #include "mod.h"
 #include "object.h"
 
-struct label_ctx {
-	uint64_t id;
-	char label[OBJECT_LABEL_MAX + 1];
-	int found;
-};
-
-static int
-label_cb(void *ctx, const struct object_info *oi)
-{
-	struct label_ctx *c = ctx;
-
-	if (oi->id != c->id)
-		return 0;
-	snprintf(c->label, sizeof(c->label), "%s", oi->label);
-	c->found = 1;
-	return 1;
-}
-
 CK_RV
 mod_obj_get(struct session *l, CK_OBJECT_HANDLE h, struct object **op,
     int *pubp)
 {
-	struct label_ctx c;
+	struct object_info oi;
 	struct object *o = NULL;
 	int r;
 
-	memset(&c, 0, sizeof(c));
-	c.id = h >> 1;
-	if (c.id == 0)
+	if ((h >> 1) == 0)
 		return CKR_OBJECT_HANDLE_INVALID;
-	if ((r = object_list(l, label_cb, &c)) < 0)
-		return mod_rv(r);
-	if (!c.found)
-		return CKR_OBJECT_HANDLE_INVALID;
-	if ((r = object_get(l, c.label, &o)) != 0)
+	if ((r = object_find_id(l, h >> 1, &oi)) != 0 ||
+	    (r = object_get(l, oi.label, &o)) != 0)
 		return mod_rv(r);
 	*pubp = (h & 1) != 0;
 	if (*pubp && !attr_has_public(o)) {

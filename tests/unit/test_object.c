@@ -24,7 +24,7 @@ test_generate_every_kind(void **state)
 {
 	struct hsmfix f;
 	struct session *s = NULL;
-	struct object_info oi;
+	struct object_info oi, oi2;
 	struct object *o = NULL;
 	int n = 0;
 
@@ -48,6 +48,11 @@ test_generate_every_kind(void **state)
 	assert_int_equal(oi.cls, CKO_PRIVATE_KEY);
 	assert_int_equal(oi.key_type, CKK_EC);
 	assert_int_equal(oi.bits, 384);
+	/* by store id, as a PKCS#11 handle names it */
+	memset(&oi2, 0, sizeof(oi2));
+	assert_int_equal(object_find_id(s, oi.id, &oi2), 0);
+	assert_string_equal(oi2.label, "ec384");
+	assert_int_equal(object_find_id(s, oi.id + 1000, &oi2), CE_NOT_FOUND);
 	assert_int_equal(object_get(s, "a192", &o), 0);
 	assert_int_equal(secret_len(o->value), 24);
 	object_free(o);
