@@ -83,19 +83,60 @@ find_add(struct find_ctx *c, CK_OBJECT_HANDLE h)
 	return 0;
 }
 
+/*
+ * Whether the object of a listing (pub: its public half, if it has one)
+ * may match the template, judged on what the listing knows: class, key
+ * type and label. Opening an object costs a decryption; most searches
+ * name a class or a label, and this spares opening the rest.
+ */
+static int
+may_match(const struct object_info *oi, int pub, const CK_ATTRIBUTE *t,
+    CK_ULONG n)
+{
+	CK_ULONG i, v;
+
+	if (pub && oi->cls != CKO_PRIVATE_KEY)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (t[i].type == CKA_LABEL) {
+			if (t[i].ulValueLen != strlen(oi->label) ||
+			    (t[i].ulValueLen > 0 && memcmp(t[i].pValue,
+			    oi->label, t[i].ulValueLen) != 0))
+				return 0;
+			continue;
+		}
+		if (t[i].type != CKA_CLASS && t[i].type != CKA_KEY_TYPE)
+			continue;
+		if (t[i].ulValueLen != sizeof(v) || t[i].pValue == NULL)
+			return 0;
+		memcpy(&v, t[i].pValue, sizeof(v));
+		if (t[i].type == CKA_KEY_TYPE && v != oi->key_type)
+			return 0;
+		if (t[i].type == CKA_CLASS &&
+		    v != (pub ? CKO_PUBLIC_KEY : oi->cls))
+			return 0;
+	}
+	return 1;
+}
+
 static int
 find_cb(void *ctx, const struct object_info *oi)
 {
 	struct find_ctx *c = ctx;
 	struct object *o = NULL;
-	int r;
+	int r = 0, mine, pub;
 
-	/* Attributes are read from the object itself: a listing has few. */
+	mine = may_match(oi, 0, c->tmpl, c->n);
+	pub = may_match(oi, 1, c->tmpl, c->n);
+	if (!mine && !pub)
+		return 0;
+	/* The rest of the attributes are the object's own. */
 	if ((r = object_get(c->l, oi->label, &o)) != 0)
 		return r;
-	if (matches(o, 0, c->tmpl, c->n))
+	if (mine && matches(o, 0, c->tmpl, c->n))
 		r = find_add(c, MOD_HANDLE(oi->id, 0));
-	if (r == 0 && attr_has_public(o) && matches(o, 1, c->tmpl, c->n))
+	if (r == 0 && pub && attr_has_public(o) &&
+	    matches(o, 1, c->tmpl, c->n))
 		r = find_add(c, MOD_HANDLE(oi->id, 1));
 	object_free(o);
 	return r;

@@ -287,6 +287,9 @@ test_sign_verify(void **state)
 	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
 	CK_ATTRIBUTE ft[] = { { CKA_CLASS, &cls, sizeof(cls) },
 	    { CKA_ID, "\x07", 1 } };
+	CK_OBJECT_CLASS pcls = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE lt[] = { { CKA_LABEL, "ec", 2 },
+	    { CKA_CLASS, &pcls, sizeof(pcls) } };
 	CK_MECHANISM gen = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
 	CK_MECHANISM mech = { CKM_ECDSA_SHA256, NULL, 0 };
 	uint8_t msg[] = "message", sig[128], point[80];
@@ -305,6 +308,21 @@ test_sign_verify(void **state)
 	assert_int_equal(C_FindObjectsFinal(h), CKR_OK);
 	assert_int_equal(cnt, 1);
 	assert_int_equal(found[0], pub);
+	/* by label: both halves; with the private class: one; or none */
+	assert_int_equal(C_FindObjectsInit(h, lt, 1), CKR_OK);
+	assert_int_equal(C_FindObjects(h, found, 4, &cnt), CKR_OK);
+	assert_int_equal(C_FindObjectsFinal(h), CKR_OK);
+	assert_int_equal(cnt, 2);
+	assert_int_equal(C_FindObjectsInit(h, lt, 2), CKR_OK);
+	assert_int_equal(C_FindObjects(h, found, 4, &cnt), CKR_OK);
+	assert_int_equal(C_FindObjectsFinal(h), CKR_OK);
+	assert_int_equal(cnt, 1);
+	assert_int_equal(found[0], priv);
+	lt[0].ulValueLen = 1;
+	assert_int_equal(C_FindObjectsInit(h, lt, 1), CKR_OK);
+	assert_int_equal(C_FindObjects(h, found, 4, &cnt), CKR_OK);
+	assert_int_equal(C_FindObjectsFinal(h), CKR_OK);
+	assert_int_equal(cnt, 0);
 	assert_int_equal(C_GetAttributeValue(h, pub, &ep, 1), CKR_OK);
 	assert_int_equal(ep.ulValueLen, 67);
 	ep.pValue = point;
