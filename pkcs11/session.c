@@ -1,5 +1,6 @@
 /*
- * Sessions and login: C_OpenSession to C_Logout, and C_GenerateRandom.
+ * Sessions and login: C_OpenSession to C_Logout, C_SetPIN, and
+ * C_GenerateRandom.
  *
  * Login is per token, as PKCS#11 has it: C_Login in one session logs in
  * every session of the slot, with one lib/role session underneath; the
@@ -285,6 +286,65 @@ C_Logout(CK_SESSION_HANDLE h)
 		}
 	logout(sl);
  out:
+	mod_leave();
+	return rv;
+}
+
+/*
+ * C_SetPIN is `hsm role change`: a login with the old PIN (a wrong one
+ * counts toward the lockout, as there), then role_change() with the new,
+ * in one transaction with its audit record. The logged-in role changes
+ * its own PIN; a PED role's credential is a share set, not a PIN.
+ */
+CK_RV
+C_SetPIN(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR old, CK_ULONG oldlen,
+    CK_UTF8CHAR_PTR new, CK_ULONG newlen)
+{
+	struct mod_sess *s;
+	struct mod_slot *sl;
+	struct session *tmp = NULL;
+	struct secret *oc = NULL, *nc = NULL;
+	int r;
+	CK_RV rv;
+
+	if ((rv = mod_enter()) != CKR_OK)
+		return rv;
+	if ((rv = mod_sess_get(h, &s)) != CKR_OK)
+		goto out;
+	sl = mod_slot_of(s);
+	if (sl->login == NULL) {
+		rv = CKR_USER_NOT_LOGGED_IN;
+		goto out;
+	}
+	if (!(s->flags & CKF_RW_SESSION)) {
+		rv = CKR_SESSION_READ_ONLY;
+		goto out;
+	}
+	if (old == NULL || oldlen == 0) {
+		rv = CKR_PIN_INCORRECT;
+		goto out;
+	}
+	if (new == NULL || newlen == 0) {
+		rv = CKR_PIN_LEN_RANGE;
+		goto out;
+	}
+	if (hsm_is_ped(sl->h) != 0) {
+		rv = CKR_FUNCTION_NOT_SUPPORTED;
+		goto out;
+	}
+	if ((oc = secret_from(old, oldlen)) == NULL ||
+	    (nc = secret_from(new, newlen)) == NULL) {
+		rv = CKR_HOST_MEMORY;
+		goto out;
+	}
+	if ((r = session_login(sl->h, sl->label, session_role(sl->login), oc,
+	    &tmp)) == 0)
+		r = role_change(tmp, nc);
+	rv = mod_rv(r);
+ out:
+	session_close(tmp);
+	secret_free(oc);
+	secret_free(nc);
 	mod_leave();
 	return rv;
 }

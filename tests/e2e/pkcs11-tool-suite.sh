@@ -10,7 +10,8 @@
 #     writes, and verifies with openssl: ECDSA-SHA256 (DER and raw r||s),
 #     ECDSA over a digest, SHA256-RSA-PKCS and raw RSA-PKCS; a changed
 #     message fails;
-#   - listing and deleting objects, and the chain still verifies.
+#   - listing and deleting objects; C_SetPIN changes the CO's password for
+#     hsm too; and the chain still verifies.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/helpers/hsm.sh"
 . "$(dirname "$0")/helpers/pkcs11.sh"
@@ -165,5 +166,14 @@ mod_co --delete-object --type privkey --id 02 >/dev/null
 hsm key list "$P" --pin-file "$CO" >"$T/list"
 ! grep -q "^ec384 " "$T/list" || fail "ec384 survives its deletion"
 grep -q '"event":"key-delete"' "$T/h/audit.log" || fail "no key-delete record"
+
+# C_SetPIN is `hsm role change`: hsm logs in with the new PIN only
+CO2=$(pinfile co2 "co-secret-2")
+mod_co --change-pin --new-pin "$(modpin "$CO2")" >/dev/null
+hsm role login-check "$P" --role co --pin-file "$CO2" >/dev/null ||
+	fail "hsm refuses the PIN set through the module"
+expect_exit 3 hsm role login-check "$P" --role co --pin-file "$CO"
+grep -q '"event":"credential-change"' "$T/h/audit.log" ||
+	fail "no credential-change record"
 hsm audit verify "$T/h" >/dev/null
 echo "pkcs11-tool-suite: ok"

@@ -156,6 +156,23 @@ test_login_shared(void **state)
 	assert_int_equal(C_GetSessionInfo(a, &si), CKR_OK);
 	assert_int_equal(si.state, CKS_RO_PUBLIC_SESSION);
 	assert_int_equal(C_Logout(a), CKR_USER_NOT_LOGGED_IN);
+	/* C_SetPIN: the old PIN must be right, then the new one logs in */
+	assert_int_equal(C_Login(b, CKU_USER, (CK_UTF8CHAR_PTR)"co-pin", 6),
+	    CKR_OK);
+	assert_int_equal(C_SetPIN(a, (CK_UTF8CHAR_PTR)"co-pin", 6,
+	    (CK_UTF8CHAR_PTR)"co-pin-2", 8), CKR_SESSION_READ_ONLY);
+	assert_int_equal(C_SetPIN(b, (CK_UTF8CHAR_PTR)"co-pi", 5,
+	    (CK_UTF8CHAR_PTR)"co-pin-2", 8), CKR_PIN_INCORRECT);
+	assert_int_equal(C_SetPIN(b, (CK_UTF8CHAR_PTR)"co-pin", 6,
+	    (CK_UTF8CHAR_PTR)"co-pin-2", 8), CKR_OK);
+	assert_int_equal(C_Logout(b), CKR_OK);
+	assert_int_equal(C_Login(b, CKU_USER, (CK_UTF8CHAR_PTR)"co-pin", 6),
+	    CKR_PIN_INCORRECT);
+	assert_int_equal(C_Login(b, CKU_USER, (CK_UTF8CHAR_PTR)"co-pin-2", 8),
+	    CKR_OK);
+	assert_int_equal(C_SetPIN(b, (CK_UTF8CHAR_PTR)"co-pin-2", 8,
+	    (CK_UTF8CHAR_PTR)"co-pin", 6), CKR_OK);
+	assert_int_equal(C_Logout(b), CKR_OK);
 	/* the Crypto User, Luna's vendor user type */
 	assert_int_equal(C_Login(b, MOD_CKU_CRYPTO_USER,
 	    (CK_UTF8CHAR_PTR)"cu-pin", 6), CKR_OK);
