@@ -39,15 +39,24 @@ sign_mech(CK_MECHANISM_TYPE m, int *hashp, uint32_t *ktp)
 		*hashp = m == CKM_SHA256_RSA_PKCS ? OBJ_SHA256 : OBJ_SHA384;
 		*ktp = CKK_RSA;
 		return CKR_OK;
+	case CKM_SHA256_HMAC:
+	case CKM_SHA384_HMAC:
+		*hashp = m == CKM_SHA256_HMAC ? OBJ_SHA256 : OBJ_SHA384;
+		*ktp = CKK_GENERIC_SECRET;
+		return CKR_OK;
 	default:
 		return CKR_MECHANISM_INVALID;
 	}
 }
 
-/* Bytes of a signature: RSA's modulus, ECDSA's r || s. */
+/* Bytes of a signature: RSA's modulus, ECDSA's r || s, HMAC's digest. */
 static size_t
 sig_len(const struct mod_op *op)
 {
+	if (op->mech == CKM_SHA256_HMAC)
+		return 32;
+	if (op->mech == CKM_SHA384_HMAC)
+		return 48;
 	if (op->key_type == CKK_RSA)
 		return (op->bits + 7) / 8;
 	return 2 * ((op->bits + 7) / 8);
@@ -120,7 +129,8 @@ op_init(CK_SESSION_HANDLE h, int kind, CK_MECHANISM_PTR m,
 		return rv == CKR_OBJECT_HANDLE_INVALID ?
 		    CKR_KEY_HANDLE_INVALID : rv;
 	if (o->key_type != kt || (pub && kind != OP_VERIFY) ||
-	    (kind == OP_SIGN && o->cls != CKO_PRIVATE_KEY)) {
+	    (kind == OP_SIGN && o->cls != CKO_PRIVATE_KEY &&
+	    o->cls != CKO_SECRET_KEY)) {
 		rv = CKR_KEY_TYPE_INCONSISTENT;
 		goto out;
 	}

@@ -428,6 +428,8 @@ C_GenerateKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR t,
 	struct session *l;
 	struct gen g;
 	uint64_t id = 0;
+	unsigned bits;
+	int kind;
 	CK_RV rv;
 
 	if ((rv = mod_enter()) != CKR_OK)
@@ -435,7 +437,8 @@ C_GenerateKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR t,
 	memset(&g, 0, sizeof(g));
 	if ((rv = gen_session(h, m, &l)) != CKR_OK)
 		goto out;
-	if (m->mechanism != CKM_AES_KEY_GEN) {
+	if (m->mechanism != CKM_AES_KEY_GEN &&
+	    m->mechanism != CKM_GENERIC_SECRET_KEY_GEN) {
 		rv = CKR_MECHANISM_INVALID;
 		goto out;
 	}
@@ -445,15 +448,19 @@ C_GenerateKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR t,
 	}
 	if ((rv = gen_read(&g, t, n)) != CKR_OK)
 		goto out;
-	if (g.value_len != 16 && g.value_len != 24 && g.value_len != 32) {
-		rv = g.value_len == 0 ? CKR_TEMPLATE_INCOMPLETE :
-		    CKR_KEY_SIZE_RANGE;
+	kind = m->mechanism == CKM_AES_KEY_GEN ? OBJ_AES : OBJ_GENERIC;
+	bits = (unsigned)g.value_len * 8;
+	if (g.value_len == 0) {
+		rv = CKR_TEMPLATE_INCOMPLETE;
+		goto out;
+	}
+	if (g.value_len > 512 || object_bits_check(kind, &bits) != 0) {
+		rv = CKR_KEY_SIZE_RANGE;
 		goto out;
 	}
 	gen_label(&g);
-	if ((rv = mod_rv(object_generate_id(l, OBJ_AES,
-	    (unsigned)g.value_len * 8, g.label, g.idlen ? g.id : NULL,
-	    g.idlen, &id))) == CKR_OK)
+	if ((rv = mod_rv(object_generate_id(l, kind, bits, g.label,
+	    g.idlen ? g.id : NULL, g.idlen, &id))) == CKR_OK)
 		*kp = MOD_HANDLE(id, 0);
  out:
 	mod_leave();

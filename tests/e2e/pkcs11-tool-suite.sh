@@ -9,7 +9,7 @@
 #   - the public key pkcs11-tool reads is the one `hsm key export-public`
 #     writes, and verifies with openssl: ECDSA-SHA256 (DER and raw r||s),
 #     ECDSA over a digest, SHA256-RSA-PKCS and raw RSA-PKCS; a changed
-#     message fails;
+#     message fails; HMAC-SHA256/384 with a generic secret equals hsm's;
 #   - listing and deleting objects; C_SetPIN changes the CO's password for
 #     hsm too; and the chain still verifies.
 . "$(dirname "$0")/lib.sh"
@@ -43,7 +43,7 @@ grep -q "token label *: q1$" "$T/slot1" || fail "slot 1 is not h2's q1"
 ! grep -q "PIN initialized" "$T/slot1" || fail "q1 claims an initialized CO"
 mod --token-label p1 -M >"$T/mechs"
 for m in ECDSA-KEY-PAIR-GEN RSA-PKCS-KEY-PAIR-GEN AES-KEY-GEN ECDSA \
-	ECDSA-SHA256 RSA-PKCS SHA256-RSA-PKCS AES-GCM; do
+	ECDSA-SHA256 RSA-PKCS SHA256-RSA-PKCS AES-GCM SHA256-HMAC; do
 	grep -q "^  $m," "$T/mechs" || fail "mechanism $m not listed"
 done
 
@@ -158,6 +158,16 @@ mod_co --sign -m RSA-PKCS --id 03 -i "$T/msg" -o "$T/rsa.raw" >/dev/null
 openssl pkeyutl -verifyrecover -pubin -inkey "$T/rsa.pem" -in "$T/rsa.raw" \
 	-out "$T/rsa.rec" 2>/dev/null
 cmp -s "$T/rsa.rec" "$T/msg" || fail "RSA-PKCS did not sign the bytes given"
+
+# HMAC with a generic secret: the module's is hsm's, byte for byte
+mod_co --keygen --key-type GENERIC:32 --label mac --id 05 >/dev/null
+for h in sha256 sha384; do
+	H=$(echo "$h" | tr a-z A-Z)
+	mod_co --sign -m "$H-HMAC" --id 05 -i "$T/msg" -o "$T/mac.$h" >/dev/null
+	hsm key sign "$P" --label mac --hash "$h" --in "$T/msg" \
+		--out "$T/mac.hsm.$h" --pin-file "$CO" >/dev/null
+	cmp -s "$T/mac.$h" "$T/mac.hsm.$h" || fail "HMAC-$H differs from hsm's"
+done
 
 # random bytes, and deleting: the key is gone from hsm as well
 mod --token-label p1 --generate-random 32 -o "$T/rnd" >/dev/null
