@@ -151,6 +151,10 @@ int object_import_data(struct session *s, const char *label,
 /* Imports an X.509 certificate, DER or PEM (CO or CU; always public). */
 int object_import_cert(struct session *s, const char *label, const void *p,
     size_t len);
+/* object_import_cert with a CKA_ID (NULL for none), which pairs a
+ * certificate with its key for PKCS#11 applications. */
+int object_import_cert_id(struct session *s, const char *label,
+    const uint8_t *ckaid, size_t ckaidlen, const void *p, size_t len);
 
 /* Stores a fully built object (what the importers and apply use). */
 int object_store(struct session *s, const struct object *o, uint64_t *idp);

@@ -10,6 +10,8 @@
 #     writes, and verifies with openssl: ECDSA-SHA256 (DER and raw r||s),
 #     ECDSA over a digest, SHA256-RSA-PKCS and raw RSA-PKCS; a changed
 #     message fails; HMAC-SHA256/384 with a generic secret equals hsm's;
+#   - C_CreateObject stores a certificate, a data object and a secret key
+#     given by value, read back or used as given;
 #   - listing and deleting objects; C_SetPIN changes the CO's password for
 #     hsm too; and the chain still verifies.
 . "$(dirname "$0")/lib.sh"
@@ -168,6 +170,35 @@ for h in sha256 sha384; do
 		--out "$T/mac.hsm.$h" --pin-file "$CO" >/dev/null
 	cmp -s "$T/mac.$h" "$T/mac.hsm.$h" || fail "HMAC-$H differs from hsm's"
 done
+
+# C_CreateObject: a certificate with a CKA_ID, a data object, and an AES
+# key given by value
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$T/ck.pem" -subj /CN=coffer-e2e -days 1 -outform DER \
+	-out "$T/cert.der" 2>/dev/null
+mod_co --write-object "$T/cert.der" --type cert --id 01 --label cert >/dev/null
+printf 'some data\n' >"$T/data"
+mod_co --write-object "$T/data" --type data --label data \
+	--application-label e2e >/dev/null
+(umask 077 && openssl rand -out "$T/aes.key" 32)
+mod_co --write-object "$T/aes.key" --type secrkey --key-type AES:32 \
+	--label imported --id 06 >/dev/null
+hsm key list "$P" --pin-file "$CO" >"$T/list"
+grep -q "^cert  *Certificate " "$T/list" || fail "the certificate is not in hsm"
+grep -q "^data  *Data " "$T/list" || fail "the data object is not in hsm"
+grep -q "^imported " "$T/list" || fail "the imported key is not in hsm"
+mod_co --read-object --type cert --id 01 -o "$T/cert.out" >/dev/null
+cmp -s "$T/cert.der" "$T/cert.out" || fail "the certificate read back differs"
+mod_co --read-object --type data --label data -o "$T/data.out" >/dev/null
+cmp -s "$T/data" "$T/data.out" || fail "the data object read back differs"
+# the same bytes imported by hsm open what the module's key sealed
+hsm key import "$P" --type aes --label same --in "$T/aes.key" \
+	--pin-file "$CO" >/dev/null
+hsm key encrypt "$P" --label imported --in "$T/msg" --out "$T/imp.ct" \
+	--pin-file "$CO" >/dev/null
+hsm key decrypt "$P" --label same --in "$T/imp.ct" --pin-file "$CO" \
+	>"$T/imp.pt" || fail "the imported key is not the key given"
+cmp -s "$T/imp.pt" "$T/msg" || fail "the imported key decrypts wrongly"
 
 # random bytes, and deleting: the key is gone from hsm as well
 mod --token-label p1 --generate-random 32 -o "$T/rnd" >/dev/null

@@ -211,7 +211,15 @@ test_aes_gcm(void **state)
 	} sp = { iv, 12, aad, 6, 128 }; /* CK_GCM_PARAMS without ulIvBits */
 	CK_MECHANISM smech = { CKM_AES_GCM, &sp, sizeof(sp) };
 	uint8_t pt[] = "attack at dawn", ct[64], ct2[64], out[64];
-	uint8_t framed[80];
+	uint8_t framed[80], kv[32] = { 7, 7, 7 };
+	CK_OBJECT_CLASS sk = CKO_SECRET_KEY;
+	CK_KEY_TYPE aes = CKK_AES;
+	CK_ATTRIBUTE ct_tmpl[] = {
+		{ CKA_CLASS, &sk, sizeof(sk) },
+		{ CKA_LABEL, "imp1", 4 },
+		{ CKA_KEY_TYPE, &aes, sizeof(aes) },
+		{ CKA_VALUE, kv, sizeof(kv) },
+	};
 	struct session *s = NULL;
 	struct secret *dec = NULL;
 	uint8_t v[32];
@@ -289,6 +297,25 @@ test_aes_gcm(void **state)
 	assert_int_equal(val.ulValueLen, 3);
 	assert_int_equal(C_DestroyObject(h, k), CKR_OK);
 	assert_int_equal(C_EncryptInit(h, &mech, k), CKR_KEY_HANDLE_INVALID);
+	/* C_CreateObject: an AES key by value opens what an equal one sealed */
+	assert_int_equal(C_CreateObject(h, ct_tmpl, 4, &r), CKR_OK);
+	assert_int_equal(C_CreateObject(h, ct_tmpl, 4, &k),
+	    CKR_TEMPLATE_INCONSISTENT);
+	ct_tmpl[1].pValue = "imp2";
+	assert_int_equal(C_CreateObject(h, ct_tmpl, 4, &k), CKR_OK);
+	assert_int_equal(C_EncryptInit(h, &mech, r), CKR_OK);
+	n = sizeof(ct);
+	assert_int_equal(C_Encrypt(h, pt, sizeof(pt), ct, &n), CKR_OK);
+	assert_int_equal(C_DecryptInit(h, &mech, k), CKR_OK);
+	m = sizeof(out);
+	assert_int_equal(C_Decrypt(h, ct, n, out, &m), CKR_OK);
+	assert_memory_equal(out, pt, sizeof(pt));
+	ct_tmpl[3].ulValueLen = 20; /* not an AES key length */
+	ct_tmpl[1].pValue = "imp3";
+	assert_int_equal(C_CreateObject(h, ct_tmpl, 4, &k),
+	    CKR_ATTRIBUTE_VALUE_INVALID);
+	assert_int_equal(C_CreateObject(h, ct_tmpl, 1, &k),
+	    CKR_TEMPLATE_INCOMPLETE);
 	assert_int_equal(C_Finalize(NULL), CKR_OK);
 }
 
