@@ -6,12 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "err.h"
 #include "hsm.h"
 #include "mod.h"
 #include "partition.h"
 #include "role.h"
-#include "secret.h"
 #include "version.h"
 
 struct mod mod;
@@ -109,7 +110,13 @@ C_Initialize(CK_VOID_PTR args)
 		return CKR_CRYPTOKI_ALREADY_INITIALIZED;
 	}
 	memset(&mod, 0, sizeof(mod));
-	if (secret_init() != 0)
+	/*
+	 * sodium_init, not secret_init(): the process is the application's,
+	 * and its core dumps and dumpable flag are its own business. Keys
+	 * and PINs live in sodium_malloc'd memory, which is kept out of core
+	 * dumps (MADV_DONTDUMP) anyway.
+	 */
+	if (sodium_init() < 0)
 		rv = CKR_GENERAL_ERROR;
 	else if ((rv = mod_conf_load()) == CKR_OK)
 		mod.init = 1;
