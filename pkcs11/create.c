@@ -1,10 +1,9 @@
 /*
  * C_CreateObject: what `hsm key import` and `hsm data/cert import` store,
  * through the same library calls (one transaction, one audit record each):
- * X.509 certificates, data objects, and AES or generic secret keys given
- * by value. Private and public keys given by their components are not
- * taken yet (docs/pkcs11.md): Coffer stores a key pair as a PKCS#8 private
- * key, and rebuilding one from PKCS#11 components is a slice of its own.
+ * X.509 certificates, data objects, AES or generic secret keys given by
+ * value, and EC or RSA private keys given by their components, which
+ * lib/p11key turns into the PKCS#8 key `hsm key import` takes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include "err.h"
 #include "mod.h"
 #include "object.h"
+#include "p11key.h"
 #include "secret.h"
 
 /* What C_CreateObject reads from its template. */
@@ -27,8 +27,37 @@ struct create {
 	size_t idlen;
 	const uint8_t *value;
 	size_t vlen;
+	const uint8_t *ec_params;
+	size_t eplen;
+	struct p11key_rsa rsa;
 	int is_private;
 };
+
+/* Where an RSA component of the template goes, or NULL. */
+static struct p11key_int *
+rsa_part(struct create *c, CK_ATTRIBUTE_TYPE t)
+{
+	switch (t) {
+	case CKA_MODULUS:
+		return &c->rsa.n;
+	case CKA_PUBLIC_EXPONENT:
+		return &c->rsa.e;
+	case CKA_PRIVATE_EXPONENT:
+		return &c->rsa.d;
+	case CKA_PRIME_1:
+		return &c->rsa.p;
+	case CKA_PRIME_2:
+		return &c->rsa.q;
+	case CKA_EXPONENT_1:
+		return &c->rsa.dp;
+	case CKA_EXPONENT_2:
+		return &c->rsa.dq;
+	case CKA_COEFFICIENT:
+		return &c->rsa.qinv;
+	default:
+		return NULL;
+	}
+}
 
 static CK_RV
 ulong_of(const CK_ATTRIBUTE *a, CK_ULONG *vp)
@@ -62,13 +91,27 @@ text_of(const CK_ATTRIBUTE *a, char *out, size_t room)
 static CK_RV
 create_read(struct create *c, const CK_ATTRIBUTE *t, CK_ULONG n)
 {
+	struct p11key_int *part;
 	CK_ULONG i;
 	CK_RV rv = CKR_OK;
 	int tok;
 
 	c->is_private = -1;
 	for (i = 0; rv == CKR_OK && i < n; i++) {
+		if ((part = rsa_part(c, t[i].type)) != NULL) {
+			if (t[i].pValue == NULL && t[i].ulValueLen > 0)
+				return CKR_ATTRIBUTE_VALUE_INVALID;
+			part->p = t[i].pValue;
+			part->len = t[i].ulValueLen;
+			continue;
+		}
 		switch (t[i].type) {
+		case CKA_EC_PARAMS:
+			if (t[i].pValue == NULL || t[i].ulValueLen == 0)
+				return CKR_ATTRIBUTE_VALUE_INVALID;
+			c->ec_params = t[i].pValue;
+			c->eplen = t[i].ulValueLen;
+			break;
 		case CKA_CLASS:
 			rv = ulong_of(&t[i], &c->cls);
 			c->have_cls = 1;
@@ -152,6 +195,27 @@ create_store(struct session *l, const struct create *c, CK_RV *rvp)
 		r = object_import_key_id(l, kind, c->label, c->id, c->idlen, v);
 		secret_free(v);
 		return r;
+	case CKO_PRIVATE_KEY:
+		if (c->key_type == CKK_EC) {
+			if (c->ec_params == NULL || c->value == NULL) {
+				*rvp = CKR_TEMPLATE_INCOMPLETE;
+				return 0;
+			}
+			r = p11key_ec_pkcs8(c->ec_params, c->eplen, c->value,
+			    c->vlen, &v);
+			kind = OBJ_EC;
+		} else if (c->key_type == CKK_RSA) {
+			r = p11key_rsa_pkcs8(&c->rsa, &v);
+			kind = OBJ_RSA;
+		} else {
+			*rvp = CKR_ATTRIBUTE_VALUE_INVALID;
+			return 0;
+		}
+		if (r == 0)
+			r = object_import_key_id(l, kind, c->label, c->id,
+			    c->idlen, v);
+		secret_free(v);
+		return r;
 	default:
 		*rvp = CKR_ATTRIBUTE_VALUE_INVALID;
 		return 0;
@@ -199,7 +263,7 @@ C_CreateObject(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR t, CK_ULONG n,
 	    (rv = mod_rv(object_find(l, c.label, &oi))) == CKR_OK)
 		*op = MOD_HANDLE(oi.id, 0);
 	if (rv == CKR_KEY_TYPE_INCONSISTENT)
-		rv = CKR_ATTRIBUTE_VALUE_INVALID; /* e.g. a bad key length */
+		rv = CKR_ATTRIBUTE_VALUE_INVALID; /* a bad length or component */
  out:
 	mod_leave();
 	return rv;
