@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attr.h"
 #include "err.h"
 #include "mod.h"
 #include "object.h"
@@ -222,6 +223,54 @@ create_store(struct session *l, const struct create *c, CK_RV *rvp)
 	}
 }
 
+/*
+ * A public key: Coffer keeps it inside its private key, so there is nothing
+ * to store. One that equals the public half of the key pair labelled the
+ * same is that half (applications write both halves of a key they import);
+ * any other is refused.
+ */
+static CK_RV
+create_public(struct session *l, const CK_ATTRIBUTE *t, CK_ULONG n,
+    const char *label, CK_OBJECT_HANDLE *hp)
+{
+	struct object_info oi;
+	struct object *o = NULL;
+	uint8_t *v = NULL;
+	size_t len;
+	CK_ULONG i;
+	CK_RV rv = CKR_OK;
+	int r, checked = 0;
+
+	if ((r = object_find(l, label, &oi)) != 0 ||
+	    (r = object_get(l, label, &o)) != 0)
+		return r == CE_NOT_FOUND ? CKR_ATTRIBUTE_VALUE_INVALID :
+		    mod_rv(r);
+	if (!attr_has_public(o)) {
+		rv = CKR_ATTRIBUTE_VALUE_INVALID;
+		goto out;
+	}
+	for (i = 0; rv == CKR_OK && i < n; i++) {
+		if (t[i].type != CKA_MODULUS && t[i].type != CKA_PUBLIC_EXPONENT &&
+		    t[i].type != CKA_EC_POINT && t[i].type != CKA_EC_PARAMS &&
+		    t[i].type != CKA_KEY_TYPE)
+			continue;
+		if (attr_get(o, 1, t[i].type, &v, &len) != 0 ||
+		    len != t[i].ulValueLen || t[i].pValue == NULL ||
+		    memcmp(v, t[i].pValue, len) != 0)
+			rv = CKR_ATTRIBUTE_VALUE_INVALID;
+		checked += t[i].type != CKA_KEY_TYPE;
+		free(v);
+		v = NULL;
+	}
+	if (rv == CKR_OK && checked == 0)
+		rv = CKR_TEMPLATE_INCOMPLETE;
+	if (rv == CKR_OK)
+		*hp = MOD_HANDLE(oi.id, 1);
+ out:
+	object_free(o);
+	return rv;
+}
+
 CK_RV
 C_CreateObject(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR t, CK_ULONG n,
     CK_OBJECT_HANDLE_PTR op)
@@ -252,6 +301,10 @@ C_CreateObject(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR t, CK_ULONG n,
 	/* Coffer finds objects by label: one is needed */
 	if (!c.have_cls || c.label[0] == '\0') {
 		rv = CKR_TEMPLATE_INCOMPLETE;
+		goto out;
+	}
+	if (c.cls == CKO_PUBLIC_KEY) {
+		rv = create_public(l, t, n, c.label, op);
 		goto out;
 	}
 	r = create_store(l, &c, &rv);

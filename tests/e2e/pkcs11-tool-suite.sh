@@ -10,8 +10,9 @@
 #     writes, and verifies with openssl: ECDSA-SHA256 (DER and raw r||s),
 #     ECDSA over a digest, SHA256-RSA-PKCS and raw RSA-PKCS; a changed
 #     message fails; HMAC-SHA256/384 with a generic secret equals hsm's;
-#   - C_CreateObject stores a certificate, a data object and a secret key
-#     given by value, read back or used as given;
+#   - C_CreateObject stores a certificate, a data object, a secret key
+#     given by value and EC/RSA private keys by their components, read
+#     back or used as given; a public key is matched to its pair;
 #   - listing and deleting objects; C_SetPIN changes the CO's password for
 #     hsm too; and the chain still verifies.
 . "$(dirname "$0")/lib.sh"
@@ -199,6 +200,41 @@ hsm key encrypt "$P" --label imported --in "$T/msg" --out "$T/imp.ct" \
 hsm key decrypt "$P" --label same --in "$T/imp.ct" --pin-file "$CO" \
 	>"$T/imp.pt" || fail "the imported key is not the key given"
 cmp -s "$T/imp.pt" "$T/msg" || fail "the imported key decrypts wrongly"
+
+# private keys by their components (pkcs11-tool reads a PEM key and sends
+# them): hsm holds the very key, and the public half written after it is
+# matched to the pair, not stored; a public key of another key is refused
+for k in ip256:EC:ec_paramgen_curve:P-256:31 irsa:RSA:rsa_keygen_bits:2048:32; do
+	l=${k%%:*}
+	id=${k##*:}
+	alg=$(echo "$k" | cut -d: -f2)
+	opt=$(echo "$k" | cut -d: -f3-4)
+	openssl genpkey -algorithm "$alg" -pkeyopt "$opt" -out "$T/$l.key" \
+		2>/dev/null
+	openssl pkey -in "$T/$l.key" -pubout -out "$T/$l.pub"
+	mod_co --write-object "$T/$l.key" --type privkey --label "$l" \
+		--id "$id" >/dev/null
+	mod_co --write-object "$T/$l.pub" --type pubkey --label "$l" \
+		--id "$id" >/dev/null
+	hsm key export-public "$P" --label "$l" --out "$T/$l.hsm.pub" \
+		--pin-file "$CO" >/dev/null
+	cmp -s "$T/$l.pub" "$T/$l.hsm.pub" || fail "$l: hsm holds another key"
+done
+if pkcs11-tool --module "$MOD" --token-label p1 --login \
+	--pin "$(modpin "$CO")" --write-object "$T/irsa.pub" --type pubkey \
+	--label ip256 --id 31 >"$T/wrongpub" 2>&1; then
+	fail "another key's public key was taken as ip256's"
+fi
+grep -q CKR_ATTRIBUTE_VALUE_INVALID "$T/wrongpub" || fail "wrong public key: $(cat "$T/wrongpub")"
+mod_co --sign -m ECDSA-SHA256 --id 31 -f openssl -i "$T/msg" -o "$T/ip.sig" \
+	>/dev/null
+openssl dgst -sha256 -verify "$T/ip256.pub" -signature "$T/ip.sig" "$T/msg" \
+	>/dev/null || fail "the imported EC key does not sign as itself"
+mod_co --sign -m SHA256-RSA-PKCS --id 32 -i "$T/msg" -o "$T/ir.sig" >/dev/null
+openssl dgst -sha256 -sign "$T/irsa.key" -out "$T/ir.ossl" "$T/msg"
+cmp -s "$T/ir.sig" "$T/ir.ossl" || fail "the imported RSA key does not sign as itself"
+[ "$(hsm key list "$P" --pin-file "$CO" | grep -c '^i[pr]')" -eq 2 ] ||
+	fail "a public key was stored beside its pair"
 
 # random bytes, and deleting: the key is gone from hsm as well
 mod --token-label p1 --generate-random 32 -o "$T/rnd" >/dev/null
