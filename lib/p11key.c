@@ -41,7 +41,7 @@ static int
 from_params(const char *name, OSSL_PARAM_BLD *b, struct secret **p8p)
 {
 	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY_CTX *ctx = NULL, *chk = NULL;
 	EVP_PKEY *pk = NULL;
 	int r = CE_INVALID;
 
@@ -51,12 +51,23 @@ from_params(const char *name, OSSL_PARAM_BLD *b, struct secret **p8p)
 		r = CE_CRYPTO;
 		goto out;
 	}
-	if (EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_KEYPAIR, params) != 1) {
-		err_set_detail("the %s key components do not make a key", name);
+	if (EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_KEYPAIR, params) != 1)
+		goto bad;
+	/* fromdata takes the parts as they come: a wrong one would make a
+	 * key that signs nothing its public key verifies */
+	if ((chk = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL)) == NULL) {
+		r = CE_CRYPTO;
 		goto out;
 	}
+	if (EVP_PKEY_check(chk) != 1)
+		goto bad;
 	r = pkcs8_of(pk, p8p);
+	goto out;
+ bad:
+	err_set_detail("the %s key components do not make a key", name);
+	r = CE_INVALID;
  out:
+	EVP_PKEY_CTX_free(chk);
 	EVP_PKEY_free(pk);
 	EVP_PKEY_CTX_free(ctx);
 	OSSL_PARAM_free(params);
