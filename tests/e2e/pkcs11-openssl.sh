@@ -32,8 +32,11 @@ dynamic_path = $engine
 MODULE_PATH = $MOD
 init = 0
 EOC
-OPENSSL_CONF=$T/openssl.cnf
-export OPENSSL_CONF
+# Only the openssl that signs through the engine reads this configuration
+# (eng): exported, it would load the engine, and the module, into hsm too.
+eng() {
+	OPENSSL_CONF=$T/openssl.cnf openssl "$@"
+}
 # libp11 reads a pin-source file whole: no newline
 (umask 077 && printf '%s' "$(modpin "$CO")" >"$T/copin" &&
 	printf '%s' "$(modpin "$BAD")" >"$T/badpin")
@@ -50,7 +53,7 @@ printf 'pay 900 EUR to account 42\n' >"$T/other"
 
 # sign SIGFILE URI: openssl dgst -sha256 of msg through the engine
 sign() {
-	openssl dgst -sha256 -engine pkcs11 -keyform engine -sign "$2" \
+	eng dgst -sha256 -engine pkcs11 -keyform engine -sign "$2" \
 		-out "$1" "$T/msg" >"$T/ossl.log" 2>&1 ||
 		{ cat "$T/ossl.log" >&2; fail "openssl could not sign with $2"; }
 }
@@ -73,7 +76,7 @@ cmp -s "$T/rsa.sig" "$T/rsa.hsm" || fail "the engine's RSA signature is not hsm'
 
 # CKM_ECDSA: openssl hashes, the module signs the digest
 openssl dgst -sha256 -binary "$T/msg" >"$T/msg.dig"
-openssl pkeyutl -engine pkcs11 -keyform engine -sign \
+eng pkeyutl -engine pkcs11 -keyform engine -sign \
 	-inkey "pkcs11:token=p1;object=ec;type=private?pin-source=file:$T/copin" \
 	-in "$T/msg.dig" -out "$T/dig.sig" >"$T/ossl.log" 2>&1 ||
 	{ cat "$T/ossl.log" >&2; fail "pkeyutl could not sign"; }
@@ -81,7 +84,7 @@ openssl pkeyutl -verify -pubin -inkey "$T/ec.pem" -in "$T/msg.dig" \
 	-sigfile "$T/dig.sig" >/dev/null || fail "pkeyutl's signature does not verify"
 
 # a wrong PIN: refused, and counted on hsm's counter
-if openssl dgst -sha256 -engine pkcs11 -keyform engine -sign \
+if eng dgst -sha256 -engine pkcs11 -keyform engine -sign \
 	"pkcs11:token=p1;object=ec;type=private?pin-source=file:$T/badpin" \
 	-out "$T/bad.sig" "$T/msg" >"$T/ossl.log" 2>&1; then
 	fail "a wrong PIN signed"
