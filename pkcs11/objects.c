@@ -340,7 +340,8 @@ gen_read(struct gen *g, const CK_ATTRIBUTE *t, CK_ULONG n)
 			return CKR_ATTRIBUTE_VALUE_INVALID;
 		switch (t[i].type) {
 		case CKA_LABEL:
-			if (len == 0 || len > OBJECT_LABEL_MAX)
+			if (len == 0 || len > OBJECT_LABEL_MAX ||
+			    memchr(v, '\0', len) != NULL)
 				return CKR_ATTRIBUTE_VALUE_INVALID;
 			memcpy(g->label, v, len);
 			g->label[len] = '\0';
@@ -398,7 +399,7 @@ gen_label(struct gen *g)
 	n = g->idlen > 0 ? g->idlen : sizeof(rnd);
 	if (g->idlen == 0)
 		cc_random(rnd, sizeof(rnd));
-	strcpy(g->label, "key-");
+	snprintf(g->label, sizeof(g->label), "key-");
 	for (i = 0; i < n && 4 + 2 * i + 2 < sizeof(g->label); i++)
 		snprintf(g->label + 4 + 2 * i, 3, "%02x", p[i]);
 }
