@@ -5,6 +5,7 @@
 #   make bench      benchmarks (figures go to bench/RESULTS.md by hand)
 #   make fuzz       libFuzzer harnesses (clang) into build/fuzz/
 #   make install    PREFIX=/usr/local DESTDIR=
+# bin/libcoffer-pkcs11.so is the PKCS#11 module (docs/pkcs11.md).
 # V=1 shows the commands.
 
 CC ?= cc
@@ -41,14 +42,37 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNITS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BINS := $(TOOLS:%=$(BINDIR)/%)
 
+# The PKCS#11 module is a shared object: lib/ once more, position
+# independent, in $(BUILD)/pic, and pkcs11/ on top. Only the C_* functions
+# are exported (pkcs11/exports.map), so libcoffer's names cannot clash
+# with an application's.
+P11KIT_CFLAGS ?= $(shell pkg-config --cflags p11-kit-1 2>/dev/null || \
+	echo -I/usr/include/p11-kit-1)
+PKCS11_SRCS := $(wildcard pkcs11/*.c)
+PKCS11_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o) \
+	$(PKCS11_SRCS:%.c=$(BUILD)/pic/%.o)
+PKCS11 := $(BINDIR)/libcoffer-pkcs11.so
+
 .SECONDARY:
 .PHONY: all units man check demo bench fuzz install clean deps
-all: $(TOOL_BINS)
+all: $(TOOL_BINS) $(PKCS11)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (pic)")
+	$(Q)$(CC) $(CFLAGS) -fPIC $(if $(filter pkcs11/%,$<),$(P11KIT_CFLAGS)) \
+		-c -o $@ $<
+
+$(PKCS11): $(PKCS11_OBJS) pkcs11/exports.map
+	@mkdir -p $(BINDIR)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared $(LDFLAGS) -Wl,--version-script=pkcs11/exports.map \
+		-o $@ $(PKCS11_OBJS) $(LDLIBS)
 
 $(LIB): $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
@@ -63,6 +87,16 @@ endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+# The module's unit test links the module's objects (not PIC) directly.
+PKCS11_TOBJS := $(PKCS11_SRCS:%.c=$(BUILD)/%.o)
+$(PKCS11_TOBJS) $(BUILD)/tests/unit/test_pkcs11.o: \
+	override CFLAGS += $(P11KIT_CFLAGS) -Ipkcs11
+$(BUILD)/tests/test_pkcs11: $(BUILD)/tests/unit/test_pkcs11.o \
+	$(PKCS11_TOBJS) $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
@@ -127,6 +161,8 @@ install: all man
 		$(DESTDIR)$(DOCDIR)/runbooks $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPDIR)
 	install -m 0755 $(TOOL_BINS) $(DESTDIR)$(LIBEXECDIR)/
+	install -d $(DESTDIR)$(PREFIX)/lib
+	install -m 0644 $(PKCS11) $(DESTDIR)$(PREFIX)/lib/
 	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' scripts/coffer.in \
 		>$(DESTDIR)$(PREFIX)/bin/coffer
 	chmod 0755 $(DESTDIR)$(PREFIX)/bin/coffer
@@ -150,4 +186,5 @@ clean:
 	rm -rf build bin
 
 -include $(LIB_OBJS:.o=.d) $(UNITS:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)
+-include $(PKCS11_OBJS:.o=.d) $(PKCS11_TOBJS:.o=.d)
 -include $(foreach t,$(TOOLS),$(patsubst %.c,$(BUILD)/%.d,$(wildcard $(t)/*.c)))

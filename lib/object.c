@@ -318,6 +318,26 @@ object_find(struct session *s, const char *label, struct object_info *ip)
 }
 
 int
+object_find_id(struct session *s, uint64_t id, struct object_info *ip)
+{
+	sqlite3_stmt *q;
+	char name[32];
+	int r;
+
+	if ((r = object_require_user(s)) != 0)
+		return r;
+	snprintf(name, sizeof(name), "#%llu", (unsigned long long)id);
+	if (s->version == 1)
+		return sks_obj_find_id(s, id, name, ip);
+	if ((r = store_prepare(s->h->st, "SELECT " OBJ_COLS " FROM object "
+	    "WHERE partition_id = ? AND id = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, s->pid);
+	sqlite3_bind_int64(q, 2, (int64_t)id);
+	return object_info_one(s, s->h->st, q, name, ip);
+}
+
+int
 object_list(struct session *s,
     int (*cb)(void *ctx, const struct object_info *oi), void *ctx)
 {
@@ -606,6 +626,13 @@ int
 object_import_cert(struct session *s, const char *label, const void *p,
     size_t len)
 {
+	return object_import_cert_id(s, label, NULL, 0, p, len);
+}
+
+int
+object_import_cert_id(struct session *s, const char *label,
+    const uint8_t *ckaid, size_t ckaidlen, const void *p, size_t len)
+{
 	struct object *o = NULL;
 	X509 *x = NULL;
 	BIO *bio = NULL;
@@ -635,6 +662,14 @@ object_import_cert(struct session *s, const char *label, const void *p,
 	if ((r = common_attrs(o, CKO_CERTIFICATE, label, 0)) != 0 ||
 	    (r = object_set_ulong(o, CKA_CERTIFICATE_TYPE, CKC_X_509)) != 0 ||
 	    (r = object_set_attr(o, CKA_SUBJECT, subj, (size_t)slen)) != 0)
+		goto out;
+	if (ckaid != NULL && (ckaidlen == 0 || ckaidlen > OBJECT_ID_MAX)) {
+		err_set_detail("a CKA_ID is 1 to %d bytes", OBJECT_ID_MAX);
+		r = CE_INVALID;
+		goto out;
+	}
+	if (ckaid != NULL &&
+	    (r = object_set_attr(o, CKA_ID, ckaid, ckaidlen)) != 0)
 		goto out;
 	if ((o->value = secret_from(der, (size_t)dlen)) == NULL) {
 		r = CE_NOMEM;

@@ -151,12 +151,22 @@ int object_import_data(struct session *s, const char *label,
 /* Imports an X.509 certificate, DER or PEM (CO or CU; always public). */
 int object_import_cert(struct session *s, const char *label, const void *p,
     size_t len);
+/* object_import_cert with a CKA_ID (NULL for none), which pairs a
+ * certificate with its key for PKCS#11 applications. */
+int object_import_cert_id(struct session *s, const char *label,
+    const uint8_t *ckaid, size_t ckaidlen, const void *p, size_t len);
 
 /* Stores a fully built object (what the importers and apply use). */
 int object_store(struct session *s, const struct object *o, uint64_t *idp);
 
 /* Looks an object up by label (any CO/CU session). */
 int object_find(struct session *s, const char *label, struct object_info *ip);
+
+/*
+ * Looks an object up by its store id (struct object_info id), as a
+ * PKCS#11 handle names it; CE_NOT_FOUND when the partition has none.
+ */
+int object_find_id(struct session *s, uint64_t id, struct object_info *ip);
 
 /* Calls cb for every object in id order (no decryption). */
 int object_list(struct session *s,
@@ -263,7 +273,12 @@ int object_apply_records(struct session *s, const struct object_apply_opts *o,
 
 /* --- using keys ---------------------------------------------------------- */
 
-enum object_hash { OBJ_SHA256 = 256, OBJ_SHA384 = 384 };
+/*
+ * OBJ_PREHASHED is PKCS#11's CKM_ECDSA and CKM_RSA_PKCS: msg is already
+ * the digest (for RSA the DER DigestInfo), which the key pads and signs as
+ * it is. Generic secrets (HMAC) refuse it.
+ */
+enum object_hash { OBJ_PREHASHED = 0, OBJ_SHA256 = 256, OBJ_SHA384 = 384 };
 
 /*
  * Signs msg: RSA PKCS#1 v1.5, ECDSA (DER signature, as `openssl dgst`
@@ -293,6 +308,18 @@ int object_encrypt(struct session *s, const char *label, const void *aad,
 /* Reverses object_encrypt; CE_AUTH_TAG for a wrong key, AAD or altered data. */
 int object_decrypt(struct session *s, const char *label, const void *aad,
     size_t aadlen, const void *in, size_t len, struct secret **ptp);
+/*
+ * AES-GCM as PKCS#11's CKM_AES_GCM: the caller's 96-bit IV, a 128-bit tag;
+ * out = ciphertext | tag. The caller keeps IVs unique per key.
+ */
+#define OBJ_GCM_IV_LEN 12
+int object_encrypt_iv(struct session *s, const char *label,
+    const uint8_t iv[OBJ_GCM_IV_LEN], const void *aad, size_t aadlen,
+    const void *pt, size_t len, struct buf **outp);
+/* Reverses object_encrypt_iv; CE_AUTH_TAG as object_decrypt. */
+int object_decrypt_iv(struct session *s, const char *label,
+    const uint8_t iv[OBJ_GCM_IV_LEN], const void *aad, size_t aadlen,
+    const void *in, size_t len, struct secret **ptp);
 /* The public key of an RSA/EC key pair as PEM (SubjectPublicKeyInfo). */
 int object_export_public(struct session *s, const char *label,
     struct buf **pemp);

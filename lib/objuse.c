@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "buf.h"
@@ -147,6 +148,87 @@ ecdsa_raw_to_der(const uint8_t *raw, size_t len, size_t half,
 	return r;
 }
 
+/*
+ * PKCS#11's CKM_ECDSA and CKM_RSA_PKCS (OBJ_PREHASHED): the caller hashed,
+ * and for RSA wrapped the hash in its DigestInfo; the key only pads and
+ * signs, as EVP_PKEY_sign does with no digest set. verify 1 checks sig
+ * instead (*sigp unused): 0 or 1 for a bad signature.
+ */
+static int
+pkey_raw(int verify, EVP_PKEY *pk, const void *in, size_t len,
+    const void *sig, size_t siglen, struct buf **sigp)
+{
+	EVP_PKEY_CTX *ctx;
+	struct buf *out = NULL;
+	uint8_t *p;
+	size_t slen = 0;
+	int r = CE_CRYPTO;
+
+	if ((ctx = EVP_PKEY_CTX_new(pk, NULL)) == NULL)
+		return CE_NOMEM;
+	if ((verify ? EVP_PKEY_verify_init(ctx) : EVP_PKEY_sign_init(ctx)) != 1)
+		goto out;
+	if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA &&
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1)
+		goto out;
+	if (verify) {
+		r = EVP_PKEY_verify(ctx, sig, siglen, in, len) == 1 ? 0 : 1;
+		goto out;
+	}
+	if (EVP_PKEY_sign(ctx, NULL, &slen, in, len) != 1)
+		goto out;
+	if ((out = buf_new(slen)) == NULL || buf_reserve(out, slen, &p) != 0) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	if (EVP_PKEY_sign(ctx, p, &slen, in, len) != 1)
+		goto out;
+	/* ECDSA signatures may come out shorter than the maximum. */
+	if ((*sigp = buf_from(p, slen)) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	r = 0;
+ out:
+	buf_free(out);
+	EVP_PKEY_CTX_free(ctx);
+	return r;
+}
+
+/* Hashes msg with hash and signs the digest (RSA PKCS#1 v1.5 or DER ECDSA). */
+static int
+digest_sign(EVP_PKEY *pk, int hash, const void *msg, size_t len,
+    struct buf **sigp)
+{
+	EVP_MD_CTX *ctx;
+	struct buf *sig = NULL;
+	uint8_t *p;
+	size_t slen = 0;
+	int r = CE_CRYPTO;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return CE_NOMEM;
+	if (EVP_DigestSignInit(ctx, NULL, md_of(hash), NULL, pk) != 1 ||
+	    EVP_DigestSign(ctx, NULL, &slen, msg, len) != 1)
+		goto out;
+	if ((sig = buf_new(slen)) == NULL || buf_reserve(sig, slen, &p) != 0) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	if (EVP_DigestSign(ctx, p, &slen, msg, len) != 1)
+		goto out;
+	/* ECDSA signatures may come out shorter than the maximum. */
+	if ((*sigp = buf_from(p, slen)) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	r = 0;
+ out:
+	buf_free(sig);
+	EVP_MD_CTX_free(ctx);
+	return r;
+}
+
 int
 object_sign(struct session *s, const char *label, int hash, const void *msg,
     size_t len, struct buf **sigp)
@@ -168,15 +250,18 @@ object_sign_fmt(struct session *s, const char *label, int hash, int fmt,
 {
 	struct object *o = NULL;
 	EVP_PKEY *pk = NULL;
-	EVP_MD_CTX *ctx = NULL;
 	struct buf *sig = NULL;
 	uint8_t *p;
-	size_t slen = 0;
 	unsigned int mlen = 0;
 	int r;
 
 	if ((r = load_key(s, label, CKA_SIGN, &o)) != 0)
 		return r;
+	if (o->cls == CKO_SECRET_KEY && hash == OBJ_PREHASHED) {
+		err_set_detail("'%s' is a secret key: HMAC hashes itself", label);
+		r = CE_INVALID;
+		goto out;
+	}
 	if (o->cls == CKO_SECRET_KEY) {
 		/* HMAC with a generic secret. */
 		if ((sig = buf_new(EVP_MAX_MD_SIZE)) == NULL ||
@@ -193,28 +278,11 @@ object_sign_fmt(struct session *s, const char *label, int hash, int fmt,
 	} else {
 		if ((r = private_pkey(o, &pk)) != 0)
 			goto out;
-		r = CE_CRYPTO;
-		if ((ctx = EVP_MD_CTX_new()) == NULL ||
-		    EVP_DigestSignInit(ctx, NULL, md_of(hash), NULL, pk) != 1 ||
-		    EVP_DigestSign(ctx, NULL, &slen, msg, len) != 1)
-			goto out;
-		if ((sig = buf_new(slen)) == NULL ||
-		    buf_reserve(sig, slen, &p) != 0) {
-			r = CE_NOMEM;
-			goto out;
-		}
-		if (EVP_DigestSign(ctx, p, &slen, msg, len) != 1)
-			goto out;
-		/* ECDSA signatures may come out shorter than the maximum. */
-		if (slen < buf_len(sig)) {
-			struct buf *t = buf_from(p, slen);
-
-			buf_free(sig);
-			if ((sig = t) == NULL) {
-				r = CE_NOMEM;
+		if (hash == OBJ_PREHASHED) {
+			if ((r = pkey_raw(0, pk, msg, len, NULL, 0, &sig)) != 0)
 				goto out;
-			}
-		}
+		} else if ((r = digest_sign(pk, hash, msg, len, &sig)) != 0)
+			goto out;
 		if (fmt == OBJ_SIG_RAW && o->key_type == CKK_EC) {
 			struct buf *t = NULL;
 
@@ -230,7 +298,6 @@ object_sign_fmt(struct session *s, const char *label, int hash, int fmt,
 	r = 0;
  out:
 	buf_free(sig);
-	EVP_MD_CTX_free(ctx);
 	EVP_PKEY_free(pk);
 	object_free(o);
 	return r;
@@ -251,7 +318,8 @@ object_verify_fmt(struct session *s, const char *label, int hash, int fmt,
 	if ((r = load_key(s, label, 0, &o)) != 0)
 		return r;
 	if (o->cls == CKO_SECRET_KEY) {
-		if (o->key_type != CKK_GENERIC_SECRET) {
+		if (o->key_type != CKK_GENERIC_SECRET ||
+		    hash == OBJ_PREHASHED) {
 			r = CE_INVALID;
 			goto out;
 		}
@@ -271,12 +339,17 @@ object_verify_fmt(struct session *s, const char *label, int hash, int fmt,
 			sig = buf_ptr(der);
 			siglen = buf_len(der);
 		}
-		if ((ctx = EVP_MD_CTX_new()) == NULL ||
+		if (hash == OBJ_PREHASHED)
+			r = pkey_raw(1, pk, msg, len, sig, siglen, NULL);
+		else if ((ctx = EVP_MD_CTX_new()) == NULL ||
 		    EVP_DigestVerifyInit(ctx, NULL, md_of(hash), NULL, pk) != 1) {
 			r = CE_CRYPTO;
 			goto out;
-		}
-		r = EVP_DigestVerify(ctx, sig, siglen, msg, len) == 1 ? 0 : 1;
+		} else
+			r = EVP_DigestVerify(ctx, sig, siglen, msg, len) == 1 ?
+			    0 : 1;
+		if (r < 0)
+			goto out;
 	}
 	if (r == 1) {
 		err_set_detail("the signature does not verify with '%s'", label);
@@ -401,6 +474,89 @@ object_decrypt(struct session *s, const char *label, const void *aad,
 			    "ciphertext");
 		goto out;
 	}
+	secret_truncate(pt, ctlen);
+	*ptp = pt;
+	pt = NULL;
+ out:
+	secret_free(pt);
+	object_free(o);
+	return r;
+}
+
+/* An AES key that allows use (CKA_ENCRYPT or CKA_DECRYPT). */
+static int
+load_aes(struct session *s, const char *label, uint32_t use,
+    struct object **op)
+{
+	int r;
+
+	if ((r = load_key(s, label, use, op)) != 0)
+		return r;
+	if ((*op)->key_type != CKK_AES) {
+		err_set_detail("'%s' is not an AES key", label);
+		object_free(*op);
+		*op = NULL;
+		return CE_INVALID;
+	}
+	return 0;
+}
+
+int
+object_encrypt_iv(struct session *s, const char *label,
+    const uint8_t iv[OBJ_GCM_IV_LEN], const void *aad, size_t aadlen,
+    const void *pt, size_t len, struct buf **outp)
+{
+	struct object *o = NULL;
+	struct buf *out = NULL;
+	uint8_t *p;
+	int r;
+
+	if ((r = load_aes(s, label, CKA_ENCRYPT, &o)) != 0)
+		return r;
+	if ((out = buf_new(len + CC_TAG_LEN)) == NULL ||
+	    buf_reserve(out, len + CC_TAG_LEN, &p) != 0) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	if ((r = gcm(1, o->value, iv, aad, aadlen, pt, len, p,
+	    p + len)) != 0)
+		goto out;
+	*outp = out;
+	out = NULL;
+ out:
+	buf_free(out);
+	object_free(o);
+	return r;
+}
+
+int
+object_decrypt_iv(struct session *s, const char *label,
+    const uint8_t iv[OBJ_GCM_IV_LEN], const void *aad, size_t aadlen,
+    const void *in, size_t len, struct secret **ptp)
+{
+	struct object *o = NULL;
+	struct secret *pt = NULL;
+	const uint8_t *p = in;
+	uint8_t tag[CC_TAG_LEN];
+	size_t ctlen;
+	int r;
+
+	if ((r = load_aes(s, label, CKA_DECRYPT, &o)) != 0)
+		return r;
+	if (len < CC_TAG_LEN) {
+		err_set_detail("ciphertext shorter than its tag");
+		r = CE_TRUNCATED;
+		goto out;
+	}
+	ctlen = len - CC_TAG_LEN;
+	memcpy(tag, p + ctlen, CC_TAG_LEN);
+	if ((pt = secret_new(ctlen + 16)) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	if ((r = gcm(0, o->value, iv, aad, aadlen, p, ctlen, secret_ptr(pt),
+	    tag)) != 0)
+		goto out;
 	secret_truncate(pt, ctlen);
 	*ptp = pt;
 	pt = NULL;

@@ -155,6 +155,9 @@ int sks_blob_insert_tx(struct session *s, const uint8_t *blob, size_t n,
 
 int sks_obj_find(struct session *s, const char *label,
     struct object_info *ip);
+/* The same by store id (object_find_id); label names it in the detail. */
+int sks_obj_find_id(struct session *s, uint64_t id, const char *label,
+    struct object_info *ip);
 int sks_obj_list(struct session *s,
     int (*cb)(void *ctx, const struct object_info *oi), void *ctx);
 int sks_obj_get(struct session *s, const char *label, struct object **op);

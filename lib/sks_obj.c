@@ -175,6 +175,23 @@ sks_obj_find(struct session *s, const char *label, struct object_info *ip)
 	return object_info_one(s, s->h->sks, q, label, ip);
 }
 
+int
+sks_obj_find_id(struct session *s, uint64_t id, const char *label,
+    struct object_info *ip)
+{
+	sqlite3_stmt *q;
+	int r;
+
+	if ((r = sks_require(s->h)) != 0)
+		return r;
+	if ((r = store_prepare(s->h->sks, "SELECT " BLOB_COLS " FROM blob "
+	    "WHERE serial = ? AND id = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, (int64_t)s->serial);
+	sqlite3_bind_int64(q, 2, (int64_t)id);
+	return object_info_one(s, s->h->sks, q, label, ip);
+}
+
 /* Walks the partition's rows with a statement of its own (cb may write). */
 static int
 walk(struct session *s, const char *cols,

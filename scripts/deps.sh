@@ -6,6 +6,7 @@ set -eu
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev \
 libssl-dev openssl libsodium-dev libzstd-dev zstd libarchive-dev libjansson-dev \
 libsqlite3-dev sqlite3 libcmocka-dev softhsm2 opensc argon2 time lowdown man-db jq \
+libp11-kit-dev libengine-pkcs11-openssl gnutls-bin \
 testssl.sh gdb libcurl4-openssl-dev libexpat1-dev curl ceph-mon ceph-osd radosgw \
 ceph-common"
 

@@ -2,6 +2,7 @@
 # The command-line contract an installed Coffer keeps: one version in every
 # tool, exit codes in every --help, a man page per tool that renders, and
 # bash completion of subcommands and options read from the tools' help.
+# The PKCS#11 module is installed with only its C_* functions exported.
 . "$(dirname "$0")/lib.sh"
 top=$(cd "$here/../.." && pwd)
 version=$(sed -n 's/^#define COFFER_VERSION "\(.*\)"/\1/p' "$top/lib/version.h")
@@ -23,6 +24,14 @@ make -s -C "$top" install DESTDIR="$root" PREFIX=/usr >"$T/install.log" 2>&1 ||
 # Only `coffer` goes into PATH: the short names live in libexec, where
 # restore cannot shadow Debian's restore(8).
 [ "$(ls "$root/usr/bin")" = coffer ] || fail "bin/ holds more than coffer: $(ls "$root/usr/bin")"
+# The PKCS#11 module goes to PREFIX/lib and exports only PKCS#11's names.
+mod=$root/usr/lib/libcoffer-pkcs11.so
+[ -f "$mod" ] || fail "libcoffer-pkcs11.so not installed"
+nm -D --defined-only "$mod" | awk '$2 == "T" && $3 !~ /^C_/ { print $3 }' \
+	>"$T/mod-extra"
+[ ! -s "$T/mod-extra" ] || fail "the module exports $(head -3 "$T/mod-extra")"
+nm -D --defined-only "$mod" | grep -q " T C_GetFunctionList$" ||
+	fail "the module does not export C_GetFunctionList"
 sed 's|/usr/libexec/coffer|'"$root"'/usr/libexec/coffer|' "$root/usr/bin/coffer" >"$T/coffer"
 expect_exit 0 sh "$T/coffer" path
 [ "$(cat "$T/.out")" = "$root/usr/libexec/coffer" ] || fail "coffer path"

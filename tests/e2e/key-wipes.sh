@@ -1,11 +1,12 @@
 #!/bin/sh
-# Key material in lib/ is wiped with sodium_memzero, never with a memset
-# the compiler may drop (scripts/wipes.sh): the checker passes on lib/, and
+# Key material in lib/ (and in the PKCS#11 module, pkcs11/) is wiped with
+# sodium_memzero, never with a memset the compiler may drop
+# (scripts/wipes.sh): the checker passes on lib/ and pkcs11/, and
 # it does flag a memset over a key and a memset right before free().
 . "$(dirname "$0")/lib.sh"
 top=$(cd "$here/../.." && pwd)
-sh "$top/scripts/wipes.sh" "$top"/lib/*.c >"$T/out" 2>&1 ||
-	{ cat "$T/out" >&2; fail "lib/ wipes key material with memset"; }
+sh "$top/scripts/wipes.sh" "$top"/lib/*.c "$top"/pkcs11/*.c >"$T/out" 2>&1 ||
+	{ cat "$T/out" >&2; fail "lib/ or pkcs11/ wipes key material with memset"; }
 
 cat >"$T/bad.c" <<'EOC'
 void

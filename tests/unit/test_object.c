@@ -1,6 +1,9 @@
 /* object: generation, listing, records, apply modes, capacity, roles. */
 #include <stdio.h>
 #include <string.h>
+
+#include <openssl/sha.h>
+
 #include "testutil.h"
 #include "hsmfix.h"
 
@@ -21,7 +24,7 @@ test_generate_every_kind(void **state)
 {
 	struct hsmfix f;
 	struct session *s = NULL;
-	struct object_info oi;
+	struct object_info oi, oi2;
 	struct object *o = NULL;
 	int n = 0;
 
@@ -45,6 +48,11 @@ test_generate_every_kind(void **state)
 	assert_int_equal(oi.cls, CKO_PRIVATE_KEY);
 	assert_int_equal(oi.key_type, CKK_EC);
 	assert_int_equal(oi.bits, 384);
+	/* by store id, as a PKCS#11 handle names it */
+	memset(&oi2, 0, sizeof(oi2));
+	assert_int_equal(object_find_id(s, oi.id, &oi2), 0);
+	assert_string_equal(oi2.label, "ec384");
+	assert_int_equal(object_find_id(s, oi.id + 1000, &oi2), CE_NOT_FOUND);
 	assert_int_equal(object_get(s, "a192", &o), 0);
 	assert_int_equal(secret_len(o->value), 24);
 	object_free(o);
@@ -409,6 +417,74 @@ test_record_vector(void **state)
 	buf_free(b);
 }
 
+/*
+ * OBJ_PREHASHED (PKCS#11's CKM_ECDSA, CKM_RSA_PKCS) against the hashing
+ * path: a digest signed as it is verifies as a signature of the message,
+ * and RSA over SHA-256's DigestInfo is the SHA-256 signature byte for byte.
+ * GCM under the caller's IV opens as hsm's nonce | ct | tag.
+ */
+static void
+test_prehashed_and_iv(void **state)
+{
+	static const uint8_t info256[19] = { 0x30, 0x31, 0x30, 0x0d, 0x06,
+	    0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
+	    0x00, 0x04, 0x20 };
+	struct hsmfix f;
+	struct session *s = NULL;
+	struct buf *sig = NULL, *ref = NULL, *ct = NULL;
+	struct secret *pt = NULL;
+	uint8_t di[19 + 32], iv[OBJ_GCM_IV_LEN] = { 9 }, framed[64];
+
+	(void)state;
+	assert_int_equal(fx_setup(&f), 0);
+	assert_int_equal(fx_login(f.h, "p1", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_generate(s, OBJ_EC, 256, "ec", NULL), 0);
+	assert_int_equal(object_generate(s, OBJ_RSA, 2048, "rsa", NULL), 0);
+	assert_int_equal(object_generate(s, OBJ_AES, 256, "aes", NULL), 0);
+	assert_int_equal(object_generate(s, OBJ_GENERIC, 256, "mac", NULL), 0);
+	memcpy(di, info256, sizeof(info256));
+	assert_non_null(SHA256((const uint8_t *)"m", 1, di + 19));
+	assert_int_equal(object_sign_fmt(s, "ec", OBJ_PREHASHED, OBJ_SIG_RAW,
+	    di + 19, 32, &sig), 0);
+	assert_int_equal(buf_len(sig), 64);
+	assert_int_equal(object_verify_fmt(s, "ec", OBJ_SHA256, OBJ_SIG_RAW,
+	    "m", 1, buf_ptr(sig), buf_len(sig)), 0);
+	assert_int_equal(object_verify_fmt(s, "ec", OBJ_PREHASHED, OBJ_SIG_RAW,
+	    di + 19, 32, buf_ptr(sig), buf_len(sig)), 0);
+	assert_int_equal(object_verify_fmt(s, "ec", OBJ_SHA256, OBJ_SIG_RAW,
+	    "n", 1, buf_ptr(sig), buf_len(sig)), CE_INTEGRITY);
+	buf_free(sig);
+	assert_int_equal(object_sign_fmt(s, "rsa", OBJ_PREHASHED, OBJ_SIG_DER,
+	    di, sizeof(di), &sig), 0);
+	assert_int_equal(object_sign(s, "rsa", OBJ_SHA256, "m", 1, &ref), 0);
+	assert_int_equal(buf_len(sig), buf_len(ref));
+	assert_memory_equal(buf_ptr(sig), buf_ptr(ref), buf_len(ref));
+	assert_int_equal(object_verify_fmt(s, "rsa", OBJ_PREHASHED,
+	    OBJ_SIG_DER, di, sizeof(di), buf_ptr(sig), buf_len(sig)), 0);
+	buf_free(sig);
+	buf_free(ref);
+	sig = NULL;
+	assert_int_equal(object_sign_fmt(s, "mac", OBJ_PREHASHED, OBJ_SIG_DER,
+	    di, 32, &sig), CE_INVALID);
+	assert_int_equal(object_encrypt_iv(s, "aes", iv, "a", 1, "secret", 6,
+	    &ct), 0);
+	assert_int_equal(buf_len(ct), 6 + 16);
+	memcpy(framed, iv, sizeof(iv));
+	memcpy(framed + sizeof(iv), buf_ptr(ct), buf_len(ct));
+	assert_int_equal(object_decrypt(s, "aes", "a", 1, framed,
+	    sizeof(iv) + buf_len(ct), &pt), 0);
+	assert_memory_equal(secret_ptr(pt), "secret", 6);
+	secret_free(pt);
+	assert_int_equal(object_decrypt_iv(s, "aes", iv, "a", 1, buf_ptr(ct),
+	    buf_len(ct), &pt), 0);
+	secret_free(pt);
+	assert_int_equal(object_decrypt_iv(s, "aes", iv, "b", 1, buf_ptr(ct),
+	    buf_len(ct), &pt), CE_AUTH_TAG);
+	buf_free(ct);
+	session_close(s);
+	fx_teardown(&f);
+}
+
 int
 main(void)
 {
@@ -420,6 +496,7 @@ main(void)
 		cmocka_unit_test(test_record_vector),
 		cmocka_unit_test(test_ckaid),
 		cmocka_unit_test(test_sig_formats),
+		cmocka_unit_test(test_prehashed_and_iv),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
