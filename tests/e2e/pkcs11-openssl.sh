@@ -11,32 +11,10 @@
 . "$(dirname "$0")/helpers/hsm.sh"
 . "$(dirname "$0")/helpers/pkcs11.sh"
 mod_setup pkcs11-openssl
-engine=$(openssl version -e | sed -n 's/^ENGINESDIR: "\(.*\)"$/\1/p')/pkcs11.so
-if [ ! -f "$engine" ]; then
-	echo "pkcs11-openssl: skipped: needs libp11's engine ($engine," \
-		"libengine-pkcs11-openssl; scripts/deps.sh installs it)"
-	exit 0
-fi
+eng_setup pkcs11-openssl
 hsm_setup h
 P="hsm:$T/h#p1"
 mod_hsm "$T/h"
-cat >"$T/openssl.cnf" <<EOC
-openssl_conf = openssl_init
-[openssl_init]
-engines = engine_section
-[engine_section]
-pkcs11 = pkcs11_section
-[pkcs11_section]
-engine_id = pkcs11
-dynamic_path = $engine
-MODULE_PATH = $MOD
-init = 0
-EOC
-# Only the openssl that signs through the engine reads this configuration
-# (eng): exported, it would load the engine, and the module, into hsm too.
-eng() {
-	OPENSSL_CONF=$T/openssl.cnf openssl "$@"
-}
 # libp11 reads a pin-source file whole: no newline
 (umask 077 && printf '%s' "$(modpin "$CO")" >"$T/copin" &&
 	printf '%s' "$(modpin "$BAD")" >"$T/badpin")

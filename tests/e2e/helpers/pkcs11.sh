@@ -11,6 +11,10 @@
 #                       own allocations are not ours to judge; memory
 #                       errors and UBSan still stop them). Without a
 #                       libasan to preload the scenario skips.
+#   eng_setup NAME      skip (exit 0, saying why) without libp11's OpenSSL
+#                       engine; else $T/openssl.cnf loads it on $MOD, and
+#                       eng ARGS... runs openssl with it (only that openssl:
+#                       exported, the engine would load into hsm too)
 #   mod_hsm DIR         adds the HSM directory DIR to the configuration
 #   modpin FILE         the PIN in a pin file, for pkcs11-tool's --pin (its
 #                       only way to take one; Coffer's own tools read files)
@@ -66,4 +70,29 @@ mod() {
 
 mod_co() {
 	mod --token-label "$MOD_TOKEN" --login --pin "$(modpin "$CO")" "$@"
+}
+
+eng_setup() {
+	engine=$(openssl version -e | sed -n 's/^ENGINESDIR: "\(.*\)"$/\1/p')/pkcs11.so
+	if [ ! -f "$engine" ]; then
+		echo "$1: skipped: needs libp11's engine ($engine," \
+			"libengine-pkcs11-openssl; scripts/deps.sh installs it)"
+		exit 0
+	fi
+	cat >"$T/openssl.cnf" <<EOC
+openssl_conf = openssl_init
+[openssl_init]
+engines = engine_section
+[engine_section]
+pkcs11 = pkcs11_section
+[pkcs11_section]
+engine_id = pkcs11
+dynamic_path = $engine
+MODULE_PATH = $MOD
+init = 0
+EOC
+}
+
+eng() {
+	OPENSSL_CONF=$T/openssl.cnf openssl "$@"
 }
