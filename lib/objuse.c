@@ -48,11 +48,14 @@ static int
 private_pkey(const struct object *o, EVP_PKEY **pkp)
 {
 	const unsigned char *p = secret_ptr(o->value);
+	int type = o->key_type == CKK_EC ? EVP_PKEY_EC :
+	    o->key_type == CKK_RSA ? EVP_PKEY_RSA : EVP_PKEY_NONE;
 
-	if ((*pkp = d2i_AutoPrivateKey(NULL, &p,
-	    (long)secret_len(o->value))) == NULL)
-		return CE_CRYPTO;
-	return 0;
+	/* The type named: OpenSSL 3 then tries one decoder, not all. */
+	*pkp = type != EVP_PKEY_NONE ?
+	    d2i_PrivateKey(type, NULL, &p, (long)secret_len(o->value)) :
+	    d2i_AutoPrivateKey(NULL, &p, (long)secret_len(o->value));
+	return *pkp != NULL ? 0 : CE_CRYPTO;
 }
 
 static int

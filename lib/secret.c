@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/prctl.h>
@@ -12,6 +13,56 @@ struct secret {
 	size_t len;
 	size_t cap;
 };
+
+/*
+ * Freed secrets kept for reuse, wiped. Each secret is two guarded
+ * allocations (mmap, mprotect, mlock; munmap on free), and in a process
+ * with threads every munmap and mprotect is a TLB shootdown on every core:
+ * a PKCS#11 application that signs in a loop spent half its time there.
+ * A secret is reused only for the exact size it was made for, so its data
+ * still ends at its guard page and an overflow still faults at once.
+ */
+#define CACHE_SLOTS 16
+#define CACHE_MAX_LEN (64u * 1024)
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct secret *cache[CACHE_SLOTS];
+static size_t cached;
+
+static struct secret *
+cache_take(size_t cap)
+{
+	struct secret *s = NULL;
+	size_t i;
+
+	pthread_mutex_lock(&cache_lock);
+	for (i = cached; i-- > 0;)
+		if (cache[i]->cap == cap) {
+			s = cache[i];
+			cache[i] = cache[--cached];
+			break;
+		}
+	pthread_mutex_unlock(&cache_lock);
+	return s;
+}
+
+/* Keeps s for reuse (wiped first); 0 when the cache is full. */
+static int
+cache_put(struct secret *s)
+{
+	int kept = 0;
+
+	if (s->cap > CACHE_MAX_LEN)
+		return 0;
+	sodium_memzero(s->p, s->cap);
+	pthread_mutex_lock(&cache_lock);
+	if (cached < CACHE_SLOTS) {
+		cache[cached++] = s;
+		kept = 1;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return kept;
+}
 
 int
 secret_init(void)
@@ -30,17 +81,21 @@ struct secret *
 secret_new(size_t len)
 {
 	struct secret *s;
+	size_t cap = len == 0 ? 1 : len;
 
 	if (sodium_init() < 0)
 		return NULL;
-	if ((s = sodium_malloc(sizeof(*s))) == NULL)
-		return NULL;
-	s->len = s->cap = len;
-	if ((s->p = sodium_malloc(len == 0 ? 1 : len)) == NULL) {
-		sodium_free(s);
-		return NULL;
+	if ((s = cache_take(cap)) == NULL) {
+		if ((s = sodium_malloc(sizeof(*s))) == NULL)
+			return NULL;
+		s->cap = cap;
+		if ((s->p = sodium_malloc(cap)) == NULL) {
+			sodium_free(s);
+			return NULL;
+		}
+		sodium_memzero(s->p, cap);
 	}
-	sodium_memzero(s->p, len == 0 ? 1 : len);
+	s->len = len;
 	return s;
 }
 
@@ -65,7 +120,7 @@ secret_dup(const struct secret *s)
 void
 secret_free(struct secret *s)
 {
-	if (s == NULL)
+	if (s == NULL || cache_put(s))
 		return;
 	sodium_free(s->p); /* wipes before unmapping */
 	sodium_free(s);
