@@ -263,6 +263,28 @@ verify_final(struct mod_sess *s, CK_BYTE_PTR sig, CK_ULONG len)
 	return rv;
 }
 
+/* C_SignUpdate and C_VerifyUpdate: gather one more part of the data. */
+static CK_RV
+update(CK_SESSION_HANDLE h, int kind, CK_BYTE_PTR p, CK_ULONG len)
+{
+	struct mod_sess *s;
+	CK_RV rv;
+
+	if ((rv = mod_enter()) != CKR_OK)
+		return rv;
+	if ((rv = op_get(h, kind, &s)) == CKR_OK) {
+		/* the raw mechanisms sign one digest, not a stream */
+		if (s->op.mech == CKM_ECDSA || s->op.mech == CKM_RSA_PKCS)
+			rv = CKR_FUNCTION_NOT_SUPPORTED;
+		else
+			rv = op_add(&s->op, p, len);
+		if (rv != CKR_OK)
+			mod_op_clear(&s->op);
+	}
+	mod_leave();
+	return rv;
+}
+
 CK_RV
 C_SignInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key)
 {
@@ -300,22 +322,7 @@ C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig,
 CK_RV
 C_SignUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR p, CK_ULONG len)
 {
-	struct mod_sess *s;
-	CK_RV rv;
-
-	if ((rv = mod_enter()) != CKR_OK)
-		return rv;
-	if ((rv = op_get(h, OP_SIGN, &s)) == CKR_OK) {
-		/* the raw mechanisms sign one digest, not a stream */
-		if (s->op.mech == CKM_ECDSA || s->op.mech == CKM_RSA_PKCS)
-			rv = CKR_FUNCTION_NOT_SUPPORTED;
-		else
-			rv = op_add(&s->op, p, len);
-		if (rv != CKR_OK)
-			mod_op_clear(&s->op);
-	}
-	mod_leave();
-	return rv;
+	return update(h, OP_SIGN, p, len);
 }
 
 CK_RV
@@ -368,21 +375,7 @@ C_Verify(CK_SESSION_HANDLE h, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig,
 CK_RV
 C_VerifyUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR p, CK_ULONG len)
 {
-	struct mod_sess *s;
-	CK_RV rv;
-
-	if ((rv = mod_enter()) != CKR_OK)
-		return rv;
-	if ((rv = op_get(h, OP_VERIFY, &s)) == CKR_OK) {
-		if (s->op.mech == CKM_ECDSA || s->op.mech == CKM_RSA_PKCS)
-			rv = CKR_FUNCTION_NOT_SUPPORTED;
-		else
-			rv = op_add(&s->op, p, len);
-		if (rv != CKR_OK)
-			mod_op_clear(&s->op);
-	}
-	mod_leave();
-	return rv;
+	return update(h, OP_VERIFY, p, len);
 }
 
 CK_RV
