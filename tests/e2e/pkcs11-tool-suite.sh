@@ -249,6 +249,19 @@ hsm key list "$P" --pin-file "$CO" >"$T/list"
 ! grep -q "^ec384 " "$T/list" || fail "ec384 survives its deletion"
 grep -q '"event":"key-delete"' "$T/h/audit.log" || fail "no key-delete record"
 
+# pkcs11-tool's own self-test passes on what the module claims (RSA
+# keys verify through it, the RNG, sessions, objects), and GnuTLS's p11tool
+# sees the token as pkcs11-tool does
+mod_co --test >"$T/selftest" 2>&1 || { cat "$T/selftest"; fail "pkcs11-tool --test"; }
+grep -q "^No errors" "$T/selftest" || { cat "$T/selftest"; fail "self-test errors"; }
+grep -q "RSA-PKCS: OK" "$T/selftest" || { cat "$T/selftest"; fail "self-test verified no RSA"; }
+if command -v p11tool >/dev/null; then
+	p11tool --provider "$MOD" --list-tokens >"$T/p11tool" 2>&1 ||
+		{ cat "$T/p11tool"; fail "p11tool --list-tokens"; }
+	grep -q "token=p1" "$T/p11tool" || { cat "$T/p11tool"; fail "p11tool lists no p1"; }
+	grep -q "Serial: $serial$" "$T/p11tool" || fail "p11tool shows another serial"
+fi
+
 # C_SetPIN is `hsm role change`: hsm logs in with the new PIN only
 CO2=$(pinfile co2 "co-secret-2")
 mod_co --change-pin --new-pin "$(modpin "$CO2")" >/dev/null

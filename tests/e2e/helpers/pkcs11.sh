@@ -40,8 +40,8 @@ mod_setup() {
 			exit 0
 		fi
 		mkdir -p "$T/asan-wrap"
-		for p in pkcs11-tool openssl; do
-			real=$(command -v "$p")
+		for p in pkcs11-tool openssl p11tool; do
+			real=$(command -v "$p") || continue
 			printf '#!/bin/sh\nLD_PRELOAD=%s ASAN_OPTIONS=%s exec %s "$@"\n' \
 				"$asan" "detect_leaks=0:abort_on_error=1" "$real" \
 				>"$T/asan-wrap/$p"
