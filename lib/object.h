@@ -297,6 +297,14 @@ int object_verify(struct session *s, const char *label, int hash,
  * P-384). RSA and HMAC signatures are the same bytes in both.
  */
 enum object_sig_format { OBJ_SIG_DER = 0, OBJ_SIG_RAW = 1 };
+/*
+ * A flag or'ed into fmt: RSA signs with PSS (RFC 8017 RSASSA-PSS, MGF1 with
+ * the message's hash, salt as long as the hash: PKCS#11's
+ * CKM_RSA_PKCS_PSS and CKM_SHA256/384_RSA_PKCS_PSS with those parameters)
+ * instead of PKCS#1 v1.5. Prehashed, the digest's length names the hash
+ * (32: SHA-256, 48: SHA-384). EC keys refuse it.
+ */
+#define OBJ_RSA_PSS 2
 /* object_sign / object_verify in format fmt (they use OBJ_SIG_DER). */
 int object_sign_fmt(struct session *s, const char *label, int hash, int fmt,
     const void *msg, size_t len, struct buf **sigp);

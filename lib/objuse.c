@@ -157,8 +157,17 @@ ecdsa_raw_to_der(const uint8_t *raw, size_t len, size_t half,
  * signs, as EVP_PKEY_sign does with no digest set. verify 1 checks sig
  * instead (*sigp unused): 0 or 1 for a bad signature.
  */
+/* PSS padding on ctx with md for MGF1 and the salt's length. */
 static int
-pkey_raw(int verify, EVP_PKEY *pk, const void *in, size_t len,
+set_pss(EVP_PKEY_CTX *ctx, const EVP_MD *md)
+{
+	return EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+	    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, md) == 1 &&
+	    EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST) == 1;
+}
+
+static int
+pkey_raw(int verify, int pss, EVP_PKEY *pk, const void *in, size_t len,
     const void *sig, size_t siglen, struct buf **sigp)
 {
 	EVP_PKEY_CTX *ctx;
@@ -171,7 +180,21 @@ pkey_raw(int verify, EVP_PKEY *pk, const void *in, size_t len,
 		return CE_NOMEM;
 	if ((verify ? EVP_PKEY_verify_init(ctx) : EVP_PKEY_sign_init(ctx)) != 1)
 		goto out;
-	if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA &&
+	if (pss) {
+		/* the digest's length names its hash */
+		const EVP_MD *md = len == 48 ? EVP_sha384() : EVP_sha256();
+
+		if (EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA ||
+		    (len != 32 && len != 48)) {
+			err_set_detail("RSA-PSS signs a SHA-256 or SHA-384 "
+			    "digest with an RSA key");
+			r = CE_INVALID;
+			goto out;
+		}
+		if (EVP_PKEY_CTX_set_signature_md(ctx, md) != 1 ||
+		    !set_pss(ctx, md))
+			goto out;
+	} else if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA &&
 	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1)
 		goto out;
 	if (verify) {
@@ -200,9 +223,10 @@ pkey_raw(int verify, EVP_PKEY *pk, const void *in, size_t len,
 
 /* Hashes msg with hash and signs the digest (RSA PKCS#1 v1.5 or DER ECDSA). */
 static int
-digest_sign(EVP_PKEY *pk, int hash, const void *msg, size_t len,
+digest_sign(EVP_PKEY *pk, int hash, int pss, const void *msg, size_t len,
     struct buf **sigp)
 {
+	EVP_PKEY_CTX *pctx = NULL;
 	EVP_MD_CTX *ctx;
 	struct buf *sig = NULL;
 	uint8_t *p;
@@ -211,7 +235,8 @@ digest_sign(EVP_PKEY *pk, int hash, const void *msg, size_t len,
 
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return CE_NOMEM;
-	if (EVP_DigestSignInit(ctx, NULL, md_of(hash), NULL, pk) != 1 ||
+	if (EVP_DigestSignInit(ctx, &pctx, md_of(hash), NULL, pk) != 1 ||
+	    (pss && !set_pss(pctx, md_of(hash))) ||
 	    EVP_DigestSign(ctx, NULL, &slen, msg, len) != 1)
 		goto out;
 	if ((sig = buf_new(slen)) == NULL || buf_reserve(sig, slen, &p) != 0) {
@@ -256,10 +281,15 @@ object_sign_fmt(struct session *s, const char *label, int hash, int fmt,
 	struct buf *sig = NULL;
 	uint8_t *p;
 	unsigned int mlen = 0;
-	int r;
+	int pss = (fmt & OBJ_RSA_PSS) != 0, r;
 
 	if ((r = load_key(s, label, CKA_SIGN, &o)) != 0)
 		return r;
+	if (pss && o->key_type != CKK_RSA) {
+		err_set_detail("'%s' is not an RSA key: no PSS", label);
+		r = CE_INVALID;
+		goto out;
+	}
 	if (o->cls == CKO_SECRET_KEY && hash == OBJ_PREHASHED) {
 		err_set_detail("'%s' is a secret key: HMAC hashes itself", label);
 		r = CE_INVALID;
@@ -282,11 +312,13 @@ object_sign_fmt(struct session *s, const char *label, int hash, int fmt,
 		if ((r = private_pkey(o, &pk)) != 0)
 			goto out;
 		if (hash == OBJ_PREHASHED) {
-			if ((r = pkey_raw(0, pk, msg, len, NULL, 0, &sig)) != 0)
+			if ((r = pkey_raw(0, pss, pk, msg, len, NULL, 0,
+			    &sig)) != 0)
 				goto out;
-		} else if ((r = digest_sign(pk, hash, msg, len, &sig)) != 0)
+		} else if ((r = digest_sign(pk, hash, pss, msg, len,
+		    &sig)) != 0)
 			goto out;
-		if (fmt == OBJ_SIG_RAW && o->key_type == CKK_EC) {
+		if ((fmt & OBJ_SIG_RAW) && o->key_type == CKK_EC) {
 			struct buf *t = NULL;
 
 			if ((r = ecdsa_der_to_raw(buf_ptr(sig), buf_len(sig),
@@ -316,10 +348,16 @@ object_verify_fmt(struct session *s, const char *label, int hash, int fmt,
 	struct buf *der = NULL;
 	uint8_t mac[EVP_MAX_MD_SIZE];
 	unsigned int mlen = 0;
-	int r;
+	EVP_PKEY_CTX *pctx = NULL;
+	int pss = (fmt & OBJ_RSA_PSS) != 0, r;
 
 	if ((r = load_key(s, label, 0, &o)) != 0)
 		return r;
+	if (pss && o->key_type != CKK_RSA) {
+		err_set_detail("'%s' is not an RSA key: no PSS", label);
+		r = CE_INVALID;
+		goto out;
+	}
 	if (o->cls == CKO_SECRET_KEY) {
 		if (o->key_type != CKK_GENERIC_SECRET ||
 		    hash == OBJ_PREHASHED) {
@@ -335,7 +373,7 @@ object_verify_fmt(struct session *s, const char *label, int hash, int fmt,
 	} else {
 		if ((r = public_pkey(o, &pk)) != 0)
 			goto out;
-		if (fmt == OBJ_SIG_RAW && o->key_type == CKK_EC) {
+		if ((fmt & OBJ_SIG_RAW) && o->key_type == CKK_EC) {
 			if ((r = ecdsa_raw_to_der(sig, siglen, ec_half(o),
 			    &der)) != 0)
 				goto out;
@@ -343,9 +381,10 @@ object_verify_fmt(struct session *s, const char *label, int hash, int fmt,
 			siglen = buf_len(der);
 		}
 		if (hash == OBJ_PREHASHED)
-			r = pkey_raw(1, pk, msg, len, sig, siglen, NULL);
+			r = pkey_raw(1, pss, pk, msg, len, sig, siglen, NULL);
 		else if ((ctx = EVP_MD_CTX_new()) == NULL ||
-		    EVP_DigestVerifyInit(ctx, NULL, md_of(hash), NULL, pk) != 1) {
+		    EVP_DigestVerifyInit(ctx, &pctx, md_of(hash), NULL,
+		    pk) != 1 || (pss && !set_pss(pctx, md_of(hash)))) {
 			r = CE_CRYPTO;
 			goto out;
 		} else

@@ -31,12 +31,16 @@ sign_mech(CK_MECHANISM_TYPE m, int *hashp, uint32_t *ktp)
 		*ktp = CKK_EC;
 		return CKR_OK;
 	case CKM_RSA_PKCS:
+	case CKM_RSA_PKCS_PSS:
 		*hashp = OBJ_PREHASHED;
 		*ktp = CKK_RSA;
 		return CKR_OK;
 	case CKM_SHA256_RSA_PKCS:
 	case CKM_SHA384_RSA_PKCS:
-		*hashp = m == CKM_SHA256_RSA_PKCS ? OBJ_SHA256 : OBJ_SHA384;
+	case CKM_SHA256_RSA_PKCS_PSS:
+	case CKM_SHA384_RSA_PKCS_PSS:
+		*hashp = m == CKM_SHA256_RSA_PKCS ||
+		    m == CKM_SHA256_RSA_PKCS_PSS ? OBJ_SHA256 : OBJ_SHA384;
 		*ktp = CKK_RSA;
 		return CKR_OK;
 	case CKM_SHA256_HMAC:
@@ -47,6 +51,56 @@ sign_mech(CK_MECHANISM_TYPE m, int *hashp, uint32_t *ktp)
 	default:
 		return CKR_MECHANISM_INVALID;
 	}
+}
+
+static int
+is_pss(CK_MECHANISM_TYPE m)
+{
+	return m == CKM_RSA_PKCS_PSS || m == CKM_SHA256_RSA_PKCS_PSS ||
+	    m == CKM_SHA384_RSA_PKCS_PSS;
+}
+
+/* The mechanisms that sign one digest the caller made, not a stream. */
+static int
+is_prehashed(CK_MECHANISM_TYPE m)
+{
+	return m == CKM_ECDSA || m == CKM_RSA_PKCS || m == CKM_RSA_PKCS_PSS;
+}
+
+/*
+ * PSS parameters: Coffer signs with MGF1 over the message's hash and a
+ * salt as long as that hash (lib/object.h OBJ_RSA_PSS), so those are the
+ * parameters it takes. *hlenp: the digest's length.
+ */
+static CK_RV
+pss_params(CK_MECHANISM_PTR m, size_t *hlenp)
+{
+	CK_RSA_PKCS_PSS_PARAMS pp;
+
+	if (m->pParameter == NULL || m->ulParameterLen != sizeof(pp))
+		return CKR_MECHANISM_PARAM_INVALID;
+	memcpy(&pp, m->pParameter, sizeof(pp));
+	if ((m->mechanism == CKM_SHA256_RSA_PKCS_PSS &&
+	    pp.hashAlg != CKM_SHA256) ||
+	    (m->mechanism == CKM_SHA384_RSA_PKCS_PSS &&
+	    pp.hashAlg != CKM_SHA384))
+		return CKR_MECHANISM_PARAM_INVALID;
+	if (pp.hashAlg == CKM_SHA256 && pp.mgf == CKG_MGF1_SHA256 &&
+	    pp.sLen == 32)
+		*hlenp = 32;
+	else if (pp.hashAlg == CKM_SHA384 && pp.mgf == CKG_MGF1_SHA384 &&
+	    pp.sLen == 48)
+		*hlenp = 48;
+	else
+		return CKR_MECHANISM_PARAM_INVALID;
+	return CKR_OK;
+}
+
+/* The signature format lib/objuse takes for the operation. */
+static int
+sig_fmt(const struct mod_op *op)
+{
+	return OBJ_SIG_RAW | (is_pss(op->mech) ? OBJ_RSA_PSS : 0);
 }
 
 /* Bytes of a signature: RSA's modulus, ECDSA's r || s, HMAC's digest. */
@@ -136,6 +190,9 @@ op_init(CK_SESSION_HANDLE h, int kind, CK_MECHANISM_PTR m,
 	}
 	memset(&s->op, 0, sizeof(s->op));
 	if (m->mechanism == CKM_AES_GCM && (rv = gcm_params(m, &gp)) != CKR_OK)
+		goto out;
+	if (is_pss(m->mechanism) &&
+	    (rv = pss_params(m, &s->op.digest_len)) != CKR_OK)
 		goto out;
 	if (m->mechanism == CKM_AES_GCM) {
 		memcpy(s->op.iv, gp.pIv, OBJ_GCM_IV_LEN);
@@ -229,11 +286,12 @@ sign_final(struct mod_sess *s, CK_BYTE_PTR sig, CK_ULONG_PTR lenp)
 		return sig == NULL ? CKR_OK : CKR_BUFFER_TOO_SMALL;
 	}
 	/* PKCS#1 v1.5 padding needs 11 bytes of the modulus */
-	if (s->op.mech == CKM_RSA_PKCS && s->op.len + 11 > sig_len(&s->op))
+	if ((s->op.mech == CKM_RSA_PKCS && s->op.len + 11 > sig_len(&s->op)) ||
+	    (s->op.mech == CKM_RSA_PKCS_PSS && s->op.len != s->op.digest_len))
 		rv = CKR_DATA_LEN_RANGE;
 	else if ((rv = mod_login_of(s, &l)) == CKR_OK &&
 	    (rv = sign_mech(s->op.mech, &hash, &kt)) == CKR_OK &&
-	    (rv = mod_rv(object_sign_fmt(l, s->op.label, hash, OBJ_SIG_RAW,
+	    (rv = mod_rv(object_sign_fmt(l, s->op.label, hash, sig_fmt(&s->op),
 	    s->op.data, s->op.len, &b))) == CKR_OK)
 		rv = give(buf_ptr(b), buf_len(b), sig, lenp);
 	buf_free(b);
@@ -255,7 +313,7 @@ verify_final(struct mod_sess *s, CK_BYTE_PTR sig, CK_ULONG len)
 		rv = CKR_SIGNATURE_LEN_RANGE;
 	else if ((rv = mod_login_of(s, &l)) == CKR_OK &&
 	    (rv = sign_mech(s->op.mech, &hash, &kt)) == CKR_OK) {
-		r = object_verify_fmt(l, s->op.label, hash, OBJ_SIG_RAW,
+		r = object_verify_fmt(l, s->op.label, hash, sig_fmt(&s->op),
 		    s->op.data, s->op.len, sig, len);
 		rv = r == CE_INTEGRITY ? CKR_SIGNATURE_INVALID : mod_rv(r);
 	}
@@ -274,7 +332,7 @@ update(CK_SESSION_HANDLE h, int kind, CK_BYTE_PTR p, CK_ULONG len)
 		return rv;
 	if ((rv = op_get(h, kind, &s)) == CKR_OK) {
 		/* the raw mechanisms sign one digest, not a stream */
-		if (s->op.mech == CKM_ECDSA || s->op.mech == CKM_RSA_PKCS)
+		if (is_prehashed(s->op.mech))
 			rv = CKR_FUNCTION_NOT_SUPPORTED;
 		else
 			rv = op_add(&s->op, p, len);

@@ -53,6 +53,7 @@ struct mod_op {
 	uint8_t iv[OBJ_GCM_IV_LEN];
 	uint8_t *aad;
 	size_t aadlen;
+	size_t digest_len;         /* RSA-PSS: the digest's length */
 	uint8_t *data;             /* what C_*Update gathered */
 	size_t len;
 };

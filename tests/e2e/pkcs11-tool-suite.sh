@@ -46,7 +46,8 @@ grep -q "token label *: q1$" "$T/slot1" || fail "slot 1 is not h2's q1"
 ! grep -q "PIN initialized" "$T/slot1" || fail "q1 claims an initialized CO"
 mod --token-label p1 -M >"$T/mechs"
 for m in ECDSA-KEY-PAIR-GEN RSA-PKCS-KEY-PAIR-GEN AES-KEY-GEN ECDSA \
-	ECDSA-SHA256 RSA-PKCS SHA256-RSA-PKCS AES-GCM SHA256-HMAC; do
+	ECDSA-SHA256 RSA-PKCS SHA256-RSA-PKCS RSA-PKCS-PSS SHA256-RSA-PKCS-PSS \
+	SHA384-RSA-PKCS-PSS AES-GCM SHA256-HMAC; do
 	grep -q "^  $m," "$T/mechs" || fail "mechanism $m not listed"
 done
 
@@ -166,6 +167,34 @@ mod_co --sign -m RSA-PKCS --id 03 -i "$T/msg" -o "$T/rsa.raw" >/dev/null
 openssl pkeyutl -verifyrecover -pubin -inkey "$T/rsa.pem" -in "$T/rsa.raw" \
 	-out "$T/rsa.rec" 2>/dev/null
 cmp -s "$T/rsa.rec" "$T/msg" || fail "RSA-PKCS did not sign the bytes given"
+# RSA-PSS (salt as long as the hash, MGF1 with it): openssl verifies, a
+# changed message fails, other parameters are refused
+for h in sha256 sha384; do
+	H=$(echo "$h" | tr a-z A-Z)
+	n=32; [ $h = sha384 ] && n=48
+	mod_co --sign -m "$H-RSA-PKCS-PSS" --id 03 -i "$T/msg" \
+		-o "$T/pss.$h" >/dev/null
+	openssl dgst -"$h" -verify "$T/rsa.pem" -sigopt rsa_padding_mode:pss \
+		-sigopt rsa_pss_saltlen:$n -signature "$T/pss.$h" "$T/msg" \
+		>/dev/null || fail "openssl rejects $H-RSA-PKCS-PSS"
+	! openssl dgst -"$h" -verify "$T/rsa.pem" -sigopt rsa_padding_mode:pss \
+		-sigopt rsa_pss_saltlen:$n -signature "$T/pss.$h" "$T/other" \
+		>/dev/null 2>&1 || fail "$H-RSA-PKCS-PSS fits another message"
+	openssl dgst -"$h" -binary "$T/msg" >"$T/msg.$h"
+	mod_co --sign -m RSA-PKCS-PSS --hash-algorithm "$H" --mgf "MGF1-$H" \
+		--id 03 -i "$T/msg.$h" -o "$T/pssraw.$h" >/dev/null
+	openssl dgst -"$h" -verify "$T/rsa.pem" -sigopt rsa_padding_mode:pss \
+		-sigopt rsa_pss_saltlen:$n -signature "$T/pssraw.$h" "$T/msg" \
+		>/dev/null || fail "openssl rejects RSA-PKCS-PSS over $h"
+	mod_co --verify -m "$H-RSA-PKCS-PSS" --id 03 -i "$T/msg" \
+		--signature-file "$T/pss.$h" >/dev/null
+done
+if pkcs11-tool --module "$MOD" --token-label p1 --login --pin "$(modpin "$CO")" \
+	--sign -m SHA256-RSA-PKCS-PSS --salt-len 20 --id 03 -i "$T/msg" \
+	-o "$T/pss.bad" >"$T/pss.err" 2>&1; then
+	fail "a 20-byte PSS salt was taken"
+fi
+grep -q CKR_MECHANISM_PARAM_INVALID "$T/pss.err" || { cat "$T/pss.err"; fail "not CKR_MECHANISM_PARAM_INVALID"; }
 
 # HMAC with a generic secret: the module's is hsm's, byte for byte
 mod_co --keygen --key-type GENERIC:32 --label mac --id 05 >/dev/null
