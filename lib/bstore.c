@@ -38,8 +38,8 @@ bstore_parse_uri(const char *uri, char *path, size_t size)
 	return 0;
 }
 
-static int
-config_check(const struct bstore_config *c)
+int
+bstore_config_check(const struct bstore_config *c)
 {
 	if (c->capacity < 1 || c->capacity > BSTORE_CAPACITY_MAX) {
 		err_set_detail("capacity must be 1 to %u backups",
@@ -93,8 +93,16 @@ get_num(const char *s, unsigned max, unsigned *vp)
  * store.conf: "coffer-store 1", then "capacity N" and "grace-days N", each
  * at most once; '#' comments and blank lines. Anything else is refused.
  */
-static int
-config_parse(struct buf *b, struct bstore_config *cp)
+void
+bstore_config_text(const struct bstore_config *cfg, char *text, size_t size)
+{
+	snprintf(text, size, "# Coffer backup store (docs/backup-store.md)\n"
+	    "coffer-store 1\ncapacity %u\ngrace-days %u\n", cfg->capacity,
+	    cfg->grace_days);
+}
+
+int
+bstore_config_parse(struct buf *b, struct bstore_config *cp)
 {
 	struct bstore_config c = { BSTORE_CAPACITY_DEFAULT,
 	    BSTORE_GRACE_DAYS_DEFAULT };
@@ -133,7 +141,7 @@ config_parse(struct buf *b, struct bstore_config *cp)
 		err_set_detail("store.conf: no 'coffer-store 1' line");
 		return CE_FORMAT;
 	}
-	if ((r = config_check(&c)) != 0)
+	if ((r = bstore_config_check(&c)) != 0)
 		goto bad;
 	*cp = c;
 	return 0;
@@ -161,7 +169,7 @@ bstore_dir_init(const char *uri, const struct bstore_config *cfg)
 	if (cfg == NULL)
 		cfg = &def;
 	if ((r = bstore_parse_uri(uri, path, sizeof(path))) != 0 ||
-	    (r = config_check(cfg)) != 0)
+	    (r = bstore_config_check(cfg)) != 0)
 		return r;
 	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
 		err_set_detail("cannot create '%s': %s", path, strerror(errno));
@@ -185,9 +193,7 @@ bstore_dir_init(const char *uri, const struct bstore_config *cfg)
 		err_set_detail("'%s' is already a backup store", path);
 		return CE_EXISTS;
 	}
-	snprintf(text, sizeof(text), "# Coffer backup store "
-	    "(docs/backup-store.md)\ncoffer-store 1\ncapacity %u\n"
-	    "grace-days %u\n", cfg->capacity, cfg->grace_days);
+	bstore_config_text(cfg, text, sizeof(text));
 	if ((r = file_write_atomic(conf, text, strlen(text), 0600)) != 0 ||
 	    (r = bstore_open(uri, &s)) != 0)
 		return r;
@@ -259,7 +265,7 @@ bstore_dir_open(const char *uri, struct bstore *s)
 			    "check the path", s->path, BSTORE_CONF);
 		goto out;
 	}
-	if ((r = config_parse(b, &s->cfg)) != 0)
+	if ((r = bstore_config_parse(b, &s->cfg)) != 0)
 		goto out;
 	r = 0;
  out:

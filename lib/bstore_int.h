@@ -82,6 +82,16 @@ struct bstore_txn {
 	void *be;
 };
 
+/* store.conf's text, its parser and the range check (bstore.c). */
+void bstore_config_text(const struct bstore_config *cfg, char *text,
+    size_t size);
+struct buf;
+int bstore_config_parse(struct buf *b, struct bstore_config *cp);
+int bstore_config_check(const struct bstore_config *c);
+
+/* The s3:// backend (bstore_s3.c). */
+extern const struct bstore_ops bstore_s3_ops;
+
 /* The hsm: backend, a Backup HSM (bstore_hsm.c). */
 extern const struct bstore_ops bstore_hsm_ops;
 
@@ -135,6 +145,25 @@ struct bstore_name {
 	int verified;
 	size_t pos;  /* its place in bstore_scan's newest-first order */
 };
+
+/*
+ * What retention needs of a backend that keeps backups by name: its names
+ * newest first (with their verified marks), a recheck of a verified one's
+ * structure (0: it holds), and the move of one into its trash. Trash and
+ * prune decisions (never the last good backup of a series, restic-style
+ * keep rules) are made once, in bstore_retain.c, for every such backend;
+ * the caller holds whatever lock the backend needs.
+ */
+struct bstore_names_io {
+	int (*scan)(struct bstore *s, struct bstore_name **np, size_t *nump);
+	int (*recheck)(struct bstore *s, const char *name);
+	int (*to_trash)(struct bstore *s, const char *name);
+};
+int bstore_trash_name(struct bstore *s, const struct bstore_names_io *io,
+    const char *name);
+int bstore_prune_names(struct bstore *s, const struct bstore_names_io *io,
+    const struct bstore_keep *keep, int dry_run,
+    char (**namesp)[BSTORE_NAME_MAX], size_t *np);
 
 /* Takes the store lock (LOCK_SH or LOCK_EX, blocking); *fdp to unlock. */
 int bstore_lock(struct bstore *s, int op, int *fdp);

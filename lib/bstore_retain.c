@@ -38,14 +38,15 @@ bstore_is_protected(const struct bstore_name *v, size_t n, size_t i)
  * decided on marks that hold.
  */
 static void
-recheck_series(struct bstore *s, struct bstore_name *v, size_t n, size_t i)
+recheck_series(struct bstore *s, const struct bstore_names_io *io,
+    struct bstore_name *v, size_t n, size_t i)
 {
 	size_t j;
 
 	for (j = 0; j < n; j++) {
 		if (!v[j].verified || strcmp(v[j].label, v[i].label) != 0)
 			continue;
-		if (bstore_dir_recheck(s, v[j].name) == 0)
+		if (io->recheck(s, v[j].name) == 0)
 			return;
 		v[j].verified = 0;
 	}
@@ -155,7 +156,7 @@ bstore_dir_trash_list(struct bstore *s, struct bstore_trashed **tp,
  * made sure v[i] is not protected.
  */
 static int
-move_to_trash(struct bstore *s, const struct bstore_name *v, size_t i)
+move_to_trash(struct bstore *s, const char *name)
 {
 	char tname[BSTORE_NAME_MAX + sizeof(DELETED) + UTC_STAMP_LEN];
 	char stamp[UTC_STAMP_LEN + 1];
@@ -164,8 +165,8 @@ move_to_trash(struct bstore *s, const struct bstore_name *v, size_t i)
 	if ((r = utc_stamp((int64_t)time(NULL), stamp)) != 0 ||
 	    (r = bstore_subdir(s, BSTORE_TRASH, &dfd)) != 0)
 		return r;
-	snprintf(tname, sizeof(tname), "%s" DELETED "%s", v[i].name, stamp);
-	if (renameat2(s->dirfd, v[i].name, dfd, tname, RENAME_NOREPLACE) != 0)
+	snprintf(tname, sizeof(tname), "%s" DELETED "%s", name, stamp);
+	if (renameat2(s->dirfd, name, dfd, tname, RENAME_NOREPLACE) != 0)
 		r = cbk_io_error(errno, "cannot move the backup to the trash");
 	else if ((r = bstore_fsync_fd(dfd, "cannot sync the trash")) == 0)
 		r = bstore_fsync_fd(s->dirfd, "cannot sync the store");
@@ -173,43 +174,52 @@ move_to_trash(struct bstore *s, const struct bstore_name *v, size_t i)
 	return r;
 }
 
-/* The trash move of one backup, refused when it is protected. */
-static int
-trash_locked(struct bstore *s, const struct bstore_name *v, size_t n,
-    size_t i)
+static const struct bstore_names_io dir_io = {
+	bstore_scan, bstore_dir_recheck, move_to_trash,
+};
+
+int
+bstore_trash_name(struct bstore *s, const struct bstore_names_io *io,
+    const char *name)
 {
-	if (bstore_is_protected(v, n, i)) {
-		bstore_protected_detail(&v[i]);
-		return CE_POLICY;
+	struct bstore_name *v = NULL;
+	size_t n = 0, i;
+	int r;
+
+	if ((r = bstore_name_parse(name, NULL, NULL)) != 0) {
+		err_set_detail("'%.100s' is not a backup name", name);
+		return r;
 	}
-	return move_to_trash(s, v, i);
+	if ((r = io->scan(s, &v, &n)) != 0)
+		return r;
+	for (i = 0; i < n && strcmp(v[i].name, name) != 0; i++)
+		;
+	if (i == n) {
+		err_set_detail("no backup '%s' in %s", name, s->path);
+		r = CE_NOT_FOUND;
+	} else {
+		recheck_series(s, io, v, n, i);
+		if (bstore_is_protected(v, n, i)) {
+			bstore_protected_detail(&v[i]);
+			r = CE_POLICY;
+		} else
+			r = io->to_trash(s, name);
+	}
+	free(v);
+	return r;
 }
 
 int
 bstore_dir_trash(struct bstore *s, const char *name)
 {
-	struct bstore_name *v = NULL;
-	size_t n = 0, i;
 	int lk = -1, r;
 
 	if ((r = bstore_name_parse(name, NULL, NULL)) != 0) {
 		err_set_detail("'%.100s' is not a backup name", name);
 		return r;
 	}
-	if ((r = bstore_lock(s, LOCK_EX, &lk)) != 0 ||
-	    (r = bstore_scan(s, &v, &n)) != 0)
-		goto out;
-	for (i = 0; i < n && strcmp(v[i].name, name) != 0; i++)
-		;
-	if (i == n) {
-		err_set_detail("no backup '%s' in %s", name, s->path);
-		r = CE_NOT_FOUND;
-		goto out;
-	}
-	recheck_series(s, v, n, i);
-	r = trash_locked(s, v, n, i);
- out:
-	free(v);
+	if ((r = bstore_lock(s, LOCK_EX, &lk)) == 0)
+		r = bstore_trash_name(s, &dir_io, name);
 	bstore_unlock(lk);
 	return r;
 }
@@ -388,12 +398,13 @@ in_scope(const struct bstore_keep *keep, const struct bstore_name *nm)
 }
 
 int
-bstore_dir_prune(struct bstore *s, const struct bstore_keep *keep,
-    int dry_run, char (**namesp)[BSTORE_NAME_MAX], size_t *np)
+bstore_prune_names(struct bstore *s, const struct bstore_names_io *io,
+    const struct bstore_keep *keep, int dry_run,
+    char (**namesp)[BSTORE_NAME_MAX], size_t *np)
 {
 	struct bstore_name *v = NULL, *sorted = NULL;
 	char (*out)[BSTORE_NAME_MAX] = NULL;
-	int *kp = NULL, *prot = NULL, lk = -1, r;
+	int *kp = NULL, *prot = NULL, r;
 	size_t n = 0, i, j, k = 0;
 
 	if (keep->last == 0 && keep->daily == 0 && keep->weekly == 0 &&
@@ -402,8 +413,7 @@ bstore_dir_prune(struct bstore *s, const struct bstore_keep *keep,
 		    "(last, daily, weekly or monthly)");
 		return CE_INVALID;
 	}
-	if ((r = bstore_lock(s, LOCK_EX, &lk)) != 0 ||
-	    (r = bstore_scan(s, &v, &n)) != 0)
+	if ((r = io->scan(s, &v, &n)) != 0)
 		goto out;
 	if ((sorted = malloc((n ? n : 1) * sizeof(*sorted))) == NULL ||
 	    (kp = calloc(n ? n : 1, sizeof(*kp))) == NULL ||
@@ -433,7 +443,7 @@ bstore_dir_prune(struct bstore *s, const struct bstore_keep *keep,
 		/* The series' newest verified must still check out before it
 		 * is relied on as the last good one; else the next. */
 		while (cand < j && in_scope(keep, &sorted[i]) &&
-		    bstore_dir_recheck(s, sorted[cand].name) != 0) {
+		    io->recheck(s, sorted[cand].name) != 0) {
 			sorted[cand].verified = 0;
 			while (++cand < j && !sorted[cand].verified)
 				;
@@ -445,7 +455,7 @@ bstore_dir_prune(struct bstore *s, const struct bstore_keep *keep,
 	for (i = 0; i < n; i++) {
 		if (kp[i] || prot[sorted[i].pos] || !in_scope(keep, &sorted[i]))
 			continue;
-		if (!dry_run && (r = move_to_trash(s, v, sorted[i].pos)) != 0)
+		if (!dry_run && (r = io->to_trash(s, sorted[i].name)) != 0)
 			goto out;
 		memcpy(out[k++], sorted[i].name, BSTORE_NAME_MAX);
 	}
@@ -459,6 +469,17 @@ bstore_dir_prune(struct bstore *s, const struct bstore_keep *keep,
 	free(prot);
 	free(sorted);
 	free(v);
+	return r;
+}
+
+int
+bstore_dir_prune(struct bstore *s, const struct bstore_keep *keep,
+    int dry_run, char (**namesp)[BSTORE_NAME_MAX], size_t *np)
+{
+	int lk = -1, r;
+
+	if ((r = bstore_lock(s, LOCK_EX, &lk)) == 0)
+		r = bstore_prune_names(s, &dir_io, keep, dry_run, namesp, np);
 	bstore_unlock(lk);
 	return r;
 }
