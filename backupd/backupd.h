@@ -25,6 +25,8 @@ struct opts {
 	const char *objects[MAX_OBJECTS];
 	size_t nobjects;
 	unsigned long capacity, grace;
+	unsigned long lock_days;  /* init --object-lock DAYS (s3://) */
+	const char *lock_mode;    /* init --lock-mode compliance|governance */
 	struct bstore_keep keep; /* prune: --keep-last/-daily/-weekly/-monthly */
 	int json, have_capacity, have_grace, once, dry_run;
 	char **args;

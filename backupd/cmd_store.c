@@ -18,22 +18,39 @@
 int
 cmd_init(struct opts *o)
 {
-	struct bstore_config cfg = { BSTORE_CAPACITY_DEFAULT,
-	    BSTORE_GRACE_DAYS_DEFAULT };
+	struct bstore_config cfg = {
+	    .capacity = BSTORE_CAPACITY_DEFAULT,
+	    .grace_days = BSTORE_GRACE_DAYS_DEFAULT };
 	int r;
 
 	if (o->nargs != 1)
-		return cli_usage_error(PROG, "init: name the store: dir:PATH");
+		return cli_usage_error(PROG, "init: name the store: dir:PATH "
+		    "or s3://BUCKET/PREFIX");
+	if (o->lock_mode != NULL && o->lock_days == 0)
+		return cli_usage_error(PROG, "init: --lock-mode goes with "
+		    "--object-lock DAYS");
 	if (o->have_capacity)
 		cfg.capacity = (unsigned)(o->capacity > BSTORE_CAPACITY_MAX ?
 		    BSTORE_CAPACITY_MAX + 1 : o->capacity);
 	if (o->have_grace)
 		cfg.grace_days = (unsigned)(o->grace > BSTORE_GRACE_DAYS_MAX ?
 		    BSTORE_GRACE_DAYS_MAX + 1 : o->grace);
+	if (o->lock_days > 0) {
+		cfg.lock_days = (unsigned)o->lock_days;
+		/* COMPLIANCE unless asked: not even the bucket's owner may
+		 * shorten it, which is what an immutable backup means */
+		snprintf(cfg.lock_mode, sizeof(cfg.lock_mode), "%s",
+		    o->lock_mode != NULL && strcmp(o->lock_mode,
+		    "governance") == 0 ? "GOVERNANCE" : "COMPLIANCE");
+	}
 	if ((r = bstore_init(o->args[0], &cfg)) != 0)
 		return cli_fail(PROG, r, "cannot create the backup store");
 	printf("backup store %s: capacity %u backup partitions, %u grace "
-	    "days\n", o->args[0], cfg.capacity, cfg.grace_days);
+	    "days", o->args[0], cfg.capacity, cfg.grace_days);
+	if (cfg.lock_days > 0)
+		printf(", S3 Object Lock %s %u days", cfg.lock_mode,
+		    cfg.lock_days);
+	printf("\n");
 	return EXIT_DONE;
 }
 

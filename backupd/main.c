@@ -17,7 +17,7 @@
 
 enum {
 	L_FROM = 256, L_TO, L_ROLE, L_KDF, L_BPIN_FILE, L_BPIN_ENV, L_OBJECT,
-	L_JSON, L_CAPACITY, L_GRACE, L_CONFIG, L_ONCE, L_KEEP_LAST,
+	L_JSON, L_CAPACITY, L_GRACE, L_OBJECT_LOCK, L_LOCK_MODE, L_CONFIG, L_ONCE, L_KEEP_LAST,
 	L_KEEP_DAILY, L_KEEP_WEEKLY, L_KEEP_MONTHLY, L_DRY_RUN, L_RBS_ID,
 	L_RBS_FP, L_HELP, L_BSHARE, L_BSHARE_PIN,
 };
@@ -36,6 +36,8 @@ static const struct option longopts[] = {
 	{ "json", no_argument, NULL, L_JSON },
 	{ "capacity", required_argument, NULL, L_CAPACITY },
 	{ "grace-days", required_argument, NULL, L_GRACE },
+	{ "object-lock", required_argument, NULL, L_OBJECT_LOCK },
+	{ "lock-mode", required_argument, NULL, L_LOCK_MODE },
 	{ "config", required_argument, NULL, L_CONFIG },
 	{ "once", no_argument, NULL, L_ONCE },
 	{ "keep-last", required_argument, NULL, L_KEEP_LAST },
@@ -61,7 +63,10 @@ help(FILE *f)
 	    "--challenge-file F]  (PED)\n"
 	    "               [--backup-share FILE ... [--backup-share-pin-file "
 	    "F ...]]  (PED Backup HSM)\n"
-	    "       %s init dir:PATH [--capacity N] [--grace-days N]\n"
+	    "       %s init dir:PATH|s3://BUCKET/PREFIX [--capacity N] "
+	    "[--grace-days N]\n"
+	    "               [--object-lock DAYS [--lock-mode "
+	    "compliance|governance]]  (s3://)\n"
 	    "       %s run --config FILE [--once]\n"
 	    "       %s check --config FILE [--json]\n"
 	    "       %s enable JOB --config FILE\n"
@@ -171,6 +176,20 @@ opts_parse(int argc, char **argv, struct opts *o)
 				o->have_capacity = 1;
 			else
 				o->have_grace = 1;
+			break;
+		case L_OBJECT_LOCK:
+			if (parse_num(optarg, &o->lock_days) != 0 ||
+			    o->lock_days < 1 || o->lock_days > BSTORE_LOCK_DAYS_MAX)
+				return cli_usage_error(PROG, "--object-lock: days "
+				    "from 1 to %u, not '%s'", BSTORE_LOCK_DAYS_MAX,
+				    optarg);
+			break;
+		case L_LOCK_MODE:
+			if (strcmp(optarg, "compliance") != 0 &&
+			    strcmp(optarg, "governance") != 0)
+				return cli_usage_error(PROG, "--lock-mode: "
+				    "compliance or governance, not '%s'", optarg);
+			o->lock_mode = optarg;
 			break;
 		default:
 			return cli_usage_error(PROG, "unknown option or missing "

@@ -23,8 +23,9 @@
 static int
 backup_area(const char *dir, unsigned capacity)
 {
-	struct bstore_config cfg = { BSTORE_CAPACITY_DEFAULT,
-	    BSTORE_GRACE_DAYS_DEFAULT };
+	struct bstore_config cfg = {
+	    .capacity = BSTORE_CAPACITY_DEFAULT,
+	    .grace_days = BSTORE_GRACE_DAYS_DEFAULT };
 	char uri[4200];
 	int r;
 

@@ -223,6 +223,7 @@ bdconf_parse(struct buf *b, struct bdconf *cp)
 			if (n != 2 || c->store[0] != '\0' ||
 			    (strncmp(w[1], "dir:", 4) != 0 &&
 			    strncmp(w[1], "rbs://", 6) != 0 &&
+			    strncmp(w[1], "s3://", 5) != 0 &&
 			    strncmp(w[1], "hsm:", 4) != 0) || copy(c->store, w[1]))
 				goto bad;
 		} else if (strcmp(w[0], "interval") == 0) {

@@ -104,8 +104,9 @@ bstore_config_text(const struct bstore_config *cfg, char *text, size_t size)
 int
 bstore_config_parse(struct buf *b, struct bstore_config *cp)
 {
-	struct bstore_config c = { BSTORE_CAPACITY_DEFAULT,
-	    BSTORE_GRACE_DAYS_DEFAULT };
+	struct bstore_config c = {
+	    .capacity = BSTORE_CAPACITY_DEFAULT,
+	    .grace_days = BSTORE_GRACE_DAYS_DEFAULT };
 	char line[CONF_LINE_MAX];
 	int seen_cap = 0, seen_grace = 0, first = 1, lineno = 0, r;
 
@@ -157,8 +158,9 @@ static int dir_safe(int dfd, const char *path);
 int
 bstore_dir_init(const char *uri, const struct bstore_config *cfg)
 {
-	struct bstore_config def = { BSTORE_CAPACITY_DEFAULT,
-	    BSTORE_GRACE_DAYS_DEFAULT };
+	struct bstore_config def = {
+	    .capacity = BSTORE_CAPACITY_DEFAULT,
+	    .grace_days = BSTORE_GRACE_DAYS_DEFAULT };
 	struct bstore *s = NULL;
 	char path[PATH_MAX], conf[PATH_MAX + 16], text[256];
 	const char *subs[] = { BSTORE_TMP, BSTORE_TRASH, BSTORE_VERIFIED };
@@ -171,6 +173,11 @@ bstore_dir_init(const char *uri, const struct bstore_config *cfg)
 	if ((r = bstore_parse_uri(uri, path, sizeof(path))) != 0 ||
 	    (r = bstore_config_check(cfg)) != 0)
 		return r;
+	if (cfg->lock_days > 0) {
+		err_set_detail("Object Lock is for s3:// stores; a directory "
+		    "cannot refuse its owner's deletes");
+		return CE_UNSUPPORTED;
+	}
 	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
 		err_set_detail("cannot create '%s': %s", path, strerror(errno));
 		return CE_IO;
@@ -868,6 +875,22 @@ sealed_version_check(int fd)
 	if (r == CE_FORMAT)
 		r = CE_INTEGRITY;
 	return r;
+}
+
+int
+bstore_archive_check(int fd, const char *name, struct cbk_manifest *m)
+{
+	char nm[BSTORE_NAME_MAX] = "";
+	int r;
+
+	if ((r = cbk_verify(fd, m)) != 0 || (r = sealed_version_check(fd)) != 0)
+		return r;
+	if (bstore_manifest_name(m, nm) != 0 || strcmp(nm, name) != 0) {
+		err_set_detail("the backup '%s' does not match its manifest (it "
+		    "says '%s'): renamed or mixed up", name, nm);
+		return CE_INTEGRITY;
+	}
+	return 0;
 }
 
 int

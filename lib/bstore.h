@@ -50,9 +50,14 @@
 struct bstore;
 struct hsm;
 
+#define BSTORE_LOCK_DAYS_MAX 36500
+
 struct bstore_config {
 	unsigned capacity;   /* backups the store may hold, 1..CAPACITY_MAX */
 	unsigned grace_days; /* days a soft-deleted backup can be undeleted */
+	/* s3:// only: S3 Object Lock retention of each backup (0: none) */
+	unsigned lock_days;
+	char lock_mode[16];  /* "COMPLIANCE" or "GOVERNANCE" */
 };
 
 /*

@@ -4,6 +4,9 @@
  * through it. Adding a backend is one table and one line in `backends`.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +18,7 @@ static const struct bstore_ops *const backends[] = {
 	&bstore_dir_ops,
 	&bstore_rbs_ops,
 	&bstore_hsm_ops,
+	&bstore_s3_ops,
 };
 
 static int
@@ -303,4 +307,27 @@ bstore_gc(struct bstore *s, size_t *removedp)
 		return unsupported(s, "collect temporaries (run gc on the "
 		    "server)");
 	return s->ops->gc(s, removedp);
+}
+
+int
+bstore_tmpfile(int *fdp)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	/* Unnamed: nothing is left behind, whatever happens. */
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0) {
+		char tmpl[PATH_MAX];
+
+		/* A file system without O_TMPFILE: named, then unlinked. */
+		snprintf(tmpl, sizeof(tmpl), "%s/coffer-store.XXXXXX", dir);
+		if ((fd = mkostemp(tmpl, O_CLOEXEC)) < 0)
+			return cbk_io_error(errno, "cannot create a temporary "
+			    "file (TMPDIR)");
+		unlink(tmpl);
+	}
+	*fdp = fd;
+	return 0;
 }

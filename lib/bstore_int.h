@@ -82,6 +82,13 @@ struct bstore_txn {
 	void *be;
 };
 
+/*
+ * A temporary file, read-write, with no name (O_TMPFILE in TMPDIR, else
+ * named and unlinked at once): for backups fetched from or spooled for a
+ * remote store.
+ */
+int bstore_tmpfile(int *fdp);
+
 /* store.conf's text, its parser and the range check (bstore.c). */
 void bstore_config_text(const struct bstore_config *cfg, char *text,
     size_t size);
@@ -120,6 +127,12 @@ int bstore_dir_mark_verified(struct bstore *s, const char *name, int ok);
  * it was (a deep mark stays deep). Returns 0 or why it failed.
  */
 int bstore_dir_recheck(struct bstore *s, const char *name);
+/*
+ * Checks an archive read from fd (at its start) without a secret: its
+ * structure (cbk_verify, m filled), a sealed header this build reads, and
+ * that name is the name its manifest gives. 0 or CE_INTEGRITY and kin.
+ */
+int bstore_archive_check(int fd, const char *name, struct cbk_manifest *m);
 int bstore_dir_open_backup(struct bstore *s, const char *name, int *fdp);
 int bstore_dir_begin(struct bstore *s, const struct cbk_manifest *m,
     uint64_t estimate, struct bstore_txn *t);
@@ -157,6 +170,7 @@ struct bstore_name {
 struct bstore_names_io {
 	int (*scan)(struct bstore *s, struct bstore_name **np, size_t *nump);
 	int (*recheck)(struct bstore *s, const char *name);
+	/* 0 moved; 1 kept after all (prune passes over it); or an error */
 	int (*to_trash)(struct bstore *s, const char *name);
 };
 int bstore_trash_name(struct bstore *s, const struct bstore_names_io *io,

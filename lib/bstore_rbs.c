@@ -576,23 +576,11 @@ on_data(void *arg, struct rbs_msg *m)
 static int
 rbs_open_backup(struct bstore *s, const char *name, int *fdp)
 {
-	const char *dir = getenv("TMPDIR");
 	struct rbs_msg m;
 	int r, fd;
 
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
-	/* Unnamed: nothing is left behind, whatever happens. */
-	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0) {
-		char tmpl[PATH_MAX];
-
-		/* A file system without O_TMPFILE: named, then unlinked. */
-		snprintf(tmpl, sizeof(tmpl), "%s/coffer-rbs.XXXXXX", dir);
-		if ((fd = mkostemp(tmpl, O_CLOEXEC)) < 0)
-			return cbk_io_error(errno, "cannot create a temporary "
-			    "file for the fetched backup (TMPDIR)");
-		unlink(tmpl);
-	}
+	if ((r = bstore_tmpfile(&fd)) != 0)
+		return r;
 	name_msg(&m, RBS_READ, name);
 	if ((r = call(s, &m, on_data, &fd, NULL)) != 0) {
 		close(fd);

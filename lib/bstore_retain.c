@@ -455,7 +455,10 @@ bstore_prune_names(struct bstore *s, const struct bstore_names_io *io,
 	for (i = 0; i < n; i++) {
 		if (kp[i] || prot[sorted[i].pos] || !in_scope(keep, &sorted[i]))
 			continue;
-		if (!dry_run && (r = io->to_trash(s, sorted[i].name)) != 0)
+		/* 1: the backend keeps it after all (S3 Object Lock) */
+		if (!dry_run && (r = io->to_trash(s, sorted[i].name)) == 1)
+			continue;
+		if (!dry_run && r != 0)
 			goto out;
 		memcpy(out[k++], sorted[i].name, BSTORE_NAME_MAX);
 	}

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # ceph-dev.sh start|stop|env DIR
 #
 # A single-node Ceph cluster for Coffer's S3 tests and benchmarks, from

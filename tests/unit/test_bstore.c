@@ -64,7 +64,7 @@ teardown(void **state)
 static struct bstore *
 store_new(unsigned capacity, unsigned grace)
 {
-	struct bstore_config c = { capacity, grace };
+	struct bstore_config c = { .capacity = capacity, .grace_days = grace };
 	struct bstore *s;
 
 	assert_int_equal(bstore_init(uri, &c), 0);
@@ -226,7 +226,7 @@ write_conf(const char *text)
 static void
 test_init_config(void **state)
 {
-	struct bstore_config bad = { 0, 7 };
+	struct bstore_config bad = { .capacity = 0, .grace_days = 7 };
 	struct bstore *s = store_new(5, 3);
 	static const char *const bad_confs[] = {
 		"capacity 5\n",                         /* no format line */
@@ -986,7 +986,7 @@ test_killed_at_random(void **state)
 static void
 test_backup_hsm(void **state)
 {
-	struct bstore_config c = { 2, 0 };
+	struct bstore_config c = { .capacity = 2, .grace_days = 0 };
 	struct hsm_init_params p;
 	struct secret *so = secret_from("so-secret-1", 11);
 	struct secret *bad = secret_from("not-the-so", 10);
