@@ -6,6 +6,8 @@
 #   s3c ARGS...         curl signing as the store's S3 user (SigV4), for
 #                       looking at the bucket the way its admin would:
 #                       s3c -X DELETE "$AWS_ENDPOINT_URL/BUCKET/KEY"
+#                       (curl 7.88 signs the query as written: give its
+#                       parameters sorted by name, each with '=')
 #   rgw_stop, rgw_start stop or restart radosgw alone (an outage)
 CEPH_DEV=$here/../../scripts/ceph-dev.sh
 
