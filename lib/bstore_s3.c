@@ -8,6 +8,7 @@
  *   PREFIX/.trash/<name>.deleted-<stamp>    soft-deleted backups
  *   PREFIX/.verified/<name>/<how>/<time>/<etag>
  *                                           an empty object per mark
+ *   PREFIX/.claims/<name>/<random>          a writer's claim on a name
  *
  * A backup appears whole or not at all: it is spooled and archived in
  * local temporaries, then sent as one PUT or a multipart upload whose
@@ -36,6 +37,7 @@
 
 #include "bstore_int.h"
 #include "buf.h"
+#include "crypto.h"
 #include "err.h"
 #include "s3.h"
 #include "utc.h"
@@ -43,6 +45,8 @@
 #define S3_SCHEME "s3://"
 #define TRASH ".trash/"
 #define MARKS ".verified/"
+#define CLAIMS ".claims/"
+#define CLAIM_TRIES 30
 #define DELETED ".deleted-"
 #define LOCK_OBJ "object-lock"
 #define CONF_MAX 4096
@@ -67,6 +71,8 @@ struct s3_name {
 };
 
 struct s3_txn {
+	struct bstore *s;
+	char claim[S3_KEY_MAX];      /* our claim on the name, or "" */
 	struct cbk_manifest m;
 	int spool_fd;
 	struct cbk_spool *spool;
@@ -739,11 +745,63 @@ name_free(struct bstore *s, const char *name)
 	return r;
 }
 
+struct count_walk {
+	size_t n;
+};
+
+static int
+on_count(void *arg, const struct s3_item *it)
+{
+	(void)it;
+	((struct count_walk *)arg)->n++;
+	return 0;
+}
+
+/*
+ * Claims name for this writer: two hosts backing up one partition in one
+ * second would otherwise both find the name free and the later PUT would
+ * replace the earlier backup. Each writes .claims/<name>/<random> and then
+ * lists the claims on the name: S3 reads its writes, so of two claimants
+ * the later one always sees the earlier's claim, and only a writer that
+ * sees its own claim alone has the name. The others withdraw and try the
+ * next second. CE_EXISTS: not ours.
+ */
+static int
+claim(struct s3_txn *t, const char *name)
+{
+	struct s3_be *be = t->s->be;
+	struct count_walk w = { 0 };
+	char pre[S3_KEY_MAX], rest[BSTORE_NAME_MAX + 40];
+	uint8_t rnd[8];
+	int r;
+
+	cc_random(rnd, sizeof(rnd));
+	snprintf(rest, sizeof(rest), "%s/%02x%02x%02x%02x%02x%02x%02x%02x",
+	    name, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6],
+	    rnd[7]);
+	key_of(be, CLAIMS, rest, t->claim);
+	if ((r = s3_put(be->c, t->claim, "", 0, NULL)) != 0) {
+		t->claim[0] = '\0';
+		return r;
+	}
+	snprintf(rest, sizeof(rest), "%s/", name);
+	key_of(be, CLAIMS, rest, pre);
+	if ((r = s3_list(be->c, pre, 0, on_count, &w)) == 0 && w.n != 1)
+		r = CE_EXISTS;
+	if (r != 0) {
+		(void)s3_delete(be->c, t->claim, NULL);
+		t->claim[0] = '\0';
+	}
+	return r;
+}
+
 static void
 txn_drop(struct s3_txn *t)
 {
 	if (t == NULL)
 		return;
+	if (t->claim[0] != '\0')
+		(void)s3_delete(((struct s3_be *)t->s->be)->c, t->claim, NULL);
 	cbk_spool_free(t->spool);
 	if (t->spool_fd >= 0)
 		close(t->spool_fd);
@@ -761,18 +819,34 @@ s3_begin(struct bstore *s, const struct cbk_manifest *m, uint64_t estimate,
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return CE_NOMEM;
 	t->spool_fd = -1;
+	t->s = s;
 	t->m = *m;
 	/* Two backups of one partition in one second: the next second. */
-	for (tries = 0; tries < 3; tries++) {
+	for (tries = 0; tries < CLAIM_TRIES; tries++) {
 		if (m->created == 0)
 			t->m.created = (int64_t)time(NULL);
 		if ((r = cbk_manifest_check(&t->m)) != 0 ||
-		    (r = bstore_manifest_name(&t->m, gt->name)) != 0 ||
-		    (r = name_free(s, gt->name)) != CE_EXISTS ||
-		    m->created != 0)
+		    (r = bstore_manifest_name(&t->m, gt->name)) != 0)
 			break;
-		sleep(1);
+		if ((r = name_free(s, gt->name)) == 0 &&
+		    (r = claim(t, gt->name)) == 0)
+			break;
+		if (r != CE_EXISTS || m->created != 0)
+			break;
+		/* a random pause: claimants of one second spread out */
+		{
+			uint8_t j;
+			struct timespec ts;
+
+			cc_random(&j, 1);
+			ts.tv_sec = 0;
+			ts.tv_nsec = 100000000L + (long)j * 3500000L;
+			nanosleep(&ts, NULL);
+		}
 	}
+	if (r == CE_EXISTS)
+		err_set_detail("a backup named %s exists or is being written; "
+		    "wait a second and retry", gt->name);
 	if (r != 0 || (r = bstore_room(s)) != 0 ||
 	    (r = bstore_tmpfile(&t->spool_fd)) != 0 ||
 	    (r = cbk_spool_new(t->spool_fd, &t->spool)) != 0) {
@@ -1089,6 +1163,31 @@ on_stale_mark(void *arg, const struct s3_item *it)
 	return 0;
 }
 
+struct claim_walk {
+	struct s3 *c;
+	size_t skip;        /* the prefix's length */
+	int64_t before;
+};
+
+/* A claim of a name dated before `before`: its writer is long gone. */
+static int
+on_old_claim(void *arg, const struct s3_item *it)
+{
+	struct claim_walk *w = arg;
+	char name[BSTORE_NAME_MAX];
+	const char *p = it->key + w->skip, *slash = strchr(p, '/');
+	int64_t created;
+
+	if (slash == NULL || (size_t)(slash - p) >= sizeof(name))
+		return 0;
+	memcpy(name, p, (size_t)(slash - p));
+	name[slash - p] = '\0';
+	if (bstore_name_parse(name, NULL, &created) != 0 ||
+	    created < w->before)
+		(void)s3_delete(w->c, it->key, NULL);
+	return 0;
+}
+
 /*
  * Aborts the multipart uploads killed writers left (begun more than
  * COFFER_S3_UPLOAD_AGE seconds ago, default an hour: a live writer's is
@@ -1110,6 +1209,14 @@ s3_gc(struct bstore *s, size_t *removedp)
 	if ((r = s3_abort_uploads(be->c, be->prefix, (int64_t)time(NULL) - a,
 	    removedp)) != 0)
 		return r;
+	{
+		struct claim_walk cw = { be->c, 0, (int64_t)time(NULL) - a };
+
+		key_of(be, CLAIMS, "", pre);
+		cw.skip = strlen(pre);
+		if ((r = s3_list(be->c, pre, 0, on_old_claim, &cw)) != 0)
+			return r;
+	}
 	if ((r = scan_full(s, &w.v, &w.n)) != 0)
 		return r;
 	qsort(w.v, w.n, sizeof(*w.v), name_cmp);
