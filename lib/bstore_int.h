@@ -179,6 +179,9 @@ int bstore_prune_names(struct bstore *s, const struct bstore_names_io *io,
     const struct bstore_keep *keep, int dry_run,
     char (**namesp)[BSTORE_NAME_MAX], size_t *np);
 
+/* qsort order of the trash: oldest deletion first, then by name. */
+int bstore_oldest_deleted_first(const void *a, const void *b);
+
 /* Takes the store lock (LOCK_SH or LOCK_EX, blocking); *fdp to unlock. */
 int bstore_lock(struct bstore *s, int op, int *fdp);
 void bstore_unlock(int fd);

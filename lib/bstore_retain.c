@@ -99,8 +99,8 @@ trash_parse(const char *tname, struct bstore_trashed *t)
 	return 0;
 }
 
-static int
-oldest_deleted_first(const void *a, const void *b)
+int
+bstore_oldest_deleted_first(const void *a, const void *b)
 {
 	const struct bstore_trashed *x = a, *y = b;
 
@@ -140,7 +140,7 @@ bstore_dir_trash_list(struct bstore *s, struct bstore_trashed **tp,
 		v[n++] = t;
 	}
 	if (n > 0)
-		qsort(v, n, sizeof(*v), oldest_deleted_first);
+		qsort(v, n, sizeof(*v), bstore_oldest_deleted_first);
 	*tp = v;
 	*np = n;
 	v = NULL;

@@ -1031,16 +1031,6 @@ on_trashed(void *arg, const struct s3_item *it)
 }
 
 static int
-oldest_deleted_first(const void *a, const void *b)
-{
-	const struct bstore_trashed *x = a, *y = b;
-
-	if (x->deleted != y->deleted)
-		return x->deleted < y->deleted ? -1 : 1;
-	return strcmp(x->name, y->name);
-}
-
-static int
 s3_trash_list(struct bstore *s, struct bstore_trashed **tp, size_t *np)
 {
 	struct s3_be *be = s->be;
@@ -1054,7 +1044,7 @@ s3_trash_list(struct bstore *s, struct bstore_trashed **tp, size_t *np)
 		return r;
 	}
 	if (w.n > 0)
-		qsort(w.v, w.n, sizeof(*w.v), oldest_deleted_first);
+		qsort(w.v, w.n, sizeof(*w.v), bstore_oldest_deleted_first);
 	if (w.v == NULL && (w.v = calloc(1, sizeof(*w.v))) == NULL)
 		return CE_NOMEM;
 	*tp = w.v;
