@@ -119,7 +119,7 @@ mon data = $dir/mon/a
 [osd.0]
 osd data = $dir/osd/0
 [client.rgw]
-rgw frontends = beast endpoint=127.0.0.1:$rport
+rgw frontends = beast endpoint=127.0.0.1:$rport tcp_nodelay=1
 rgw dns name = 127.0.0.1
 rgw thread pool size = 64
 EOF
