@@ -319,16 +319,16 @@ static int
 on_mark(void *arg, const struct s3_item *it)
 {
 	struct scan *sc = arg;
-	struct s3_name key, *hit;
+	struct s3_name probe, *hit;
 	char how[12], etag[80], want[80];
 	int64_t at;
 
-	memset(&key, 0, sizeof(key));
+	memset(&probe, 0, sizeof(probe));
 	if (mark_parse(it->key + strlen(sc->be->prefix) + strlen(MARKS),
-	    key.n.name, how, &at, etag) != 0 ||
+	    probe.n.name, how, &at, etag) != 0 ||
 	    (strcmp(how, "structure") != 0 && strcmp(how, "deep") != 0))
 		return 0;
-	if ((hit = bsearch(&key, sc->v, sc->n, sizeof(*sc->v), name_cmp)) ==
+	if ((hit = bsearch(&probe, sc->v, sc->n, sizeof(*sc->v), name_cmp)) ==
 	    NULL)
 		return 0;
 	etag_part(hit->etag, want);
@@ -1137,15 +1137,15 @@ on_stale_mark(void *arg, const struct s3_item *it)
 {
 	struct stale_walk *w = arg;
 	struct s3_be *be = w->s->be;
-	struct s3_name key, *hit;
+	struct s3_name probe, *hit;
 	char how[12], etag[80], want[80];
 	int64_t at;
 
-	memset(&key, 0, sizeof(key));
+	memset(&probe, 0, sizeof(probe));
 	if (mark_parse(it->key + strlen(be->prefix) + strlen(MARKS),
-	    key.n.name, how, &at, etag) != 0)
+	    probe.n.name, how, &at, etag) != 0)
 		return 0;
-	hit = bsearch(&key, w->v, w->n, sizeof(*w->v), name_cmp);
+	hit = bsearch(&probe, w->v, w->n, sizeof(*w->v), name_cmp);
 	if (hit != NULL)
 		etag_part(hit->etag, want);
 	if (hit == NULL || strcmp(want, etag) != 0)
