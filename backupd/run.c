@@ -136,27 +136,6 @@ prune_job(const struct bdconf *c, struct bstore *st, const char *made,
 	return 0;
 }
 
-/* The newest verified mark of the series name belongs to (0: none). */
-static int64_t
-series_verified(struct bstore *st, const char *name)
-{
-	char series[BSTORE_SERIES_MAX], other[BSTORE_SERIES_MAX];
-	struct bstore_entry *v = NULL;
-	size_t n = 0, i;
-	int64_t at = 0;
-
-	if (bstore_name_parse(name, series, NULL) != 0 ||
-	    bstore_list(st, NULL, &v, &n) != 0)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (v[i].verified && v[i].verified_at > at &&
-		    bstore_name_parse(v[i].name, other, NULL) == 0 &&
-		    strcmp(other, series) == 0)
-			at = v[i].verified_at;
-	free(v);
-	return at;
-}
-
 /* Records and reports that job j is disabled after refusal r. */
 static void
 disable_job(struct sched *x, const struct bdconf_job *j, struct job_state *s,
@@ -215,7 +194,7 @@ run_job(struct sched *x, size_t i)
 		    err_str(r), err_detail()[0] ? ": " : "", err_detail());
 		err_set_detail(NULL);
 	}
-	s->last_verified = series_verified(x->st, res.name);
+	s->last_verified = bstore_series_verified(x->st, res.name);
 }
 
 static void

@@ -62,17 +62,14 @@ one=$(backupd backup --from "hsm:$d#p" --to "s3://coffer-bench/list" \
 have=1
 series=${one%_*}
 for l in $lists; do
-	i=$have
-	while [ $i -lt "$l" ]; do
-		echo "$i"
-		i=$((i + 1))
-	done | xargs -P 8 -I{} sh -c '
-		t=$(date -u -d "@$((1500000000 + {}))" +%Y%m%dT%H%M%SZ)
-		curl -sS -o /dev/null --aws-sigv4 "aws:amz:$AWS_REGION:s3" \
-			-u "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
-			-H "x-amz-content-sha256:UNSIGNED-PAYLOAD" -X PUT \
-			-H "x-amz-copy-source: /coffer-bench/list/'"$one"'" \
-			"$AWS_ENDPOINT_URL/coffer-bench/list/'"$series"'_$t.cbk"'
+	# one curl, 16 requests in flight: the copies, not process starts
+	perl -MPOSIX=strftime -e 'for ($ARGV[0] .. $ARGV[1] - 1) {
+		printf "url = \"%s/coffer-bench/list/%s_%s.cbk\"\n" .
+		    "output = \"/dev/null\"\n", $ARGV[2], $ARGV[3],
+		    strftime("%Y%m%dT%H%M%SZ", gmtime(1500000000 + $_)) }' \
+		"$have" "$l" "$AWS_ENDPOINT_URL" "$series" >"$W/copies.cfg"
+	[ -s "$W/copies.cfg" ] && s3c -Z --parallel-max 16 -X PUT \
+		-H "x-amz-copy-source: /coffer-bench/list/$one" -K "$W/copies.cfg"
 	have=$l
 	measure "$W/t.list" sh -c "restore list --from s3://coffer-bench/list \
 		--names >'$W/names'"

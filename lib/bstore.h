@@ -149,6 +149,14 @@ struct bstore_entry {
 int bstore_list(struct bstore *s, const char *label, struct bstore_entry **ep,
     size_t *np);
 
+/*
+ * When a backup of name's series (bstore_name_parse's series part) last
+ * passed a verify, by its marks: the newest such time, 0 for none or when
+ * the store cannot tell. Cheap on every backend: an S3 store reads its
+ * marks from one listing instead of every manifest.
+ */
+int64_t bstore_series_verified(struct bstore *s, const char *name);
+
 /* Counts the store's backups (what the capacity limits). */
 int bstore_count(struct bstore *s, size_t *np);
 

@@ -114,6 +114,29 @@ bstore_list(struct bstore *s, const char *label, struct bstore_entry **ep,
 	return s->ops->list(s, label, ep, np);
 }
 
+int64_t
+bstore_series_verified(struct bstore *s, const char *name)
+{
+	char series[BSTORE_SERIES_MAX], other[BSTORE_SERIES_MAX];
+	struct bstore_entry *v = NULL;
+	size_t n = 0, i;
+	int64_t at = 0;
+
+	if (bstore_name_parse(name, series, NULL) != 0)
+		return 0;
+	if (s->ops->series_verified != NULL)
+		return s->ops->series_verified(s, series, &at) == 0 ? at : 0;
+	if (bstore_list(s, NULL, &v, &n) != 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (v[i].verified && v[i].verified_at > at &&
+		    bstore_name_parse(v[i].name, other, NULL) == 0 &&
+		    strcmp(other, series) == 0)
+			at = v[i].verified_at;
+	free(v);
+	return at;
+}
+
 int
 bstore_count(struct bstore *s, size_t *np)
 {

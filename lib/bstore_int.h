@@ -64,6 +64,10 @@ struct bstore_ops {
 	int (*set_officer)(struct bstore *s, struct hsm *h);
 	/* optional: a PED Backup HSM (NULL: no) */
 	int (*ped)(const struct bstore *s);
+	/* optional: bstore_series_verified without reading manifests (NULL:
+	   from the listing) */
+	int (*series_verified)(struct bstore *s, const char *series,
+	    int64_t *atp);
 };
 
 struct bstore {

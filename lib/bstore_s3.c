@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,9 +54,11 @@
 #define HEAD_BYTES (64u * 1024)   /* enough for a manifest, usually */
 #define DAY 86400
 #define UPLOAD_AGE_DEFAULT 3600   /* gc: older unfinished uploads */
+#define LIST_JOBS 8               /* manifests a listing fetches at once */
 
 struct s3_be {
 	struct s3 *c;
+	char bucket[64];
 	char prefix[512];            /* "" or ending in '/' */
 	char lock_mode[16];          /* "" : no Object Lock */
 	unsigned lock_days;
@@ -197,14 +200,14 @@ s3_open_store(const char *uri, struct bstore *s)
 {
 	struct s3_be *be;
 	struct buf *b = NULL;
-	char bucket[64], key[S3_KEY_MAX];
+	char key[S3_KEY_MAX];
 	int r;
 
 	if ((be = calloc(1, sizeof(*be))) == NULL)
 		return CE_NOMEM;
 	s->be = be;
-	if ((r = parse(uri, bucket, be->prefix)) != 0 ||
-	    (r = s3_open(bucket, &be->c)) != 0)
+	if ((r = parse(uri, be->bucket, be->prefix)) != 0 ||
+	    (r = s3_open(be->bucket, &be->c)) != 0)
 		return r;
 	key_of(be, "", BSTORE_CONF, key);
 	if ((r = s3_get(be->c, key, CONF_MAX, &b)) == CE_NOT_FOUND) {
@@ -404,6 +407,24 @@ scan_names(struct bstore *s, struct bstore_name **np, size_t *countp)
 }
 
 static int
+s3_series_verified(struct bstore *s, const char *series, int64_t *atp)
+{
+	struct s3_name *v = NULL;
+	size_t n = 0, i;
+	int r;
+
+	if ((r = scan_full(s, &v, &n)) != 0)
+		return r;
+	*atp = 0;
+	for (i = 0; i < n; i++)
+		if (v[i].n.verified && v[i].at > *atp &&
+		    strcmp(v[i].n.label, series) == 0)
+			*atp = v[i].at;
+	free(v);
+	return 0;
+}
+
+static int
 s3_count(struct bstore *s, size_t *np)
 {
 	struct s3_name *v = NULL;
@@ -473,7 +494,7 @@ mark_set(struct bstore *s, const char *name, const char *how,
 /* --- reading --- */
 
 static int
-download(struct bstore *s, const char *name, int *fdp)
+download(struct bstore *s, struct s3 *c, const char *name, int *fdp)
 {
 	struct s3_be *be = s->be;
 	char key[S3_KEY_MAX];
@@ -486,7 +507,7 @@ download(struct bstore *s, const char *name, int *fdp)
 	if ((r = bstore_tmpfile(&fd)) != 0)
 		return r;
 	key_of(be, "", name, key);
-	if ((r = s3_get_fd(be->c, key, fd)) != 0) {
+	if ((r = s3_get_fd(c, key, fd)) != 0) {
 		if (r == CE_NOT_FOUND)
 			err_set_detail("no backup '%s' in %s", name, s->path);
 		close(fd);
@@ -503,7 +524,7 @@ download(struct bstore *s, const char *name, int *fdp)
 
 /* Reads name's manifest from the head of its object (whole if needed). */
 static int
-read_manifest(struct bstore *s, const char *name, uint64_t size,
+read_manifest(struct bstore *s, struct s3 *c, const char *name, uint64_t size,
     struct cbk_manifest *m)
 {
 	struct s3_be *be = s->be;
@@ -514,7 +535,7 @@ read_manifest(struct bstore *s, const char *name, uint64_t size,
 	key_of(be, "", name, key);
 	if ((r = bstore_tmpfile(&fd)) != 0)
 		return r;
-	if (size > 0 && (r = s3_get_range(be->c, key, 0, size < HEAD_BYTES ?
+	if (size > 0 && (r = s3_get_range(c, key, 0, size < HEAD_BYTES ?
 	    (size_t)size : HEAD_BYTES, &b)) == 0 &&
 	    write(fd, buf_ptr(b), buf_len(b)) == (ssize_t)buf_len(b) &&
 	    lseek(fd, 0, SEEK_SET) == 0 &&
@@ -524,7 +545,7 @@ read_manifest(struct bstore *s, const char *name, uint64_t size,
 		goto out;
 	/* a manifest longer than the head: the whole object */
 	close(fd);
-	if ((r = download(s, name, &fd)) != 0)
+	if ((r = download(s, c, name, &fd)) != 0)
 		goto done;
 	r = cbk_read_manifest(fd, m);
  out:
@@ -535,7 +556,8 @@ read_manifest(struct bstore *s, const char *name, uint64_t size,
 }
 
 static void
-fill(struct bstore *s, const struct s3_name *nm, struct bstore_entry *e)
+fill(struct bstore *s, struct s3 *c, const struct s3_name *nm,
+    struct bstore_entry *e)
 {
 	char want[BSTORE_NAME_MAX];
 
@@ -548,11 +570,71 @@ fill(struct bstore *s, const struct s3_name *nm, struct bstore_entry *e)
 		snprintf(e->verified_how, sizeof(e->verified_how), "%s",
 		    nm->how);
 	}
-	if ((e->r = read_manifest(s, nm->n.name, nm->size, &e->m)) == 0) {
+	if ((e->r = read_manifest(s, c, nm->n.name, nm->size, &e->m)) == 0) {
 		e->created = e->m.created;
 		e->misnamed = bstore_manifest_name(&e->m, want) != 0 ||
 		    strcmp(want, nm->n.name) != 0;
 	}
+}
+
+/*
+ * Reading the manifests is one ranged GET per backup, and the round trips,
+ * not the bytes, are what a listing waits for: LIST_JOBS threads, each
+ * with its own connection, take the next backup in turn. The calling
+ * thread works too, so a listing finishes even if no thread can start.
+ */
+struct fill_jobs {
+	struct bstore *s;
+	const struct s3_name *v;
+	struct bstore_entry *out;
+	size_t n, next;
+	pthread_mutex_t mu;
+};
+
+static void
+fill_some(struct fill_jobs *f, struct s3 *c)
+{
+	size_t i;
+
+	for (;;) {
+		pthread_mutex_lock(&f->mu);
+		i = f->next++;
+		pthread_mutex_unlock(&f->mu);
+		if (i >= f->n)
+			return;
+		fill(f->s, c, &f->v[i], &f->out[i]);
+	}
+}
+
+static void *
+fill_worker(void *arg)
+{
+	struct fill_jobs *f = arg;
+	struct s3 *c;
+
+	if (s3_open(((struct s3_be *)f->s->be)->bucket, &c) != 0)
+		return NULL;   /* the others, and the caller, do its share */
+	fill_some(f, c);
+	s3_close(c);
+	return NULL;
+}
+
+static void
+fill_all(struct bstore *s, const struct s3_name *v, size_t n,
+    struct bstore_entry *out)
+{
+	struct fill_jobs f = { .s = s, .v = v, .out = out, .n = n };
+	pthread_t t[LIST_JOBS];
+	size_t i, started = 0, want = n / 4 < LIST_JOBS ? n / 4 : LIST_JOBS;
+
+	pthread_mutex_init(&f.mu, NULL);
+	for (i = 0; i < want; i++)
+		if (pthread_create(&t[started], NULL, fill_worker, &f) == 0)
+			started++;
+	fill_some(&f, ((struct s3_be *)s->be)->c);
+	for (i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+	pthread_mutex_destroy(&f.mu);
 }
 
 static int
@@ -570,19 +652,24 @@ s3_list_store(struct bstore *s, const char *label, struct bstore_entry **ep,
 		free(v);
 		return CE_NOMEM;
 	}
+	fill_all(s, v, n, out);
 	for (i = 0; i < n; i++) {
-		fill(s, &v[i], &out[k]);
-		if (out[k].r == CE_NOT_FOUND)
+		if (out[i].r == CE_IO || out[i].r == CE_PERMISSION)
+			/* again here, for the cause (details are per thread) */
+			fill(s, ((struct s3_be *)s->be)->c, &v[i], &out[i]);
+		if (out[i].r == CE_NOT_FOUND)
 			continue;   /* removed since the listing */
-		if (out[k].r == CE_IO || out[k].r == CE_PERMISSION) {
-			r = out[k].r;
+		if (out[i].r == CE_IO || out[i].r == CE_PERMISSION) {
+			r = out[i].r;
 			free(out);
 			free(v);
 			return r;
 		}
-		if (label != NULL && out[k].r == 0 &&
-		    strcmp(out[k].m.label, label) != 0)
+		if (label != NULL && out[i].r == 0 &&
+		    strcmp(out[i].m.label, label) != 0)
 			continue;
+		if (k != i)
+			out[k] = out[i];
 		k++;
 	}
 	free(v);
@@ -624,14 +711,14 @@ s3_show(struct bstore *s, const char *name, struct bstore_entry *ep)
 
 	if ((r = one(s, name, &nm)) != 0)
 		return r;
-	fill(s, &nm, ep);
+	fill(s, ((struct s3_be *)s->be)->c, &nm, ep);
 	return 0;
 }
 
 static int
 s3_open_backup(struct bstore *s, const char *name, int *fdp)
 {
-	return download(s, name, fdp);
+	return download(s, ((struct s3_be *)s->be)->c, name, fdp);
 }
 
 /* Downloads and checks name; *etag: the object's when it was read. */
@@ -651,7 +738,7 @@ check(struct bstore *s, const char *name, struct cbk_manifest *m,
 		return r;
 	}
 	snprintf(etag, 80, "%s", h.etag);
-	if ((r = download(s, name, &fd)) != 0)
+	if ((r = download(s, ((struct s3_be *)s->be)->c, name, &fd)) != 0)
 		return r;
 	r = bstore_archive_check(fd, name, m);
 	close(fd);
@@ -668,7 +755,7 @@ s3_verify(struct bstore *s, const char *name, struct bstore_entry *ep)
 
 	if ((r = one(s, name, &nm)) != 0)
 		return r;
-	fill(s, &nm, &e);
+	fill(s, ((struct s3_be *)s->be)->c, &nm, &e);
 	r = check(s, name, &e.m, etag);
 	if (r == CE_IO || r == CE_PERMISSION || r == CE_NOT_FOUND)
 		return r;
@@ -1237,4 +1324,5 @@ const struct bstore_ops bstore_s3_ops = {
 	.purge = s3_purge,
 	.prune = s3_prune,
 	.gc = s3_gc,
+	.series_verified = s3_series_verified,
 };
