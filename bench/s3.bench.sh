@@ -69,7 +69,8 @@ for l in $lists; do
 		    strftime("%Y%m%dT%H%M%SZ", gmtime(1500000000 + $_)) }' \
 		"$have" "$l" "$AWS_ENDPOINT_URL" "$series" >"$W/copies.cfg"
 	[ -s "$W/copies.cfg" ] && s3c -Z --parallel-max 16 -X PUT \
-		-H "x-amz-copy-source: /coffer-bench/list/$one" -K "$W/copies.cfg"
+		-H "x-amz-copy-source: /coffer-bench/list/$one" -K "$W/copies.cfg" \
+		>"$W/copies.log" 2>&1
 	have=$l
 	measure "$W/t.list" sh -c "restore list --from s3://coffer-bench/list \
 		--names >'$W/names'"

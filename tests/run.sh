@@ -4,6 +4,7 @@
 # Arguments: NAME:BINDIR:UNITDIR for each build.
 # cmocka cases count one each; an e2e script counts as one test.
 # TESTS=pattern limits e2e scripts to names matching the shell pattern.
+# The builds run side by side; each one's report prints when all are done.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 passed=0
@@ -15,7 +16,13 @@ mkdir -p "$logdir"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:allocator_may_return_null=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
-for spec in "$@"; do
+# run_spec NAME:BINDIR:UNITDIR: that build's tests; its last line is
+# "PASSED FAILED FAILURES..." for the summary.
+run_spec() {
+	spec=$1
+	passed=0
+	failed=0
+	failures=""
 	name=${spec%%:*}
 	rest=${spec#*:}
 	bindir=${rest%%:*}
@@ -58,6 +65,32 @@ for spec in "$@"; do
 			tail -15 "$log" | sed 's/^/    /'
 		fi
 	done
+	echo "$passed $failed $failures"
+}
+
+# Each build runs in its own process, at once: most scenarios wait on
+# servers and disks more than they compute, and the two builds share
+# nothing but the machine (their own temporaries, logs, ports: rbs listens
+# on port 0; each build's Ceph clusters start from their own port range).
+i=0
+for spec in "$@"; do
+	COFFER_CEPH_PORT=$((20000 + i * 4000)) run_spec "$spec" \
+		>"$logdir/run-$i.out" 2>&1 &
+	i=$((i + 1))
+done
+wait
+i=0
+for spec in "$@"; do
+	out="$logdir/run-$i.out"
+	sed '$d' "$out"
+	set -- $(tail -1 "$out")
+	passed=$((passed + $1))
+	failed=$((failed + $2))
+	shift 2
+	for f in "$@"; do
+		failures="$failures $f"
+	done
+	i=$((i + 1))
 done
 [ -n "$failures" ] && echo "failed:$failures"
 echo "$passed passed, $failed failed"
