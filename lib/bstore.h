@@ -150,6 +150,17 @@ int bstore_list(struct bstore *s, const char *label, struct bstore_entry **ep,
     size_t *np);
 
 /*
+ * The same entries in the same order, one call of fn each; fn returns
+ * nonzero to stop, and that value is returned. A store that reads
+ * manifests over the network (s3://) reads them a batch at a time, so
+ * memory stays bounded and a caller that stops early (restore list
+ * --latest) reads only what it looked at.
+ */
+typedef int bstore_entry_fn(void *arg, const struct bstore_entry *e);
+int bstore_list_each(struct bstore *s, const char *label, bstore_entry_fn *fn,
+    void *arg);
+
+/*
  * When a backup of name's series (bstore_name_parse's series part) last
  * passed a verify, by its marks: the newest such time, 0 for none or when
  * the store cannot tell. Cheap on every backend: an S3 store reads its

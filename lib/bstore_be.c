@@ -114,6 +114,24 @@ bstore_list(struct bstore *s, const char *label, struct bstore_entry **ep,
 	return s->ops->list(s, label, ep, np);
 }
 
+int
+bstore_list_each(struct bstore *s, const char *label, bstore_entry_fn *fn,
+    void *arg)
+{
+	struct bstore_entry *v = NULL;
+	size_t n = 0, i;
+	int r;
+
+	if (s->ops->list_each != NULL)
+		return s->ops->list_each(s, label, fn, arg);
+	if ((r = bstore_list(s, label, &v, &n)) != 0)
+		return r;
+	for (i = 0; i < n && (r = fn(arg, &v[i])) == 0; i++)
+		;
+	free(v);
+	return r;
+}
+
 int64_t
 bstore_series_verified(struct bstore *s, const char *name)
 {

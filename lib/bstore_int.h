@@ -34,6 +34,9 @@ struct bstore_ops {
 	void (*close)(struct bstore *s);
 	int (*list)(struct bstore *s, const char *label,
 	    struct bstore_entry **ep, size_t *np);
+	/* optional: bstore_list_each in batches (NULL: from list) */
+	int (*list_each)(struct bstore *s, const char *label,
+	    bstore_entry_fn *fn, void *arg);
 	int (*count)(struct bstore *s, size_t *np);
 	int (*show)(struct bstore *s, const char *name, struct bstore_entry *ep);
 	int (*verify)(struct bstore *s, const char *name,

@@ -55,6 +55,7 @@
 #define DAY 86400
 #define UPLOAD_AGE_DEFAULT 3600   /* gc: older unfinished uploads */
 #define LIST_JOBS 8               /* manifests a listing fetches at once */
+#define LIST_BATCH 1024           /* entries a listing holds at a time */
 
 struct s3_be {
 	struct s3 *c;
@@ -637,45 +638,82 @@ fill_all(struct bstore *s, const struct s3_name *v, size_t n,
 	pthread_mutex_destroy(&f.mu);
 }
 
+/*
+ * The listing a batch at a time: LIST_BATCH manifests read at once, handed
+ * to fn in order, then the next batch.
+ */
 static int
-s3_list_store(struct bstore *s, const char *label, struct bstore_entry **ep,
-    size_t *np)
+s3_list_each(struct bstore *s, const char *label, bstore_entry_fn *fn,
+    void *arg)
 {
 	struct s3_name *v = NULL;
 	struct bstore_entry *out;
-	size_t n = 0, i, k = 0;
+	size_t n = 0, at, i, k;
 	int r;
 
 	if ((r = scan_full(s, &v, &n)) != 0)
 		return r;
-	if ((out = calloc(n ? n : 1, sizeof(*out))) == NULL) {
+	if ((out = calloc(LIST_BATCH, sizeof(*out))) == NULL) {
 		free(v);
 		return CE_NOMEM;
 	}
-	fill_all(s, v, n, out);
-	for (i = 0; i < n; i++) {
-		if (out[i].r == CE_IO || out[i].r == CE_PERMISSION)
-			/* again here, for the cause (details are per thread) */
-			fill(s, ((struct s3_be *)s->be)->c, &v[i], &out[i]);
-		if (out[i].r == CE_NOT_FOUND)
-			continue;   /* removed since the listing */
-		if (out[i].r == CE_IO || out[i].r == CE_PERMISSION) {
-			r = out[i].r;
-			free(out);
-			free(v);
-			return r;
+	for (at = 0; at < n && r == 0; at += k) {
+		k = n - at < LIST_BATCH ? n - at : LIST_BATCH;
+		fill_all(s, v + at, k, out);
+		for (i = 0; i < k && r == 0; i++) {
+			if (out[i].r == CE_IO || out[i].r == CE_PERMISSION)
+				/* again, for the cause (details are per thread) */
+				fill(s, ((struct s3_be *)s->be)->c, &v[at + i],
+				    &out[i]);
+			if (out[i].r == CE_NOT_FOUND)
+				continue;   /* removed since the listing */
+			if (out[i].r == CE_IO || out[i].r == CE_PERMISSION)
+				r = out[i].r;
+			else if (label == NULL || out[i].r != 0 ||
+			    strcmp(out[i].m.label, label) == 0)
+				r = fn(arg, &out[i]);
 		}
-		if (label != NULL && out[i].r == 0 &&
-		    strcmp(out[i].m.label, label) != 0)
-			continue;
-		if (k != i)
-			out[k] = out[i];
-		k++;
 	}
+	free(out);
 	free(v);
-	*ep = out;
-	*np = k;
+	return r;
+}
+
+struct collect {
+	struct bstore_entry *v;
+	size_t n, cap;
+};
+
+static int
+collect_one(void *arg, const struct bstore_entry *e)
+{
+	struct collect *c = arg;
+	struct bstore_entry *nv;
+
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 64;
+		if ((nv = reallocarray(c->v, c->cap, sizeof(*nv))) == NULL)
+			return CE_NOMEM;
+		c->v = nv;
+	}
+	c->v[c->n++] = *e;
 	return 0;
+}
+
+static int
+s3_list_store(struct bstore *s, const char *label, struct bstore_entry **ep,
+    size_t *np)
+{
+	struct collect c = { NULL, 0, 0 };
+	int r;
+
+	if ((r = s3_list_each(s, label, collect_one, &c)) != 0) {
+		free(c.v);
+		return r;
+	}
+	*ep = c.v != NULL ? c.v : calloc(1, sizeof(**ep));
+	*np = c.n;
+	return *ep != NULL ? 0 : CE_NOMEM;
 }
 
 /* One backup's listing entry (its marks read too). */
@@ -1309,6 +1347,7 @@ const struct bstore_ops bstore_s3_ops = {
 	.open = s3_open_store,
 	.close = s3_close_store,
 	.list = s3_list_store,
+	.list_each = s3_list_each,
 	.count = s3_count,
 	.show = s3_show,
 	.verify = s3_verify,

@@ -111,79 +111,122 @@ json_entry(struct json *j, const struct bstore_entry *e)
 	json_obj_end(j);
 }
 
+static void
+print_row(const struct bstore_entry *e)
+{
+	char t[21];
+
+	utc_iso_show(e->created, t);
+	if (e->r != 0)
+		printf("%-50s %-20s damaged: %s\n", e->name, t, err_str(e->r));
+	else
+		printf("%-50s %-20s %-4s %9llu %12llu %-12s %s%s\n", e->name, t,
+		    cbk_partition_version_str(e->m.partition_version),
+		    (unsigned long long)e->m.object_count,
+		    (unsigned long long)e->file_size,
+		    e->m.format_version >= 2 ? e->m.hsm_serial : "-",
+		    e->verified ? e->verified_how : "no",
+		    e->misnamed ? "  NAME DISAGREES WITH ITS MANIFEST" : "");
+}
+
+/*
+ * One listing on its way out: entries are printed as the store yields them,
+ * the heading with the first, so a store that fails before any entry (a
+ * dir: store reads all first) prints nothing but the error.
+ */
+struct lister {
+	const struct opts *o;
+	const struct bstore_config *cfg;
+	struct json *j;
+	int started;
+	size_t n;
+	struct bstore_entry first;   /* --latest: the one it names */
+};
+
+static void
+list_start(struct lister *l)
+{
+	const struct opts *o = l->o;
+
+	l->started = 1;
+	if (o->json) {
+		l->j = json_new(stdout);
+		json_obj_begin(l->j, NULL);
+		json_str(l->j, "store", o->from);
+		json_int(l->j, "capacity", l->cfg->capacity);
+		json_arr_begin(l->j, "backups");
+	} else if (!o->latest && !o->names)
+		printf("%-50s %-20s %-4s %9s %12s %-12s %s\n", "NAME",
+		    "CREATED", "VER", "OBJECTS", "BYTES", "HSM", "VERIFIED");
+}
+
+static int
+list_one(void *arg, const struct bstore_entry *e)
+{
+	struct lister *l = arg;
+	const struct opts *o = l->o;
+
+	if (!selected(o, e))
+		return 0;
+	l->n++;
+	if (o->latest) {
+		l->first = *e;
+		return 1;   /* the newest that matches: no more to read */
+	}
+	if (!l->started)
+		list_start(l);
+	if (o->json)
+		json_entry(l->j, e);
+	else if (o->names)
+		printf("%s\n", e->name);
+	else
+		print_row(e);
+	return 0;
+}
+
 int
 cmd_list(struct opts *o)
 {
 	struct bstore *s = NULL;
-	struct bstore_entry *e = NULL;
-	struct json *j;
-	size_t n = 0, i, k;
-	char t[21];
+	struct lister l = { .o = o };
 	int r;
 
 	if ((r = open_store(o, &s)) != 0)
 		return r;
-	if ((r = bstore_list(s, o->label, &e, &n)) != 0) {
+	l.cfg = bstore_config(s);
+	/* Filters keep the store's newest-first order. */
+	r = bstore_list_each(s, o->label, list_one, &l);
+	if (r != 0 && r != 1) {
+		/* what was printed stays; the message says it is incomplete */
+		if (l.j != NULL)
+			json_free(l.j);
 		r = cli_fail(PROG, r, "cannot list the backup store");
 		goto out;
 	}
-	/* Filters keep the newest-first order. */
-	for (i = k = 0; i < n; i++)
-		if (selected(o, &e[i]))
-			e[k++] = e[i];
-	n = k;
 	if (o->latest) {
 		/* One name for a script or a runbook: the newest that passed. */
-		if (n == 0) {
+		if (l.n == 0) {
 			err_set_detail("no backup in %s matches the filters; "
 			    "'restore list --from %s' shows them all", o->from,
 			    o->from);
 			r = cli_fail(PROG, CE_NOT_FOUND, "list --latest");
 			goto out;
 		}
-		n = 1;
-	}
-	if ((o->latest || o->names) && !o->json) {
-		/* Names alone, newest first: for scripts and runbooks. */
-		for (i = 0; i < n; i++)
-			printf("%s\n", e[i].name);
-	} else if (o->json) {
-		j = json_new(stdout);
-		json_obj_begin(j, NULL);
-		json_str(j, "store", o->from);
-		json_int(j, "capacity", bstore_config(s)->capacity);
-		json_arr_begin(j, "backups");
-		for (i = 0; i < n; i++)
-			json_entry(j, &e[i]);
-		json_arr_end(j);
-		json_obj_end(j);
-		json_free(j);
-	} else {
-		printf("%-50s %-20s %-4s %9s %12s %-12s %s\n", "NAME",
-		    "CREATED", "VER", "OBJECTS", "BYTES", "HSM", "VERIFIED");
-		for (i = 0; i < n; i++) {
-			utc_iso_show(e[i].created, t);
-			if (e[i].r != 0)
-				printf("%-50s %-20s damaged: %s\n", e[i].name, t,
-				    err_str(e[i].r));
-			else
-				printf("%-50s %-20s %-4s %9llu %12llu %-12s "
-				    "%s%s\n", e[i].name, t, cbk_partition_version_str(
-				    e[i].m.partition_version),
-				    (unsigned long long)e[i].m.object_count,
-				    (unsigned long long)e[i].file_size,
-				    e[i].m.format_version >= 2 ?
-				    e[i].m.hsm_serial : "-",
-				    e[i].verified ? e[i].verified_how : "no",
-				    e[i].misnamed ? "  NAME DISAGREES WITH "
-				    "ITS MANIFEST" : "");
-		}
-		printf("%zu of %u backup partitions\n", n,
-		    bstore_config(s)->capacity);
-	}
+		list_start(&l);
+		if (o->json)
+			json_entry(l.j, &l.first);
+		else
+			printf("%s\n", l.first.name);
+	} else if (!l.started)
+		list_start(&l);
+	if (l.j != NULL) {
+		json_arr_end(l.j);
+		json_obj_end(l.j);
+		json_free(l.j);
+	} else if (!o->latest && !o->names)
+		printf("%zu of %u backup partitions\n", l.n, l.cfg->capacity);
 	r = EXIT_DONE;
  out:
-	free(e);
 	bstore_close(s);
 	return r;
 }
