@@ -30,6 +30,7 @@ struct object_apply {
 	uint8_t *rec;             /* a V0 target's opened blob */
 	int smk_replaced;
 	struct cc_aead *k;        /* a V0 target's PSK, keyed once */
+	struct sks_bulk bulk;     /* a V1 target's blobs, counted at commit */
 	/* A V0 target's capacity and use when the transaction began: nothing
 	 * else writes while it is open, so the check needs no query per
 	 * object. */
@@ -84,6 +85,7 @@ object_apply_begin(struct session *s, const struct object_apply_opts *o,
 		return CE_NOMEM;
 	a->s = s;
 	a->o = *o;
+	a->bulk.s = s;
 	if ((a->scratch = buf_new(OBJECT_RECORD_MAX)) == NULL) {
 		apply_free(a);
 		return CE_NOMEM;
@@ -282,6 +284,7 @@ object_apply_smk(struct object_apply *a, const uint8_t *rec, size_t len,
 		return r;
 	a->st.erased = count;
 	a->smk_replaced = 1;
+	a->bulk.checked = 0;   /* blobs are checked against the new one */
 	return sks_smk_replace_tx(s, smk, id);
 }
 
@@ -357,7 +360,7 @@ object_apply_blob(struct object_apply *a, const uint8_t *blob, size_t len)
 		return r;
 	if ((r = make_room(a, bi.label)) != 0)
 		return r == 1 ? 0 : r;
-	if ((r = sks_blob_insert_tx(s, blob, len, &bi)) != 0)
+	if ((r = sks_bulk_insert(&a->bulk, blob, len, &bi)) != 0)
 		return r;
 	a->dcount++;
 	return 0;
@@ -380,7 +383,8 @@ object_apply_commit(struct object_apply *a, struct object_apply_stats *stp)
 	char detail[512];
 	int r;
 
-	if ((r = object_account_tx(s, a->dbytes, a->dcount)) != 0)
+	if ((r = sks_bulk_end(&a->bulk)) != 0 ||
+	    (r = object_account_tx(s, a->dbytes, a->dcount)) != 0)
 		goto out;
 	hsm_event(&ev, a->o.audit_event ? a->o.audit_event : "import", 1);
 	ev.role = role_name(s->role);

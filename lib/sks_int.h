@@ -149,9 +149,23 @@ void sks_session_forget(struct session *s);
 int sks_obj_insert_tx(struct session *s, const struct object *o,
     const uint8_t *val, size_t vlen, uint64_t *addp, struct buf *scratch);
 
-/* Inserts a blob as it is (insert, V1 clone); its SMK id must be current. */
-int sks_blob_insert_tx(struct session *s, const uint8_t *blob, size_t n,
+/*
+ * A stream of blobs inserted in one write transaction (restore, clone):
+ * the partition's SMK is checked against the pointer once, at the first
+ * blob (nothing else can move it while the transaction is open), and the
+ * partition's count and bytes are updated once, by sks_bulk_end, instead
+ * of a query and an update per blob. Set checked = 0 when the session's
+ * SMK changes mid-stream.
+ */
+struct sks_bulk {
+	struct session *s;
+	int checked;
+	int64_t now;               /* "created" of the stream's blobs */
+	int64_t count, bytes;      /* inserted, not yet counted */
+};
+int sks_bulk_insert(struct sks_bulk *b, const uint8_t *blob, size_t n,
     const struct sks_blob_info *bi);
+int sks_bulk_end(struct sks_bulk *b);
 
 int sks_obj_find(struct session *s, const char *label,
     struct object_info *ip);

@@ -45,9 +45,10 @@ count_add(struct session *s, int64_t dcount, int64_t dbytes)
 	return rc == SQLITE_DONE ? 0 : store_err(s->h->sks, rc);
 }
 
+/* The blob's row; the partition's count is the caller's to update. */
 static int
 row_insert(struct session *s, const uint8_t *blob, size_t n,
-    const struct sks_blob_info *bi)
+    const struct sks_blob_info *bi, int64_t created)
 {
 	sqlite3_stmt *q;
 	int r, rc;
@@ -63,7 +64,7 @@ row_insert(struct session *s, const uint8_t *blob, size_t n,
 	sqlite3_bind_int64(q, 5, bi->key_type);
 	sqlite3_bind_int64(q, 6, bi->bits);
 	sqlite3_bind_int64(q, 7, (int64_t)n);
-	sqlite3_bind_int64(q, 8, (int64_t)time(NULL));
+	sqlite3_bind_int64(q, 8, created);
 	sqlite3_bind_blob(q, 9, blob, (int)n, SQLITE_STATIC);
 	rc = sqlite3_step(q);
 	sqlite3_reset(q);
@@ -74,7 +75,7 @@ row_insert(struct session *s, const uint8_t *blob, size_t n,
 			    "'%s'", bi->label, s->label);
 		return r;
 	}
-	return count_add(s, 1, (int64_t)n);
+	return 0;
 }
 
 /*
@@ -133,7 +134,8 @@ sks_obj_insert_tx(struct session *s, const struct object *o,
 	    (r = sks_blob_seal_k(keys, &bi, buf_ptr(s->sks_rec),
 	    buf_len(s->sks_rec), s->sks_blob)) != 0 ||
 	    (r = row_insert(s, buf_ptr(s->sks_blob), buf_len(s->sks_blob),
-	    &bi)) != 0)
+	    &bi, (int64_t)time(NULL))) != 0 ||
+	    (r = count_add(s, 1, (int64_t)buf_len(s->sks_blob))) != 0)
 		goto out;
 	*addp = buf_len(s->sks_blob);
  out:
@@ -142,19 +144,40 @@ sks_obj_insert_tx(struct session *s, const struct object *o,
 }
 
 int
-sks_blob_insert_tx(struct session *s, const uint8_t *blob, size_t n,
+sks_bulk_insert(struct sks_bulk *b, const uint8_t *blob, size_t n,
     const struct sks_blob_info *bi)
 {
+	struct session *s = b->s;
 	int r;
 
-	if ((r = sks_refresh(s)) != 0)
-		return r;
+	if (!b->checked) {
+		if ((r = sks_refresh(s)) != 0)
+			return r;
+		b->checked = 1;
+		b->now = (int64_t)time(NULL);
+	}
 	if (!cc_memeq(bi->smk_id, s->smk_id, SKS_ID_LEN)) {
 		err_set_detail("blob '%s' is sealed under another SMK than "
 		    "partition '%s' holds", bi->label, s->label);
 		return CE_POLICY;
 	}
-	return row_insert(s, blob, n, bi);
+	if ((r = row_insert(s, blob, n, bi, b->now)) != 0)
+		return r;
+	b->count++;
+	b->bytes += (int64_t)n;
+	return 0;
+}
+
+int
+sks_bulk_end(struct sks_bulk *b)
+{
+	int r;
+
+	if (b->count == 0 && b->bytes == 0)
+		return 0;
+	r = count_add(b->s, b->count, b->bytes);
+	b->count = b->bytes = 0;
+	return r;
 }
 
 #define BLOB_COLS OBJECT_INFO_COLS
