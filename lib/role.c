@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,35 @@
 #include "sks.h"
 #include "store.h"
 #include "wrap.h"
+
+/*
+ * COFFER_TEST_PAUSE_AT=login-after-kdf: the race tests stop a login here,
+ * its KDF done, while others lock, zeroize or rekey. With
+ * COFFER_TEST_PAUSE_DIR the stop is a handshake, so a loaded machine
+ * cannot reorder it: DIR/reached is made on arrival and the login goes on
+ * when DIR/go exists (two minutes at most); without it, two seconds.
+ */
+static void
+test_pause(const char *point)
+{
+	const char *at = getenv("COFFER_TEST_PAUSE_AT");
+	const char *dir = getenv("COFFER_TEST_PAUSE_DIR");
+	char path[4096];
+	int fd, i;
+
+	if (at == NULL || strcmp(at, point) != 0)
+		return;
+	if (dir == NULL) {
+		sleep(2);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/reached", dir);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0)
+		close(fd);
+	snprintf(path, sizeof(path), "%s/go", dir);
+	for (i = 0; i < 1200 && access(path, F_OK) != 0; i++)
+		usleep(100000);
+}
 
 static const char *const names[] = { "so", "po", "co", "cu" };
 
@@ -589,14 +619,7 @@ session_login_how(struct hsm *h, const char *label, int role,
 		r = CE_INTEGRITY;
 		goto out;
 	}
-	/* COFFER_TEST_PAUSE_AT=login-after-kdf: the race tests stop a
-	 * login here, its KDF done, while others lock or zeroize. */
-	{
-		const char *at = getenv("COFFER_TEST_PAUSE_AT");
-
-		if (at != NULL && strcmp(at, "login-after-kdf") == 0)
-			sleep(2);
-	}
+	test_pause("login-after-kdf");
 	if ((r = hsm_tx_enter(h, &own)) != 0)
 		goto out;
 	if ((r = login_recheck(h, label, pid, serial, role, &rr)) != 0)

@@ -22,11 +22,9 @@ wrong() { # wrong ROLE N: N wrong logins of ROLE, one after another
 }
 
 # 1. a right CO login paused while the CO is locked
-COFFER_TEST_PAUSE_AT=login-after-kdf hsm key list "$P" --pin-file "$CO" \
-	>"$T/right.out" 2>"$T/right.err" &
-pid=$!
-sleep 0.5
+paused right hsm key list "$P" --pin-file "$CO"
 wrong co 10
+go right
 set +e
 wait "$pid"
 rc=$?
@@ -40,15 +38,13 @@ hsm partition show "$P" --json | jq -e '.roles[] | select(.role == "co") | .lock
 # 2. a right PO login paused across the partition's zeroization
 hsm_setup h2
 P2="hsm:$T/h2#p1"
-COFFER_TEST_PAUSE_AT=login-after-kdf hsm role login-check "$P2" --role po \
-	--pin-file "$PO" >"$T/po.out" 2>"$T/po.err" &
-pid=$!
-sleep 0.5
+paused po hsm role login-check "$P2" --role po --pin-file "$PO"
 i=0
 while [ "$i" -lt 10 ]; do
 	domains list "$P2" --role po --pin-file "$BAD" >/dev/null 2>&1 || true
 	i=$((i + 1))
 done
+go po
 set +e
 wait "$pid"
 rc=$?

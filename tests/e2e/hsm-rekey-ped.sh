@@ -34,18 +34,17 @@ hsm key sign "$P" --label sig --in "$T/m" --out "$T/n.sig" \
 hsm role login-check "$P" --role po $(po 1 2 3) >/dev/null
 
 # a CU login paused after its KDF while the CO rekeys: refused, not stale
-COFFER_TEST_PAUSE_AT=login-after-kdf hsm key sign "$P" --label sig \
-	--in "$T/m" --out "$T/r.sig" --role cu $CUS >"$T/race.out" 2>&1 &
-pid=$!
-sleep 0.5
+paused race hsm key sign "$P" --label sig --in "$T/m" --out "$T/r.sig" \
+	--role cu $CUS
 hsm partition rekey "$P" $(co 2 3) >/dev/null
+go race
 set +e
 wait $pid
 rc=$?
 set -e
 [ $rc -ne 0 ] || fail "a login from before the rekey signed"
-grep -q "changed while this login ran" "$T/race.out" ||
-	{ cat "$T/race.out"; fail "race message"; }
+grep -q "changed while this login ran" "$T/race.err" ||
+	{ cat "$T/race.err"; fail "race message"; }
 hsm key sign "$P" --label sig --in "$T/m" --out "$T/r.sig" --role cu $CUS \
 	>/dev/null || fail "CU after the second rekey"
 hsm audit verify "$T/h" >/dev/null

@@ -57,3 +57,24 @@ flip() {
 	printf "$(printf '\\%03o' $((b ^ 1)))" |
 		dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
 }
+
+# paused NAME CMD...: for race tests, runs CMD in the background (output
+# in $T/NAME.out and .err, its pid in $pid), stopped after its login's KDF
+# (lib/role.c test_pause) until `go NAME`; returns once it is there, so a
+# loaded machine cannot reorder the race.
+paused() {
+	n=$1
+	shift
+	mkdir "$T/pause-$n"
+	COFFER_TEST_PAUSE_AT=login-after-kdf COFFER_TEST_PAUSE_DIR="$T/pause-$n" \
+		"$@" >"$T/$n.out" 2>"$T/$n.err" &
+	pid=$!
+	i=0
+	while [ ! -e "$T/pause-$n/reached" ]; do
+		kill -0 "$pid" 2>/dev/null || fail "$n ended before its pause"
+		[ $i -lt 1200 ] || fail "$n did not reach its pause"
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+go() { : >"$T/pause-$1/go"; }
