@@ -55,7 +55,8 @@
 #define DAY 86400
 #define UPLOAD_AGE_DEFAULT 3600   /* gc: older unfinished uploads */
 #define LIST_JOBS 8               /* manifests a listing fetches at once */
-#define LIST_BATCH 1024           /* entries a listing holds at a time */
+#define LIST_BATCH 1024           /* entries a listing holds at a time
+                                     (COFFER_S3_LIST_BATCH: 1 and up) */
 
 struct s3_be {
 	struct s3 *c;
@@ -648,17 +649,21 @@ s3_list_each(struct bstore *s, const char *label, bstore_entry_fn *fn,
 {
 	struct s3_name *v = NULL;
 	struct bstore_entry *out;
-	size_t n = 0, at, i, k;
+	const char *env;
+	size_t n = 0, at, i, k, batch = LIST_BATCH;
 	int r;
 
 	if ((r = scan_full(s, &v, &n)) != 0)
 		return r;
-	if ((out = calloc(LIST_BATCH, sizeof(*out))) == NULL) {
+	if ((env = getenv("COFFER_S3_LIST_BATCH")) != NULL && *env &&
+	    (batch = strtoull(env, NULL, 10)) < 1)
+		batch = LIST_BATCH;
+	if ((out = calloc(batch, sizeof(*out))) == NULL) {
 		free(v);
 		return CE_NOMEM;
 	}
 	for (at = 0; at < n && r == 0; at += k) {
-		k = n - at < LIST_BATCH ? n - at : LIST_BATCH;
+		k = n - at < batch ? n - at : batch;
 		fill_all(s, v + at, k, out);
 		for (i = 0; i < k && r == 0; i++) {
 			if (out[i].r == CE_IO || out[i].r == CE_PERMISSION)

@@ -39,6 +39,15 @@ cat "$T"/out.* | LC_ALL=C sort >"$T/made"
 
 restore list --from "$S" --names | LC_ALL=C sort >"$T/listed"
 cmp -s "$T/made" "$T/listed" || fail "restore list is not the 50 backups"
+# Read 7 manifests at a time (the default is 1024): the same listing, in
+# the same order, across batch boundaries, and --latest the same backup.
+restore list --from "$S" --json >"$T/all.json"
+COFFER_S3_LIST_BATCH=7 restore list --from "$S" --json >"$T/b7.json"
+cmp -s "$T/all.json" "$T/b7.json" || fail "a batched listing differs"
+serial=$(hsm partition show "hsm:$T/h3#p1" --json | jq -r .serial)
+[ "$(COFFER_S3_LIST_BATCH=7 restore list --from "$S" --source "$serial" \
+	--latest)" = "$(restore list --from "$S" --source "$serial" --names |
+	head -1)" ] || fail "--latest in batches is not the newest of its series"
 i=0
 while [ $i -lt 10 ]; do
 	serial=$(hsm partition show "hsm:$T/h$i#p1" --json | jq -r .serial)
