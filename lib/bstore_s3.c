@@ -333,8 +333,9 @@ on_mark(void *arg, const struct s3_item *it)
 	    probe.n.name, how, &at, etag) != 0 ||
 	    (strcmp(how, "structure") != 0 && strcmp(how, "deep") != 0))
 		return 0;
-	if ((hit = bsearch(&probe, sc->v, sc->n, sizeof(*sc->v), name_cmp)) ==
-	    NULL)
+	/* (no backups: v is NULL, which bsearch may not take) */
+	if (sc->n == 0 || (hit = bsearch(&probe, sc->v, sc->n, sizeof(*sc->v),
+	    name_cmp)) == NULL)
 		return 0;
 	etag_part(hit->etag, want);
 	/* the mark vouches for this very object; the deepest, newest wins */
@@ -1275,7 +1276,8 @@ on_stale_mark(void *arg, const struct s3_item *it)
 	if (mark_parse(it->key + strlen(be->prefix) + strlen(MARKS),
 	    probe.n.name, how, &at, etag) != 0)
 		return 0;
-	hit = bsearch(&probe, w->v, w->n, sizeof(*w->v), name_cmp);
+	hit = w->n > 0 ? bsearch(&probe, w->v, w->n, sizeof(*w->v), name_cmp) :
+	    NULL;
 	if (hit != NULL)
 		etag_part(hit->etag, want);
 	if (hit == NULL || strcmp(want, etag) != 0)
@@ -1339,7 +1341,8 @@ s3_gc(struct bstore *s, size_t *removedp)
 	}
 	if ((r = scan_full(s, &w.v, &w.n)) != 0)
 		return r;
-	qsort(w.v, w.n, sizeof(*w.v), name_cmp);
+	if (w.n > 0)	/* an empty store: v is NULL, which qsort may not take */
+		qsort(w.v, w.n, sizeof(*w.v), name_cmp);
 	key_of(be, MARKS, "", pre);
 	r = s3_list(be->c, pre, 0, on_stale_mark, &w);
 	free(w.v);
