@@ -254,7 +254,8 @@ token_list(struct p11mod *m, CK_SLOT_ID *slots, CK_ULONG n, char *out,
 
 	out[0] = '\0';
 	for (i = 0; i < n; i++) {
-		if (m->f->C_GetTokenInfo(slots[i], &ti) != CKR_OK)
+		if (m->f->C_GetTokenInfo(slots[i], &ti) != CKR_OK ||
+		    !(ti.flags & CKF_TOKEN_INITIALIZED))
 			continue;
 		p11uri_unpad((const char *)ti.label, sizeof(ti.label), label,
 		    sizeof(label));
