@@ -93,7 +93,9 @@ cmd_restore_p11(struct opts *o)
 		goto out;
 	}
 	memset(&dom, 0, sizeof(dom));
-	dom.label = "the domain given";
+	/* For the messages: a token's backup records one domain. */
+	dom.label = ent.m.ndomains > 0 ? ent.m.domains[0].label :
+	    "the domain given";
 	dom.key = dkey;
 	memset(&p, 0, sizeof(p));
 	p.password = pw;
@@ -113,9 +115,11 @@ cmd_restore_p11(struct opts *o)
 		json_str(j, "mode", "add");
 		json_str(j, "token", p11mod_token(m)->label);
 		json_str(j, "token_serial", p11mod_token(m)->serial);
+		json_str(j, "domain", res.domain);
 		json_str(j, "transport", transport);
 		json_int(j, "records", (int64_t)res.records);
 		json_int(j, "written", (int64_t)res.written);
+		json_int(j, "replaced", 0);
 		json_int(j, "skipped", (int64_t)res.skipped);
 		json_obj_end(j);
 		json_free(j);
