@@ -60,7 +60,7 @@ all: $(TOOL_BINS) $(PKCS11)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS) $(if $(filter lib/p11mod%,$<),$(P11KIT_CFLAGS)) \
+	$(Q)$(CC) $(CFLAGS) $(if $(filter lib/p11mod% tests/unit/test_p11mod%,$<),$(P11KIT_CFLAGS)) \
 		-c -o $@ $<
 
 $(BUILD)/pic/%.o: %.c
