@@ -1,7 +1,8 @@
 #!/bin/sh
 # A real PKCS#11 token backed up and restored (docs/pkcs11.md "BACKING UP
 # A TOKEN"): a SoftHSM2 token with extractable AES-256, EC P-256 and RSA
-# 2048 keys and two keys that may not leave it (CKA_EXTRACTABLE false).
+# 2048 keys, two keys that may not leave it (CKA_EXTRACTABLE false), a
+# certificate and a data object.
 #   - `backupd backup --from pkcs11:...` names the two that cannot leave,
 #     and only those, on stderr and in --json, and exits 0 with the rest
 #     backed up; nothing is left on the token (no transport objects);
@@ -50,6 +51,14 @@ p11 --keypairgen --key-type rsa:2048 --label rsa --id 03 \
 p11 --keygen --key-type AES:32 --label locked-aes --id 04 >/dev/null
 p11 --keypairgen --key-type EC:prime256v1 --label locked-ec --id 05 \
 	>/dev/null
+# a certificate and a data object leave by their attribute values
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$T/web.key" -subj /CN=web -days 2 -outform DER \
+	-out "$T/web.der" 2>/dev/null
+p11 --write-object "$T/web.der" --type cert --label web --id 06 >/dev/null
+printf 'runbook notes\n' >"$T/notes"
+p11 --write-object "$T/notes" --type data --label notes \
+	--application-label app >/dev/null
 p11 -O >"$T/before.lst"
 
 # what the originals make: signatures, public keys, an AES-CBC and an
@@ -115,9 +124,9 @@ backupd backup --from "$SRC" --module "$P11_MODULE" --to "$S" \
 	{ cat "$T/bk.err"; fail "the token backup failed"; }
 NAME=$(sed -n 's/.*"name":"\([^"]*\)".*/\1/p' "$T/bk.json")
 [ -n "$NAME" ] || fail "no backup name in --json"
-# aes, ec and rsa (each pair one record), and locked-ec's public half:
-# a public key leaves by its attributes
-json_has '"objects":4' "$T/bk.json"
+# aes, ec and rsa (each pair one record), locked-ec's public half (a
+# public key leaves by its attributes), the certificate and the data object
+json_has '"objects":6' "$T/bk.json"
 json_has '"not_exported_count":2' "$T/bk.json"
 sed 's/.*"not_exported":\[//' "$T/bk.json" |
 	grep -o '"label":"[^"]*"' | sort >"$T/stuck.json"
@@ -146,6 +155,8 @@ hsm key list "$P" --pin-file "$CO" >"$T/coffer.lst"
 for k in aes ec rsa; do
 	grep -q "^$k " "$T/coffer.lst" || fail "$k is not in the partition"
 done
+grep -q "^web  *Certificate" "$T/coffer.lst" || fail "no certificate"
+grep -q "^notes  *Data" "$T/coffer.lst" || fail "no data object"
 grep -q "^locked-aes " "$T/coffer.lst" && fail "locked-aes left the token"
 grep -q "^locked-ec  *EC Public" "$T/coffer.lst" ||
 	fail "locked-ec's public key is not in the partition"
@@ -176,7 +187,7 @@ expect_exit 3 restore --from "$S" --backup "$NAME" --to "pkcs11:token=fresh" \
 restore --from "$S" --backup "$NAME" --to "pkcs11:token=fresh" \
 	--module "$P11_MODULE" --add --pin-file "$PIN" --domain-pin-file "$DOM" \
 	--backup-pin-file "$BK" --json >"$T/rs.json"
-json_has '"written":4' "$T/rs.json"
+json_has '"written":6' "$T/rs.json"
 tok fresh -O >"$T/fresh.lst"
 grep -q locked-aes "$T/fresh.lst" && fail "locked-aes reached the token"
 p11_block Private locked-ec "$T/fresh.lst" >/dev/null &&
@@ -209,12 +220,18 @@ tok fresh --read-object --type pubkey --id 03 -o "$T/rsa.fresh.spki" \
 	>/dev/null
 cmp -s "$T/rsa.fresh.spki" "$T/rsa.spki" ||
 	fail "the restored RSA public key differs"
+tok fresh --read-object --type cert --label web -o "$T/web.fresh.der" \
+	>/dev/null
+cmp -s "$T/web.fresh.der" "$T/web.der" || fail "the certificate differs"
+tok fresh --read-object --type data --label notes -o "$T/notes.fresh" \
+	>/dev/null
+cmp -s "$T/notes.fresh" "$T/notes" || fail "the data object differs"
 # a second restore keeps what is there and names it
 restore --from "$S" --backup "$NAME" --to "pkcs11:token=fresh" \
 	--module "$P11_MODULE" --add --pin-file "$PIN" --domain-pin-file "$DOM" \
 	--backup-pin-file "$BK" >"$T/rs2.out" 2>"$T/rs2.err"
-grep -q "0 written, 4 kept" "$T/rs2.out" || fail "a second restore wrote"
-[ "$(grep -c "kept '" "$T/rs2.err")" -eq 4 ] || fail "kept objects unnamed"
+grep -q "0 written, 6 kept" "$T/rs2.out" || fail "a second restore wrote"
+[ "$(grep -c "kept '" "$T/rs2.err")" -eq 6 ] || fail "kept objects unnamed"
 
 # two tokens with one label are two series, told apart by serial
 softhsm2-util --init-token --free --label twin --so-pin "$P11_SO_PIN" \
