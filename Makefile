@@ -60,12 +60,13 @@ all: $(TOOL_BINS) $(PKCS11)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS) $(if $(filter lib/p11mod% tests/unit/test_p11mod%,$<),$(P11KIT_CFLAGS)) \
+		-c -o $@ $<
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $< (pic)")
-	$(Q)$(CC) $(CFLAGS) -fPIC $(if $(filter pkcs11/%,$<),$(P11KIT_CFLAGS)) \
+	$(Q)$(CC) $(CFLAGS) -fPIC $(if $(filter pkcs11/% lib/p11mod%,$<),$(P11KIT_CFLAGS)) \
 		-c -o $@ $<
 
 $(PKCS11): $(PKCS11_OBJS) pkcs11/exports.map

@@ -24,6 +24,9 @@ struct opts {
 	struct cred_src bshares; /* --backup-share(-pin-file): a share set */
 	const char *objects[MAX_OBJECTS];
 	size_t nobjects;
+	/* A pkcs11: source: the module, and the domain that seals it. */
+	const char *module, *domain_string, *domain_label;
+	const char *dpin_file, *dpin_env;
 	unsigned long capacity, grace;
 	unsigned long lock_days;  /* init --object-lock DAYS (s3://) */
 	const char *lock_mode;    /* init --lock-mode compliance|governance */
@@ -34,6 +37,11 @@ struct opts {
 };
 
 int cmd_backup(struct opts *o);
+int cmd_backup_p11(struct opts *o);
+/* The backup partition password (or share set), checked; prints a
+ * failure and returns its exit status (cmd_backup.c). */
+struct secret;
+int read_backup_password(const struct cred_src *bcred, struct secret **pwp);  /* --from pkcs11:... (cmd_backup_p11.c) */
 int cmd_init(struct opts *o);
 int cmd_gc(struct opts *o);
 int cmd_prune(struct opts *o);

@@ -12,6 +12,7 @@
 #include "endpoint.h"
 #include "err.h"
 #include "kdf.h"
+#include "p11uri.h"
 #include "partition.h"
 #include "role.h"
 #include "secret.h"
@@ -39,6 +40,20 @@ open_source(const struct opts *o, struct endpoint **ep)
 	return 0;
 }
 
+int
+read_backup_password(const struct cred_src *bcred, struct secret **pwp)
+{
+	int r;
+
+	if ((r = cred_backup_secret(PROG, bcred, 1, pwp)) != 0 ||
+	    (r = kdf_password_check(*pwp, bcred->nshare > 0 ?
+	    "a backup partition credential" :
+	    "a backup partition password")) != 0)
+		return cli_fail(PROG, r, bcred->nshare > 0 ? "no backup "
+		    "partition credential" : "no backup partition password");
+	return 0;
+}
+
 static void
 prog_cb(void *ctx, uint64_t done, uint64_t total)
 {
@@ -60,6 +75,11 @@ cmd_backup(struct opts *o)
 	char t[21];
 	int r, kdf = KDF_INTERACTIVE;
 
+	if (p11uri_is(o->from))
+		return cmd_backup_p11(o);
+	if (o->module != NULL || o->domain_string != NULL)
+		return cli_usage_error(PROG, "--module and --domain-string "
+		    "belong to a pkcs11: source");
 	if (o->from == NULL || o->to == NULL || o->nargs != 0)
 		return cli_usage_error(PROG, "backup needs --from "
 		    "hsm:DIR#LABEL --to dir:PATH (or rbs://... or a Backup HSM, "
@@ -87,14 +107,8 @@ cmd_backup(struct opts *o)
 		r = cli_fail(PROG, r, "backup refused; nothing was created");
 		goto out;
 	}
-	if ((r = cred_backup_secret(PROG, &bcred, 1, &pw)) != 0 ||
-	    (r = kdf_password_check(pw, bcred.nshare > 0 ?
-	    "a backup partition credential" :
-	    "a backup partition password")) != 0) {
-		r = cli_fail(PROG, r, bcred.nshare > 0 ? "no backup partition "
-		    "credential" : "no backup partition password");
+	if ((r = read_backup_password(&bcred, &pw)) != 0)
 		goto out;
-	}
 	memset(&p, 0, sizeof(p));
 	p.password = pw;
 	p.kdf = kdf;

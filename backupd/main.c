@@ -19,7 +19,8 @@ enum {
 	L_FROM = 256, L_TO, L_ROLE, L_KDF, L_BPIN_FILE, L_BPIN_ENV, L_OBJECT,
 	L_JSON, L_CAPACITY, L_GRACE, L_OBJECT_LOCK, L_LOCK_MODE, L_CONFIG, L_ONCE, L_KEEP_LAST,
 	L_KEEP_DAILY, L_KEEP_WEEKLY, L_KEEP_MONTHLY, L_DRY_RUN, L_RBS_ID,
-	L_RBS_FP, L_HELP, L_BSHARE, L_BSHARE_PIN,
+	L_RBS_FP, L_HELP, L_BSHARE, L_BSHARE_PIN, L_MODULE, L_DOM_STRING,
+	L_DOM_LABEL, L_DPIN_FILE, L_DPIN_ENV,
 };
 
 static const struct option longopts[] = {
@@ -47,6 +48,11 @@ static const struct option longopts[] = {
 	{ "dry-run", no_argument, NULL, L_DRY_RUN },
 	{ "rbs-identity", required_argument, NULL, L_RBS_ID },
 	{ "server-fingerprint", required_argument, NULL, L_RBS_FP },
+	{ "module", required_argument, NULL, L_MODULE },
+	{ "domain-string", required_argument, NULL, L_DOM_STRING },
+	{ "domain-label", required_argument, NULL, L_DOM_LABEL },
+	{ "domain-pin-file", required_argument, NULL, L_DPIN_FILE },
+	{ "domain-pin-env", required_argument, NULL, L_DPIN_ENV },
 	{ "help", no_argument, NULL, L_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -63,6 +69,12 @@ help(FILE *f)
 	    "--challenge-file F]  (PED)\n"
 	    "               [--backup-share FILE ... [--backup-share-pin-file "
 	    "F ...]]  (PED Backup HSM)\n"
+	    "       %s backup --from pkcs11:token=LABEL[;serial=S] --module PATH "
+	    "--to dir:PATH\n"
+	    "               --domain-string S [--domain-pin-file F | "
+	    "--domain-pin-env V]\n"
+	    "               [--domain-label L] [--pin-file F | --pin-env V] "
+	    "[--backup-pin-file F] [--json]\n"
 	    "       %s init dir:PATH|s3://BUCKET/PREFIX [--capacity N] "
 	    "[--grace-days N]\n"
 	    "               [--object-lock DAYS [--lock-mode "
@@ -82,11 +94,16 @@ help(FILE *f)
 	    "--backup-pin-*: the\nbackup partition password; without them, "
 	    "a prompt. Never argv. --backup-share: the\nbackup partition "
 	    "credential as M share files (a PED Backup HSM takes only these).\n"
+	    "A pkcs11: source (RFC 7512 URI) takes the token's user PIN from "
+	    "--pin-*, and is\nsealed under the password domain "
+	    "--domain-string S (its password: --domain-pin-*);\nobjects that "
+	    "cannot leave the token are named on stderr, exit 0 "
+	    "(docs/pkcs11.md).\n"
 	    "A store is dir:PATH, rbs://HOST:PORT/STORE or a Backup HSM, "
 	    "hsm:DIR (hsm init\n--backup); on a Backup HSM delete, prune and "
 	    "purge take its SO's --pin-*\nor --share (docs/backup-hsm.md).\n"
 	    "Exit status: 0 done, 1 failed, 2 usage, 3 refused (credential, "
-	    "policy), 4 integrity.\nSee docs/backupd.md.\n", PROG, PROG, PROG,
+	    "policy), 4 integrity.\nSee docs/backupd.md.\n", PROG, PROG, PROG, PROG,
 	    PROG, PROG, PROG, PROG, PROG, PROG);
 }
 
@@ -134,6 +151,11 @@ opts_parse(int argc, char **argv, struct opts *o)
 			break;
 		case L_JSON: o->json = 1; cli_json_mode(); break;
 		case L_CONFIG: o->config = optarg; break;
+		case L_MODULE: o->module = optarg; break;
+		case L_DOM_STRING: o->domain_string = optarg; break;
+		case L_DOM_LABEL: o->domain_label = optarg; break;
+		case L_DPIN_FILE: o->dpin_file = optarg; break;
+		case L_DPIN_ENV: o->dpin_env = optarg; break;
 		case L_ONCE: o->once = 1; break;
 		case L_DRY_RUN: o->dry_run = 1; break;
 		case L_RBS_ID:

@@ -185,29 +185,116 @@ audit_backup(struct endpoint *e, const struct backup_params *p,
 	err_set_detail("%s", keep);
 }
 
-int
-backup_make(struct endpoint *e, struct bstore *st,
-    const struct backup_params *p, struct backup_result *res)
+/* backup_make's producer: the partition's objects (V1: SMK record first). */
+struct part_produce {
+	struct endpoint *e;
+	const struct backup_params *p;
+	struct prog_ctx pc;
+};
+
+static int
+part_produce(void *arg, endpoint_emit_fn *emitfn, void *emitarg,
+    uint64_t *objectsp)
 {
-	const struct partition_info *pi = endpoint_info(e);
-	const struct xfer_domain *doms;
+	struct part_produce *pp = arg;
 	struct endpoint_produce_opts po;
-	struct cbk_manifest m;
+	uint64_t count = 0;
+	int r;
+
+	memset(&po, 0, sizeof(po));
+	po.labels = pp->p->nlabels ? pp->p->labels : NULL;
+	po.nlabels = pp->p->nlabels;
+	po.emit = emitfn;
+	po.arg = emitarg;
+	if (pp->p->progress != NULL) {
+		po.progress = progress;
+		po.ctx = &pp->pc;
+	}
+	r = endpoint_produce(pp->e, &po, &count);
+	/* Objects, not records: a V1 stream has the SMK record in front. */
+	if (endpoint_info(pp->e)->version == 1 && count > 0)
+		count--;
+	*objectsp = count;
+	return r;
+}
+
+int
+backup_seal(struct bstore *st, struct cbk_manifest *m,
+    const struct backup_params *p, const struct xfer_domain *doms,
+    size_t ndoms, uint64_t estimate, backup_produce_fn *produce, void *arg,
+    struct backup_result *res)
+{
 	struct bstore_txn *t = NULL;
 	struct chan *out = NULL;
 	struct buf *hdr = NULL;
 	struct spool_out so;
 	struct emit_ctx ec;
 	struct recpipe *pipe = NULL;
-	struct prog_ctx pc;
 	uint8_t ad[CC_HASH_LEN];
 	uint64_t count = 0;
+	int r;
+
+	memset(&so, 0, sizeof(so));
+	memset(&ec, 0, sizeof(ec));
+	/* Capacity, name and disk space: the store refuses before creating. */
+	if ((r = bstore_begin(st, m, estimate, &t)) != 0)
+		goto out;
+	snprintf(res->name, sizeof(res->name), "%s", bstore_txn_name(t));
+	if ((r = bstore_name_parse(bstore_txn_name(t), NULL,
+	    &m->created)) != 0)
+		goto out;
+	so.t = t;
+	if ((r = cc_hash_new(&so.h)) != 0 ||
+	    (r = chan_func_new(spool_write, NULL, &so, &out)) != 0 ||
+	    (r = sealed_writer_new(p->password, p->kdf, doms, ndoms, out,
+	    &ec.w)) != 0)
+		goto out;
+	/* Reading the source here, sealing and writing in a thread of its
+	 * own: each gets a core. */
+	if ((r = recpipe_new(emit, &ec, &pipe)) != 0)
+		goto out;
+	if ((r = produce(arg, recpipe_emit, pipe, &count)) != 0 ||
+	    (r = recpipe_finish(pipe)) != 0 ||
+	    (r = sealed_writer_finish(ec.w)) != 0)
+		goto out;
+	m->object_count = count;
+	m->plain_bytes = ec.plain;
+	m->records_size = so.size;
+	if ((r = cc_hash_peek(so.h, m->records_sha384)) != 0 ||
+	    (r = cbk_manifest_ad(m, ad)) != 0 ||
+	    (r = sealed_writer_header(ec.w, ad, sizeof(ad), &hdr)) != 0 ||
+	    (r = bstore_commit(t, m, buf_ptr(hdr), buf_len(hdr),
+	    res->name)) != 0)
+		goto out;
+	res->created = m->created;
+	res->objects = count;
+	res->plain_bytes = ec.plain;
+	res->records_size = so.size;
+	snprintf(res->domain, sizeof(res->domain), "%s", doms[0].label);
+	res->ndomains = ndoms;
+	r = 0;
+ out:
+	recpipe_free(pipe);
+	sealed_writer_free(ec.w);
+	chan_free(out);
+	cc_hash_free(so.h);
+	buf_free(hdr);
+	bstore_txn_free(t);
+	return r;
+}
+
+int
+backup_make(struct endpoint *e, struct bstore *st,
+    const struct backup_params *p, struct backup_result *res)
+{
+	const struct partition_info *pi = endpoint_info(e);
+	const struct xfer_domain *doms;
+	struct part_produce pp;
+	struct cbk_manifest m;
 	size_t ndoms;
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	memset(&so, 0, sizeof(so));
-	memset(&ec, 0, sizeof(ec));
 	memset(&m, 0, sizeof(m));
 	doms = endpoint_domains(e, &ndoms);
 	if ((r = preconditions(e, p)) != 0)
@@ -223,66 +310,19 @@ backup_make(struct endpoint *e, struct bstore *st,
 	m.partition_version = pi->version;
 	if ((r = describe_source(e, &m)) != 0)
 		goto out;
-	/* Capacity, name and disk space: the store refuses before creating. */
-	if ((r = bstore_begin(st, &m, pi->used + pi->objects *
-	    RECORD_OVERHEAD, &t)) != 0 ||
-	    (r = bstore_name_parse(bstore_txn_name(t), NULL, &m.created)) != 0)
-		goto out;
-	so.t = t;
-	if ((r = cc_hash_new(&so.h)) != 0 ||
-	    (r = chan_func_new(spool_write, NULL, &so, &out)) != 0 ||
-	    (r = sealed_writer_new(p->password, p->kdf, doms, ndoms, out,
-	    &ec.w)) != 0)
-		goto out;
-	/* Reading the partition here, sealing and writing in a thread of
-	 * its own: each gets a core. */
-	if ((r = recpipe_new(emit, &ec, &pipe)) != 0)
-		goto out;
-	memset(&po, 0, sizeof(po));
-	po.labels = p->nlabels ? p->labels : NULL;
-	po.nlabels = p->nlabels;
-	po.emit = recpipe_emit;
-	po.arg = pipe;
-	pc.p = p;
-	pc.total = p->nlabels ? p->nlabels : pi->objects;
-	if (p->progress != NULL) {
-		po.progress = progress;
-		po.ctx = &pc;
-	}
-	if ((r = endpoint_produce(e, &po, &count)) != 0 ||
-	    (r = recpipe_finish(pipe)) != 0 ||
-	    (r = sealed_writer_finish(ec.w)) != 0)
-		goto out;
-	/* Objects, not records: a V1 stream has the SMK record in front. */
-	if (pi->version == 1 && count > 0)
-		count--;
-	m.object_count = count;
-	m.plain_bytes = ec.plain;
-	m.records_size = so.size;
-	if ((r = cc_hash_peek(so.h, m.records_sha384)) != 0 ||
-	    (r = cbk_manifest_ad(&m, ad)) != 0 ||
-	    (r = sealed_writer_header(ec.w, ad, sizeof(ad), &hdr)) != 0 ||
-	    (r = bstore_commit(t, &m, buf_ptr(hdr), buf_len(hdr),
-	    res->name)) != 0)
+	memset(&pp, 0, sizeof(pp));
+	pp.e = e;
+	pp.p = p;
+	pp.pc.p = p;
+	pp.pc.total = p->nlabels ? p->nlabels : pi->objects;
+	if ((r = backup_seal(st, &m, p, doms, ndoms, pi->used + pi->objects *
+	    RECORD_OVERHEAD, part_produce, &pp, res)) != 0)
 		goto out;
 	if (p->progress != NULL)
-		p->progress(p->ctx, count, pc.total);
-	res->created = m.created;
-	res->objects = count;
-	res->plain_bytes = ec.plain;
-	res->records_size = so.size;
-	snprintf(res->domain, sizeof(res->domain), "%s", doms[0].label);
-	res->ndomains = ndoms;
+		p->progress(p->ctx, res->objects, pp.pc.total);
 	r = 0;
  out:
-	recpipe_free(pipe);
 	/* Every attempt is audited, refusals included. */
-	audit_backup(e, p, r == 0 ? res->name : t != NULL ?
-	    bstore_txn_name(t) : "", r, count);
-	sealed_writer_free(ec.w);
-	chan_free(out);
-	cc_hash_free(so.h);
-	buf_free(hdr);
-	bstore_txn_free(t);
+	audit_backup(e, p, res->name, r, res->objects);
 	return r;
 }

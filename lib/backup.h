@@ -67,6 +67,21 @@ struct backup_result {
 int backup_make(struct endpoint *src, struct bstore *st,
     const struct backup_params *p, struct backup_result *res);
 
+/*
+ * The sealing core of backup_make, for sources that are not partitions
+ * (lib/backup_p11.c: a PKCS#11 token). m is the manifest with the source
+ * filled in; produce emits the records through emit(emitarg, ...) and
+ * sets *objectsp. Asks the store for estimate bytes first; res->name is
+ * set as soon as the store gave one (for an audit line on failure).
+ */
+typedef int backup_produce_fn(void *arg,
+    int (*emit)(void *emitarg, uint8_t kind, const void *p, size_t n),
+    void *emitarg, uint64_t *objectsp);
+int backup_seal(struct bstore *st, struct cbk_manifest *m,
+    const struct backup_params *p, const struct xfer_domain *doms,
+    size_t ndoms, uint64_t estimate, backup_produce_fn *produce, void *arg,
+    struct backup_result *res);
+
 enum backup_restore_mode {
 	BACKUP_REPLACE = 1, /* empty the target first (with labels: replace those) */
 	BACKUP_ADD = 2,     /* only what is missing; existing labels are kept */
@@ -103,6 +118,17 @@ struct restore_result {
  */
 int backup_restore(struct endpoint *dst, struct bstore *st, const char *name,
     const struct restore_params *p, struct restore_result *res);
+
+/*
+ * Opens backup name with the password and one of doms (who: what holds
+ * them, for the message when none opens it) and hands every record to fn,
+ * then checks the rest of the file. For targets that are not partitions
+ * (lib/backup_p11.c); errors as backup_restore.
+ */
+int backup_read(struct bstore *st, const char *name,
+    const struct secret *password, const struct xfer_domain *doms,
+    size_t ndoms, const char *who, xfer_record_fn *fn, void *arg,
+    struct restore_result *res);
 
 /*
  * restore verify: with no secret, the archive's structure and hashes, its

@@ -339,6 +339,27 @@ backup_restore(struct endpoint *e, struct bstore *st, const char *name,
 	return r;
 }
 
+int
+backup_read(struct bstore *st, const char *name,
+    const struct secret *password, const struct xfer_domain *doms,
+    size_t ndoms, const char *who, xfer_record_fn *fn, void *arg,
+    struct restore_result *res)
+{
+	struct opened o;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if ((r = open_backup(st, name, password, doms, ndoms, who, &o)) != 0 ||
+	    (r = read_all(&o, fn, arg, &res->records)) != 0)
+		goto out;
+	res->m = o.m;
+	snprintf(res->domain, sizeof(res->domain), "%s",
+	    sealed_reader_domain(o.sr));
+ out:
+	opened_close(&o);
+	return r;
+}
+
 struct check_ctx {
 	backup_progress_fn *progress;
 	void *ctx;

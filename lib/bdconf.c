@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "bdconf.h"
 #include "buf.h"
@@ -277,6 +278,14 @@ bdconf_parse(struct buf *b, struct bdconf *cp)
 			}
 			if (parse_job(w, n, &c->jobs[c->njobs]) != 0)
 				goto bad;
+			if (strncasecmp(c->jobs[c->njobs].from, "pkcs11:",
+			    7) == 0) {
+				want = "a partition (from=hsm:DIR#LABEL): a "
+				    "PKCS#11 token is backed up by 'backupd "
+				    "backup --from pkcs11:...' (a systemd "
+				    "timer can run it), not by a job yet";
+				goto bad;
+			}
 			for (i = 0; i < c->njobs; i++)
 				if (strcmp(c->jobs[i].name,
 				    c->jobs[c->njobs].name) == 0)

@@ -207,6 +207,14 @@ int cred_login_endpoint(struct endpoint *e, int role,
 int cred_endpoint_login(const char *prog, struct endpoint *e, int role,
     const struct cred_src *c, int flags);
 
+/*
+ * A PKCS#11 token's user PIN from c's --pin-file or --pin-env (or a
+ * prompt), C_Login with it, and the PIN wiped at once (lib/p11mod.h).
+ * A share set or a challenge is CE_USAGE: a token takes a PIN.
+ */
+struct p11mod;
+int cred_p11_login(const struct cred_src *c, struct p11mod *m);
+
 void cred_tag_record(struct hsm *h, const char *label, int role,
     const struct cred_tag *tag);
 

@@ -101,6 +101,15 @@ int object_get_bool(const struct object *o, uint32_t type, int *vp);
 /* Short type name for listings: "AES", "RSA", "EC P-256", "Data", ... */
 const char *object_type_name(uint32_t cls, uint32_t key_type, uint32_t bits);
 
+/*
+ * Gives private key o (CKA_KEY_TYPE set) its value from the PKCS#8 DER (or
+ * unencrypted PEM) p, and CKA_PUBLIC_KEY_INFO, CKA_MODULUS_BITS or
+ * CKA_EC_PARAMS from it. CE_FORMAT for what is not such a key, CE_INVALID
+ * for one Coffer does not hold (RSA other than 2048/3072/4096 bits, EC
+ * other than P-256/P-384); the detail says which.
+ */
+int object_set_private(struct object *o, const void *p, size_t len);
+
 /* --- records (docs/formats.md section 4) -------------------------------- */
 
 /* Appends the record of o to out. */

@@ -339,6 +339,12 @@ objgen_fill_private(struct object *o, const void *p, size_t len)
 }
 
 int
+object_set_private(struct object *o, const void *p, size_t len)
+{
+	return objgen_fill_private(o, p, len);
+}
+
+int
 object_import_key(struct session *s, int kind, const char *label,
     const struct secret *value)
 {

@@ -46,7 +46,9 @@
 #define CKA_SIGN 0x108u
 #define CKA_VERIFY 0x10au
 #define CKA_DERIVE 0x10cu
+#define CKA_MODULUS 0x120u
 #define CKA_MODULUS_BITS 0x121u
+#define CKA_PUBLIC_EXPONENT 0x122u
 #define CKA_PUBLIC_KEY_INFO 0x129u
 #define CKA_VALUE_LEN 0x161u
 #define CKA_EXTRACTABLE 0x162u
@@ -55,6 +57,7 @@
 #define CKA_ALWAYS_SENSITIVE 0x165u
 #define CKA_MODIFIABLE 0x170u
 #define CKA_EC_PARAMS 0x180u
+#define CKA_EC_POINT 0x181u
 
 /* CKA_EC_PARAMS of the curves Coffer knows: the DER curve OIDs. */
 extern const uint8_t p11_oid_p256[10];

@@ -12,9 +12,6 @@
 #include "secret.h"
 
 /* PKCS#11 v2.40 numbers lib/p11.h has no use for. */
-#define CKA_MODULUS 0x120u
-#define CKA_PUBLIC_EXPONENT 0x122u
-#define CKA_EC_POINT 0x181u
 #define CKA_ALWAYS_AUTHENTICATE 0x202u
 #define CKA_SIGN_RECOVER 0x109u
 #define CKA_VERIFY_RECOVER 0x10bu

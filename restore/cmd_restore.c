@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "err.h"
 #include "endpoint.h"
+#include "p11uri.h"
 #include "secret.h"
 #include "tool.h"
 
@@ -48,6 +49,11 @@ cmd_restore(struct opts *o)
 	struct json *j;
 	int r, with = o->with_domains || o->with_policies;
 
+	if (p11uri_is(o->to))
+		return cmd_restore_p11(o);
+	if (o->module != NULL)
+		return cli_usage_error(PROG, "--module belongs to a pkcs11: "
+		    "target");
 	if (o->backup == NULL || o->to == NULL)
 		return cli_usage_error(PROG, "restore needs --from dir:PATH "
 		    "--backup NAME --to hsm:DIR#LABEL");

@@ -322,7 +322,7 @@ cmd_show(struct opts *o)
  * them is named as such; a format 1 backup records no domains, and a
  * legacy domain is derived under --kdf.
  */
-static int
+int
 password_domain_key(const struct opts *o, const struct cbk_manifest *m,
     const struct secret *pw, struct secret **dkeyp)
 {

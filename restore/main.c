@@ -38,7 +38,11 @@ restore_help(FILE *f)
 	    "[--backup-pin-file F] [--json]\n"
 	    "               [--with-domains [--domain-dir D]] "
 	    "[--with-policies] [--po-pin-file F]\n"
-	    "               [--force]\n", PROG);
+	    "               [--force]\n"
+	    "       %s --from dir:PATH --backup NAME --to pkcs11:token=LABEL"
+	    "[;serial=S] --module PATH\n"
+	    "               --add --domain-pin-file F [--pin-file F] "
+	    "[--backup-pin-file F] [--json]\n", PROG, PROG);
 	for (i = 0; i < NCMDS; i++)
 		fprintf(f, "       %s %s\n", PROG, cmds[i].synopsis);
 	fprintf(f, "\nA store is dir:PATH, rbs://HOST:PORT/STORE or a Backup HSM, "
@@ -50,7 +54,10 @@ restore_help(FILE *f)
 	    "M times\n[--backup-share-pin-file F ...], its share set), "
 	    "--domain-pin-file/\n"
 	    "--domain-pin-env; or a prompt. Never argv.\n--force: a V1 "
-	    "partition takes back an SMK it retired (docs/sks.md).\nExit status: 0 done, 1 failed, 2 usage, 3 refused "
+	    "partition takes back an SMK it retired (docs/sks.md).\n"
+	    "A pkcs11: target (RFC 7512 URI) takes the token's user PIN from "
+	    "--pin-*, the\nbackup's password domain from --domain-pin-*, "
+	    "and keys only wrapped (docs/pkcs11.md).\nExit status: 0 done, 1 failed, 2 usage, 3 refused "
 	    "(credential, domain), 4 integrity.\nSee docs/restore.md.\n");
 }
 

@@ -18,7 +18,7 @@ enum {
 	L_DPIN_FILE, L_DPIN_ENV, L_OBJECT, L_JSON, L_DEEP, L_REPLACE, L_ADD,
 	L_MAX_KDF, L_RBS_ID, L_RBS_FP, L_SOURCE, L_LABEL, L_LATEST, L_VERIFIED,
 	L_WITH_DOMAINS, L_WITH_POLICIES, L_DOMAIN_DIR, L_NAMES, L_ALL, L_FORCE,
-	L_HELP, L_BSHARE, L_BSHARE_PIN,
+	L_HELP, L_BSHARE, L_BSHARE_PIN, L_MODULE,
 };
 
 static const struct option longopts[] = {
@@ -53,6 +53,7 @@ static const struct option longopts[] = {
 	{ "with-domains", no_argument, NULL, L_WITH_DOMAINS },
 	{ "with-policies", no_argument, NULL, L_WITH_POLICIES },
 	{ "domain-dir", required_argument, NULL, L_DOMAIN_DIR },
+	{ "module", required_argument, NULL, L_MODULE },
 	{ "help", no_argument, NULL, L_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -116,6 +117,7 @@ opts_parse(const char *cmd, int argc, char **argv, struct opts *o)
 		case L_WITH_DOMAINS: o->with_domains = 1; break;
 		case L_WITH_POLICIES: o->with_policies = 1; break;
 		case L_DOMAIN_DIR: o->domain_dir = optarg; break;
+		case L_MODULE: o->module = optarg; break;
 		case L_REPLACE: o->replace = 1; break;
 		case L_ADD: o->add = 1; break;
 		case L_RBS_ID:

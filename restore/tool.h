@@ -28,6 +28,7 @@ struct opts {
 	const char *bpin_file, *bpin_env;
 	struct cred_src bshares; /* --backup-share(-pin-file): a share set */
 	const char *dpin_file, *dpin_env;
+	const char *module;     /* --module: a pkcs11: target's module */
 	const char *objects[MAX_OBJECTS];
 	size_t nobjects;
 	int json, deep, replace, add;
@@ -81,6 +82,16 @@ void source_domains_free(struct secret *keys[CBK_DOMAINS_MAX]);
 int source_apply(const struct opts *o, const struct cbk_manifest *m,
     struct secret *const keys[CBK_DOMAINS_MAX],
     struct backup_source_result *res);
+
+/*
+ * The key of the backup's password domain whose password is pw (each of
+ * m's password domains tried under its own profile; cmd_store.c).
+ */
+int password_domain_key(const struct opts *o, const struct cbk_manifest *m,
+    const struct secret *pw, struct secret **dkeyp);
+
+/* restore --to pkcs11:... (cmd_restore_p11.c). */
+int cmd_restore_p11(struct opts *o);
 
 int cmd_list(struct opts *o);
 int cmd_show(struct opts *o);

@@ -99,6 +99,8 @@ test_bad(void **state)
 		"job a from=hsm:/h#p pin-file=/p backup-pin-file=/b color=red\n",
 		"job a from=hsm:/h#p from=hsm:/x#y pin-file=/p backup-pin-file=/b\n",
 		"job a from= pin-file=/p backup-pin-file=/b\n",
+		/* a token is backed up by hand (or a timer), not by a job */
+		"job a from=pkcs11:token=t pin-file=/p backup-pin-file=/b\n",
 		"job a from=hsm:/h#p pin-file=/p backup-pin-file=/b\n"
 		    "job a from=hsm:/h#q pin-file=/p backup-pin-file=/b\n",
 		"schedule daily\n",
