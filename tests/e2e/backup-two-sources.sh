@@ -93,6 +93,8 @@ hsm key sign "hsm:$T/b#payments" --label sig --in "$T/proof/message" \
 	--out "$T/proof/message.sig" --pin-file "$CO"
 hsm key encrypt "hsm:$T/b#payments" --label enc --in "$T/proof/message" \
 	--out "$T/proof/message.enc" --pin-file "$CO"
+# (a second later at least: backups of one second order by name)
+sleep 1
 backupd backup --from "hsm:$T/a#payments" --to "dir:$T/s" --pin-file "$CO" \
 	--backup-pin-file "$BK" --kdf test >/dev/null
 [ "$(restore list --from "dir:$T/s" --label payments --latest)" != "$nb" ] ||
