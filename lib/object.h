@@ -144,6 +144,24 @@ int object_import_key(struct session *s, int kind, const char *label,
 int object_import_key_id(struct session *s, int kind, const char *label,
     const uint8_t *ckaid, size_t ckaidlen, const struct secret *value);
 
+/*
+ * What a key made through PKCS#11 may ask for beyond `hsm key generate`
+ * and `hsm key import` (docs/pkcs11.md "Wrapping"); all false by default.
+ */
+struct object_key_opts {
+	int extractable;          /* CKA_EXTRACTABLE: may leave wrapped */
+	int wrap_with_trusted;    /* CKA_WRAP_WITH_TRUSTED */
+	int trusted;              /* CKA_TRUSTED: may wrap the keys above */
+};
+/* object_generate_id and object_import_key_id with ko (NULL: defaults);
+ * *idp gets the new object's id (NULL is fine). */
+int object_generate_opts(struct session *s, int kind, unsigned bits,
+    const char *label, const uint8_t *ckaid, size_t ckaidlen,
+    const struct object_key_opts *ko, uint64_t *idp);
+int object_import_key_opts(struct session *s, int kind, const char *label,
+    const uint8_t *ckaid, size_t ckaidlen, const struct secret *value,
+    const struct object_key_opts *ko, uint64_t *idp);
+
 /* Imports a data object (CO; the CU only with is_private 0). */
 int object_import_data(struct session *s, const char *label,
     const char *application, const void *p, size_t len, int is_private);
@@ -328,6 +346,64 @@ int object_encrypt_iv(struct session *s, const char *label,
 int object_decrypt_iv(struct session *s, const char *label,
     const uint8_t iv[OBJ_GCM_IV_LEN], const void *aad, size_t aadlen,
     const void *in, size_t len, struct secret **ptp);
+/* --- wrapping keys and changing their attributes (lib/objwrap.c) ------- */
+
+/*
+ * Why a key may not be wrapped (object_wrap_check), in the order the checks
+ * run. PKCS#11's answers: OBJ_WRAP_NOT_WRAPPING CKR_KEY_FUNCTION_NOT_PERMITTED,
+ * OBJ_WRAP_KEK_TYPE CKR_WRAPPING_KEY_TYPE_INCONSISTENT, OBJ_WRAP_NOT_KEY
+ * CKR_KEY_HANDLE_INVALID, OBJ_WRAP_UNEXTRACTABLE CKR_KEY_UNEXTRACTABLE,
+ * OBJ_WRAP_UNTRUSTED CKR_KEY_NOT_WRAPPABLE.
+ */
+enum object_wrap_verdict {
+	OBJ_WRAP_OK = 0,
+	OBJ_WRAP_NOT_WRAPPING = 1,  /* kek lacks CKA_WRAP (unwrap: CKA_UNWRAP) */
+	OBJ_WRAP_KEK_TYPE = 2,      /* kek is not an AES key */
+	OBJ_WRAP_NOT_KEY = 3,       /* not a secret or private key */
+	OBJ_WRAP_UNEXTRACTABLE = 4, /* CKA_EXTRACTABLE false */
+	OBJ_WRAP_UNTRUSTED = 5,     /* CKA_WRAP_WITH_TRUSTED, kek not trusted */
+};
+/* Whether kek may wrap target under CKM_AES_KEY_WRAP_PAD (no store). */
+int object_wrap_check(const struct object *kek, const struct object *target);
+/* Whether kek may unwrap (OBJ_WRAP_OK, _NOT_WRAPPING or _KEK_TYPE). */
+int object_unwrap_check(const struct object *kek);
+/* The length of target wrapped (RFC 5649: its value padded to 8, plus 8). */
+size_t object_wrap_len(const struct object *target);
+/*
+ * Wraps target's value (a secret key's bytes, a private key's PKCS#8
+ * PrivateKeyInfo DER) under kek with AES key wrap with padding (RFC 5649,
+ * PKCS#11 CKM_AES_KEY_WRAP_PAD) into *outp (buf_free it). CE_POLICY when
+ * object_wrap_check refuses.
+ */
+int object_wrap(const struct object *kek, const struct object *target,
+    struct buf **outp);
+/*
+ * Unwraps in under kek and stores the key as object_import_key_opts would
+ * (kind, label, ckaid, ko): one transaction, one key-create audit record;
+ * the key is not CKA_LOCAL, never CKA_NEVER_EXTRACTABLE nor
+ * CKA_ALWAYS_SENSITIVE. CE_POLICY when kek may not unwrap, CE_AUTH_TAG when
+ * in does not open under kek, CE_FORMAT or CE_INVALID when what it holds is
+ * not a key of kind (CO).
+ */
+int object_unwrap(struct session *s, const struct object *kek, const void *in,
+    size_t len, int kind, const char *label, const uint8_t *ckaid,
+    size_t ckaidlen, const struct object_key_opts *ko, uint64_t *idp);
+/*
+ * Whether a key's CK_BBOOL attribute type may change to v (no store):
+ * CKA_EXTRACTABLE only from true to false, CKA_WRAP_WITH_TRUSTED only from
+ * false to true, CKA_TRUSTED either way; the same value is always fine.
+ * 0 or CE_POLICY (with a detail).
+ */
+int object_key_attr_check(const struct object *o, uint32_t type, int v);
+/*
+ * Sets n CK_BBOOL attributes (types, values) of key label in one
+ * transaction with one key-modify audit record, after object_key_attr_check
+ * on each (CO: the CO stands in for PKCS#11's SO, who alone sets
+ * CKA_TRUSTED). The object keeps its id. CE_UNSUPPORTED on a V1 partition.
+ */
+int object_set_key_bools(struct session *s, const char *label,
+    const uint32_t *types, const int *vals, size_t n);
+
 /* The public key of an RSA/EC key pair as PEM (SubjectPublicKeyInfo). */
 int object_export_public(struct session *s, const char *label,
     struct buf **pemp);

@@ -92,6 +92,16 @@ struct mod_slot *mod_slot_of(const struct mod_sess *s);
 /* The slot's role session; CKR_USER_NOT_LOGGED_IN when there is none. */
 CK_RV mod_login_of(const struct mod_sess *s, struct session **lp);
 
+/*
+ * The login of session h for a write: CKR_ARGUMENTS_BAD unless args_ok
+ * (the caller's check of its pointers), then CKR_USER_NOT_LOGGED_IN or
+ * CKR_SESSION_READ_ONLY.
+ */
+CK_RV mod_rw_login(CK_SESSION_HANDLE h, int args_ok, struct session **lp);
+/* CKR_OK for CKM_AES_KEY_WRAP_PAD with RFC 5649's default IV (no
+ * parameter), else CKR_MECHANISM_INVALID or CKR_MECHANISM_PARAM_INVALID. */
+CK_RV mod_kwp_mech(const CK_MECHANISM *m);
+
 /* Ends the operation and the search of a session. */
 void mod_op_clear(struct mod_op *op);
 void mod_find_clear(struct mod_find *f);
@@ -115,5 +125,17 @@ void mod_slots_close(void);
 /* Reads the object behind handle h: *op, and *pubp for a public half. */
 CK_RV mod_obj_get(struct session *l, CK_OBJECT_HANDLE h, struct object **op,
     int *pubp);
+
+/*
+ * Reads a template attribute that asks for a key option (CKA_EXTRACTABLE,
+ * CKA_WRAP_WITH_TRUSTED, CKA_TRUSTED) into ko: 1 when it was one (*rvp
+ * CKR_ATTRIBUTE_VALUE_INVALID for a bad value), 0 otherwise.
+ */
+int mod_key_opt(const CK_ATTRIBUTE *a, struct object_key_opts *ko, CK_RV *rvp);
+
+/* A label for a key the application named only by CKA_ID (id NULL: not at
+ * all): key-<CKA_ID in hex> or key-<16 random hex digits>. */
+void mod_label_default(char label[OBJECT_LABEL_MAX + 1], const uint8_t *id,
+    size_t idlen);
 
 #endif
