@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store.h"
+
 struct buf;
 struct secret;
 struct session;
@@ -328,6 +330,38 @@ int object_sign_fmt(struct session *s, const char *label, int hash, int fmt,
     const void *msg, size_t len, struct buf **sigp);
 int object_verify_fmt(struct session *s, const char *label, int hash,
     int fmt, const void *msg, size_t len, const void *sig, size_t siglen);
+/*
+ * A signing key held between calls (the PKCS#11 module keeps one per
+ * handle and login): read and decrypted once, checked for CKA_SIGN, and
+ * for RSA and EC decoded into OpenSSL's form once. object_sign_fmt is
+ * object_key_open, object_key_sign, object_key_free. object_key_sign may
+ * run in several threads at once on one key, without the session.
+ */
+struct object_key;
+/* Opens the key of store id (struct object_info id); CE_POLICY without
+ * CKA_SIGN (CO/CU). */
+int object_key_open(struct session *s, uint64_t id, struct object_key **kp);
+/* The object the key was read from (its attributes and value). */
+const struct object *object_key_object(const struct object_key *k);
+/* object_sign_fmt with an open key. */
+int object_key_sign(const struct object_key *k, int hash, int fmt,
+    const void *msg, size_t len, struct buf **sigp);
+/* Frees (and wipes) k; NULL is fine. */
+void object_key_free(struct object_key *k);
+/*
+ * A stamp of the partition's stores (hsm.db and, once there is one,
+ * sks.db): two equal stamps mean no object was written in between, by
+ * this process or another (store_stamp: one PRAGMA data_version each).
+ * What a key held between calls checks before it is used.
+ */
+struct object_stamp {
+	struct store_stamp main, sks;
+	int have_sks;
+};
+int object_stamp(struct session *s, struct object_stamp *sp);
+int object_stamp_equal(const struct object_stamp *a,
+    const struct object_stamp *b);
+
 /* AES-GCM with a random 96-bit nonce: out = nonce | ciphertext | tag(16). */
 int object_encrypt(struct session *s, const char *label, const void *aad,
     size_t aadlen, const void *pt, size_t len, struct buf **outp);

@@ -5,9 +5,11 @@
  * token, not per session: the slot holds the one lib/role session every
  * PKCS#11 session of it shares.
  *
- * One mutex guards all of it, taken by every C_ function for its whole
- * run: the library below is not thread-safe (one SQLite handle per HSM)
- * and the calls are short, so finer locks would buy nothing.
+ * One mutex guards all of it, taken by every C_ function: the library
+ * below is not thread-safe (one SQLite handle per HSM). The one exception
+ * is the signature itself: C_Sign and C_SignFinal take a held key
+ * (keys.c) under the lock, sign without it, and give the key back under
+ * it, so sessions sign in parallel.
  */
 #ifndef COFFER_PKCS11_MOD_H
 #define COFFER_PKCS11_MOD_H
@@ -30,6 +32,8 @@ struct session;
 /* Luna's vendor user type for the Crypto User (CKU_CRYPTO_USER). */
 #define MOD_CKU_CRYPTO_USER 0x80000001UL
 
+struct mod_key;
+
 struct mod_slot {
 	struct hsm *h;             /* shared by the slots of one HSM dir */
 	int owns_h;                /* the first slot of its HSM closes h */
@@ -39,6 +43,8 @@ struct mod_slot {
 	CK_USER_TYPE user;
 	unsigned long nsessions;
 	unsigned long nrw;
+	struct mod_key *keys;      /* signing keys held for this login */
+	struct object_stamp stamp; /* the stores when keys were checked */
 };
 
 enum mod_op_kind { OP_NONE = 0, OP_SIGN, OP_VERIFY, OP_ENCRYPT, OP_DECRYPT };
@@ -47,6 +53,7 @@ enum mod_op_kind { OP_NONE = 0, OP_SIGN, OP_VERIFY, OP_ENCRYPT, OP_DECRYPT };
 struct mod_op {
 	int kind;
 	CK_MECHANISM_TYPE mech;
+	CK_OBJECT_HANDLE key;
 	char label[OBJECT_LABEL_MAX + 1];
 	uint32_t key_type;
 	uint32_t bits;
@@ -111,6 +118,24 @@ CK_RV mod_rv(int ce);
 
 /* Copies s into a blank-padded field of n bytes (no NUL). */
 void mod_pad(unsigned char *field, size_t n, const char *s);
+
+/* Takes the module lock whether or not the module is initialized (to give
+ * back a held key after a C_Finalize in between); mod_leave releases it. */
+void mod_relock(void);
+
+/*
+ * Signing keys held per login (keys.c): the key of handle h of the slot's
+ * login, read and decoded once, checked against the stores' stamp (lib
+ * object_stamp) on every use so that a key changed or destroyed by anyone
+ * is read afresh or gone. The caller holds the module lock for get and put,
+ * not in between.
+ */
+CK_RV mod_key_get(struct mod_slot *sl, CK_OBJECT_HANDLE h,
+    struct mod_key **kp);
+const struct object_key *mod_key_of(const struct mod_key *k);
+void mod_key_put(struct mod_key *k);
+/* Drops every key held for the slot's login (C_Logout, C_Finalize). */
+void mod_keys_drop(struct mod_slot *sl);
 
 /* Reads the configuration (COFFER_PKCS11_CONF) and opens the slots. */
 CK_RV mod_conf_load(void);

@@ -30,6 +30,12 @@ mod_enter(void)
 }
 
 void
+mod_relock(void)
+{
+	pthread_mutex_lock(&mod_lock);
+}
+
+void
 mod_leave(void)
 {
 	pthread_mutex_unlock(&mod_lock);

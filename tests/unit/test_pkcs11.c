@@ -638,6 +638,73 @@ test_wrap(void **state)
 	assert_int_equal(C_Finalize(NULL), CKR_OK);
 }
 
+/* One ECDSA signature with key k; the C_Sign return value. */
+static CK_RV
+sign_once(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE k)
+{
+	CK_MECHANISM mech = { CKM_ECDSA_SHA256, NULL, 0 };
+	uint8_t msg[] = "held", sig[128];
+	CK_ULONG n = sizeof(sig);
+	CK_RV rv;
+
+	if ((rv = C_SignInit(h, &mech, k)) != CKR_OK)
+		return rv;
+	return C_Sign(h, msg, sizeof(msg), sig, &n);
+}
+
+/*
+ * Keys held between signatures (pkcs11/keys.c) are dropped when the store
+ * changes: a key destroyed through another connection (as by another
+ * process) or through the module stops signing at once, even between
+ * C_SignInit and C_Sign; C_Logout drops them all.
+ */
+static void
+test_held_keys(void **state)
+{
+	static const uint8_t p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
+	    0x3d, 0x03, 0x01, 0x07 };
+	CK_ATTRIBUTE pt[] = { { CKA_EC_PARAMS, (void *)p256, sizeof(p256) } };
+	CK_ATTRIBUTE k1[] = { { CKA_LABEL, "held-1", 6 } };
+	CK_ATTRIBUTE k2[] = { { CKA_LABEL, "held-2", 6 } };
+	CK_MECHANISM gen = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
+	CK_MECHANISM mech = { CKM_ECDSA_SHA256, NULL, 0 };
+	CK_OBJECT_HANDLE pub, a, b;
+	CK_SESSION_HANDLE h;
+	struct session *other = NULL;
+	uint8_t msg[] = "held", sig[128];
+	CK_ULONG n = sizeof(sig);
+
+	(void)state;
+	assert_int_equal(C_Initialize(NULL), CKR_OK);
+	h = co_session();
+	assert_int_equal(C_GenerateKeyPair(h, &gen, pt, 1, k1, 1, &pub, &a),
+	    CKR_OK);
+	assert_int_equal(C_GenerateKeyPair(h, &gen, pt, 1, k2, 1, &pub, &b),
+	    CKR_OK);
+	assert_int_equal(sign_once(h, a), CKR_OK);
+	assert_int_equal(sign_once(h, a), CKR_OK);
+	assert_int_equal(sign_once(h, b), CKR_OK);
+	/* another connection destroys held-1 between C_SignInit and C_Sign */
+	assert_int_equal(C_SignInit(h, &mech, a), CKR_OK);
+	assert_int_equal(fx_login(f.h, "p1", ROLE_CO, "co-pin", &other), 0);
+	assert_int_equal(object_delete(other, "held-1"), 0);
+	session_close(other);
+	assert_int_equal(C_Sign(h, msg, sizeof(msg), sig, &n),
+	    CKR_KEY_HANDLE_INVALID);
+	assert_int_equal(sign_once(h, a), CKR_KEY_HANDLE_INVALID);
+	/* the other held key is read afresh and still signs */
+	assert_int_equal(sign_once(h, b), CKR_OK);
+	/* the module destroys held-2 */
+	assert_int_equal(C_DestroyObject(h, b), CKR_OK);
+	assert_int_equal(sign_once(h, b), CKR_KEY_HANDLE_INVALID);
+	assert_int_equal(C_GenerateKeyPair(h, &gen, pt, 1, k1, 1, &pub, &a),
+	    CKR_OK);
+	assert_int_equal(sign_once(h, a), CKR_OK);
+	assert_int_equal(C_Logout(h), CKR_OK);
+	assert_int_equal(sign_once(h, a), CKR_USER_NOT_LOGGED_IN);
+	assert_int_equal(C_Finalize(NULL), CKR_OK);
+}
+
 static void *
 signer(void *arg)
 {
@@ -705,6 +772,7 @@ main(void)
 		cmocka_unit_test(test_aes_gcm),
 		cmocka_unit_test(test_sign_verify),
 		cmocka_unit_test(test_wrap),
+		cmocka_unit_test(test_held_keys),
 		cmocka_unit_test(test_threads),
 	};
 
