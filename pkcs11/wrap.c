@@ -117,15 +117,16 @@ settable(CK_ATTRIBUTE_TYPE t)
 	    t == CKA_TRUSTED;
 }
 
-/* 1 when a holds what o already has (setting it changes nothing). */
+/* 1 when a holds what o (pub: its public half) already has: setting it
+ * changes nothing. */
 static int
-unchanged(const struct object *o, const CK_ATTRIBUTE *a)
+unchanged(const struct object *o, int pub, const CK_ATTRIBUTE *a)
 {
 	uint8_t *v = NULL;
 	size_t len;
 	int same;
 
-	if (a->pValue == NULL || attr_get(o, 0, a->type, &v, &len) != 0)
+	if (a->pValue == NULL || attr_get(o, pub, a->type, &v, &len) != 0)
 		return 0;
 	same = len == a->ulValueLen && memcmp(v, a->pValue, len) == 0;
 	free(v);
@@ -157,7 +158,7 @@ C_SetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh,
 	}
 	for (i = 0; i < n; i++) {
 		if (pub || !settable(t[i].type)) {
-			if (!unchanged(o, &t[i])) {
+			if (!unchanged(o, pub, &t[i])) {
 				rv = CKR_ATTRIBUTE_READ_ONLY;
 				goto out;
 			}
