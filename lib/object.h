@@ -341,7 +341,8 @@ struct object_key;
 /* Opens the key of store id (struct object_info id); CE_POLICY without
  * CKA_SIGN (CO/CU). */
 int object_key_open(struct session *s, uint64_t id, struct object_key **kp);
-/* The object the key was read from (its attributes and value). */
+/* The object the key was read from: its attributes, and the value of a
+ * generic secret (an RSA or EC key's PKCS#8 is dropped once decoded). */
 const struct object *object_key_object(const struct object_key *k);
 /* object_sign_fmt with an open key. */
 int object_key_sign(const struct object_key *k, int hash, int fmt,

@@ -295,6 +295,11 @@ key_open(struct session *s, const char *label, struct object_key **kp)
 		object_key_free(k);
 		return r;
 	}
+	/* decoded, the PKCS#8 copy is one copy too many to hold */
+	if (k->pk != NULL) {
+		secret_free(k->o->value);
+		k->o->value = NULL;
+	}
 	*kp = k;
 	return 0;
 }
