@@ -184,7 +184,8 @@ op_init(CK_SESSION_HANDLE h, int kind, CK_MECHANISM_PTR m,
 		return CKR_MECHANISM_INVALID;
 	/* a key to sign with is held (keys.c): the signature will want it */
 	if (kind == OP_SIGN &&
-	    mod_key_get(mod_slot_of(s), key, &held) == CKR_OK)
+	    ((held = mod_key_peek(mod_slot_of(s), key)) != NULL ||
+	    mod_key_get(mod_slot_of(s), key, &held) == CKR_OK))
 		ko = object_key_object(mod_key_of(held));
 	else if ((rv = mod_obj_get(l, key, &o, &pub)) != CKR_OK)
 		return rv == CKR_OBJECT_HANDLE_INVALID ?
@@ -287,13 +288,22 @@ static CK_RV
 sign_held(struct mod_sess *s, int hash, CK_BYTE_PTR sig, CK_ULONG_PTR lenp)
 {
 	struct mod_key *k = NULL;
+	const struct object *o;
 	struct buf *b = NULL;
 	uint8_t *data = s->op.data;
 	size_t len = s->op.len;
 	int fmt = sig_fmt(&s->op), r;
 	CK_RV rv;
 
-	if ((rv = mod_key_get(mod_slot_of(s), s->op.key, &k)) != CKR_OK) {
+	if ((rv = mod_key_get(mod_slot_of(s), s->op.key, &k)) == CKR_OK) {
+		/* the key C_SignInit took, not another under its handle */
+		o = object_key_object(mod_key_of(k));
+		if (o->key_type != s->op.key_type || o->bits != s->op.bits ||
+		    strcmp(o->label, s->op.label) != 0)
+			rv = CKR_KEY_HANDLE_INVALID;
+	}
+	if (rv != CKR_OK) {
+		mod_key_put(k);
 		mod_op_clear(&s->op);
 		return rv;
 	}

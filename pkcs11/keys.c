@@ -11,7 +11,11 @@
  * moved, drops every held key; they are read afresh, so a key destroyed or
  * changed by this process or another is not used after the change
  * committed. A stamp is one statement per signature, not the three
- * statements, two decryptions and a decode it replaces.
+ * statements, two decryptions and a decode it replaces. C_SignInit peeks
+ * at a held key without a stamp: C_Sign takes one and checks that the key
+ * it then holds is still the one C_SignInit saw (label, type, size), so a
+ * handle whose object was destroyed and whose id went to a new object
+ * does not sign with the new one.
  *
  * A key in use is counted (refs): dropping one that a thread is signing
  * with only unlinks it, and the signer frees it when it gives it back.
@@ -89,6 +93,18 @@ mod_key_get(struct mod_slot *sl, CK_OBJECT_HANDLE h, struct mod_key **kp)
 	k->refs++;
 	*kp = k;
 	return CKR_OK;
+}
+
+struct mod_key *
+mod_key_peek(struct mod_slot *sl, CK_OBJECT_HANDLE h)
+{
+	struct mod_key *k;
+
+	for (k = sl->keys; k != NULL && k->h != h; k = k->next)
+		;
+	if (k != NULL)
+		k->refs++;
+	return k;
 }
 
 const struct object_key *

@@ -132,6 +132,9 @@ void mod_relock(void);
  */
 CK_RV mod_key_get(struct mod_slot *sl, CK_OBJECT_HANDLE h,
     struct mod_key **kp);
+/* The held key of handle h as it is, without a stamp (counted in use like
+ * mod_key_get's); NULL when none is held. */
+struct mod_key *mod_key_peek(struct mod_slot *sl, CK_OBJECT_HANDLE h);
 const struct object_key *mod_key_of(const struct mod_key *k);
 void mod_key_put(struct mod_key *k);
 /* Drops every key held for the slot's login (C_Logout, C_Finalize). */

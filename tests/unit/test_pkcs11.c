@@ -673,6 +673,7 @@ test_held_keys(void **state)
 	struct session *other = NULL;
 	uint8_t msg[] = "held", sig[128];
 	CK_ULONG n = sizeof(sig);
+	uint64_t id = 0;
 
 	(void)state;
 	assert_int_equal(C_Initialize(NULL), CKR_OK);
@@ -700,6 +701,18 @@ test_held_keys(void **state)
 	assert_int_equal(C_GenerateKeyPair(h, &gen, pt, 1, k1, 1, &pub, &a),
 	    CKR_OK);
 	assert_int_equal(sign_once(h, a), CKR_OK);
+	/* held-1 (the highest id) destroyed elsewhere and its id given to a
+	 * new key between C_SignInit and C_Sign: the handle does not sign
+	 * with the new key */
+	assert_int_equal(C_SignInit(h, &mech, a), CKR_OK);
+	assert_int_equal(fx_login(f.h, "p1", ROLE_CO, "co-pin", &other), 0);
+	assert_int_equal(object_delete(other, "held-1"), 0);
+	assert_int_equal(object_generate(other, OBJ_EC, 256, "held-3", &id), 0);
+	session_close(other);
+	assert_int_equal(id, a >> 1);
+	n = sizeof(sig);
+	assert_int_equal(C_Sign(h, msg, sizeof(msg), sig, &n),
+	    CKR_KEY_HANDLE_INVALID);
 	assert_int_equal(C_Logout(h), CKR_OK);
 	assert_int_equal(sign_once(h, a), CKR_USER_NOT_LOGGED_IN);
 	assert_int_equal(C_Finalize(NULL), CKR_OK);
