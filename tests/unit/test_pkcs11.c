@@ -484,10 +484,21 @@ test_wrap(void **state)
 	CK_ATTRIBUTE at[] = { { CKA_LABEL, "aes-ne", 6 },
 	    { CKA_VALUE_LEN, &len32, sizeof(len32) } };
 	CK_ATTRIBUTE lab = { CKA_LABEL, "other", 5 };
+	CK_MECHANISM rsagen = { CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0 };
+	CK_MECHANISM rsasig = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+	CK_ULONG bits2048 = 2048;
+	CK_KEY_TYPE rsa = CKK_RSA;
+	CK_ATTRIBUTE rsapub[] = { { CKA_MODULUS_BITS, &bits2048,
+	    sizeof(bits2048) } };
+	CK_ATTRIBUTE rsapriv[] = { { CKA_LABEL, "rsa-x", 5 },
+	    { CKA_EXTRACTABLE, &yes, 1 } };
+	CK_ATTRIBUTE rt[] = { { CKA_CLASS, &pk, sizeof(pk) },
+	    { CKA_KEY_TYPE, &rsa, sizeof(rsa) }, { CKA_LABEL, "rsa-u", 5 } };
+	CK_OBJECT_HANDLE rp = 0, rx = 0, ru = 0;
 	CK_SESSION_HANDLE h, cu;
 	CK_OBJECT_HANDLE kek, hk20, hk7, u20, hmac, ecp = 0, ecx = 0, ecu = 0,
 	    ne = 0;
-	uint8_t out[512], sig[128], msg[] = "wrapped and unwrapped";
+	uint8_t out[2048], sig[512], msg[] = "wrapped and unwrapped";
 	CK_ULONG n, sn;
 
 	(void)state;
@@ -632,6 +643,23 @@ test_wrap(void **state)
 	assert_int_equal(C_Sign(h, msg, sizeof(msg), sig, &sn), CKR_OK);
 	assert_int_equal(C_VerifyInit(h, &ecdsa, ecp), CKR_OK);
 	assert_int_equal(C_Verify(h, msg, sizeof(msg), sig, sn), CKR_OK);
+	/* an RSA key the same way (PKCS#8 of 2048 bits) */
+	rsagen.pParameter = NULL;
+	assert_int_equal(C_GenerateKeyPair(h, &rsagen, rsapub, 1, rsapriv, 2,
+	    &rp, &rx), CKR_OK);
+	n = sizeof(out);
+	assert_int_equal(C_WrapKey(h, &kwp, kek, rx, out, &n), CKR_OK);
+	assert_true(n > 1100);
+	assert_int_equal(C_UnwrapKey(h, &kwp, kek, out, n, rt, 3, &ru), CKR_OK);
+	assert_int_equal(C_SignInit(h, &rsasig, ru), CKR_OK);
+	sn = sizeof(sig);
+	assert_int_equal(C_Sign(h, msg, sizeof(msg), sig, &sn), CKR_OK);
+	assert_int_equal(sn, 256);
+	assert_int_equal(C_VerifyInit(h, &rsasig, rp), CKR_OK);
+	assert_int_equal(C_Verify(h, msg, sizeof(msg), sig, sn), CKR_OK);
+	/* the template's type must be what was wrapped */
+	assert_int_equal(C_UnwrapKey(h, &kwp, kek, out, n, et, 3, &ru),
+	    CKR_WRAPPED_KEY_INVALID);
 	/* an EC key does not unwrap */
 	assert_int_equal(C_UnwrapKey(h, &kwp, ecx, (CK_BYTE_PTR)w20,
 	    sizeof(w20), ut, 4, &hmac), CKR_KEY_FUNCTION_NOT_PERMITTED);
