@@ -223,8 +223,9 @@ object_key_attr_check(const struct object *o, uint32_t type, int v)
 	}
 }
 
-/* Writes o back over the row of id in the transaction (V0), keeping the id
- * and the creation time; oldsize is what the row counted. */
+/* Writes o back over its row (in: what the listing knows of it) in the
+ * transaction (V0), keeping the id and the creation time, and moving the
+ * partition's used bytes by the difference. */
 static int
 rewrite_tx(struct session *s, const struct object_info *in,
     const struct object *o)
