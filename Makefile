@@ -55,7 +55,16 @@ PKCS11 := $(BINDIR)/libcoffer-pkcs11.so
 
 .SECONDARY:
 .PHONY: all units man check demo bench fuzz install clean deps
-all: $(TOOL_BINS) $(PKCS11)
+# A test driver for tests/e2e/pkcs11-wrap.sh (not installed): the calls
+# OpenSC 0.23's pkcs11-tool cannot make. It loads a module; it links nothing.
+P11DRV := $(BINDIR)/p11drv
+all: $(TOOL_BINS) $(PKCS11) $(P11DRV)
+
+$(P11DRV): $(BUILD)/tests/e2e/helpers/p11drv.o
+	@mkdir -p $(BINDIR)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -ldl
+$(BUILD)/tests/e2e/helpers/p11drv.o: override CFLAGS += $(P11KIT_CFLAGS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -248,8 +248,8 @@ object_insert_tx(struct session *s, struct cc_aead *k, const struct object *o,
 	return 0;
 }
 
-static int
-audit_object(struct session *s, const char *event, const char *label,
+int
+object_audit(struct session *s, const char *event, const char *label,
     const char *detail, int64_t count)
 {
 	struct audit_event ev;
@@ -288,7 +288,7 @@ object_store(struct session *s, const struct object *o, uint64_t *idp)
 		goto out;
 	snprintf(detail, sizeof(detail), "%s %s %u", p11_class_name(o->cls),
 	    p11_key_type_name(o->key_type), o->bits);
-	if ((r = audit_object(s, "key-create", o->label, detail, -1)) != 0)
+	if ((r = object_audit(s, "key-create", o->label, detail, -1)) != 0)
 		goto out;
 	if (idp != NULL)
 		*idp = first;
@@ -457,7 +457,7 @@ object_delete(struct session *s, const char *label)
 	if (s->version == 1) {
 		if ((r = sks_obj_delete_tx(s, in.id, in.size)) != 0)
 			goto out;
-		r = audit_object(s, "key-delete", label, NULL, -1);
+		r = object_audit(s, "key-delete", label, NULL, -1);
 		goto out;
 	}
 	if ((r = store_prepare(s->h->st, "DELETE FROM object WHERE id = ?",
@@ -467,7 +467,7 @@ object_delete(struct session *s, const char *label)
 	if ((r = hsm_step_done(s->h, q)) != 0 ||
 	    (r = object_account_tx(s, -(int64_t)in.size, -1)) != 0)
 		goto out;
-	r = audit_object(s, "key-delete", label, NULL, -1);
+	r = object_audit(s, "key-delete", label, NULL, -1);
  out:
 	return hsm_tx_leave(s->h, own, r, 0);
 }

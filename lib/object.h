@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store.h"
+
 struct buf;
 struct secret;
 struct session;
@@ -152,6 +154,24 @@ int object_import_key(struct session *s, int kind, const char *label,
 /* object_import_key with a CKA_ID, as object_generate_id. */
 int object_import_key_id(struct session *s, int kind, const char *label,
     const uint8_t *ckaid, size_t ckaidlen, const struct secret *value);
+
+/*
+ * What a key made through PKCS#11 may ask for beyond `hsm key generate`
+ * and `hsm key import` (docs/pkcs11.md "Wrapping"); all false by default.
+ */
+struct object_key_opts {
+	int extractable;          /* CKA_EXTRACTABLE: may leave wrapped */
+	int wrap_with_trusted;    /* CKA_WRAP_WITH_TRUSTED */
+	int trusted;              /* CKA_TRUSTED: may wrap the keys above */
+};
+/* object_generate_id and object_import_key_id with ko (NULL: defaults);
+ * *idp gets the new object's id (NULL is fine). */
+int object_generate_opts(struct session *s, int kind, unsigned bits,
+    const char *label, const uint8_t *ckaid, size_t ckaidlen,
+    const struct object_key_opts *ko, uint64_t *idp);
+int object_import_key_opts(struct session *s, int kind, const char *label,
+    const uint8_t *ckaid, size_t ckaidlen, const struct secret *value,
+    const struct object_key_opts *ko, uint64_t *idp);
 
 /* Imports a data object (CO; the CU only with is_private 0). */
 int object_import_data(struct session *s, const char *label,
@@ -319,6 +339,39 @@ int object_sign_fmt(struct session *s, const char *label, int hash, int fmt,
     const void *msg, size_t len, struct buf **sigp);
 int object_verify_fmt(struct session *s, const char *label, int hash,
     int fmt, const void *msg, size_t len, const void *sig, size_t siglen);
+/*
+ * A signing key held between calls (the PKCS#11 module keeps one per
+ * handle and login): read and decrypted once, checked for CKA_SIGN, and
+ * for RSA and EC decoded into OpenSSL's form once. object_sign_fmt is
+ * object_key_open, object_key_sign, object_key_free. object_key_sign may
+ * run in several threads at once on one key, without the session.
+ */
+struct object_key;
+/* Opens the key of store id (struct object_info id); CE_POLICY without
+ * CKA_SIGN (CO/CU). */
+int object_key_open(struct session *s, uint64_t id, struct object_key **kp);
+/* The object the key was read from: its attributes, and the value of a
+ * generic secret (an RSA or EC key's PKCS#8 is dropped once decoded). */
+const struct object *object_key_object(const struct object_key *k);
+/* object_sign_fmt with an open key. */
+int object_key_sign(const struct object_key *k, int hash, int fmt,
+    const void *msg, size_t len, struct buf **sigp);
+/* Frees (and wipes) k; NULL is fine. */
+void object_key_free(struct object_key *k);
+/*
+ * A stamp of the partition's stores (hsm.db and, once there is one,
+ * sks.db): two equal stamps mean no object was written in between, by
+ * this process or another (store_stamp: one PRAGMA data_version each).
+ * What a key held between calls checks before it is used.
+ */
+struct object_stamp {
+	struct store_stamp main, sks;
+	int have_sks;
+};
+int object_stamp(struct session *s, struct object_stamp *sp);
+int object_stamp_equal(const struct object_stamp *a,
+    const struct object_stamp *b);
+
 /* AES-GCM with a random 96-bit nonce: out = nonce | ciphertext | tag(16). */
 int object_encrypt(struct session *s, const char *label, const void *aad,
     size_t aadlen, const void *pt, size_t len, struct buf **outp);
@@ -337,6 +390,64 @@ int object_encrypt_iv(struct session *s, const char *label,
 int object_decrypt_iv(struct session *s, const char *label,
     const uint8_t iv[OBJ_GCM_IV_LEN], const void *aad, size_t aadlen,
     const void *in, size_t len, struct secret **ptp);
+/* --- wrapping keys and changing their attributes (lib/objwrap.c) ------- */
+
+/*
+ * Why a key may not be wrapped (object_wrap_check), in the order the checks
+ * run. PKCS#11's answers: OBJ_WRAP_NOT_WRAPPING CKR_KEY_FUNCTION_NOT_PERMITTED,
+ * OBJ_WRAP_KEK_TYPE CKR_WRAPPING_KEY_TYPE_INCONSISTENT, OBJ_WRAP_NOT_KEY
+ * CKR_KEY_HANDLE_INVALID, OBJ_WRAP_UNEXTRACTABLE CKR_KEY_UNEXTRACTABLE,
+ * OBJ_WRAP_UNTRUSTED CKR_KEY_NOT_WRAPPABLE.
+ */
+enum object_wrap_verdict {
+	OBJ_WRAP_OK = 0,
+	OBJ_WRAP_NOT_WRAPPING = 1,  /* kek lacks CKA_WRAP (unwrap: CKA_UNWRAP) */
+	OBJ_WRAP_KEK_TYPE = 2,      /* kek is not an AES key */
+	OBJ_WRAP_NOT_KEY = 3,       /* not a secret or private key */
+	OBJ_WRAP_UNEXTRACTABLE = 4, /* CKA_EXTRACTABLE false */
+	OBJ_WRAP_UNTRUSTED = 5,     /* CKA_WRAP_WITH_TRUSTED, kek not trusted */
+};
+/* Whether kek may wrap target under CKM_AES_KEY_WRAP_PAD (no store). */
+int object_wrap_check(const struct object *kek, const struct object *target);
+/* Whether kek may unwrap (OBJ_WRAP_OK, _NOT_WRAPPING or _KEK_TYPE). */
+int object_unwrap_check(const struct object *kek);
+/* The length of target wrapped (RFC 5649: its value padded to 8, plus 8). */
+size_t object_wrap_len(const struct object *target);
+/*
+ * Wraps target's value (a secret key's bytes, a private key's PKCS#8
+ * PrivateKeyInfo DER) under kek with AES key wrap with padding (RFC 5649,
+ * PKCS#11 CKM_AES_KEY_WRAP_PAD) into *outp (buf_free it). CE_POLICY when
+ * object_wrap_check refuses.
+ */
+int object_wrap(const struct object *kek, const struct object *target,
+    struct buf **outp);
+/*
+ * Unwraps in under kek and stores the key as object_import_key_opts would
+ * (kind, label, ckaid, ko): one transaction, one key-create audit record;
+ * the key is not CKA_LOCAL, never CKA_NEVER_EXTRACTABLE nor
+ * CKA_ALWAYS_SENSITIVE. CE_POLICY when kek may not unwrap, CE_AUTH_TAG when
+ * in does not open under kek, CE_FORMAT or CE_INVALID when what it holds is
+ * not a key of kind (CO).
+ */
+int object_unwrap(struct session *s, const struct object *kek, const void *in,
+    size_t len, int kind, const char *label, const uint8_t *ckaid,
+    size_t ckaidlen, const struct object_key_opts *ko, uint64_t *idp);
+/*
+ * Whether a key's CK_BBOOL attribute type may change to v (no store):
+ * CKA_EXTRACTABLE only from true to false, CKA_WRAP_WITH_TRUSTED only from
+ * false to true, CKA_TRUSTED either way; the same value is always fine.
+ * 0 or CE_POLICY (with a detail).
+ */
+int object_key_attr_check(const struct object *o, uint32_t type, int v);
+/*
+ * Sets n CK_BBOOL attributes (types, values) of key label in one
+ * transaction with one key-modify audit record, after object_key_attr_check
+ * on each (CO: the CO stands in for PKCS#11's SO, who alone sets
+ * CKA_TRUSTED). The object keeps its id. CE_UNSUPPORTED on a V1 partition.
+ */
+int object_set_key_bools(struct session *s, const char *label,
+    const uint32_t *types, const int *vals, size_t n);
+
 /* The public key of an RSA/EC key pair as PEM (SubjectPublicKeyInfo). */
 int object_export_public(struct session *s, const char *label,
     struct buf **pemp);

@@ -78,6 +78,10 @@ void object_info_row(struct sqlite3_stmt *q, struct object_info *in);
 int object_info_one(struct session *s, struct store *st,
     struct sqlite3_stmt *q, const char *label, struct object_info *ip);
 
+/* Writes one object audit record (event, label, detail; count -1: none)
+ * in the current transaction. */
+int object_audit(struct session *s, const char *event, const char *label,
+    const char *detail, int64_t count);
 /* Requires a CO or CU session holding the PSK. */
 int object_require_user(struct session *s);
 

@@ -26,11 +26,18 @@ set_curve(struct object *o, unsigned bits)
 	return object_set_attr(o, CKA_EC_PARAMS, oid, len);
 }
 
-/* The attributes of a key of kind/bits, value not set; CKA_ID when ckaid. */
+/*
+ * The attributes of a key of kind/bits, value not set; CKA_ID when ckaid.
+ * ko (NULL: the defaults) may make it extractable and set the wrapping
+ * attributes; CKA_NEVER_EXTRACTABLE and CKA_ALWAYS_SENSITIVE are PKCS#11
+ * v2.40's: true only for a key made here (local) and never extractable.
+ */
 static int
 key_template(int kind, unsigned bits, const char *label, int local,
-    const uint8_t *ckaid, size_t ckaidlen, struct object **op)
+    const uint8_t *ckaid, size_t ckaidlen, const struct object_key_opts *ko,
+    struct object **op)
 {
+	static const struct object_key_opts none;
 	struct object *o;
 	uint32_t cls = kind == OBJ_AES || kind == OBJ_GENERIC ? CKO_SECRET_KEY :
 	    CKO_PRIVATE_KEY;
@@ -38,6 +45,8 @@ key_template(int kind, unsigned bits, const char *label, int local,
 	    CKK_GENERIC_SECRET : kind == OBJ_RSA ? CKK_RSA : CKK_EC;
 	int r;
 
+	if (ko == NULL)
+		ko = &none;
 	if (label == NULL || strlen(label) == 0 ||
 	    strlen(label) > OBJECT_LABEL_MAX) {
 		err_set_detail("object label must be 1 to %d bytes",
@@ -57,11 +66,16 @@ key_template(int kind, unsigned bits, const char *label, int local,
 	    (r = object_set_bool(o, CKA_MODIFIABLE, 1)) != 0 ||
 	    (r = object_set_ulong(o, CKA_KEY_TYPE, kt)) != 0 ||
 	    (r = object_set_bool(o, CKA_SENSITIVE, 1)) != 0 ||
-	    (r = object_set_bool(o, CKA_EXTRACTABLE, 0)) != 0 ||
+	    (r = object_set_bool(o, CKA_EXTRACTABLE, ko->extractable)) != 0 ||
 	    (r = object_set_bool(o, CKA_LOCAL, local)) != 0 ||
 	    (r = object_set_bool(o, CKA_ALWAYS_SENSITIVE, local)) != 0 ||
-	    (r = object_set_bool(o, CKA_NEVER_EXTRACTABLE, local)) != 0 ||
+	    (r = object_set_bool(o, CKA_NEVER_EXTRACTABLE,
+	    local && !ko->extractable)) != 0 ||
 	    (r = object_set_bool(o, CKA_DERIVE, 0)) != 0)
+		goto out;
+	if ((ko->wrap_with_trusted && (r = object_set_bool(o,
+	    CKA_WRAP_WITH_TRUSTED, 1)) != 0) ||
+	    (ko->trusted && (r = object_set_bool(o, CKA_TRUSTED, 1)) != 0))
 		goto out;
 	if (ckaid != NULL &&
 	    (r = object_set_attr(o, CKA_ID, ckaid, ckaidlen)) != 0)
@@ -177,6 +191,15 @@ int
 object_generate_id(struct session *s, int kind, unsigned bits,
     const char *label, const uint8_t *ckaid, size_t ckaidlen, uint64_t *idp)
 {
+	return object_generate_opts(s, kind, bits, label, ckaid, ckaidlen, NULL,
+	    idp);
+}
+
+int
+object_generate_opts(struct session *s, int kind, unsigned bits,
+    const char *label, const uint8_t *ckaid, size_t ckaidlen,
+    const struct object_key_opts *ko, uint64_t *idp)
+{
 	struct object *o = NULL;
 	int r;
 
@@ -188,7 +211,7 @@ object_generate_id(struct session *s, int kind, unsigned bits,
 		err_set_detail("only the Crypto Officer creates keys");
 		return CE_PERMISSION;
 	}
-	if ((r = key_template(kind, bits, label, 1, ckaid, ckaidlen,
+	if ((r = key_template(kind, bits, label, 1, ckaid, ckaidlen, ko,
 	    &o)) != 0 ||
 	    (r = generate_value(o, kind, bits)) != 0 ||
 	    (r = object_meta(o)) != 0)
@@ -232,7 +255,7 @@ object_generate_bulk(struct session *s, int kind, unsigned bits,
 	}
 	if ((scratch = buf_new(OBJECT_RECORD_MAX)) == NULL)
 		return CE_NOMEM;
-	if ((r = key_template(kind, bits, prefix, 1, NULL, 0, &o)) != 0)
+	if ((r = key_template(kind, bits, prefix, 1, NULL, 0, NULL, &o)) != 0)
 		goto out;
 	if ((r = hsm_tx_enter(s->h, &own)) != 0)
 		goto out;
@@ -355,6 +378,15 @@ int
 object_import_key_id(struct session *s, int kind, const char *label,
     const uint8_t *ckaid, size_t ckaidlen, const struct secret *value)
 {
+	return object_import_key_opts(s, kind, label, ckaid, ckaidlen, value,
+	    NULL, NULL);
+}
+
+int
+object_import_key_opts(struct session *s, int kind, const char *label,
+    const uint8_t *ckaid, size_t ckaidlen, const struct secret *value,
+    const struct object_key_opts *ko, uint64_t *idp)
+{
 	struct object *o = NULL;
 	unsigned bits = 0;
 	int r;
@@ -373,7 +405,8 @@ object_import_key_id(struct session *s, int kind, const char *label,
 		bits = kind == OBJ_RSA ? 2048 : 256; /* replaced from the key */
 	else
 		return CE_INVALID;
-	if ((r = key_template(kind, bits, label, 0, ckaid, ckaidlen, &o)) != 0)
+	if ((r = key_template(kind, bits, label, 0, ckaid, ckaidlen, ko,
+	    &o)) != 0)
 		goto out;
 	if (kind == OBJ_AES || kind == OBJ_GENERIC) {
 		if ((o->value = secret_dup(value)) == NULL) {
@@ -385,7 +418,7 @@ object_import_key_id(struct session *s, int kind, const char *label,
 		goto out;
 	if ((r = object_meta(o)) != 0)
 		goto out;
-	r = object_store(s, o, NULL);
+	r = object_store(s, o, idp);
  out:
 	object_free(o);
 	return r;

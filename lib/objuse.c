@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/ec.h>
@@ -13,6 +14,8 @@
 #include "object_int.h"
 #include "p11.h"
 #include "secret.h"
+#include "hsm_int.h"
+#include "store.h"
 
 static const EVP_MD *
 md_of(int hash)
@@ -272,28 +275,80 @@ object_verify(struct session *s, const char *label, int hash,
 	    siglen);
 }
 
+/* A key read, checked for CKA_SIGN and decoded, held for many signatures. */
+struct object_key {
+	struct object *o;
+	EVP_PKEY *pk;              /* private keys; NULL for generic secrets */
+};
+
+static int
+key_open(struct session *s, const char *label, struct object_key **kp)
+{
+	struct object_key *k;
+	int r;
+
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return CE_NOMEM;
+	if ((r = load_key(s, label, CKA_SIGN, &k->o)) != 0 ||
+	    (k->o->cls != CKO_SECRET_KEY &&
+	    (r = private_pkey(k->o, &k->pk)) != 0)) {
+		object_key_free(k);
+		return r;
+	}
+	/* decoded, the PKCS#8 copy is one copy too many to hold */
+	if (k->pk != NULL) {
+		secret_free(k->o->value);
+		k->o->value = NULL;
+	}
+	*kp = k;
+	return 0;
+}
+
 int
-object_sign_fmt(struct session *s, const char *label, int hash, int fmt,
+object_key_open(struct session *s, uint64_t id, struct object_key **kp)
+{
+	struct object_info oi;
+	int r;
+
+	if ((r = object_find_id(s, id, &oi)) != 0)
+		return r;
+	return key_open(s, oi.label, kp);
+}
+
+const struct object *
+object_key_object(const struct object_key *k)
+{
+	return k->o;
+}
+
+void
+object_key_free(struct object_key *k)
+{
+	if (k == NULL)
+		return;
+	EVP_PKEY_free(k->pk);
+	object_free(k->o);
+	free(k);
+}
+
+int
+object_key_sign(const struct object_key *k, int hash, int fmt,
     const void *msg, size_t len, struct buf **sigp)
 {
-	struct object *o = NULL;
-	EVP_PKEY *pk = NULL;
+	const struct object *o = k->o;
 	struct buf *sig = NULL;
 	uint8_t *p;
 	unsigned int mlen = 0;
 	int pss = (fmt & OBJ_RSA_PSS) != 0, r;
 
-	if ((r = load_key(s, label, CKA_SIGN, &o)) != 0)
-		return r;
 	if (pss && o->key_type != CKK_RSA) {
-		err_set_detail("'%s' is not an RSA key: no PSS", label);
-		r = CE_INVALID;
-		goto out;
+		err_set_detail("'%s' is not an RSA key: no PSS", o->label);
+		return CE_INVALID;
 	}
 	if (o->cls == CKO_SECRET_KEY && hash == OBJ_PREHASHED) {
-		err_set_detail("'%s' is a secret key: HMAC hashes itself", label);
-		r = CE_INVALID;
-		goto out;
+		err_set_detail("'%s' is a secret key: HMAC hashes itself",
+		    o->label);
+		return CE_INVALID;
 	}
 	if (o->cls == CKO_SECRET_KEY) {
 		/* HMAC with a generic secret. */
@@ -309,13 +364,11 @@ object_sign_fmt(struct session *s, const char *label, int hash, int fmt,
 			goto out;
 		}
 	} else {
-		if ((r = private_pkey(o, &pk)) != 0)
-			goto out;
 		if (hash == OBJ_PREHASHED) {
-			if ((r = pkey_raw(0, pss, pk, msg, len, NULL, 0,
+			if ((r = pkey_raw(0, pss, k->pk, msg, len, NULL, 0,
 			    &sig)) != 0)
 				goto out;
-		} else if ((r = digest_sign(pk, hash, pss, msg, len,
+		} else if ((r = digest_sign(k->pk, hash, pss, msg, len,
 		    &sig)) != 0)
 			goto out;
 		if ((fmt & OBJ_SIG_RAW) && o->key_type == CKK_EC) {
@@ -333,9 +386,45 @@ object_sign_fmt(struct session *s, const char *label, int hash, int fmt,
 	r = 0;
  out:
 	buf_free(sig);
-	EVP_PKEY_free(pk);
-	object_free(o);
 	return r;
+}
+
+int
+object_sign_fmt(struct session *s, const char *label, int hash, int fmt,
+    const void *msg, size_t len, struct buf **sigp)
+{
+	struct object_key *k = NULL;
+	int r;
+
+	if ((r = key_open(s, label, &k)) != 0)
+		return r;
+	r = object_key_sign(k, hash, fmt, msg, len, sigp);
+	object_key_free(k);
+	return r;
+}
+
+int
+object_stamp(struct session *s, struct object_stamp *sp)
+{
+	int r;
+
+	memset(sp, 0, sizeof(*sp));
+	if ((r = object_require_user(s)) != 0 ||
+	    (r = store_stamp(s->h->st, &sp->main)) != 0)
+		return r;
+	if (s->h->sks != NULL) {
+		sp->have_sks = 1;
+		r = store_stamp(s->h->sks, &sp->sks);
+	}
+	return r;
+}
+
+int
+object_stamp_equal(const struct object_stamp *a, const struct object_stamp *b)
+{
+	return a->have_sks == b->have_sks &&
+	    a->main.others == b->main.others && a->main.own == b->main.own &&
+	    a->sks.others == b->sks.others && a->sks.own == b->sks.own;
 }
 
 int

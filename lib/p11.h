@@ -33,6 +33,7 @@
 #define CKA_PRIVATE 0x2u
 #define CKA_LABEL 0x3u
 #define CKA_APPLICATION 0x10u
+#define CKA_TRUSTED 0x86u
 #define CKA_VALUE 0x11u
 #define CKA_CERTIFICATE_TYPE 0x80u
 #define CKA_KEY_TYPE 0x100u
@@ -58,6 +59,7 @@
 #define CKA_MODIFIABLE 0x170u
 #define CKA_EC_PARAMS 0x180u
 #define CKA_EC_POINT 0x181u
+#define CKA_WRAP_WITH_TRUSTED 0x210u
 
 /* CKA_EC_PARAMS of the curves Coffer knows: the DER curve OIDs. */
 extern const uint8_t p11_oid_p256[10];

@@ -361,6 +361,24 @@ store_prepare(struct store *s, const char *sql, sqlite3_stmt **stp)
 }
 
 int
+store_stamp(struct store *s, struct store_stamp *sp)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if ((r = store_prepare(s, "PRAGMA data_version", &st)) != 0)
+		return r;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		sp->others = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return store_err(s, rc);
+	sp->own = (int64_t)sqlite3_total_changes64(s->db);
+	return 0;
+}
+
+int
 store_check(struct store *s)
 {
 	sqlite3_stmt *st = NULL;

@@ -81,6 +81,18 @@ int store_prepare(struct store *s, const char *sql, sqlite3_stmt **stp);
 /* Maps a SQLite result code to CE_* (CE_BUSY, CE_FULL, CE_DB...). */
 int store_err(struct store *s, int rc);
 
+/*
+ * What changes when the database does: PRAGMA data_version (which moves
+ * with every commit of another connection, in this process or another) and
+ * sqlite3_total_changes64 (the rows this connection changed). Equal stamps
+ * taken outside a transaction mean nothing was written in between.
+ */
+struct store_stamp {
+	int64_t others;
+	int64_t own;
+};
+int store_stamp(struct store *s, struct store_stamp *sp);
+
 /* Runs "PRAGMA integrity_check"; CE_INTEGRITY unless it says "ok". */
 int store_check(struct store *s);
 

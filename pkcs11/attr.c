@@ -215,7 +215,10 @@ attr_get(const struct object *o, int pub, unsigned long type, uint8_t **valp,
 	    (type == CKA_MODULUS || type == CKA_PUBLIC_EXPONENT))
 		return derived(o, type, valp, lenp);
 	if ((o->cls == CKO_PRIVATE_KEY || o->cls == CKO_SECRET_KEY) &&
-	    usage_flag(type))
+	    (usage_flag(type) || type == CKA_WRAP_WITH_TRUSTED))
+		return put_bool(0, valp, lenp);
+	/* PKCS#11 4.10: false unless the SO (in Coffer the CO) said so */
+	if (o->cls == CKO_SECRET_KEY && type == CKA_TRUSTED)
 		return put_bool(0, valp, lenp);
 	return ATTR_INVALID;
 }

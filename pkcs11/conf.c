@@ -116,6 +116,7 @@ mod_slots_close(void)
 	size_t i;
 
 	for (i = 0; i < mod.nslots; i++) {
+		mod_keys_drop(&mod.slots[i]);
 		session_close(mod.slots[i].login);
 		mod.slots[i].login = NULL;
 	}

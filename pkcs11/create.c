@@ -3,7 +3,9 @@
  * through the same library calls (one transaction, one audit record each):
  * X.509 certificates, data objects, AES or generic secret keys given by
  * value, and EC or RSA private keys given by their components, which
- * lib/p11key turns into the PKCS#8 key `hsm key import` takes.
+ * lib/p11key turns into the PKCS#8 key `hsm key import` takes; and
+ * C_UnwrapKey, which reads its template the same way and stores the key
+ * with the same call (lib/objwrap.c object_unwrap).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,8 @@ struct create {
 	size_t eplen;
 	struct p11key_rsa rsa;
 	int is_private;
+	int have_kt;
+	struct object_key_opts ko;
 };
 
 /* Where an RSA component of the template goes, or NULL. */
@@ -99,6 +103,8 @@ create_read(struct create *c, const CK_ATTRIBUTE *t, CK_ULONG n)
 
 	c->is_private = -1;
 	for (i = 0; rv == CKR_OK && i < n; i++) {
+		if (mod_key_opt(&t[i], &c->ko, &rv))
+			continue;
 		if ((part = rsa_part(c, t[i].type)) != NULL) {
 			if (t[i].pValue == NULL && t[i].ulValueLen > 0)
 				return CKR_ATTRIBUTE_VALUE_INVALID;
@@ -119,6 +125,7 @@ create_read(struct create *c, const CK_ATTRIBUTE *t, CK_ULONG n)
 			break;
 		case CKA_KEY_TYPE:
 			rv = ulong_of(&t[i], &c->key_type);
+			c->have_kt = 1;
 			break;
 		case CKA_CERTIFICATE_TYPE:
 			rv = ulong_of(&t[i], &c->cert_type);
@@ -193,7 +200,8 @@ create_store(struct session *l, const struct create *c, CK_RV *rvp)
 		kind = c->key_type == CKK_AES ? OBJ_AES : OBJ_GENERIC;
 		if ((v = secret_from(c->value, c->vlen)) == NULL)
 			return CE_NOMEM;
-		r = object_import_key_id(l, kind, c->label, c->id, c->idlen, v);
+		r = object_import_key_opts(l, kind, c->label, c->id, c->idlen, v,
+		    &c->ko, NULL);
 		secret_free(v);
 		return r;
 	case CKO_PRIVATE_KEY:
@@ -213,8 +221,8 @@ create_store(struct session *l, const struct create *c, CK_RV *rvp)
 			return 0;
 		}
 		if (r == 0)
-			r = object_import_key_id(l, kind, c->label, c->id,
-			    c->idlen, v);
+			r = object_import_key_opts(l, kind, c->label, c->id,
+			    c->idlen, v, &c->ko, NULL);
 		secret_free(v);
 		return r;
 	default:
@@ -318,6 +326,84 @@ C_CreateObject(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR t, CK_ULONG n,
 	if (rv == CKR_KEY_TYPE_INCONSISTENT)
 		rv = CKR_ATTRIBUTE_VALUE_INVALID; /* a bad length or component */
  out:
+	mod_leave();
+	return rv;
+}
+
+/* The object kind a C_UnwrapKey template names, or a CKR_*. */
+static CK_RV
+unwrap_kind(const struct create *c, int *kindp)
+{
+	if (!c->have_cls || !c->have_kt)
+		return CKR_TEMPLATE_INCOMPLETE;
+	if (c->cls == CKO_SECRET_KEY && c->key_type == CKK_AES)
+		*kindp = OBJ_AES;
+	else if (c->cls == CKO_SECRET_KEY && c->key_type == CKK_GENERIC_SECRET)
+		*kindp = OBJ_GENERIC;
+	else if (c->cls == CKO_PRIVATE_KEY && c->key_type == CKK_EC)
+		*kindp = OBJ_EC;
+	else if (c->cls == CKO_PRIVATE_KEY && c->key_type == CKK_RSA)
+		*kindp = OBJ_RSA;
+	else
+		return CKR_TEMPLATE_INCONSISTENT;
+	/* the key's value is what was wrapped, not the template's */
+	if (c->value != NULL || c->rsa.n.p != NULL || c->rsa.d.p != NULL)
+		return CKR_TEMPLATE_INCONSISTENT;
+	return CKR_OK;
+}
+
+/* What object_unwrap's refusals are in PKCS#11. */
+static CK_RV
+unwrap_rv(int r)
+{
+	switch (r) {
+	case CE_AUTH_TAG:
+	case CE_FORMAT:
+	case CE_TOO_LONG:
+	case CE_INVALID:
+		return CKR_WRAPPED_KEY_INVALID;
+	default:
+		return mod_rv(r);
+	}
+}
+
+CK_RV
+C_UnwrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE kh,
+    CK_BYTE_PTR wrapped, CK_ULONG wlen, CK_ATTRIBUTE_PTR t, CK_ULONG n,
+    CK_OBJECT_HANDLE_PTR op)
+{
+	struct session *l;
+	struct object *kek = NULL;
+	struct create c;
+	uint64_t id = 0;
+	CK_RV rv;
+	int kind = 0, pub, v;
+
+	if ((rv = mod_enter()) != CKR_OK)
+		return rv;
+	memset(&c, 0, sizeof(c));
+	if ((rv = mod_rw_login(h, m != NULL && wrapped != NULL && op != NULL &&
+	    (t != NULL || n == 0), &l)) != CKR_OK ||
+	    (rv = mod_kwp_mech(m)) != CKR_OK ||
+	    (rv = create_read(&c, t, n)) != CKR_OK ||
+	    (rv = unwrap_kind(&c, &kind)) != CKR_OK)
+		goto out;
+	if ((rv = mod_obj_get(l, kh, &kek, &pub)) != CKR_OK || pub) {
+		rv = rv == CKR_OK || rv == CKR_OBJECT_HANDLE_INVALID ?
+		    CKR_UNWRAPPING_KEY_HANDLE_INVALID : rv;
+		goto out;
+	}
+	if ((v = object_unwrap_check(kek)) != OBJ_WRAP_OK) {
+		rv = v == OBJ_WRAP_NOT_WRAPPING ? CKR_KEY_FUNCTION_NOT_PERMITTED :
+		    CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT;
+		goto out;
+	}
+	mod_label_default(c.label, c.id, c.idlen);
+	if ((rv = unwrap_rv(object_unwrap(l, kek, wrapped, wlen, kind, c.label,
+	    c.id, c.idlen, &c.ko, &id))) == CKR_OK)
+		*op = MOD_HANDLE(id, 0);
+ out:
+	object_free(kek);
 	mod_leave();
 	return rv;
 }

@@ -1,9 +1,10 @@
 /*
  * Using keys: C_Sign*, C_Verify*, C_Encrypt and C_Decrypt through
  * lib/objuse.c, the functions `hsm key sign/verify/encrypt` use. An
- * operation remembers the key's label and gathers what C_*Update hands
- * it; the key is read and used once, at the end, so a key is never held
- * in the module between calls.
+ * operation remembers the key's handle and label and gathers what
+ * C_*Update hands it; the key is used once, at the end. A signing key is
+ * held by the slot between calls (keys.c) and used without the module
+ * lock; other keys are read per operation.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -161,9 +162,11 @@ op_init(CK_SESSION_HANDLE h, int kind, CK_MECHANISM_PTR m,
 	struct mod_sess *s;
 	struct session *l;
 	struct object *o = NULL;
+	const struct object *ko;
+	struct mod_key *held = NULL;
 	CK_GCM_PARAMS gp;
 	uint32_t kt = CKK_AES;
-	int hash, pub;
+	int hash, pub = 0;
 	CK_RV rv;
 
 	if ((rv = mod_sess_get(h, &s)) != CKR_OK)
@@ -179,12 +182,19 @@ op_init(CK_SESSION_HANDLE h, int kind, CK_MECHANISM_PTR m,
 			return rv;
 	} else if (m->mechanism != CKM_AES_GCM)
 		return CKR_MECHANISM_INVALID;
-	if ((rv = mod_obj_get(l, key, &o, &pub)) != CKR_OK)
+	/* a key to sign with is held (keys.c): the signature will want it */
+	if (kind == OP_SIGN &&
+	    ((held = mod_key_peek(mod_slot_of(s), key)) != NULL ||
+	    mod_key_get(mod_slot_of(s), key, &held) == CKR_OK))
+		ko = object_key_object(mod_key_of(held));
+	else if ((rv = mod_obj_get(l, key, &o, &pub)) != CKR_OK)
 		return rv == CKR_OBJECT_HANDLE_INVALID ?
 		    CKR_KEY_HANDLE_INVALID : rv;
-	if (o->key_type != kt || (pub && kind != OP_VERIFY) ||
-	    (kind == OP_SIGN && o->cls != CKO_PRIVATE_KEY &&
-	    o->cls != CKO_SECRET_KEY)) {
+	else
+		ko = o;
+	if (ko->key_type != kt || (pub && kind != OP_VERIFY) ||
+	    (kind == OP_SIGN && ko->cls != CKO_PRIVATE_KEY &&
+	    ko->cls != CKO_SECRET_KEY)) {
 		rv = CKR_KEY_TYPE_INCONSISTENT;
 		goto out;
 	}
@@ -207,10 +217,12 @@ op_init(CK_SESSION_HANDLE h, int kind, CK_MECHANISM_PTR m,
 	}
 	s->op.kind = kind;
 	s->op.mech = m->mechanism;
-	memcpy(s->op.label, o->label, sizeof(s->op.label));
-	s->op.key_type = o->key_type;
-	s->op.bits = o->bits;
+	s->op.key = key;
+	memcpy(s->op.label, ko->label, sizeof(s->op.label));
+	s->op.key_type = ko->key_type;
+	s->op.bits = ko->bits;
  out:
+	mod_key_put(held);
 	object_free(o);
 	return rv;
 }
@@ -267,11 +279,55 @@ give(const void *out, size_t len, CK_BYTE_PTR p, CK_ULONG_PTR lenp)
 	return CKR_OK;
 }
 
+/*
+ * Signs with the held key of the operation, without the module lock (held
+ * on entry and on return): the operation ends, its data moves here, the
+ * key is counted in use until it is given back.
+ */
+static CK_RV
+sign_held(struct mod_sess *s, int hash, CK_BYTE_PTR sig, CK_ULONG_PTR lenp)
+{
+	struct mod_key *k = NULL;
+	const struct object *o;
+	struct buf *b = NULL;
+	uint8_t *data = s->op.data;
+	size_t len = s->op.len;
+	int fmt = sig_fmt(&s->op), r;
+	CK_RV rv;
+
+	if ((rv = mod_key_get(mod_slot_of(s), s->op.key, &k)) == CKR_OK) {
+		/* the key C_SignInit took, not another under its handle */
+		o = object_key_object(mod_key_of(k));
+		if (o->key_type != s->op.key_type || o->bits != s->op.bits ||
+		    strcmp(o->label, s->op.label) != 0)
+			rv = CKR_KEY_HANDLE_INVALID;
+	}
+	if (rv != CKR_OK) {
+		mod_key_put(k);
+		mod_op_clear(&s->op);
+		return rv;
+	}
+	/* s may be closed by another thread once the lock is let go */
+	s->op.data = NULL;
+	s->op.len = 0;
+	mod_op_clear(&s->op);
+	mod_leave();
+	r = object_key_sign(mod_key_of(k), hash, fmt, data, len, &b);
+	mod_relock();
+	mod_key_put(k);
+	if (data != NULL) {
+		sodium_memzero(data, len);
+		free(data);
+	}
+	if ((rv = mod_rv(r)) == CKR_OK)
+		rv = give(buf_ptr(b), buf_len(b), sig, lenp);
+	buf_free(b);
+	return rv;
+}
+
 static CK_RV
 sign_final(struct mod_sess *s, CK_BYTE_PTR sig, CK_ULONG_PTR lenp)
 {
-	struct session *l;
-	struct buf *b = NULL;
 	uint32_t kt;
 	int hash;
 	CK_RV rv;
@@ -289,12 +345,8 @@ sign_final(struct mod_sess *s, CK_BYTE_PTR sig, CK_ULONG_PTR lenp)
 	if ((s->op.mech == CKM_RSA_PKCS && s->op.len + 11 > sig_len(&s->op)) ||
 	    (s->op.mech == CKM_RSA_PKCS_PSS && s->op.len != s->op.digest_len))
 		rv = CKR_DATA_LEN_RANGE;
-	else if ((rv = mod_login_of(s, &l)) == CKR_OK &&
-	    (rv = sign_mech(s->op.mech, &hash, &kt)) == CKR_OK &&
-	    (rv = mod_rv(object_sign_fmt(l, s->op.label, hash, sig_fmt(&s->op),
-	    s->op.data, s->op.len, &b))) == CKR_OK)
-		rv = give(buf_ptr(b), buf_len(b), sig, lenp);
-	buf_free(b);
+	else if ((rv = sign_mech(s->op.mech, &hash, &kt)) == CKR_OK)
+		return sign_held(s, hash, sig, lenp);
 	mod_op_clear(&s->op);
 	return rv;
 }

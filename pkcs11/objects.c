@@ -324,6 +324,7 @@ struct gen {
 	CK_ULONG value_len;        /* CKA_VALUE_LEN */
 	unsigned ec_bits;
 	int have_ec;
+	struct object_key_opts ko;
 };
 
 static CK_RV
@@ -332,12 +333,18 @@ gen_read(struct gen *g, const CK_ATTRIBUTE *t, CK_ULONG n)
 	static const uint8_t f4[] = { 0x01, 0x00, 0x01 };
 	const uint8_t *v;
 	CK_ULONG i, len;
+	CK_RV rv = CKR_OK;
 
 	for (i = 0; i < n; i++) {
 		v = t[i].pValue;
 		len = t[i].ulValueLen;
 		if (v == NULL && len > 0)
 			return CKR_ATTRIBUTE_VALUE_INVALID;
+		if (mod_key_opt(&t[i], &g->ko, &rv)) {
+			if (rv != CKR_OK)
+				return rv;
+			continue;
+		}
 		switch (t[i].type) {
 		case CKA_LABEL:
 			if (len == 0 || len > OBJECT_LABEL_MAX ||
@@ -385,41 +392,72 @@ gen_read(struct gen *g, const CK_ATTRIBUTE *t, CK_ULONG n)
 	return CKR_OK;
 }
 
-/* A label for a key the application named only by CKA_ID, or not at all. */
-static void
-gen_label(struct gen *g)
+void
+mod_label_default(char label[OBJECT_LABEL_MAX + 1], const uint8_t *id,
+    size_t idlen)
 {
 	uint8_t rnd[8];
 	size_t i, n;
 	const uint8_t *p;
 
-	if (g->label[0] != '\0')
+	if (label[0] != '\0')
 		return;
-	p = g->idlen > 0 ? g->id : rnd;
-	n = g->idlen > 0 ? g->idlen : sizeof(rnd);
-	if (g->idlen == 0)
+	p = idlen > 0 ? id : rnd;
+	n = idlen > 0 ? idlen : sizeof(rnd);
+	if (idlen == 0)
 		cc_random(rnd, sizeof(rnd));
-	snprintf(g->label, sizeof(g->label), "key-");
-	for (i = 0; i < n && 4 + 2 * i + 2 < sizeof(g->label); i++)
-		snprintf(g->label + 4 + 2 * i, 3, "%02x", p[i]);
+	snprintf(label, OBJECT_LABEL_MAX + 1, "key-");
+	for (i = 0; i < n && 4 + 2 * i + 2 < OBJECT_LABEL_MAX + 1; i++)
+		snprintf(label + 4 + 2 * i, 3, "%02x", p[i]);
 }
 
-/* The session, its login and a writable session, for a generation. */
-static CK_RV
-gen_session(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, struct session **lp)
+int
+mod_key_opt(const CK_ATTRIBUTE *a, struct object_key_opts *ko, CK_RV *rvp)
+{
+	int *dst;
+
+	switch (a->type) {
+	case CKA_EXTRACTABLE:
+		dst = &ko->extractable;
+		break;
+	case CKA_WRAP_WITH_TRUSTED:
+		dst = &ko->wrap_with_trusted;
+		break;
+	case CKA_TRUSTED:
+		dst = &ko->trusted;
+		break;
+	default:
+		return 0;
+	}
+	if (a->pValue == NULL || a->ulValueLen != sizeof(CK_BBOOL))
+		*rvp = CKR_ATTRIBUTE_VALUE_INVALID;
+	else
+		*dst = *(const CK_BBOOL *)a->pValue != CK_FALSE;
+	return 1;
+}
+
+CK_RV
+mod_rw_login(CK_SESSION_HANDLE h, int args_ok, struct session **lp)
 {
 	struct mod_sess *s;
 	CK_RV rv;
 
 	if ((rv = mod_sess_get(h, &s)) != CKR_OK)
 		return rv;
-	if (m == NULL)
+	if (!args_ok)
 		return CKR_ARGUMENTS_BAD;
 	if ((rv = mod_login_of(s, lp)) != CKR_OK)
 		return rv;
 	if (!(s->flags & CKF_RW_SESSION))
 		return CKR_SESSION_READ_ONLY;
 	return CKR_OK;
+}
+
+/* The session, its login and a writable session, for a generation. */
+static CK_RV
+gen_session(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, struct session **lp)
+{
+	return mod_rw_login(h, m != NULL, lp);
 }
 
 CK_RV
@@ -459,9 +497,9 @@ C_GenerateKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR t,
 		rv = CKR_KEY_SIZE_RANGE;
 		goto out;
 	}
-	gen_label(&g);
-	if ((rv = mod_rv(object_generate_id(l, kind, bits, g.label,
-	    g.idlen ? g.id : NULL, g.idlen, &id))) == CKR_OK)
+	mod_label_default(g.label, g.id, g.idlen);
+	if ((rv = mod_rv(object_generate_opts(l, kind, bits, g.label,
+	    g.idlen ? g.id : NULL, g.idlen, &g.ko, &id))) == CKR_OK)
 		*kp = MOD_HANDLE(id, 0);
  out:
 	mod_leave();
@@ -513,9 +551,9 @@ C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m,
 		rv = CKR_MECHANISM_INVALID;
 		goto out;
 	}
-	gen_label(&g);
-	if ((rv = mod_rv(object_generate_id(l, kind, bits, g.label,
-	    g.idlen ? g.id : NULL, g.idlen, &id))) == CKR_OK) {
+	mod_label_default(g.label, g.id, g.idlen);
+	if ((rv = mod_rv(object_generate_opts(l, kind, bits, g.label,
+	    g.idlen ? g.id : NULL, g.idlen, &g.ko, &id))) == CKR_OK) {
 		*pubp = MOD_HANDLE(id, 1);
 		*privp = MOD_HANDLE(id, 0);
 	}

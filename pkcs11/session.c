@@ -67,6 +67,7 @@ mod_find_clear(struct mod_find *f)
 static void
 logout(struct mod_slot *sl)
 {
+	mod_keys_drop(sl);
 	session_close(sl->login);
 	sl->login = NULL;
 	sl->user = 0;

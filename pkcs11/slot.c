@@ -30,6 +30,12 @@ mod_enter(void)
 }
 
 void
+mod_relock(void)
+{
+	pthread_mutex_lock(&mod_lock);
+}
+
+void
 mod_leave(void)
 {
 	pthread_mutex_unlock(&mod_lock);
@@ -308,6 +314,7 @@ static const struct {
 	{ CKM_SHA256_RSA_PKCS_PSS, 2048, 4096, CKF_SIGN | CKF_VERIFY },
 	{ CKM_SHA384_RSA_PKCS_PSS, 2048, 4096, CKF_SIGN | CKF_VERIFY },
 	{ CKM_AES_GCM, 16, 32, CKF_ENCRYPT | CKF_DECRYPT },
+	{ CKM_AES_KEY_WRAP_PAD, 16, 32, CKF_WRAP | CKF_UNWRAP },
 	{ CKM_SHA256_HMAC, 1, 512, CKF_SIGN | CKF_VERIFY },
 	{ CKM_SHA384_HMAC, 1, 512, CKF_SIGN | CKF_VERIFY },
 };

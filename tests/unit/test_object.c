@@ -485,6 +485,85 @@ test_prehashed_and_iv(void **state)
 	fx_teardown(&f);
 }
 
+/* A key object with no store: class, key type, a 16-byte value, flags. */
+static struct object *
+policy_key(uint32_t cls, uint32_t kt, int wrap, int ext, int wwt, int trusted)
+{
+	static const uint8_t v[16] = { 1, 2, 3 };
+	struct object *o = object_new();
+
+	assert_non_null(o);
+	assert_int_equal(object_set_attr(o, CKA_LABEL, "k", 1), 0);
+	assert_int_equal(object_set_ulong(o, CKA_CLASS, cls), 0);
+	assert_int_equal(object_set_ulong(o, CKA_KEY_TYPE, kt), 0);
+	assert_int_equal(object_set_bool(o, CKA_WRAP, wrap), 0);
+	assert_int_equal(object_set_bool(o, CKA_UNWRAP, wrap), 0);
+	assert_int_equal(object_set_bool(o, CKA_EXTRACTABLE, ext), 0);
+	if (wwt)
+		assert_int_equal(object_set_bool(o, CKA_WRAP_WITH_TRUSTED, 1), 0);
+	if (trusted)
+		assert_int_equal(object_set_bool(o, CKA_TRUSTED, 1), 0);
+	assert_non_null(o->value = secret_from(v, sizeof(v)));
+	return o;
+}
+
+/* The wrap policy of lib/objwrap.c, on objects alone, in its order. */
+static void
+test_wrap_policy(void **state)
+{
+	struct object *kek = policy_key(CKO_SECRET_KEY, CKK_AES, 1, 0, 0, 0);
+	struct object *tkek = policy_key(CKO_SECRET_KEY, CKK_AES, 1, 0, 0, 1);
+	struct object *nowrap = policy_key(CKO_SECRET_KEY, CKK_AES, 0, 1, 0, 0);
+	struct object *hmac = policy_key(CKO_SECRET_KEY, CKK_GENERIC_SECRET, 1,
+	    1, 0, 0);
+	struct object *ext = policy_key(CKO_SECRET_KEY, CKK_AES, 1, 1, 0, 0);
+	struct object *ne = policy_key(CKO_PRIVATE_KEY, CKK_EC, 0, 0, 0, 0);
+	struct object *wwt = policy_key(CKO_PRIVATE_KEY, CKK_EC, 0, 1, 1, 0);
+	struct object *data = policy_key(CKO_DATA, CKK_NONE, 0, 1, 0, 0);
+	struct buf *w = NULL;
+
+	(void)state;
+	assert_int_equal(object_wrap_check(kek, ext), OBJ_WRAP_OK);
+	assert_int_equal(object_wrap_check(nowrap, ext), OBJ_WRAP_NOT_WRAPPING);
+	assert_int_equal(object_wrap_check(hmac, ext), OBJ_WRAP_KEK_TYPE);
+	assert_int_equal(object_wrap_check(kek, data), OBJ_WRAP_NOT_KEY);
+	assert_int_equal(object_wrap_check(kek, ne), OBJ_WRAP_UNEXTRACTABLE);
+	assert_int_equal(object_wrap_check(kek, wwt), OBJ_WRAP_UNTRUSTED);
+	assert_int_equal(object_wrap_check(tkek, wwt), OBJ_WRAP_OK);
+	/* the KEK is judged first: a bad KEK and a bad key say the KEK */
+	assert_int_equal(object_wrap_check(nowrap, ne), OBJ_WRAP_NOT_WRAPPING);
+	assert_int_equal(object_unwrap_check(kek), OBJ_WRAP_OK);
+	assert_int_equal(object_unwrap_check(nowrap), OBJ_WRAP_NOT_WRAPPING);
+	assert_int_equal(object_unwrap_check(hmac), OBJ_WRAP_KEK_TYPE);
+	assert_int_equal(object_wrap_len(ext), 24);
+	assert_int_equal(object_wrap(kek, ne, &w), CE_POLICY);
+	assert_int_equal(object_wrap(tkek, wwt, &w), 0);
+	assert_int_equal(buf_len(w), 24);
+	buf_free(w);
+	/* what may change: extractable only down, wrap-with-trusted only up,
+	 * trusted either way, nothing else, and only on keys */
+	assert_int_equal(object_key_attr_check(ext, CKA_EXTRACTABLE, 0), 0);
+	assert_int_equal(object_key_attr_check(ext, CKA_EXTRACTABLE, 1), 0);
+	assert_int_equal(object_key_attr_check(ne, CKA_EXTRACTABLE, 1),
+	    CE_POLICY);
+	assert_int_equal(object_key_attr_check(ne, CKA_WRAP_WITH_TRUSTED, 1), 0);
+	assert_int_equal(object_key_attr_check(wwt, CKA_WRAP_WITH_TRUSTED, 0),
+	    CE_POLICY);
+	assert_int_equal(object_key_attr_check(kek, CKA_TRUSTED, 1), 0);
+	assert_int_equal(object_key_attr_check(tkek, CKA_TRUSTED, 0), 0);
+	assert_int_equal(object_key_attr_check(kek, CKA_SIGN, 1), CE_POLICY);
+	assert_int_equal(object_key_attr_check(data, CKA_EXTRACTABLE, 0),
+	    CE_POLICY);
+	object_free(kek);
+	object_free(tkek);
+	object_free(nowrap);
+	object_free(hmac);
+	object_free(ext);
+	object_free(ne);
+	object_free(wwt);
+	object_free(data);
+}
+
 int
 main(void)
 {
@@ -497,6 +576,7 @@ main(void)
 		cmocka_unit_test(test_ckaid),
 		cmocka_unit_test(test_sig_formats),
 		cmocka_unit_test(test_prehashed_and_iv),
+		cmocka_unit_test(test_wrap_policy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -404,6 +404,348 @@ test_sign_verify(void **state)
 }
 
 /* One thread: its own session, sign and verify 10 times; 0 or a CKR_*. */
+/* Creates a secret key by value; ext: CKA_EXTRACTABLE. */
+static CK_OBJECT_HANDLE
+secret_by_value(CK_SESSION_HANDLE h, CK_KEY_TYPE kt, const char *label,
+    const uint8_t *v, size_t len, CK_BBOOL ext)
+{
+	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	CK_ATTRIBUTE t[] = { { CKA_CLASS, &cls, sizeof(cls) },
+	    { CKA_KEY_TYPE, &kt, sizeof(kt) },
+	    { CKA_LABEL, (void *)label, strlen(label) },
+	    { CKA_VALUE, (void *)v, len },
+	    { CKA_EXTRACTABLE, &ext, 1 } };
+	CK_OBJECT_HANDLE o = 0;
+
+	assert_int_equal(C_CreateObject(h, t, 5, &o), CKR_OK);
+	return o;
+}
+
+static CK_BBOOL
+bool_attr(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type)
+{
+	CK_BBOOL v = 2;
+	CK_ATTRIBUTE a = { type, &v, 1 };
+
+	assert_int_equal(C_GetAttributeValue(h, o, &a, 1), CKR_OK);
+	return v;
+}
+
+static CK_RV
+set_bool(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type,
+    CK_BBOOL v)
+{
+	CK_ATTRIBUTE a = { type, &v, 1 };
+
+	return C_SetAttributeValue(h, o, &a, 1);
+}
+
+/*
+ * CKM_AES_KEY_WRAP_PAD: RFC 5649's test vectors both ways, the size query,
+ * and the policy: CKA_EXTRACTABLE, CKA_WRAP, CKA_WRAP_WITH_TRUSTED and
+ * CKA_TRUSTED, which attributes change and how, what an unwrapped key is.
+ */
+static void
+test_wrap(void **state)
+{
+	/* RFC 5649 section 6: a 192-bit KEK, a 20-byte and a 7-byte key */
+	static const uint8_t kekv[] = { 0x58, 0x40, 0xdf, 0x6e, 0x29, 0xb0,
+	    0x2a, 0xf1, 0xab, 0x49, 0x3b, 0x70, 0x5b, 0xf1, 0x6e, 0xa1, 0xae,
+	    0x83, 0x38, 0xf4, 0xdc, 0xc1, 0x76, 0xa8 };
+	static const uint8_t k20[] = { 0xc3, 0x7b, 0x7e, 0x64, 0x92, 0x58,
+	    0x43, 0x40, 0xbe, 0xd1, 0x22, 0x07, 0x80, 0x89, 0x41, 0x15, 0x50,
+	    0x68, 0xf7, 0x38 };
+	static const uint8_t w20[] = { 0x13, 0x8b, 0xde, 0xaa, 0x9b, 0x8f,
+	    0xa7, 0xfc, 0x61, 0xf9, 0x77, 0x42, 0xe7, 0x22, 0x48, 0xee, 0x5a,
+	    0xe6, 0xae, 0x53, 0x60, 0xd1, 0xae, 0x6a, 0x5f, 0x54, 0xf3, 0x73,
+	    0xfa, 0x54, 0x3b, 0x6a };
+	static const uint8_t k7[] = { 0x46, 0x6f, 0x72, 0x50, 0x61, 0x73, 0x69 };
+	static const uint8_t w7[] = { 0xaf, 0xbe, 0xb0, 0xf0, 0x7d, 0xfb,
+	    0xf5, 0x41, 0x92, 0x00, 0xf2, 0xcc, 0xb5, 0x0b, 0xb2, 0x4f };
+	static const uint8_t p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
+	    0x3d, 0x03, 0x01, 0x07 };
+	CK_MECHANISM kwp = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
+	CK_MECHANISM gcm = { CKM_AES_GCM, NULL, 0 };
+	CK_MECHANISM ecgen = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
+	CK_MECHANISM ecdsa = { CKM_ECDSA_SHA256, NULL, 0 };
+	CK_MECHANISM aesgen = { CKM_AES_KEY_GEN, NULL, 0 };
+	CK_BBOOL yes = CK_TRUE;
+	CK_ULONG len32 = 32;
+	CK_OBJECT_CLASS sk = CKO_SECRET_KEY, pk = CKO_PRIVATE_KEY;
+	CK_KEY_TYPE gen = CKK_GENERIC_SECRET, ec = CKK_EC;
+	CK_ATTRIBUTE ut[] = { { CKA_CLASS, &sk, sizeof(sk) },
+	    { CKA_KEY_TYPE, &gen, sizeof(gen) }, { CKA_LABEL, "u20", 3 },
+	    { CKA_EXTRACTABLE, &yes, 1 } };
+	CK_ATTRIBUTE et[] = { { CKA_CLASS, &pk, sizeof(pk) },
+	    { CKA_KEY_TYPE, &ec, sizeof(ec) }, { CKA_LABEL, "ec-u", 4 } };
+	CK_ATTRIBUTE ecpub[] = { { CKA_EC_PARAMS, (void *)p256, sizeof(p256) } };
+	CK_ATTRIBUTE ecpriv[] = { { CKA_LABEL, "ec-x", 4 },
+	    { CKA_EXTRACTABLE, &yes, 1 } };
+	CK_ATTRIBUTE at[] = { { CKA_LABEL, "aes-ne", 6 },
+	    { CKA_VALUE_LEN, &len32, sizeof(len32) } };
+	CK_ATTRIBUTE lab = { CKA_LABEL, "other", 5 };
+	CK_MECHANISM rsagen = { CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0 };
+	CK_MECHANISM rsasig = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+	CK_ULONG bits2048 = 2048;
+	CK_KEY_TYPE rsa = CKK_RSA;
+	CK_ATTRIBUTE rsapub[] = { { CKA_MODULUS_BITS, &bits2048,
+	    sizeof(bits2048) } };
+	CK_ATTRIBUTE rsapriv[] = { { CKA_LABEL, "rsa-x", 5 },
+	    { CKA_EXTRACTABLE, &yes, 1 } };
+	CK_ATTRIBUTE rt[] = { { CKA_CLASS, &pk, sizeof(pk) },
+	    { CKA_KEY_TYPE, &rsa, sizeof(rsa) }, { CKA_LABEL, "rsa-u", 5 } };
+	CK_OBJECT_HANDLE rp = 0, rx = 0, ru = 0;
+	CK_SESSION_HANDLE h, cu;
+	CK_OBJECT_HANDLE kek, hk20, hk7, u20, hmac, ecp = 0, ecx = 0, ecu = 0,
+	    ne = 0;
+	uint8_t out[2048], sig[512], msg[] = "wrapped and unwrapped";
+	CK_ULONG n, sn;
+
+	(void)state;
+	assert_int_equal(C_Initialize(NULL), CKR_OK);
+	h = co_session();
+	kek = secret_by_value(h, CKK_AES, "kek", kekv, sizeof(kekv), CK_FALSE);
+	hk20 = secret_by_value(h, CKK_GENERIC_SECRET, "k20", k20, sizeof(k20),
+	    CK_TRUE);
+	hk7 = secret_by_value(h, CKK_GENERIC_SECRET, "k7", k7, sizeof(k7),
+	    CK_TRUE);
+	/* created by value: extractable as asked, never local */
+	assert_int_equal(bool_attr(h, hk20, CKA_EXTRACTABLE), CK_TRUE);
+	assert_int_equal(bool_attr(h, hk20, CKA_NEVER_EXTRACTABLE), CK_FALSE);
+	assert_int_equal(bool_attr(h, hk20, CKA_LOCAL), CK_FALSE);
+	assert_int_equal(bool_attr(h, kek, CKA_EXTRACTABLE), CK_FALSE);
+	assert_int_equal(bool_attr(h, kek, CKA_TRUSTED), CK_FALSE);
+	assert_int_equal(bool_attr(h, hk20, CKA_WRAP_WITH_TRUSTED), CK_FALSE);
+
+	/* the size query, a short buffer, then RFC 5649's bytes */
+	n = 0;
+	assert_int_equal(C_WrapKey(h, &kwp, kek, hk20, NULL, &n), CKR_OK);
+	assert_int_equal(n, sizeof(w20));
+	n = 8;
+	assert_int_equal(C_WrapKey(h, &kwp, kek, hk20, out, &n),
+	    CKR_BUFFER_TOO_SMALL);
+	assert_int_equal(n, sizeof(w20));
+	n = sizeof(out);
+	assert_int_equal(C_WrapKey(h, &kwp, kek, hk20, out, &n), CKR_OK);
+	assert_int_equal(n, sizeof(w20));
+	assert_memory_equal(out, w20, sizeof(w20));
+	n = sizeof(out);
+	assert_int_equal(C_WrapKey(h, &kwp, kek, hk7, out, &n), CKR_OK);
+	assert_int_equal(n, sizeof(w7));
+	assert_memory_equal(out, w7, sizeof(w7));
+	/* the mechanism and its (absent) parameter */
+	gcm.mechanism = CKM_AES_KEY_WRAP;
+	assert_int_equal(C_WrapKey(h, &gcm, kek, hk7, out, &n),
+	    CKR_MECHANISM_INVALID);
+	kwp.pParameter = out;
+	kwp.ulParameterLen = 8;
+	assert_int_equal(C_WrapKey(h, &kwp, kek, hk7, out, &n),
+	    CKR_MECHANISM_PARAM_INVALID);
+	kwp.pParameter = NULL;
+	kwp.ulParameterLen = 0;
+
+	/* the vector unwraps into the key it was, not local, extractable as
+	 * the template says, and wraps back to the same bytes */
+	assert_int_equal(C_UnwrapKey(h, &kwp, kek, (CK_BYTE_PTR)w20,
+	    sizeof(w20), ut, 4, &u20), CKR_OK);
+	assert_int_equal(bool_attr(h, u20, CKA_LOCAL), CK_FALSE);
+	assert_int_equal(bool_attr(h, u20, CKA_NEVER_EXTRACTABLE), CK_FALSE);
+	assert_int_equal(bool_attr(h, u20, CKA_ALWAYS_SENSITIVE), CK_FALSE);
+	n = sizeof(out);
+	assert_int_equal(C_WrapKey(h, &kwp, kek, u20, out, &n), CKR_OK);
+	assert_memory_equal(out, w20, sizeof(w20));
+	/* a damaged wrapping, an incomplete or wrong template, a KEK that
+	 * does not unwrap */
+	memcpy(out, w20, sizeof(w20));
+	out[3] ^= 1;
+	ut[2].pValue = "u20b";
+	ut[2].ulValueLen = 4;
+	assert_int_equal(C_UnwrapKey(h, &kwp, kek, out, sizeof(w20), ut, 4,
+	    &hmac), CKR_WRAPPED_KEY_INVALID);
+	assert_int_equal(C_UnwrapKey(h, &kwp, kek, (CK_BYTE_PTR)w20, 20, ut, 4,
+	    &hmac), CKR_WRAPPED_KEY_INVALID);
+	assert_int_equal(C_UnwrapKey(h, &kwp, kek, (CK_BYTE_PTR)w20,
+	    sizeof(w20), ut + 1, 3, &hmac), CKR_TEMPLATE_INCOMPLETE);
+	assert_int_equal(C_UnwrapKey(h, &kwp, hk7, (CK_BYTE_PTR)w20,
+	    sizeof(w20), ut, 4, &hmac), CKR_KEY_FUNCTION_NOT_PERMITTED);
+	/* a generic secret has no CKA_WRAP */
+	assert_int_equal(C_WrapKey(h, &kwp, hk7, hk20, out, &n),
+	    CKR_KEY_FUNCTION_NOT_PERMITTED);
+
+	/* not extractable: a generated key by default */
+	assert_int_equal(C_GenerateKey(h, &aesgen, at, 2, &ne), CKR_OK);
+	assert_int_equal(bool_attr(h, ne, CKA_NEVER_EXTRACTABLE), CK_TRUE);
+	assert_int_equal(bool_attr(h, ne, CKA_ALWAYS_SENSITIVE), CK_TRUE);
+	n = sizeof(out);
+	assert_int_equal(C_WrapKey(h, &kwp, kek, ne, out, &n),
+	    CKR_KEY_UNEXTRACTABLE);
+	assert_int_equal(set_bool(h, ne, CKA_EXTRACTABLE, CK_TRUE),
+	    CKR_ATTRIBUTE_READ_ONLY);
+
+	/* CKA_WRAP_WITH_TRUSTED: raised for good; then only a trusted KEK */
+	assert_int_equal(set_bool(h, hk20, CKA_WRAP_WITH_TRUSTED, CK_TRUE),
+	    CKR_OK);
+	assert_int_equal(set_bool(h, hk20, CKA_WRAP_WITH_TRUSTED, CK_FALSE),
+	    CKR_ATTRIBUTE_READ_ONLY);
+	assert_int_equal(C_WrapKey(h, &kwp, kek, hk20, out, &n),
+	    CKR_KEY_NOT_WRAPPABLE);
+	/* the CU is not the SO's stand-in, the CO is */
+	assert_int_equal(C_Logout(h), CKR_OK);
+	assert_int_equal(C_OpenSession(0, CKF_SERIAL_SESSION | CKF_RW_SESSION,
+	    NULL, NULL, &cu), CKR_OK);
+	assert_int_equal(C_Login(cu, MOD_CKU_CRYPTO_USER,
+	    (CK_UTF8CHAR_PTR)"cu-pin", 6), CKR_OK);
+	assert_int_equal(set_bool(cu, kek, CKA_TRUSTED, CK_TRUE),
+	    CKR_ACTION_PROHIBITED);
+	assert_int_equal(C_Logout(cu), CKR_OK);
+	assert_int_equal(C_CloseSession(cu), CKR_OK);
+	assert_int_equal(C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)"co-pin", 6),
+	    CKR_OK);
+	assert_int_equal(set_bool(h, kek, CKA_TRUSTED, CK_TRUE), CKR_OK);
+	assert_int_equal(bool_attr(h, kek, CKA_TRUSTED), CK_TRUE);
+	n = sizeof(out);
+	assert_int_equal(C_WrapKey(h, &kwp, kek, hk20, out, &n), CKR_OK);
+	assert_memory_equal(out, w20, sizeof(w20));
+	/* CKA_EXTRACTABLE: dropped, then refused, and never back; the same
+	 * value and an unchanged label are no change; other attributes are
+	 * read-only */
+	assert_int_equal(set_bool(h, hk20, CKA_EXTRACTABLE, CK_TRUE), CKR_OK);
+	assert_int_equal(set_bool(h, hk20, CKA_EXTRACTABLE, CK_FALSE), CKR_OK);
+	assert_int_equal(C_WrapKey(h, &kwp, kek, hk20, out, &n),
+	    CKR_KEY_UNEXTRACTABLE);
+	assert_int_equal(set_bool(h, hk20, CKA_EXTRACTABLE, CK_TRUE),
+	    CKR_ATTRIBUTE_READ_ONLY);
+	assert_int_equal(bool_attr(h, hk20, CKA_NEVER_EXTRACTABLE), CK_FALSE);
+	assert_int_equal(C_SetAttributeValue(h, hk20, &lab, 1),
+	    CKR_ATTRIBUTE_READ_ONLY);
+	lab.pValue = "k20";
+	lab.ulValueLen = 3;
+	assert_int_equal(C_SetAttributeValue(h, hk20, &lab, 1), CKR_OK);
+	assert_int_equal(set_bool(h, hk20, CKA_SIGN, CK_FALSE),
+	    CKR_ATTRIBUTE_READ_ONLY);
+
+	/* an EC key: its PKCS#8 leaves, comes back as another key that signs
+	 * what the first one's public key verifies */
+	assert_int_equal(C_GenerateKeyPair(h, &ecgen, ecpub, 1, ecpriv, 2, &ecp,
+	    &ecx), CKR_OK);
+	assert_int_equal(bool_attr(h, ecx, CKA_ALWAYS_SENSITIVE), CK_TRUE);
+	assert_int_equal(bool_attr(h, ecx, CKA_NEVER_EXTRACTABLE), CK_FALSE);
+	n = 0;
+	assert_int_equal(C_WrapKey(h, &kwp, kek, ecx, NULL, &n), CKR_OK);
+	assert_true(n > 100 && n <= sizeof(out));
+	assert_int_equal(C_WrapKey(h, &kwp, kek, ecx, out, &n), CKR_OK);
+	assert_int_equal(C_WrapKey(h, &kwp, kek, ecp, out + 256, &sn),
+	    CKR_KEY_NOT_WRAPPABLE);
+	assert_int_equal(C_UnwrapKey(h, &kwp, kek, out, n, et, 3, &ecu), CKR_OK);
+	assert_int_equal(bool_attr(h, ecu, CKA_EXTRACTABLE), CK_FALSE);
+	assert_int_equal(C_SignInit(h, &ecdsa, ecu), CKR_OK);
+	sn = sizeof(sig);
+	assert_int_equal(C_Sign(h, msg, sizeof(msg), sig, &sn), CKR_OK);
+	assert_int_equal(C_VerifyInit(h, &ecdsa, ecp), CKR_OK);
+	assert_int_equal(C_Verify(h, msg, sizeof(msg), sig, sn), CKR_OK);
+	/* an RSA key the same way (PKCS#8 of 2048 bits) */
+	rsagen.pParameter = NULL;
+	assert_int_equal(C_GenerateKeyPair(h, &rsagen, rsapub, 1, rsapriv, 2,
+	    &rp, &rx), CKR_OK);
+	n = sizeof(out);
+	assert_int_equal(C_WrapKey(h, &kwp, kek, rx, out, &n), CKR_OK);
+	assert_true(n > 1100);
+	assert_int_equal(C_UnwrapKey(h, &kwp, kek, out, n, rt, 3, &ru), CKR_OK);
+	assert_int_equal(C_SignInit(h, &rsasig, ru), CKR_OK);
+	sn = sizeof(sig);
+	assert_int_equal(C_Sign(h, msg, sizeof(msg), sig, &sn), CKR_OK);
+	assert_int_equal(sn, 256);
+	assert_int_equal(C_VerifyInit(h, &rsasig, rp), CKR_OK);
+	assert_int_equal(C_Verify(h, msg, sizeof(msg), sig, sn), CKR_OK);
+	/* the template's type must be what was wrapped */
+	assert_int_equal(C_UnwrapKey(h, &kwp, kek, out, n, et, 3, &ru),
+	    CKR_WRAPPED_KEY_INVALID);
+	/* an EC key does not unwrap */
+	assert_int_equal(C_UnwrapKey(h, &kwp, ecx, (CK_BYTE_PTR)w20,
+	    sizeof(w20), ut, 4, &hmac), CKR_KEY_FUNCTION_NOT_PERMITTED);
+	assert_int_equal(C_Finalize(NULL), CKR_OK);
+}
+
+/* One ECDSA signature with key k; the C_Sign return value. */
+static CK_RV
+sign_once(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE k)
+{
+	CK_MECHANISM mech = { CKM_ECDSA_SHA256, NULL, 0 };
+	uint8_t msg[] = "held", sig[128];
+	CK_ULONG n = sizeof(sig);
+	CK_RV rv;
+
+	if ((rv = C_SignInit(h, &mech, k)) != CKR_OK)
+		return rv;
+	return C_Sign(h, msg, sizeof(msg), sig, &n);
+}
+
+/*
+ * Keys held between signatures (pkcs11/keys.c) are dropped when the store
+ * changes: a key destroyed through another connection (as by another
+ * process) or through the module stops signing at once, even between
+ * C_SignInit and C_Sign; C_Logout drops them all.
+ */
+static void
+test_held_keys(void **state)
+{
+	static const uint8_t p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
+	    0x3d, 0x03, 0x01, 0x07 };
+	CK_ATTRIBUTE pt[] = { { CKA_EC_PARAMS, (void *)p256, sizeof(p256) } };
+	CK_ATTRIBUTE k1[] = { { CKA_LABEL, "held-1", 6 } };
+	CK_ATTRIBUTE k2[] = { { CKA_LABEL, "held-2", 6 } };
+	CK_MECHANISM gen = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
+	CK_MECHANISM mech = { CKM_ECDSA_SHA256, NULL, 0 };
+	CK_OBJECT_HANDLE pub, a, b;
+	CK_SESSION_HANDLE h;
+	struct session *other = NULL;
+	uint8_t msg[] = "held", sig[128];
+	CK_ULONG n = sizeof(sig);
+	uint64_t id = 0;
+
+	(void)state;
+	assert_int_equal(C_Initialize(NULL), CKR_OK);
+	h = co_session();
+	assert_int_equal(C_GenerateKeyPair(h, &gen, pt, 1, k1, 1, &pub, &a),
+	    CKR_OK);
+	assert_int_equal(C_GenerateKeyPair(h, &gen, pt, 1, k2, 1, &pub, &b),
+	    CKR_OK);
+	assert_int_equal(sign_once(h, a), CKR_OK);
+	assert_int_equal(sign_once(h, a), CKR_OK);
+	assert_int_equal(sign_once(h, b), CKR_OK);
+	/* another connection destroys held-1 between C_SignInit and C_Sign */
+	assert_int_equal(C_SignInit(h, &mech, a), CKR_OK);
+	assert_int_equal(fx_login(f.h, "p1", ROLE_CO, "co-pin", &other), 0);
+	assert_int_equal(object_delete(other, "held-1"), 0);
+	session_close(other);
+	assert_int_equal(C_Sign(h, msg, sizeof(msg), sig, &n),
+	    CKR_KEY_HANDLE_INVALID);
+	assert_int_equal(sign_once(h, a), CKR_KEY_HANDLE_INVALID);
+	/* the other held key is read afresh and still signs */
+	assert_int_equal(sign_once(h, b), CKR_OK);
+	/* the module destroys held-2 */
+	assert_int_equal(C_DestroyObject(h, b), CKR_OK);
+	assert_int_equal(sign_once(h, b), CKR_KEY_HANDLE_INVALID);
+	assert_int_equal(C_GenerateKeyPair(h, &gen, pt, 1, k1, 1, &pub, &a),
+	    CKR_OK);
+	assert_int_equal(sign_once(h, a), CKR_OK);
+	/* held-1 (the highest id) destroyed elsewhere and its id given to a
+	 * new key between C_SignInit and C_Sign: the handle does not sign
+	 * with the new key */
+	assert_int_equal(C_SignInit(h, &mech, a), CKR_OK);
+	assert_int_equal(fx_login(f.h, "p1", ROLE_CO, "co-pin", &other), 0);
+	assert_int_equal(object_delete(other, "held-1"), 0);
+	assert_int_equal(object_generate(other, OBJ_EC, 256, "held-3", &id), 0);
+	session_close(other);
+	assert_int_equal(id, a >> 1);
+	n = sizeof(sig);
+	assert_int_equal(C_Sign(h, msg, sizeof(msg), sig, &n),
+	    CKR_KEY_HANDLE_INVALID);
+	assert_int_equal(C_Logout(h), CKR_OK);
+	assert_int_equal(sign_once(h, a), CKR_USER_NOT_LOGGED_IN);
+	assert_int_equal(C_Finalize(NULL), CKR_OK);
+}
+
 static void *
 signer(void *arg)
 {
@@ -470,6 +812,8 @@ main(void)
 		cmocka_unit_test(test_login_shared),
 		cmocka_unit_test(test_aes_gcm),
 		cmocka_unit_test(test_sign_verify),
+		cmocka_unit_test(test_wrap),
+		cmocka_unit_test(test_held_keys),
 		cmocka_unit_test(test_threads),
 	};
 
