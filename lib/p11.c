@@ -31,8 +31,8 @@ p11_ec_bits(const uint8_t *p, size_t len)
 	return 0;
 }
 
-static int
-hexval(char c)
+int
+p11_hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -52,8 +52,8 @@ p11_id_from_hex(const char *hex, uint8_t *out, size_t max)
 	if (n == 0 || n % 2 != 0 || n / 2 > max)
 		return -1;
 	for (i = 0; i < n / 2; i++) {
-		if ((hi = hexval(hex[2 * i])) < 0 ||
-		    (lo = hexval(hex[2 * i + 1])) < 0)
+		if ((hi = p11_hexval(hex[2 * i])) < 0 ||
+		    (lo = p11_hexval(hex[2 * i + 1])) < 0)
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}

@@ -75,6 +75,8 @@ unsigned p11_ec_bits(const uint8_t *p, size_t len);
  * Returns the length, or -1 for bad hex, an empty or a too long value.
  */
 int p11_id_from_hex(const char *hex, uint8_t *out, size_t max);
+/* One hex digit's value (either case), or -1. */
+int p11_hexval(char c);
 
 /* Returns "data", "certificate", "public-key", "private-key", "secret-key". */
 const char *p11_class_name(uint32_t cls);

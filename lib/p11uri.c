@@ -4,24 +4,13 @@
 #include <strings.h>
 
 #include "err.h"
+#include "p11.h"
 #include "p11uri.h"
 
 int
 p11uri_is(const char *s)
 {
 	return s != NULL && strncasecmp(s, "pkcs11:", 7) == 0;
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Percent-decodes [p, p + n) into out (room bytes with the NUL). */
@@ -40,8 +29,8 @@ decode(const char *name, const char *p, size_t n, char *out, size_t room)
 				    "broken %%-escape", name);
 				return CE_USAGE;
 			}
-			if ((hi = hexval(p[i + 1])) < 0 ||
-			    (lo = hexval(p[i + 2])) < 0) {
+			if ((hi = p11_hexval(p[i + 1])) < 0 ||
+			    (lo = p11_hexval(p[i + 2])) < 0) {
 				err_set_detail("pkcs11: URI: '%s' holds a bad "
 				    "%%-escape (two hex digits follow %%)", name);
 				return CE_USAGE;
