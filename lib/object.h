@@ -422,6 +422,13 @@ size_t object_wrap_len(const struct object *target);
 int object_wrap(const struct object *kek, const struct object *target,
     struct buf **outp);
 /*
+ * object_wrap for a key leaving the partition: the wrapped bytes only
+ * with their `key-wrap` audit record (naming the KEK) committed; on any
+ * error *outp is NULL. The object is not changed.
+ */
+int object_wrap_export(struct session *s, const struct object *kek,
+    const struct object *target, struct buf **outp);
+/*
  * Unwraps in under kek and stores the key as object_import_key_opts would
  * (kind, label, ckaid, ko): one transaction, one key-create audit record;
  * the key is not CKA_LOCAL, never CKA_NEVER_EXTRACTABLE nor

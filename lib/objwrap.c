@@ -155,6 +155,27 @@ object_wrap(const struct object *kek, const struct object *target,
 }
 
 int
+object_wrap_export(struct session *s, const struct object *kek,
+    const struct object *target, struct buf **outp)
+{
+	char detail[OBJECT_LABEL_MAX + 64];
+	int r, own = 0;
+
+	if ((r = object_wrap(kek, target, outp)) != 0)
+		return r;
+	snprintf(detail, sizeof(detail), "wrapped under '%s' "
+	    "(CKM_AES_KEY_WRAP_PAD)", kek->label);
+	if ((r = hsm_tx_enter(s->h, &own)) == 0)
+		r = object_audit(s, "key-wrap", target->label, detail, -1);
+	if ((r = hsm_tx_leave(s->h, own, r, 0)) != 0) {
+		/* no key leaves without its record */
+		buf_free(*outp);
+		*outp = NULL;
+	}
+	return r;
+}
+
+int
 object_unwrap(struct session *s, const struct object *kek, const void *in,
     size_t len, int kind, const char *label, const uint8_t *ckaid,
     size_t ckaidlen, const struct object_key_opts *ko, uint64_t *idp)

@@ -97,7 +97,7 @@ C_WrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE wh,
 		rv = CKR_BUFFER_TOO_SMALL;
 		goto out;
 	}
-	if ((rv = mod_rv(object_wrap(kek, target, &w))) != CKR_OK)
+	if ((rv = mod_rv(object_wrap_export(l, kek, target, &w))) != CKR_OK)
 		goto out;
 	memcpy(out, buf_ptr(w), buf_len(w));
 	*outlenp = buf_len(w);

@@ -19,7 +19,8 @@
 #   to false only (CKR_ATTRIBUTE_READ_ONLY), CKA_WRAP_WITH_TRUSTED from false
 #   to true only;
 # - every key written is one key-create audit record, every change of an
-#   attribute one key-modify record.
+#   attribute one key-modify record, every key wrapped out one key-wrap
+#   record naming the KEK (a refused wrap none).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/helpers/hsm.sh"
 . "$(dirname "$0")/helpers/pkcs11.sh"
@@ -104,6 +105,9 @@ grep -q "extractable" "$T/attrs" && ! grep -q "never extractable" \
 	"$T/attrs" || { cat "$T/attrs"; fail "aes: not extractable"; }
 mod_co --wrap -m $KWP --id 01 --application-id 02 -o "$T/aes.coffer" >/dev/null
 [ "$(wc -c <"$T/aes.coffer")" -eq 40 ] || fail "a 32-byte key wraps to 40 bytes"
+# a key that leaves is audited: its label and the KEK's
+grep '"event":"key-wrap"' "$T/h/audit.log" | grep '"object":"aes"' |
+	grep -q "wrapped under 'kek'" || fail "no key-wrap audit record for aes"
 codrv wrap 01 03 "$T/ec.coffer"
 sh11 --unwrap -m $KWP --id 01 -i "$T/aes.coffer" --key-type AES: \
 	--application-id 12 --application-label aes --extractable >/dev/null
@@ -154,7 +158,10 @@ hsm key decrypt "$P" --label s-aes --in "$T/ct" --out "$T/pt" \
 	--pin-file "$CO" >/dev/null
 cmp -s "$T/msg" "$T/pt" || fail "s-aes: GCM round trip"
 # the EC key unwrapped is not extractable (the template said nothing)
+nw=$(grep -c '"event":"key-wrap"' "$T/h/audit.log")
 codrv_refused 0x6a wrap 01 31 "$T/no"
+[ "$(grep -c '"event":"key-wrap"' "$T/h/audit.log")" -eq "$nw" ] ||
+	fail "a refused wrap wrote a key-wrap record"
 mod_co --sign -m ECDSA-SHA256 --id 31 -i "$T/msg" -f openssl \
 	-o "$T/s-ec.sig" >/dev/null
 sh11 --read-object --type pubkey --id 31 -o "$T/s-ec.der" >/dev/null
