@@ -339,6 +339,55 @@ cc_aead_free(struct cc_aead *a)
 	free(a);
 }
 
+static const EVP_CIPHER *
+kwp_cipher(size_t keklen)
+{
+	switch (keklen) {
+	case 16:
+		return EVP_aes_128_wrap_pad();
+	case 24:
+		return EVP_aes_192_wrap_pad();
+	case 32:
+		return EVP_aes_256_wrap_pad();
+	default:
+		return NULL;
+	}
+}
+
+int
+cc_kwp(int enc, const uint8_t *kek, size_t keklen, const uint8_t *in,
+    size_t len, uint8_t *out, size_t *outlenp)
+{
+	const EVP_CIPHER *c = kwp_cipher(keklen);
+	EVP_CIPHER_CTX *ctx;
+	int n = 0, fin = 0, r = CE_CRYPTO;
+
+	if (c == NULL)
+		return CE_INVALID;
+	if (len > INT32_MAX - 2 * CC_KWP_BLOCK)
+		return CE_TOO_LONG;
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return CE_NOMEM;
+	/* OpenSSL refuses the wrap modes unless told they are meant */
+	EVP_CIPHER_CTX_set_flags(ctx, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+	if (EVP_CipherInit_ex(ctx, c, NULL, kek, NULL, enc) != 1)
+		goto out;
+	if (EVP_CipherUpdate(ctx, out, &n, in, (int)len) != 1 || n < 0 ||
+	    EVP_CipherFinal_ex(ctx, out + n, &fin) != 1) {
+		/* unwrapping: the integrity check failed */
+		if (!enc) {
+			sodium_memzero(out, len);
+			r = CE_AUTH_TAG;
+		}
+		goto out;
+	}
+	*outlenp = (size_t)n + (size_t)fin;
+	r = 0;
+ out:
+	EVP_CIPHER_CTX_free(ctx);
+	return r;
+}
+
 int
 cc_aead_seal(const uint8_t key[CC_KEY_LEN], const uint8_t nonce[CC_NONCE_LEN],
     const void *aad, size_t aadlen, const void *pt, size_t ptlen,

@@ -75,6 +75,20 @@ int cc_aead_open_k(struct cc_aead *a, const uint8_t nonce[CC_NONCE_LEN],
     const uint8_t tag[CC_TAG_LEN], uint8_t *pt);
 void cc_aead_free(struct cc_aead *a);
 
+/*
+ * AES key wrap with padding (RFC 5649; PKCS#11's CKM_AES_KEY_WRAP_PAD)
+ * under a 16-, 24- or 32-byte kek: enc 1 wraps the len bytes of in, enc 0
+ * unwraps them. out has room for CC_KWP_LEN(len) bytes (len padded to
+ * whole 8-byte blocks, plus the integrity block); *outlenp gets what was
+ * written. CE_INVALID for another kek size, CE_AUTH_TAG when an unwrap
+ * fails its integrity check (out is then wiped).
+ */
+#define CC_KWP_BLOCK 8
+#define CC_KWP_LEN(n) \
+	(((n) + CC_KWP_BLOCK - 1) / CC_KWP_BLOCK * CC_KWP_BLOCK + CC_KWP_BLOCK)
+int cc_kwp(int enc, const uint8_t *kek, size_t keklen, const uint8_t *in,
+    size_t len, uint8_t *out, size_t *outlenp);
+
 /* Ephemeral ECDH P-384 key pair. */
 struct cc_ecdh;
 int cc_ecdh_new(struct cc_ecdh **kp);

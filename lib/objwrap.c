@@ -12,9 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "buf.h"
+#include "crypto.h"
 #include "err.h"
 #include "hsm_int.h"
 #include "object_int.h"
@@ -22,7 +21,6 @@
 #include "secret.h"
 #include "store.h"
 
-#define KWP_BLOCK 8
 
 static int
 flag(const struct object *o, uint32_t type)
@@ -72,55 +70,7 @@ object_wrap_len(const struct object *target)
 {
 	size_t n = target->value != NULL ? secret_len(target->value) : 0;
 
-	return (n + KWP_BLOCK - 1) / KWP_BLOCK * KWP_BLOCK + KWP_BLOCK;
-}
-
-static const EVP_CIPHER *
-kwp_of(size_t keklen)
-{
-	switch (keklen) {
-	case 16:
-		return EVP_aes_128_wrap_pad();
-	case 24:
-		return EVP_aes_192_wrap_pad();
-	case 32:
-		return EVP_aes_256_wrap_pad();
-	default:
-		return NULL;
-	}
-}
-
-/* One pass of AES-KWP (enc 1: wrap, 0: unwrap) of in into out (room for
- * len + 8 bytes); *outlenp gets what it wrote. */
-static int
-kwp(int enc, const struct secret *kek, const uint8_t *in, size_t len,
-    uint8_t *out, size_t *outlenp)
-{
-	const EVP_CIPHER *c = kwp_of(secret_len(kek));
-	EVP_CIPHER_CTX *ctx;
-	int n = 0, fin = 0, r = CE_CRYPTO;
-
-	if (c == NULL)
-		return CE_INVALID;
-	if (len > INT32_MAX - 2 * KWP_BLOCK)
-		return CE_TOO_LONG;
-	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
-		return CE_NOMEM;
-	/* OpenSSL refuses the wrap modes unless told they are meant */
-	EVP_CIPHER_CTX_set_flags(ctx, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
-	if (EVP_CipherInit_ex(ctx, c, NULL, secret_ptr(kek), NULL, enc) != 1)
-		goto out;
-	if (EVP_CipherUpdate(ctx, out, &n, in, (int)len) != 1 ||
-	    EVP_CipherFinal_ex(ctx, out + n, &fin) != 1) {
-		/* unwrapping: the integrity check failed */
-		r = enc ? CE_CRYPTO : CE_AUTH_TAG;
-		goto out;
-	}
-	*outlenp = (size_t)n + (size_t)fin;
-	r = 0;
- out:
-	EVP_CIPHER_CTX_free(ctx);
-	return r;
+	return CC_KWP_LEN(n);
 }
 
 int
@@ -140,7 +90,8 @@ object_wrap(const struct object *kek, const struct object *target,
 	if ((b = buf_new(room)) == NULL)
 		return CE_NOMEM;
 	if ((r = buf_reserve(b, room, &w)) != 0 ||
-	    (r = kwp(1, kek->value, secret_ptr(target->value),
+	    (r = cc_kwp(1, secret_ptr(kek->value), secret_len(kek->value),
+	    secret_ptr(target->value),
 	    secret_len(target->value), w, &n)) != 0)
 		goto out;
 	if (n != room) {
@@ -189,7 +140,7 @@ object_unwrap(struct session *s, const struct object *kek, const void *in,
 		    kek->label);
 		return CE_POLICY;
 	}
-	if (len < 2 * KWP_BLOCK || len % KWP_BLOCK != 0 ||
+	if (len < 2 * CC_KWP_BLOCK || len % CC_KWP_BLOCK != 0 ||
 	    len > OBJECT_VALUE_MAX) {
 		err_set_detail("a wrapped key is a multiple of 8 bytes, at "
 		    "least 16");
@@ -197,7 +148,8 @@ object_unwrap(struct session *s, const struct object *kek, const void *in,
 	}
 	if ((pt = secret_new(len)) == NULL)
 		return CE_NOMEM;
-	if ((r = kwp(0, kek->value, in, len, secret_ptr(pt), &n)) != 0)
+	if ((r = cc_kwp(0, secret_ptr(kek->value), secret_len(kek->value),
+	    in, len, secret_ptr(pt), &n)) != 0)
 		goto out;
 	if ((v = secret_from(secret_ptr(pt), n)) == NULL) {
 		r = CE_NOMEM;

@@ -504,33 +504,27 @@ oaep(EVP_PKEY *pk, CK_MECHANISM_TYPE h, int enc, const uint8_t *in,
 	return r;
 }
 
-/* AES-256 key wrap with padding (RFC 5649) in OpenSSL. */
+/* AES-256 key wrap with padding (RFC 5649) into a fresh secret. */
 static int
 kwp(const struct secret *kek, int enc, const uint8_t *in, size_t inlen,
     struct secret **outp)
 {
-	EVP_CIPHER_CTX *c = NULL;
-	struct secret *out = NULL;
-	int r = CE_CRYPTO, n = 0, fin = 0;
+	struct secret *out;
+	size_t n = 0;
+	int r;
 
-	if (inlen > WRAP_MAX || (out = secret_new(inlen + 16)) == NULL)
-		return inlen > WRAP_MAX ? CE_TOO_LONG : CE_NOMEM;
-	if ((c = EVP_CIPHER_CTX_new()) == NULL)
-		goto out;
-	EVP_CIPHER_CTX_set_flags(c, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
-	if (EVP_CipherInit_ex(c, EVP_aes_256_wrap_pad(), NULL,
-	    secret_ptr(kek), NULL, enc) != 1 ||
-	    EVP_CipherUpdate(c, secret_ptr(out), &n, in, (int)inlen) != 1 ||
-	    n < 0 || EVP_CipherFinal_ex(c, secret_ptr(out) + n, &fin) != 1)
-		goto out;
-	secret_truncate(out, (size_t)n + (size_t)fin);
+	if (inlen > WRAP_MAX)
+		return CE_TOO_LONG;
+	if ((out = secret_new(CC_KWP_LEN(inlen))) == NULL)
+		return CE_NOMEM;
+	if ((r = cc_kwp(enc, secret_ptr(kek), secret_len(kek), in, inlen,
+	    secret_ptr(out), &n)) != 0) {
+		secret_free(out);
+		return r == CE_AUTH_TAG ? CE_CRYPTO : r;
+	}
+	secret_truncate(out, n);
 	*outp = out;
-	out = NULL;
-	r = 0;
- out:
-	secret_free(out);
-	EVP_CIPHER_CTX_free(c);
-	return r;
+	return 0;
 }
 
 /* A big-endian BIGNUM parameter of pk into a fresh buffer. */

@@ -236,6 +236,49 @@ test_sha384_hmac(void **state)
 	assert_memory_equal(out, want, 48);
 }
 
+/* RFC 5649 section 6: a 192-bit KEK wrapping a 20-byte and a 7-byte key,
+ * both ways; a changed byte fails the unwrap and leaves nothing behind. */
+static void
+test_kwp_rfc5649(void **state)
+{
+	static const struct {
+		const char *key, *wrapped;
+	} v[] = {
+		{ "c37b7e6492584340bed12207808941155068f738",
+		  "138bdeaa9b8fa7fc61f97742e72248ee"
+		  "5ae6ae5360d1ae6a5f54f373fa543b6a" },
+		{ "466f7250617369", "afbeb0f07dfbf5419200f2ccb50bb24f" },
+	};
+	uint8_t kek[24], k[20], w[32], out[40];
+	size_t i, klen, wlen, n;
+
+	(void)state;
+	unhex("5840df6e29b02af1ab493b705bf16ea1ae8338f4dcc176a8", kek,
+	    sizeof(kek));
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		klen = strlen(v[i].key) / 2;
+		wlen = strlen(v[i].wrapped) / 2;
+		unhex(v[i].key, k, klen);
+		unhex(v[i].wrapped, w, wlen);
+		assert_int_equal(CC_KWP_LEN(klen), wlen);
+		assert_int_equal(cc_kwp(1, kek, 24, k, klen, out, &n), 0);
+		assert_int_equal(n, wlen);
+		assert_memory_equal(out, w, n);
+		assert_int_equal(cc_kwp(0, kek, 24, w, wlen, out, &n), 0);
+		assert_int_equal(n, klen);
+		assert_memory_equal(out, k, n);
+	}
+
+	/* w holds the last vector (16 bytes): one bit changed */
+	w[5] ^= 1;
+	memset(out, 0xaa, sizeof(out));
+	assert_int_equal(cc_kwp(0, kek, 24, w, 16, out, &n), CE_AUTH_TAG);
+	for (n = 0; n < 16; n++)
+		assert_int_equal(out[n], 0);
+	/* not an AES key size */
+	assert_int_equal(cc_kwp(1, kek, 20, k, 7, out, &n), CE_INVALID);
+}
+
 int
 main(void)
 {
@@ -247,6 +290,7 @@ main(void)
 		cmocka_unit_test(test_ecdh_p384_cavs),
 		cmocka_unit_test(test_ecdh_agreement),
 		cmocka_unit_test(test_sha384_hmac),
+		cmocka_unit_test(test_kwp_rfc5649),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
