@@ -41,7 +41,14 @@ int cmd_backup_p11(struct opts *o);
 /* The backup partition password (or share set), checked; prints a
  * failure and returns its exit status (cmd_backup.c). */
 struct secret;
-int read_backup_password(const struct cred_src *bcred, struct secret **pwp);  /* --from pkcs11:... (cmd_backup_p11.c) */
+int read_backup_password(const struct cred_src *bcred, struct secret **pwp);
+/* --kdf, then the store of --to (or why not, with a hint), then the kind
+ * of credential it takes into *bcred: every check a backup makes before
+ * it reads a secret or logs in. Prints a failure and returns its exit
+ * status (cmd_backup.c; a partition's and a token's backup both). */
+struct bstore;
+int backup_store_open(struct opts *o, int *kdfp, struct bstore **sp,
+    struct cred_src *bcred);
 int cmd_init(struct opts *o);
 int cmd_gc(struct opts *o);
 int cmd_prune(struct opts *o);

@@ -54,6 +54,32 @@ read_backup_password(const struct cred_src *bcred, struct secret **pwp)
 	return 0;
 }
 
+int
+backup_store_open(struct opts *o, int *kdfp, struct bstore **sp,
+    struct cred_src *bcred)
+{
+	int r;
+
+	if (o->kdf != NULL && (r = kdf_profile_choose(o->kdf, kdfp)) != 0)
+		return r == CE_POLICY ? cli_fail(PROG, r, "--kdf") :
+		    cli_usage_error(PROG, "--kdf: unknown profile '%s' "
+		    "(interactive, moderate, sensitive)", o->kdf);
+	/* The store first: a typo in --to costs no secret and no login. */
+	if ((r = bstore_open(o->to, sp)) != 0) {
+		r = cli_fail(PROG, r, "cannot open the backup store");
+		if (r != EXIT_USAGE)
+			fprintf(stderr, "A new store is made with 'backupd init "
+			    "%s'.\n", o->to);
+		return r;
+	}
+	/* A PED Backup HSM takes a share set: refused before any login. */
+	bcred->pin_file = o->bpin_file;
+	bcred->pin_env = o->bpin_env;
+	if ((r = cred_backup_kind(*sp, bcred)) != 0)
+		return cli_fail(PROG, r, "backup refused; nothing was created");
+	return 0;
+}
+
 static void
 prog_cb(void *ctx, uint64_t done, uint64_t total)
 {
@@ -84,25 +110,8 @@ cmd_backup(struct opts *o)
 		return cli_usage_error(PROG, "backup needs --from "
 		    "hsm:DIR#LABEL --to dir:PATH (or rbs://... or a Backup HSM, "
 		    "hsm:DIR) and no other argument");
-	if (o->kdf != NULL && (r = kdf_profile_choose(o->kdf, &kdf)) != 0)
-		return r == CE_POLICY ? cli_fail(PROG, r, "--kdf") :
-		    cli_usage_error(PROG, "--kdf: unknown profile '%s' "
-		    "(interactive, moderate, sensitive)", o->kdf);
-	/* The store first: a typo in --to costs no secret and no login. */
-	if ((r = bstore_open(o->to, &s)) != 0) {
-		r = cli_fail(PROG, r, "cannot open the backup store");
-		if (r != EXIT_USAGE)
-			fprintf(stderr, "A new store is made with 'backupd init "
-			    "%s'.\n", o->to);
+	if ((r = backup_store_open(o, &kdf, &s, &bcred)) != 0)
 		goto out;
-	}
-	/* A PED Backup HSM takes a share set: refused before any login. */
-	bcred.pin_file = o->bpin_file;
-	bcred.pin_env = o->bpin_env;
-	if ((r = cred_backup_kind(s, &bcred)) != 0) {
-		r = cli_fail(PROG, r, "backup refused; nothing was created");
-		goto out;
-	}
 	if ((r = open_source(o, &e)) != 0) {
 		r = cli_fail(PROG, r, "backup refused; nothing was created");
 		goto out;

@@ -157,20 +157,8 @@ cmd_backup_p11(struct opts *o)
 	if (domain_string_parse(o->domain_string, &spec) != 0)
 		return cli_usage_error(PROG, "--domain-string: %s",
 		    err_detail());
-	if (o->kdf != NULL && (r = kdf_profile_choose(o->kdf, &kdf)) != 0)
-		return r == CE_POLICY ? cli_fail(PROG, r, "--kdf") :
-		    cli_usage_error(PROG, "--kdf: unknown profile '%s' "
-		    "(interactive, moderate, sensitive)", o->kdf);
-	if ((r = bstore_open(o->to, &s)) != 0) {
-		r = cli_fail(PROG, r, "cannot open the backup store");
+	if ((r = backup_store_open(o, &kdf, &s, &bcred)) != 0)
 		goto out;
-	}
-	bcred.pin_file = o->bpin_file;
-	bcred.pin_env = o->bpin_env;
-	if ((r = cred_backup_kind(s, &bcred)) != 0) {
-		r = cli_fail(PROG, r, "backup refused; nothing was created");
-		goto out;
-	}
 	/* The token is found before any secret is read: a typo in the URI
 	 * or the module costs nothing. */
 	if ((r = p11mod_open(o->module, &u, &m)) != 0) {
