@@ -72,6 +72,10 @@ struct object {
 	size_t nattrs;
 	size_t attrs_room;           /* attrs allocated (grows in steps) */
 	struct object_attr *attrs;   /* every attribute but CKA_VALUE */
+	uint8_t *attr_blob;          /* a decoded record's attributes, which
+	                                their vals point into (one allocation
+	                                per record, not one per attribute) */
+	size_t attr_bloblen;
 	struct secret *value;        /* CKA_VALUE; may be NULL */
 };
 

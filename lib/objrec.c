@@ -20,15 +20,28 @@ object_new(void)
 	return o;
 }
 
+/* Whether a's value is an allocation of its own (not in the record's
+ * attribute bytes that object_attrs_decode kept). */
+static int
+attr_owns(const struct object *o, const struct object_attr *a)
+{
+	return o->attr_blob == NULL || a->val < o->attr_blob ||
+	    a->val >= o->attr_blob + o->attr_bloblen;
+}
+
 static void
 attrs_clear(struct object *o)
 {
 	size_t i;
 
 	for (i = 0; i < o->nattrs; i++)
-		free(o->attrs[i].val);
+		if (attr_owns(o, &o->attrs[i]))
+			free(o->attrs[i].val);
 	free(o->attrs);
+	free(o->attr_blob);
 	o->attrs = NULL;
+	o->attr_blob = NULL;
+	o->attr_bloblen = 0;
 	o->nattrs = 0;
 	o->attrs_room = 0;
 }
@@ -91,12 +104,46 @@ object_get_bool(const struct object *o, uint32_t type, int *vp)
 	return 0;
 }
 
-int
-object_set_attr(struct object *o, uint32_t type, const void *p, size_t len)
+/* Sets attribute type to the len bytes at v, which o then holds: either
+ * an allocation of its own or a place in o->attr_blob. */
+static int
+attr_put(struct object *o, uint32_t type, uint8_t *v, size_t len)
 {
 	struct object_attr *a = (struct object_attr *)object_attr(o, type);
 	struct object_attr *na;
+
+	if (a == NULL) {
+		/* Room for 16 more at a time: a record decodes a dozen or more
+		 * attributes, and a realloc each was a restore's hot spot. */
+		if (o->nattrs == o->attrs_room) {
+			if ((na = reallocarray(o->attrs, o->attrs_room + 16,
+			    sizeof(*na))) == NULL)
+				return CE_NOMEM;
+			o->attrs = na;
+			o->attrs_room += 16;
+		}
+		a = &o->attrs[o->nattrs++];
+		a->type = type;
+	} else if (attr_owns(o, a))
+		free(a->val);
+	a->val = v;
+	a->len = len;
+	if (type == CKA_LABEL && len <= OBJECT_LABEL_MAX) {
+		memcpy(o->label, v, len);
+		o->label[len] = '\0';
+	}
+	if (type == CKA_CLASS && len == 8)
+		o->cls = (uint32_t)get_be(v, 8);
+	if (type == CKA_KEY_TYPE && len == 8)
+		o->key_type = (uint32_t)get_be(v, 8);
+	return 0;
+}
+
+int
+object_set_attr(struct object *o, uint32_t type, const void *p, size_t len)
+{
 	uint8_t *v;
+	int r;
 
 	if (type == CKA_VALUE)
 		return CE_INVALID; /* the value lives in o->value */
@@ -106,33 +153,9 @@ object_set_attr(struct object *o, uint32_t type, const void *p, size_t len)
 		return CE_NOMEM;
 	if (len)
 		memcpy(v, p, len);
-	if (a == NULL) {
-		/* Room for 16 more at a time: a record decodes a dozen or more
-		 * attributes, and a realloc each was a restore's hot spot. */
-		if (o->nattrs == o->attrs_room) {
-			if ((na = reallocarray(o->attrs, o->attrs_room + 16,
-			    sizeof(*na))) == NULL) {
-				free(v);
-				return CE_NOMEM;
-			}
-			o->attrs = na;
-			o->attrs_room += 16;
-		}
-		a = &o->attrs[o->nattrs++];
-		a->type = type;
-	} else
-		free(a->val);
-	a->val = v;
-	a->len = len;
-	if (type == CKA_LABEL && len <= OBJECT_LABEL_MAX) {
-		memcpy(o->label, p, len);
-		o->label[len] = '\0';
-	}
-	if (type == CKA_CLASS && len == 8)
-		o->cls = (uint32_t)get_be(v, 8);
-	if (type == CKA_KEY_TYPE && len == 8)
-		o->key_type = (uint32_t)get_be(v, 8);
-	return 0;
+	if ((r = attr_put(o, type, v, len)) != 0)
+		free(v);
+	return r;
 }
 
 int
@@ -261,11 +284,13 @@ object_attrs_decode(struct object *o, const uint8_t *p, size_t len)
 	const uint8_t *v;
 	size_t vl;
 	uint32_t type;
-	int r = 0;
+	int kind, r = 0;
 
 	if (len > OBJECT_ATTRS_MAX)
 		return CE_TOO_LONG;
 	attrs_clear(o);
+	/* One copy of the record's attribute bytes, kept: every value is
+	 * a place in it (a malloc per attribute was a restore's hot spot). */
 	if ((b = buf_from(p, len)) == NULL)
 		return CE_NOMEM;
 	while (buf_len(b) > 0) {
@@ -278,17 +303,19 @@ object_attrs_decode(struct object *o, const uint8_t *p, size_t len)
 			r = CE_FORMAT;
 			goto out;
 		}
-		if ((p11_attr_kind(type) == 1 && vl != 1) ||
-		    (p11_attr_kind(type) == 2 && vl != 8)) {
+		kind = p11_attr_kind(type);
+		if ((kind == 1 && vl != 1) || (kind == 2 && vl != 8)) {
 			err_set_detail("attribute 0x%x has the wrong size", type);
 			r = CE_FORMAT;
 			goto out;
 		}
-		if ((r = object_set_attr(o, type, v, vl)) != 0)
+		if ((r = attr_put(o, type, (uint8_t *)v, vl)) != 0)
 			goto out;
 	}
  out:
-	buf_free(b);
+	/* The values stay where buf_from put them: o owns those bytes now,
+	 * and frees them with its attributes. */
+	o->attr_blob = buf_steal(b, &o->attr_bloblen);
 	return r;
 }
 

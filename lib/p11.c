@@ -85,40 +85,56 @@ p11_key_type_name(uint32_t kt)
 	return "-";
 }
 
+/* Every attribute a record may carry, with its kind (1 CK_BBOOL, 2
+ * CK_ULONG, 0 bytes). One list makes both tables below. */
+#define ATTRS \
+	X(CKA_CLASS, 2) \
+	X(CKA_TOKEN, 1) \
+	X(CKA_PRIVATE, 1) \
+	X(CKA_LABEL, 0) \
+	X(CKA_APPLICATION, 0) \
+	X(CKA_VALUE, 0) \
+	X(CKA_CERTIFICATE_TYPE, 2) \
+	X(CKA_TRUSTED, 1) \
+	X(CKA_KEY_TYPE, 2) \
+	X(CKA_SUBJECT, 0) \
+	X(CKA_ID, 0) \
+	X(CKA_SENSITIVE, 1) \
+	X(CKA_ENCRYPT, 1) \
+	X(CKA_DECRYPT, 1) \
+	X(CKA_WRAP, 1) \
+	X(CKA_UNWRAP, 1) \
+	X(CKA_SIGN, 1) \
+	X(CKA_VERIFY, 1) \
+	X(CKA_DERIVE, 1) \
+	X(CKA_MODULUS_BITS, 2) \
+	X(CKA_PUBLIC_KEY_INFO, 0) \
+	X(CKA_VALUE_LEN, 2) \
+	X(CKA_EXTRACTABLE, 1) \
+	X(CKA_LOCAL, 1) \
+	X(CKA_NEVER_EXTRACTABLE, 1) \
+	X(CKA_ALWAYS_SENSITIVE, 1) \
+	X(CKA_MODIFIABLE, 1) \
+	X(CKA_EC_PARAMS, 0) \
+	X(CKA_WRAP_WITH_TRUSTED, 1)
 static const struct {
 	uint32_t type;
 	const char *name;
-	int kind;
 } attrs[] = {
-	{ CKA_CLASS, "CKA_CLASS", 2 },
-	{ CKA_TOKEN, "CKA_TOKEN", 1 },
-	{ CKA_PRIVATE, "CKA_PRIVATE", 1 },
-	{ CKA_LABEL, "CKA_LABEL", 0 },
-	{ CKA_APPLICATION, "CKA_APPLICATION", 0 },
-	{ CKA_VALUE, "CKA_VALUE", 0 },
-	{ CKA_CERTIFICATE_TYPE, "CKA_CERTIFICATE_TYPE", 2 },
-	{ CKA_KEY_TYPE, "CKA_KEY_TYPE", 2 },
-	{ CKA_SUBJECT, "CKA_SUBJECT", 0 },
-	{ CKA_ID, "CKA_ID", 0 },
-	{ CKA_SENSITIVE, "CKA_SENSITIVE", 1 },
-	{ CKA_ENCRYPT, "CKA_ENCRYPT", 1 },
-	{ CKA_DECRYPT, "CKA_DECRYPT", 1 },
-	{ CKA_WRAP, "CKA_WRAP", 1 },
-	{ CKA_UNWRAP, "CKA_UNWRAP", 1 },
-	{ CKA_SIGN, "CKA_SIGN", 1 },
-	{ CKA_VERIFY, "CKA_VERIFY", 1 },
-	{ CKA_DERIVE, "CKA_DERIVE", 1 },
-	{ CKA_MODULUS_BITS, "CKA_MODULUS_BITS", 2 },
-	{ CKA_PUBLIC_KEY_INFO, "CKA_PUBLIC_KEY_INFO", 0 },
-	{ CKA_VALUE_LEN, "CKA_VALUE_LEN", 2 },
-	{ CKA_EXTRACTABLE, "CKA_EXTRACTABLE", 1 },
-	{ CKA_LOCAL, "CKA_LOCAL", 1 },
-	{ CKA_NEVER_EXTRACTABLE, "CKA_NEVER_EXTRACTABLE", 1 },
-	{ CKA_ALWAYS_SENSITIVE, "CKA_ALWAYS_SENSITIVE", 1 },
-	{ CKA_MODIFIABLE, "CKA_MODIFIABLE", 1 },
-	{ CKA_EC_PARAMS, "CKA_EC_PARAMS", 0 },
-	{ CKA_TRUSTED, "CKA_TRUSTED", 1 },
-	{ CKA_WRAP_WITH_TRUSTED, "CKA_WRAP_WITH_TRUSTED", 1 },
+#define X(t, k) { t, #t },
+	ATTRS
+#undef X
+};
+
+/* Kind + 1 by type (0: unknown). Every record decode asks this for each
+ * attribute, so it is one load. The types are small (the largest is
+ * CKA_WRAP_WITH_TRUSTED; a larger one in ATTRS fails to compile here)
+ * and vendor-defined ones are not carried. */
+#define KIND_TYPES (CKA_WRAP_WITH_TRUSTED + 1)
+static const int8_t kinds[KIND_TYPES] = {
+#define X(t, k) [t] = (k) + 1,
+	ATTRS
+#undef X
 };
 
 const char *
@@ -135,10 +151,5 @@ p11_attr_name(uint32_t type)
 int
 p11_attr_kind(uint32_t type)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
-		if (attrs[i].type == type)
-			return attrs[i].kind;
-	return 0;
+	return type < KIND_TYPES && kinds[type] > 0 ? kinds[type] - 1 : 0;
 }

@@ -564,6 +564,62 @@ test_wrap_policy(void **state)
 	object_free(data);
 }
 
+/* Every attribute the records carry is found by name and kind (one list
+ * makes the name table and the kind-by-type table), and a type it does
+ * not know is unknown. */
+static void
+test_attr_table(void **state)
+{
+	static const struct {
+		uint32_t type;
+		const char *name;
+	} known[] = {
+		{ CKA_CLASS, "CKA_CLASS" },
+		{ CKA_TOKEN, "CKA_TOKEN" },
+		{ CKA_PRIVATE, "CKA_PRIVATE" },
+		{ CKA_LABEL, "CKA_LABEL" },
+		{ CKA_APPLICATION, "CKA_APPLICATION" },
+		{ CKA_VALUE, "CKA_VALUE" },
+		{ CKA_CERTIFICATE_TYPE, "CKA_CERTIFICATE_TYPE" },
+		{ CKA_KEY_TYPE, "CKA_KEY_TYPE" },
+		{ CKA_SUBJECT, "CKA_SUBJECT" },
+		{ CKA_ID, "CKA_ID" },
+		{ CKA_SENSITIVE, "CKA_SENSITIVE" },
+		{ CKA_ENCRYPT, "CKA_ENCRYPT" },
+		{ CKA_DECRYPT, "CKA_DECRYPT" },
+		{ CKA_WRAP, "CKA_WRAP" },
+		{ CKA_UNWRAP, "CKA_UNWRAP" },
+		{ CKA_SIGN, "CKA_SIGN" },
+		{ CKA_VERIFY, "CKA_VERIFY" },
+		{ CKA_DERIVE, "CKA_DERIVE" },
+		{ CKA_MODULUS_BITS, "CKA_MODULUS_BITS" },
+		{ CKA_PUBLIC_KEY_INFO, "CKA_PUBLIC_KEY_INFO" },
+		{ CKA_VALUE_LEN, "CKA_VALUE_LEN" },
+		{ CKA_EXTRACTABLE, "CKA_EXTRACTABLE" },
+		{ CKA_LOCAL, "CKA_LOCAL" },
+		{ CKA_NEVER_EXTRACTABLE, "CKA_NEVER_EXTRACTABLE" },
+		{ CKA_ALWAYS_SENSITIVE, "CKA_ALWAYS_SENSITIVE" },
+		{ CKA_MODIFIABLE, "CKA_MODIFIABLE" },
+		{ CKA_EC_PARAMS, "CKA_EC_PARAMS" },
+		{ CKA_TRUSTED, "CKA_TRUSTED" },
+		{ CKA_WRAP_WITH_TRUSTED, "CKA_WRAP_WITH_TRUSTED" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		assert_non_null(p11_attr_name(known[i].type));
+		assert_string_equal(p11_attr_name(known[i].type),
+		    known[i].name);
+	}
+	assert_int_equal(p11_attr_kind(CKA_CLASS), 2);
+	assert_int_equal(p11_attr_kind(CKA_TRUSTED), 1);
+	assert_int_equal(p11_attr_kind(CKA_WRAP_WITH_TRUSTED), 1);
+	assert_int_equal(p11_attr_kind(CKA_LABEL), 0);
+	assert_null(p11_attr_name(0x12345u));
+	assert_int_equal(p11_attr_kind(0x12345u), 0);
+}
+
 int
 main(void)
 {
@@ -577,6 +633,7 @@ main(void)
 		cmocka_unit_test(test_sig_formats),
 		cmocka_unit_test(test_prehashed_and_iv),
 		cmocka_unit_test(test_wrap_policy),
+		cmocka_unit_test(test_attr_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
