@@ -51,16 +51,6 @@ buf_free(struct buf *b)
 	free(b);
 }
 
-uint8_t *
-buf_steal(struct buf *b, size_t *lenp)
-{
-	uint8_t *d = b->d;
-
-	*lenp = b->size;
-	free(b);
-	return d;
-}
-
 void
 buf_reset(struct buf *b)
 {

@@ -28,10 +28,6 @@ struct buf *buf_from(const void *p, size_t len);
 /* Wipes and frees b; NULL is fine. */
 void buf_free(struct buf *b);
 
-/* Frees b but not its bytes: returns them (all written, from the first;
- * NULL when there are none) for the caller to free, their count in *lenp. */
-uint8_t *buf_steal(struct buf *b, size_t *lenp);
-
 /* Drops all content and resets the read cursor (keeps the allocation). */
 void buf_reset(struct buf *b);
 

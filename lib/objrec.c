@@ -104,44 +104,48 @@ object_get_bool(const struct object *o, uint32_t type, int *vp)
 	return 0;
 }
 
-/* Sets attribute type to the len bytes at v, which o then holds: either
- * an allocation of its own or a place in o->attr_blob. */
-static int
-attr_put(struct object *o, uint32_t type, uint8_t *v, size_t len)
+/* The fields that mirror an attribute just set to a->val. */
+static void
+attr_note(struct object *o, const struct object_attr *a)
 {
-	struct object_attr *a = (struct object_attr *)object_attr(o, type);
-	struct object_attr *na;
+	if (a->type == CKA_LABEL && a->len <= OBJECT_LABEL_MAX) {
+		memcpy(o->label, a->val, a->len);
+		o->label[a->len] = '\0';
+	}
+	if (a->type == CKA_CLASS && a->len == 8)
+		o->cls = (uint32_t)get_be(a->val, 8);
+	if (a->type == CKA_KEY_TYPE && a->len == 8)
+		o->key_type = (uint32_t)get_be(a->val, 8);
+}
 
-	if (a == NULL) {
-		/* Room for 16 more at a time: a record decodes a dozen or more
-		 * attributes, and a realloc each was a restore's hot spot. */
-		if (o->nattrs == o->attrs_room) {
-			if ((na = reallocarray(o->attrs, o->attrs_room + 16,
-			    sizeof(*na))) == NULL)
-				return CE_NOMEM;
-			o->attrs = na;
-			o->attrs_room += 16;
-		}
-		a = &o->attrs[o->nattrs++];
-		a->type = type;
-	} else if (attr_owns(o, a))
-		free(a->val);
+/* Adds attribute type (not there yet) as the len bytes at v, which o then
+ * holds: an allocation of its own or a place in o->attr_blob. */
+static int
+attr_append(struct object *o, uint32_t type, uint8_t *v, size_t len)
+{
+	struct object_attr *a, *na;
+
+	/* Room for 16 more at a time: a record decodes a dozen or more
+	 * attributes, and a realloc each was a restore's hot spot. */
+	if (o->nattrs == o->attrs_room) {
+		if ((na = reallocarray(o->attrs, o->attrs_room + 16,
+		    sizeof(*na))) == NULL)
+			return CE_NOMEM;
+		o->attrs = na;
+		o->attrs_room += 16;
+	}
+	a = &o->attrs[o->nattrs++];
+	a->type = type;
 	a->val = v;
 	a->len = len;
-	if (type == CKA_LABEL && len <= OBJECT_LABEL_MAX) {
-		memcpy(o->label, v, len);
-		o->label[len] = '\0';
-	}
-	if (type == CKA_CLASS && len == 8)
-		o->cls = (uint32_t)get_be(v, 8);
-	if (type == CKA_KEY_TYPE && len == 8)
-		o->key_type = (uint32_t)get_be(v, 8);
+	attr_note(o, a);
 	return 0;
 }
 
 int
 object_set_attr(struct object *o, uint32_t type, const void *p, size_t len)
 {
+	struct object_attr *a = (struct object_attr *)object_attr(o, type);
 	uint8_t *v;
 	int r;
 
@@ -153,9 +157,17 @@ object_set_attr(struct object *o, uint32_t type, const void *p, size_t len)
 		return CE_NOMEM;
 	if (len)
 		memcpy(v, p, len);
-	if ((r = attr_put(o, type, v, len)) != 0)
-		free(v);
-	return r;
+	if (a == NULL) {
+		if ((r = attr_append(o, type, v, len)) != 0)
+			free(v);
+		return r;
+	}
+	if (attr_owns(o, a))
+		free(a->val);
+	a->val = v;
+	a->len = len;
+	attr_note(o, a);
+	return 0;
 }
 
 int
@@ -280,43 +292,46 @@ object_attrs_encode(const struct object *o, struct buf *out)
 int
 object_attrs_decode(struct object *o, const uint8_t *p, size_t len)
 {
-	struct buf *b;
-	const uint8_t *v;
-	size_t vl;
+	uint8_t *blob, *v;
+	size_t off = 0, vl;
 	uint32_t type;
-	int kind, r = 0;
+	int kind, r;
 
 	if (len > OBJECT_ATTRS_MAX)
 		return CE_TOO_LONG;
 	attrs_clear(o);
-	/* One copy of the record's attribute bytes, kept: every value is
-	 * a place in it (a malloc per attribute was a restore's hot spot). */
-	if ((b = buf_from(p, len)) == NULL)
+	/* One copy of the record's attribute bytes, kept: every value is a
+	 * place in it (a malloc per attribute was a restore's hot spot). */
+	if ((blob = malloc(len ? len : 1)) == NULL)
 		return CE_NOMEM;
-	while (buf_len(b) > 0) {
-		if ((r = buf_get_u32(b, &type)) != 0 ||
-		    (r = buf_get_string(b, &v, &vl, OBJECT_ATTRS_MAX)) != 0)
-			goto out;
+	memcpy(blob, p, len);
+	o->attr_blob = blob;
+	o->attr_bloblen = len;
+	/* type (4) | length (4) | bytes, all big-endian, to the end */
+	while (off < len) {
+		if (len - off < 8)
+			return CE_TRUNCATED;
+		type = (uint32_t)get_be(blob + off, 4);
+		vl = (size_t)get_be(blob + off + 4, 4);
+		v = blob + off + 8;
+		off += 8;
+		if (vl > len - off)
+			return CE_TRUNCATED;
+		off += vl;
 		if (type == CKA_VALUE || object_attr(o, type) != NULL) {
 			err_set_detail("attribute 0x%x repeated or misplaced",
 			    type);
-			r = CE_FORMAT;
-			goto out;
+			return CE_FORMAT;
 		}
 		kind = p11_attr_kind(type);
 		if ((kind == 1 && vl != 1) || (kind == 2 && vl != 8)) {
 			err_set_detail("attribute 0x%x has the wrong size", type);
-			r = CE_FORMAT;
-			goto out;
+			return CE_FORMAT;
 		}
-		if ((r = attr_put(o, type, (uint8_t *)v, vl)) != 0)
-			goto out;
+		if ((r = attr_append(o, type, v, vl)) != 0)
+			return r;
 	}
- out:
-	/* The values stay where buf_from put them: o owns those bytes now,
-	 * and frees them with its attributes. */
-	o->attr_blob = buf_steal(b, &o->attr_bloblen);
-	return r;
+	return 0;
 }
 
 int
