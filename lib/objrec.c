@@ -289,9 +289,28 @@ object_attrs_encode(const struct object *o, struct buf *out)
 	return 0;
 }
 
+/* Whether a record being decoded carried type already: the common (small)
+ * types in a bitmap, one test each, instead of a search of the attributes
+ * so far for every attribute. */
+#define SEEN_TYPES 1024
+static int
+seen_before(uint64_t *seen, const struct object *o, uint32_t type)
+{
+	uint64_t bit;
+
+	if (type >= SEEN_TYPES)
+		return object_attr(o, type) != NULL;
+	bit = (uint64_t)1 << (type % 64);
+	if (seen[type / 64] & bit)
+		return 1;
+	seen[type / 64] |= bit;
+	return 0;
+}
+
 int
 object_attrs_decode(struct object *o, const uint8_t *p, size_t len)
 {
+	uint64_t seen[SEEN_TYPES / 64] = { 0 };
 	uint8_t *blob, *v;
 	size_t off = 0, vl;
 	uint32_t type;
@@ -318,7 +337,7 @@ object_attrs_decode(struct object *o, const uint8_t *p, size_t len)
 		if (vl > len - off)
 			return CE_TRUNCATED;
 		off += vl;
-		if (type == CKA_VALUE || object_attr(o, type) != NULL) {
+		if (type == CKA_VALUE || seen_before(seen, o, type)) {
 			err_set_detail("attribute 0x%x repeated or misplaced",
 			    type);
 			return CE_FORMAT;
@@ -371,57 +390,66 @@ object_encode(const struct object *o, struct buf *out)
 	return r;
 }
 
+/* The TLV of type at *offp in p[0..len): as buf_get_tlv_expect, in place
+ * (a record is decoded where it lies, not copied into a reader first). */
+static int
+tlv_at(const uint8_t *p, size_t len, size_t *offp, uint16_t type,
+    const uint8_t **vp, size_t *vlp)
+{
+	size_t off = *offp, n;
+
+	if (len - off < 6)
+		return CE_TRUNCATED;
+	n = (size_t)get_be(p + off + 2, 4);
+	if (n > len - off - 6)
+		return CE_TRUNCATED;
+	if (get_be(p + off, 2) != type)
+		return CE_FORMAT;
+	*vp = p + off + 6;
+	*vlp = n;
+	*offp = off + 6 + n;
+	return 0;
+}
+
 int
 object_decode_view(const uint8_t *p, size_t len, struct object **op,
     const uint8_t **valp, size_t *vlenp)
 {
 	struct object *o = NULL;
-	struct buf *b = NULL;
 	const uint8_t *v;
-	uint8_t magic[4], ver;
-	size_t vl, off;
+	size_t vl, off = 5;
 	int r;
 
 	if (len > OBJECT_RECORD_MAX)
 		return CE_TOO_LONG;
-	if ((b = buf_from(p, len)) == NULL || (o = object_new()) == NULL) {
-		r = CE_NOMEM;
-		goto out;
-	}
-	if ((r = buf_get(b, magic, 4)) != 0)
-		goto out;
-	if (memcmp(magic, OBJ_REC_MAGIC, 4) != 0) {
-		r = CE_FORMAT;
-		goto out;
-	}
-	if ((r = buf_get_u8(b, &ver)) != 0)
-		goto out;
-	if (ver != OBJ_REC_VERSION) {
-		r = CE_VERSION;
-		goto out;
-	}
-	if ((r = buf_get_tlv_expect(b, OBJ_REC_ATTRS, &v, &vl)) != 0 ||
+	if (len < 5)
+		return CE_TRUNCATED;
+	if (memcmp(p, OBJ_REC_MAGIC, 4) != 0)
+		return CE_FORMAT;
+	if (p[4] != OBJ_REC_VERSION)
+		return CE_VERSION;
+	if ((o = object_new()) == NULL)
+		return CE_NOMEM;
+	if ((r = tlv_at(p, len, &off, OBJ_REC_ATTRS, &v, &vl)) != 0 ||
 	    (r = object_attrs_decode(o, v, vl)) != 0 ||
-	    (r = buf_get_tlv_expect(b, OBJ_REC_VALUE, &v, &vl)) != 0)
+	    (r = tlv_at(p, len, &off, OBJ_REC_VALUE, valp, vlenp)) != 0)
 		goto out;
-	if (vl > OBJECT_VALUE_MAX) {
+	if (*vlenp > OBJECT_VALUE_MAX) {
 		r = CE_TOO_LONG;
 		goto out;
 	}
-	/* The value is the last thing read: its offset in p. */
-	off = len - buf_len(b) - vl;
-	if ((r = buf_end(b)) != 0 || (r = object_meta(o)) != 0)
+	if (off != len) {
+		r = CE_TRAILING;
 		goto out;
-	if (o->bits == 0 && o->cls == CKO_SECRET_KEY && vl <= 512)
-		o->bits = (uint32_t)vl * 8;
-	/* Point into the caller's bytes, not into b. */
-	*valp = p + off;
-	*vlenp = vl;
+	}
+	if ((r = object_meta(o)) != 0)
+		goto out;
+	if (o->bits == 0 && o->cls == CKO_SECRET_KEY && *vlenp <= 512)
+		o->bits = (uint32_t)*vlenp * 8;
 	*op = o;
 	o = NULL;
  out:
 	object_free(o);
-	buf_free(b);
 	return r;
 }
 

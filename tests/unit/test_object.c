@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "object.h"
+#include "object_int.h"
 #include "p11.h"
 
 static int
@@ -417,6 +418,50 @@ test_record_vector(void **state)
 	buf_free(b);
 }
 
+/* Attribute lists a record may not carry: a type twice (small and large
+ * types are tracked apart), CKA_VALUE among them, a CK_BBOOL or CK_ULONG
+ * of the wrong size, a value running past the list. */
+static void
+test_record_bad_attrs(void **state)
+{
+	static const char *bad[] = {
+		/* CKA_LABEL twice */
+		"00000003000000016100000003" "0000000162",
+		/* a vendor type (0x80000001) twice */
+		"8000000100000000" "8000000100000000",
+		/* CKA_VALUE in the list */
+		"0000001100000000",
+		/* CKA_TOKEN (bool) of 2 bytes, CKA_CLASS (ulong) of 4 */
+		"00000001000000020001",
+		"0000000000000004" "00000000",
+		/* a length past the end, a header cut short */
+		"0000000300000009" "6162",
+		"000000030000",
+	};
+	uint8_t a[64];
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct object *o = object_new();
+
+		n = unhex(bad[i], a, sizeof(a));
+		assert_int_not_equal(object_attrs_decode(o, a, n), 0);
+		object_free(o);
+	}
+	/* the same types once each decode, the vendor one among them */
+	n = unhex("00000003000000016100000001000000010180000001000000020102",
+	    a, sizeof(a));
+	{
+		struct object *o = object_new();
+
+		assert_int_equal(object_attrs_decode(o, a, n), 0);
+		assert_int_equal(o->nattrs, 3);
+		assert_string_equal(o->label, "a");
+		object_free(o);
+	}
+}
+
 /*
  * OBJ_PREHASHED (PKCS#11's CKM_ECDSA, CKM_RSA_PKCS) against the hashing
  * path: a digest signed as it is verifies as a signature of the message,
@@ -634,6 +679,7 @@ main(void)
 		cmocka_unit_test(test_prehashed_and_iv),
 		cmocka_unit_test(test_wrap_policy),
 		cmocka_unit_test(test_attr_table),
+		cmocka_unit_test(test_record_bad_attrs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
