@@ -236,7 +236,7 @@ struct apply_ctx {
  * V1 into V1: each blob's check (sks_blob_check: it opens under the
  * stream's SMK and holds the object its header names) runs here, on the
  * reading thread, and the sink only stores it (blobs_checked): the check
- * was a third of the applying thread's work. Errors are the ones
+ * was about a quarter of the applying thread's work. Errors are the ones
  * object_apply gives for the same records.
  */
 static int
