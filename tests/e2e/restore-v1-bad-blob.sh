@@ -13,7 +13,8 @@
 sks_hsm h
 sks_part h p1 1
 P="hsm:$T/h#p1"
-hsm key generate "$P" --type aes --label k --count 3000 --pin-file "$CO" >/dev/null
+hsm key generate "$P" --type aes --label k --count 3000 --pin-file "$CO" \
+	>/dev/null
 sqlite3 "$T/h/sks.db" "UPDATE blob SET blob = CAST(substr(blob, 1,
 	length(blob) - 16) || zeroblob(16) AS BLOB) WHERE label = 'k-2999'"
 store_init s
