@@ -71,25 +71,47 @@ bench_keys() {
 	sqlite3 "$1/hsm.db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
 }
 
-# bare_insert DB N ALEN VLEN: the restore floor. A fresh database with the
-# object table's shape (WAL, synchronous FULL, the UNIQUE label index, as
-# hsm.db), then N rows of ALEN-byte attrs and VLEN-byte values inserted in
-# one transaction by the sqlite3 shell. Prints its seconds.
-bare_insert() {
+# bare_fill DB N SCHEMA INSERT: a fresh DB opened as lib/store.c opens
+# hsm.db and sks.db (WAL, synchronous FULL, secure_delete: it costs nothing
+# on a fresh file's inserts and is there so the settings are the same),
+# SCHEMA run, then N rows (x = 1..N) inserted in one transaction by the
+# sqlite3 shell with "INSERT INTO $INSERT FROM c". Prints its seconds.
+bare_fill() {
 	rm -f "$1" "$1-wal" "$1-shm"
 	/usr/bin/time -f '%e' -o "$1.t" sqlite3 "$1" >/dev/null <<SQL
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = FULL;
-CREATE TABLE object (id INTEGER PRIMARY KEY, partition_id INTEGER NOT NULL,
- label TEXT NOT NULL, class INTEGER NOT NULL, key_type INTEGER NOT NULL,
- bits INTEGER NOT NULL, size INTEGER NOT NULL, attrs BLOB NOT NULL,
- value BLOB NOT NULL, created INTEGER NOT NULL,
- UNIQUE (partition_id, label));
+PRAGMA secure_delete = ON;
+$3
 BEGIN;
 WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < $2)
-INSERT INTO object SELECT x, 1, 'k-' || x, 4, 31, 256, $3 + $4,
- randomblob($3), randomblob($4), 0 FROM c;
+INSERT INTO $4 FROM c;
 COMMIT;
 SQL
 	cat "$1.t"
+	rm -f "$1" "$1-wal" "$1-shm" "$1.t"
+}
+
+# bare_insert DB N ALEN VLEN: the V0 restore floor. hsm.db's object table
+# (the UNIQUE label index), N rows of ALEN-byte attrs and VLEN-byte values.
+bare_insert() {
+	bare_fill "$1" "$2" "CREATE TABLE object (id INTEGER PRIMARY KEY,
+ partition_id INTEGER NOT NULL, label TEXT NOT NULL, class INTEGER NOT NULL,
+ key_type INTEGER NOT NULL, bits INTEGER NOT NULL, size INTEGER NOT NULL,
+ attrs BLOB NOT NULL, value BLOB NOT NULL, created INTEGER NOT NULL,
+ UNIQUE (partition_id, label));" "object SELECT x, 1, 'k-' || x, 4, 31,
+ 256, $3 + $4, randomblob($3), randomblob($4), 0"
+}
+
+# bare_insert_blob DB N BLEN: the V1 restore floor. sks.db's blob table
+# (lib/sks_store.c: the UNIQUE (serial, label) index and blob_serial_id),
+# N rows of BLEN-byte blobs with their 16-byte uid and clear header.
+bare_insert_blob() {
+	bare_fill "$1" "$2" "CREATE TABLE blob (id INTEGER PRIMARY KEY,
+ serial INTEGER NOT NULL, label TEXT NOT NULL, uid BLOB NOT NULL,
+ class INTEGER NOT NULL, key_type INTEGER NOT NULL, bits INTEGER NOT NULL,
+ size INTEGER NOT NULL, created INTEGER NOT NULL, blob BLOB NOT NULL,
+ UNIQUE (serial, label));
+CREATE INDEX blob_serial_id ON blob (serial, id);" "blob SELECT x,
+ 450434363236, 'k-' || x, randomblob(16), 4, 31, 256, $3, 0, randomblob($3)"
 }

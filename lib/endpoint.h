@@ -191,6 +191,14 @@ struct endpoint_sink_opts {
 	/* V1 targets: take an SMK the target retired in a rollover (refused
 	 * without it: it would revive a replaced key). */
 	int allow_retired_smk;
+	/*
+	 * V1 targets: the caller has checked every SKS blob it hands over with
+	 * sks_blob_check() under the keys of the SMK record it hands over
+	 * (restore does it on its reading thread, so the check and the insert
+	 * run on two cores); the sink then stores them without opening them
+	 * again. Never set it for blobs nobody checked.
+	 */
+	int blobs_checked;
 };
 
 /* Why an object was not written. */

@@ -136,6 +136,7 @@ endpoint_sink_new(struct endpoint *e, const struct endpoint_sink_opts *o,
 	    OBJ_CONFLICT_FAIL;
 	ao.empty_first = o->empty_first;
 	ao.allow_retired_smk = o->allow_retired_smk;
+	ao.blobs_checked = o->blobs_checked;
 	ao.audit_event = o->audit_event;
 	ao.audit_detail = o->audit_detail;
 	ao.on_skip = on_skip;

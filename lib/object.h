@@ -246,6 +246,9 @@ struct object_apply_opts {
 	void *ctx;
 	/* V1: take back an SMK this partition retired (clone/restore --force) */
 	int allow_retired_smk;
+	/* V1 target: the caller checked each blob (sks_blob_check under the
+	 * SMK record it applies) before handing it over; see endpoint.h */
+	int blobs_checked;
 };
 
 struct object_apply_stats {
@@ -279,9 +282,9 @@ int object_apply_smk(struct object_apply *a, const uint8_t *rec, size_t len,
 /*
  * An XFER_REC_SKS_BLOB record, after the SMK record: a V1 target checks
  * that it opens under the SMK and holds the object its header names
- * (CE_INTEGRITY otherwise), wipes what it opened and stores the blob as it
- * is; a V0 target opens it and stores the object under its PSK
- * (migration).
+ * (CE_INTEGRITY otherwise; the caller did, with blobs_checked), wipes what
+ * it opened and stores the blob as it is; a V0 target opens it and stores
+ * the object under its PSK (migration).
  */
 int object_apply_blob(struct object_apply *a, const uint8_t *blob,
     size_t len);

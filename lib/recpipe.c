@@ -109,7 +109,7 @@ recpipe_new(recpipe_fn *fn, void *arg, struct recpipe **pp)
 	}
 	if (pthread_create(&p->thread, NULL, consumer, p) != 0) {
 		recpipe_free(p);
-		err_set_detail("cannot start the sealing thread");
+		err_set_detail("cannot start the pipe's second thread");
 		return CE_IO;
 	}
 	p->started = 1;

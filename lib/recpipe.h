@@ -1,8 +1,10 @@
 /*
  * recpipe: records handed from a producer to a consumer that runs in a
- * thread of its own, so reading a partition and sealing a stream each get
- * a core (issue 19: a backup read, decrypted, compressed, sealed and wrote
- * on one core of two).
+ * thread of its own, so each gets a core (issue 19: a backup read,
+ * decrypted, compressed, sealed and wrote on one core of two; a restore
+ * read the archive and applied each record on one). Backup: reading the
+ * partition | sealing the stream. Restore: reading the archive | applying
+ * into the partition (the consumer owns the SQLite connection meanwhile).
  *
  *   struct recpipe *p;
  *   recpipe_new(consume, arg, &p);     starts the consumer thread
