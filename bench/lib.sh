@@ -93,3 +93,25 @@ COMMIT;
 SQL
 	cat "$1.t"
 }
+
+# bare_insert_blob DB N BLEN: the V1 floor, as bare_insert for sks.db's
+# blob table (its UNIQUE label index and the (serial, id) index), N rows
+# of BLEN-byte blobs in one transaction. Prints its seconds.
+bare_insert_blob() {
+	rm -f "$1" "$1-wal" "$1-shm"
+	/usr/bin/time -f '%e' -o "$1.t" sqlite3 "$1" >/dev/null <<SQL
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = FULL;
+CREATE TABLE blob (id INTEGER PRIMARY KEY, serial INTEGER NOT NULL,
+ label TEXT NOT NULL, uid BLOB NOT NULL, class INTEGER NOT NULL,
+ key_type INTEGER NOT NULL, bits INTEGER NOT NULL, size INTEGER NOT NULL,
+ created INTEGER NOT NULL, blob BLOB NOT NULL, UNIQUE (serial, label));
+CREATE INDEX blob_serial_id ON blob (serial, id);
+BEGIN;
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < $2)
+INSERT INTO blob SELECT x, 1, 'k-' || x, randomblob(16), 4, 31, 256, $3,
+ 0, randomblob($3) FROM c;
+COMMIT;
+SQL
+	cat "$1.t"
+}

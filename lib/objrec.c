@@ -154,27 +154,39 @@ object_set_bool(struct object *o, uint32_t type, int v)
 	return object_set_attr(o, type, &x, 1);
 }
 
+/* A label as stored: 1 to OBJECT_LABEL_MAX bytes, no control character. */
+static int
+label_copy(const uint8_t *p, size_t len, char out[OBJECT_LABEL_MAX + 1])
+{
+	size_t i;
+
+	if (len == 0 || len > OBJECT_LABEL_MAX) {
+		err_set_detail("object label must be 1 to %d bytes",
+		    OBJECT_LABEL_MAX);
+		return CE_FORMAT;
+	}
+	for (i = 0; i < len; i++) {
+		if (p[i] < 0x20 || p[i] == 0x7f) {
+			err_set_detail("object label holds a control character");
+			return CE_FORMAT;
+		}
+	}
+	memcpy(out, p, len);
+	out[len] = '\0';
+	return 0;
+}
+
 int
 object_meta(struct object *o)
 {
 	const struct object_attr *a;
 	uint64_t v;
-	size_t i;
+	int r;
 
-	if ((a = object_attr(o, CKA_LABEL)) == NULL || a->len == 0 ||
-	    a->len > OBJECT_LABEL_MAX) {
-		err_set_detail("object label must be 1 to %d bytes",
-		    OBJECT_LABEL_MAX);
-		return CE_FORMAT;
-	}
-	for (i = 0; i < a->len; i++) {
-		if (a->val[i] < 0x20 || a->val[i] == 0x7f) {
-			err_set_detail("object label holds a control character");
-			return CE_FORMAT;
-		}
-	}
-	memcpy(o->label, a->val, a->len);
-	o->label[a->len] = '\0';
+	if ((a = object_attr(o, CKA_LABEL)) == NULL)
+		return label_copy(NULL, 0, o->label);
+	if ((r = label_copy(a->val, a->len, o->label)) != 0)
+		return r;
 	if (object_get_ulong(o, CKA_CLASS, &v) != 0 || v > CKO_SECRET_KEY) {
 		err_set_detail("object '%s' has no known CKA_CLASS", o->label);
 		return CE_FORMAT;
@@ -329,6 +341,63 @@ object_encode(const struct object *o, struct buf *out)
 	return r;
 }
 
+/* A record's header, then its attributes' bytes. */
+static int
+record_attrs(struct buf *b, const uint8_t **vp, size_t *lenp)
+{
+	uint8_t magic[4], ver;
+	int r;
+
+	if ((r = buf_get(b, magic, 4)) != 0)
+		return r;
+	if (memcmp(magic, OBJ_REC_MAGIC, 4) != 0)
+		return CE_FORMAT;
+	if ((r = buf_get_u8(b, &ver)) != 0)
+		return r;
+	if (ver != OBJ_REC_VERSION)
+		return CE_VERSION;
+	return buf_get_tlv_expect(b, OBJ_REC_ATTRS, vp, lenp);
+}
+
+int
+object_record_label(const uint8_t *p, size_t len,
+    char label[OBJECT_LABEL_MAX + 1])
+{
+	struct buf *b = NULL, *a = NULL;
+	const uint8_t *v;
+	size_t vl;
+	uint32_t type;
+	int r;
+
+	if (len > OBJECT_RECORD_MAX)
+		return CE_TOO_LONG;
+	if ((b = buf_from(p, len)) == NULL)
+		return CE_NOMEM;
+	if ((r = record_attrs(b, &v, &vl)) != 0)
+		goto out;
+	if ((a = buf_from(v, vl)) == NULL) {
+		r = CE_NOMEM;
+		goto out;
+	}
+	for (;;) {
+		if (buf_len(a) == 0) {
+			r = label_copy(NULL, 0, label); /* none: refused */
+			break;
+		}
+		if ((r = buf_get_u32(a, &type)) != 0 ||
+		    (r = buf_get_string(a, &v, &vl, OBJECT_ATTRS_MAX)) != 0)
+			break;
+		if (type == CKA_LABEL) {
+			r = label_copy(v, vl, label);
+			break;
+		}
+	}
+ out:
+	buf_free(a);
+	buf_free(b);
+	return r;
+}
+
 int
 object_decode_view(const uint8_t *p, size_t len, struct object **op,
     const uint8_t **valp, size_t *vlenp)
@@ -336,7 +405,6 @@ object_decode_view(const uint8_t *p, size_t len, struct object **op,
 	struct object *o = NULL;
 	struct buf *b = NULL;
 	const uint8_t *v;
-	uint8_t magic[4], ver;
 	size_t vl, off;
 	int r;
 
@@ -346,19 +414,7 @@ object_decode_view(const uint8_t *p, size_t len, struct object **op,
 		r = CE_NOMEM;
 		goto out;
 	}
-	if ((r = buf_get(b, magic, 4)) != 0)
-		goto out;
-	if (memcmp(magic, OBJ_REC_MAGIC, 4) != 0) {
-		r = CE_FORMAT;
-		goto out;
-	}
-	if ((r = buf_get_u8(b, &ver)) != 0)
-		goto out;
-	if (ver != OBJ_REC_VERSION) {
-		r = CE_VERSION;
-		goto out;
-	}
-	if ((r = buf_get_tlv_expect(b, OBJ_REC_ATTRS, &v, &vl)) != 0 ||
+	if ((r = record_attrs(b, &v, &vl)) != 0 ||
 	    (r = object_attrs_decode(o, v, vl)) != 0 ||
 	    (r = buf_get_tlv_expect(b, OBJ_REC_VALUE, &v, &vl)) != 0)
 		goto out;

@@ -447,7 +447,7 @@ test_v1_blob_checked(void **state)
 	assert_int_equal(fx_partition_v(f.h, "c", "dom-pw", 0), 0);
 	assert_int_equal(fx_login(f.h, "c", ROLE_CO, "co-pin", &s), 0);
 	assert_int_equal(object_generate(s, OBJ_AES, 256, "real", NULL), 0);
-	assert_int_equal(object_record_get(s, "real", rec), 0);
+	assert_int_equal(object_record_get(s, NULL, "real", rec), 0);
 	session_close(s);
 	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &s), 0);
 	assert_int_equal(sks_smk_record(s, smkrec), 0);
