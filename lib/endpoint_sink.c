@@ -177,7 +177,7 @@ sync_check(struct endpoint_sink *k, const uint8_t *p, size_t n, int *keptp)
 		goto out;
 	*keptp = 1;
 	r = skip_add(k, label, buf_len(k->scratch) == n &&
-	    sodium_memcmp(buf_ptr(k->scratch), p, n) == 0 ?
+	    cc_memeq(buf_ptr(k->scratch), p, n) ?
 	    ENDPOINT_IDENTICAL : ENDPOINT_DIFFERS);
  out:
 	buf_reset(k->scratch);
