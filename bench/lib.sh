@@ -71,15 +71,24 @@ bench_keys() {
 	sqlite3 "$1/hsm.db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
 }
 
-# bare_insert DB N ALEN VLEN: the restore floor. A fresh database with the
-# object table's shape (WAL, synchronous FULL, the UNIQUE label index, as
-# hsm.db), then N rows of ALEN-byte attrs and VLEN-byte values inserted in
-# one transaction by the sqlite3 shell. Prints its seconds.
-bare_insert() {
+# bare_run DB: the SQL on stdin run by the sqlite3 shell in a fresh
+# database with hsm.db's settings (WAL, synchronous FULL). Prints its
+# seconds.
+bare_run() {
 	rm -f "$1" "$1-wal" "$1-shm"
-	/usr/bin/time -f '%e' -o "$1.t" sqlite3 "$1" >/dev/null <<SQL
-PRAGMA journal_mode = WAL;
-PRAGMA synchronous = FULL;
+	{
+		printf 'PRAGMA journal_mode = WAL;\nPRAGMA synchronous = FULL;\n'
+		cat
+	} | /usr/bin/time -f '%e' -o "$1.t" sqlite3 "$1" >/dev/null
+	cat "$1.t"
+}
+
+# bare_insert DB N ALEN VLEN: the restore floor. A fresh database with the
+# object table's shape (the UNIQUE label index, as hsm.db), then N rows of
+# ALEN-byte attrs and VLEN-byte values inserted in one transaction by the
+# sqlite3 shell. Prints its seconds.
+bare_insert() {
+	bare_run "$1" <<SQL
 CREATE TABLE object (id INTEGER PRIMARY KEY, partition_id INTEGER NOT NULL,
  label TEXT NOT NULL, class INTEGER NOT NULL, key_type INTEGER NOT NULL,
  bits INTEGER NOT NULL, size INTEGER NOT NULL, attrs BLOB NOT NULL,
@@ -91,17 +100,13 @@ INSERT INTO object SELECT x, 1, 'k-' || x, 4, 31, 256, $3 + $4,
  randomblob($3), randomblob($4), 0 FROM c;
 COMMIT;
 SQL
-	cat "$1.t"
 }
 
 # bare_insert_blob DB N BLEN: the V1 floor, as bare_insert for sks.db's
 # blob table (its UNIQUE label index and the (serial, id) index), N rows
 # of BLEN-byte blobs in one transaction. Prints its seconds.
 bare_insert_blob() {
-	rm -f "$1" "$1-wal" "$1-shm"
-	/usr/bin/time -f '%e' -o "$1.t" sqlite3 "$1" >/dev/null <<SQL
-PRAGMA journal_mode = WAL;
-PRAGMA synchronous = FULL;
+	bare_run "$1" <<SQL
 CREATE TABLE blob (id INTEGER PRIMARY KEY, serial INTEGER NOT NULL,
  label TEXT NOT NULL, uid BLOB NOT NULL, class INTEGER NOT NULL,
  key_type INTEGER NOT NULL, bits INTEGER NOT NULL, size INTEGER NOT NULL,
@@ -113,5 +118,4 @@ INSERT INTO blob SELECT x, 1, 'k-' || x, randomblob(16), 4, 31, 256, $3,
  0, randomblob($3) FROM c;
 COMMIT;
 SQL
-	cat "$1.t"
 }
