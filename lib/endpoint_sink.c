@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "buf.h"
+#include "crypto.h"
 #include "endpoint.h"
 #include "err.h"
 #include "partition.h"
@@ -32,6 +33,7 @@ struct endpoint_sink {
 	size_t cap;         /* allocated skips */
 	struct buf *scratch;
 	uint8_t *rec;       /* sync to V0: an opened SKS blob */
+	struct cc_aead *psk; /* sync to V0: the partition key, set up once */
 	int force_smk;
 };
 
@@ -157,16 +159,17 @@ endpoint_sink_new(struct endpoint *e, const struct endpoint_sink_opts *o,
 static int
 sync_check(struct endpoint_sink *k, const uint8_t *p, size_t n, int *keptp)
 {
-	struct object *in = NULL;
-	const uint8_t *val;
-	size_t vlen;
+	struct session *s = endpoint_session(k->e);
+	char label[OBJECT_LABEL_MAX + 1];
 	int r;
 
 	*keptp = 0;
-	/* The label only: no guarded copy of the value per record. */
-	if ((r = object_decode_view(p, n, &in, &val, &vlen)) != 0)
+	/* The label only: the record is compared whole, never decoded. */
+	if ((r = object_record_label(p, n, label)) != 0)
 		goto out;
-	r = object_record_get(endpoint_session(k->e), in->label, k->scratch);
+	if (k->psk == NULL && (r = object_psk_aead(s, &k->psk)) != 0)
+		goto out;
+	r = object_record_get(s, k->psk, label, k->scratch);
 	if (r == CE_NOT_FOUND) {
 		r = 0;
 		goto out;
@@ -174,28 +177,12 @@ sync_check(struct endpoint_sink *k, const uint8_t *p, size_t n, int *keptp)
 	if (r != 0)
 		goto out;
 	*keptp = 1;
-	r = skip_add(k, in->label, buf_len(k->scratch) == n &&
-	    sodium_memcmp(buf_ptr(k->scratch), p, n) == 0 ?
+	r = skip_add(k, label, buf_len(k->scratch) == n &&
+	    cc_memeq(buf_ptr(k->scratch), p, n) ?
 	    ENDPOINT_IDENTICAL : ENDPOINT_DIFFERS);
  out:
 	buf_reset(k->scratch);
-	object_free(in);
 	return r;
-}
-
-struct raw_cmp {
-	const uint8_t *p;
-	size_t n;
-	int same;
-};
-
-static int
-raw_cmp(void *ctx, const uint8_t *blob, size_t len)
-{
-	struct raw_cmp *c = ctx;
-
-	c->same = len == c->n && memcmp(blob, c->p, len) == 0;
-	return 0;
 }
 
 /*
@@ -208,11 +195,8 @@ sync_blob(struct endpoint_sink *k, const uint8_t *p, size_t n, int *keptp)
 {
 	struct session *s = endpoint_session(k->e);
 	struct sks_blob_info bi;
-	struct object_info oi;
-	struct raw_cmp c = { p, n, 0 };
-	const char *label = bi.label;
 	size_t rl = 0;
-	int r;
+	int r, same = 0;
 
 	*keptp = 0;
 	if ((r = sks_blob_parse(p, n, &bi)) != 0)
@@ -225,14 +209,12 @@ sync_blob(struct endpoint_sink *k, const uint8_t *p, size_t n, int *keptp)
 		sodium_memzero(k->rec, rl);
 		return r;
 	}
-	if ((r = object_find(s, bi.label, &oi)) == CE_NOT_FOUND) {
-		err_set_detail(NULL);
+	if ((r = sks_blob_same(s, bi.label, p, n, &same)) == CE_NOT_FOUND)
 		return 0;
-	}
-	if (r != 0 || (r = sks_foreach_blob(s, &label, 1, raw_cmp, &c)) != 0)
+	if (r != 0)
 		return r;
 	*keptp = 1;
-	return skip_add(k, bi.label, c.same ? ENDPOINT_IDENTICAL :
+	return skip_add(k, bi.label, same ? ENDPOINT_IDENTICAL :
 	    ENDPOINT_DIFFERS);
 }
 
@@ -342,6 +324,7 @@ endpoint_sink_free(struct endpoint_sink *k)
 		free(k->st.skips[i].label);
 	free(k->st.skips);
 	buf_free(k->scratch);
+	cc_aead_free(k->psk);
 	if (k->rec != NULL) {
 		sodium_memzero(k->rec, SKS_BLOB_MAX);
 		free(k->rec);

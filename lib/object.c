@@ -511,7 +511,8 @@ row_record(struct session *s, struct cc_aead *k, sqlite3_stmt *q,
 }
 
 int
-object_record_get(struct session *s, const char *label, struct buf *rec)
+object_record_get(struct session *s, struct cc_aead *k, const char *label,
+    struct buf *rec)
 {
 	sqlite3_stmt *q;
 	int r, rc;
@@ -524,7 +525,7 @@ object_record_get(struct session *s, const char *label, struct buf *rec)
 	sqlite3_bind_int64(q, 1, s->pid);
 	sqlite3_bind_text(q, 2, label, -1, SQLITE_TRANSIENT);
 	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		r = row_record(s, NULL, q, rec);
+		r = row_record(s, k, q, rec);
 	else
 		r = rc == SQLITE_DONE ? CE_NOT_FOUND : store_err(s->h->st, rc);
 	sqlite3_reset(q);

@@ -216,8 +216,13 @@ int object_delete(struct session *s, const char *label);
  * object_foreach does: no guarded copy per object, so comparing many
  * records stays cheap (clone --sync). rec then holds the value in clear;
  * buf_free() wipes it. CE_NOT_FOUND when there is no such label (CO/CU).
+ * k: the partition key's context set up once for many calls (a V0
+ * session's object_psk_aead, used inside one transaction so no rekey
+ * can pass it by), or NULL for a key schedule per call.
  */
-int object_record_get(struct session *s, const char *label, struct buf *rec);
+struct cc_aead;
+int object_record_get(struct session *s, struct cc_aead *k,
+    const char *label, struct buf *rec);
 
 /*
  * Streams every object as a record: cb gets the listing facts and the

@@ -51,6 +51,14 @@ int object_insert_tx(struct session *s, struct cc_aead *k, const struct object *
 int object_record_put(struct buf *out, const uint8_t *attrs, size_t alen,
     size_t vlen, uint8_t **valp);
 
+/*
+ * The label of a record (its CKA_LABEL, checked as object_meta checks it)
+ * without decoding the rest: clone --sync looks up the target's copy by
+ * it and compares whole records.
+ */
+int object_record_label(const uint8_t *p, size_t len,
+    char label[OBJECT_LABEL_MAX + 1]);
+
 /* Decodes a record without copying the value: *valp points into p. */
 int object_decode_view(const uint8_t *p, size_t len, struct object **op,
     const uint8_t **valp, size_t *vlenp);

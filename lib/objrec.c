@@ -192,27 +192,39 @@ object_set_bool(struct object *o, uint32_t type, int v)
 	return object_set_attr(o, type, &x, 1);
 }
 
+/* A label as stored: 1 to OBJECT_LABEL_MAX bytes, no control character. */
+static int
+label_copy(const uint8_t *p, size_t len, char out[OBJECT_LABEL_MAX + 1])
+{
+	size_t i;
+
+	if (len == 0 || len > OBJECT_LABEL_MAX) {
+		err_set_detail("object label must be 1 to %d bytes",
+		    OBJECT_LABEL_MAX);
+		return CE_FORMAT;
+	}
+	for (i = 0; i < len; i++) {
+		if (p[i] < 0x20 || p[i] == 0x7f) {
+			err_set_detail("object label holds a control character");
+			return CE_FORMAT;
+		}
+	}
+	memcpy(out, p, len);
+	out[len] = '\0';
+	return 0;
+}
+
 int
 object_meta(struct object *o)
 {
 	const struct object_attr *a;
 	uint64_t v;
-	size_t i;
+	int r;
 
-	if ((a = object_attr(o, CKA_LABEL)) == NULL || a->len == 0 ||
-	    a->len > OBJECT_LABEL_MAX) {
-		err_set_detail("object label must be 1 to %d bytes",
-		    OBJECT_LABEL_MAX);
-		return CE_FORMAT;
-	}
-	for (i = 0; i < a->len; i++) {
-		if (a->val[i] < 0x20 || a->val[i] == 0x7f) {
-			err_set_detail("object label holds a control character");
-			return CE_FORMAT;
-		}
-	}
-	memcpy(o->label, a->val, a->len);
-	o->label[a->len] = '\0';
+	if ((a = object_attr(o, CKA_LABEL)) == NULL)
+		return label_copy(NULL, 0, o->label);
+	if ((r = label_copy(a->val, a->len, o->label)) != 0)
+		return r;
 	if (object_get_ulong(o, CKA_CLASS, &v) != 0 || v > CKO_SECRET_KEY) {
 		err_set_detail("object '%s' has no known CKA_CLASS", o->label);
 		return CE_FORMAT;
@@ -414,26 +426,61 @@ tlv_at(const uint8_t *p, size_t len, size_t *offp, uint16_t type,
 	return 0;
 }
 
-int
-object_decode_view(const uint8_t *p, size_t len, struct object **op,
-    const uint8_t **valp, size_t *vlenp)
+/* A record's header (magic, version) and the TLV of its attributes, in
+ * place: *offp is left at the value's TLV. */
+static int
+record_attrs(const uint8_t *p, size_t len, size_t *offp, const uint8_t **vp,
+    size_t *vlp)
 {
-	struct object *o = NULL;
-	const uint8_t *v;
-	size_t vl, off = 5;
-	int r;
-
-	if (len > OBJECT_RECORD_MAX)
-		return CE_TOO_LONG;
 	if (len < 5)
 		return CE_TRUNCATED;
 	if (memcmp(p, OBJ_REC_MAGIC, 4) != 0)
 		return CE_FORMAT;
 	if (p[4] != OBJ_REC_VERSION)
 		return CE_VERSION;
+	*offp = 5;
+	return tlv_at(p, len, offp, OBJ_REC_ATTRS, vp, vlp);
+}
+
+int
+object_record_label(const uint8_t *p, size_t len,
+    char label[OBJECT_LABEL_MAX + 1])
+{
+	const uint8_t *a;
+	size_t alen, off, vl;
+	int r;
+
+	if (len > OBJECT_RECORD_MAX)
+		return CE_TOO_LONG;
+	if ((r = record_attrs(p, len, &off, &a, &alen)) != 0)
+		return r;
+	/* type (4) | length (4) | bytes, to the end of the attributes */
+	for (off = 0; off < alen; off += 8 + vl) {
+		if (alen - off < 8)
+			return CE_TRUNCATED;
+		vl = (size_t)get_be(a + off + 4, 4);
+		if (vl > alen - off - 8)
+			return CE_TRUNCATED;
+		if (get_be(a + off, 4) == CKA_LABEL)
+			return label_copy(a + off + 8, vl, label);
+	}
+	return label_copy(NULL, 0, label); /* none: refused */
+}
+
+int
+object_decode_view(const uint8_t *p, size_t len, struct object **op,
+    const uint8_t **valp, size_t *vlenp)
+{
+	struct object *o = NULL;
+	const uint8_t *v;
+	size_t vl, off;
+	int r;
+
+	if (len > OBJECT_RECORD_MAX)
+		return CE_TOO_LONG;
 	if ((o = object_new()) == NULL)
 		return CE_NOMEM;
-	if ((r = tlv_at(p, len, &off, OBJ_REC_ATTRS, &v, &vl)) != 0 ||
+	if ((r = record_attrs(p, len, &off, &v, &vl)) != 0 ||
 	    (r = object_attrs_decode(o, v, vl)) != 0 ||
 	    (r = tlv_at(p, len, &off, OBJ_REC_VALUE, valp, vlenp)) != 0)
 		goto out;

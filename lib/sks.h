@@ -171,6 +171,14 @@ int sks_foreach_blob(struct session *s, const char *const *labels,
     size_t nlabels, int (*cb)(void *ctx, const uint8_t *blob, size_t len),
     void *ctx);
 
+/*
+ * Whether the partition's blob of label is byte for byte p (*samep 1) or
+ * not (0), CE_NOT_FOUND when it holds no such label: a V1 --sync compares
+ * the blobs as stored, one cached statement and no decryption a label.
+ */
+int sks_blob_same(struct session *s, const char *label, const uint8_t *p,
+    size_t n, int *samep);
+
 /* --- extract and insert (Luna's SIM) ------------------------------------- */
 
 /* The extra authorization of an extract file (docs/formats.md 9.5). */

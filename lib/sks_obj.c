@@ -520,6 +520,33 @@ sks_foreach_blob(struct session *s, const char *const *labels,
 }
 
 int
+sks_blob_same(struct session *s, const char *label, const uint8_t *p,
+    size_t n, int *samep)
+{
+	sqlite3_stmt *q;
+	int r, rc;
+
+	if (s->version != 1)
+		return CE_INVALID;
+	if ((r = sks_require(s->h)) != 0 ||
+	    (r = store_prepare(s->h->sks, "SELECT blob FROM blob WHERE "
+	    "serial = ? AND label = ?", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, (int64_t)s->serial);
+	sqlite3_bind_text(q, 2, label, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		*samep = (size_t)sqlite3_column_bytes(q, 0) == n &&
+		    memcmp(sqlite3_column_blob(q, 0), p, n) == 0;
+		r = 0;
+	} else if (rc == SQLITE_DONE)
+		r = CE_NOT_FOUND;
+	else
+		r = store_err(s->h->sks, rc);
+	sqlite3_reset(q);
+	return r;
+}
+
+int
 sks_some_labels(struct session *s, size_t max, char *out, size_t outlen)
 {
 	sqlite3_stmt *q = NULL;

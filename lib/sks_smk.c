@@ -3,6 +3,7 @@
  * rolled over online, replaced by a clone; and the settling step that
  * makes hsm.db agree with sks.db after a crash (lib/sks.h, docs/sks.md).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -671,83 +672,260 @@ row_state(struct hsm *h, int64_t pid, const uint8_t id[SKS_ID_LEN],
 	return rc == SQLITE_ROW ? 0 : store_err(h->st, rc);
 }
 
+/*
+ * The rollover's walk runs on both cores: this thread reads blobs from
+ * sks.db in batches and writes the re-sealed ones back by rowid, a worker
+ * thread opens each under the old SMK and seals it under the new one
+ * (issue 19: SQLite and the crypto took turns on one core). Two batches
+ * alternate: the worker re-seals one while this thread writes the one
+ * before and reads the one after. Only the worker holds the SMKs' keys and
+ * a record in the clear, in secret memory wiped after each blob; batches
+ * carry ciphertext only.
+ */
+#define RESEAL_ROWS 512                  /* rows per batch at most */
+#define RESEAL_BYTES (128u * 1024)       /* blob bytes per batch */
+
+struct reseal_batch {
+	size_t n;
+	int64_t id[RESEAL_ROWS];
+	size_t in_end[RESEAL_ROWS];      /* blob i ends here in in */
+	size_t out_end[RESEAL_ROWS];     /* its new blob ends here in out */
+	struct buf *in, *out;
+	int r;                           /* the worker's verdict */
+	size_t bad;                      /* the blob that did not open */
+	char bad_label[OBJECT_LABEL_MAX + 1];
+};
+
+struct reseal {
+	const struct sks_blob_keys *ok, *nk;
+	struct secret *rec;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct reseal_batch *job;        /* with the worker until NULL again */
+	int quit;
+};
+
+static void
+reseal_batch_run(struct reseal *w, struct reseal_batch *b)
+{
+	struct sks_blob_info bi;
+	const uint8_t *in = buf_ptr(b->in);
+	uint8_t *rec = secret_ptr(w->rec);
+	size_t i, start = 0, rl;
+	int r = 0;
+
+	buf_reset(b->out);
+	for (i = 0; i < b->n && r == 0; i++) {
+		memset(&bi, 0, sizeof(bi));
+		if ((r = sks_blob_open_k(w->ok, in + start,
+		    b->in_end[i] - start, &bi, rec, &rl)) != 0) {
+			snprintf(b->bad_label, sizeof(b->bad_label), "%s",
+			    bi.label);
+			b->bad = i;
+			r = CE_INTEGRITY;
+			break;
+		}
+		r = sks_blob_seal_k(w->nk, &bi, rec, rl, b->out);
+		sodium_memzero(rec, rl);
+		b->out_end[i] = buf_len(b->out);
+		start = b->in_end[i];
+	}
+	b->r = r;
+}
+
+static void *
+reseal_worker(void *arg)
+{
+	struct reseal *w = arg;
+	struct reseal_batch *b;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (w->job == NULL && !w->quit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if ((b = w->job) == NULL)
+			break;
+		pthread_mutex_unlock(&w->mu);
+		reseal_batch_run(w, b);
+		pthread_mutex_lock(&w->mu);
+		w->job = NULL;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static void
+reseal_submit(struct reseal *w, struct reseal_batch *b)
+{
+	pthread_mutex_lock(&w->mu);
+	w->job = b;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Waits until the worker is done with its batch; that batch's verdict. */
+static int
+reseal_wait(struct reseal *w, struct reseal_batch *b)
+{
+	pthread_mutex_lock(&w->mu);
+	while (w->job != NULL)
+		pthread_cond_wait(&w->cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+	return b->r;
+}
+
+/*
+ * The next blobs of the partition after *lastp into b (b->n 0: none left);
+ * one SELECT per batch, stopped once the batch holds RESEAL_BYTES.
+ */
+static int
+reseal_read(struct session *s, sqlite3_stmt *sel, int64_t *lastp,
+    struct reseal_batch *b)
+{
+	const void *p;
+	int n, rc = SQLITE_DONE, r = 0;
+
+	b->n = 0;
+	buf_reset(b->in);
+	sqlite3_bind_int64(sel, 1, (int64_t)s->serial);
+	sqlite3_bind_int64(sel, 2, *lastp);
+	while (b->n < RESEAL_ROWS && buf_len(b->in) < RESEAL_BYTES &&
+	    (rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		b->id[b->n] = sqlite3_column_int64(sel, 0);
+		p = sqlite3_column_blob(sel, 1);
+		n = sqlite3_column_bytes(sel, 1);
+		if ((r = buf_put(b->in, p, (size_t)n)) != 0)
+			break;
+		b->in_end[b->n++] = buf_len(b->in);
+		*lastp = b->id[b->n - 1];
+	}
+	if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = store_err(s->h->sks, rc);
+	sqlite3_reset(sel);
+	return r;
+}
+
+/* Writes b's re-sealed blobs over the old ones, by rowid. */
+static int
+reseal_write(struct session *s, sqlite3_stmt *upd,
+    const struct reseal_batch *b)
+{
+	const uint8_t *out = buf_ptr(b->out);
+	size_t i, start = 0;
+	int rc;
+
+	for (i = 0; i < b->n; i++) {
+		sqlite3_bind_blob(upd, 1, out + start,
+		    (int)(b->out_end[i] - start), SQLITE_STATIC);
+		sqlite3_bind_int64(upd, 2, b->id[i]);
+		rc = sqlite3_step(upd);
+		sqlite3_reset(upd);
+		if (rc != SQLITE_DONE)
+			return store_err(s->h->sks, rc);
+		start = b->out_end[i];
+	}
+	return 0;
+}
+
 /* Re-seals every blob of the partition from s->smk to nsmk. */
 static int
 reseal_all(struct session *s, const struct secret *nsmk,
     void (*progress)(void *, uint64_t), void *ctx, uint64_t *countp)
 {
 	struct hsm *h = s->h;
-	struct sks_blob_info bi;
-	struct buf *nb = NULL;
 	struct sks_blob_keys *ok = NULL, *nk = NULL;
+	struct reseal_batch *b = NULL, *cur, *next;
+	struct reseal w;
 	sqlite3_stmt *sel, *upd;
-	uint8_t *rec = NULL;
-	size_t rl;
-	int64_t last = 0, id;
+	int64_t last = 0;
 	uint64_t done = 0;
-	int r, rc;
+	int r, i, started = 0;
 
-	if ((rec = malloc(SKS_BLOB_MAX)) == NULL ||
-	    (nb = buf_new(SKS_BLOB_MAX)) == NULL) {
+	memset(&w, 0, sizeof(w));
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	if ((b = calloc(2, sizeof(*b))) == NULL ||
+	    (w.rec = secret_new(SKS_BLOB_MAX)) == NULL) {
 		r = CE_NOMEM;
 		goto out;
+	}
+	for (i = 0; i < 2; i++) {
+		if ((b[i].in = buf_new(RESEAL_BYTES + SKS_BLOB_MAX)) == NULL ||
+		    (b[i].out = buf_new(2 * (RESEAL_BYTES + SKS_BLOB_MAX))) ==
+		    NULL) {
+			r = CE_NOMEM;
+			goto out;
+		}
 	}
 	/* Both SMKs' keys set up once for the whole walk. */
 	if ((r = sks_blob_keys_new(secret_ptr(s->smk), &ok)) != 0 ||
 	    (r = sks_blob_keys_new(secret_ptr(nsmk), &nk)) != 0)
 		goto out;
-	/* One blob at a time by id: the table is updated as it is walked. */
-	for (;;) {
-		if ((r = store_prepare(h->sks, "SELECT id, blob FROM blob WHERE "
-		    "serial = ? AND id > ? ORDER BY id LIMIT 1", &sel)) != 0)
-			goto out;
-		sqlite3_bind_int64(sel, 1, (int64_t)s->serial);
-		sqlite3_bind_int64(sel, 2, last);
-		if ((rc = sqlite3_step(sel)) != SQLITE_ROW) {
-			sqlite3_reset(sel);
-			r = rc == SQLITE_DONE ? 0 : store_err(h->sks, rc);
-			break;
-		}
-		id = sqlite3_column_int64(sel, 0);
-		r = sks_blob_open_k(ok, sqlite3_column_blob(sel, 1),
-		    (size_t)sqlite3_column_bytes(sel, 1), &bi, rec, &rl);
-		sqlite3_reset(sel);
-		if (r != 0) {
+	w.ok = ok;
+	w.nk = nk;
+	/* By id: the table is updated as it is walked. */
+	if ((r = store_prepare(h->sks, "SELECT id, blob FROM blob WHERE "
+	    "serial = ? AND id > ? ORDER BY id", &sel)) != 0 ||
+	    (r = store_prepare(h->sks, "UPDATE blob SET blob = ? WHERE "
+	    "id = ?", &upd)) != 0)
+		goto out;
+	if (pthread_create(&w.thread, NULL, reseal_worker, &w) != 0) {
+		err_set_detail("cannot start the re-sealing thread");
+		r = CE_IO;
+		goto out;
+	}
+	started = 1;
+	cur = &b[0];
+	next = &b[1];
+	if ((r = reseal_read(s, sel, &last, cur)) != 0)
+		goto out;
+	if (cur->n > 0)
+		reseal_submit(&w, cur);
+	while (cur->n > 0) {
+		/* the worker re-seals cur while the next batch is read */
+		r = reseal_read(s, sel, &last, next);
+		if (reseal_wait(&w, cur) != 0) {
 			err_set_detail("blob '%s' (row %lld) does not open under "
-			    "the current SMK; nothing was changed", bi.label,
-			    (long long)id);
+			    "the current SMK; nothing was changed",
+			    cur->bad_label, (long long)cur->id[cur->bad]);
 			r = CE_INTEGRITY;
-			goto out;
 		}
-		buf_reset(nb);
-		r = sks_blob_seal_k(nk, &bi, rec, rl, nb);
-		sodium_memzero(rec, rl);
 		if (r != 0)
 			goto out;
-		if ((r = store_prepare(h->sks, "UPDATE blob SET blob = ? WHERE "
-		    "id = ?", &upd)) != 0)
+		if (next->n > 0)
+			reseal_submit(&w, next);
+		/* and cur is written while the worker re-seals next */
+		if ((r = reseal_write(s, upd, cur)) != 0)
 			goto out;
-		sqlite3_bind_blob(upd, 1, buf_ptr(nb), (int)buf_len(nb),
-		    SQLITE_STATIC);
-		sqlite3_bind_int64(upd, 2, id);
-		rc = sqlite3_step(upd);
-		sqlite3_reset(upd);
-		if (rc != SQLITE_DONE) {
-			r = store_err(h->sks, rc);
-			goto out;
-		}
-		last = id;
-		if (progress != NULL && ++done % 1024 == 0)
+		done += cur->n;
+		if (progress != NULL)
 			progress(ctx, done);
-		else if (progress == NULL)
-			done++;
+		cur = next;
+		next = next == &b[0] ? &b[1] : &b[0];
 	}
 	*countp = done;
  out:
+	if (started) {
+		pthread_mutex_lock(&w.mu);
+		w.quit = 1;
+		pthread_cond_broadcast(&w.cv);
+		pthread_mutex_unlock(&w.mu);
+		pthread_join(w.thread, NULL);
+	}
+	if (b != NULL) {
+		for (i = 0; i < 2; i++) {
+			buf_free(b[i].in);
+			buf_free(b[i].out);
+		}
+		free(b);
+	}
 	sks_blob_keys_free(ok);
 	sks_blob_keys_free(nk);
-	free(rec);
-	buf_free(nb);
+	secret_free(w.rec);
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.mu);
 	return r;
 }
 

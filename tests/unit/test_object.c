@@ -104,11 +104,11 @@ test_records_roundtrip_and_apply(void **state)
 	{
 		struct buf *one = buf_new(OBJECT_RECORD_MAX);
 
-		assert_int_equal(object_record_get(s, "k2", one), 0);
+		assert_int_equal(object_record_get(s, NULL, "k2", one), 0);
 		assert_int_equal(buf_len(one), buf_len(recs[1]));
 		assert_memory_equal(buf_ptr(one), buf_ptr(recs[1]),
 		    buf_len(one));
-		assert_int_equal(object_record_get(s, "nope", one),
+		assert_int_equal(object_record_get(s, NULL, "nope", one),
 		    CE_NOT_FOUND);
 		buf_free(one);
 	}
@@ -287,7 +287,7 @@ test_ckaid(void **state)
 	/* import, and the record (what clone and backup carry) keeps it */
 	memset(secret_ptr(k), 7, 32);
 	assert_int_equal(object_import_key_id(s, OBJ_AES, "aes", id3, 1, k), 0);
-	assert_int_equal(object_record_get(s, "aes", rec), 0);
+	assert_int_equal(object_record_get(s, NULL, "aes", rec), 0);
 	assert_int_equal(object_decode(buf_ptr(rec), buf_len(rec), &d), 0);
 	assert_non_null(a = object_attr(d, CKA_ID));
 	assert_int_equal(a->len, 1);
@@ -405,13 +405,31 @@ test_record_vector(void **state)
 		assert_int_not_equal(object_decode(want, i, &x), 0);
 		assert_null(x);
 	}
+	/* the label alone (clone --sync): read from the attributes, refused
+	 * while any byte of the header or attributes is missing */
+	{
+		char label[OBJECT_LABEL_MAX + 1];
+
+		assert_int_equal(object_record_label(want, n, label), 0);
+		assert_string_equal(label, "note");
+		for (size_t i = 0; i < 5 + 6 + 28; i++)
+			assert_int_not_equal(object_record_label(want, i,
+			    label), 0);
+		want[37] = 0x01; /* a control character in the label */
+		assert_int_equal(object_record_label(want, n, label),
+		    CE_FORMAT);
+		want[37] = 0x74;
+	}
 	/* an unknown version is CE_VERSION */
 	want[4] = 2;
 	{
 		struct object *x = NULL;
+		char label[OBJECT_LABEL_MAX + 1];
 
 		assert_int_equal(object_decode(want, n, &x), CE_VERSION);
 		assert_null(x);
+		assert_int_equal(object_record_label(want, n, label),
+		    CE_VERSION);
 	}
 	object_free(d);
 	object_free(o);

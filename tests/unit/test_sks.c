@@ -447,7 +447,7 @@ test_v1_blob_checked(void **state)
 	assert_int_equal(fx_partition_v(f.h, "c", "dom-pw", 0), 0);
 	assert_int_equal(fx_login(f.h, "c", ROLE_CO, "co-pin", &s), 0);
 	assert_int_equal(object_generate(s, OBJ_AES, 256, "real", NULL), 0);
-	assert_int_equal(object_record_get(s, "real", rec), 0);
+	assert_int_equal(object_record_get(s, NULL, "real", rec), 0);
 	session_close(s);
 	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &s), 0);
 	assert_int_equal(sks_smk_record(s, smkrec), 0);
@@ -924,6 +924,57 @@ test_rollover_online(void **state)
 	fx_teardown(&f);
 }
 
+/*
+ * A blob that does not open stops the rollover (the worker thread's
+ * verdict carried to the caller with its label), past the first batch,
+ * and nothing was changed: every key opens under the SMK it had.
+ */
+static void
+test_rollover_bad_blob(void **state)
+{
+	struct hsmfix f;
+	struct session *s = NULL;
+	struct sks_status a, b;
+	struct object *o = NULL;
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	uint8_t *blob;
+	int n;
+
+	(void)state;
+	setup_v1(&f);
+	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_generate_bulk(s, OBJ_AES, 256, "k", 1, 1500,
+	    NULL, NULL), 0);
+	assert_int_equal(sks_status_get(s, &a), 0);
+	db = store_db(f.h->sks);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT blob FROM blob WHERE "
+	    "label = 'k-1400'", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	n = sqlite3_column_bytes(q, 0);
+	assert_non_null(blob = malloc((size_t)n));
+	memcpy(blob, sqlite3_column_blob(q, 0), (size_t)n);
+	sqlite3_finalize(q);
+	blob[n - 1] ^= 1; /* the GCM tag */
+	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE blob SET blob = ? "
+	    "WHERE label = 'k-1400'", -1, &q, NULL), SQLITE_OK);
+	sqlite3_bind_blob(q, 1, blob, n, SQLITE_TRANSIENT);
+	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+	sqlite3_finalize(q);
+	free(blob);
+	assert_int_equal(sks_rollover(s, NULL, NULL, NULL), CE_INTEGRITY);
+	assert_non_null(strstr(err_detail(), "'k-1400'"));
+	assert_int_equal(sks_status_get(s, &b), 0);
+	assert_int_equal(b.gen, a.gen);
+	assert_memory_equal(a.smk_id, b.smk_id, SKS_ID_LEN);
+	assert_int_equal(object_get(s, "k-1", &o), 0);
+	object_free(o);
+	assert_int_equal(object_get(s, "k-1500", &o), 0);
+	object_free(o);
+	session_close(s);
+	fx_teardown(&f);
+}
+
 static int
 count_blob(void *ctx, const uint8_t *blob, size_t len)
 {
@@ -1100,6 +1151,7 @@ main(void)
 		cmocka_unit_test(test_extract_insert),
 		cmocka_unit_test(test_rollover_crash_points),
 		cmocka_unit_test(test_rollover_online),
+		cmocka_unit_test(test_rollover_bad_blob),
 		cmocka_unit_test(test_stale_smk_reader),
 		cmocka_unit_test(test_mismatched_stores_refused),
 		cmocka_unit_test(test_v1_rekey),
