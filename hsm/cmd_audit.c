@@ -148,6 +148,7 @@ verify_json(const struct opts *o, int r, const struct audit_report *rep,
 	json_bool(j, "crash_tail", rep->crash_tail);
 	if (rep->crash_tail) {
 		json_int(j, "tail_seq", (int64_t)rep->tail_seq);
+		json_int(j, "tail_records", rep->tail_records);
 		json_str(j, "tail_event", rep->tail_event);
 	}
 	if (r != 0) {
@@ -189,7 +190,15 @@ cmd_verify(struct opts *o)
 			    (unsigned long long)hi.seq, (unsigned long long)hi.seq);
 	}
 	if (rep.crash_tail) {
-		if (rep.tail_seq != 0)
+		if (rep.tail_records == 2)
+			fprintf(stderr, "%s: warning: records %llu and %llu (%s) "
+			    "after the head were never committed: a command was "
+			    "interrupted (a crash or a kill) after its login and "
+			    "its operation were written, not tampering; the next "
+			    "write drops them and records that it did\n", PROG,
+			    (unsigned long long)rep.tail_seq,
+			    (unsigned long long)rep.tail_seq + 1, rep.tail_event);
+		else if (rep.tail_seq != 0)
 			fprintf(stderr, "%s: warning: record %llu (%s) after the "
 			    "head was never committed: a command was interrupted "
 			    "(a crash or a kill), not tampering; the next write "

@@ -926,6 +926,47 @@ verify_line(void *vctx, const char *line, size_t len)
 /* Tails longer than this are never one interrupted command's record. */
 #define TAIL_READ_MAX (2 * AUDIT_LINE_MAX + 2)
 
+/*
+ * Two lines past the head, from one transaction: a target's login opens
+ * the transaction of its operation (restore, clone or a copy into a
+ * partition log in inside it, so the write lock is held from the login to
+ * the commit), and the kill came after both lines were written, or while
+ * the second was. The first must be a good login chained from the head,
+ * the second a record chained from it (under the ratcheted key) by the
+ * same role of the same partition, or a partial line. Anything else stays
+ * foreign.
+ */
+static void
+login_and_operation(struct verify_ctx *c, const char *p, size_t n,
+    struct audit_tail *t)
+{
+	const char *nl = memchr(p, '\n', n);
+	struct audit_rec login;
+	size_t len2;
+
+	if (nl == NULL || verify_line(c, p, (size_t)(nl - p)) != 0 ||
+	    strcmp(c->last.event, "login") != 0 ||
+	    strcmp(c->last.result, "ok") != 0)
+		return;
+	login = c->last;
+	len2 = n - (size_t)(nl - p) - 1;
+	if (len2 == 0 || p[n - 1] == '\n') {
+		/* a whole second record, MACed with the next key */
+		if (len2 == 0 || audit_ratchet(c->key, c->key) != 0 ||
+		    verify_line(c, nl + 1, len2 - 1) != 0 ||
+		    strcmp(c->last.role, login.role) != 0 ||
+		    strcmp(c->last.partition, login.partition) != 0 ||
+		    c->last.serial != login.serial)
+			return;
+		snprintf(t->event, sizeof(t->event), "login, %s",
+		    c->last.event);
+	} else
+		snprintf(t->event, sizeof(t->event), "login, part of another");
+	t->kind = AUDIT_TAIL_CRASH;
+	t->records = 2;
+	t->seq = login.seq;
+}
+
 int
 audit_tail(struct store *st, const char *logpath, struct audit_tail *t)
 {
@@ -984,6 +1025,7 @@ audit_tail(struct store *st, const char *logpath, struct audit_tail *t)
 	if (t->lines == 1 && p[n - 1] != '\n') {
 		/* killed while writing its line: part of one record */
 		t->kind = AUDIT_TAIL_CRASH;
+		t->records = 1;
 		r = 0;
 		goto out;
 	}
@@ -994,9 +1036,11 @@ audit_tail(struct store *st, const char *logpath, struct audit_tail *t)
 	if (t->lines == 1 && verify_line(&c, (const char *)p,
 	    (size_t)n - 1) == 0) {
 		t->kind = AUDIT_TAIL_CRASH;
+		t->records = 1;
 		t->seq = c.last.seq;
 		snprintf(t->event, sizeof(t->event), "%s", c.last.event);
-	}
+	} else if (t->lines == 2)
+		login_and_operation(&c, (const char *)p, (size_t)n, t);
 	err_set_detail(NULL);
 	r = 0;
  out:
@@ -1086,6 +1130,7 @@ audit_verify_keyed(struct store *st, const char *logpath,
 		c.limit = hd.size;
 		rep.crash_tail = 1;
 		rep.tail_seq = t.seq;
+		rep.tail_records = t.records;
 		snprintf(rep.tail_event, sizeof(rep.tail_event), "%s", t.event);
 	}
 	r = audit_foreach(logpath, verify_line, &c);

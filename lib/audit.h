@@ -131,7 +131,8 @@ struct audit_report {
 	int crash_tail;     /* 1: an interrupted command's uncommitted record
 	                       (or part of one) follows the head; not tampering */
 	uint64_t tail_seq;  /* its sequence number (0: a partial line) */
-	char tail_event[32];
+	int tail_records;   /* whole or partial records (2: a login, then) */
+	char tail_event[48];
 };
 
 /*
@@ -139,8 +140,12 @@ struct audit_report {
  * fsyncs its audit line before hsm.db commits, so a crash in between
  * leaves exactly one whole record that chains from the head (or, killed
  * mid-write, part of one): AUDIT_TAIL_CRASH, which the next write drops
- * and records (docs/hsm.md "Audit log"). Anything more - several records,
- * a record that does not chain - is AUDIT_TAIL_FOREIGN: hsm.db is older
+ * and records (docs/hsm.md "Audit log"). The one transaction that writes
+ * two is a target's: its login and its operation (restore, clone, a copy
+ * into a partition), so a good login chained from the head followed by a
+ * record of the same role and partition (or part of one) is a crash too.
+ * Anything more - other records, a record that does not chain - is
+ * AUDIT_TAIL_FOREIGN: hsm.db is older
  * than the log (a partial restore) or the log was extended; nothing is
  * dropped and writes are refused until an officer acts (hsm audit
  * quarantine).
@@ -157,7 +162,8 @@ struct audit_tail {
 	uint64_t bytes;      /* bytes past them */
 	uint64_t lines;      /* lines past them (a partial one counts) */
 	uint64_t seq;        /* CRASH with a whole record: its seq, else 0 */
-	char event[32];      /* and its event */
+	int records;         /* CRASH: 1, or 2 (a login, then its operation) */
+	char event[48];      /* and its event ("login, restore" for two) */
 };
 
 /* Classifies what follows the head (no tail: AUDIT_TAIL_NONE). */

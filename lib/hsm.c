@@ -267,7 +267,12 @@ tail_recover(struct hsm *h)
 	case AUDIT_TAIL_NONE:
 		return 0;
 	case AUDIT_TAIL_CRASH:
-		if (t.seq != 0)
+		if (t.records == 2)
+			snprintf(detail, sizeof(detail), "dropped uncommitted "
+			    "records %llu and %llu (%s) left by an interrupted "
+			    "command", (unsigned long long)t.seq,
+			    (unsigned long long)t.seq + 1, t.event);
+		else if (t.seq != 0)
 			snprintf(detail, sizeof(detail), "dropped uncommitted "
 			    "record %llu (%s) left by an interrupted command",
 			    (unsigned long long)t.seq, t.event);
