@@ -216,6 +216,45 @@ test_rollback_truncates(void **state)
 	fx_teardown(&f);
 }
 
+/* In f's HSM, a process whose one transaction appends evs[0..n) is
+ * killed after the lines are durable and before hsm.db commits. */
+static void
+crash_in(struct hsmfix *f, const struct audit_event *evs, size_t n)
+{
+	pid_t pid;
+	size_t i;
+	int status;
+
+	if ((pid = fork()) == 0) {
+		struct hsm *h;
+
+		if (hsm_open(f->dir, &h) != 0 || hsm_tx_begin(h) != 0)
+			_exit(1);
+		for (i = 0; i < n; i++)
+			if (hsm_audit(h, &evs[i]) != 0)
+				_exit(1);
+		setenv("COFFER_TEST_CRASH_AT", "before-commit", 1);
+		(void)hsm_tx_commit(h);
+		_exit(2);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 137);
+}
+
+/* crash_in on a fresh HSM; *t is what audit_tail makes of it. */
+static void
+crash_after(const struct audit_event *evs, size_t n, struct audit_tail *t)
+{
+	struct hsmfix f;
+
+	assert_int_equal(fx_setup(&f), 0);
+	crash_in(&f, evs, n);
+	assert_int_equal(audit_tail(hsm_store(f.h), hsm_audit_path(f.h), t), 0);
+	fx_teardown(&f);
+}
+
 /*
  * A command that dies after its audit line is durable and before hsm.db
  * commits: verify reports the tail (not tampering), the next write drops
@@ -228,8 +267,6 @@ test_crash_tail_recovered(void **state)
 	struct audit_event ev;
 	struct audit_report rep;
 	struct audit_tail t;
-	pid_t pid;
-	int status;
 
 	(void)state;
 	assert_int_equal(fx_setup(&f), 0);
@@ -237,20 +274,7 @@ test_crash_tail_recovered(void **state)
 	ev.event = "clone";
 	ev.ok = 1;
 	ev.count = -1;
-	if ((pid = fork()) == 0) {
-		struct hsm *h;
-
-		if (hsm_open(f.dir, &h) != 0 || hsm_tx_begin(h) != 0 ||
-		    hsm_audit(h, &ev) != 0)
-			_exit(1);
-		setenv("COFFER_TEST_CRASH_AT", "before-commit", 1);
-		(void)hsm_tx_commit(h);
-		_exit(2);
-	}
-	assert_true(pid > 0);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 137);
+	crash_in(&f, &ev, 1);
 	assert_int_equal(audit_tail(hsm_store(f.h), hsm_audit_path(f.h), &t),
 	    0);
 	assert_int_equal(t.kind, AUDIT_TAIL_CRASH);
@@ -266,6 +290,52 @@ test_crash_tail_recovered(void **state)
 	    0);
 	assert_int_equal(t.kind, AUDIT_TAIL_NONE);
 	fx_teardown(&f);
+}
+
+/*
+ * Two records from one killed transaction are a crash only when they are
+ * a target's login and its operation: a good login first, then a record
+ * of the same role, partition and serial. Any other pair is foreign.
+ */
+static void
+test_crash_tail_login_and_operation(void **state)
+{
+	struct audit_event ev[2];
+	struct audit_tail t;
+	size_t i;
+
+	(void)state;
+	memset(ev, 0, sizeof(ev));
+	for (i = 0; i < 2; i++) {
+		ev[i].ok = 1;
+		ev[i].count = -1;
+		ev[i].role = "co";
+		ev[i].partition = "p1";
+		ev[i].serial = 123456789012;
+	}
+	ev[0].event = "login";
+	ev[1].event = "restore";
+	crash_after(ev, 2, &t);
+	assert_int_equal(t.kind, AUDIT_TAIL_CRASH);
+	assert_int_equal(t.records, 2);
+	assert_string_equal(t.event, "login, restore");
+
+	ev[1].partition = "p2"; /* another partition's record */
+	crash_after(ev, 2, &t);
+	assert_int_equal(t.kind, AUDIT_TAIL_FOREIGN);
+	ev[1].partition = "p1";
+	ev[1].role = "po"; /* another role's */
+	crash_after(ev, 2, &t);
+	assert_int_equal(t.kind, AUDIT_TAIL_FOREIGN);
+	ev[1].role = "co";
+	ev[0].ok = 0; /* a failed login commits on its own */
+	crash_after(ev, 2, &t);
+	assert_int_equal(t.kind, AUDIT_TAIL_FOREIGN);
+	ev[0].ok = 1;
+	ev[0].event = "restore"; /* no login first */
+	ev[1].event = "login";
+	crash_after(ev, 2, &t);
+	assert_int_equal(t.kind, AUDIT_TAIL_FOREIGN);
 }
 
 static void
@@ -585,6 +655,7 @@ main(void)
 		cmocka_unit_test(test_verify_and_tamper),
 		cmocka_unit_test(test_rollback_truncates),
 		cmocka_unit_test(test_crash_tail_recovered),
+		cmocka_unit_test(test_crash_tail_login_and_operation),
 		cmocka_unit_test(test_outside_transaction_refused),
 		cmocka_unit_test(test_ratchet_vectors),
 		cmocka_unit_test(test_ratchet_erases_old_keys),
