@@ -7,9 +7,11 @@
 # authenticated, object-by-object backup costs over a raw copy of the
 # files). BACKUP_BENCH_SIZES chooses N, BACKUP_BENCH_VERSIONS the partition
 # versions (0: V0, objects re-encrypted into the stream; 1: V1, the SMK and
-# the SKS blobs as stored). restore --replace is also set beside a bare
+# the SKS blobs as stored). Restore is timed twice, each beside a bare
 # insert of its rows in one transaction (bench/lib.sh: hsm.db's object
-# table for V0, sks.db's blob table for V1).
+# table for V0, sks.db's blob table for V1): --replace onto the partition
+# it came from (every row deleted, then inserted) and --add into an empty
+# partition (inserts only, the floor's own work).
 . "$(dirname "$0")/lib.sh"
 sizes=${BACKUP_BENCH_SIZES:-"100000 1000000"}
 
@@ -75,6 +77,22 @@ for n in $sizes; do
 	echo "restore --replace $n objects: ${rs}s, $(per_sec "$n" "$rs") objects/s," \
 		"peak ${rm} KiB, time ratio to tar $(ratio "$rs" "$ts")," \
 		"to a bare insert of $rows (${bi}s) $(ratio "$rs" "$bi")"
+
+	# --add into an empty partition: the same inserts as the floor, none
+	# of --replace's deletes of the rows already there.
+	hsm partition create "hsm:$d#e" --version "$v" --pin-file "$W/so" >/dev/null
+	hsm partition init "hsm:$d#e" --new-pin-file "$W/po" \
+		--domain-pin-file "$W/dom" --domain-string "$(domstr "$W/dom")" >/dev/null
+	hsm partition policy set "hsm:$d#e" storage-size 1099511627776 \
+		--pin-file "$W/po" >/dev/null
+	hsm role init "hsm:$d#e" --role co --pin-file "$W/po" \
+		--new-pin-file "$W/co" >/dev/null
+	measure "$W/t.ra" restore --from "dir:$W/s$n" --backup "$name" \
+		--to "hsm:$d#e" --add --pin-file "$W/co" --backup-pin-file "$W/bk"
+	read -r as am <"$W/t.ra"
+	echo "restore --add into an empty partition $n objects: ${as}s," \
+		"$(per_sec "$n" "$as") objects/s, peak ${am} KiB, time ratio to" \
+		"the bare insert $(ratio "$as" "$bi")"
 	rm -rf "$d" "$W/s$n" "$W/h$n.tar.zst"
 done
 done
