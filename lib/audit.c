@@ -322,6 +322,33 @@ line_write(const char *logpath, uint64_t size, const struct buf *b)
 	return r;
 }
 
+/* Moves hsm.db's head to hd, the next record's key to next (in the
+ * caller's transaction; the key replaced is wiped at its commit). */
+static int
+head_write(struct store *st, const struct audit_head *hd,
+    const uint8_t next[AUDIT_KEY_LEN])
+{
+	sqlite3_stmt *q;
+	int r, rc;
+
+	if ((r = store_prepare(st, "UPDATE hsm SET audit_seq = ?, "
+	    "audit_head = ?, audit_size = ?, audit_key = ?, audit_digest = ? "
+	    "WHERE id = 1", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, (int64_t)hd->seq);
+	sqlite3_bind_blob(q, 2, hd->mac, CC_HASH_LEN, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 3, (int64_t)hd->size);
+	sqlite3_bind_blob(q, 4, next, AUDIT_KEY_LEN, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(q, 5, hd->digest, CC_HASH_LEN, SQLITE_TRANSIENT);
+	rc = sqlite3_step(q);
+	sqlite3_clear_bindings(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return store_err(st, rc);
+	store_wipe_on_commit(st);
+	return 0;
+}
+
 int
 audit_append(struct store *st, const char *logpath,
     const struct audit_event *ev)
@@ -330,9 +357,8 @@ audit_append(struct store *st, const char *logpath,
 	char machex[MAC_HEX + 1];
 	struct audit_head hd;
 	struct buf *b = NULL;
-	sqlite3_stmt *q;
 	size_t n;
-	int r, rc, seeded = 0;
+	int r, seeded = 0;
 
 	if (!store_in_tx(st)) {
 		err_set_detail("audit_append outside a transaction");
@@ -363,24 +389,13 @@ audit_append(struct store *st, const char *logpath,
 	if ((r = audit_ratchet(key, next)) != 0 ||
 	    (r = line_write(logpath, hd.size, b)) != 0)
 		goto out;
-	if ((r = store_prepare(st, "UPDATE hsm SET audit_seq = ?, "
-	    "audit_head = ?, audit_size = ?, audit_key = ?, audit_digest = ? "
-	    "WHERE id = 1", &q)) != 0)
-		goto out;
-	sqlite3_bind_int64(q, 1, (int64_t)(hd.seq + 1));
-	sqlite3_bind_blob(q, 2, mac, sizeof(mac), SQLITE_TRANSIENT);
-	sqlite3_bind_int64(q, 3, (int64_t)(hd.size + buf_len(b)));
-	sqlite3_bind_blob(q, 4, next, sizeof(next), SQLITE_TRANSIENT);
-	sqlite3_bind_blob(q, 5, hd.digest, CC_HASH_LEN, SQLITE_TRANSIENT);
-	rc = sqlite3_step(q);
-	sqlite3_clear_bindings(q);
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE) {
-		r = store_err(st, rc);
-		(void)audit_truncate(logpath, hd.size);
+	hd.seq++;
+	memcpy(hd.mac, mac, sizeof(mac));
+	hd.size += buf_len(b);
+	if ((r = head_write(st, &hd, next)) != 0) {
+		(void)audit_truncate(logpath, hd.size - buf_len(b));
 		goto out;
 	}
-	store_wipe_on_commit(st);
 	r = 0;
  out:
 	buf_free(b);
@@ -1039,6 +1054,7 @@ audit_tail(struct store *st, const char *logpath, struct audit_tail *t)
 		t->records = 1;
 		t->seq = c.last.seq;
 		snprintf(t->event, sizeof(t->event), "%s", c.last.event);
+		snprintf(t->object, sizeof(t->object), "%s", c.last.object);
 	} else if (t->lines == 2)
 		login_and_operation(&c, (const char *)p, (size_t)n, t);
 	err_set_detail(NULL);
@@ -1048,6 +1064,55 @@ audit_tail(struct store *st, const char *logpath, struct audit_tail *t)
 		close(fd);
 	free(p);
 	verify_ctx_clear(&c);
+	return r;
+}
+
+int
+audit_tail_keep(struct store *st, const char *logpath)
+{
+	struct verify_ctx c;
+	struct audit_head hd;
+	uint8_t key[AUDIT_KEY_LEN];
+	char *p = NULL;
+	ssize_t n = -1;
+	int r, fd;
+
+	memset(&c, 0, sizeof(c));
+	if (!store_in_tx(st)) {
+		err_set_detail("audit_tail_keep outside a transaction");
+		return CE_INVALID;
+	}
+	if ((r = head_read(st, key, &hd, NULL)) != 0)
+		goto out;
+	r = CE_INTEGRITY;
+	err_set_detail("the record past the head is not one whole record "
+	    "chained from it");
+	if (!hd.have_digest || (p = malloc(TAIL_READ_MAX)) == NULL)
+		goto out;
+	if ((fd = open(logpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
+		n = pread(fd, p, TAIL_READ_MAX, (off_t)hd.size);
+		close(fd);
+	}
+	if (n <= 0 || n >= TAIL_READ_MAX || p[n - 1] != '\n' ||
+	    memchr(p, '\n', (size_t)n - 1) != NULL)
+		goto out;
+	c.have_key = 1;
+	memcpy(c.key, key, sizeof(key));
+	memcpy(c.prev, hd.mac, CC_HASH_LEN);
+	c.line = hd.seq;
+	if (verify_line(&c, p, (size_t)n - 1) != 0 ||
+	    unhex(p + n - 1 - MAC_HEX - 2, hd.mac, CC_HASH_LEN) != 0 ||
+	    (r = audit_digest_step(hd.digest, p, (size_t)n - 1)) != 0 ||
+	    (r = audit_ratchet(key, key)) != 0)
+		goto out;
+	hd.seq++;
+	hd.size += (uint64_t)n;
+	err_set_detail(NULL);
+	r = head_write(st, &hd, key);
+ out:
+	sodium_memzero(key, sizeof(key));
+	verify_ctx_clear(&c);
+	free(p);
 	return r;
 }
 

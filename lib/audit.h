@@ -164,10 +164,20 @@ struct audit_tail {
 	uint64_t seq;        /* CRASH with a whole record: its seq, else 0 */
 	int records;         /* CRASH: 1, or 2 (a login, then its operation) */
 	char event[48];      /* and its event ("login, restore" for two) */
+	char object[160];    /* CRASH with one whole record: its object */
 };
 
 /* Classifies what follows the head (no tail: AUDIT_TAIL_NONE). */
 int audit_tail(struct store *st, const char *logpath, struct audit_tail *t);
+
+/*
+ * Keeps an interrupted command's one whole record instead of dropping it:
+ * moves the head over it, in the caller's transaction, after checking
+ * again that it is one record chained from the head. For an event whose
+ * effect outlived the kill (a Backup HSM's backup partition renamed into
+ * place before hsm.db committed); CE_INTEGRITY when the tail is not that.
+ */
+int audit_tail_keep(struct store *st, const char *logpath);
 
 /*
  * Verifies the whole chain against the head in hsm.db. Returns 0 (with

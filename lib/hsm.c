@@ -251,12 +251,37 @@ tx_open(struct hsm *h)
  * that is refused, never dropped, until an officer acts. Called inside an
  * open transaction; returns with one open, or none on an error.
  */
+/*
+ * A Backup HSM renames a new backup partition into DIR/backup/ between
+ * writing its backup-partition-create record and committing hsm.db
+ * (lib/bstore_hsm.c): a kill in between leaves the partition whole and
+ * its record uncommitted. Dropping the record would leave a backup
+ * partition the log does not name; this says to keep it instead. Only
+ * that event, one whole record, and a plain file name that is there.
+ */
+static int
+backup_in_place(struct hsm *h, const struct audit_tail *t)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+
+	if (t->records != 1 || t->seq == 0 ||
+	    strcmp(t->event, "backup-partition-create") != 0 ||
+	    t->object[0] == '\0' || t->object[0] == '.' ||
+	    strchr(t->object, '/') != NULL)
+		return 0;
+	if ((size_t)snprintf(path, sizeof(path), "%s/backup/%s", h->dir,
+	    t->object) >= sizeof(path))
+		return 0;
+	return lstat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
 static int
 tail_recover(struct hsm *h)
 {
 	struct audit_tail t;
 	struct audit_event ev;
-	char detail[160];
+	char detail[320];
 	int r;
 
 	if ((r = audit_tail(h->st, h->logpath, &t)) != 0) {
@@ -267,7 +292,17 @@ tail_recover(struct hsm *h)
 	case AUDIT_TAIL_NONE:
 		return 0;
 	case AUDIT_TAIL_CRASH:
-		if (t.records == 2)
+		if (backup_in_place(h, &t)) {
+			/* its effect is there: keep the record, not drop it */
+			if ((r = audit_tail_keep(h->st, h->logpath)) != 0) {
+				tx_rollback(h);
+				return r;
+			}
+			snprintf(detail, sizeof(detail), "kept uncommitted "
+			    "record %llu (%s %.64s): the backup partition it "
+			    "records was in place", (unsigned long long)t.seq,
+			    t.event, t.object);
+		} else if (t.records == 2)
 			snprintf(detail, sizeof(detail), "dropped uncommitted "
 			    "records %llu and %llu (%s) left by an interrupted "
 			    "command", (unsigned long long)t.seq,

@@ -6,7 +6,11 @@
 # left in .tmp/ never lists nor counts and gc removes it; every finished
 # backup partition is in the Backup HSM's audit log and its chain still
 # verifies (a run killed inside the audit step leaves only an interrupted
-# record, which the chain reports as a crash, not tampering).
+# record, which the chain reports as a crash, not tampering). A run killed
+# after its partition is renamed into place and before the Backup HSM's
+# hsm.db commits (the crash hook there) leaves the partition whole and its
+# record uncommitted: the next write keeps the record ("kept uncommitted
+# record"), so the log still names every partition there is.
 . "$(dirname "$0")/lib.sh"
 . "$here/helpers/hsm.sh"
 . "$here/helpers/backup.sh"
@@ -21,6 +25,39 @@ backupd backup --from "hsm:$T/h#p1" --to "hsm:$T/b" --pin-file "$CO" \
 	--backup-pin-file "$BK" --kdf test >"$T/names"
 dur=$(($(now_ms) - t0))
 [ "$dur" -gt 0 ] || dur=1
+sleep 1
+
+# The kill between the rename and the commit, on purpose: the Nth commit
+# of the process is the Backup HSM's once a partition appears.
+i=1
+while :; do
+	set +e
+	COFFER_TEST_CRASH_AT="before-commit#$i" backupd backup \
+		--from "hsm:$T/h#p1" --to "hsm:$T/b" --pin-file "$CO" \
+		--backup-pin-file "$BK" --kdf test >/dev/null 2>&1
+	rc=$?
+	set -e
+	[ "$rc" -eq 137 ] || fail "commit $i: exit $rc, the crash hook did not fire"
+	LC_ALL=C sort "$T/names" >"$T/names.sorted"
+	late=$(listed | comm -13 "$T/names.sorted" -)
+	[ -z "$late" ] || break
+	i=$((i + 1))
+	[ "$i" -le 6 ] || fail "no commit left a partition in place"
+done
+expect_exit 0 hsm audit verify "$T/b"
+grep -q "backup-partition-create" "$T/.err" ||
+	{ cat "$T/.err"; fail "verify does not name the uncommitted record"; }
+# the next write (another backup) settles the tail
+sleep 1
+backupd backup --from "hsm:$T/h#p1" --to "hsm:$T/b" --pin-file "$CO" \
+	--backup-pin-file "$BK" --kdf test >>"$T/names"
+grep -q "kept uncommitted record [0-9]* (backup-partition-create $late)" \
+	"$T/b/audit.log" || fail "the record of $late, in place, was not kept"
+[ "$(grep -c "\"event\":\"backup-partition-create\".*\"object\":\"$late\"" \
+	"$T/b/audit.log")" -eq 1 ] || fail "$late is not named once in the log"
+hsm audit verify "$T/b" >/dev/null 2>"$T/verr" && [ ! -s "$T/verr" ] ||
+	{ cat "$T/verr"; fail "the chain does not verify clean after keeping"; }
+echo "$late" >>"$T/names"
 sleep 1
 
 kill_backups "hsm:$T/b" 8
