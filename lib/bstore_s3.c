@@ -888,6 +888,16 @@ on_count(void *arg, const struct s3_item *it)
 	return 0;
 }
 
+/* Withdraws this writer's claim, if it holds one. */
+static void
+unclaim(struct s3_txn *t)
+{
+	if (t->claim[0] == '\0')
+		return;
+	(void)s3_delete(((struct s3_be *)t->s->be)->c, t->claim, NULL);
+	t->claim[0] = '\0';
+}
+
 /*
  * Claims name for this writer: two hosts backing up one partition in one
  * second would otherwise both find the name free and the later PUT would
@@ -895,7 +905,9 @@ on_count(void *arg, const struct s3_item *it)
  * lists the claims on the name: S3 reads its writes, so of two claimants
  * the later one always sees the earlier's claim, and only a writer that
  * sees its own claim alone has the name. The others withdraw and try the
- * next second. CE_EXISTS: not ours.
+ * next second. A writer that finished with the name deleted its claim
+ * after its object appeared, so s3_begin looks for the object once more
+ * after claiming. CE_EXISTS: not ours.
  */
 static int
 claim(struct s3_txn *t, const char *name)
@@ -919,10 +931,8 @@ claim(struct s3_txn *t, const char *name)
 	key_of(be, CLAIMS, rest, pre);
 	if ((r = s3_list(be->c, pre, 0, on_count, &w)) == 0 && w.n != 1)
 		r = CE_EXISTS;
-	if (r != 0) {
-		(void)s3_delete(be->c, t->claim, NULL);
-		t->claim[0] = '\0';
-	}
+	if (r != 0)
+		unclaim(t);
 	return r;
 }
 
@@ -931,8 +941,7 @@ txn_drop(struct s3_txn *t)
 {
 	if (t == NULL)
 		return;
-	if (t->claim[0] != '\0')
-		(void)s3_delete(((struct s3_be *)t->s->be)->c, t->claim, NULL);
+	unclaim(t);
 	cbk_spool_free(t->spool);
 	if (t->spool_fd >= 0)
 		close(t->spool_fd);
@@ -959,8 +968,14 @@ s3_begin(struct bstore *s, const struct cbk_manifest *m, uint64_t estimate,
 		if ((r = cbk_manifest_check(&t->m)) != 0 ||
 		    (r = bstore_manifest_name(&t->m, gt->name)) != 0)
 			break;
+		/* Free, claimed, and still free once claimed: a writer that
+		 * held the name may have finished (object put, claim deleted)
+		 * between the first look and the listing of the claims. */
 		if ((r = name_free(s, gt->name)) == 0 &&
-		    (r = claim(t, gt->name)) == 0)
+		    (r = claim(t, gt->name)) == 0 &&
+		    (r = name_free(s, gt->name)) != 0)
+			unclaim(t);
+		if (r == 0)
 			break;
 		if (r != CE_EXISTS || m->created != 0)
 			break;
