@@ -80,13 +80,7 @@ for n in $sizes; do
 
 	# --add into an empty partition: the same inserts as the floor, none
 	# of --replace's deletes of the rows already there.
-	hsm partition create "hsm:$d#e" --version "$v" --pin-file "$W/so" >/dev/null
-	hsm partition init "hsm:$d#e" --new-pin-file "$W/po" \
-		--domain-pin-file "$W/dom" --domain-string "$(domstr "$W/dom")" >/dev/null
-	hsm partition policy set "hsm:$d#e" storage-size 1099511627776 \
-		--pin-file "$W/po" >/dev/null
-	hsm role init "hsm:$d#e" --role co --pin-file "$W/po" \
-		--new-pin-file "$W/co" >/dev/null
+	bench_part_add "$d" e "$v"
 	measure "$W/t.ra" restore --from "dir:$W/s$n" --backup "$name" \
 		--to "hsm:$d#e" --add --pin-file "$W/co" --backup-pin-file "$W/bk"
 	read -r as am <"$W/t.ra"

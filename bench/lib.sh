@@ -52,13 +52,19 @@ bench_pins() {
 # CO set from bench_pins' files.
 bench_partition() {
 	hsm init "$1" --label bench --kdf test --pin-file "$W/so" >/dev/null
-	hsm partition create "hsm:$1#p" --version "${2:-0}" \
+	bench_part_add "$1" p "${2:-0}"
+}
+
+# bench_part_add DIR LABEL VERSION: one more such partition in DIR's HSM,
+# in the same cloning domain.
+bench_part_add() {
+	hsm partition create "hsm:$1#$2" --version "$3" \
 		--pin-file "$W/so" >/dev/null
-	hsm partition init "hsm:$1#p" --new-pin-file "$W/po" \
+	hsm partition init "hsm:$1#$2" --new-pin-file "$W/po" \
 		--domain-pin-file "$W/dom" --domain-string "$(domstr "$W/dom")" >/dev/null
-	hsm partition policy set "hsm:$1#p" storage-size 1099511627776 \
+	hsm partition policy set "hsm:$1#$2" storage-size 1099511627776 \
 		--pin-file "$W/po" >/dev/null
-	hsm role init "hsm:$1#p" --role co --pin-file "$W/po" \
+	hsm role init "hsm:$1#$2" --role co --pin-file "$W/po" \
 		--new-pin-file "$W/co" >/dev/null
 }
 
