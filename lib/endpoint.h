@@ -247,6 +247,22 @@ int endpoint_sink_new(struct endpoint *e, const struct endpoint_sink_opts *o,
 int endpoint_sink_record(void *k, uint8_t kind, const uint8_t *p, size_t n);
 
 /*
+ * A restore prepares V0 records on its reading thread (everything but the
+ * insert: lib/object.h, object_prep_record) and the applying thread only
+ * inserts them. endpoint_sink_prep gives the preparing thread its context,
+ * made before that thread starts (*pp NULL when the target is not V0 or
+ * the sink syncs: records then go through as they are); the prepared rows
+ * go in, in order with the other records, through endpoint_emit_local
+ * (an endpoint_emit_fn, k the sink) as ENDPOINT_REC_PREPARED. Nothing
+ * from a transfer or an archive is ever taken as one: endpoint_sink_record
+ * refuses the kind.
+ */
+#define ENDPOINT_REC_PREPARED 0xfe
+struct object_prep;
+int endpoint_sink_prep(struct endpoint_sink *k, struct object_prep **pp);
+int endpoint_emit_local(void *k, uint8_t kind, const void *p, size_t n);
+
+/*
  * Applies what was staged, all or nothing (arg is the sink). count is the
  * number of records the sender says it sent; a different number of
  * records received is CE_INTEGRITY.

@@ -261,6 +261,36 @@ endpoint_sink_record(void *arg, uint8_t kind, const uint8_t *p, size_t n)
 }
 
 int
+endpoint_sink_prep(struct endpoint_sink *k, struct object_prep **pp)
+{
+	*pp = NULL;
+	if (k->a == NULL || k->conflict == ENDPOINT_SYNC)
+		return 0;
+	return object_prep_new(k->a, pp);
+}
+
+int
+endpoint_emit_local(void *arg, uint8_t kind, const void *p, size_t n)
+{
+	struct endpoint_sink *k = arg;
+	int r;
+
+	if (kind != ENDPOINT_REC_PREPARED)
+		return endpoint_sink_record(k, kind, p, n);
+	if (k->failed)
+		return k->failed;
+	if (k->committed || k->a == NULL)
+		return CE_INVALID;
+	k->st.received++;
+	r = object_apply_prepared(k->a, p, n);
+	if (r == 0 && k->failed)
+		r = k->failed;
+	if (r != 0)
+		k->failed = r;
+	return r;
+}
+
+int
 endpoint_emit_sink(void *k, uint8_t kind, const void *p, size_t n)
 {
 	return endpoint_sink_record(k, kind, p, n);

@@ -1,3 +1,4 @@
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,8 @@ struct object_apply {
 	struct session *s;
 	struct object_apply_opts o;
 	struct object_apply_stats st;
-	uint64_t next_id;
+	/* The next row id (V0): an object_prep's thread takes ids too. */
+	_Atomic uint64_t next_id;
 	int64_t dbytes;
 	int64_t dcount;
 	struct buf *scratch;
@@ -73,6 +75,7 @@ object_apply_begin(struct session *s, const struct object_apply_opts *o,
     struct object_apply **ap)
 {
 	struct object_apply *a;
+	uint64_t id = 0;
 	int r;
 
 	if ((r = object_require_user(s)) != 0)
@@ -96,10 +99,11 @@ object_apply_begin(struct session *s, const struct object_apply_opts *o,
 	}
 	if (o->empty_first && (r = hsm_erase_objects_tx(s->h, s->pid)) != 0)
 		goto fail;
-	if ((r = object_next_id(s->h, &a->next_id)) != 0 ||
+	if ((r = object_next_id(s->h, &id)) != 0 ||
 	    (r = object_psk_aead(s, &a->k)) != 0 ||
 	    (r = object_capacity(s, &a->cap, &a->used)) != 0)
 		goto fail;
+	atomic_init(&a->next_id, id);
 	*ap = a;
 	return 0;
  fail:
@@ -197,14 +201,33 @@ make_room(struct object_apply *a, const char *label)
 	return 0;
 }
 
+/* Counts bytes a row added; capacity as we go, so a too-large transfer
+ * stops early. */
+static int
+account_added(struct object_apply *a, uint64_t add)
+{
+	struct session *s = a->s;
+
+	if (s->version == 0)
+		a->dbytes += (int64_t)add;
+	a->dcount++;
+	if (a->dbytes > 0 && a->used + (uint64_t)a->dbytes > a->cap) {
+		err_set_detail("partition '%s' is full: %llu of %llu bytes used "
+		    "and this transfer needs %lld more; nothing was written",
+		    s->label, (unsigned long long)a->used,
+		    (unsigned long long)a->cap, (long long)a->dbytes);
+		return CE_FULL;
+	}
+	return 0;
+}
+
 int
 object_apply_add(struct object_apply *a, const uint8_t *rec, size_t len)
 {
-	struct session *s = a->s;
 	struct object *o = NULL;
 	const uint8_t *val;
 	size_t vlen;
-	uint64_t add;
+	uint64_t add, id;
 	int r;
 
 	/* No guarded copy of the value: it is sealed straight from rec. */
@@ -215,25 +238,121 @@ object_apply_add(struct object_apply *a, const uint8_t *rec, size_t len)
 			r = 0;
 		goto out;
 	}
-	if ((r = object_insert_tx(s, a->k, o, val, vlen, &a->next_id, &add,
+	id = atomic_fetch_add(&a->next_id, 1);
+	if ((r = object_insert_tx(a->s, a->k, o, val, vlen, &id, &add,
 	    a->scratch)) != 0)
 		goto out;
-	if (s->version == 0)
-		a->dbytes += (int64_t)add;
-	a->dcount++;
-	/* Capacity as we go, so a too-large transfer stops early. */
-	if (a->dbytes > 0 && a->used + (uint64_t)a->dbytes > a->cap) {
-		err_set_detail("partition '%s' is full: %llu of %llu bytes used "
-		    "and this transfer needs %lld more; nothing was written",
-		    s->label, (unsigned long long)a->used,
-		    (unsigned long long)a->cap, (long long)a->dbytes);
-		r = CE_FULL;
-		goto out;
-	}
-	r = 0;
+	r = account_added(a, add);
  out:
 	object_free(o);
 	return r;
+}
+
+struct object_prep {
+	struct object_apply *a; /* for its id counter only */
+	struct cc_aead *k;      /* this thread's own context under the PSK */
+	uint64_t serial;
+};
+
+/* A prepared row: the label and its NUL, attrs, sealed, then this. */
+struct prep_hdr {
+	uint64_t id, size;
+	uint32_t cls, key_type, bits;
+	uint32_t labellen, alen, slen;
+};
+
+int
+object_prep_new(struct object_apply *a, struct object_prep **pp)
+{
+	struct object_prep *p;
+	int r;
+
+	*pp = NULL;
+	if (a->s->version != 0)
+		return 0;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return CE_NOMEM;
+	p->a = a;
+	p->serial = a->s->serial;
+	if ((r = object_psk_aead(a->s, &p->k)) != 0) {
+		free(p);
+		return r;
+	}
+	*pp = p;
+	return 0;
+}
+
+int
+object_prep_record(struct object_prep *p, const uint8_t *rec, size_t len,
+    struct buf *out)
+{
+	struct object *o = NULL;
+	struct object_row row;
+	struct prep_hdr h;
+	const uint8_t *val;
+	size_t vlen;
+	int r;
+
+	buf_reset(out);
+	if ((r = object_decode_view(rec, len, &o, &val, &vlen)) != 0)
+		return r;
+	memset(&h, 0, sizeof(h));
+	h.labellen = (uint32_t)strlen(o->label);
+	if ((r = buf_put(out, o->label, h.labellen + 1)) != 0 ||
+	    (r = object_row_make(p->k, p->serial,
+	    atomic_fetch_add(&p->a->next_id, 1), o, val, vlen, out,
+	    &row)) != 0)
+		goto out;
+	h.id = row.id;
+	h.size = row.size;
+	h.cls = row.cls;
+	h.key_type = row.key_type;
+	h.bits = row.bits;
+	h.alen = (uint32_t)row.alen;
+	h.slen = (uint32_t)row.slen;
+	r = buf_put(out, &h, sizeof(h));
+ out:
+	object_free(o);
+	return r;
+}
+
+int
+object_apply_prepared(struct object_apply *a, const uint8_t *p, size_t len)
+{
+	struct object_row row;
+	struct prep_hdr h;
+	int r;
+
+	if (len < sizeof(h))
+		return CE_INVALID;
+	memcpy(&h, p + len - sizeof(h), sizeof(h));
+	if ((uint64_t)h.labellen + 1 + h.alen + h.slen != len - sizeof(h) ||
+	    p[h.labellen] != '\0')
+		return CE_INVALID;
+	row.id = h.id;
+	row.label = (const char *)p;
+	row.cls = h.cls;
+	row.key_type = h.key_type;
+	row.bits = h.bits;
+	row.size = h.size;
+	row.attrs = p + h.labellen + 1;
+	row.alen = h.alen;
+	row.sealed = row.attrs + h.alen;
+	row.slen = h.slen;
+	if ((r = make_room(a, row.label)) != 0)
+		return r == 1 ? 0 : r;
+	if ((r = object_row_insert_tx(a->s, &row)) != 0)
+		return r;
+	return account_added(a, row.size);
+}
+
+void
+object_prep_free(struct object_prep *p)
+{
+	if (p == NULL)
+		return;
+	cc_aead_free(p->k);
+	free(p);
 }
 
 int

@@ -186,10 +186,70 @@ object_account_tx(struct session *s, int64_t dbytes, int64_t dcount)
 int
 object_psk_aead(struct session *s, struct cc_aead **kp)
 {
+	int r;
+
 	*kp = NULL;
 	if (s->version == 1)
 		return 0;
+	/* Checked once here: the caller holds the write transaction, so no
+	 * rekey commits while the context is in use. */
+	if ((r = session_psk_current(s)) != 0)
+		return r;
 	return cc_aead_new(secret_ptr(s->psk), kp);
+}
+
+int
+object_row_make(struct cc_aead *k, uint64_t serial, uint64_t id,
+    const struct object *o, const uint8_t *val, size_t vlen, struct buf *out,
+    struct object_row *row)
+{
+	size_t base = buf_len(out), alen;
+	int r;
+
+	if ((r = object_attrs_encode(o, out)) != 0)
+		return r;
+	alen = buf_len(out) - base;
+	/* The sealed value follows the attributes in the same buffer. */
+	if ((r = wrap_seal_k(out, k, WRAP_OBJECT, serial, id,
+	    buf_ptr(out) + base, alen, vlen ? val : NULL, vlen)) != 0)
+		return r;
+	row->id = id;
+	row->label = o->label;
+	row->cls = o->cls;
+	row->key_type = o->key_type;
+	row->bits = o->bits;
+	row->size = alen + vlen;
+	row->attrs = buf_ptr(out) + base;
+	row->alen = alen;
+	row->sealed = row->attrs + alen;
+	row->slen = buf_len(out) - base - alen;
+	return 0;
+}
+
+int
+object_row_insert_tx(struct session *s, const struct object_row *row)
+{
+	sqlite3_stmt *q;
+	int r;
+
+	if ((r = store_prepare(s->h->st, "INSERT INTO object (id, partition_id,"
+	    " label, class, key_type, bits, size, attrs, value, created) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, (int64_t)row->id);
+	sqlite3_bind_int64(q, 2, s->pid);
+	sqlite3_bind_text(q, 3, row->label, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, row->cls);
+	sqlite3_bind_int64(q, 5, row->key_type);
+	sqlite3_bind_int64(q, 6, row->bits);
+	sqlite3_bind_int64(q, 7, (int64_t)row->size);
+	sqlite3_bind_blob(q, 8, row->attrs, (int)row->alen, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 9, row->sealed, (int)row->slen, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 10, (int64_t)time(NULL));
+	if ((r = hsm_step_done(s->h, q)) != 0 && r == CE_EXISTS)
+		err_set_detail("label '%s' is already in use in partition "
+		    "'%s'", row->label, s->label);
+	return r;
 }
 
 int
@@ -197,55 +257,26 @@ object_insert_tx(struct session *s, struct cc_aead *k, const struct object *o,
     const uint8_t *val, size_t vlen, uint64_t *nextidp, uint64_t *addp,
     struct buf *scratch)
 {
-	struct buf *attrs = scratch;
-	sqlite3_stmt *q;
-	size_t alen;
-	uint64_t id = *nextidp;
+	struct cc_aead *own = NULL;
+	struct object_row row;
 	int r;
 
 	if (s->version == 1)
 		return sks_obj_insert_tx(s, o, val, vlen, addp, scratch);
-	/* a session from before a rekey holds the old PSK: nothing it seals
-	 * would open for anyone else */
-	if ((r = session_psk_current(s)) != 0)
+	/* One insert: a context of its own, which checks that the session's
+	 * PSK is still the partition's (a session from before a rekey holds
+	 * the old one: nothing it seals would open for anyone else). */
+	if (k == NULL && (r = object_psk_aead(s, &own)) != 0)
 		return r;
-	buf_reset(attrs);
-	if ((r = object_attrs_encode(o, attrs)) != 0)
-		return r;
-	alen = buf_len(attrs);
-	/* The sealed value follows the attributes in the same buffer. */
-	if (k != NULL)
-		r = wrap_seal_k(attrs, k, WRAP_OBJECT, s->serial, id,
-		    buf_ptr(attrs), alen, vlen ? val : NULL, vlen);
-	else
-		r = wrap_seal_to(attrs, secret_ptr(s->psk), WRAP_OBJECT,
-		    s->serial, id, buf_ptr(attrs), alen, vlen ? val : NULL, vlen);
-	if (r != 0)
-		return r;
-	if ((r = store_prepare(s->h->st, "INSERT INTO object (id, partition_id,"
-	    " label, class, key_type, bits, size, attrs, value, created) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &q)) != 0)
-		return r;
-	sqlite3_bind_int64(q, 1, (int64_t)id);
-	sqlite3_bind_int64(q, 2, s->pid);
-	sqlite3_bind_text(q, 3, o->label, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 4, o->cls);
-	sqlite3_bind_int64(q, 5, o->key_type);
-	sqlite3_bind_int64(q, 6, o->bits);
-	sqlite3_bind_int64(q, 7, (int64_t)(alen + vlen));
-	sqlite3_bind_blob(q, 8, buf_ptr(attrs), (int)alen, SQLITE_STATIC);
-	sqlite3_bind_blob(q, 9, buf_ptr(attrs) + alen,
-	    (int)(buf_len(attrs) - alen), SQLITE_STATIC);
-	sqlite3_bind_int64(q, 10, (int64_t)time(NULL));
-	if ((r = hsm_step_done(s->h, q)) != 0) {
-		if (r == CE_EXISTS)
-			err_set_detail("label '%s' is already in use in partition "
-			    "'%s'", o->label, s->label);
-		return r;
+	buf_reset(scratch);
+	if ((r = object_row_make(k != NULL ? k : own, s->serial, *nextidp, o,
+	    val, vlen, scratch, &row)) == 0 &&
+	    (r = object_row_insert_tx(s, &row)) == 0) {
+		*nextidp = row.id + 1;
+		*addp = row.size;
 	}
-	*nextidp = id + 1;
-	*addp = alen + vlen;
-	return 0;
+	cc_aead_free(own);
+	return r;
 }
 
 int

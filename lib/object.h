@@ -300,6 +300,29 @@ int object_apply_blob(struct object_apply *a, const uint8_t *blob,
  */
 int object_apply_blob_open(struct object_apply *a, const uint8_t *blob,
     size_t len, uint8_t *rec, size_t *reclenp);
+/*
+ * Preparing V0 records on another thread (a restore reads the archive on
+ * one core and applies on the other): everything but the insert. Made by
+ * object_prep_new on the thread that began a, before any other thread
+ * uses a; *pp is NULL when the target is not V0 (its records go through
+ * object_apply_add). object_prep_record, on that one other thread, turns
+ * a V0 object record into a prepared row in out: decoded and checked as
+ * object_apply_add does, its attributes encoded and its value sealed under
+ * the target's partition key with the row id it will have (ids come from
+ * a's counter, shared by both threads; a skipped record leaves a gap).
+ * object_apply_prepared inserts one, with object_apply_add's conflict
+ * handling, counts and capacity check. A prepared row is for this process
+ * only: it is never read from a transfer or an archive.
+ */
+struct object_prep;
+/* The largest prepared row: a record's parts, the label, the seal. */
+#define OBJECT_PREP_MAX (OBJECT_RECORD_MAX + OBJECT_LABEL_MAX + 256)
+int object_prep_new(struct object_apply *a, struct object_prep **pp);
+int object_prep_record(struct object_prep *p, const uint8_t *rec,
+    size_t len, struct buf *out);
+int object_apply_prepared(struct object_apply *a, const uint8_t *row,
+    size_t len);
+void object_prep_free(struct object_prep *p);
 /* Commits (with one audit event) and frees a. */
 int object_apply_commit(struct object_apply *a, struct object_apply_stats *stp);
 /* Rolls back and frees a; NULL is fine. */

@@ -25,7 +25,8 @@ int object_attrs_decode(struct object *o, const uint8_t *p, size_t len);
 int object_meta(struct object *o);
 
 /* A GCM context keyed with a V0 session's PSK (NULL for V1: blobs are
- * sealed under the SMK); cc_aead_free() it. */
+ * sealed under the SMK); cc_aead_free() it. It checks that the PSK is
+ * still the partition's: make it inside the transaction it serves. */
 struct cc_aead;
 int object_psk_aead(struct session *s, struct cc_aead **kp);
 
@@ -33,10 +34,40 @@ int object_psk_aead(struct session *s, struct cc_aead **kp);
 int object_may_create(struct session *s, const struct object *o);
 
 /*
+ * One V0 object row as it is inserted: the attributes in the clear, the
+ * value sealed under the partition's PSK with the serial and the row id in
+ * its associated data. size is what counts against the storage size.
+ */
+struct object_row {
+	uint64_t id;
+	const char *label;
+	uint32_t cls, key_type, bits;
+	uint64_t size;
+	const uint8_t *attrs;
+	size_t alen;
+	const uint8_t *sealed;
+	size_t slen;
+};
+
+/*
+ * Appends o's row with id to out (attributes, then the value sealed
+ * through k, a context from object_psk_aead); row points into out, valid
+ * until out grows, and at o's label. Touches no database: a restore runs
+ * it on its reading thread.
+ */
+int object_row_make(struct cc_aead *k, uint64_t serial, uint64_t id,
+    const struct object *o, const uint8_t *val, size_t vlen, struct buf *out,
+    struct object_row *row);
+
+/* Inserts a row made by object_row_make (CE_EXISTS: the label is taken). */
+int object_row_insert_tx(struct session *s, const struct object_row *row);
+
+/*
  * Inserts o with value val in the current transaction: id from *nextidp
  * (advanced), value sealed under the session's PSK (through k, a context
- * keyed with it by object_psk_aead for many inserts, or directly when k is
- * NULL); *addp gets the bytes it counts.
+ * from object_psk_aead made in this transaction, for many inserts; or,
+ * when k is NULL, through one made for this insert); *addp gets the bytes
+ * it counts.
  * Capacity and label uniqueness are the caller's business (the UNIQUE
  * constraint still refuses a duplicate with CE_EXISTS).
  */

@@ -8,12 +8,11 @@
 #include "err.h"
 #include "recpipe.h"
 #include "secret.h"
-#include "xfer.h"
 
 /* A batch: records as kind (1) | length (4, big-endian) | bytes. */
 #define BATCH_TARGET (256u * 1024)
 #define REC_HEAD 5
-#define BATCH_CAP (BATCH_TARGET + XFER_RECORD_MAX + REC_HEAD)
+#define BATCH_CAP (BATCH_TARGET + RECPIPE_RECORD_MAX + REC_HEAD)
 
 struct batch {
 	struct secret *mem;
@@ -151,7 +150,7 @@ recpipe_emit(void *pipe, uint8_t kind, const void *rec, size_t n)
 	uint8_t *s;
 	int r;
 
-	if (n > XFER_RECORD_MAX)
+	if (n > RECPIPE_RECORD_MAX)
 		return CE_TOO_LONG;
 	/* a batch goes when it reached its target; one record always fits */
 	if (b->used >= BATCH_TARGET) {

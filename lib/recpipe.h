@@ -26,6 +26,10 @@
 
 struct recpipe;
 
+/* One record's bytes: a transfer's record, or a row a producer made from
+ * one (a restore's prepared V0 row adds its label, seal and header). */
+#define RECPIPE_RECORD_MAX (1024u * 1024 + 4096)
+
 typedef int recpipe_fn(void *arg, uint8_t kind, const void *p, size_t n);
 
 /* CE_NOMEM, or CE_IO when the thread cannot start. */
