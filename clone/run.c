@@ -275,6 +275,7 @@ clone_run(const struct clone_opts *o, struct clone_result *res)
 {
 	struct endpoint *src = NULL, *dst = NULL;
 	struct endpoint_sink *sink = NULL;
+	struct endpoint_feed *feed = NULL;
 	struct endpoint_sink_opts so;
 	struct cred_login fc = { 0 }, tc = { 0 };
 	struct sender sd;
@@ -339,7 +340,13 @@ clone_run(const struct clone_opts *o, struct clone_result *res)
 		fail_at(res, r, "opening the target for writing");
 		goto out;
 	}
-	endpoint_sink_xfer(sink, &xs);
+	/* Receiving (and a V0 row's sealing) here, inserting on a thread of
+	 * its own, sending on a third: the transfer keeps both cores busy. */
+	if ((r = endpoint_feed_new(sink, &feed)) != 0) {
+		fail_at(res, r, "opening the target for writing");
+		goto out;
+	}
+	endpoint_feed_xfer(feed, &xs);
 	sd.src = src;
 	sd.o = o;
 	if (!o->json)
@@ -351,6 +358,9 @@ clone_run(const struct clone_opts *o, struct clone_result *res)
 	sdom = endpoint_domains(src, &ns);
 	ddom = endpoint_domains(dst, &nd);
 	r = xfer_run_pair(sdom, ns, ddom, nd, &source, &xs);
+	/* Joined (or stopped) before this thread uses the target again. */
+	endpoint_feed_free(feed);
+	feed = NULL;
 	if (r == 0)
 		r = endpoint_commit(dst);
 	if (r == 0)
@@ -370,6 +380,7 @@ clone_run(const struct clone_opts *o, struct clone_result *res)
 			list_clashes(o, src, dst, res);
 	}
  out:
+	endpoint_feed_free(feed);
 	/* Whatever failed, the target's transaction ends before the source
 	 * writes its audit line: on one HSM it would wait for that lock. */
 	if (dst != NULL)

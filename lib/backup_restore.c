@@ -11,7 +11,6 @@
 
 #include "backup.h"
 #include "backup_source.h"
-#include "buf.h"
 #include "endpoint.h"
 #include "chan.h"
 #include "crypto.h"
@@ -223,7 +222,7 @@ read_all(struct opened *o, xfer_record_fn *fn, void *arg, uint64_t *countp)
 
 struct apply_ctx {
 	struct endpoint_sink *k;
-	struct recpipe *pipe;   /* to the thread that applies, in order */
+	struct endpoint_feed *feed; /* to the thread that applies, in order */
 	struct backup_sel *sel;
 	const struct restore_params *p;
 	uint64_t n, taken, total;
@@ -231,8 +230,6 @@ struct apply_ctx {
 	struct secret *smk;     /* the stream's SMK record, parsed */
 	struct sks_blob_keys *keys;
 	struct secret *scratch; /* one opened blob at a time */
-	struct object_prep *prep; /* V0 into V0: rows made here */
-	struct buf *row;        /* the row being made */
 };
 
 /*
@@ -309,15 +306,7 @@ restore_one(void *arg, uint8_t kind, const uint8_t *p, size_t n)
 	if (c->check && (r = check_blob(c, kind, p, n)) != 0)
 		return r;
 	c->taken++;
-	/* V0 into V0: decoded, re-encoded and sealed here; the applying
-	 * thread only inserts (it was three fifths of its work). */
-	if (kind == XFER_REC_V0_OBJECT && c->prep != NULL) {
-		if ((r = object_prep_record(c->prep, p, n, c->row)) != 0)
-			return r;
-		return recpipe_emit(c->pipe, ENDPOINT_REC_PREPARED,
-		    buf_ptr(c->row), buf_len(c->row));
-	}
-	return recpipe_emit(c->pipe, kind, p, n);
+	return endpoint_feed_record(c->feed, kind, p, n);
 }
 
 int
@@ -375,19 +364,16 @@ backup_restore(struct endpoint *e, struct bstore *st, const char *name,
 	ac.total = o.m.object_count;
 	/*
 	 * Staged in one transaction, committed only if everything checks out.
-	 * Reading (decompression, chunk authentication, decryption) and
-	 * applying (decode, sealing or the blob's check, the insert) each get
-	 * a core: the sink and its SQLite connection are used by the pipe's
-	 * thread alone until recpipe_finish has joined it.
+	 * Reading (decompression, chunk authentication, decryption; a V0
+	 * row's decode and sealing, a V1 blob's check) and applying (the
+	 * insert) each get a core: the sink and its SQLite connection are
+	 * used by the feed's thread alone until endpoint_feed_finish has
+	 * joined it.
 	 */
 	if ((r = endpoint_sink_new(e, &so, &ac.k)) != 0 ||
-	    (r = endpoint_sink_prep(ac.k, &ac.prep)) != 0 ||
-	    (ac.prep != NULL &&
-	    (ac.row = buf_new(OBJECT_PREP_MAX)) == NULL &&
-	    (r = CE_NOMEM) != 0) ||
-	    (r = recpipe_new(endpoint_emit_local, ac.k, &ac.pipe)) != 0 ||
+	    (r = endpoint_feed_new(ac.k, &ac.feed)) != 0 ||
 	    (r = read_all(&o, restore_one, &ac, &res->records)) != 0 ||
-	    (r = recpipe_finish(ac.pipe)) != 0 ||
+	    (r = endpoint_feed_finish(ac.feed)) != 0 ||
 	    (r = sel_check(&sel)) != 0 ||
 	    (r = endpoint_sink_commit(ac.k, ac.taken)) != 0 ||
 	    (r = endpoint_commit(e)) != 0)
@@ -407,9 +393,7 @@ backup_restore(struct endpoint *e, struct bstore *st, const char *name,
 	    sealed_reader_domain(o.sr));
 	r = 0;
  out:
-	recpipe_free(ac.pipe); /* first: it stops the thread using the sink */
-	object_prep_free(ac.prep);
-	buf_free(ac.row);
+	endpoint_feed_free(ac.feed); /* first: it stops the thread using k */
 	endpoint_sink_free(ac.k);
 	secret_free(ac.smk);
 	sks_blob_keys_free(ac.keys);

@@ -247,20 +247,39 @@ int endpoint_sink_new(struct endpoint *e, const struct endpoint_sink_opts *o,
 int endpoint_sink_record(void *k, uint8_t kind, const uint8_t *p, size_t n);
 
 /*
- * A restore prepares V0 records on its reading thread (everything but the
- * insert: lib/object.h, object_prep_record) and the applying thread only
- * inserts them. endpoint_sink_prep gives the preparing thread its context,
- * made before that thread starts (*pp NULL when the target is not V0 or
- * the sink syncs: records then go through as they are); the prepared rows
- * go in, in order with the other records, through endpoint_emit_local
- * (an endpoint_emit_fn, k the sink) as ENDPOINT_REC_PREPARED. Nothing
- * from a transfer or an archive is ever taken as one: endpoint_sink_record
- * refuses the kind.
+ * A sink applied on a thread of its own, so that receiving and applying
+ * each get a core (restore: reading the archive; clone: the transfer).
+ * endpoint_feed_new starts the applying thread, which owns k and its
+ * SQLite connection until endpoint_feed_finish (or _commit, or _free) has
+ * joined it. endpoint_feed_record (an xfer_record_fn, arg the feed) queues
+ * a record; for a V0 target (not in sync mode) it first prepares each V0
+ * object's row on the caller's thread (lib/object.h, object_prep_record:
+ * decoded, checked, its value sealed under the partition key with the row
+ * id it will have) and the applying thread only inserts it. The applying
+ * thread's first error comes back from the next call, with its detail.
+ * endpoint_feed_commit (arg the feed) waits for the queue, then commits
+ * as endpoint_sink_commit does; endpoint_feed_xfer fills an xfer_sink
+ * with the two.
  */
-#define ENDPOINT_REC_PREPARED 0xfe
+struct endpoint_feed;
+int endpoint_feed_new(struct endpoint_sink *k, struct endpoint_feed **fp);
+int endpoint_feed_record(void *f, uint8_t kind, const uint8_t *p, size_t n);
+int endpoint_feed_finish(struct endpoint_feed *f);
+int endpoint_feed_commit(void *f, uint64_t count);
+void endpoint_feed_xfer(struct endpoint_feed *f, struct xfer_sink *sinkp);
+/* Stops the applying thread if it runs, then frees f; NULL is fine. */
+void endpoint_feed_free(struct endpoint_feed *f);
+
+/*
+ * What the feed uses of the sink: the context in which another thread
+ * prepares V0 rows for k (*pp NULL when the target is not V0 or k syncs),
+ * made before that thread starts; and the insert of one prepared row.
+ * endpoint_sink_record never takes a prepared row: whatever a transfer or
+ * an archive delivers is checked as a record.
+ */
 struct object_prep;
 int endpoint_sink_prep(struct endpoint_sink *k, struct object_prep **pp);
-int endpoint_emit_local(void *k, uint8_t kind, const void *p, size_t n);
+int endpoint_sink_prepared(struct endpoint_sink *k, const void *p, size_t n);
 
 /*
  * Applies what was staged, all or nothing (arg is the sink). count is the

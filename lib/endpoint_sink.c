@@ -270,13 +270,10 @@ endpoint_sink_prep(struct endpoint_sink *k, struct object_prep **pp)
 }
 
 int
-endpoint_emit_local(void *arg, uint8_t kind, const void *p, size_t n)
+endpoint_sink_prepared(struct endpoint_sink *k, const void *p, size_t n)
 {
-	struct endpoint_sink *k = arg;
 	int r;
 
-	if (kind != ENDPOINT_REC_PREPARED)
-		return endpoint_sink_record(k, kind, p, n);
 	if (k->failed)
 		return k->failed;
 	if (k->committed || k->a == NULL)

@@ -568,8 +568,8 @@ emit_prepared(void *arg, uint8_t kind, const void *p, size_t n)
 	buf_reset(pe->last);
 	assert_int_equal(buf_put(pe->last, buf_ptr(pe->row),
 	    buf_len(pe->row)), 0);
-	return endpoint_emit_local(pe->k, ENDPOINT_REC_PREPARED,
-	    buf_ptr(pe->row), buf_len(pe->row));
+	return endpoint_sink_prepared(pe->k, buf_ptr(pe->row),
+	    buf_len(pe->row));
 }
 
 /*
@@ -602,8 +602,8 @@ test_sink_prepared_rows(void **state)
 	po.arg = &pe;
 	assert_int_equal(endpoint_produce(src, &po, NULL), 0);
 	/* what a transfer would have to carry to pass a row off as prepared */
-	assert_int_equal(endpoint_sink_record(pe.k, ENDPOINT_REC_PREPARED,
-	    buf_ptr(pe.last), buf_len(pe.last)), CE_FORMAT);
+	assert_int_equal(endpoint_sink_record(pe.k, 0xfe, buf_ptr(pe.last),
+	    buf_len(pe.last)), CE_FORMAT);
 	endpoint_sink_free(pe.k);
 	endpoint_close(dst);
 	assert_int_equal(objects_in(t->b.h, "p1"), 1);

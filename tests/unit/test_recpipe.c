@@ -6,7 +6,6 @@
 #include "testutil.h"
 #include "err.h"
 #include "recpipe.h"
-#include "xfer.h"
 
 struct seen {
 	uint64_t n;        /* records consumed */
@@ -38,7 +37,7 @@ take(void *arg, uint8_t kind, const void *p, size_t n)
 static size_t
 make(uint64_t i, uint8_t *buf)
 {
-	size_t n = i == 777 ? XFER_RECORD_MAX : 8 + i % 700;
+	size_t n = i == 777 ? RECPIPE_RECORD_MAX : 8 + i % 700;
 
 	memset(buf, (int)(i & 0xff), n);
 	memcpy(buf, &i, 8);
@@ -48,7 +47,7 @@ make(uint64_t i, uint8_t *buf)
 static void
 test_order_across_batches(void **state)
 {
-	static uint8_t buf[XFER_RECORD_MAX];
+	static uint8_t buf[RECPIPE_RECORD_MAX + 1];
 	struct seen s = { 0 };
 	struct recpipe *p;
 	uint64_t i, sum = 0;
@@ -69,7 +68,7 @@ test_order_across_batches(void **state)
 	assert_false(s.out_of_order);
 	/* too long for any record */
 	assert_int_equal(recpipe_new(take, &s, &p), 0);
-	assert_int_equal(recpipe_emit(p, 1, buf, XFER_RECORD_MAX + 1),
+	assert_int_equal(recpipe_emit(p, 1, buf, RECPIPE_RECORD_MAX + 1),
 	    CE_TOO_LONG);
 	recpipe_free(p);
 }
@@ -77,7 +76,7 @@ test_order_across_batches(void **state)
 static void
 test_consumer_error_reaches_producer(void **state)
 {
-	static uint8_t buf[XFER_RECORD_MAX];
+	static uint8_t buf[RECPIPE_RECORD_MAX];
 	struct seen s = { .fail_at = 3000 };
 	struct recpipe *p;
 	uint64_t i;
@@ -100,7 +99,7 @@ test_consumer_error_reaches_producer(void **state)
 static void
 test_stopped_half_way(void **state)
 {
-	static uint8_t buf[XFER_RECORD_MAX];
+	static uint8_t buf[RECPIPE_RECORD_MAX + 1];
 	struct seen s = { 0 };
 	struct recpipe *p;
 	uint64_t i;
