@@ -49,13 +49,26 @@ spool_write(void *arg, const void *p, size_t n)
 struct emit_ctx {
 	struct sealed_writer *w;
 	uint64_t plain;
+	struct object_psk *pk; /* opens V0 rows (ENDPOINT_REC_ROW) */
+	struct buf *rec;          /* the record of the row just opened */
 };
 
 static int
 emit(void *arg, uint8_t kind, const void *p, size_t n)
 {
 	struct emit_ctx *c = arg;
+	int r;
 
+	/* A V0 row read on the other thread: opened here, into its record. */
+	if (kind == ENDPOINT_REC_ROW) {
+		if (c->pk == NULL)
+			return CE_INVALID;
+		if ((r = object_row_open(c->pk, p, n, c->rec)) != 0)
+			return r;
+		kind = XFER_REC_V0_OBJECT;
+		p = buf_ptr(c->rec);
+		n = buf_len(c->rec);
+	}
 	c->plain += n;
 	return endpoint_emit_sealed(c->w, kind, p, n);
 }
@@ -190,6 +203,7 @@ struct part_produce {
 	struct endpoint *e;
 	const struct backup_params *p;
 	struct prog_ctx pc;
+	int rows;               /* V0: emit rows, opened by the sealing side */
 };
 
 static int
@@ -206,6 +220,7 @@ part_produce(void *arg, endpoint_emit_fn *emitfn, void *emitarg,
 	po.nlabels = pp->p->nlabels;
 	po.emit = emitfn;
 	po.arg = emitarg;
+	po.rows = pp->rows;
 	if (pp->p->progress != NULL) {
 		po.progress = progress;
 		po.ctx = &pp->pc;
@@ -222,7 +237,7 @@ int
 backup_seal(struct bstore *st, struct cbk_manifest *m,
     const struct backup_params *p, const struct xfer_domain *doms,
     size_t ndoms, uint64_t estimate, backup_produce_fn *produce, void *arg,
-    struct backup_result *res)
+    struct object_psk *pk, struct backup_result *res)
 {
 	struct bstore_txn *t = NULL;
 	struct chan *out = NULL;
@@ -236,6 +251,9 @@ backup_seal(struct bstore *st, struct cbk_manifest *m,
 
 	memset(&so, 0, sizeof(so));
 	memset(&ec, 0, sizeof(ec));
+	ec.pk = pk;
+	if (pk != NULL && (ec.rec = buf_new(OBJECT_RECORD_MAX)) == NULL)
+		return CE_NOMEM;
 	/* Capacity, name and disk space: the store refuses before creating. */
 	if ((r = bstore_begin(st, m, estimate, &t)) != 0)
 		goto out;
@@ -274,7 +292,8 @@ backup_seal(struct bstore *st, struct cbk_manifest *m,
 	res->ndomains = ndoms;
 	r = 0;
  out:
-	recpipe_free(pipe);
+	recpipe_free(pipe); /* first: it stops the thread using ec */
+	buf_free(ec.rec);
 	sealed_writer_free(ec.w);
 	chan_free(out);
 	cc_hash_free(so.h);
@@ -290,6 +309,7 @@ backup_make(struct endpoint *e, struct bstore *st,
 	const struct partition_info *pi = endpoint_info(e);
 	const struct xfer_domain *doms;
 	struct part_produce pp;
+	struct object_psk *pk = NULL;
 	struct cbk_manifest m;
 	size_t ndoms;
 	int r;
@@ -315,13 +335,19 @@ backup_make(struct endpoint *e, struct bstore *st,
 	pp.p = p;
 	pp.pc.p = p;
 	pp.pc.total = p->nlabels ? p->nlabels : pi->objects;
+	/* V0: rows are read here and opened on the sealing thread. */
+	if (pi->version == 0 &&
+	    (r = object_psk_new(endpoint_session(e), &pk)) != 0)
+		goto out;
+	pp.rows = pk != NULL;
 	if ((r = backup_seal(st, &m, p, doms, ndoms, pi->used + pi->objects *
-	    RECORD_OVERHEAD, part_produce, &pp, res)) != 0)
+	    RECORD_OVERHEAD, part_produce, &pp, pk, res)) != 0)
 		goto out;
 	if (p->progress != NULL)
 		p->progress(p->ctx, res->objects, pp.pc.total);
 	r = 0;
  out:
+	object_psk_free(pk);
 	/* Every attempt is audited, refusals included. */
 	audit_backup(e, p, res->name, r, res->objects);
 	return r;

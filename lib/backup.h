@@ -72,15 +72,18 @@ int backup_make(struct endpoint *src, struct bstore *st,
  * (lib/backup_p11.c: a PKCS#11 token). m is the manifest with the source
  * filled in; produce emits the records through emit(emitarg, ...) and
  * sets *objectsp. Asks the store for estimate bytes first; res->name is
- * set as soon as the store gave one (for an audit line on failure).
+ * set as soon as the store gave one (for an audit line on failure). pk
+ * (NULL for a token) opens the V0 rows produce emits as ENDPOINT_REC_ROW,
+ * on the sealing thread.
  */
+struct object_psk;
 typedef int backup_produce_fn(void *arg,
     int (*emit)(void *emitarg, uint8_t kind, const void *p, size_t n),
     void *emitarg, uint64_t *objectsp);
 int backup_seal(struct bstore *st, struct cbk_manifest *m,
     const struct backup_params *p, const struct xfer_domain *doms,
     size_t ndoms, uint64_t estimate, backup_produce_fn *produce, void *arg,
-    struct backup_result *res);
+    struct object_psk *pk, struct backup_result *res);
 
 enum backup_restore_mode {
 	BACKUP_REPLACE = 1, /* empty the target first (with labels: replace those) */

@@ -454,7 +454,7 @@ backup_p11_make(struct p11mod *m, struct bstore *st,
 	pc.c = &c;
 	pc.transport = res->transport;
 	if ((r = backup_seal(st, &mf, &bp, p->domain, 1, TOKEN_ESTIMATE,
-	    produce, &pc, &res->b)) != 0)
+	    produce, &pc, NULL, &res->b)) != 0)
 		goto out;
 	res->not_exported = c.skipped;
  out:

@@ -508,7 +508,10 @@ check_one(void *arg, uint8_t kind, const uint8_t *p, size_t n)
 }
 
 /*
- * V1 on two cores. Opening the blobs is most of a V1 check, so the
+ * On two cores: the reading thread decompresses, authenticates and
+ * decrypts the stream, and the checking thread decodes every record (V0:
+ * that is all that is left to do). V1: opening the blobs is most of the
+ * check, so the
  * reading thread opens every other blob itself and hands it on opened
  * (DEEP_OPENED); the checking thread opens the rest and decodes them all,
  * in order. Each thread sets up its own keys from the SMK record: a keyed
@@ -583,9 +586,7 @@ backup_verify_deep(struct bstore *st, const char *name,
 		r = CE_NOMEM;
 		goto out;
 	}
-	if (!c.v1)
-		r = read_all(&o, check_one, &c, &res->records);
-	else if ((d.c.scratch = secret_new(SKS_BLOB_MAX)) == NULL)
+	if (c.v1 && (d.c.scratch = secret_new(SKS_BLOB_MAX)) == NULL)
 		r = CE_NOMEM;
 	else if ((r = recpipe_new(deep_check, &c, &d.pipe)) == 0 &&
 	    (r = read_all(&o, deep_read, &d, &res->records)) == 0)

@@ -291,23 +291,36 @@ struct walk {
 	uint64_t count;
 };
 
+/* One V0 object (its record, or its row as stored), if it is selected. */
 static int
-walk_v0(void *ctx, const struct object_info *oi, const uint8_t *rec,
-    size_t len)
+walk_take(struct walk *w, const char *label, uint8_t kind,
+    const uint8_t *p, size_t len)
 {
-	struct walk *w = ctx;
-	const char *key = oi->label;
 	int r;
 
-	if (w->sorted != NULL && bsearch(&key, w->sorted, w->nsorted,
+	if (w->sorted != NULL && bsearch(&label, w->sorted, w->nsorted,
 	    sizeof(*w->sorted), cmp_str) == NULL)
 		return 0;
-	if ((r = w->o->emit(w->o->arg, XFER_REC_V0_OBJECT, rec, len)) != 0)
+	if ((r = w->o->emit(w->o->arg, kind, p, len)) != 0)
 		return r;
 	w->count++;
 	if (w->o->progress != NULL)
 		w->o->progress(w->o->ctx, w->count);
 	return 0;
+}
+
+static int
+walk_v0(void *ctx, const struct object_info *oi, const uint8_t *rec,
+    size_t len)
+{
+	return walk_take(ctx, oi->label, XFER_REC_V0_OBJECT, rec, len);
+}
+
+static int
+walk_row(void *ctx, const struct object_info *oi, const uint8_t *row,
+    size_t len)
+{
+	return walk_take(ctx, oi->label, ENDPOINT_REC_ROW, row, len);
 }
 
 static int
@@ -402,7 +415,8 @@ endpoint_produce(struct endpoint *e, const struct endpoint_produce_opts *o,
 	}
 	switch (session_version(e->s)) {
 	case 0:
-		r = object_foreach(e->s, walk_v0, &w);
+		r = o->rows ? object_foreach_row(e->s, walk_row, &w) :
+		    object_foreach(e->s, walk_v0, &w);
 		break;
 	case 1:
 		r = produce_v1(e, o, &w);

@@ -141,7 +141,18 @@ struct endpoint_produce_opts {
 	 * source refuses it (CE_INVALID).
 	 */
 	int smk_only;
+	/*
+	 * V0 sources: emit each object as its row as stored (kind
+	 * ENDPOINT_REC_ROW, nothing decrypted), for a consumer on another
+	 * thread to turn into its record (lib/object.h: object_psk_new from
+	 * endpoint_session, then object_row_open). A backup
+	 * does: opening every value was a third of its reading thread.
+	 */
+	int rows;
 };
+
+/* A V0 object's stored row (po.rows); never a kind a transfer carries. */
+#define ENDPOINT_REC_ROW 0xfd
 
 /*
  * Reports every label of labels[0..n) the partition does not hold to

@@ -250,8 +250,7 @@ object_apply_add(struct object_apply *a, const uint8_t *rec, size_t len)
 
 struct object_prep {
 	struct object_apply *a; /* for its id counter only */
-	struct cc_aead *k;      /* this thread's own context under the PSK */
-	uint64_t serial;
+	struct object_psk *pk;  /* this thread's own context under the PSK */
 };
 
 /* A prepared row: the label and its NUL, attrs, sealed, then this. */
@@ -273,8 +272,7 @@ object_prep_new(struct object_apply *a, struct object_prep **pp)
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return CE_NOMEM;
 	p->a = a;
-	p->serial = a->s->serial;
-	if ((r = object_psk_aead(a->s, &p->k)) != 0) {
+	if ((r = object_psk_new(a->s, &p->pk)) != 0) {
 		free(p);
 		return r;
 	}
@@ -299,7 +297,7 @@ object_prep_record(struct object_prep *p, const uint8_t *rec, size_t len,
 	memset(&h, 0, sizeof(h));
 	h.labellen = (uint32_t)strlen(o->label);
 	if ((r = buf_put(out, o->label, h.labellen + 1)) != 0 ||
-	    (r = object_row_make(p->k, p->serial,
+	    (r = object_row_make(p->pk->k, p->pk->serial,
 	    atomic_fetch_add(&p->a->next_id, 1), o, val, vlen, out,
 	    &row)) != 0)
 		goto out;
@@ -351,7 +349,7 @@ object_prep_free(struct object_prep *p)
 {
 	if (p == NULL)
 		return;
-	cc_aead_free(p->k);
+	object_psk_free(p->pk);
 	free(p);
 }
 

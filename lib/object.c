@@ -503,41 +503,57 @@ object_delete(struct session *s, const char *label)
 	return hsm_tx_leave(s->h, own, r, 0);
 }
 
+/*
+ * A stored row's record: the attributes as they are, the value opened into
+ * the record buffer. A value that does not open is hsm.db altered, told by
+ * the caller (it knows whether the partition key is still the session's).
+ */
+static int
+open_row(struct cc_aead *k, uint64_t serial, uint64_t id,
+    const uint8_t *attrs, size_t alen, const uint8_t *blob, size_t blen,
+    struct buf *rec)
+{
+	uint8_t *v;
+	int r;
+
+	buf_reset(rec);
+	if (blen < WRAP_OVERHEAD)
+		return CE_AUTH_TAG;
+	if ((r = object_record_put(rec, attrs, alen, blen - WRAP_OVERHEAD,
+	    &v)) != 0)
+		return r;
+	return wrap_open_k(k, WRAP_OBJECT, serial, id, attrs, alen, blob,
+	    blen, v);
+}
+
+static int
+altered(uint64_t id)
+{
+	err_set_detail("object id %llu fails its integrity check: hsm.db was "
+	    "altered", (unsigned long long)id);
+	return CE_INTEGRITY;
+}
+
 /* Builds the record of the current row straight from the stored
  * attributes, decrypting the value into the record buffer. */
 static int
 row_record(struct session *s, struct cc_aead *k, sqlite3_stmt *q,
     struct buf *rec)
 {
-	const uint8_t *attrs = sqlite3_column_blob(q, 7);
-	const uint8_t *blob = sqlite3_column_blob(q, 8);
-	size_t alen = (size_t)sqlite3_column_bytes(q, 7);
-	size_t blen = (size_t)sqlite3_column_bytes(q, 8);
+	struct cc_aead *own = NULL;
 	uint64_t id = (uint64_t)sqlite3_column_int64(q, 0);
-	uint8_t *v;
 	int r;
 
-	buf_reset(rec);
-	if (blen < WRAP_OVERHEAD) {
-		r = CE_AUTH_TAG;
-		goto out;
-	}
-	if ((r = object_record_put(rec, attrs, alen, blen - WRAP_OVERHEAD,
-	    &v)) != 0)
+	if (k == NULL && (r = cc_aead_new(secret_ptr(s->psk), &own)) != 0)
 		return r;
-	if (k != NULL)
-		r = wrap_open_k(k, WRAP_OBJECT, s->serial, id, attrs, alen,
-		    blob, blen, v);
-	else
-		r = wrap_open_to(secret_ptr(s->psk), WRAP_OBJECT, s->serial,
-		    id, attrs, alen, blob, blen, v);
- out:
+	r = open_row(k != NULL ? k : own, s->serial, id,
+	    sqlite3_column_blob(q, 7), (size_t)sqlite3_column_bytes(q, 7),
+	    sqlite3_column_blob(q, 8), (size_t)sqlite3_column_bytes(q, 8),
+	    rec);
+	cc_aead_free(own);
 	if ((r == CE_AUTH_TAG || r == CE_FORMAT || r == CE_VERSION) &&
-	    (r = session_psk_current(s)) == 0) {
-		err_set_detail("object id %llu fails its integrity check: hsm.db "
-		    "was altered", (unsigned long long)id);
-		r = CE_INTEGRITY;
-	}
+	    (r = session_psk_current(s)) == 0)
+		r = altered(id);
 	return r;
 }
 
@@ -563,47 +579,194 @@ object_record_get(struct session *s, struct cc_aead *k, const char *label,
 	return r;
 }
 
+/* The V0 walk: every row of the partition in id order, to cb. */
+static int
+foreach_row(struct session *s, int (*cb)(void *ctx, sqlite3_stmt *q),
+    void *ctx)
+{
+	sqlite3_stmt *q = NULL;
+	int r, rc;
+
+	/* "+partition_id": scan the table in rowid order, which is id order,
+	 * rather than walk the (partition_id, label) index and sort. */
+	if ((rc = sqlite3_prepare_v2(store_db(s->h->st), "SELECT " OBJ_COLS
+	    ", attrs, value FROM object WHERE +partition_id = ? ORDER BY id",
+	    -1, &q, NULL)) != SQLITE_OK)
+		return store_err(s->h->st, rc);
+	sqlite3_bind_int64(q, 1, s->pid);
+	r = 0;
+	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		r = cb(ctx, q);
+	if (r == 0 && rc != SQLITE_DONE)
+		r = store_err(s->h->st, rc);
+	sqlite3_finalize(q);
+	return r;
+}
+
+struct walk_records {
+	struct session *s;
+	struct cc_aead *k;
+	struct buf *rec;
+	int (*cb)(void *ctx, const struct object_info *oi, const uint8_t *rec,
+	    size_t len);
+	void *ctx;
+};
+
+static int
+walk_record(void *arg, sqlite3_stmt *q)
+{
+	struct walk_records *w = arg;
+	struct object_info in;
+	int r;
+
+	object_info_row(q, &in);
+	if ((r = row_record(w->s, w->k, q, w->rec)) != 0)
+		return r;
+	return w->cb(w->ctx, &in, buf_ptr(w->rec), buf_len(w->rec));
+}
+
 int
 object_foreach(struct session *s,
     int (*cb)(void *ctx, const struct object_info *oi, const uint8_t *rec,
     size_t len), void *ctx)
 {
-	struct object_info in;
-	struct buf *rec = NULL;
-	struct cc_aead *k = NULL;
-	sqlite3_stmt *q = NULL;
-	int r, rc;
+	struct walk_records w;
+	int r;
 
 	if ((r = object_require_user(s)) != 0)
 		return r;
 	if (s->version == 1)
 		return sks_obj_foreach(s, cb, ctx);
-	if ((rec = buf_new(OBJECT_RECORD_MAX)) == NULL)
+	memset(&w, 0, sizeof(w));
+	w.s = s;
+	w.cb = cb;
+	w.ctx = ctx;
+	if ((w.rec = buf_new(OBJECT_RECORD_MAX)) == NULL)
 		return CE_NOMEM;
 	/* One key schedule for the walk, wiped when it ends. */
-	if ((r = cc_aead_new(secret_ptr(s->psk), &k)) != 0)
-		goto out;
-	/* "+partition_id": scan the table in rowid order, which is id order,
-	 * rather than walk the (partition_id, label) index and sort. */
-	if ((rc = sqlite3_prepare_v2(store_db(s->h->st), "SELECT " OBJ_COLS
-	    ", attrs, value FROM object WHERE +partition_id = ? ORDER BY id",
-	    -1, &q, NULL)) != SQLITE_OK) {
-		r = store_err(s->h->st, rc);
-		goto out;
-	}
-	sqlite3_bind_int64(q, 1, s->pid);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		object_info_row(q, &in);
-		if ((r = row_record(s, k, q, rec)) != 0 ||
-		    (r = cb(ctx, &in, buf_ptr(rec), buf_len(rec))) != 0)
-			goto out;
-	}
-	r = rc == SQLITE_DONE ? 0 : store_err(s->h->st, rc);
- out:
-	sqlite3_finalize(q);
-	cc_aead_free(k);
-	buf_free(rec);
+	if ((r = cc_aead_new(secret_ptr(s->psk), &w.k)) == 0)
+		r = foreach_row(s, walk_record, &w);
+	cc_aead_free(w.k);
+	buf_free(w.rec);
 	return r;
+}
+
+/* A row as object_foreach_row hands it on: id (8) | attrs length (4) |
+ * attrs | the sealed value, integers in host order (one process only). */
+#define ROW_HEAD 12
+
+struct walk_rows {
+	struct buf *row;
+	int (*cb)(void *ctx, const struct object_info *oi, const uint8_t *row,
+	    size_t len);
+	void *ctx;
+};
+
+static int
+walk_row(void *arg, sqlite3_stmt *q)
+{
+	struct walk_rows *w = arg;
+	struct object_info in;
+	uint32_t alen = (uint32_t)sqlite3_column_bytes(q, 7);
+	uint8_t head[ROW_HEAD];
+	int r;
+
+	object_info_row(q, &in);
+	memcpy(head, &in.id, 8);
+	memcpy(head + 8, &alen, 4);
+	buf_reset(w->row);
+	if ((r = buf_put(w->row, head, sizeof(head))) != 0 ||
+	    (r = buf_put(w->row, sqlite3_column_blob(q, 7), alen)) != 0 ||
+	    (r = buf_put(w->row, sqlite3_column_blob(q, 8),
+	    (size_t)sqlite3_column_bytes(q, 8))) != 0)
+		return r;
+	return w->cb(w->ctx, &in, buf_ptr(w->row), buf_len(w->row));
+}
+
+int
+object_foreach_row(struct session *s,
+    int (*cb)(void *ctx, const struct object_info *oi, const uint8_t *row,
+    size_t len), void *ctx)
+{
+	struct walk_rows w;
+	int r, own = 0;
+
+	if ((r = object_require_user(s)) != 0)
+		return r;
+	if (s->version != 0)
+		return CE_INVALID;
+	memset(&w, 0, sizeof(w));
+	w.cb = cb;
+	w.ctx = ctx;
+	if ((w.row = buf_new(OBJECT_RECORD_MAX + ROW_HEAD)) == NULL)
+		return CE_NOMEM;
+	/*
+	 * One read transaction for the check and the walk: the partition key
+	 * is the session's in the snapshot the rows come from, so a row that
+	 * does not open (on the other thread, which cannot ask) is
+	 * hsm.db altered, never a rekey since login.
+	 */
+	if (!store_in_tx(s->h->st)) {
+		if ((r = store_exec(s->h->st, "BEGIN")) != 0)
+			goto out;
+		own = 1;
+	}
+	if ((r = session_psk_current(s)) == 0)
+		r = foreach_row(s, walk_row, &w);
+	if (own)
+		(void)store_exec(s->h->st, "COMMIT");
+ out:
+	buf_free(w.row);
+	return r;
+}
+
+int
+object_psk_new(struct session *s, struct object_psk **pkp)
+{
+	struct object_psk *pk;
+	int r;
+
+	if (s->version != 0)
+		return CE_INVALID;
+	if ((pk = calloc(1, sizeof(*pk))) == NULL)
+		return CE_NOMEM;
+	pk->serial = s->serial;
+	if ((r = object_psk_aead(s, &pk->k)) != 0) {
+		free(pk);
+		return r;
+	}
+	*pkp = pk;
+	return 0;
+}
+
+int
+object_row_open(struct object_psk *pk, const uint8_t *row, size_t len,
+    struct buf *rec)
+{
+	uint64_t id;
+	uint32_t alen;
+	int r;
+
+	if (len < ROW_HEAD)
+		return CE_INVALID;
+	memcpy(&id, row, 8);
+	memcpy(&alen, row + 8, 4);
+	if (alen > len - ROW_HEAD)
+		return CE_INVALID;
+	r = open_row(pk->k, pk->serial, id, row + ROW_HEAD, alen,
+	    row + ROW_HEAD + alen, len - ROW_HEAD - alen, rec);
+	if (r == CE_AUTH_TAG || r == CE_FORMAT || r == CE_VERSION)
+		r = altered(id);
+	return r;
+}
+
+void
+object_psk_free(struct object_psk *pk)
+{
+	if (pk == NULL)
+		return;
+	cc_aead_free(pk->k);
+	free(pk);
 }
 
 /* --- importers ----------------------------------------------------------- */

@@ -233,6 +233,27 @@ int object_foreach(struct session *s,
     int (*cb)(void *ctx, const struct object_info *oi, const uint8_t *rec,
     size_t len), void *ctx);
 
+/*
+ * A V0 walk whose objects are opened on another thread (a backup reads
+ * the partition on one core and seals on the other): object_foreach_row
+ * hands cb each row as stored (its id, attributes and sealed value; valid
+ * during the call), nothing decrypted, after checking that the session's
+ * partition key is the one the rows are under. object_psk_new, on the
+ * session's thread, gives another thread the partition key (keyed once;
+ * one thread per object_psk), with which object_row_open turns a row into
+ * the object's record (CE_INTEGRITY, with the object's id, when the row
+ * does not open: hsm.db was altered). rec then holds the value in clear;
+ * buf_free() wipes it. V0 only (CE_INVALID).
+ */
+int object_foreach_row(struct session *s,
+    int (*cb)(void *ctx, const struct object_info *oi, const uint8_t *row,
+    size_t len), void *ctx);
+struct object_psk;
+int object_psk_new(struct session *s, struct object_psk **pkp);
+int object_row_open(struct object_psk *pk, const uint8_t *row,
+    size_t len, struct buf *rec);
+void object_psk_free(struct object_psk *pk);
+
 /* --- applying records (clone, restore) ---------------------------------- */
 
 enum object_conflict {

@@ -17,10 +17,19 @@
 void
 object_info_row(sqlite3_stmt *q, struct object_info *in)
 {
+	const unsigned char *label = sqlite3_column_text(q, 1);
+	size_t n = (size_t)sqlite3_column_bytes(q, 1);
+
 	memset(in, 0, sizeof(*in));
 	in->id = (uint64_t)sqlite3_column_int64(q, 0);
-	snprintf(in->label, sizeof(in->label), "%s",
-	    (const char *)sqlite3_column_text(q, 1));
+	/* Copied, cut to fit as snprintf would (one row per object: a
+	 * formatted copy was a twentieth of a backup's reading thread). */
+	if (label == NULL)
+		n = 0;
+	if (n > sizeof(in->label) - 1)
+		n = sizeof(in->label) - 1;
+	memcpy(in->label, label != NULL ? (const char *)label : "", n);
+	in->label[n] = '\0';
 	in->cls = (uint32_t)sqlite3_column_int64(q, 2);
 	in->key_type = (uint32_t)sqlite3_column_int64(q, 3);
 	in->bits = (uint32_t)sqlite3_column_int64(q, 4);

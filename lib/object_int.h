@@ -30,6 +30,12 @@ int object_meta(struct object *o);
 struct cc_aead;
 int object_psk_aead(struct session *s, struct cc_aead **kp);
 
+/* A V0 session's partition key for another thread (lib/object.h). */
+struct object_psk {
+	struct cc_aead *k;      /* from object_psk_aead */
+	uint64_t serial;        /* the partition's, in every wrap's AAD */
+};
+
 /* Permission to create an object of this kind (role checks). */
 int object_may_create(struct session *s, const struct object *o);
 

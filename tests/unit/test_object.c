@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <openssl/sha.h>
+#include <sqlite3.h>
 
 #include "testutil.h"
 #include "hsmfix.h"
@@ -75,6 +76,96 @@ collect_cb(void *ctx, const struct object_info *oi, const uint8_t *rec,
 		;
 	v[i] = buf_from(rec, len);
 	return v[i] == NULL ? CE_NOMEM : 0;
+}
+
+/* object_foreach_row's rows, opened on "another thread": kept in v. */
+struct opened_rows {
+	struct object_psk *op;
+	struct buf **v;
+	int r;              /* the first object_row_open error */
+};
+
+static int
+open_cb(void *ctx, const struct object_info *oi, const uint8_t *row,
+    size_t len)
+{
+	struct opened_rows *o = ctx;
+	struct buf *rec = buf_new(OBJECT_RECORD_MAX);
+	int r;
+
+	assert_non_null(rec);
+	if ((r = object_row_open(o->op, row, len, rec)) != 0) {
+		if (o->r == 0)
+			o->r = r;
+		buf_free(rec);
+		return 0;
+	}
+	r = collect_cb(o->v, oi, buf_ptr(rec), buf_len(rec));
+	buf_free(rec);
+	return r;
+}
+
+/*
+ * A backup reads rows on one thread and opens them on another: the
+ * records are the ones object_foreach makes, and a row altered in hsm.db
+ * is refused with its id, never passed on.
+ */
+static void
+test_rows_opened_elsewhere(void **state)
+{
+	struct hsmfix f;
+	struct session *s = NULL;
+	struct buf *recs[8] = { 0 }, *rows[8] = { 0 };
+	struct opened_rows o;
+	char db_path[128];
+	sqlite3 *db;
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_setup(&f), 0);
+	assert_int_equal(fx_login(f.h, "p1", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_generate(s, OBJ_AES, 256, "k1", NULL), 0);
+	assert_int_equal(object_generate(s, OBJ_EC, 256, "k2", NULL), 0);
+	assert_int_equal(object_import_data(s, "d1", "app", "hello", 5, 1), 0);
+	assert_int_equal(object_foreach(s, collect_cb, recs), 0);
+	memset(&o, 0, sizeof(o));
+	o.v = rows;
+	assert_int_equal(object_psk_new(s, &o.op), 0);
+	assert_int_equal(object_foreach_row(s, open_cb, &o), 0);
+	assert_int_equal(o.r, 0);
+	for (i = 0; i < 3; i++) {
+		assert_non_null(rows[i]);
+		assert_int_equal(buf_len(rows[i]), buf_len(recs[i]));
+		assert_memory_equal(buf_ptr(rows[i]), buf_ptr(recs[i]),
+		    buf_len(recs[i]));
+	}
+	assert_null(rows[3]);
+	/* k2's sealed value altered behind the HSM's back */
+	snprintf(db_path, sizeof(db_path), "%s/hsm.db", f.dir);
+	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE object SET value = "
+	    "substr(value, 1, 20) || X'00' || substr(value, 22) WHERE label = "
+	    "'k2' AND substr(value, 21, 1) != X'00'; UPDATE object SET value = "
+	    "substr(value, 1, 20) || X'01' || substr(value, 22) WHERE label = "
+	    "'k2' AND changes() = 0", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	for (i = 0; i < 8; i++) {
+		buf_free(rows[i]);
+		rows[i] = NULL;
+	}
+	assert_int_equal(object_foreach_row(s, open_cb, &o), 0);
+	assert_int_equal(o.r, CE_INTEGRITY);
+	assert_non_null(strstr(err_detail(), "hsm.db was altered"));
+	assert_non_null(rows[0]);
+	assert_non_null(rows[1]); /* d1: k2 never reached the callback */
+	assert_null(rows[2]);
+	for (i = 0; i < 8; i++) {
+		buf_free(rows[i]);
+		buf_free(recs[i]);
+	}
+	object_psk_free(o.op);
+	session_close(s);
+	fx_teardown(&f);
 }
 
 static void
@@ -689,6 +780,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_generate_every_kind),
 		cmocka_unit_test(test_records_roundtrip_and_apply),
+		cmocka_unit_test(test_rows_opened_elsewhere),
 		cmocka_unit_test(test_bulk_and_capacity),
 		cmocka_unit_test(test_cu_permissions),
 		cmocka_unit_test(test_record_vector),
