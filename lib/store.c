@@ -335,14 +335,22 @@ store_prepare(struct store *s, const char *sql, sqlite3_stmt **stp)
 	size_t i;
 	int rc;
 
-	for (i = 0; i < s->nstmt; i++) {
-		if (s->cache[i].sql == sql ||
-		    strcmp(s->cache[i].sql, sql) == 0) {
-			sqlite3_reset(s->cache[i].st);
-			sqlite3_clear_bindings(s->cache[i].st);
-			*stp = s->cache[i].st;
-			return 0;
-		}
+	/* Callers pass string literals: the same statement is nearly always
+	 * the same pointer, so look for that first; comparing the texts of
+	 * the statements cached before it was a bulk insert's strcmp time. */
+	for (i = 0; i < s->nstmt; i++)
+		if (s->cache[i].sql == sql)
+			break;
+	if (i == s->nstmt)
+		for (i = 0; i < s->nstmt; i++)
+			if (strcmp(s->cache[i].sql, sql) == 0)
+				break;
+	if (i < s->nstmt) {
+		/* every caller binds each parameter it uses after this */
+		sqlite3_reset(s->cache[i].st);
+		sqlite3_clear_bindings(s->cache[i].st);
+		*stp = s->cache[i].st;
+		return 0;
 	}
 	if ((rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL)) != SQLITE_OK)
 		return store_err(s, rc);
