@@ -34,6 +34,7 @@ struct endpoint_sink {
 	struct buf *scratch;
 	uint8_t *rec;       /* sync to V0: an opened SKS blob */
 	struct cc_aead *psk; /* sync to V0: the partition key, set up once */
+	struct object_seq *seq; /* sync to V0: the target's rows in order */
 	int force_smk;
 };
 
@@ -169,7 +170,13 @@ sync_check(struct endpoint_sink *k, const uint8_t *p, size_t n, int *keptp)
 		goto out;
 	if (k->psk == NULL && (r = object_psk_aead(s, &k->psk)) != 0)
 		goto out;
-	r = object_record_get(s, k->psk, label, k->scratch);
+	/* A V0 target is read in id order where it can be (a clone wrote
+	 * its copies in the order the source sends them). */
+	if (session_version(s) == 0 && k->seq == NULL &&
+	    (r = object_seq_new(s, &k->seq)) != 0)
+		goto out;
+	r = k->seq != NULL ? object_seq_get(k->seq, k->psk, label, k->scratch) :
+	    object_record_get(s, k->psk, label, k->scratch);
 	if (r == CE_NOT_FOUND) {
 		r = 0;
 		goto out;
@@ -311,6 +318,8 @@ endpoint_sink_commit(void *arg, uint64_t count)
 		k->failed = CE_INTEGRITY;
 		return CE_INTEGRITY;
 	}
+	object_seq_free(k->seq); /* its statement must not outlive the tx */
+	k->seq = NULL;
 	r = object_apply_commit(k->a, &as);
 	k->a = NULL; /* freed by commit, whatever its result */
 	if (r != 0) {
@@ -351,6 +360,7 @@ endpoint_sink_free(struct endpoint_sink *k)
 		free(k->st.skips[i].label);
 	free(k->st.skips);
 	buf_free(k->scratch);
+	object_seq_free(k->seq);
 	cc_aead_free(k->psk);
 	if (k->rec != NULL) {
 		sodium_memzero(k->rec, SKS_BLOB_MAX);

@@ -557,26 +557,125 @@ row_record(struct session *s, struct cc_aead *k, sqlite3_stmt *q,
 	return r;
 }
 
-int
-object_record_get(struct session *s, struct cc_aead *k, const char *label,
-    struct buf *rec)
+/* The current row of q (a row of OBJ_COLS, attrs, value) as a record;
+ * *idp its id. */
+static int
+lookup_label(struct session *s, struct cc_aead *k, const char *label,
+    struct buf *rec, uint64_t *idp)
 {
 	sqlite3_stmt *q;
 	int r, rc;
 
-	if ((r = object_require_user(s)) != 0)
-		return r;
 	if ((r = store_prepare(s->h->st, "SELECT " OBJ_COLS ", attrs, value "
 	    "FROM object WHERE partition_id = ? AND label = ?", &q)) != 0)
 		return r;
 	sqlite3_bind_int64(q, 1, s->pid);
 	sqlite3_bind_text(q, 2, label, -1, SQLITE_TRANSIENT);
-	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		*idp = (uint64_t)sqlite3_column_int64(q, 0);
 		r = row_record(s, k, q, rec);
-	else
+	} else
 		r = rc == SQLITE_DONE ? CE_NOT_FOUND : store_err(s->h->st, rc);
 	sqlite3_reset(q);
 	return r;
+}
+
+int
+object_record_get(struct session *s, struct cc_aead *k, const char *label,
+    struct buf *rec)
+{
+	uint64_t id;
+	int r;
+
+	if ((r = object_require_user(s)) != 0)
+		return r;
+	return lookup_label(s, k, label, rec, &id);
+}
+
+struct object_seq {
+	struct session *s;
+	sqlite3_stmt *scan;     /* the partition's rows after an id, in order */
+	int at_row;             /* scan holds a row not yet matched */
+	int started;            /* scan was put somewhere */
+};
+
+int
+object_seq_new(struct session *s, struct object_seq **qp)
+{
+	struct object_seq *q;
+	int r, rc;
+
+	if ((r = object_require_user(s)) != 0)
+		return r;
+	if (s->version != 0)
+		return CE_INVALID;
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return CE_NOMEM;
+	q->s = s;
+	/* Its own statement, not the cache's: it stays open between calls.
+	 * "+partition_id": a seek on the rowid, not on the label index. */
+	if ((rc = sqlite3_prepare_v2(store_db(s->h->st), "SELECT " OBJ_COLS
+	    ", attrs, value FROM object WHERE +partition_id = ? AND id > ? "
+	    "ORDER BY id", -1, &q->scan, NULL)) != SQLITE_OK) {
+		r = store_err(s->h->st, rc);
+		free(q);
+		return r;
+	}
+	*qp = q;
+	return 0;
+}
+
+/* Puts the scan on the first row after id. */
+static int
+seq_seek(struct object_seq *q, uint64_t id)
+{
+	int rc;
+
+	q->started = 1;
+	sqlite3_reset(q->scan);
+	sqlite3_bind_int64(q->scan, 1, q->s->pid);
+	sqlite3_bind_int64(q->scan, 2, (int64_t)id);
+	rc = sqlite3_step(q->scan);
+	q->at_row = rc == SQLITE_ROW;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_err(q->s->h->st, rc);
+	return 0;
+}
+
+int
+object_seq_get(struct object_seq *q, struct cc_aead *k, const char *label,
+    struct buf *rec)
+{
+	const unsigned char *l;
+	uint64_t id;
+	int r, rc;
+
+	if (!q->started && (r = seq_seek(q, 0)) != 0)
+		return r;
+	l = q->at_row ? sqlite3_column_text(q->scan, 1) : NULL;
+	if (l != NULL && strcmp((const char *)l, label) == 0) {
+		/* The next row in id order is the one: no index lookup. */
+		if ((r = row_record(q->s, k, q->scan, rec)) != 0)
+			return r;
+		rc = sqlite3_step(q->scan);
+		q->at_row = rc == SQLITE_ROW;
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return store_err(q->s->h->st, rc);
+		return 0;
+	}
+	/* Elsewhere, or not there: the index, then on from the row found. */
+	if ((r = lookup_label(q->s, k, label, rec, &id)) != 0)
+		return r;
+	return seq_seek(q, id);
+}
+
+void
+object_seq_free(struct object_seq *q)
+{
+	if (q == NULL)
+		return;
+	sqlite3_finalize(q->scan);
+	free(q);
 }
 
 /* The V0 walk: every row of the partition in id order, to cb. */

@@ -225,6 +225,22 @@ int object_record_get(struct session *s, struct cc_aead *k,
     const char *label, struct buf *rec);
 
 /*
+ * object_record_get for many labels that come in about the order the
+ * objects are stored (clone --sync: the source sends its objects in id
+ * order, and the target's copies were written by a clone in that order).
+ * object_seq_get first looks at the row after the last one it found, in
+ * id order, and only when that is not label asks the label index (then
+ * goes on from the row it found there): a sequential read instead of a
+ * lookup per object. V0 only (CE_INVALID). Free it (object_seq_free)
+ * before the session's transaction ends: it holds a statement open.
+ */
+struct object_seq;
+int object_seq_new(struct session *s, struct object_seq **qp);
+int object_seq_get(struct object_seq *q, struct cc_aead *k,
+    const char *label, struct buf *rec);
+void object_seq_free(struct object_seq *q);
+
+/*
  * Streams every object as a record: cb gets the listing facts and the
  * encoded record (valid only during the call); a non-zero return stops
  * the walk and is returned. One object in memory at a time (CO/CU).

@@ -168,6 +168,67 @@ test_rows_opened_elsewhere(void **state)
 	fx_teardown(&f);
 }
 
+/* object_seq_get gives what object_record_get gives, in any order. */
+static void
+seq_expect(struct session *s, struct object_seq *q, const char *label,
+    int want)
+{
+	struct buf *a = buf_new(OBJECT_RECORD_MAX);
+	struct buf *b = buf_new(OBJECT_RECORD_MAX);
+
+	assert_int_equal(object_seq_get(q, NULL, label, a), want);
+	assert_int_equal(object_record_get(s, NULL, label, b), want);
+	if (want == 0) {
+		assert_int_equal(buf_len(a), buf_len(b));
+		assert_memory_equal(buf_ptr(a), buf_ptr(b), buf_len(a));
+	}
+	buf_free(a);
+	buf_free(b);
+}
+
+/*
+ * Reading by label in about the stored order (clone --sync): in order,
+ * past a row the caller never asks for, a label that is not there, out of
+ * order, and with rows of another partition in between.
+ */
+static void
+test_seq_reads_in_order(void **state)
+{
+	struct hsmfix f;
+	struct session *s = NULL, *t = NULL;
+	struct object_seq *q = NULL;
+	char l[16];
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_setup(&f), 0);
+	assert_int_equal(fx_partition(f.h, "p2", "dom-pw"), 0);
+	assert_int_equal(fx_login(f.h, "p1", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(fx_login(f.h, "p2", ROLE_CO, "co-pin", &t), 0);
+	for (i = 1; i <= 6; i++) {
+		snprintf(l, sizeof(l), "k%d", i);
+		assert_int_equal(object_generate(s, OBJ_AES, 256, l, NULL), 0);
+		if (i == 3)
+			assert_int_equal(object_generate(t, OBJ_AES, 256,
+			    "other", NULL), 0);
+	}
+	assert_int_equal(object_seq_new(s, &q), 0);
+	seq_expect(s, q, "k1", 0);
+	seq_expect(s, q, "k2", 0);
+	seq_expect(s, q, "k4", 0);      /* k3 passed over */
+	seq_expect(s, q, "nope", CE_NOT_FOUND);
+	seq_expect(s, q, "k5", 0);
+	seq_expect(s, q, "other", CE_NOT_FOUND); /* p2's, not p1's */
+	seq_expect(s, q, "k3", 0);      /* back */
+	seq_expect(s, q, "k4", 0);
+	seq_expect(s, q, "k6", 0);
+	seq_expect(s, q, "k1", 0);      /* past the end, from the start */
+	object_seq_free(q);
+	session_close(t);
+	session_close(s);
+	fx_teardown(&f);
+}
+
 static void
 test_records_roundtrip_and_apply(void **state)
 {
@@ -781,6 +842,7 @@ main(void)
 		cmocka_unit_test(test_generate_every_kind),
 		cmocka_unit_test(test_records_roundtrip_and_apply),
 		cmocka_unit_test(test_rows_opened_elsewhere),
+		cmocka_unit_test(test_seq_reads_in_order),
 		cmocka_unit_test(test_bulk_and_capacity),
 		cmocka_unit_test(test_cu_permissions),
 		cmocka_unit_test(test_record_vector),
