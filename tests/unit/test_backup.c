@@ -12,9 +12,11 @@
 #include "epfix.h"
 
 #include "backup.h"
+#include "buf.h"
 #include "bstore.h"
 #include "endpoint.h"
 #include "object.h"
+#include "xfer.h"
 
 /* A: p1 with three objects; B: p1 (same domain, empty), p2 (another). */
 struct fx {
@@ -226,6 +228,117 @@ test_deep(void **state)
 	secret_free(bad);
 }
 
+/* A sealed stream of twelve V0 records: A's three objects over and over,
+ * with junk that seals fine but is no object record at index bad. */
+struct bad_stream {
+	struct buf *recs[4];
+	int bad;
+};
+
+static int
+keep_rec(void *ctx, const struct object_info *oi, const uint8_t *rec,
+    size_t len)
+{
+	struct buf **v = ctx;
+	int i;
+
+	(void)oi;
+	for (i = 0; v[i] != NULL; i++)
+		;
+	v[i] = buf_from(rec, len);
+	return 0;
+}
+
+static int
+produce_bad(void *arg, int (*emit)(void *, uint8_t, const void *, size_t),
+    void *emitarg, uint64_t *objectsp)
+{
+	struct bad_stream *b = arg;
+	static const uint8_t junk[] = "COBJ\1 no object";
+	int i, r;
+
+	for (i = 0; i < 12; i++) {
+		r = i == b->bad ? emit(emitarg, XFER_REC_V0_OBJECT, junk,
+		    sizeof(junk)) : emit(emitarg, XFER_REC_V0_OBJECT,
+		    buf_ptr(b->recs[i % 3]), buf_len(b->recs[i % 3]));
+		if (r != 0)
+			return r;
+	}
+	*objectsp = 12;
+	return 0;
+}
+
+/*
+ * Deep verify decodes V0 records on both of its threads (the reading one
+ * takes a share): a record that does not decode is caught wherever it
+ * falls, named by its index, and the backup is not marked verified.
+ */
+static void
+test_deep_bad_record(void **state)
+{
+	struct fx *f = *state;
+	struct backup_params p;
+	struct backup_result br;
+	struct restore_result rr;
+	struct bstore_entry e;
+	struct bad_stream b;
+	struct session *s = NULL;
+	struct endpoint *src, *ep;
+	const struct xfer_domain *sd, *d;
+	char name[BSTORE_NAME_MAX], want[64];
+	size_t ns, nd;
+	int i;
+
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(fx_login(f->t.a.h, "p1", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_foreach(s, keep_rec, b.recs), 0);
+	session_close(s);
+	assert_non_null(b.recs[2]);
+	/* a real backup's manifest, for the same source and domains */
+	assert_int_equal(make(f, NULL, 0, name), 0);
+	assert_int_equal(bstore_show(f->st, name, &e), 0);
+	src = ep_login(f->t.src, 0);
+	sd = endpoint_domains(src, &ns);
+	ep = ep_login(f->t.dst, 0);
+	d = endpoint_domains(ep, &nd);
+	memset(&p, 0, sizeof(p));
+	p.password = f->pw;
+	p.kdf = KDF_TEST;
+	for (i = 0; i < 12; i++) {
+		struct cbk_manifest m = e.m;
+
+		/* every index, so that some fall to each thread */
+		b.bad = i;
+		snprintf(m.label, sizeof(m.label), "bad%d", i);
+		memset(&br, 0, sizeof(br));
+		assert_int_equal(backup_seal(f->st, &m, &p, sd, ns, 1u << 20,
+		    produce_bad, &b, NULL, &br), 0);
+		assert_int_equal(backup_verify_deep(f->st, br.name, f->pw, d,
+		    nd, NULL, NULL, &rr), CE_INTEGRITY);
+		snprintf(want, sizeof(want), "record %d is not a valid object "
+		    "record", i);
+		assert_non_null(strstr(err_detail(), want));
+		assert_int_equal(bstore_show(f->st, br.name, &e), 0);
+		assert_false(e.verified);
+	}
+	/* and the same stream without junk passes */
+	b.bad = -1;
+	{
+		struct cbk_manifest m = e.m;
+
+		snprintf(m.label, sizeof(m.label), "good");
+		assert_int_equal(backup_seal(f->st, &m, &p, sd, ns, 1u << 20,
+		    produce_bad, &b, NULL, &br), 0);
+		assert_int_equal(backup_verify_deep(f->st, br.name, f->pw, d,
+		    nd, NULL, NULL, &rr), 0);
+		assert_int_equal(rr.records, 12);
+	}
+	for (i = 0; i < 4; i++)
+		buf_free(b.recs[i]);
+	endpoint_close(ep);
+	endpoint_close(src);
+}
+
 /* A V1 partition's backup: deep verify opens every blob under its SMK. */
 static void
 test_v1_deep(void **state)
@@ -266,6 +379,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deep_bad_record, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_refusals_leave_target,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_selection, setup, teardown),
