@@ -134,10 +134,11 @@ int backup_read(struct bstore *st, const char *name,
     struct restore_result *res);
 
 /*
- * restore verify: with no secret, the archive's structure and hashes, its
- * name (bstore_verify), then the sealed stream's header and every chunk's
- * order and checksum (sealed_walk). Marks the backup verified in the store,
- * or unmarks it on CE_INTEGRITY. ep (may be NULL) gets the entry.
+ * restore verify: with no secret, in one read of the archive where the
+ * store keeps it (bstore_verify): its structure and hashes, its name, the
+ * sealed stream's header and every chunk's order and checksum. Marks the
+ * backup verified in the store, or unmarks it on CE_INTEGRITY. ep (may be
+ * NULL) gets the entry.
  */
 int backup_verify(struct bstore *st, const char *name, struct bstore_entry *ep);
 

@@ -651,65 +651,14 @@ backup_verify_deep(struct bstore *st, const char *name,
 	return r;
 }
 
-/* The secret-free pass: archive structure and hashes, then the chunk walk. */
-static int
-walk_backup(struct bstore *st, const char *name, struct cbk_manifest *mp)
-{
-	struct sealed_header h;
-	struct sealed_walk_info wi;
-	struct opened o;
-	const uint8_t *hdr;
-	size_t hlen;
-	int r;
-
-	memset(&o, 0, sizeof(o));
-	o.fd = -1;
-	if ((r = bstore_open_backup(st, name, &o.fd)) != 0 ||
-	    (r = cbk_reader_open(o.fd, &o.rd)) != 0)
-		goto out;
-	o.m = *cbk_reader_manifest(o.rd);
-	cbk_reader_header(o.rd, &hdr, &hlen);
-	if ((r = sealed_header_parse(hdr, hlen, &h)) != 0) {
-		if (r == CE_FORMAT || r == CE_TRUNCATED || r == CE_TRAILING)
-			r = CE_INTEGRITY;
-		err_set_detail("header.bin is not a sealed stream header");
-		goto out;
-	}
-	if ((r = chan_func_new(NULL, cbk_reader_records_read, o.rd,
-	    &o.in)) != 0)
-		goto out;
-	if ((r = sealed_walk(o.in, &h, &wi)) != 0) {
-		if (r == CE_FORMAT || r == CE_TRUNCATED || r == CE_TRAILING)
-			r = CE_INTEGRITY;
-		goto out;
-	}
-	if ((r = cbk_reader_finish(o.rd)) != 0)
-		goto out;
-	*mp = o.m;
- out:
-	opened_close(&o);
-	return r;
-}
-
 int
 backup_verify(struct bstore *st, const char *name, struct bstore_entry *ep)
 {
-	struct cbk_manifest m;
-	char detail[512];
-	int r;
-
 	/*
-	 * The sealed stream's header and every chunk's order and checksum
-	 * first, then bstore_verify (structure, hashes, the name; it keeps the
-	 * store's mark and tells a newer format from damage).
+	 * Every store's verify reads the archive once for all of it: the
+	 * structure and hashes, the name, the sealed stream's header and every
+	 * chunk's order and checksum (bstore.c, archive_walk). An rbs server
+	 * does it where the file is, so nothing is downloaded for it.
 	 */
-	r = walk_backup(st, name, &m);
-	if (r != 0 && r != CE_VERSION) {
-		snprintf(detail, sizeof(detail), "%s", err_detail());
-		if (r == CE_INTEGRITY)
-			(void)bstore_mark_verified(st, name, 0);
-		err_set_detail("%s", detail);
-		return r;
-	}
 	return bstore_verify(st, name, ep);
 }

@@ -135,9 +135,10 @@ int bstore_dir_mark_verified(struct bstore *s, const char *name, int ok);
  */
 int bstore_dir_recheck(struct bstore *s, const char *name);
 /*
- * Checks an archive read from fd (at its start) without a secret: its
- * structure (cbk_verify, m filled), a sealed header this build reads, and
- * that name is the name its manifest gives. 0 or CE_INTEGRITY and kin.
+ * Checks an archive read from fd (at its start) without a secret, in one
+ * read: its structure and hashes (m filled), a sealed header this build
+ * reads, every chunk's order and checksum, and that name is the name its
+ * manifest gives. 0 or CE_INTEGRITY and kin.
  */
 int bstore_archive_check(int fd, const char *name, struct cbk_manifest *m);
 int bstore_dir_open_backup(struct bstore *s, const char *name, int *fdp);
