@@ -179,9 +179,11 @@ co_refused CKR_KEY_UNEXTRACTABLE --wrap -m $KWP --id 01 --application-id 41 \
 # an EC key does not wrap or unwrap; an AES key with no wrap... is the unit's
 co_refused CKR_KEY_FUNCTION_NOT_PERMITTED --unwrap -m $KWP --id 40 \
 	-i "$T/s-aes.sh" --key-type AES: --application-label nope
-# a damaged wrapping is refused and stores nothing
+# a damaged wrapping is refused and stores nothing (one bit flipped: an
+# 'X' written over byte 5 left the file as it was when that byte was 'X')
 cp "$T/s-aes.sh" "$T/bad"
-printf 'X' | dd of="$T/bad" bs=1 seek=5 conv=notrunc 2>/dev/null
+flip "$T/bad" 5
+cmp -s "$T/bad" "$T/s-aes.sh" && fail "the damage changed nothing"
 co_refused CKR_WRAPPED_KEY_INVALID --unwrap -m $KWP --id 01 -i "$T/bad" \
 	--key-type AES: --application-label nope
 hsm key list "$P" --pin-file "$CO" >"$T/list"
