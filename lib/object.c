@@ -557,8 +557,8 @@ row_record(struct session *s, struct cc_aead *k, sqlite3_stmt *q,
 	return r;
 }
 
-/* The current row of q (a row of OBJ_COLS, attrs, value) as a record;
- * *idp its id. */
+/* The partition's object label, by the label index, as a record; *idp
+ * gets its id. CE_NOT_FOUND when there is none. */
 static int
 lookup_label(struct session *s, struct cc_aead *k, const char *label,
     struct buf *rec, uint64_t *idp)
