@@ -16,7 +16,6 @@
 
 struct cbk_spool {
 	int fd;
-	struct cc_hash *h;
 	uint64_t size;
 	int r; /* sticky: the first failure */
 };
@@ -57,26 +56,13 @@ write_full(int fd, const void *p, size_t n)
 }
 
 int
-cbk_sink_fd(void *arg, const void *p, size_t n)
-{
-	int e = write_full(*(int *)arg, p, n);
-
-	return e == 0 ? 0 : cbk_io_error(e, "cannot write the record stream");
-}
-
-int
 cbk_spool_new(int fd, struct cbk_spool **sp)
 {
 	struct cbk_spool *s;
-	int r;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return CE_NOMEM;
 	s->fd = fd;
-	if ((r = cc_hash_new(&s->h)) != 0) {
-		free(s);
-		return r;
-	}
 	*sp = s;
 	return 0;
 }
@@ -90,40 +76,8 @@ cbk_spool_write(struct cbk_spool *s, const void *p, size_t n)
 		return s->r;
 	if ((e = write_full(s->fd, p, n)) != 0)
 		return s->r = cbk_io_error(e, "cannot spool the record stream");
-	if ((s->r = cc_hash_update(s->h, p, n)) != 0)
-		return s->r;
 	s->size += n;
 	return 0;
-}
-
-int
-cbk_spool_sink(void *arg, const void *p, size_t n)
-{
-	return cbk_spool_write(arg, p, n);
-}
-
-int
-cbk_spool_copy_fd(struct cbk_spool *s, int fd)
-{
-	uint8_t *chunk;
-	ssize_t k;
-	int r = 0;
-
-	if ((chunk = malloc(COPY_CHUNK)) == NULL)
-		return CE_NOMEM;
-	for (;;) {
-		k = read(fd, chunk, COPY_CHUNK);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			r = cbk_io_error(errno, "cannot read the record stream");
-			break;
-		}
-		if (k == 0 || (r = cbk_spool_write(s, chunk, (size_t)k)) != 0)
-			break;
-	}
-	free(chunk);
-	return r;
 }
 
 uint64_t
@@ -137,7 +91,6 @@ cbk_spool_free(struct cbk_spool *s)
 {
 	if (s == NULL)
 		return;
-	cc_hash_free(s->h);
 	free(s);
 }
 
@@ -225,6 +178,16 @@ ar_fail(struct archive *a, const struct out *o, const char *what)
 	return CE_IO;
 }
 
+/* The record stream in the store is not the one its producer sealed. */
+static int
+stream_changed(const char *how)
+{
+	err_set_detail("the record stream that reached the store is not the "
+	    "one that was sealed (%s): nothing was stored; run the backup "
+	    "again", how);
+	return CE_INTEGRITY;
+}
+
 /* Every entry: a read-only regular file owned by 0:0, dated `created`. */
 static int
 put_header(struct archive *a, const struct out *o, const char *name,
@@ -257,7 +220,13 @@ put_data(struct archive *a, const struct out *o, const char *name,
 	return 0;
 }
 
-/* Copies the spool into the records entry and checks it hashes the same. */
+/*
+ * Copies the spool into the records entry, hashing it on the way: the one
+ * hash of the stream in the store, checked against the hash its producer
+ * took and bound into the sealed header. A mismatch is a stream changed
+ * between the two (on its way to an rbs server, or in the spool on disk),
+ * and nothing is stored.
+ */
 static int
 put_records(struct archive *a, const struct out *o, struct cbk_spool *s,
     const uint8_t want[CC_HASH_LEN])
@@ -296,10 +265,8 @@ put_records(struct archive *a, const struct out *o, struct cbk_spool *s,
 	}
 	if ((r = cc_hash_peek(h, got)) != 0)
 		goto out;
-	if (!cc_memeq(got, want, CC_HASH_LEN)) {
-		err_set_detail("the spooled record stream changed on disk");
-		r = CE_IO;
-	}
+	if (!cc_memeq(got, want, CC_HASH_LEN))
+		r = stream_changed("its SHA-384 differs");
  out:
 	free(chunk);
 	cc_hash_free(h);
@@ -355,10 +322,10 @@ cbk_write(int fd, struct cbk_manifest *m, const void *hdr, size_t hlen,
 	/* The writer's choice of version (0: the newest); the KAT writes 1. */
 	if (m->format_version == 0)
 		m->format_version = CBK_FORMAT_VERSION;
+	if (m->records_size != records->size)
+		return stream_changed("its size differs");
 	m->header_size = hlen;
-	m->records_size = records->size;
 	if ((r = cc_sha384(hdr, hlen, m->header_sha384)) != 0 ||
-	    (r = cc_hash_peek(records->h, m->records_sha384)) != 0 ||
 	    (r = cbk_manifest_encode(m, &man)) != 0 ||
 	    (r = cc_hash_new(&o.h)) != 0)
 		goto out;

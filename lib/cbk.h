@@ -19,7 +19,8 @@
  *
  * Writing: the record stream's size is not known until it ends, and a tar
  * header needs it first, so the stream goes to a spool file (cbk_spool),
- * hashed as it arrives, and cbk_write() then copies it into the archive.
+ * and cbk_write() then copies it into the archive, hashing it once on the
+ * way against the hash its producer took.
  * Reading: cbk_reader streams everything through bounded buffers (a few
  * 64 KiB blocks however large the archive is) and checks the whole-file
  * integrity in the same single pass, so it works on pipes too.
@@ -61,12 +62,6 @@ int cbk_spool_new(int fd, struct cbk_spool **sp);
  */
 int cbk_spool_write(struct cbk_spool *s, const void *p, size_t n);
 
-/* cbk_spool_write() as a cbk_sink_fn (arg is the spool). */
-int cbk_spool_sink(void *arg, const void *p, size_t n);
-
-/* Appends everything that can be read from fd until end of file. */
-int cbk_spool_copy_fd(struct cbk_spool *s, int fd);
-
 /* Returns the bytes spooled so far. */
 uint64_t cbk_spool_size(const struct cbk_spool *s);
 
@@ -74,11 +69,14 @@ void cbk_spool_free(struct cbk_spool *s);
 
 /*
  * Writes a whole archive to fd (an empty file; not fsynced here): m gives
- * the source, times and counts (cbk_manifest_check rules); cbk_write fills
- * in m's entry sizes and hashes. hdr is the sealed header (at most
- * CBK_HEADER_MAX bytes), records the spooled stream, copied and re-hashed
- * on the way. Returns 0, CE_INVALID, CE_TOO_LONG, CE_FULL (disk full) or
- * CE_IO, with a detail line.
+ * the source, times and counts (cbk_manifest_check rules), and the record
+ * stream's size and SHA-384 as its producer saw them (records_size,
+ * records_sha384); cbk_write fills in the header's size and hash. hdr is
+ * the sealed header (at most CBK_HEADER_MAX bytes), records the spooled
+ * stream, copied and hashed on the way. Returns 0, CE_INVALID,
+ * CE_TOO_LONG, CE_INTEGRITY (the spool is not the stream m describes:
+ * nothing written is valid), CE_FULL (disk full) or CE_IO, with a detail
+ * line.
  */
 int cbk_write(int fd, struct cbk_manifest *m, const void *hdr, size_t hlen,
     struct cbk_spool *records);
@@ -152,8 +150,5 @@ int cbk_read_manifest(int fd, struct cbk_manifest *mp);
  * NULL) on success. Returns 0, CE_INTEGRITY, CE_VERSION or CE_IO.
  */
 int cbk_verify(int fd, struct cbk_manifest *mp);
-
-/* A cbk_sink_fn that writes to the file descriptor *(int *)arg. */
-int cbk_sink_fd(void *arg, const void *p, size_t n);
 
 #endif

@@ -25,6 +25,7 @@
 #include "chan.h"
 #include "sealed.h"
 #include "cbk.h"
+#include "crypto.h"
 #include "err.h"
 #include "hsm.h"
 
@@ -84,10 +85,30 @@ meta(struct cbk_manifest *m, const char *label, int64_t created)
 	m->created = created;
 }
 
+/* A producer's output: into the store, sized and hashed for the manifest. */
+struct produced {
+	struct bstore_txn *t;
+	struct cc_hash *h;
+	uint64_t size;
+};
+
 static int
 txn_out(void *arg, const void *p, size_t n)
 {
-	return bstore_txn_write(arg, p, n);
+	struct produced *o = arg;
+
+	o->size += n;
+	assert_int_equal(cc_hash_update(o->h, p, n), 0);
+	return bstore_txn_write(o->t, p, n);
+}
+
+/* One write of a whole (made up) record stream, described in m. */
+static int
+put(struct bstore_txn *t, struct cbk_manifest *m, const void *p, size_t n)
+{
+	m->records_size = n;
+	assert_int_equal(cc_sha384(p, n, m->records_sha384), 0);
+	return bstore_txn_write(t, p, n);
 }
 
 /*
@@ -104,6 +125,7 @@ backup(struct bstore *s, const char *label, int64_t created, size_t len,
 	struct secret *pw, *key;
 	struct buf *hdr = NULL;
 	struct chan *c = NULL;
+	struct produced o = { 0 };
 	uint8_t chunk[4096], k[32];
 	size_t off, i, n;
 	int r;
@@ -114,7 +136,9 @@ backup(struct bstore *s, const char *label, int64_t created, size_t len,
 	memset(k, 7, sizeof(k));
 	pw = secret_from("backup-password", 15);
 	key = secret_from(k, sizeof(k));
-	assert_int_equal(chan_func_new(txn_out, NULL, t, &c), 0);
+	o.t = t;
+	assert_int_equal(cc_hash_new(&o.h), 0);
+	assert_int_equal(chan_func_new(txn_out, NULL, &o, &c), 0);
 	assert_int_equal(sealed_writer_new(pw, KDF_TEST,
 	    (const struct xfer_domain[]){ { "d", key } }, 1, c, &w), 0);
 	for (off = 0; off < len; off += n) {
@@ -137,8 +161,11 @@ backup(struct bstore *s, const char *label, int64_t created, size_t len,
 	    (r = sealed_writer_header(w, "ad", 2, &hdr)) != 0)
 		goto out;
 	m.object_count = len / 100;
+	m.records_size = o.size;
+	assert_int_equal(cc_hash_peek(o.h, m.records_sha384), 0);
 	r = bstore_commit(t, &m, buf_ptr(hdr), buf_len(hdr), name);
  out:
+	cc_hash_free(o.h);
 	sealed_writer_free(w);
 	chan_free(c);
 	buf_free(hdr);
@@ -463,8 +490,8 @@ test_capacity_rechecked_at_commit(void **state)
 	meta(&mb, "beta", T0);
 	assert_int_equal(bstore_begin(s, &ma, 0, &a), 0);
 	assert_int_equal(bstore_begin(s, &mb, 0, &b), 0);
-	assert_int_equal(bstore_txn_write(a, "x", 1), 0);
-	assert_int_equal(bstore_txn_write(b, "y", 1), 0);
+	assert_int_equal(put(a, &ma, "x", 1), 0);
+	assert_int_equal(put(b, &mb, "y", 1), 0);
 	assert_int_equal(bstore_commit(a, &ma, "h", 1, NULL), 0);
 	assert_int_equal(bstore_commit(b, &mb, "h", 1, NULL), CE_FULL);
 	bstore_txn_free(a);
@@ -511,6 +538,27 @@ limit_file_size(rlim_t n)
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
 }
 
+/*
+ * A stream that reached the store changed (one byte differs from what the
+ * manifest's hash describes, as after damage on the way to an rbs server):
+ * the commit is refused and leaves nothing.
+ */
+static void
+changed_on_the_way(struct bstore *s)
+{
+	struct bstore_txn *t;
+	struct cbk_manifest m;
+
+	meta(&m, "alpha", T0 + 3);
+	assert_int_equal(bstore_begin(s, &m, 0, &t), 0);
+	assert_int_equal(put(t, &m, "stream", 6), 0);
+	assert_int_equal(bstore_txn_write(t, "!", 1), 0);
+	m.records_size = 7; /* the size is right, the hash is not */
+	assert_int_equal(bstore_commit(t, &m, "h", 1, NULL), CE_INTEGRITY);
+	assert_non_null(strstr(err_detail(), "nothing was stored"));
+	bstore_txn_free(t);
+}
+
 static void
 test_failed_write_leaves_store(void **state)
 {
@@ -538,6 +586,10 @@ test_failed_write_leaves_store(void **state)
 	free(after);
 
 	signal(SIGXFSZ, old);
+	changed_on_the_way(s);
+	after = snapshot();
+	assert_string_equal(before, after);
+	free(after);
 	assert_int_equal(backup(s, "alpha", T0 + 2, 99 * 1024, NULL), 0);
 	free(before);
 	bstore_close(s);
@@ -710,6 +762,17 @@ test_read_back(void **state)
 	assert_int_equal(bstore_begin(s, &m, 0, &t), 0);
 	assert_int_equal(bstore_txn_write_fd(t, src), 0);
 	assert_int_equal(bstore_txn_sink(t, b, 10), 0);
+	/* the stream is 3010 bytes of 0x5a */
+	{
+		struct cc_hash *sh;
+
+		assert_int_equal(cc_hash_new(&sh), 0);
+		assert_int_equal(cc_hash_update(sh, b, sizeof(b)), 0);
+		assert_int_equal(cc_hash_update(sh, b, 10), 0);
+		assert_int_equal(cc_hash_peek(sh, m.records_sha384), 0);
+		cc_hash_free(sh);
+		m.records_size = sizeof(b) + 10;
+	}
 	assert_int_equal(bstore_commit(t, &m, "HDR", 3, n1), 0);
 	bstore_txn_free(t);
 	close(src);
@@ -919,7 +982,7 @@ test_killed_writer_and_gc(void **state)
 	/* A writer in progress in this process keeps its spool locked. */
 	meta(&m, "beta", T0 + 3);
 	assert_int_equal(bstore_begin(s, &m, 0, &live), 0);
-	assert_int_equal(bstore_txn_write(live, "x", 1), 0);
+	assert_int_equal(put(live, &m, "x", 1), 0);
 	assert_int_equal(bstore_gc(s, &removed), 0);
 	assert_int_equal(removed, 3);
 	assert_int_equal(count_dir(".tmp"), 1);
