@@ -38,28 +38,14 @@ struct spool_out {
 	uint64_t size;
 };
 
-/* The hashing thread's side (a recpipe_fn). */
-static int
-spool_hash(void *arg, uint8_t kind, const void *p, size_t n)
-{
-	(void)kind;
-	return cc_hash_update(arg, p, n);
-}
-
 static int
 spool_write(void *arg, const void *p, size_t n)
 {
 	struct spool_out *o = arg;
-	const uint8_t *b = p;
-	size_t off, k;
 	int r;
 
-	for (off = 0; off < n; off += k) {
-		k = n - off < RECPIPE_RECORD_MAX ? n - off : RECPIPE_RECORD_MAX;
-		if ((r = recpipe_emit(o->hashing, 0, b + off, k)) != 0)
-			return r;
-	}
-	if ((r = bstore_txn_write(o->t, p, n)) != 0)
+	if ((r = recpipe_write(o->hashing, p, n)) != 0 ||
+	    (r = bstore_txn_write(o->t, p, n)) != 0)
 		return r;
 	o->size += n;
 	return 0;
@@ -283,7 +269,7 @@ backup_seal(struct bstore *st, struct cbk_manifest *m,
 		goto out;
 	so.t = t;
 	if ((r = cc_hash_new(&so.h)) != 0 ||
-	    (r = recpipe_new(spool_hash, so.h, &so.hashing)) != 0 ||
+	    (r = recpipe_hash_new(so.h, &so.hashing)) != 0 ||
 	    (r = chan_func_new(spool_write, NULL, &so, &out)) != 0 ||
 	    (r = sealed_writer_new(p->password, p->kdf, doms, ndoms, out,
 	    &ec.w)) != 0)

@@ -10,6 +10,7 @@
 #include "cbk.h"
 #include "crypto.h"
 #include "err.h"
+#include "recpipe.h"
 
 #define COPY_CHUNK (64u * 1024)
 #define ENTRY_MODE 0400
@@ -225,20 +226,24 @@ put_data(struct archive *a, const struct out *o, const char *name,
  * hash of the stream in the store, checked against the hash its producer
  * took and bound into the sealed header. A mismatch is a stream changed
  * between the two (on its way to an rbs server, or in the spool on disk),
- * and nothing is stored.
+ * and nothing is stored. This hash runs on a thread of its own (hashing)
+ * while this one writes the archive and takes the whole-file hash of the
+ * same bytes: two SHA-384 passes that were a V1 backup's last second.
  */
 static int
 put_records(struct archive *a, const struct out *o, struct cbk_spool *s,
     const uint8_t want[CC_HASH_LEN])
 {
 	struct cc_hash *h = NULL;
+	struct recpipe *hashing = NULL;
 	uint8_t *chunk = NULL, got[CC_HASH_LEN];
 	uint64_t left = s->size;
 	ssize_t k;
 	size_t n;
 	int r;
 
-	if ((r = cc_hash_new(&h)) != 0)
+	if ((r = cc_hash_new(&h)) != 0 ||
+	    (r = recpipe_hash_new(h, &hashing)) != 0)
 		goto out;
 	if ((chunk = malloc(COPY_CHUNK)) == NULL) {
 		r = CE_NOMEM;
@@ -258,16 +263,18 @@ put_records(struct archive *a, const struct out *o, struct cbk_spool *s,
 			    "cannot read the spool back");
 			goto out;
 		}
-		if ((r = cc_hash_update(h, chunk, (size_t)k)) != 0 ||
+		if ((r = recpipe_write(hashing, chunk, (size_t)k)) != 0 ||
 		    (r = put_data(a, o, CBK_RECORDS_ENTRY, chunk, (size_t)k)) != 0)
 			goto out;
 		left -= (uint64_t)k;
 	}
-	if ((r = cc_hash_peek(h, got)) != 0)
+	if ((r = recpipe_finish(hashing)) != 0 ||
+	    (r = cc_hash_peek(h, got)) != 0)
 		goto out;
 	if (!cc_memeq(got, want, CC_HASH_LEN))
 		r = stream_changed("its SHA-384 differs");
  out:
+	recpipe_free(hashing); /* before h goes */
 	free(chunk);
 	cc_hash_free(h);
 	return r;

@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "crypto.h"
 #include "err.h"
 #include "recpipe.h"
 #include "secret.h"
@@ -210,4 +211,32 @@ recpipe_free(struct recpipe *p)
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
+}
+
+int
+recpipe_write(struct recpipe *p, const void *b, size_t n)
+{
+	const uint8_t *s = b;
+	size_t off, k;
+	int r;
+
+	for (off = 0; off < n; off += k) {
+		k = n - off < RECPIPE_RECORD_MAX ? n - off : RECPIPE_RECORD_MAX;
+		if ((r = recpipe_emit(p, 0, s + off, k)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int
+hash_bytes(void *arg, uint8_t kind, const void *p, size_t n)
+{
+	(void)kind;
+	return cc_hash_update(arg, p, n);
+}
+
+int
+recpipe_hash_new(struct cc_hash *h, struct recpipe **pp)
+{
+	return recpipe_new(hash_bytes, h, pp);
 }

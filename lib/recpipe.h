@@ -38,6 +38,19 @@ int recpipe_new(recpipe_fn *fn, void *arg, struct recpipe **pp);
 /* Queues one record (an endpoint_emit_fn; pipe is the struct recpipe *). */
 int recpipe_emit(void *pipe, uint8_t kind, const void *p, size_t n);
 
+/* Queues n bytes of a stream, cut into records of at most
+ * RECPIPE_RECORD_MAX (kind 0). */
+int recpipe_write(struct recpipe *p, const void *b, size_t n);
+
+/*
+ * A recpipe whose consumer hashes every byte queued into h (a cc_hash the
+ * caller owns and reads after recpipe_finish): a stream's SHA-384 on a
+ * core of its own, while the caller's thread does something else with the
+ * same bytes.
+ */
+struct cc_hash;
+int recpipe_hash_new(struct cc_hash *h, struct recpipe **pp);
+
 /* Hands over what is queued, waits for the consumer to finish it all. */
 int recpipe_finish(struct recpipe *p);
 

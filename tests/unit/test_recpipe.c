@@ -2,8 +2,10 @@
  * batches; a consumer's failure and its detail reach the producer; a pipe
  * stopped half way joins its thread. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "testutil.h"
+#include "crypto.h"
 #include "err.h"
 #include "recpipe.h"
 
@@ -115,6 +117,38 @@ test_stopped_half_way(void **state)
 	recpipe_free(NULL);
 }
 
+/*
+ * A hashing pipe hashes exactly the bytes written, in order, whatever the
+ * pieces' sizes (one piece larger than a record is cut, not refused).
+ */
+static void
+test_hash_of_a_stream(void **state)
+{
+	size_t len = 3 * RECPIPE_RECORD_MAX + 12345, off, n, i;
+	size_t sizes[] = { 1, 4096, 65536, RECPIPE_RECORD_MAX + 7, 333 };
+	uint8_t *b = malloc(len), want[CC_HASH_LEN], got[CC_HASH_LEN];
+	struct cc_hash *h;
+	struct recpipe *p;
+
+	(void)state;
+	assert_non_null(b);
+	for (i = 0; i < len; i++)
+		b[i] = (uint8_t)(i * 131 + (i >> 9));
+	assert_int_equal(cc_sha384(b, len, want), 0);
+	assert_int_equal(cc_hash_new(&h), 0);
+	assert_int_equal(recpipe_hash_new(h, &p), 0);
+	for (off = 0, i = 0; off < len; off += n, i++) {
+		n = sizes[i % 5] < len - off ? sizes[i % 5] : len - off;
+		assert_int_equal(recpipe_write(p, b + off, n), 0);
+	}
+	assert_int_equal(recpipe_finish(p), 0);
+	assert_int_equal(cc_hash_peek(h, got), 0);
+	assert_memory_equal(got, want, CC_HASH_LEN);
+	recpipe_free(p);
+	cc_hash_free(h);
+	free(b);
+}
+
 int
 main(void)
 {
@@ -122,6 +156,7 @@ main(void)
 		cmocka_unit_test(test_order_across_batches),
 		cmocka_unit_test(test_consumer_error_reaches_producer),
 		cmocka_unit_test(test_stopped_half_way),
+		cmocka_unit_test(test_hash_of_a_stream),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
