@@ -11,7 +11,8 @@
 # insert of its rows in one transaction (bench/lib.sh: hsm.db's object
 # table for V0, sks.db's blob table for V1): --replace onto the partition
 # it came from (every row deleted, then inserted) and --add into an empty
-# partition (inserts only, the floor's own work).
+# partition (inserts only, the floor's own work). Every figure is the
+# median of BENCH_ROUNDS rounds (lib.sh), the runs listed in brackets.
 . "$(dirname "$0")/lib.sh"
 sizes=${BACKUP_BENCH_SIZES:-"100000 1000000"}
 
@@ -28,65 +29,76 @@ for n in $sizes; do
 	for db in "$d"/*.db; do
 		sqlite3 "$db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
 	done
-	backupd init "dir:$W/s$n" >/dev/null
-
-	measure "$W/t.tar" tar --zstd -cf "$W/h$n.tar.zst" -C "$W" "h$n"
-	read -r ts tm <"$W/t.tar"
-	echo "tar --zstd -cf of the HSM directory ($n objects," \
-		"$(du -ck "$d"/*.db | tail -1 | cut -f1) KiB of databases): ${ts}s," \
-		"peak ${tm} KiB," \
-		"$(($(stat -c %s "$W/h$n.tar.zst") / 1024)) KiB"
-
-	measure "$W/t.bk" backupd backup --from "$P" --to "dir:$W/s$n" \
-		--pin-file "$W/co" --backup-pin-file "$W/bk" --kdf test
-	read -r bs bm <"$W/t.bk"
-	name=$(ls "$W/s$n" | grep '\.cbk$')
-	echo "backupd backup $n objects: ${bs}s, $(per_sec "$n" "$bs") objects/s," \
-		"peak ${bm} KiB, $(($(stat -c %s "$W/s$n/$name") / 1024)) KiB," \
-		"time ratio to tar $(ratio "$bs" "$ts")"
-
-	measure "$W/t.vf" restore verify --from "dir:$W/s$n" "$name"
-	read -r vs vm <"$W/t.vf"
-	echo "restore verify $n objects: ${vs}s, $(per_sec "$n" "$vs") objects/s," \
-		"peak ${vm} KiB, time ratio to tar $(ratio "$vs" "$ts")"
-
-	measure "$W/t.tf" tar --zstd -tf "$W/h$n.tar.zst"
-	read -r tfs tfm <"$W/t.tf"
-	measure "$W/t.dv" restore verify --deep --from "dir:$W/s$n" "$name" \
-		--to "$P" --pin-file "$W/co" --backup-pin-file "$W/bk"
-	read -r ds dm <"$W/t.dv"
-	echo "restore verify --deep $n objects: ${ds}s, $(per_sec "$n" "$ds")" \
-		"objects/s, peak ${dm} KiB, time ratio to tar -cf $(ratio "$ds" "$ts")," \
-		"to tar --zstd -tf of the HSM directory's archive (${tfs}s)" \
-		"$(ratio "$ds" "$tfs")"
-
-	measure "$W/t.rs" restore --from "dir:$W/s$n" --backup "$name" --to "$P" \
-		--replace --pin-file "$W/co" --backup-pin-file "$W/bk"
-	read -r rs rm <"$W/t.rs"
-	# The floor: the rows this restore wrote, into a fresh table of the
+	# The floor: the rows a restore writes, into a fresh table of the
 	# same shape (V1: sks.db's blob rows at their real size).
 	if [ "$v" = 1 ]; then
 		blen=$(sqlite3 "$d/sks.db" \
 			'SELECT CAST(avg(length(blob)) AS INTEGER) FROM blob')
-		bi=$(bare_insert_blob "$W/bare.db" "$n" "$blen")
 		rows="$n SKS blob rows of $blen bytes"
 	else
-		bi=$(bare_insert "$W/bare.db" "$n" 176 61)
 		rows="$n V0-sized rows"
 	fi
-	echo "restore --replace $n objects: ${rs}s, $(per_sec "$n" "$rs") objects/s," \
-		"peak ${rm} KiB, time ratio to tar $(ratio "$rs" "$ts")," \
-		"to a bare insert of $rows (${bi}s) $(ratio "$rs" "$bi")"
-
-	# --add into an empty partition: the same inserts as the floor, none
-	# of --replace's deletes of the rows already there.
-	bench_part_add "$d" e "$v"
-	measure "$W/t.ra" restore --from "dir:$W/s$n" --backup "$name" \
-		--to "hsm:$d#e" --add --pin-file "$W/co" --backup-pin-file "$W/bk"
-	read -r as am <"$W/t.ra"
-	echo "restore --add into an empty partition $n objects: ${as}s," \
-		"$(per_sec "$n" "$as") objects/s, peak ${am} KiB, time ratio to" \
-		"the bare insert $(ratio "$as" "$bi")"
+	bare() {
+		if [ "$v" = 1 ]; then
+			echo "$(bare_insert_blob "$W/bare.db" "$n" "$blen") 0"
+		else
+			echo "$(bare_insert "$W/bare.db" "$n" 176 61) 0"
+		fi >>"$W/bi.runs"
+	}
+	r=0
+	while [ "$r" -lt "$rounds" ]; do
+		r=$((r + 1))
+		rm -f "$W/h$n.tar.zst"
+		timed tar tar --zstd -cf "$W/h$n.tar.zst" -C "$W" "h$n"
+		rm -rf "$W/s$n"
+		backupd init "dir:$W/s$n" >/dev/null
+		timed bk backupd backup --from "$P" --to "dir:$W/s$n" \
+			--pin-file "$W/co" --backup-pin-file "$W/bk" --kdf test
+		name=$(ls "$W/s$n" | grep '\.cbk$')
+		timed vf restore verify --from "dir:$W/s$n" "$name"
+		timed tf tar --zstd -tf "$W/h$n.tar.zst"
+		timed dv restore verify --deep --from "dir:$W/s$n" "$name" \
+			--to "$P" --pin-file "$W/co" --backup-pin-file "$W/bk"
+		bare
+		timed rs restore --from "dir:$W/s$n" --backup "$name" \
+			--to "$P" --replace --pin-file "$W/co" \
+			--backup-pin-file "$W/bk"
+		# --add into an empty partition: the same inserts as the
+		# floor, none of --replace's deletes of the rows there.
+		bench_part_add "$d" e "$v"
+		timed ra restore --from "dir:$W/s$n" --backup "$name" \
+			--to "hsm:$d#e" --add --pin-file "$W/co" \
+			--backup-pin-file "$W/bk"
+		hsm partition delete "hsm:$d#e" --pin-file "$W/so" >/dev/null
+	done
+	ts=$(median tar) bs=$(median bk) vs=$(median vf) tfs=$(median tf)
+	ds=$(median dv) bi=$(median bi) rs=$(median rs) as=$(median ra)
+	echo "medians of $rounds rounds (each: tar, backup, verify, tar -tf," \
+		"verify --deep, bare insert, --replace, --add)"
+	echo "tar --zstd -cf of the HSM directory ($n objects," \
+		"$(du -ck "$d"/*.db | tail -1 | cut -f1) KiB of databases): ${ts}s" \
+		"[$(runs tar)], peak $(maxrss tar) KiB," \
+		"$(($(stat -c %s "$W/h$n.tar.zst") / 1024)) KiB"
+	echo "backupd backup $n objects: ${bs}s [$(runs bk)]," \
+		"$(per_sec "$n" "$bs") objects/s, peak $(maxrss bk) KiB," \
+		"$(($(stat -c %s "$W/s$n/$name") / 1024)) KiB," \
+		"time ratio to tar $(ratio "$bs" "$ts")"
+	echo "restore verify $n objects: ${vs}s [$(runs vf)]," \
+		"$(per_sec "$n" "$vs") objects/s, peak $(maxrss vf) KiB," \
+		"time ratio to tar $(ratio "$vs" "$ts")"
+	echo "restore verify --deep $n objects: ${ds}s [$(runs dv)]," \
+		"$(per_sec "$n" "$ds") objects/s, peak $(maxrss dv) KiB," \
+		"time ratio to tar -cf $(ratio "$ds" "$ts"), to tar --zstd -tf" \
+		"of the HSM directory's archive (${tfs}s [$(runs tf)])" \
+		"$(ratio "$ds" "$tfs")"
+	echo "restore --replace $n objects: ${rs}s [$(runs rs)]," \
+		"$(per_sec "$n" "$rs") objects/s, peak $(maxrss rs) KiB," \
+		"time ratio to tar $(ratio "$rs" "$ts"), to a bare insert of" \
+		"$rows (${bi}s [$(runs bi)]) $(ratio "$rs" "$bi")"
+	echo "restore --add into an empty partition $n objects: ${as}s" \
+		"[$(runs ra)], $(per_sec "$n" "$as") objects/s, peak" \
+		"$(maxrss ra) KiB, time ratio to the bare insert $(ratio "$as" "$bi")"
+	forget tar bk vf tf dv bi rs ra
 	rm -rf "$d" "$W/s$n" "$W/h$n.tar.zst"
 done
 done

@@ -11,7 +11,8 @@
 # by the sqlite3 shell (bare_insert, bare_insert_blob in lib.sh), the most
 # any clone could hope for. CLONE_BENCH_SIZES chooses N (1000000 takes
 # about a minute a version and 1 GB of scratch disk), CLONE_BENCH_VERSIONS
-# the partition versions (default "0"; "0 1" for both).
+# the partition versions (default "0"; "0 1" for both). Every figure is
+# the median of BENCH_ROUNDS rounds (lib.sh), the runs in brackets.
 . "$(dirname "$0")/lib.sh"
 sizes=${CLONE_BENCH_SIZES:-"10000 100000"}
 versions=${CLONE_BENCH_VERSIONS:-0}
@@ -23,32 +24,39 @@ bench_pins
 for v in $versions; do
 for n in $sizes; do
 	bench_partition "$W/a$n" "$v"
-	bench_partition "$W/b$n" "$v"
 	hsm key generate "hsm:$W/a$n#p" --type aes --size 256 --label k \
 		--count "$n" --pin-file "$W/co" >/dev/null
 	for db in "$W/a$n"/*.db; do # no WAL replay for the first reader
 		sqlite3 "$db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
 	done
-	if [ "$v" = 1 ]; then
-		floor=$(bare_insert_blob "$W/bare.db" "$n" 314)
-	else
-		floor=$(bare_insert "$W/bare.db" "$n" 176 61)
-	fi
-	rm -f "$W/bare.db" "$W/bare.db-wal" "$W/bare.db-shm"
-	measure "$W/t" clone --from "hsm:$W/a$n#p" --to "hsm:$W/b$n#p" \
-		--from-pin-file "$W/co" --to-pin-file "$W/co" --json
-	read -r cs cm <"$W/t"
+	r=0
+	while [ "$r" -lt "$rounds" ]; do
+		r=$((r + 1))
+		if [ "$v" = 1 ]; then
+			echo "$(bare_insert_blob "$W/bare.db" "$n" 314) 0"
+		else
+			echo "$(bare_insert "$W/bare.db" "$n" 176 61) 0"
+		fi >>"$W/floor.runs"
+		rm -rf "$W/b$n"
+		bench_partition "$W/b$n" "$v"
+		timed clone clone --from "hsm:$W/a$n#p" --to "hsm:$W/b$n#p" \
+			--from-pin-file "$W/co" --to-pin-file "$W/co" --json
+		timed sync clone --from "hsm:$W/a$n#p" --to "hsm:$W/b$n#p" \
+			--from-pin-file "$W/co" --to-pin-file "$W/co" --sync \
+			--json
+	done
+	floor=$(median floor) cs=$(median clone) ss=$(median sync)
 	cps=$(per_sec "$n" "$cs")
-	echo "clone V$v $n AES-256 keys: ${cs}s, $cps objects/s, peak ${cm} KiB," \
-		"ratio to openssl records/s $(ratio "$cps" "$gcm_rps")," \
-		"time ratio to a bare insert of $n rows (${floor}s) $(ratio "$cs" "$floor")"
-	measure "$W/t" clone --from "hsm:$W/a$n#p" --to "hsm:$W/b$n#p" \
-		--from-pin-file "$W/co" --to-pin-file "$W/co" --sync --json
-	read -r ss sm <"$W/t"
+	echo "medians of $rounds rounds (each: bare insert, clone, sync)"
+	echo "clone V$v $n AES-256 keys: ${cs}s [$(runs clone)], $cps objects/s," \
+		"peak $(maxrss clone) KiB, ratio to openssl records/s" \
+		"$(ratio "$cps" "$gcm_rps"), time ratio to a bare insert of $n" \
+		"rows (${floor}s [$(runs floor)]) $(ratio "$cs" "$floor")"
 	sps=$(per_sec "$n" "$ss")
-	echo "sync V$v $n (all present): ${ss}s, $sps objects/s, peak ${sm} KiB," \
-		"ratio to openssl records/s $(ratio "$sps" "$gcm_rps")," \
-		"speed-up over clone $(ratio "$cs" "$ss")"
+	echo "sync V$v $n (all present): ${ss}s [$(runs sync)], $sps objects/s," \
+		"peak $(maxrss sync) KiB, ratio to openssl records/s" \
+		"$(ratio "$sps" "$gcm_rps"), speed-up over clone $(ratio "$cs" "$ss")"
+	forget floor clone sync
 	rm -rf "$W/a$n" "$W/b$n"
 done
 done

@@ -22,6 +22,40 @@ measure() {
 	/usr/bin/time -f '%e %M' -o "$out" "$@" >/dev/null
 }
 
+# Rounds: on a shared machine one run of a command can be 30% off the next,
+# so the 1M benchmarks run each command ROUNDS times, interleaved with
+# their baselines (each round: baseline, Coffer, next), and report medians
+# and the largest peak RSS. BENCH_ROUNDS (default 3) chooses ROUNDS.
+rounds=${BENCH_ROUNDS:-3}
+
+# timed KEY CMD...: runs CMD once, adds its seconds and peak RSS to KEY's
+# record in $W.
+timed() {
+	key=$1
+	shift
+	measure "$W/t.one" "$@"
+	cat "$W/t.one" >>"$W/$key.runs"
+}
+
+# median KEY: the median seconds of KEY's runs, then forgets them unless
+# KEEP is set. maxrss KEY: the largest peak RSS (KiB). runs KEY: every
+# time, in run order.
+median() {
+	cut -d' ' -f1 "$W/$1.runs" | sort -n |
+		awk '{ v[NR] = $1 } END {
+			if (NR % 2) print v[(NR + 1) / 2]
+			else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+maxrss() {
+	cut -d' ' -f2 "$W/$1.runs" | sort -n | tail -1
+}
+runs() {
+	cut -d' ' -f1 "$W/$1.runs" | tr '\n' ' ' | sed 's/ $//'
+}
+forget() {
+	for k; do rm -f "$W/$k.runs"; done
+}
+
 # ratio A B: A/B with 3 decimals.
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.3f\n", a / b }'
