@@ -10,6 +10,7 @@
 #include "cbk.h"
 #include "crypto.h"
 #include "err.h"
+#include "recpipe.h"
 
 #define READ_CHUNK (64u * 1024)
 
@@ -26,6 +27,11 @@ struct cbk_reader {
 	int fd;
 	struct archive *a;
 	struct cc_hash *h;
+	/* From records.bin on, h is fed on a thread of its own: the
+	 * whole-file hash and records.bin's are two passes over the same
+	 * bytes, and the caller's own work on them (a restore, a chunk
+	 * walk) has the rest of this thread. */
+	struct recpipe *hashing;
 	uint8_t tail[CBK_TAIL_LEN];
 	size_t tlen;
 	uint64_t total;
@@ -44,6 +50,17 @@ struct cbk_reader {
 	uint8_t data[READ_CHUNK]; /* what entries are read into */
 };
 
+/* Adds bytes to the whole-file hash, here or on the hashing thread. */
+static int
+hash_file(struct cbk_reader *r, const uint8_t *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (r->hashing != NULL)
+		return recpipe_write(r->hashing, p, n);
+	return cc_hash_update(r->h, p, n);
+}
+
 static int
 feed(struct cbk_reader *r, const uint8_t *p, size_t n)
 {
@@ -59,8 +76,8 @@ feed(struct cbk_reader *r, const uint8_t *p, size_t n)
 	/* Hash what falls out of the delay line: old tail bytes, then p's. */
 	out = r->tlen + n - CBK_TAIL_LEN;
 	from_tail = out < r->tlen ? out : r->tlen;
-	if ((rc = cc_hash_update(r->h, r->tail, from_tail)) != 0 ||
-	    (rc = cc_hash_update(r->h, p, out - from_tail)) != 0)
+	if ((rc = hash_file(r, r->tail, from_tail)) != 0 ||
+	    (rc = hash_file(r, p, out - from_tail)) != 0)
 		return rc;
 	memmove(r->tail, r->tail + from_tail, r->tlen - from_tail);
 	r->tlen -= from_tail;
@@ -394,7 +411,8 @@ cbk_reader_records(struct cbk_reader *r, cbk_sink_fn fn, void *arg)
 		r->stage = FAILED;
 		return CE_INTEGRITY;
 	}
-	if ((rc = cc_hash_new(&h)) != 0)
+	if ((rc = recpipe_hash_new(r->h, &r->hashing)) != 0 ||
+	    (rc = cc_hash_new(&h)) != 0)
 		return rc;
 	if ((rc = read_entry(r, CBK_RECORDS_ENTRY, size, fn, arg, h)) == 0 &&
 	    (rc = check_hash(r, CBK_RECORDS_ENTRY, h,
@@ -425,7 +443,8 @@ cbk_reader_records_read(void *arg, void *p, size_t n)
 			r->stage = FAILED;
 			return CE_INTEGRITY;
 		}
-		if ((rc = cc_hash_new(&r->rec_hash)) != 0)
+		if ((rc = recpipe_hash_new(r->h, &r->hashing)) != 0 ||
+		    (rc = cc_hash_new(&r->rec_hash)) != 0)
 			return rc;
 	}
 	if (n > READ_CHUNK)
@@ -471,7 +490,8 @@ check_tail(struct cbk_reader *r)
 		return CE_INTEGRITY;
 	}
 	covered = r->total - CBK_TAIL_LEN;
-	if ((rc = cc_hash_peek(r->h, sha)) != 0)
+	if ((r->hashing != NULL && (rc = recpipe_finish(r->hashing)) != 0) ||
+	    (rc = cc_hash_peek(r->h, sha)) != 0)
 		return rc;
 	cbk_integrity_text(covered, sha, want);
 	/* Same layout, other length: the file was cut or extended. */
@@ -541,6 +561,7 @@ cbk_reader_free(struct cbk_reader *r)
 	if (r == NULL)
 		return;
 	archive_read_free(r->a);
+	recpipe_free(r->hashing); /* before r->h goes */
 	cc_hash_free(r->h);
 	cc_hash_free(r->rec_hash);
 	buf_free(r->header);
