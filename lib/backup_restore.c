@@ -226,44 +226,7 @@ struct apply_ctx {
 	struct backup_sel *sel;
 	const struct restore_params *p;
 	uint64_t n, taken, total;
-	int check;              /* V1 into V1: blobs are checked here */
-	struct secret *smk;     /* the stream's SMK record, parsed */
-	struct sks_blob_keys *keys;
-	struct secret *scratch; /* one opened blob at a time */
 };
-
-/*
- * V1 into V1: each blob's check (sks_blob_check: it opens under the
- * stream's SMK and holds the object its header names) runs here, on the
- * reading thread, and the sink only stores it (blobs_checked): the check
- * was about a quarter of the applying thread's work. Errors are the ones
- * object_apply gives for the same records.
- */
-static int
-check_blob(struct apply_ctx *c, uint8_t kind, const uint8_t *p, size_t n)
-{
-	struct sks_blob_info bi;
-	uint8_t id[SKS_ID_LEN];
-	int r;
-
-	if (kind == XFER_REC_SMK) {
-		if (c->smk != NULL) {
-			err_set_detail("a second SMK record in one transfer");
-			return CE_FORMAT;
-		}
-		if ((r = sks_smk_record_parse(p, n, &c->smk, id)) != 0)
-			return r;
-		return sks_blob_keys_new(secret_ptr(c->smk), &c->keys);
-	}
-	if (kind != XFER_REC_SKS_BLOB)
-		return 0;
-	if (c->keys == NULL) {
-		err_set_detail("an SKS blob came before the SMK record");
-		return CE_FORMAT;
-	}
-	return sks_blob_check(c->keys, p, n, secret_ptr(c->scratch), &bi,
-	    "the SMK the transfer carried");
-}
 
 /*
  * One record as it comes out of the archive, on the reading thread: the
@@ -277,7 +240,7 @@ restore_one(void *arg, uint8_t kind, const uint8_t *p, size_t n)
 	struct sks_blob_info bi;
 	const uint8_t *val;
 	size_t vlen;
-	int take, r;
+	int take;
 
 	c->n++;
 	if (c->p->progress != NULL && (c->n & 1023) == 0)
@@ -303,8 +266,6 @@ restore_one(void *arg, uint8_t kind, const uint8_t *p, size_t n)
 		if (!take)
 			return 0;
 	}
-	if (c->check && (r = check_blob(c, kind, p, n)) != 0)
-		return r;
 	c->taken++;
 	return endpoint_feed_record(c->feed, kind, p, n);
 }
@@ -351,12 +312,6 @@ backup_restore(struct endpoint *e, struct bstore *st, const char *name,
 	so.force_smk = so.empty_first;
 	so.allow_retired_smk = p->allow_retired_smk;
 	so.audit_event = "restore";
-	ac.check = o.m.partition_version == 1 && pi->version == 1;
-	so.blobs_checked = ac.check;
-	if (ac.check && (ac.scratch = secret_new(SKS_BLOB_MAX)) == NULL) {
-		r = CE_NOMEM;
-		goto out;
-	}
 	snprintf(detail, sizeof(detail), "from %s", name);
 	so.audit_detail = detail;
 	ac.sel = &sel;
@@ -395,9 +350,6 @@ backup_restore(struct endpoint *e, struct bstore *st, const char *name,
  out:
 	endpoint_feed_free(ac.feed); /* first: it stops the thread using k */
 	endpoint_sink_free(ac.k);
-	secret_free(ac.smk);
-	sks_blob_keys_free(ac.keys);
-	secret_free(ac.scratch);
 	opened_close(&o);
 	free(sel.found);
 	return r;

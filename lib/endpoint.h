@@ -202,14 +202,6 @@ struct endpoint_sink_opts {
 	/* V1 targets: take an SMK the target retired in a rollover (refused
 	 * without it: it would revive a replaced key). */
 	int allow_retired_smk;
-	/*
-	 * V1 targets: the caller has checked every SKS blob it hands over with
-	 * sks_blob_check() under the keys of the SMK record it hands over
-	 * (restore does it on its reading thread, so the check and the insert
-	 * run on two cores); the sink then stores them without opening them
-	 * again. Never set it for blobs nobody checked.
-	 */
-	int blobs_checked;
 };
 
 /* Why an object was not written. */
@@ -266,7 +258,11 @@ int endpoint_sink_record(void *k, uint8_t kind, const uint8_t *p, size_t n);
  * a record; for a V0 target (not in sync mode) it first prepares each V0
  * object's row on the caller's thread (lib/object.h, object_prep_record:
  * decoded, checked, its value sealed under the partition key with the row
- * id it will have) and the applying thread only inserts it. The applying
+ * id it will have) and the applying thread only inserts it; for a V1
+ * target (not in sync mode) it checks each SKS blob on the caller's thread
+ * (sks_blob_check under the SMK record the stream carried: it opens and
+ * holds the object its header names) and the applying thread stores it
+ * without opening it again. The applying
  * thread's first error comes back from the next call, with its detail.
  * endpoint_feed_commit (arg the feed) waits for the queue, then commits
  * as endpoint_sink_commit does; endpoint_feed_xfer fills an xfer_sink
@@ -286,10 +282,14 @@ void endpoint_feed_free(struct endpoint_feed *f);
  * prepares V0 rows for k (*pp NULL when the target is not V0 or k syncs),
  * made before that thread starts; and the insert of one prepared row.
  * endpoint_sink_record never takes a prepared row: whatever a transfer or
- * an archive delivers is checked as a record.
+ * an archive delivers is checked as a record. endpoint_sink_blobs_checked
+ * (before the applying thread starts): 1 when k's target is V1 and k does
+ * not sync, and k from now on stores blobs without opening them, so the
+ * caller must check every blob before it hands it over; else 0.
  */
 struct object_prep;
 int endpoint_sink_prep(struct endpoint_sink *k, struct object_prep **pp);
+int endpoint_sink_blobs_checked(struct endpoint_sink *k);
 int endpoint_sink_prepared(struct endpoint_sink *k, const void *p, size_t n);
 
 /*

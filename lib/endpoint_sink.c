@@ -139,7 +139,6 @@ endpoint_sink_new(struct endpoint *e, const struct endpoint_sink_opts *o,
 	    OBJ_CONFLICT_FAIL;
 	ao.empty_first = o->empty_first;
 	ao.allow_retired_smk = o->allow_retired_smk;
-	ao.blobs_checked = o->blobs_checked;
 	ao.audit_event = o->audit_event;
 	ao.audit_detail = o->audit_detail;
 	ao.on_skip = on_skip;
@@ -274,6 +273,14 @@ endpoint_sink_prep(struct endpoint_sink *k, struct object_prep **pp)
 	if (k->a == NULL || k->conflict == ENDPOINT_SYNC)
 		return 0;
 	return object_prep_new(k->a, pp);
+}
+
+int
+endpoint_sink_blobs_checked(struct endpoint_sink *k)
+{
+	if (k->a == NULL || k->conflict == ENDPOINT_SYNC)
+		return 0;
+	return object_apply_blobs_checked(k->a);
 }
 
 int

@@ -31,6 +31,7 @@ struct object_apply {
 	uint8_t src_smk_id[SKS_ID_LEN];
 	uint8_t *rec;             /* a V0 target's opened blob */
 	int smk_replaced;
+	int blobs_checked;        /* the caller checks them: see object.h */
 	struct cc_aead *k;        /* a V0 target's PSK, keyed once */
 	struct sks_bulk bulk;     /* a V1 target's blobs, counted at commit */
 	/* A V0 target's capacity and use when the transaction began: nothing
@@ -443,6 +444,15 @@ blob_check(struct object_apply *a, const uint8_t *blob, size_t len)
 }
 
 int
+object_apply_blobs_checked(struct object_apply *a)
+{
+	if (a->s->version != 1)
+		return 0;
+	a->blobs_checked = 1;
+	return 1;
+}
+
+int
 object_apply_blob(struct object_apply *a, const uint8_t *blob, size_t len)
 {
 	struct session *s = a->s;
@@ -474,7 +484,7 @@ object_apply_blob(struct object_apply *a, const uint8_t *blob, size_t len)
 	}
 	/* V1 to V1: the blob goes in as it is, after it proved itself (here,
 	 * or on the caller's side before it came: blobs_checked). */
-	if (!a->o.blobs_checked && (r = blob_check(a, blob, len)) != 0)
+	if (!a->blobs_checked && (r = blob_check(a, blob, len)) != 0)
 		return r;
 	if ((r = make_room(a, bi.label)) != 0)
 		return r == 1 ? 0 : r;

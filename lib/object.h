@@ -288,9 +288,6 @@ struct object_apply_opts {
 	void *ctx;
 	/* V1: take back an SMK this partition retired (clone/restore --force) */
 	int allow_retired_smk;
-	/* V1 target: the caller checked each blob (sks_blob_check under the
-	 * SMK record it applies) before handing it over; see endpoint.h */
-	int blobs_checked;
 };
 
 struct object_apply_stats {
@@ -324,9 +321,9 @@ int object_apply_smk(struct object_apply *a, const uint8_t *rec, size_t len,
 /*
  * An XFER_REC_SKS_BLOB record, after the SMK record: a V1 target checks
  * that it opens under the SMK and holds the object its header names
- * (CE_INTEGRITY otherwise; the caller did, with blobs_checked), wipes what
- * it opened and stores the blob as it is; a V0 target opens it and stores
- * the object under its PSK (migration).
+ * (CE_INTEGRITY otherwise; or the caller did: object_apply_blobs_checked),
+ * wipes what it opened and stores the blob as it is; a V0 target opens it
+ * and stores the object under its PSK (migration).
  */
 int object_apply_blob(struct object_apply *a, const uint8_t *blob,
     size_t len);
@@ -355,6 +352,16 @@ struct object_prep;
 /* The largest prepared row: a record's parts, the label, the seal. */
 #define OBJECT_PREP_MAX (OBJECT_RECORD_MAX + OBJECT_LABEL_MAX + 256)
 int object_prep_new(struct object_apply *a, struct object_prep **pp);
+
+/*
+ * A V1 target: from now on the caller checks every blob before it hands
+ * it over (sks_blob_check under the keys of the SMK record it hands over,
+ * on a thread of its own), and object_apply_blob stores them without
+ * opening them again; returns 1. A V0 target (which opens every blob to
+ * store its object) changes nothing and returns 0. Call it on the thread
+ * that began a, before any record.
+ */
+int object_apply_blobs_checked(struct object_apply *a);
 int object_prep_record(struct object_prep *p, const uint8_t *rec,
     size_t len, struct buf *out);
 int object_apply_prepared(struct object_apply *a, const uint8_t *row,

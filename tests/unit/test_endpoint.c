@@ -264,8 +264,7 @@ run_clone(struct two *t, const char *dst_uri, int mode, struct endpoint_stats
 {
 	struct endpoint *src = ep_login(t->src, 0), *dst = ep_login(dst_uri,
 	    ENDPOINT_TX);
-	struct endpoint_sink_opts so = { mode, 0, "clone", "unit test", 0, 0,
-	    0 };
+	struct endpoint_sink_opts so = { mode, 0, "clone", "unit test", 0, 0 };
 	struct endpoint_sink *k = NULL;
 	struct xfer_source source = { produce_xfer, src, 0 };
 	struct xfer_sink sink;
@@ -301,7 +300,7 @@ run_tampered(struct two *t, enum chan_tamper_op op, unsigned int frame,
 {
 	struct endpoint *src = ep_login(t->src, 0), *dst = ep_login(t->dst,
 	    ENDPOINT_TX);
-	struct endpoint_sink_opts so = { ENDPOINT_FAIL, 0, "clone", NULL, 0, 0, 0 };
+	struct endpoint_sink_opts so = { ENDPOINT_FAIL, 0, "clone", NULL, 0, 0 };
 	struct endpoint_sink *k = NULL;
 	struct xfer_source source = { produce_xfer, src, 0 };
 	struct xfer_sink sink;
@@ -469,7 +468,7 @@ test_sync_reports_identical_and_different(void **state)
 {
 	struct two *t = *state;
 	struct endpoint *src = ep_login(t->src, 0), *dst;
-	struct endpoint_sink_opts so = { ENDPOINT_SYNC, 0, "clone", NULL, 0, 0, 0 };
+	struct endpoint_sink_opts so = { ENDPOINT_SYNC, 0, "clone", NULL, 0, 0 };
 	struct endpoint_produce_opts po;
 	struct endpoint_sink *k = NULL;
 	const struct endpoint_stats *st;
@@ -524,7 +523,7 @@ test_sink_count_mismatch_and_bad_record(void **state)
 {
 	struct two *t = *state;
 	struct endpoint *dst = ep_login(t->dst, ENDPOINT_TX);
-	struct endpoint_sink_opts so = { ENDPOINT_FAIL, 0, "clone", NULL, 0, 0, 0 };
+	struct endpoint_sink_opts so = { ENDPOINT_FAIL, 0, "clone", NULL, 0, 0 };
 	struct endpoint_sink *k = NULL;
 	static const uint8_t junk[] = { 1, 2, 3 };
 
@@ -584,7 +583,7 @@ test_sink_prepared_rows(void **state)
 	struct two *t = *state;
 	struct endpoint *src = ep_login(t->src, 0), *dst;
 	struct endpoint_sink_opts so = { ENDPOINT_SKIP, 0, "restore", NULL, 0,
-	    0, 0 };
+	    0 };
 	struct endpoint_produce_opts po;
 	struct endpoint_stats st;
 	struct prep_emit pe;
@@ -650,7 +649,7 @@ test_sealed_roundtrip(void **state)
 	struct two *t = *state;
 	struct endpoint *src = ep_login(t->src, 0), *dst;
 	struct secret *pw = fx_pin("backup-pw");
-	struct endpoint_sink_opts so = { ENDPOINT_FAIL, 0, "restore", NULL, 0, 0, 0 };
+	struct endpoint_sink_opts so = { ENDPOINT_FAIL, 0, "restore", NULL, 0, 0 };
 	struct endpoint_produce_opts po;
 	struct endpoint_sink *k = NULL;
 	struct sealed_writer *w = NULL;
