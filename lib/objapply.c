@@ -32,6 +32,7 @@ struct object_apply {
 	uint8_t *rec;             /* a V0 target's opened blob */
 	int smk_replaced;
 	int blobs_checked;        /* the caller checks them: see object.h */
+	int was_empty;            /* the target held no object at begin */
 	struct cc_aead *k;        /* a V0 target's PSK, keyed once */
 	struct sks_bulk bulk;     /* a V1 target's blobs, counted at commit */
 	/* A V0 target's capacity and use when the transaction began: nothing
@@ -71,6 +72,31 @@ apply_free(struct object_apply *a)
 	free(a);
 }
 
+/* Whether the partition holds no object (in the open transaction). */
+static int
+holds_nothing(struct session *s, int *emptyp)
+{
+	struct store *st;
+	sqlite3_stmt *q;
+	int r, rc;
+
+	if (s->version == 1 && (r = sks_require(s->h)) != 0)
+		return r;
+	st = s->version == 1 ? s->h->sks : s->h->st;
+	if ((r = store_prepare(st, s->version == 1 ?
+	    "SELECT EXISTS (SELECT 1 FROM blob WHERE serial = ?)" :
+	    "SELECT EXISTS (SELECT 1 FROM object WHERE partition_id = ?)",
+	    &q)) != 0)
+		return r;
+	sqlite3_bind_int64(q, 1, s->version == 1 ? (int64_t)s->serial :
+	    s->pid);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*emptyp = sqlite3_column_int(q, 0) == 0;
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : store_err(st, rc);
+}
+
 int
 object_apply_begin(struct session *s, const struct object_apply_opts *o,
     struct object_apply **ap)
@@ -102,7 +128,8 @@ object_apply_begin(struct session *s, const struct object_apply_opts *o,
 		goto fail;
 	if ((r = object_next_id(s->h, &id)) != 0 ||
 	    (r = object_psk_aead(s, &a->k)) != 0 ||
-	    (r = object_capacity(s, &a->cap, &a->used)) != 0)
+	    (r = object_capacity(s, &a->cap, &a->used)) != 0 ||
+	    (r = holds_nothing(s, &a->was_empty)) != 0)
 		goto fail;
 	atomic_init(&a->next_id, id);
 	*ap = a;
@@ -159,11 +186,12 @@ make_room(struct object_apply *a, const char *label)
 	int r;
 
 	/*
-	 * A target emptied by this transaction holds only what it wrote: a
-	 * stream repeats no label (and the UNIQUE constraint would refuse
-	 * one with CE_EXISTS), so there is nothing to look up.
+	 * A target emptied by this transaction, or empty when it began (a
+	 * clone or a restore --add into a new partition), holds only what it
+	 * wrote: a stream repeats no label (and the UNIQUE constraint would
+	 * refuse one with CE_EXISTS), so there is nothing to look up.
 	 */
-	if (a->o.empty_first) {
+	if (a->o.empty_first || a->was_empty) {
 		a->st.written++;
 		return 0;
 	}

@@ -319,6 +319,22 @@ test_records_roundtrip_and_apply(void **state)
 	    (const struct buf *const *)recs, 2, &st), 0);
 	assert_int_equal(partition_session_info(t, &pi), 0);
 	assert_int_equal(pi.objects, 2);
+	/* A target empty at the start looks no label up (it holds only what
+	 * the apply wrote), so a stream that repeats a label is refused by
+	 * the UNIQUE constraint, even in skip mode, and nothing is written. */
+	session_close(t);
+	assert_int_equal(fx_partition(f.h, "p3", "dom-pw"), 0);
+	assert_int_equal(fx_login(f.h, "p3", ROLE_CO, "co-pin", &t), 0);
+	ao.conflict = OBJ_CONFLICT_SKIP;
+	ao.empty_first = 0;
+	buf_free(recs[2]);
+	recs[2] = buf_new(buf_len(recs[0]));
+	assert_int_equal(buf_put(recs[2], buf_ptr(recs[0]), buf_len(recs[0])),
+	    0);
+	assert_int_equal(object_apply_records(t, &ao,
+	    (const struct buf *const *)recs, 3, &st), CE_EXISTS);
+	assert_int_equal(partition_session_info(t, &pi), 0);
+	assert_int_equal(pi.objects, 0);
 	for (i = 0; i < 8; i++)
 		buf_free(recs[i]);
 	session_close(s);
