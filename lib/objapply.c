@@ -72,37 +72,12 @@ apply_free(struct object_apply *a)
 	free(a);
 }
 
-/* Whether the partition holds no object (in the open transaction). */
-static int
-holds_nothing(struct session *s, int *emptyp)
-{
-	struct store *st;
-	sqlite3_stmt *q;
-	int r, rc;
-
-	if (s->version == 1 && (r = sks_require(s->h)) != 0)
-		return r;
-	st = s->version == 1 ? s->h->sks : s->h->st;
-	if ((r = store_prepare(st, s->version == 1 ?
-	    "SELECT EXISTS (SELECT 1 FROM blob WHERE serial = ?)" :
-	    "SELECT EXISTS (SELECT 1 FROM object WHERE partition_id = ?)",
-	    &q)) != 0)
-		return r;
-	sqlite3_bind_int64(q, 1, s->version == 1 ? (int64_t)s->serial :
-	    s->pid);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		*emptyp = sqlite3_column_int(q, 0) == 0;
-	sqlite3_reset(q);
-	return rc == SQLITE_ROW ? 0 : store_err(st, rc);
-}
-
 int
 object_apply_begin(struct session *s, const struct object_apply_opts *o,
     struct object_apply **ap)
 {
 	struct object_apply *a;
-	uint64_t id = 0;
+	uint64_t id = 0, count = 0;
 	int r;
 
 	if ((r = object_require_user(s)) != 0)
@@ -128,9 +103,9 @@ object_apply_begin(struct session *s, const struct object_apply_opts *o,
 		goto fail;
 	if ((r = object_next_id(s->h, &id)) != 0 ||
 	    (r = object_psk_aead(s, &a->k)) != 0 ||
-	    (r = object_capacity(s, &a->cap, &a->used)) != 0 ||
-	    (r = holds_nothing(s, &a->was_empty)) != 0)
+	    (r = object_capacity(s, &a->cap, &a->used, &count)) != 0)
 		goto fail;
+	a->was_empty = count == 0;
 	atomic_init(&a->next_id, id);
 	*ap = a;
 	return 0;

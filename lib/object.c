@@ -129,25 +129,26 @@ object_next_id(struct hsm *h, uint64_t *idp)
 }
 
 int
-object_capacity(struct session *s, uint64_t *capp, uint64_t *usedp)
+object_capacity(struct session *s, uint64_t *capp, uint64_t *usedp,
+    uint64_t *countp)
 {
 	sqlite3_stmt *q;
-	uint64_t n;
 	int r, rc;
 
 	/* V1 objects live off-board: the storage size does not bound them. */
 	if (s->version == 1) {
 		*capp = UINT64_MAX / 4;
-		return sks_usage(s->h, s->serial, &n, usedp);
+		return sks_usage(s->h, s->serial, countp, usedp);
 	}
-	if ((r = store_prepare(s->h->st, "SELECT capacity, used FROM partition"
-	    " WHERE id = ?", &q)) != 0)
+	if ((r = store_prepare(s->h->st, "SELECT capacity, used, count FROM "
+	    "partition WHERE id = ?", &q)) != 0)
 		return r;
 	sqlite3_bind_int64(q, 1, s->pid);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
 		*capp = (uint64_t)sqlite3_column_int64(q, 0);
 		*usedp = (uint64_t)sqlite3_column_int64(q, 1);
+		*countp = (uint64_t)sqlite3_column_int64(q, 2);
 	}
 	sqlite3_reset(q);
 	return rc == SQLITE_ROW ? 0 : store_err(s->h->st, rc);
@@ -157,13 +158,13 @@ int
 object_account_tx(struct session *s, int64_t dbytes, int64_t dcount)
 {
 	sqlite3_stmt *q;
-	uint64_t cap, used;
+	uint64_t cap, used, count;
 	int r;
 
 	if (s->version == 1)
 		return 0; /* sks.db keeps V1 counts with each blob */
 	if (dbytes > 0) {
-		if ((r = object_capacity(s, &cap, &used)) != 0)
+		if ((r = object_capacity(s, &cap, &used, &count)) != 0)
 			return r;
 		if (used + (uint64_t)dbytes > cap) {
 			err_set_detail("partition '%s' is full: %llu of %llu bytes "

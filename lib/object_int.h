@@ -106,8 +106,9 @@ int object_next_id(struct hsm *h, uint64_t *idp);
 /* Adds to the partition's used bytes and count, checking the capacity. */
 int object_account_tx(struct session *s, int64_t dbytes, int64_t dcount);
 
-/* Reads capacity and used bytes. */
-int object_capacity(struct session *s, uint64_t *capp, uint64_t *usedp);
+/* Reads capacity, used bytes and the object count (V1: no capacity). */
+int object_capacity(struct session *s, uint64_t *capp, uint64_t *usedp,
+    uint64_t *countp);
 
 /*
  * The columns of struct object_info, in the order object_info_row() reads

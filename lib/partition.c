@@ -487,27 +487,3 @@ partition_policy_set(struct session *s, int policy, uint64_t value)
 	    partition_policy_name(policy) : "?");
 	return CE_INVALID;
 }
-
-int
-partition_usage(struct session *s, uint64_t *objectsp, uint64_t *usedp)
-{
-	sqlite3_stmt *q;
-	int r, rc;
-
-	if (s->version == 1)
-		return sks_usage(s->h, s->serial, objectsp, usedp);
-	if ((r = store_prepare(s->h->st, "SELECT count, used FROM partition "
-	    "WHERE id = ?", &q)) != 0)
-		return r;
-	sqlite3_bind_int64(q, 1, s->pid);
-	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
-		r = rc == SQLITE_DONE ? CE_NOT_FOUND : store_err(s->h->st, rc);
-		goto out;
-	}
-	*objectsp = (uint64_t)sqlite3_column_int64(q, 0);
-	*usedp = (uint64_t)sqlite3_column_int64(q, 1);
-	r = 0;
- out:
-	sqlite3_reset(q);
-	return r;
-}

@@ -140,7 +140,4 @@ struct partition_rekey_stats {
  */
 int partition_rekey(struct session *s, struct partition_rekey_stats *st);
 
-/* Object count and used bytes (a session of any role). */
-int partition_usage(struct session *s, uint64_t *objectsp, uint64_t *usedp);
-
 #endif
