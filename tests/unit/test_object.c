@@ -342,6 +342,67 @@ test_records_roundtrip_and_apply(void **state)
 	fx_teardown(&f);
 }
 
+/* Objects a session lists (rows, not the partition's counters). */
+static int
+listed(struct session *s)
+{
+	int n = 0;
+
+	assert_int_equal(object_list(s, count_cb, &n), 0);
+	return n;
+}
+
+/*
+ * Emptying a partition before a replace deletes its rows only: with
+ * another partition holding objects it deletes by partition, and when it
+ * holds the only ones it may delete the whole table (hsm_erase_objects_tx).
+ */
+static void
+test_replace_keeps_neighbours(void **state)
+{
+	struct hsmfix f;
+	struct session *s = NULL, *t = NULL;
+	struct buf *recs[4] = { 0 };
+	struct object_apply_opts ao;
+	struct object_apply_stats st;
+	int i;
+
+	(void)state;
+	assert_int_equal(fx_setup(&f), 0);
+	assert_int_equal(fx_partition(f.h, "p2", "dom-pw"), 0);
+	assert_int_equal(fx_login(f.h, "p1", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(fx_login(f.h, "p2", ROLE_CO, "co-pin", &t), 0);
+	assert_int_equal(object_generate(s, OBJ_AES, 256, "k1", NULL), 0);
+	assert_int_equal(object_generate(s, OBJ_AES, 128, "k2", NULL), 0);
+	assert_int_equal(object_import_data(s, "d1", "app", "hello", 5, 1), 0);
+	assert_int_equal(object_foreach(s, collect_cb, recs), 0);
+	memset(&ao, 0, sizeof(ao));
+	ao.conflict = OBJ_CONFLICT_REPLACE;
+	ao.empty_first = 1;
+	/* p2 gets two, then is replaced by all three: p1 keeps its own */
+	assert_int_equal(object_apply_records(t, &ao,
+	    (const struct buf *const *)recs, 2, &st), 0);
+	assert_int_equal(object_apply_records(t, &ao,
+	    (const struct buf *const *)recs, 3, &st), 0);
+	assert_int_equal(listed(t), 3);
+	assert_int_equal(listed(s), 3);
+	/* p2 emptied while p1 holds objects: p1 keeps them */
+	assert_int_equal(object_apply_records(t, &ao,
+	    (const struct buf *const *)recs, 0, &st), 0);
+	assert_int_equal(listed(t), 0);
+	assert_int_equal(listed(s), 3);
+	/* p1 alone with objects: replaced whole, p2 still empty */
+	assert_int_equal(object_apply_records(s, &ao,
+	    (const struct buf *const *)recs, 1, &st), 0);
+	assert_int_equal(listed(s), 1);
+	assert_int_equal(listed(t), 0);
+	for (i = 0; i < 4; i++)
+		buf_free(recs[i]);
+	session_close(s);
+	session_close(t);
+	fx_teardown(&f);
+}
+
 static void
 test_bulk_and_capacity(void **state)
 {
@@ -857,6 +918,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_generate_every_kind),
 		cmocka_unit_test(test_records_roundtrip_and_apply),
+		cmocka_unit_test(test_replace_keeps_neighbours),
 		cmocka_unit_test(test_rows_opened_elsewhere),
 		cmocka_unit_test(test_seq_reads_in_order),
 		cmocka_unit_test(test_bulk_and_capacity),

@@ -572,6 +572,13 @@ test_smk_overwrite_refused_unless_forced(void **state)
 	assert_int_equal(object_list(s, count_cb, &n), 0);
 	assert_int_equal(n, 1);
 	session_close(s);
+	/* emptying b deleted b's blobs only (sks_erase_tx): a keeps its own */
+	assert_int_equal(fx_login(f.h, "a", ROLE_CO, "co-pin", &s), 0);
+	assert_int_equal(object_find(s, "from-a", &oi), 0);
+	n = 0;
+	assert_int_equal(object_list(s, count_cb, &n), 0);
+	assert_int_equal(n, 1);
+	session_close(s);
 	fx_teardown(&f);
 }
 
