@@ -7,12 +7,14 @@
 # authenticated, object-by-object backup costs over a raw copy of the
 # files). BACKUP_BENCH_SIZES chooses N, BACKUP_BENCH_VERSIONS the partition
 # versions (0: V0, objects re-encrypted into the stream; 1: V1, the SMK and
-# the SKS blobs as stored). Restore is timed twice, each beside a bare
+# the SKS blobs as stored). Restore is timed three times beside a bare
 # insert of its rows in one transaction (bench/lib.sh: hsm.db's object
-# table for V0, sks.db's blob table for V1): --replace onto the partition
-# it came from (every row deleted, then inserted) and --add into an empty
-# partition (inserts only, the floor's own work). Every figure is the
-# median of BENCH_ROUNDS rounds (lib.sh), the runs listed in brackets.
+# table for V0, sks.db's blob table for V1): --replace and --add into an
+# empty partition (inserts only, the floor's own work; what a restore onto
+# a zeroized HSM does), and --replace onto the partition it came from
+# (every row deleted, then inserted), also beside a bare delete and insert
+# of the same rows. Every figure is the median of BENCH_ROUNDS rounds
+# (lib.sh), the runs listed in brackets.
 . "$(dirname "$0")/lib.sh"
 sizes=${BACKUP_BENCH_SIZES:-"100000 1000000"}
 
@@ -38,12 +40,13 @@ for n in $sizes; do
 	else
 		rows="$n V0-sized rows"
 	fi
+	# bare KEY [refill]: the floor into KEY's runs (lib.sh bare_insert).
 	bare() {
 		if [ "$v" = 1 ]; then
-			echo "$(bare_insert_blob "$W/bare.db" "$n" "$blen") 0"
+			echo "$(bare_insert_blob "$W/bare.db" "$n" "$blen" ${2:-}) 0"
 		else
-			echo "$(bare_insert "$W/bare.db" "$n" 176 61) 0"
-		fi >>"$W/bi.runs"
+			echo "$(bare_insert "$W/bare.db" "$n" 176 61 ${2:-}) 0"
+		fi >>"$W/$1.runs"
 	}
 	r=0
 	while [ "$r" -lt "$rounds" ]; do
@@ -60,22 +63,33 @@ for n in $sizes; do
 		timed sh sha384sum "$W/s$n/$name"
 		timed dv restore verify --deep --from "dir:$W/s$n" "$name" \
 			--to "$P" --pin-file "$W/co" --backup-pin-file "$W/bk"
-		bare
-		timed rs restore --from "dir:$W/s$n" --backup "$name" \
-			--to "$P" --replace --pin-file "$W/co" \
+		bare bi
+		# --replace and --add into an empty partition (a zeroized
+		# HSM's new partition): the floor's own work.
+		bench_part_add "$d" e "$v"
+		timed re restore --from "dir:$W/s$n" --backup "$name" \
+			--to "hsm:$d#e" --replace --pin-file "$W/co" \
 			--backup-pin-file "$W/bk"
-		# --add into an empty partition: the same inserts as the
-		# floor, none of --replace's deletes of the rows there.
+		hsm partition delete "hsm:$d#e" --pin-file "$W/so" >/dev/null
 		bench_part_add "$d" e "$v"
 		timed ra restore --from "dir:$W/s$n" --backup "$name" \
 			--to "hsm:$d#e" --add --pin-file "$W/co" \
 			--backup-pin-file "$W/bk"
 		hsm partition delete "hsm:$d#e" --pin-file "$W/so" >/dev/null
+		# --replace onto the partition it came from: every row
+		# deleted, then inserted; its floor deletes and inserts too.
+		bare br refill
+		timed rs restore --from "dir:$W/s$n" --backup "$name" \
+			--to "$P" --replace --pin-file "$W/co" \
+			--backup-pin-file "$W/bk"
 	done
 	ts=$(median tar) bs=$(median bk) vs=$(median vf) tfs=$(median tf)
 	ds=$(median dv) bi=$(median bi) rs=$(median rs) as=$(median ra)
+	es=$(median re) br=$(median br)
 	echo "medians of $rounds rounds (each: tar, backup, verify, tar -tf," \
-		"verify --deep, bare insert, --replace, --add)"
+		"verify --deep, bare insert, --replace and --add into an" \
+		"empty partition, bare delete and insert, --replace over the" \
+		"full one)"
 	echo "tar --zstd -cf of the HSM directory ($n objects," \
 		"$(du -ck "$d"/*.db | tail -1 | cut -f1) KiB of databases): ${ts}s" \
 		"[$(runs tar)], peak $(maxrss tar) KiB," \
@@ -108,14 +122,19 @@ for n in $sizes; do
 		"(${hs}s [$(runs sh)]) + $n AES-256-GCM blob opens (${gcm}s," \
 		"openssl speed), over $(nproc) cores: ${dfloor}s; verify --deep's" \
 		"time ratio to it $(ratio "$ds" "$dfloor")"
-	echo "restore --replace $n objects: ${rs}s [$(runs rs)]," \
-		"$(per_sec "$n" "$rs") objects/s, peak $(maxrss rs) KiB," \
-		"time ratio to tar $(ratio "$rs" "$ts"), to a bare insert of" \
-		"$rows (${bi}s [$(runs bi)]) $(ratio "$rs" "$bi")"
+	echo "restore --replace into an empty partition $n objects:" \
+		"${es}s [$(runs re)], $(per_sec "$n" "$es") objects/s, peak" \
+		"$(maxrss re) KiB, time ratio to tar $(ratio "$es" "$ts"), to a" \
+		"bare insert of $rows (${bi}s [$(runs bi)]) $(ratio "$es" "$bi")"
 	echo "restore --add into an empty partition $n objects: ${as}s" \
 		"[$(runs ra)], $(per_sec "$n" "$as") objects/s, peak" \
 		"$(maxrss ra) KiB, time ratio to the bare insert $(ratio "$as" "$bi")"
-	forget tar bk vf tf dv sh bi rs ra
+	echo "restore --replace over the full partition $n objects:" \
+		"${rs}s [$(runs rs)], $(per_sec "$n" "$rs") objects/s, peak" \
+		"$(maxrss rs) KiB, time ratio to the bare insert" \
+		"$(ratio "$rs" "$bi"), to a bare delete and insert of the same" \
+		"rows (${br}s [$(runs br)]) $(ratio "$rs" "$br")"
+	forget tar bk vf tf dv sh bi rs ra re br
 	rm -rf "$d" "$W/s$n" "$W/h$n.tar.zst"
 done
 done

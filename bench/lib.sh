@@ -111,41 +111,62 @@ bench_keys() {
 	sqlite3 "$1/hsm.db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
 }
 
-# bare_fill DB N SCHEMA INSERT: a fresh DB opened as lib/store.c opens
-# hsm.db and sks.db (WAL, synchronous FULL, secure_delete: it costs nothing
-# on a fresh file's inserts and is there so the settings are the same),
-# SCHEMA run, then N rows (x = 1..N) inserted in one transaction by the
-# sqlite3 shell with "INSERT INTO $INSERT FROM c". Prints its seconds.
+# bare_fill DB N SCHEMA INSERT [DELETE]: a fresh DB opened as lib/store.c
+# opens hsm.db and sks.db (WAL, synchronous FULL, secure_delete: it costs
+# nothing on a fresh file's inserts and is there so the settings are the
+# same), SCHEMA run, then N rows (x = 1..N) inserted in one transaction by
+# the sqlite3 shell with "INSERT INTO $INSERT FROM c". Prints its seconds.
+# With DELETE (the statement Coffer runs to empty a partition), the rows
+# are first inserted untimed, and the timed transaction runs DELETE before
+# inserting them again: the floor of a --replace over a full partition.
 bare_fill() {
 	rm -f "$1" "$1-wal" "$1-shm"
-	/usr/bin/time -f '%e' -o "$1.t" sqlite3 "$1" >/dev/null <<SQL
-PRAGMA journal_mode = WAL;
+	bare_sql="PRAGMA journal_mode = WAL;
 PRAGMA synchronous = FULL;
-PRAGMA secure_delete = ON;
+PRAGMA secure_delete = ON;"
+	bare_rows="WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c
+ WHERE x < $2) INSERT INTO $4 FROM c;"
+	if [ -n "${5:-}" ]; then
+		sqlite3 "$1" >/dev/null <<SQL
+$bare_sql
 $3
 BEGIN;
-WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < $2)
-INSERT INTO $4 FROM c;
+$bare_rows
+COMMIT;
+SQL
+		set -- "$1" "$2" "" "$4" "$5"
+	fi
+	/usr/bin/time -f '%e' -o "$1.t" sqlite3 "$1" >/dev/null <<SQL
+$bare_sql
+$3
+BEGIN;
+${5:-}
+$bare_rows
 COMMIT;
 SQL
 	cat "$1.t"
 	rm -f "$1" "$1-wal" "$1-shm" "$1.t"
 }
 
-# bare_insert DB N ALEN VLEN: the V0 restore floor. hsm.db's object table
-# (the UNIQUE label index), N rows of ALEN-byte attrs and VLEN-byte values.
+# bare_insert DB N ALEN VLEN [refill]: the V0 restore floor. hsm.db's
+# object table (the UNIQUE label index), N rows of ALEN-byte attrs and
+# VLEN-byte values; "refill": over the same N rows, deleted by partition as
+# hsm_erase_objects_tx deletes them (lib/hsm.c).
 bare_insert() {
 	bare_fill "$1" "$2" "CREATE TABLE object (id INTEGER PRIMARY KEY,
  partition_id INTEGER NOT NULL, label TEXT NOT NULL, class INTEGER NOT NULL,
  key_type INTEGER NOT NULL, bits INTEGER NOT NULL, size INTEGER NOT NULL,
  attrs BLOB NOT NULL, value BLOB NOT NULL, created INTEGER NOT NULL,
  UNIQUE (partition_id, label));" "object SELECT x, 1, 'k-' || x, 4, 31,
- 256, $3 + $4, randomblob($3), randomblob($4), 0"
+ 256, $3 + $4, randomblob($3), randomblob($4), 0" \
+	    ${5:+"DELETE FROM object WHERE partition_id = 1;"}
 }
 
-# bare_insert_blob DB N BLEN: the V1 restore floor. sks.db's blob table
-# (lib/sks_store.c: the UNIQUE (serial, label) index and blob_serial_id),
-# N rows of BLEN-byte blobs with their 16-byte uid and clear header.
+# bare_insert_blob DB N BLEN [refill]: the V1 restore floor. sks.db's blob
+# table (lib/sks_store.c: the UNIQUE (serial, label) index and
+# blob_serial_id), N rows of BLEN-byte blobs with their 16-byte uid and
+# clear header; "refill": over the same N rows, deleted as sks_erase_tx
+# deletes a partition's blobs when it holds the only ones.
 bare_insert_blob() {
 	bare_fill "$1" "$2" "CREATE TABLE blob (id INTEGER PRIMARY KEY,
  serial INTEGER NOT NULL, label TEXT NOT NULL, uid BLOB NOT NULL,
@@ -153,5 +174,6 @@ bare_insert_blob() {
  size INTEGER NOT NULL, created INTEGER NOT NULL, blob BLOB NOT NULL,
  UNIQUE (serial, label));
 CREATE INDEX blob_serial_id ON blob (serial, id);" "blob SELECT x,
- 450434363236, 'k-' || x, randomblob(16), 4, 31, 256, $3, 0, randomblob($3)"
+ 450434363236, 'k-' || x, randomblob(16), 4, 31, 256, $3, 0, randomblob($3)" \
+	    ${4:+"DELETE FROM blob;"}
 }
