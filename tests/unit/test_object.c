@@ -229,6 +229,28 @@ test_seq_reads_in_order(void **state)
 	fx_teardown(&f);
 }
 
+/*
+ * A fresh HSM with partitions p1 (session *s, holding keys k1 and k2 and
+ * data object d1) and p2 (session *t, empty); recs gets p1's three
+ * records in order (room for 8, the rest NULL).
+ */
+static void
+three_objects_two_partitions(struct hsmfix *f, struct session **s,
+    struct session **t, struct buf **recs)
+{
+	assert_int_equal(fx_setup(f), 0);
+	assert_int_equal(fx_partition(f->h, "p2", "dom-pw"), 0);
+	assert_int_equal(fx_login(f->h, "p1", ROLE_CO, "co-pin", s), 0);
+	assert_int_equal(fx_login(f->h, "p2", ROLE_CO, "co-pin", t), 0);
+	assert_int_equal(object_generate(*s, OBJ_AES, 256, "k1", NULL), 0);
+	assert_int_equal(object_generate(*s, OBJ_EC, 256, "k2", NULL), 0);
+	assert_int_equal(object_import_data(*s, "d1", "app", "hello", 5, 1),
+	    0);
+	assert_int_equal(object_foreach(*s, collect_cb, recs), 0);
+	assert_non_null(recs[2]);
+	assert_null(recs[3]);
+}
+
 static void
 test_records_roundtrip_and_apply(void **state)
 {
@@ -242,16 +264,7 @@ test_records_roundtrip_and_apply(void **state)
 	int i;
 
 	(void)state;
-	assert_int_equal(fx_setup(&f), 0);
-	assert_int_equal(fx_partition(f.h, "p2", "dom-pw"), 0);
-	assert_int_equal(fx_login(f.h, "p1", ROLE_CO, "co-pin", &s), 0);
-	assert_int_equal(fx_login(f.h, "p2", ROLE_CO, "co-pin", &t), 0);
-	assert_int_equal(object_generate(s, OBJ_AES, 256, "k1", NULL), 0);
-	assert_int_equal(object_generate(s, OBJ_EC, 256, "k2", NULL), 0);
-	assert_int_equal(object_import_data(s, "d1", "app", "hello", 5, 1), 0);
-	assert_int_equal(object_foreach(s, collect_cb, recs), 0);
-	assert_non_null(recs[2]);
-	assert_null(recs[3]);
+	three_objects_two_partitions(&f, &s, &t, recs);
 	/* one object by label: the same record the walk gave */
 	{
 		struct buf *one = buf_new(OBJECT_RECORD_MAX);
@@ -362,20 +375,13 @@ test_replace_keeps_neighbours(void **state)
 {
 	struct hsmfix f;
 	struct session *s = NULL, *t = NULL;
-	struct buf *recs[4] = { 0 };
+	struct buf *recs[8] = { 0 };
 	struct object_apply_opts ao;
 	struct object_apply_stats st;
 	int i;
 
 	(void)state;
-	assert_int_equal(fx_setup(&f), 0);
-	assert_int_equal(fx_partition(f.h, "p2", "dom-pw"), 0);
-	assert_int_equal(fx_login(f.h, "p1", ROLE_CO, "co-pin", &s), 0);
-	assert_int_equal(fx_login(f.h, "p2", ROLE_CO, "co-pin", &t), 0);
-	assert_int_equal(object_generate(s, OBJ_AES, 256, "k1", NULL), 0);
-	assert_int_equal(object_generate(s, OBJ_AES, 128, "k2", NULL), 0);
-	assert_int_equal(object_import_data(s, "d1", "app", "hello", 5, 1), 0);
-	assert_int_equal(object_foreach(s, collect_cb, recs), 0);
+	three_objects_two_partitions(&f, &s, &t, recs);
 	memset(&ao, 0, sizeof(ao));
 	ao.conflict = OBJ_CONFLICT_REPLACE;
 	ao.empty_first = 1;
@@ -396,7 +402,7 @@ test_replace_keeps_neighbours(void **state)
 	    (const struct buf *const *)recs, 1, &st), 0);
 	assert_int_equal(listed(s), 1);
 	assert_int_equal(listed(t), 0);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 8; i++)
 		buf_free(recs[i]);
 	session_close(s);
 	session_close(t);
