@@ -1123,11 +1123,11 @@ hsm_erase_objects_tx(struct hsm *h, int64_t pid)
 	if ((r = partition_serial_of(h, pid, &serial)) != 0 ||
 	    (r = sks_erase_tx(h, serial)) != 0)
 		return r;
-	if ((r = store_prepare(h->st, "DELETE FROM object WHERE "
-	    "partition_id = ?", &q)) != 0)
-		return r;
-	sqlite3_bind_int64(q, 1, pid);
-	if ((r = hsm_step_done(h, q)) != 0)
+	/* In batches: one DELETE gathers every rowid it will delete first,
+	 * 23 MB a million objects (issue 19). */
+	if ((r = store_delete_batches(h->st, "DELETE FROM object WHERE id IN "
+	    "(SELECT id FROM object WHERE partition_id = ?1 LIMIT "
+	    ERASE_BATCH ")", pid)) != 0)
 		return r;
 	if ((r = store_prepare(h->st, "UPDATE partition SET used = 0, "
 	    "count = 0 WHERE id = ?", &q)) != 0)

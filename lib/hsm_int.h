@@ -11,10 +11,15 @@
 #include "hsm.h"
 #include "kdf.h"
 #include "role.h"
-#include "kdf.h"
 #include "store.h"
 
 struct buf;
+
+/*
+ * Rows each DELETE of a partition's erase takes (store_delete_batches):
+ * a string, since it is part of the SQL text.
+ */
+#define ERASE_BATCH "65536"
 
 struct hsm {
 	char *dir;

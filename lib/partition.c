@@ -133,7 +133,10 @@ partition_delete(struct hsm *h, const char *label)
 		return r;
 	if ((r = partition_lookup(h, label, &pid, &serial, NULL, NULL)) != 0)
 		goto out;
-	if ((r = sks_forget_tx(h, serial)) != 0)
+	/* Objects first, in batches (the cascade would gather every rowid
+	 * at once), then what sks.db keeps of the partition. */
+	if ((r = hsm_erase_objects_tx(h, pid)) != 0 ||
+	    (r = sks_forget_tx(h, serial)) != 0)
 		goto out;
 	/* a wrap goes: no copy of it may stay in the WAL */
 	store_wipe_on_commit(h->st);

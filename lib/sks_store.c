@@ -170,7 +170,9 @@ sks_erase_tx(struct hsm *h, uint64_t serial)
 	if (alone)
 		r = store_exec(h->sks, "DELETE FROM blob");
 	else
-		r = exec_serial(h, "DELETE FROM blob WHERE serial = ?", serial);
+		r = store_delete_batches(h->sks, "DELETE FROM blob WHERE id "
+		    "IN (SELECT id FROM blob WHERE serial = ?1 LIMIT "
+		    ERASE_BATCH ")", (int64_t)serial);
 	if (r != 0)
 		return r;
 	return exec_serial(h, "UPDATE part SET count = 0, used = 0 WHERE "

@@ -369,6 +369,24 @@ store_prepare(struct store *s, const char *sql, sqlite3_stmt **stp)
 }
 
 int
+store_delete_batches(struct store *s, const char *sql, int64_t key)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	do {
+		if ((r = store_prepare(s, sql, &st)) != 0)
+			return r;
+		sqlite3_bind_int64(st, 1, key);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return store_err(s, rc);
+	} while (sqlite3_changes(s->db) > 0);
+	return 0;
+}
+
+int
 store_stamp(struct store *s, struct store_stamp *sp)
 {
 	sqlite3_stmt *st;

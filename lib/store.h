@@ -71,6 +71,12 @@ int store_in_tx(const struct store *s);
 
 /* Runs SQL without results. */
 int store_exec(struct store *s, const char *sql);
+/*
+ * Runs a DELETE whose only parameter is bound to key again and again until
+ * it deletes nothing; it must delete a bounded batch each time (a LIMIT in
+ * a subquery), so that memory stays flat however many rows go.
+ */
+int store_delete_batches(struct store *s, const char *sql, int64_t key);
 
 /*
  * Prepares sql (cached: the same text returns the same statement, reset

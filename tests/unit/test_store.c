@@ -1,5 +1,6 @@
-/* store: creation mode, schema version, transactions, a second connection
- * waiting for the first, integrity check, deleted rows wiped from disk. */
+/* store: creation mode, schema version, transactions, batched deletes, a
+ * second connection waiting for the first, integrity check, deleted rows
+ * wiped from disk. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,59 @@ test_transactions(void **state)
 	store_close(b);
 }
 
+/* Counts meta rows whose key starts with prefix. */
+static int
+rows_like(struct store *s, const char *prefix)
+{
+	sqlite3_stmt *q;
+	int n;
+
+	assert_int_equal(store_prepare(s, "SELECT count(*) FROM meta WHERE "
+	    "substr(key, 1, 1) = ?", &q), 0);
+	sqlite3_bind_text(q, 1, prefix, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	n = sqlite3_column_int(q, 0);
+	sqlite3_reset(q);
+	return n;
+}
+
+/*
+ * A batched delete runs until its batch comes back empty: ten rows in
+ * batches of three take four rounds, and rows of another key stay.
+ */
+static void
+test_delete_batches(void **state)
+{
+	struct store *s = NULL;
+	char sql[96];
+	int i;
+
+	(void)state;
+	assert_int_equal(store_open(path, 0, &s), 0);
+	for (i = 0; i < 10; i++) {
+		snprintf(sql, sizeof(sql), "INSERT INTO meta VALUES "
+		    "('a%d', 'x')", i);
+		assert_int_equal(store_exec(s, sql), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		snprintf(sql, sizeof(sql), "INSERT INTO meta VALUES "
+		    "('b%d', 'x')", i);
+		assert_int_equal(store_exec(s, sql), 0);
+	}
+	assert_int_equal(store_delete_batches(s, "DELETE FROM meta WHERE "
+	    "rowid IN (SELECT rowid FROM meta WHERE substr(key, 1, 1) = "
+	    "char(?1) LIMIT 3)", 'a'), 0);
+	assert_int_equal(rows_like(s, "a"), 0);
+	assert_int_equal(rows_like(s, "b"), 4);
+	/* nothing left to delete: one empty round */
+	assert_int_equal(store_delete_batches(s, "DELETE FROM meta WHERE "
+	    "rowid IN (SELECT rowid FROM meta WHERE substr(key, 1, 1) = "
+	    "char(?1) LIMIT 3)", 'a'), 0);
+	assert_int_equal(store_exec(s, "DELETE FROM meta WHERE key LIKE 'b%'"),
+	    0);
+	store_close(s);
+}
+
 static void
 test_not_a_store(void **state)
 {
@@ -179,6 +233,7 @@ main(void)
 		cmocka_unit_test(test_create_and_reopen),
 		cmocka_unit_test(test_newer_schema_refused),
 		cmocka_unit_test(test_transactions),
+		cmocka_unit_test(test_delete_batches),
 		cmocka_unit_test(test_not_a_store),
 		cmocka_unit_test(test_deleted_rows_wiped),
 	};
