@@ -94,15 +94,12 @@ for n in $sizes; do
 		"$(du -ck "$d"/*.db | tail -1 | cut -f1) KiB of databases): ${ts}s" \
 		"[$(runs tar)], peak $(maxrss tar) KiB," \
 		"$(($(stat -c %s "$W/h$n.tar.zst") / 1024)) KiB"
-	echo "backupd backup $n objects: ${bs}s [$(runs bk)]," \
-		"$(per_sec "$n" "$bs") objects/s, peak $(maxrss bk) KiB," \
+	echo "backupd backup $n objects: $(figures bk "$n")," \
 		"$(($(stat -c %s "$W/s$n/$name") / 1024)) KiB," \
 		"time ratio to tar $(ratio "$bs" "$ts")"
-	echo "restore verify $n objects: ${vs}s [$(runs vf)]," \
-		"$(per_sec "$n" "$vs") objects/s, peak $(maxrss vf) KiB," \
+	echo "restore verify $n objects: $(figures vf "$n")," \
 		"time ratio to tar $(ratio "$vs" "$ts")"
-	echo "restore verify --deep $n objects: ${ds}s [$(runs dv)]," \
-		"$(per_sec "$n" "$ds") objects/s, peak $(maxrss dv) KiB," \
+	echo "restore verify --deep $n objects: $(figures dv "$n")," \
 		"time ratio to tar -cf $(ratio "$ds" "$ts"), to tar --zstd -tf" \
 		"of the HSM directory's archive (${tfs}s [$(runs tf)])" \
 		"$(ratio "$ds" "$tfs")"
@@ -123,15 +120,13 @@ for n in $sizes; do
 		"openssl speed), over $(nproc) cores: ${dfloor}s; verify --deep's" \
 		"time ratio to it $(ratio "$ds" "$dfloor")"
 	echo "restore --replace into an empty partition $n objects:" \
-		"${es}s [$(runs re)], $(per_sec "$n" "$es") objects/s, peak" \
-		"$(maxrss re) KiB, time ratio to tar $(ratio "$es" "$ts"), to a" \
-		"bare insert of $rows (${bi}s [$(runs bi)]) $(ratio "$es" "$bi")"
-	echo "restore --add into an empty partition $n objects: ${as}s" \
-		"[$(runs ra)], $(per_sec "$n" "$as") objects/s, peak" \
-		"$(maxrss ra) KiB, time ratio to the bare insert $(ratio "$as" "$bi")"
+		"$(figures re "$n"), time ratio to tar $(ratio "$es" "$ts")," \
+		"to a bare insert of $rows (${bi}s [$(runs bi)]) $(ratio "$es" "$bi")"
+	echo "restore --add into an empty partition $n objects:" \
+		"$(figures ra "$n"), time ratio to the bare insert" \
+		"$(ratio "$as" "$bi")"
 	echo "restore --replace over the full partition $n objects:" \
-		"${rs}s [$(runs rs)], $(per_sec "$n" "$rs") objects/s, peak" \
-		"$(maxrss rs) KiB, time ratio to the bare insert" \
+		"$(figures rs "$n"), time ratio to the bare insert" \
 		"$(ratio "$rs" "$bi"), to a bare delete and insert of the same" \
 		"rows (${br}s [$(runs br)]) $(ratio "$rs" "$br")"
 	forget tar bk vf tf dv sh bi rs ra re br

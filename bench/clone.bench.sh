@@ -48,13 +48,13 @@ for n in $sizes; do
 	floor=$(median floor) cs=$(median clone) ss=$(median sync)
 	cps=$(per_sec "$n" "$cs")
 	echo "medians of $rounds rounds (each: bare insert, clone, sync)"
-	echo "clone V$v $n AES-256 keys: ${cs}s [$(runs clone)], $cps objects/s," \
-		"peak $(maxrss clone) KiB, ratio to openssl records/s" \
+	echo "clone V$v $n AES-256 keys: $(figures clone "$n")," \
+		"ratio to openssl records/s" \
 		"$(ratio "$cps" "$gcm_rps"), time ratio to a bare insert of $n" \
 		"rows (${floor}s [$(runs floor)]) $(ratio "$cs" "$floor")"
 	sps=$(per_sec "$n" "$ss")
-	echo "sync V$v $n (all present): ${ss}s [$(runs sync)], $sps objects/s," \
-		"peak $(maxrss sync) KiB, ratio to openssl records/s" \
+	echo "sync V$v $n (all present): $(figures sync "$n")," \
+		"ratio to openssl records/s" \
 		"$(ratio "$sps" "$gcm_rps"), speed-up over clone $(ratio "$cs" "$ss")"
 	forget floor clone sync
 	rm -rf "$W/a$n" "$W/b$n"

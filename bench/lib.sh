@@ -66,6 +66,14 @@ per_sec() {
 	awk -v n="$1" -v s="$2" 'BEGIN { if (s == 0) s = 0.001; printf "%.0f\n", n / s }'
 }
 
+# figures KEY COUNT: "Ms [runs], N objects/s, peak K KiB" for KEY's runs
+# of COUNT objects, the way every bench line starts.
+figures() {
+	fm=$(median "$1")
+	echo "${fm}s [$(runs "$1")], $(per_sec "$2" "$fm") objects/s," \
+		"peak $(maxrss "$1") KiB"
+}
+
 # gcm_records_per_sec SIZE: AES-256-GCM records/second at SIZE-byte records
 # from `openssl speed`, the baseline most benchmarks divide by.
 gcm_records_per_sec() {

@@ -251,6 +251,20 @@ three_objects_two_partitions(struct hsmfix *f, struct session **s,
 	assert_null(recs[3]);
 }
 
+/* Frees what three_objects_two_partitions made. */
+static void
+two_partitions_done(struct hsmfix *f, struct session *s, struct session *t,
+    struct buf **recs)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		buf_free(recs[i]);
+	session_close(s);
+	session_close(t);
+	fx_teardown(f);
+}
+
 static void
 test_records_roundtrip_and_apply(void **state)
 {
@@ -348,11 +362,7 @@ test_records_roundtrip_and_apply(void **state)
 	    (const struct buf *const *)recs, 3, &st), CE_EXISTS);
 	assert_int_equal(partition_session_info(t, &pi), 0);
 	assert_int_equal(pi.objects, 0);
-	for (i = 0; i < 8; i++)
-		buf_free(recs[i]);
-	session_close(s);
-	session_close(t);
-	fx_teardown(&f);
+	two_partitions_done(&f, s, t, recs);
 }
 
 /* Objects a session lists (rows, not the partition's counters). */
@@ -366,9 +376,9 @@ listed(struct session *s)
 }
 
 /*
- * Emptying a partition before a replace deletes its rows only: with
- * another partition holding objects it deletes by partition, and when it
- * holds the only ones it may delete the whole table (hsm_erase_objects_tx).
+ * Emptying a partition before a replace deletes its rows only, whether
+ * another partition holds objects or not (hsm_erase_objects_tx, in
+ * batches): a shortcut that took the whole table would fail here.
  */
 static void
 test_replace_keeps_neighbours(void **state)
@@ -378,7 +388,6 @@ test_replace_keeps_neighbours(void **state)
 	struct buf *recs[8] = { 0 };
 	struct object_apply_opts ao;
 	struct object_apply_stats st;
-	int i;
 
 	(void)state;
 	three_objects_two_partitions(&f, &s, &t, recs);
@@ -397,16 +406,12 @@ test_replace_keeps_neighbours(void **state)
 	    (const struct buf *const *)recs, 0, &st), 0);
 	assert_int_equal(listed(t), 0);
 	assert_int_equal(listed(s), 3);
-	/* p1 alone with objects: replaced whole, p2 still empty */
+	/* p1 holds the only objects: replaced, p2 still empty */
 	assert_int_equal(object_apply_records(s, &ao,
 	    (const struct buf *const *)recs, 1, &st), 0);
 	assert_int_equal(listed(s), 1);
 	assert_int_equal(listed(t), 0);
-	for (i = 0; i < 8; i++)
-		buf_free(recs[i]);
-	session_close(s);
-	session_close(t);
-	fx_teardown(&f);
+	two_partitions_done(&f, s, t, recs);
 }
 
 static void
